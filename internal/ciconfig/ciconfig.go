@@ -1,0 +1,147 @@
+package ciconfig
+
+import (
+	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// Pos is a place in a project's file. Project matters because included
+// files can come from other projects (include:project, component).
+type Pos struct {
+	Project string
+	File    string
+	Line    int // 1-based
+}
+
+// Script is one flattened item of a job's script array. Text may hold
+// several lines (a block scalar) or one folded line.
+type Script struct {
+	Text string
+	Pos  Pos // the line where Text starts in the file
+	// LineStep is 1 when each line of Text is one line of the file (a
+	// literal block scalar or a plain single line), 0 when lines of the file
+	// were folded together (folded block, multi-line plain or quoted scalar),
+	// so that every line of Text maps to Pos.Line.
+	LineStep int
+}
+
+// Line returns the file line of the i-th (0-based) line of Text.
+func (s Script) Line(i int) int { return s.Pos.Line + i*s.LineStep }
+
+// Variable is one CI/CD variable defined in YAML.
+type Variable struct {
+	Name  string
+	Value string // as GitLab turns the YAML scalar into a string (Psych + to_s)
+	Raw   bool   // expand: false: no $VAR expansion of the value
+	Pos   Pos
+}
+
+// Image is an image: or services: entry.
+type Image struct {
+	Name string // after YAML, before variable expansion
+	Pos  Pos
+}
+
+// Need is one needs:project entry (cross-project artifacts).
+type Need struct {
+	Project   string // as written; may hold variables
+	Job       string
+	Ref       string
+	Artifacts bool // artifacts: true (the default)
+	Pos       Pos
+}
+
+// Variant is one alternative set of variables under which a job can run:
+// a parallel:matrix combination, or a rules:/workflow:rules: entry with
+// variables. Its variables override the job's.
+type Variant struct {
+	Name      string // e.g. "build: [amd64, linux]" or "rules[2]"
+	Variables []Variable
+}
+
+// Job is one visible job after includes, extends, !reference, default:
+// and inherit: have been applied.
+type Job struct {
+	Name string
+	Pos  Pos // the line of the job's key in the file that defines it
+	// Image and Services are the effective (defaulted) entries.
+	Image    *Image
+	Services []Image
+	// The script sections, flattened, in run order.
+	PreGetSources []Script // hooks:pre_get_sources_script
+	BeforeScript  []Script
+	Script        []Script
+	AfterScript   []Script // runs in a separate shell
+	// Variables are the job's effective YAML variables: the global ones
+	// (filtered by inherit:variables) overridden by the job's own, sorted
+	// by name. Predefined variables are not included.
+	Variables []Variable
+	// Variants lists alternative variable sets (rules:variables,
+	// workflow:rules:variables, parallel:matrix); empty when there are none.
+	Variants []Variant
+	Needs    []Need // needs:project entries only
+	// Trigger is set for bridge jobs (trigger:); they run no script.
+	Trigger *Trigger
+}
+
+// Trigger is a bridge job's trigger:.
+type Trigger struct {
+	Project string // multi-project pipeline target; "" for a child pipeline
+	Branch  string
+	Pos     Pos
+}
+
+// Config is a project's effective CI configuration.
+type Config struct {
+	Project string
+	File    string // the root configuration file
+	Jobs    []Job  // sorted by name
+	// Notes are things worth saying that are not edges: include:project
+	// and component includes (resolved with the pipeline user's rights, not
+	// the job token), remote and template includes (not fetched offline),
+	// trigger: jobs.
+	Notes []use.Note
+	// Diags are problems with the configuration. An error diagnostic means
+	// the configuration (or part of it) could not be read; Jobs then holds
+	// what could be.
+	Diags diag.List
+}
+
+// Limits bound the work a configuration may cause. The defaults mirror
+// GitLab's own limits (../shared/reference/ci-yaml-semantics.md §11).
+type Limits struct {
+	MaxIncludes    int   // includes per pipeline, nested and duplicates counted (150)
+	MaxIncludeDepth int  // nesting of includes (GitLab: 100; any deeper is a cycle)
+	MaxExtendsDepth int  // ancestors in extends (10)
+	MaxReferenceDepth int // nested !reference (10)
+	MaxNodes       int   // expanded YAML nodes per file, against alias bombs (1e6)
+	MaxDepth       int   // YAML nesting depth (100)
+	MaxTotalBytes  int64 // all included content together (150 × 2 MB)
+}
+
+// DefaultLimits are GitLab's defaults.
+var DefaultLimits = Limits{
+	MaxIncludes:       150,
+	MaxIncludeDepth:   100,
+	MaxExtendsDepth:   10,
+	MaxReferenceDepth: 10,
+	MaxNodes:          1_000_000,
+	MaxDepth:          100,
+	MaxTotalBytes:     150 * 2 << 20,
+}
+
+// Options configure Load.
+type Options struct {
+	// Files reads the repository files of this and other projects
+	// (include:local, include:project, component).
+	Files inventory.Files
+	// Vars are the variables usable in include: entries (predefined
+	// project variables such as CI_PROJECT_PATH, CI_SERVER_FQDN).
+	Vars map[string]string
+	// Limits; zero fields take DefaultLimits.
+	Limits Limits
+	// Cache, when set, shares parsed included files between projects (many
+	// projects include the same templates). Safe for concurrent use.
+	Cache *Cache
+}

@@ -1,0 +1,66 @@
+// Package cli is tokenscope's command line: one file per command, each an
+// options struct, a thin cobra wrapper and a run function. It is the only
+// package that knows about flags, streams and exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+// Main runs tokenscope with args and returns the exit code.
+func Main(ctx context.Context, args []string, io *IO) int {
+	root := NewRoot(io)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !errors.Is(err, ErrFindings) {
+		msg := err.Error()
+		fmt.Fprintf(io.Err, "tokenscope: %s\n", msg)
+		var ue *UsageError
+		if errors.As(err, &ue) || isFlagError(msg) {
+			fmt.Fprintf(io.Err, "Run 'tokenscope %s --help' for usage.\n", commandPath(root, args))
+			return ExitUsage
+		}
+	}
+	return exitCode(err)
+}
+
+// NewRoot builds the command tree.
+func NewRoot(io *IO) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tokenscope",
+		Short: "Lock down CI_JOB_TOKEN: discover cross-project job-token edges and plan least-privilege allowlists",
+		Long: `tokenscope finds which projects' CI jobs use their CI_JOB_TOKEN to reach which
+other projects, turns that into a reviewed, least-privilege inbound allowlist per
+project, and helps roll it out.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version,
+	}
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.AddCommand(newScanCmd(io, nil))
+	return root
+}
+
+func isFlagError(msg string) bool {
+	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") || strings.Contains(msg, "accepts ") ||
+		strings.HasPrefix(msg, "requires at least")
+}
+
+func commandPath(root *cobra.Command, args []string) string {
+	c, _, err := root.Find(args)
+	if err != nil || c == nil || c == root {
+		return ""
+	}
+	return strings.TrimPrefix(c.CommandPath(), "tokenscope ")
+}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/tokenscope/tokenscope/internal/discovery"
+	"github.com/tokenscope/tokenscope/internal/report"
+)
+
+type scanOptions struct {
+	io     *IO
+	source sourceOptions
+	output outputOptions
+	Format string
+	Quiet  bool
+}
+
+func newScanCmd(io *IO, runF func(*scanOptions) error) *cobra.Command {
+	opts := &scanOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "scan SOURCE",
+		Short: "Discover every cross-project CI_JOB_TOKEN edge, with evidence",
+		Long: `Scan reads a snapshot directory (one folder per project, optional inventory.yaml)
+and prints every caller → callee edge where a job in the caller uses its job token
+to reach the callee, each with the evidence a reviewer needs (file:line, job,
+what was matched). References that cannot be resolved to a project are listed
+with the reason; look-alikes that are not job-token edges are listed as notes.`,
+		Example: `  tokenscope scan examples/acme
+  tokenscope scan examples/acme --format json -o edges.json
+  tokenscope scan ./clones --server-url https://gitlab.example.com --format markdown`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.source.Dir = args[0]
+			if !slices.Contains(report.ScanFormats, opts.Format) {
+				return usageErrorf("unknown --format %q (valid: %s)", opts.Format, strings.Join(report.ScanFormats, ", "))
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return scanRun(cmd, opts)
+		},
+	}
+	opts.source.addFlags(cmd)
+	opts.output.addFlags(cmd)
+	cmd.Flags().StringVarP(&opts.Format, "format", "f", report.FormatTable, "output `format`: "+strings.Join(report.ScanFormats, ", "))
+	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print configuration problems on standard error")
+	return cmd
+}
+
+func scanRun(cmd *cobra.Command, opts *scanOptions) error {
+	ctx := cmd.Context()
+	snap, err := opts.source.load(ctx, opts.io)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	g, diags, err := discovery.Scan(ctx, snap, discovery.Options{})
+	if err != nil {
+		return err
+	}
+	if !opts.Quiet {
+		printDiags(opts.io, diags)
+		if len(diags) > 0 {
+			fmt.Fprintf(opts.io.Err, "%d configuration problem(s); the scan went on without the parts that could not be read\n", len(diags))
+		}
+	}
+	return opts.output.write(opts.io, func(w io.Writer) error { return report.Scan(w, g, opts.Format) })
+}

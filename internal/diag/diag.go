@@ -1,0 +1,74 @@
+// Package diag collects problems with the input (a CI file that does not
+// parse, an include that cannot be found, a file that is too large) as
+// diagnostics with a place, so that one bad project never stops a scan.
+package diag
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// Severity says whether a diagnostic stops the thing it is about (Error)
+// or only lowers confidence in the result (Warning).
+type Severity string
+
+// Severities.
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+)
+
+// Diagnostic is one problem with the input, with the place it is about.
+type Diagnostic struct {
+	Severity Severity
+	Project  string // full path of the project whose files are at fault; "" for the snapshot itself
+	File     string // path inside the project, or inside the snapshot directory when Project is ""
+	Line     int    // 1-based; 0 when the problem is about the whole file
+	Summary  string // what is wrong, one sentence without a trailing period
+	Detail   string // what to do about it; may be ""
+}
+
+// String renders the diagnostic as "project/file:line: severity: summary (detail)".
+func (d Diagnostic) String() string {
+	place := d.File
+	if d.Project != "" {
+		place = d.Project + "/" + d.File
+	}
+	if d.Line > 0 {
+		place = fmt.Sprintf("%s:%d", place, d.Line)
+	}
+	s := fmt.Sprintf("%s: %s: %s", place, d.Severity, d.Summary)
+	if d.Detail != "" {
+		s += " (" + d.Detail + ")"
+	}
+	return s
+}
+
+// List is an ordered collection of diagnostics.
+type List []Diagnostic
+
+// Errorf appends an error diagnostic.
+func (l *List) Errorf(project, file string, line int, format string, args ...any) {
+	*l = append(*l, Diagnostic{Severity: Error, Project: project, File: file, Line: line, Summary: fmt.Sprintf(format, args...)})
+}
+
+// Warnf appends a warning diagnostic.
+func (l *List) Warnf(project, file string, line int, format string, args ...any) {
+	*l = append(*l, Diagnostic{Severity: Warning, Project: project, File: file, Line: line, Summary: fmt.Sprintf(format, args...)})
+}
+
+// HasErrors reports whether any diagnostic is an error.
+func (l List) HasErrors() bool {
+	return slices.ContainsFunc(l, func(d Diagnostic) bool { return d.Severity == Error })
+}
+
+// Sort orders diagnostics by project, file, line and summary, and drops
+// exact duplicates.
+func (l List) Sort() List {
+	slices.SortFunc(l, func(a, b Diagnostic) int {
+		return cmp.Or(cmp.Compare(a.Project, b.Project), cmp.Compare(a.File, b.File),
+			cmp.Compare(a.Line, b.Line), cmp.Compare(a.Summary, b.Summary), cmp.Compare(a.Detail, b.Detail))
+	})
+	return slices.Compact(l)
+}

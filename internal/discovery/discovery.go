@@ -1,0 +1,225 @@
+// Package discovery runs the scan: for every project of a snapshot it loads
+// the CI configuration, builds each job's environment and commands, runs the
+// detectors and collects uses, notes and diagnostics. Projects are scanned
+// concurrently; the result does not depend on scheduling.
+package discovery
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"runtime"
+	"sync"
+
+	"github.com/tokenscope/tokenscope/internal/ciconfig"
+	"github.com/tokenscope/tokenscope/internal/detect"
+	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/shell"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// Options tune Scan.
+type Options struct {
+	// Workers bounds the projects scanned at once (default GOMAXPROCS).
+	Workers int
+	// Detectors to run (default detect.All()).
+	Detectors []detect.Detector
+	// Progress, when set, is called after each project with the number
+	// done and the total. Calls are serialised.
+	Progress func(done, total int)
+}
+
+// Result is the scan's outcome before graph building.
+type Result struct {
+	Uses  []use.Use
+	Notes []use.Note
+	Diags diag.List
+}
+
+// Scan discovers the job-token uses of every project in snap that has
+// repository files, and builds the graph.
+func Scan(ctx context.Context, snap *inventory.Snapshot, opts Options) (*graph.Graph, diag.List, error) {
+	res, err := Discover(ctx, snap, opts)
+	if err != nil {
+		return nil, res.Diags, err
+	}
+	notes := append(res.Notes, DiagNotes(res.Diags)...)
+	return graph.Build(snap.Index, res.Uses, notes), res.Diags, nil
+}
+
+// Discover runs the detectors over every project and returns the raw uses,
+// notes and diagnostics, in a deterministic order.
+func Discover(ctx context.Context, snap *inventory.Snapshot, opts Options) (Result, error) {
+	server, err := snap.Inventory.Server()
+	if err != nil {
+		return Result{}, err
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Detectors == nil {
+		opts.Detectors = detect.All()
+	}
+	var projects []*inventory.Project
+	for _, p := range snap.Inventory.Projects {
+		if snap.HasFiles(p.Path) && !p.Archived {
+			projects = append(projects, p)
+		}
+	}
+	results := make([]Result, len(projects))
+	cache := ciconfig.NewCache()
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for range opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i] = scanProject(snap, server, projects[i], cache, opts.Detectors)
+				if opts.Progress != nil {
+					mu.Lock()
+					done++
+					opts.Progress(done, len(projects))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	var ctxErr error
+feed:
+	for i := range projects {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			ctxErr = ctx.Err()
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	var out Result
+	for _, r := range results {
+		out.Uses = append(out.Uses, r.Uses...)
+		out.Notes = append(out.Notes, r.Notes...)
+		out.Diags = append(out.Diags, r.Diags...)
+	}
+	out.Diags = out.Diags.Sort()
+	return out, ctxErr
+}
+
+// scanProject runs every detector over one project. It recovers from a
+// panic in any stage and reports it as a diagnostic: one bad project never
+// stops a scan.
+func scanProject(snap *inventory.Snapshot, server inventory.Server, p *inventory.Project, cache *ciconfig.Cache, detectors []detect.Detector) (res Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res.Diags.Errorf(p.Path, "", 0, "internal error while scanning this project: %v (please report it; the rest of the scan is complete)", r)
+		}
+	}()
+	predefined := inventory.Predefined(server, p)
+	baseEnv := shell.MapEnv(predefined)
+	out := &detect.Output{}
+	run := func(in *detect.Input) {
+		for _, d := range detectors {
+			d.Detect(in, out)
+		}
+	}
+	// Repository files read outside any job (committed .npmrc, ...).
+	run(&detect.Input{Caller: p, Server: server, Env: baseEnv, Files: snap})
+
+	cfgPath := p.CIConfigPath
+	if cfgPath == "" {
+		cfgPath = ".gitlab-ci.yml"
+	}
+	if _, err := snap.ReadFile(p.Path, cfgPath); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			res.Diags.Errorf(p.Path, cfgPath, 0, "cannot read the CI configuration: %v", err)
+		}
+	} else {
+		cfg := ciconfig.Load(p.Path, cfgPath, ciconfig.Options{Files: snap, Vars: predefined, Cache: cache})
+		res.Notes = append(res.Notes, cfg.Notes...)
+		res.Diags = append(res.Diags, cfg.Diags...)
+		for i := range cfg.Jobs {
+			job := &cfg.Jobs[i]
+			for _, v := range variants(job) {
+				env := JobEnv(predefined, job.Variables, v.Variables)
+				cmds, diags := Commands(snap, p.Path, job, env)
+				res.Diags = append(res.Diags, diags...)
+				run(&detect.Input{Caller: p, Server: server, Job: job, Variant: v.Name, Env: env, Commands: cmds, Files: snap})
+			}
+		}
+	}
+	res.Uses = out.Uses
+	res.Notes = append(res.Notes, out.Notes...)
+	for i := range res.Uses {
+		if res.Uses[i].Origin == "" {
+			res.Uses[i].Origin = use.CIConfig
+		}
+		if res.Uses[i].Caller == "" {
+			res.Uses[i].Caller = p.Path
+		}
+	}
+	return res
+}
+
+// variants returns the job's own variable set followed by its variants.
+func variants(job *ciconfig.Job) []ciconfig.Variant {
+	return append([]ciconfig.Variant{{}}, job.Variants...)
+}
+
+// Commands analyses the job's script sections: hooks:pre_get_sources_script,
+// before_script and script (one shell), and after_script (a new shell).
+func Commands(files inventory.Files, project string, job *ciconfig.Job, env shell.Env) ([]*shell.Command, diag.List) {
+	read := func(name string) ([]byte, error) { return files.ReadFile(project, name) }
+	var cmds []*shell.Command
+	var diags diag.List
+	for _, session := range [][]struct {
+		section string
+		items   []ciconfig.Script
+	}{
+		{{"pre_get_sources_script", job.PreGetSources}},
+		{{"before_script", job.BeforeScript}, {"script", job.Script}},
+		{{"after_script", job.AfterScript}},
+	} {
+		var srcs []shell.Source
+		for _, part := range session {
+			for _, s := range part.items {
+				srcs = append(srcs, shell.Source{
+					Text:     s.Text,
+					Pos:      shell.Pos{Project: s.Pos.Project, File: s.Pos.File, Line: s.Pos.Line},
+					LineStep: s.LineStep,
+					Section:  part.section,
+				})
+			}
+		}
+		if len(srcs) == 0 {
+			continue
+		}
+		r := shell.Analyze(srcs, env, shell.Options{ReadFile: read})
+		cmds = append(cmds, r.Commands...)
+		diags = append(diags, r.Diags...)
+	}
+	return cmds, diags
+}
+
+// DiagNotes turns diagnostics into notes so that machine output carries
+// them next to the edges.
+func DiagNotes(ds diag.List) []use.Note {
+	out := make([]use.Note, 0, len(ds))
+	for _, d := range ds {
+		k := use.ConfigWarning
+		if d.Severity == diag.Error {
+			k = use.ConfigError
+		}
+		detail := d.Summary
+		if d.Detail != "" {
+			detail += " (" + d.Detail + ")"
+		}
+		out = append(out, use.Note{Project: d.Project, File: d.File, Line: d.Line, Kind: k, Detail: detail})
+	}
+	return out
+}

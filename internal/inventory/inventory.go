@@ -1,0 +1,182 @@
+package inventory
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the name of the inventory file at the root of a snapshot
+// directory.
+const FileName = "inventory.yaml"
+
+// Version is the inventory format version this package reads and writes.
+const Version = 1
+
+// Inventory is the org model: the server, its groups and projects, and for
+// each project its job token settings and authentication log. It is the
+// content of inventory.yaml (DESIGN.md §4). Every field but Version and the
+// projects' Path is optional.
+type Inventory struct {
+	Version       int    `yaml:"version"`
+	ServerURL     string `yaml:"server_url,omitempty"`
+	Registry      string `yaml:"registry,omitempty"` // CI_REGISTRY: host[:port]
+	GitLabVersion string `yaml:"gitlab_version,omitempty"`
+	// InstanceEnforcesAllowlist mirrors the admin setting "Enable and
+	// enforce job token allowlist for all projects"
+	// (enforce_ci_inbound_job_token_scope_enabled, 17.6+, on by default from
+	// 18.0 on self-managed). Nil when unknown.
+	InstanceEnforcesAllowlist *bool      `yaml:"instance_enforces_allowlist,omitempty"`
+	Groups                    []Group    `yaml:"groups,omitempty"`
+	Projects                  []*Project `yaml:"projects,omitempty"`
+}
+
+// Group is a group or subgroup.
+type Group struct {
+	Path string `yaml:"path"`
+	ID   int    `yaml:"id,omitempty"`
+}
+
+// Project is one project of the org.
+type Project struct {
+	Path          string `yaml:"path"`
+	ID            int    `yaml:"id,omitempty"`
+	Visibility    string `yaml:"visibility,omitempty"` // private | internal | public
+	DefaultBranch string `yaml:"default_branch,omitempty"`
+	// CIConfigPath is the project's CI/CD configuration file when it is not
+	// .gitlab-ci.yml.
+	CIConfigPath  string         `yaml:"ci_config_path,omitempty"`
+	Archived      bool           `yaml:"archived,omitempty"`
+	JobTokenScope *JobTokenScope `yaml:"job_token_scope,omitempty"`
+	AuthLog       []AuthLogEntry `yaml:"auth_log,omitempty"`
+}
+
+// JobTokenScope is a project's inbound job token settings. Nil on a Project
+// means unknown (not read, or the reader lacked Maintainer).
+type JobTokenScope struct {
+	// InboundEnabled is "Limit access to this project": when false, any
+	// project's job token may come in (the legacy behaviour).
+	InboundEnabled bool      `yaml:"inbound_enabled"`
+	Allowlist      Allowlist `yaml:"allowlist"`
+}
+
+// Allowlist holds the inbound allowlist entries.
+type Allowlist struct {
+	Projects []Entry `yaml:"projects,omitempty"`
+	Groups   []Entry `yaml:"groups,omitempty"`
+}
+
+// Entry is one allowlist entry: a project or group whose job tokens may
+// come in. No Policies means default permissions.
+type Entry struct {
+	Path          string   `yaml:"path"`
+	ID            int      `yaml:"id,omitempty"`
+	Policies      []string `yaml:"policies,omitempty,flow"`
+	Autopopulated bool     `yaml:"autopopulated,omitempty"`
+}
+
+// AuthLogEntry is one row of the job token authentication log: the origin
+// project's jobs authenticated to this project, last at LastAuthorizedAt.
+type AuthLogEntry struct {
+	Origin           string    `yaml:"origin"`
+	LastAuthorizedAt time.Time `yaml:"last_authorized_at"`
+}
+
+// Parse reads an inventory. name is used in errors. Unknown fields are
+// errors: a typo in a reviewed file must not be silently ignored.
+func Parse(name string, data []byte) (*Inventory, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var inv Inventory
+	if err := dec.Decode(&inv); err != nil {
+		if errors.Is(err, errEOF) || strings.TrimSpace(string(data)) == "" {
+			return nil, fmt.Errorf("%s: empty file; expected at least \"version: %d\"", name, Version)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if inv.Version != Version {
+		return nil, fmt.Errorf("%s: version %d is not supported (this tokenscope reads version %d)", name, inv.Version, Version)
+	}
+	seen := map[string]bool{}
+	for i, p := range inv.Projects {
+		if p == nil || p.Path == "" {
+			return nil, fmt.Errorf("%s: projects[%d]: path is required", name, i)
+		}
+		p.Path = strings.Trim(p.Path, "/")
+		k := strings.ToLower(p.Path)
+		if seen[k] {
+			return nil, fmt.Errorf("%s: project %s is listed twice", name, p.Path)
+		}
+		seen[k] = true
+		switch p.Visibility {
+		case "", "private", "internal", "public":
+		default:
+			return nil, fmt.Errorf("%s: project %s: visibility %q is not private, internal or public", name, p.Path, p.Visibility)
+		}
+	}
+	for i, g := range inv.Groups {
+		if g.Path == "" {
+			return nil, fmt.Errorf("%s: groups[%d]: path is required", name, i)
+		}
+		inv.Groups[i].Path = strings.Trim(g.Path, "/")
+	}
+	return &inv, nil
+}
+
+var errEOF = errors.New("EOF")
+
+// Marshal renders the inventory in its canonical form: projects, groups,
+// allowlist entries and auth log rows sorted, so that two snapshots of the
+// same org diff cleanly.
+func (inv *Inventory) Marshal() ([]byte, error) {
+	c := inv.Canonical()
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Canonical returns a sorted deep copy of the inventory.
+func (inv *Inventory) Canonical() *Inventory {
+	c := *inv
+	c.Version = Version
+	c.Groups = slices.Clone(inv.Groups)
+	slices.SortFunc(c.Groups, func(a, b Group) int { return cmp.Compare(a.Path, b.Path) })
+	c.Projects = make([]*Project, len(inv.Projects))
+	for i, p := range inv.Projects {
+		q := *p
+		if p.JobTokenScope != nil {
+			s := *p.JobTokenScope
+			s.Allowlist.Projects = sortEntries(s.Allowlist.Projects)
+			s.Allowlist.Groups = sortEntries(s.Allowlist.Groups)
+			q.JobTokenScope = &s
+		}
+		q.AuthLog = slices.Clone(p.AuthLog)
+		slices.SortFunc(q.AuthLog, func(a, b AuthLogEntry) int { return cmp.Compare(a.Origin, b.Origin) })
+		c.Projects[i] = &q
+	}
+	slices.SortFunc(c.Projects, func(a, b *Project) int { return cmp.Compare(a.Path, b.Path) })
+	return &c
+}
+
+func sortEntries(es []Entry) []Entry {
+	es = slices.Clone(es)
+	for i := range es {
+		es[i].Policies = slices.Clone(es[i].Policies)
+		slices.Sort(es[i].Policies)
+	}
+	slices.SortFunc(es, func(a, b Entry) int { return cmp.Compare(a.Path, b.Path) })
+	return es
+}

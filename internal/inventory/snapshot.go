@@ -1,0 +1,303 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/diag"
+)
+
+// MaxFileSize is the largest project file tokenscope reads. GitLab itself
+// refuses CI configuration above 2 MB after parsing; anything four times
+// that is hostile or generated, and reading it would only cost memory.
+const MaxFileSize = 8 << 20
+
+// ErrTooLarge is returned (wrapped) for files above MaxFileSize.
+var ErrTooLarge = errors.New("file too large")
+
+// ErrNoProject is returned (wrapped) when a project is unknown or its files
+// are not in the snapshot.
+var ErrNoProject = errors.New("project files not in the snapshot")
+
+// maxDepth bounds the folder walk: GitLab allows 20 levels of nested groups.
+const maxDepth = 24
+
+// Files gives read access to the repository files of the projects in a
+// snapshot. Paths are slash-separated and relative to the project root.
+// Implementations must be safe for concurrent use.
+type Files interface {
+	// ReadFile returns the content of name in project. It wraps
+	// fs.ErrNotExist when the file is missing, ErrNoProject when the
+	// project's files are not available and ErrTooLarge for huge files.
+	ReadFile(project, name string) ([]byte, error)
+	// Glob returns the files of project matching pattern, sorted. Besides
+	// path.Match syntax, "**" matches any number of path segments (as in
+	// GitLab's include:local).
+	Glob(project, pattern string) ([]string, error)
+	// HasFiles reports whether the project's repository files are present.
+	HasFiles(project string) bool
+}
+
+// Snapshot is a loaded snapshot directory: the inventory and the project
+// folders. Projects found only as folders are added to the inventory with
+// what their path tells.
+type Snapshot struct {
+	Dir       string
+	Inventory *Inventory
+	Index     *Index
+	root      *os.Root
+	hasFiles  map[string]string // lower-case path -> folder path relative to Dir
+}
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	// ServerURL is used when the inventory does not set server_url.
+	ServerURL string
+}
+
+// Load reads the snapshot directory dir. It returns an error only when the
+// snapshot as a whole cannot be read (dir missing, inventory.yaml invalid);
+// problems with single projects are diagnostics.
+func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
+	var diags diag.List
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, nil, fmt.Errorf("read snapshot %s: not a directory (give a snapshot directory: one folder per project, optional %s)", dir, FileName)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
+	}
+	inv := &Inventory{Version: Version}
+	data, err := readLimited(root, FileName)
+	switch {
+	case err == nil:
+		inv, err = Parse(path.Join(dir, FileName), data)
+		if err != nil {
+			root.Close()
+			return nil, nil, err
+		}
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		root.Close()
+		return nil, nil, fmt.Errorf("read %s: %w", path.Join(dir, FileName), err)
+	}
+	if inv.ServerURL == "" {
+		inv.ServerURL = opts.ServerURL
+	}
+	s := &Snapshot{Dir: dir, Inventory: inv, root: root, hasFiles: map[string]string{}}
+	folders, walkDiags := findProjectFolders(root.FS())
+	diags = append(diags, walkDiags...)
+	known := map[string]bool{}
+	for _, p := range inv.Projects {
+		known[strings.ToLower(p.Path)] = true
+	}
+	for _, f := range folders {
+		s.hasFiles[strings.ToLower(f)] = f
+		if !known[strings.ToLower(f)] {
+			inv.Projects = append(inv.Projects, &Project{Path: f})
+			known[strings.ToLower(f)] = true
+		}
+	}
+	slices.SortFunc(inv.Projects, func(a, b *Project) int { return strings.Compare(a.Path, b.Path) })
+	s.Index = NewIndex(inv)
+	if len(inv.Projects) == 0 {
+		diags.Warnf("", dir, 0, "no projects found: no folder holds a .gitlab-ci.yml or .git, and there is no %s", FileName)
+	}
+	return s, diags, nil
+}
+
+// Close releases the snapshot directory.
+func (s *Snapshot) Close() error { return s.root.Close() }
+
+// findProjectFolders walks the snapshot for folders holding .gitlab-ci.yml
+// or .git. It does not descend into a project folder (GitLab projects cannot
+// contain projects), into hidden folders, or through symbolic links.
+func findProjectFolders(fsys fs.FS) ([]string, diag.List) {
+	var out []string
+	var diags diag.List
+	var walk func(dir string, depth int)
+	walk = func(dir string, depth int) {
+		entries, err := fs.ReadDir(fsys, dir)
+		if err != nil {
+			diags.Warnf("", dir, 0, "cannot list folder: %v", err)
+			return
+		}
+		if dir != "." {
+			for _, e := range entries {
+				if e.Name() == ".gitlab-ci.yml" || e.Name() == ".git" {
+					out = append(out, dir)
+					return
+				}
+			}
+		}
+		if depth >= maxDepth {
+			diags.Warnf("", dir, 0, "folder nesting deeper than %d levels; not searched for projects", maxDepth)
+			return
+		}
+		for _, e := range entries {
+			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "_") {
+				continue
+			}
+			walk(path.Join(dir, e.Name()), depth+1)
+		}
+	}
+	walk(".", 0)
+	slices.Sort(out)
+	return out, diags
+}
+
+// HasFiles implements Files.
+func (s *Snapshot) HasFiles(project string) bool {
+	_, ok := s.hasFiles[strings.ToLower(project)]
+	return ok
+}
+
+// ReadFile implements Files.
+func (s *Snapshot) ReadFile(project, name string) ([]byte, error) {
+	dir, ok := s.hasFiles[strings.ToLower(project)]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", project, ErrNoProject)
+	}
+	clean, err := cleanRel(name)
+	if err != nil {
+		return nil, err
+	}
+	return readLimited(s.root, path.Join(dir, clean))
+}
+
+// Glob implements Files.
+func (s *Snapshot) Glob(project, pattern string) ([]string, error) {
+	dir, ok := s.hasFiles[strings.ToLower(project)]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", project, ErrNoProject)
+	}
+	pattern = strings.TrimPrefix(pattern, "/")
+	sub, err := fs.Sub(s.root.FS(), dir)
+	if err != nil {
+		return nil, err
+	}
+	return GlobFS(sub, pattern)
+}
+
+// GlobFS matches pattern against the files of fsys; "**" matches any
+// number of path segments, including none. Hidden folders other than
+// .gitlab are skipped to keep the walk small.
+func GlobFS(fsys fs.FS, pattern string) ([]string, error) {
+	if !strings.Contains(pattern, "**") {
+		m, err := fs.Glob(fsys, pattern)
+		if err != nil {
+			return nil, fmt.Errorf("glob %q: %w", pattern, err)
+		}
+		return m, nil
+	}
+	re, err := globRegexp(pattern)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if p != "." && strings.HasPrefix(d.Name(), ".") && d.Name() != ".gitlab" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if re.MatchString(p) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	slices.Sort(out)
+	return out, err
+}
+
+// MatchDoubleStar matches name against a glob in which "*" and "?" stay
+// inside one path segment and "**" also matches across "/". GitLab:
+// "configs/**.yml" matches every level, "configs/**/*.yml" only subfolders.
+func MatchDoubleStar(pattern, name string) bool {
+	re, err := globRegexp(pattern)
+	return err == nil && re.MatchString(name)
+}
+
+func globRegexp(pattern string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; c {
+		case '*':
+			if i+1 < len(pattern) && pattern[i+1] == '*' {
+				b.WriteString(".*")
+				i++
+			} else {
+				b.WriteString("[^/]*")
+			}
+		case '?':
+			b.WriteString("[^/]")
+		case '[':
+			j := strings.IndexByte(pattern[i:], ']')
+			if j < 0 {
+				return nil, fmt.Errorf("glob %q: unclosed [", pattern)
+			}
+			class := pattern[i+1 : i+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + class + "]")
+			i += j
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.Compile(b.String())
+}
+
+func cleanRel(name string) (string, error) {
+	name = strings.TrimPrefix(name, "./")
+	name = strings.TrimLeft(name, "/")
+	c := path.Clean(name)
+	if c == ".." || strings.HasPrefix(c, "../") {
+		return "", fmt.Errorf("%s: path leaves the project folder", name)
+	}
+	return c, nil
+}
+
+func readLimited(root *os.Root, name string) ([]byte, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory", name)
+	}
+	if st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes: %w (limit %d)", name, st.Size(), ErrTooLarge, MaxFileSize)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %w (limit %d)", name, ErrTooLarge, MaxFileSize)
+	}
+	return data, nil
+}

@@ -1,0 +1,156 @@
+// Package use holds what discovery finds: a Use is one place where a caller
+// project's job token reaches (or names) another project, with the evidence
+// a reviewer needs; a Note is something worth saying that is not a job-token
+// edge. Detectors produce them; package graph resolves and merges them.
+package use
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/tokenscope/tokenscope/internal/access"
+)
+
+// Origin says how a use was found.
+type Origin string
+
+// Origins.
+const (
+	CIConfig Origin = "ci-config" // static analysis of CI configuration and repository files
+	AuthLog  Origin = "auth-log"  // GitLab's job token authentication log
+	JobLog   Origin = "job-log"   // a job-token failure seen in a job log
+	Declared Origin = "declared"  // stated by a human (trust.yaml)
+)
+
+// TargetKind says how the text names the callee.
+type TargetKind string
+
+// Target kinds. Every kind but Group and Instance can resolve to one project.
+const (
+	// Path is a full project path ("group/sub/project"), already URL-decoded
+	// and without ".git".
+	Path TargetKind = "path"
+	// ID is a numeric project ID, resolved through the inventory.
+	ID TargetKind = "id"
+	// Image is a registry repository path after the registry host
+	// ("group/project/image"); it resolves to the project with the longest
+	// matching path prefix.
+	Image TargetKind = "image"
+	// Group is a group path or numeric group ID (group-level package
+	// endpoints); never an edge to one project: reported as group-scoped.
+	Group TargetKind = "group"
+	// Instance is an instance-level endpoint (npm by scope, Maven by package
+	// name); never an edge to one project.
+	Instance TargetKind = "instance"
+	// Unknown is a reference that could not be turned into any of the above
+	// (an undefined variable, a computed URL); Reason says why.
+	Unknown TargetKind = "unknown"
+)
+
+// Target is how a use names its callee, before resolution.
+type Target struct {
+	Kind  TargetKind
+	Value string // the path, ID, image path, group, or the unexpanded reference
+	// Reference is the text as written (with variables unexpanded), shown
+	// to the user when the target cannot be resolved. Empty means Value.
+	Reference string
+	// Reason is set when the detector already knows the target cannot be
+	// resolved (e.g. "variable TARGET_URL not defined in the CI config").
+	Reason string
+}
+
+// Evidence is where a use was found.
+type Evidence struct {
+	Project string // project whose file holds the evidence (an included file may live in another project)
+	File    string // path inside Project
+	Line    int    // 1-based, 0 when unknown
+	Job     string // job name; "" for repository files read outside any job
+	Detail  string // what was matched, with tokens redacted
+}
+
+// Use is one place where a caller reaches a callee with its job token.
+type Use struct {
+	Origin Origin
+	Access access.Kind
+	Caller string // full path of the project whose job holds the token
+	Target Target
+	// Callee is the resolved full path; set by package graph.
+	Callee   string
+	Evidence Evidence
+}
+
+// Unresolved is a use whose target could not be resolved to a project.
+type Unresolved struct {
+	Project   string // the caller
+	File      string
+	Line      int
+	Job       string
+	Access    access.Kind
+	Reference string // the target as written
+	Reason    string
+}
+
+// NoteKind classifies notes.
+type NoteKind string
+
+// Note kinds.
+const (
+	// NotJobToken: cross-project text that GitLab does not authenticate with
+	// the job token (trigger:, include:project, PRIVATE-TOKEN, deploy tokens).
+	NotJobToken NoteKind = "not-a-job-token-edge"
+	// OwnProject: a job-token access to the caller's own project.
+	OwnProject NoteKind = "own-project"
+	// WontWork: a job-token access GitLab rejects (cross-project push,
+	// wrong user name, wrong parameter, endpoint the token cannot use).
+	WontWork NoteKind = "will-not-work"
+	// NotFetched: configuration tokenscope could not read offline (remote
+	// and template includes, projects outside the snapshot).
+	NotFetched NoteKind = "not-fetched"
+	// OtherHost: a token sent to a host that is not this GitLab.
+	OtherHost NoteKind = "other-host"
+	// ConfigError and ConfigWarning carry input diagnostics.
+	ConfigError   NoteKind = "config-error"
+	ConfigWarning NoteKind = "config-warning"
+)
+
+// Note is something a reviewer should know that is not an edge.
+type Note struct {
+	Project string
+	File    string
+	Line    int
+	Job     string
+	Kind    NoteKind
+	Detail  string
+}
+
+// CompareUses orders uses by caller, callee, access, then evidence place.
+func CompareUses(a, b Use) int {
+	return cmp.Or(
+		cmp.Compare(a.Caller, b.Caller), cmp.Compare(a.Callee, b.Callee),
+		cmp.Compare(a.Access, b.Access), cmp.Compare(a.Origin, b.Origin),
+		cmp.Compare(a.Evidence.Project, b.Evidence.Project), cmp.Compare(a.Evidence.File, b.Evidence.File),
+		cmp.Compare(a.Evidence.Line, b.Evidence.Line), cmp.Compare(a.Evidence.Job, b.Evidence.Job),
+		cmp.Compare(a.Evidence.Detail, b.Evidence.Detail),
+	)
+}
+
+// SortNotes orders notes by project, file, line, kind and detail and drops
+// duplicates.
+func SortNotes(ns []Note) []Note {
+	slices.SortFunc(ns, func(a, b Note) int {
+		return cmp.Or(cmp.Compare(a.Project, b.Project), cmp.Compare(a.File, b.File),
+			cmp.Compare(a.Line, b.Line), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(a.Detail, b.Detail))
+	})
+	return slices.Compact(ns)
+}
+
+// SortUnresolved orders unresolved references and drops duplicates.
+func SortUnresolved(us []Unresolved) []Unresolved {
+	slices.SortFunc(us, func(a, b Unresolved) int {
+		return cmp.Or(cmp.Compare(a.Project, b.Project), cmp.Compare(a.File, b.File),
+			cmp.Compare(a.Line, b.Line), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Reference, b.Reference),
+			cmp.Compare(a.Access, b.Access), cmp.Compare(a.Reason, b.Reason))
+	})
+	return slices.Compact(us)
+}
