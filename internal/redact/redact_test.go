@@ -1,0 +1,41 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tokenscope/tokenscope/internal/inventory"
+)
+
+func TestString(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/a/b.git",
+			"git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/a/b.git"},
+		{"git clone https://gitlab-ci-token:" + inventory.JobToken + "@h/a/b.git",
+			"git clone https://gitlab-ci-token:[MASKED]@h/a/b.git"},
+		{"git clone https://oauth2:s3cretvalue@h/a/b.git", "git clone https://oauth2:[MASKED]@h/a/b.git"},
+		{`curl -H "PRIVATE-TOKEN: glpat-abcdefghijklmnopqrst" https://h/api/v4/projects/1`,
+			`curl -H "PRIVATE-TOKEN: [MASKED]" https://h/api/v4/projects/1`},
+		{`curl -H "JOB-TOKEN: $CI_JOB_TOKEN" x`, `curl -H "JOB-TOKEN: $CI_JOB_TOKEN" x`},
+		{`curl --header "Authorization: Bearer abc.def-ghi" x`, `curl --header "Authorization: Bearer [MASKED]" x`},
+		{`curl -F token=glptt-0123456789abcdef0123 -F ref=main u`, `curl -F token=[MASKED] -F ref=main u`},
+		{`curl -F token=$TRIGGER_TOKEN u`, `curl -F token=$TRIGGER_TOKEN u`},
+		{`wget "https://h/x?job_token=abcdef123456&job=build"`, `wget "https://h/x?job_token=[MASKED]&job=build"`},
+		{`remote: token=glcbt-66_Xy7zAbCdEfGhIjKl`, `remote: token=[MASKED]`},
+		{"//h/api/v4/projects/1/packages/npm/:_authToken=${CI_JOB_TOKEN}", "//h/api/v4/projects/1/packages/npm/:_authToken=${CI_JOB_TOKEN}"},
+		{"//h/api/v4/packages/npm/:_authToken=npm_literal123", "//h/api/v4/packages/npm/:_authToken=[MASKED]"},
+		{"Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlc2ln", "Authorization: Bearer [MASKED]"},
+		{"set %CI_JOB_TOKEN% https://u:%CI_JOB_TOKEN%@h/x", "set %CI_JOB_TOKEN% https://u:%CI_JOB_TOKEN%@h/x"},
+	} {
+		if got := String(tc.in); got != tc.want {
+			t.Errorf("String(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestStringNeverLeaksMarker(t *testing.T) {
+	s := String("x " + inventory.JobToken + " y " + inventory.JobToken)
+	if strings.Contains(s, inventory.JobToken) {
+		t.Fatalf("marker leaked: %q", s)
+	}
+}
