@@ -178,4 +178,3 @@ func classifyProjectEndpoint(sub string, write bool) Endpoint {
 	}
 	return Endpoint{Family: firstSegment(sub), WontWork: "this endpoint does not accept job tokens"}
 }
-

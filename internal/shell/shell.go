@@ -52,7 +52,7 @@ type Redirect struct {
 // Command is one simple command the script runs, with its words expanded
 // as the shell would at that point.
 type Command struct {
-	Args      []Word // Args[0] is the command name; never empty
+	Args      []Word          // Args[0] is the command name; never empty
 	Assigns   map[string]Word // FOO=bar prefix assignments
 	Redirects []Redirect
 	// Stdin is the command whose output feeds this one through a pipe
