@@ -154,18 +154,43 @@ func place(file string, line int) string {
 	return file
 }
 
-func useEvidence(u use.Use) string {
+// usePlace is where a use was found: [project:]file:line (job), or "" for
+// uses without a file (the authentication log).
+func usePlace(u use.Use) string {
 	p := place(u.Evidence.File, u.Evidence.Line)
-	if u.Evidence.Project != "" && u.Evidence.Project != u.Caller && p != "" {
+	if p == "" {
+		return ""
+	}
+	if u.Evidence.Project != "" && u.Evidence.Project != u.Caller {
 		p = u.Evidence.Project + ":" + p
 	}
 	if u.Evidence.Job != "" {
 		p += " (" + u.Evidence.Job + ")"
 	}
+	return p
+}
+
+// useSummary is one line of evidence: place, access and what was matched.
+func useSummary(u use.Use) string {
+	p := usePlace(u)
 	if p == "" {
 		return u.Evidence.Detail
 	}
-	return strings.TrimSpace(p)
+	if u.Access != "" {
+		p += ": " + string(u.Access)
+	}
+	return p + " " + u.Evidence.Detail
+}
+
+// firstEvidence picks the evidence shown when there is room for one: a
+// file location beats the authentication log.
+func firstEvidence(e graph.Edge) string {
+	for _, u := range e.Uses {
+		if p := usePlace(u); p != "" {
+			return p
+		}
+	}
+	return e.Uses[0].Evidence.Detail
 }
 
 func kinds(ks []access.Kind) string {
@@ -194,7 +219,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "CALLER\tCALLEE\tACCESS\tORIGIN\tEVIDENCE")
 		for _, e := range g.Edges {
-			ev := useEvidence(e.Uses[0])
+			ev := firstEvidence(e)
 			if n := len(e.Uses) - 1; n > 0 {
 				ev += fmt.Sprintf(" +%d more", n)
 			}
@@ -240,7 +265,7 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 		for _, e := range g.Edges {
 			var ev []string
 			for _, u := range e.Uses {
-				ev = append(ev, md(useEvidence(u)+": "+string(u.Access)+" "+u.Evidence.Detail))
+				ev = append(ev, md(useSummary(u)))
 			}
 			fmt.Fprintf(ew, "| `%s` | `%s` | %s | %s | %s |\n", e.Caller, e.Callee, kinds(e.Access), origins(e.Origins()), strings.Join(ev, "<br>"))
 		}

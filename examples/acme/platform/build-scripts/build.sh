@@ -1,0 +1,4 @@
+#!/bin/sh
+# build.sh APP: the shared build entry point.
+set -eu
+echo "building $1"
