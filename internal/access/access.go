@@ -70,15 +70,39 @@ type Info struct {
 // table is the one mapping from access kinds to fine-grained policies and
 // roles.
 //
-// Sources (../shared/reference/jobtoken-model.md §1.11, §2):
+// Sources (../shared/reference/jobtoken-model.md §1.11, §2), checked against
+// GitLab's docs and issues:
 //   - policies: lib/ci/job_token/policies.rb; the fine-grained permissions
-//     docs table (18.0) for which endpoints each policy covers. Fine-grained
+//     docs table (doc/ci/jobs/fine_grained_permissions.md, 17.10 and 18.0
+//     versions) for which endpoints each policy covers. Fine-grained
 //     permissions are an experiment in 17.10, beta in 18.0 and GA in 18.3.
-//   - read_repositories appears in the policy list of 18.4+ (newest stored
-//     policies.rb, commit 017a6c12) but not in the 18.0 table.
-//   - container pulls: read_containers/admin_containers are deprecated, and
-//     the docs list the container registry as "None" (not controllable),
-//     so an entry that needs registry pulls keeps default permissions.
+//     The docs scope them to "a limited set of API endpoints": they gate the
+//     REST API (lib/api/helpers.rb), not Git over HTTP or the registry.
+//   - repository-read → read_repositories. The policy covers the REST
+//     repository reads (Files raw, Branches, Tags, Commits:
+//     https://gitlab.com/gitlab-org/gitlab/-/issues/555868, "Add endpoints
+//     for Repository resource for job tokens"); it is in the policy list of
+//     18.4+ (policies.rb commit 017a6c12) but not in the 18.0 docs table.
+//     Git clone/fetch over HTTP goes through lib/gitlab/git_access.rb, which
+//     checks the allowlist (Scope#accessible?) and the user's download_code,
+//     not job token policies (inference from the source; the docs list no
+//     Git operation in the policy table). An entry holding read_repositories
+//     therefore lets both git clone and the REST reads through, so the
+//     mapping is safe whichever way a repository-read use reads.
+//   - container-read has no policy: read_containers/admin_containers are
+//     DEPRECATED_POLICIES, the docs list every container registry endpoint
+//     as "None" (not controllable), and registry pulls are authorised by
+//     ContainerRegistryAuthenticationService (build_read_container_image),
+//     which consults no policy. Whether a fine-grained entry still lets a
+//     pull through is not documented, so the entry keeps default
+//     permissions: the one setting known to keep pulls working.
+//   - container-write and repository-write are never allowed across projects
+//     (build_can_push? requires the job's own project; git push with a job
+//     token reaches only its own repository, GA 18.4). Cross-project push
+//     to allowlisted projects exists only behind the feature flag
+//     allow_push_to_allowlisted_projects with an admin_repositories entry
+//     (https://gitlab.com/gitlab-org/gitlab/-/merge_requests/229671), so the
+//     plan recommends another credential.
 //   - pipeline trigger (POST /projects/:id/trigger/pipeline) has no policy.
 //   - roles: Reporter+ reads packages, artifacts and the registry of a
 //     private project; writes need Developer+ (GitLab permissions docs).
@@ -90,7 +114,7 @@ var table = []Info{
 		NoPolicyReason: "job tokens push only to their own project (cross-project push is behind a feature flag and needs admin_repositories)"},
 	{Kind: ContainerRead, Role: Reporter,
 		Examples:       "image:/services:, docker pull, Dockerfile FROM of another project's registry image",
-		NoPolicyReason: "container registry access is not controllable by fine-grained policies (read_containers is deprecated)"},
+		NoPolicyReason: "container registry pulls are not controlled by fine-grained policies (read_containers is deprecated); default permissions keep them working"},
 	{Kind: ContainerWrite, Role: Developer, Write: true, Never: true,
 		Examples:       "docker push to another project's registry",
 		NoPolicyReason: "a job token can never push to another project's registry"},
