@@ -54,6 +54,17 @@ type Info struct {
 	Policy string
 	// PolicySince is the first GitLab version whose policy list has Policy.
 	PolicySince string
+	// AlsoPolicies are further policies the access needs in practice.
+	// GitLab checks every policy an endpoint declares against the entry's
+	// list, with no implication between admin_x and read_x
+	// (Ci::JobToken::Scope#policies_allowed_for_accessed_project?:
+	// (policies - allowed_policies).empty?), and the write workflows read
+	// too: terraform reads the state before it locks and writes it, Maven
+	// and Gradle read maven-metadata.xml before deploying, release tools
+	// look the release up first; POST /projects/:id/deployments declares
+	// ADMIN_DEPLOYMENTS and ADMIN_ENVIRONMENTS (fine-grained permissions
+	// docs table).
+	AlsoPolicies []string
 	// Role is the minimum role of the triggering user on the callee.
 	Role Role
 	// Write reports whether the access changes the callee.
@@ -120,7 +131,7 @@ var table = []Info{
 		NoPolicyReason: "a job token can never push to another project's registry"},
 	{Kind: PackagesRead, Policy: "read_packages", PolicySince: "17.10", Role: Reporter,
 		Examples: "npm, Maven, Gradle, PyPI, NuGet, Composer, Conan, Go, Helm, generic, Terraform module pulls"},
-	{Kind: PackagesWrite, Policy: "admin_packages", PolicySince: "17.10", Role: Developer, Write: true,
+	{Kind: PackagesWrite, Policy: "admin_packages", AlsoPolicies: []string{"read_packages"}, PolicySince: "17.10", Role: Developer, Write: true,
 		Examples: "publishing to another project's package registry"},
 	{Kind: ArtifactsRead, Policy: "read_jobs", PolicySince: "17.10", Role: Reporter,
 		Examples: "needs:project, jobs/artifacts API"},
@@ -129,23 +140,23 @@ var table = []Info{
 		NoPolicyReason: "the pipeline trigger API has no fine-grained policy"},
 	{Kind: ReleasesRead, Policy: "read_releases", PolicySince: "17.10", Role: Reporter,
 		Examples: "Releases API, release links (read)"},
-	{Kind: ReleasesWrite, Policy: "admin_releases", PolicySince: "17.10", Role: Developer, Write: true,
+	{Kind: ReleasesWrite, Policy: "admin_releases", AlsoPolicies: []string{"read_releases"}, PolicySince: "17.10", Role: Developer, Write: true,
 		Examples: "Releases API, release links (create, update, delete)"},
 	{Kind: DeploymentsRead, Policy: "read_deployments", PolicySince: "17.10", Role: Reporter,
 		Examples: "Deployments API (read)"},
-	{Kind: DeploymentsWrite, Policy: "admin_deployments", PolicySince: "17.10", Role: Developer, Write: true,
+	{Kind: DeploymentsWrite, Policy: "admin_deployments", AlsoPolicies: []string{"admin_environments", "read_deployments"}, PolicySince: "17.10", Role: Developer, Write: true,
 		Examples: "Deployments API (create, update, approve)"},
 	{Kind: EnvironmentsRead, Policy: "read_environments", PolicySince: "17.10", Role: Reporter,
 		Examples: "Environments API (read)"},
-	{Kind: EnvironmentsWrite, Policy: "admin_environments", PolicySince: "17.10", Role: Developer, Write: true,
+	{Kind: EnvironmentsWrite, Policy: "admin_environments", AlsoPolicies: []string{"read_environments"}, PolicySince: "17.10", Role: Developer, Write: true,
 		Examples: "Environments API (create, update, stop, delete)"},
 	{Kind: SecureFilesRead, Policy: "read_secure_files", PolicySince: "17.10", Role: Developer,
 		Examples: "Secure Files API (download)"},
-	{Kind: SecureFilesWrite, Policy: "admin_secure_files", PolicySince: "17.10", Role: Maintainer, Write: true,
+	{Kind: SecureFilesWrite, Policy: "admin_secure_files", AlsoPolicies: []string{"read_secure_files"}, PolicySince: "17.10", Role: Maintainer, Write: true,
 		Examples: "Secure Files API (upload, delete)"},
 	{Kind: TerraformStateRead, Policy: "read_terraform_state", PolicySince: "17.10", Role: Developer,
 		Examples: "Terraform HTTP backend, read only (init, output)"},
-	{Kind: TerraformStateWrite, Policy: "admin_terraform_state", PolicySince: "17.10", Role: Maintainer, Write: true,
+	{Kind: TerraformStateWrite, Policy: "admin_terraform_state", AlsoPolicies: []string{"read_terraform_state"}, PolicySince: "17.10", Role: Maintainer, Write: true,
 		Examples: "Terraform HTTP backend that locks or writes state (plan, apply)"},
 	{Kind: APIRead, Role: Reporter,
 		Examples:       "other endpoints the token can read (merge requests, pipelines, jobs)",
@@ -162,6 +173,17 @@ var byKind = func() map[Kind]Info {
 	}
 	return m
 }()
+
+// Policies returns every policy the access needs: Policy and
+// AlsoPolicies, sorted; nil when no policy covers it.
+func (i Info) Policies() []string {
+	if i.Policy == "" {
+		return nil
+	}
+	out := append([]string{i.Policy}, i.AlsoPolicies...)
+	slices.Sort(out)
+	return out
+}
 
 // All returns every access kind, in the order of the table.
 func All() []Kind {

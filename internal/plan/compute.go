@@ -65,7 +65,7 @@ func Compute(g *graph.Graph, ix *inventory.Index, tf *trust.File, opts Options) 
 	}
 	c := &computer{g: g, ix: ix, tf: tf, opts: opts, byCallee: map[string][]graph.Edge{}}
 	c.plan = &Plan{Trusted: tf != nil, Pruned: opts.Prune, StateDigest: StateDigest(ix.Inventory()),
-		Unresolved: slices.Clone(g.Unresolved)}
+		ServerURL: strings.TrimRight(ix.Inventory().ServerURL, "/"), Unresolved: slices.Clone(g.Unresolved)}
 	if tf != nil {
 		c.plan.TrustFile = tf.Name
 	}
@@ -437,7 +437,7 @@ func (s *calleeState) currentGroups() {
 		if g, ok := s.c.ix.Group(cur.Path); ok && id == 0 {
 			id = g.ID
 		}
-		base := Entry{Type: GroupEntry, Path: cur.Path, ID: id, CurrentPolicies: cur.Policies, Autopopulated: cur.Autopopulated}
+		base := Entry{Type: GroupEntry, Path: cur.Path, ID: id, OnAllowlist: true, CurrentPolicies: cur.Policies, Autopopulated: cur.Autopopulated}
 		if d, ok := s.groupDenied(cur.Path); ok {
 			base.Reason = s.denyReason(d)
 			s.p.Remove = append(s.p.Remove, base)
@@ -445,7 +445,7 @@ func (s *calleeState) currentGroups() {
 		}
 		if w, ok := s.wantGroup[k]; ok {
 			w.ID = cmp.Or(w.ID, id)
-			w.CurrentPolicies = cur.Policies
+			w.OnAllowlist, w.CurrentPolicies = true, cur.Policies
 			w.Autopopulated = cur.Autopopulated
 			s.keptGroups[k] = cur
 			if samePolicies(cur.Policies, w.Policies) {
@@ -488,7 +488,7 @@ func (s *calleeState) keep(e Entry) {
 func (s *calleeState) desiredProjects() {
 	for k, w := range s.wantProj {
 		if cur, ok := s.curProj[k]; ok {
-			w.CurrentPolicies = cur.Policies
+			w.OnAllowlist, w.CurrentPolicies = true, cur.Policies
 			w.Autopopulated = cur.Autopopulated
 			if samePolicies(cur.Policies, w.Policies) {
 				s.keep(*w)
@@ -541,7 +541,7 @@ func (s *calleeState) currentProjects() {
 		if p := s.c.ix.Project(cur.Path); p != nil && id == 0 {
 			id = p.ID
 		}
-		base := Entry{Type: ProjectEntry, Path: cur.Path, ID: id, CurrentPolicies: cur.Policies, Autopopulated: cur.Autopopulated}
+		base := Entry{Type: ProjectEntry, Path: cur.Path, ID: id, OnAllowlist: true, CurrentPolicies: cur.Policies, Autopopulated: cur.Autopopulated}
 		if e, ok := s.discovered[k]; ok {
 			base.Access, base.Uses = e.Access, e.Uses
 		}
@@ -704,7 +704,9 @@ func (c *computer) waves() {
 	} else {
 		fan := map[string]int{}
 		for _, p := range c.plan.Projects {
-			fan[p.Path] = len(p.Add) + len(p.Keep) + len(p.Update) + len(p.NeedsReview)
+			if n := len(p.Add) + len(p.Keep) + len(p.Update) + len(p.NeedsReview); n > 0 {
+				fan[p.Path] = n
+			}
 		}
 		c.plan.Waves = trust.SuggestWaves(fan)
 	}

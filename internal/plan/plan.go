@@ -44,8 +44,10 @@ type Entry struct {
 	// default permissions, and PolicyReason says why.
 	Policies     []string
 	PolicyReason string
-	// CurrentPolicies are the entry's policies on the allowlist today (nil:
-	// default permissions); set for keep, update and remove.
+	// OnAllowlist is set when the entry exists on the allowlist today;
+	// CurrentPolicies are then its policies (nil: default permissions).
+	// For a keep covered by a group entry, CurrentPolicies are the group's.
+	OnAllowlist     bool
 	CurrentPolicies []string
 	// Reason says why the plan does this, for reviewers and the JSON.
 	Reason string
@@ -145,10 +147,12 @@ type Plan struct {
 	// StateDigest identifies the allowlist state the plan was computed
 	// from (see StateDigest).
 	StateDigest string
-	Projects    []Project
-	Waves       []trust.Wave
-	Warnings    []string
-	Unresolved  []use.Unresolved
+	// ServerURL is the GitLab the inventory describes, for API steps.
+	ServerURL  string
+	Projects   []Project
+	Waves      []trust.Wave
+	Warnings   []string
+	Unresolved []use.Unresolved
 }
 
 // Findings reports whether the plan holds anything to act on: a change to

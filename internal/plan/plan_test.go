@@ -264,7 +264,7 @@ func TestUnapprovedEntriesRemovedOnlyWithPrune(t *testing.T) {
 func TestDenyWins(t *testing.T) {
 	ix := org("18.5", func(m map[string]*inventory.Project) {
 		m["infra/tfstate"].JobTokenScope = scope(true,
-			[]inventory.Entry{{Path: "apps/deploy", Policies: []string{"admin_terraform_state"}}, {Path: "apps/web"}},
+			[]inventory.Entry{{Path: "apps/deploy", Policies: []string{"admin_terraform_state", "read_terraform_state"}}, {Path: "apps/web"}},
 			inventory.Entry{Path: "apps"})
 	})
 	tf := trustOf(t, ix, `edges:
@@ -278,7 +278,7 @@ deny:
 	g := graphOf(edge("apps/deploy", "infra/tfstate", access.TerraformStateWrite), edge("apps/web", "infra/tfstate", access.TerraformStateRead))
 	p := Compute(g, ix, tf, Options{})
 	pr := project(t, p, "infra/tfstate")
-	if paths(pr.Keep) != "project:apps/deploy[admin_terraform_state]" {
+	if paths(pr.Keep) != "project:apps/deploy[admin_terraform_state+read_terraform_state]" {
 		t.Errorf("the excepted caller stays: keep = %s", paths(pr.Keep))
 	}
 	if callers(pr.Denied) != "apps/web" || !pr.Denied[0].OnAllowlist || !strings.Contains(pr.Denied[0].Reason, "trust.yaml:8: state holds secrets") {

@@ -38,7 +38,7 @@ func Policies(kinds []access.Kind, caps explain.Capabilities) ([]string, string)
 		if caps.Known && in.PolicySince != "" && caps.Version.Before(explain.MustVersion(in.PolicySince)) {
 			return nil, fmt.Sprintf("%s needs the policy %s, which GitLab has from %s (this is %s)", k, in.Policy, in.PolicySince, caps.Version)
 		}
-		out = append(out, in.Policy)
+		out = append(out, in.Policies()...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out), ""

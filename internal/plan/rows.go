@@ -15,8 +15,9 @@ type Row struct {
 	CallerType EntryType
 	Callee     string
 	Access     []access.Kind
-	// Policies as planned (nil: default permissions); for review, denied
-	// and never rows, the policies it would need.
+	// Policies as planned (nil: default permissions); for remove and
+	// unapproved rows, the entry's policies today; for review, denied and
+	// never rows, the policies it would need.
 	Policies []string
 	Status   Status
 	// Action is what apply does: add, keep, update, remove, or "" (none).
@@ -41,7 +42,11 @@ func (p *Plan) Rows() []Row {
 				if e.Stale && (st == StatusAdd || st == StatusKeep || st == StatusUpdate) {
 					s = StatusStale
 				}
-				rows = append(rows, Row{Caller: e.Path, CallerType: e.Type, Callee: pr.Path, Access: e.Access, Policies: e.Policies,
+				pol := e.Policies
+				if st == StatusRemove || st == StatusUnapproved {
+					pol = e.CurrentPolicies
+				}
+				rows = append(rows, Row{Caller: e.Path, CallerType: e.Type, Callee: pr.Path, Access: e.Access, Policies: pol,
 					Status: s, Action: action, Uses: e.Uses, Reason: e.Reason, Entry: e})
 			}
 		}
