@@ -368,6 +368,9 @@ func (s *calleeState) want(caller string, kinds []access.Kind, uses []use.Use, r
 	e := &Entry{Type: ProjectEntry, Path: caller, Access: access.Sort(slices.Clone(kinds)), Uses: uses, Reason: reason, Stale: stale}
 	if p := s.c.ix.Project(caller); p != nil {
 		e.Path, e.ID = p.Path, p.ID
+		if p.Archived && s.c.tf != nil {
+			s.c.warn("%s: approved caller %s is archived: its jobs no longer run; delete the approval", s.p.Path, p.Path)
+		}
 	}
 	s.wantProj[key(caller)] = e
 }
@@ -490,6 +493,13 @@ func (s *calleeState) desiredProjects() {
 		if cur, ok := s.curProj[k]; ok {
 			w.OnAllowlist, w.CurrentPolicies = true, cur.Policies
 			w.Autopopulated = cur.Autopopulated
+			if len(w.Access) == 0 {
+				// Unknown access is no reason to change what a reviewer or
+				// GitLab set: widening to default permissions would be the
+				// opposite of least privilege.
+				w.Policies = cur.Policies
+				w.PolicyReason = "access kinds unknown (known only from the authentication log): the entry's current permissions are kept until trust.yaml names the kinds"
+			}
 			if samePolicies(cur.Policies, w.Policies) {
 				s.keep(*w)
 			} else {

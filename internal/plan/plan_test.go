@@ -342,6 +342,17 @@ func TestWithoutTrustEveryEdgeIsProposed(t *testing.T) {
 	}
 }
 
+func TestUnknownAccessKeepsCurrentPermissions(t *testing.T) {
+	ix := org("18.5", func(m map[string]*inventory.Project) {
+		m["infra/tfstate"].JobTokenScope = scope(true, []inventory.Entry{{Path: "apps/deploy", Policies: []string{"read_terraform_state"}}})
+	})
+	tf := trustOf(t, ix, "edges:\n  - {caller: apps/deploy, callee: infra/tfstate, reason: seen in the log}\n")
+	pr := project(t, Compute(graphOf(edge("apps/deploy", "infra/tfstate")), ix, tf, Options{}), "infra/tfstate")
+	if len(pr.Update) != 0 || paths(pr.Keep) != "project:apps/deploy[read_terraform_state]" {
+		t.Errorf("an entry is never widened because the access is unknown: keep=%s update=%s", paths(pr.Keep), paths(pr.Update))
+	}
+}
+
 func TestAuthLogOnlyEdges(t *testing.T) {
 	ix := org("18.5", nil)
 	tf := trustOf(t, ix, `edges:
