@@ -93,6 +93,7 @@ type computer struct {
 	caps     explain.Capabilities
 	plan     *Plan
 	byCallee map[string][]graph.Edge
+	under    map[string][]string // lower group -> projects under it, built on first use
 }
 
 func key(p string) string { return strings.ToLower(p) }
@@ -209,6 +210,7 @@ func (c *computer) callee(path string) (Project, bool) {
 	s.currentGroups()
 	s.desiredProjects()
 	s.currentProjects()
+	s.sort() // the limit's choices must not depend on map order
 	s.limit()
 	s.enforce()
 	s.sort()
@@ -254,13 +256,19 @@ func (s *calleeState) groupDenied(group string) (trust.Deny, bool) {
 // members are the projects the inventory knows under group, the callee
 // excluded.
 func (s *calleeState) members(group string) []string {
-	var out []string
-	for _, p := range s.c.ix.ProjectsUnder(group) {
-		if !strings.EqualFold(p.Path, s.p.Path) {
-			out = append(out, p.Path)
+	if s.c.under == nil {
+		// One pass over the inventory indexes every group's projects.
+		s.c.under = map[string][]string{}
+		for _, p := range s.c.ix.Inventory().Projects {
+			for ns := inventory.Namespace(p.Path); ns != ""; ns = inventory.Namespace(ns) {
+				s.c.under[key(ns)] = append(s.c.under[key(ns)], p.Path)
+			}
+		}
+		for _, ps := range s.c.under {
+			slices.Sort(ps)
 		}
 	}
-	return out
+	return slices.DeleteFunc(slices.Clone(s.c.under[key(group)]), func(p string) bool { return strings.EqualFold(p, s.p.Path) })
 }
 
 // coveringGrant returns the deepest group grant that admits caller.
@@ -382,8 +390,8 @@ func (s *calleeState) staleApprovals() {
 	if s.c.tf == nil {
 		return
 	}
-	for _, a := range s.c.tf.Edges {
-		if !strings.EqualFold(a.Callee, s.p.Path) || a.Expired {
+	for _, a := range s.c.tf.EdgesTo(s.p.Path) {
+		if a.Expired {
 			continue
 		}
 		if _, ok := s.discovered[key(a.Caller)]; ok {

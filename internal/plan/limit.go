@@ -8,7 +8,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/inventory"
-	"github.com/tokenscope/tokenscope/internal/trust"
+	"github.com/tokenscope/tokenscope/internal/use"
 )
 
 // maxPairSearch bounds the exact search for two group entries; beyond it
@@ -56,6 +56,7 @@ func (s *calleeState) stayingProjects() []string {
 
 type candidate struct {
 	group  inventory.Group
+	lower  string   // lower-case path, for nesting checks
 	covers []string // staying project entries under the group
 	extra  []string // other known members: the widening
 }
@@ -89,7 +90,7 @@ func (s *calleeState) candidates(staying []string) []candidate {
 				if !ok {
 					g = inventory.Group{Path: ns}
 				}
-				c = &candidate{group: g}
+				c = &candidate{group: g, lower: strings.ToLower(g.Path)}
 				byGroup[k] = c
 			}
 			c.covers = append(c.covers, p)
@@ -103,8 +104,12 @@ func (s *calleeState) candidates(staying []string) []candidate {
 		if _, denied := s.groupDenied(c.group.Path); denied {
 			continue
 		}
+		covered := make(map[string]bool, len(c.covers))
+		for _, p := range c.covers {
+			covered[key(p)] = true
+		}
 		for _, m := range s.members(c.group.Path) {
-			if !slices.Contains(c.covers, m) {
+			if !covered[key(m)] {
 				c.extra = append(c.extra, m)
 			}
 		}
@@ -180,7 +185,7 @@ func greedy(cands []candidate, need int) []candidate {
 		var pick *candidate
 		for i := range cands {
 			c := &cands[i]
-			if slices.ContainsFunc(chosen, func(o candidate) bool { return nested(*c, o) || nested(o, *c) || o.group.Path == c.group.Path }) {
+			if slices.ContainsFunc(chosen, func(o candidate) bool { return nested(*c, o) || nested(o, *c) || o.lower == c.lower }) {
 				continue
 			}
 			switch {
@@ -203,7 +208,7 @@ func greedy(cands []candidate, need int) []candidate {
 
 // nested reports whether a's group is inside b's.
 func nested(a, b candidate) bool {
-	return a.group.Path != b.group.Path && trust.Under(a.group.Path, b.group.Path)
+	return len(a.lower) > len(b.lower) && a.lower[len(b.lower)] == '/' && strings.HasPrefix(a.lower, b.lower)
 }
 
 func extraOf(cs []candidate) int {
@@ -236,9 +241,13 @@ func (s *calleeState) replace(c candidate, total int) {
 	g := Entry{Type: GroupEntry, Path: c.group.Path, ID: c.group.ID, Policies: []string{},
 		Widening: &Widening{Members: len(c.covers) + len(c.extra), Extra: c.extra, Replaces: c.covers, Proposed: true}}
 	var reasons []string
+	covered := make(map[string]bool, len(c.covers))
+	for _, p := range c.covers {
+		covered[p] = true
+	}
 	take := func(l *[]Entry, removeCurrent bool) {
 		*l = slices.DeleteFunc(*l, func(e Entry) bool {
-			if e.Type != ProjectEntry || e.CoveredBy != "" || !slices.Contains(c.covers, e.Path) {
+			if e.Type != ProjectEntry || e.CoveredBy != "" || !covered[e.Path] {
 				return false
 			}
 			g.Access = access.Sort(append(g.Access, e.Access...))
@@ -266,6 +275,7 @@ func (s *calleeState) replace(c candidate, total int) {
 	} else {
 		g.PolicyReason = "a replaced entry needs default permissions (" + listShort(reasons, 3) + ")"
 	}
+	slices.SortFunc(g.Uses, use.CompareUses)
 	g.Role = minRole(g.Access)
 	g.Reason = fmt.Sprintf("PROPOSED WIDENING: %d project entries exceed GitLab's limit of %d; this group entry replaces %d of them and lets in %d more project(s) with no approved edge (as far as the inventory knows). Approve it as a group grant in trust.yaml, or reduce the callers",
 		total, s.c.opts.ProjectLimit, len(c.covers), len(c.extra))

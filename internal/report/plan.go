@@ -51,7 +51,7 @@ const untrustedBanner = "NO TRUST FILE: every discovered edge is PROPOSED, not r
 
 func summary(p *plan.Plan) string {
 	t := p.Totals()
-	return fmt.Sprintf("%d callee projects: enforce %d, add %d, update %d, remove %d, keep %d; %d need review, %d stale, %d denied, %d unapproved kept, %d impossible for a job token",
+	return fmt.Sprintf("%d callee project(s): enforce %d, add %d, update %d, remove %d, keep %d; %d need review, %d stale, %d denied, %d unapproved kept, %d impossible for a job token",
 		t.Projects, t.Enforce, t.Add, t.Update, t.Remove, t.Keep, t.Review, t.Stale, t.Denied, t.Unapproved, t.Never)
 }
 

@@ -62,7 +62,7 @@ func LoadFile(path string, opts LoadOptions) (*File, diag.List, error) {
 // scheduled plan or audit. An expired approval simply stops counting, so
 // the edge shows up as needing review again.
 func Load(name string, data []byte, opts LoadOptions) (*File, diag.List) {
-	l := &loader{name: name, opts: opts, f: &File{Name: name}}
+	l := &loader{name: name, opts: opts, f: &File{Name: name}, edgeLines: map[[2]string]int{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		l.errAt(yamlErrorLine(err), "%s", strings.TrimPrefix(yamlErrorText(err), "yaml: "))
@@ -87,6 +87,9 @@ type loader struct {
 	opts  LoadOptions
 	f     *File
 	diags diag.List
+	// edgeLines finds duplicates while loading: the File's own index is
+	// built once, on first use after loading.
+	edgeLines map[[2]string]int
 }
 
 func (l *loader) errAt(line int, format string, args ...any) {
@@ -183,10 +186,12 @@ func (l *loader) edge(n *yaml.Node) {
 		l.errAt(n.Line, "caller and callee are both %s: a project's own jobs never need an allowlist entry", e.Callee)
 		return
 	}
-	if prev, ok := l.f.Approval(e.Caller, e.Callee); ok {
-		l.errAt(n.Line, "duplicate edge %s → %s (first at line %d); merge them", e.Caller, e.Callee, prev.Line)
+	k := [2]string{strings.ToLower(e.Caller), strings.ToLower(e.Callee)}
+	if prev, ok := l.edgeLines[k]; ok {
+		l.errAt(n.Line, "duplicate edge %s → %s (first at line %d); merge them", e.Caller, e.Callee, prev)
 		return
 	}
+	l.edgeLines[k] = n.Line
 	l.reasonOwner(n.Line, e.Reason, e.Owner, e.Caller+" → "+e.Callee)
 	if len(e.Access) == 0 {
 		l.warnAt(n.Line, "edge %s → %s names no access kinds: its entry gets default permissions; name the kinds to narrow it", e.Caller, e.Callee)

@@ -3,6 +3,7 @@ package trust
 import (
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tokenscope/tokenscope/internal/access"
@@ -20,12 +21,50 @@ const Placeholder = "TODO"
 
 // File is a loaded trust.yaml. Paths are canonical (as in the inventory
 // when one was given at load). Lines are 1-based lines in the file.
+//
+// A File is read-only once loaded; its lookups index it on first use, so
+// build one fully before querying it. Lookups are then safe for
+// concurrent use.
 type File struct {
 	Name   string // as given to Load, for messages
 	Edges  []Edge
 	Groups []GroupGrant
 	Deny   []Deny
 	Waves  []Wave
+
+	once sync.Once
+	idx  fileIndex
+}
+
+// fileIndex makes lookups constant-time: a plan asks about every edge of
+// an org, and a trust file of a large org holds tens of thousands.
+type fileIndex struct {
+	approval map[[2]string]int // lower caller, callee -> first index in Edges
+	to       map[string][]int  // lower callee -> indexes in Edges
+	groups   map[string][]int  // lower callee -> indexes in Groups
+	deny     map[string][]int  // lower callee -> indexes in Deny
+}
+
+func (f *File) index() *fileIndex {
+	f.once.Do(func() {
+		f.idx = fileIndex{approval: map[[2]string]int{}, to: map[string][]int{}, groups: map[string][]int{}, deny: map[string][]int{}}
+		for i, e := range f.Edges {
+			k := [2]string{strings.ToLower(e.Caller), strings.ToLower(e.Callee)}
+			if _, ok := f.idx.approval[k]; !ok {
+				f.idx.approval[k] = i
+			}
+			f.idx.to[k[1]] = append(f.idx.to[k[1]], i)
+		}
+		for i, g := range f.Groups {
+			k := strings.ToLower(g.Callee)
+			f.idx.groups[k] = append(f.idx.groups[k], i)
+		}
+		for i, d := range f.Deny {
+			k := strings.ToLower(d.Callee)
+			f.idx.deny[k] = append(f.idx.deny[k], i)
+		}
+	})
+	return &f.idx
 }
 
 // Edge approves one caller → callee pair.
@@ -83,12 +122,23 @@ func (f *File) Approval(caller, callee string) (Edge, bool) {
 	if f == nil {
 		return Edge{}, false
 	}
-	for _, e := range f.Edges {
-		if samePath(e.Caller, caller) && samePath(e.Callee, callee) {
-			return e, true
-		}
+	i, ok := f.index().approval[[2]string{strings.ToLower(caller), strings.ToLower(callee)}]
+	if !ok {
+		return Edge{}, false
 	}
-	return Edge{}, false
+	return f.Edges[i], true
+}
+
+// EdgesTo returns the approvals whose callee is callee, in file order.
+func (f *File) EdgesTo(callee string) []Edge {
+	if f == nil {
+		return nil
+	}
+	var out []Edge
+	for _, i := range f.index().to[strings.ToLower(callee)] {
+		out = append(out, f.Edges[i])
+	}
+	return out
 }
 
 // GroupGrants returns the group grants for callee, in file order.
@@ -97,10 +147,8 @@ func (f *File) GroupGrants(callee string) []GroupGrant {
 		return nil
 	}
 	var out []GroupGrant
-	for _, g := range f.Groups {
-		if samePath(g.Callee, callee) {
-			out = append(out, g)
-		}
+	for _, i := range f.index().groups[strings.ToLower(callee)] {
+		out = append(out, f.Groups[i])
 	}
 	return out
 }
@@ -111,10 +159,8 @@ func (f *File) DenyRules(callee string) []Deny {
 		return nil
 	}
 	var out []Deny
-	for _, d := range f.Deny {
-		if samePath(d.Callee, callee) {
-			out = append(out, d)
-		}
+	for _, i := range f.index().deny[strings.ToLower(callee)] {
+		out = append(out, f.Deny[i])
 	}
 	return out
 }
