@@ -354,3 +354,43 @@ func TestTerraformFormatted(t *testing.T) {
 		t.Errorf("terraform fmt would change the output:\n%s", out)
 	}
 }
+
+// TestWithoutIDs plans an org known only by paths (a folder of clones):
+// REST writes need numeric IDs, so the steps fall back to path-based
+// GraphQL and Terraform looks the IDs up with data sources.
+func TestWithoutIDs(t *testing.T) {
+	inv := &inventory.Inventory{Version: 1, GitLabVersion: "18.5", Projects: []*inventory.Project{
+		{Path: "apps/web"}, {Path: "libs/jslib", JobTokenScope: &inventory.JobTokenScope{
+			Allowlist: inventory.Allowlist{Projects: []inventory.Entry{{Path: "apps/old"}}}}}, {Path: "apps/old"}}}
+	g := &graph.Graph{Edges: []graph.Edge{{Caller: "apps/web", Callee: "libs/jslib", Access: []access.Kind{access.PackagesRead},
+		Uses: []use.Use{{Origin: use.CIConfig, Access: access.PackagesRead, Evidence: use.Evidence{Project: "apps/web", File: ".npmrc", Line: 1}}}}}}
+	p := plan.Compute(g, inventory.NewIndex(inv), nil, plan.Options{Prune: true})
+	var script, tf bytes.Buffer
+	if err := Plan(&script, p, FormatScript); err != nil {
+		t.Fatal(err)
+	}
+	if err := Plan(&tf, p, FormatTerraform); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`ciJobTokenScopeAddGroupOrProject(input: {projectPath: \"libs/jslib\", targetPath: \"apps/web\"})`,
+		`ciJobTokenScopeRemoveProject(input: {projectPath: \"libs/jslib\", targetProjectPath: \"apps/old\"})`,
+		`'api/v4/projects/libs%2Fjslib/job_token_scope'`,
+	} {
+		if !strings.Contains(script.String(), want) {
+			t.Errorf("script lacks %s:\n%s", want, script.String())
+		}
+	}
+	for _, want := range []string{
+		"data \"gitlab_project\" \"apps_web\" {\n  path_with_namespace = \"apps/web\"\n}\n",
+		"    data.gitlab_project.apps_web.id, # apps/web: policies read_packages",
+		`project = "libs/jslib"`,
+	} {
+		if !strings.Contains(tf.String(), want) {
+			t.Errorf("terraform lacks %q:\n%s", want, tf.String())
+		}
+	}
+	if strings.Contains(tf.String(), "apps/old") {
+		t.Error("a pruned entry must not stay in the authoritative set")
+	}
+}
