@@ -96,7 +96,16 @@ func classifyImage(srv inventory.Server, ref string) image {
 	}
 	if OnRegistry(srv, host) {
 		im.kind = imgRegistry
-		if r := UnknownReason(ref[strings.IndexByte(ref, '/')+1:]); r != "" {
+		// The tag and digest do not change the target: only unknown parts
+		// of the repository path do.
+		repo := ref[strings.IndexByte(ref, '/')+1:]
+		if i := strings.IndexByte(repo, '@'); i >= 0 {
+			repo = repo[:i]
+		}
+		if i := strings.LastIndexByte(repo, ':'); i >= 0 && !strings.Contains(repo[i:], "/") {
+			repo = repo[:i]
+		}
+		if r := UnknownReason(repo); r != "" {
 			im.reason = r
 		}
 	}
