@@ -79,7 +79,7 @@ docker pull $CI_REGISTRY/platform/cache-images/node:20`},
 	{name: "crane auth login, then copy between projects",
 		script: `crane auth login registry.example.org -u gitlab-ci-token -p "$CI_JOB_TOKEN"
 crane copy registry.example.org/platform/base:1 registry.example.org/platform/mirror/base:1`,
-		uses: []string{"container-read image=platform/base .gitlab-ci.yml:11", "container-write image=platform/mirror/base .gitlab-ci.yml:11"},
+		uses:  []string{"container-read image=platform/base .gitlab-ci.yml:11", "container-write image=platform/mirror/base .gitlab-ci.yml:11"},
 		notes: []string{"will-not-work .gitlab-ci.yml:11"}},
 	{name: "P15 config.json written with a computed auth, then crane pull",
 		script: `mkdir -p ~/.docker
