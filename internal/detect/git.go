@@ -305,15 +305,16 @@ func (st *jobState) resolveFrom(c *shell.Command, base, p string) string {
 	return r
 }
 
-// cfgFor is the git configuration one invocation sees.
-func (st *jobState) cfgFor(call gitCall, extra ...[2]string) gitCfg {
+// cfgFor is the git configuration one invocation at pos sees: the job's
+// plus what the command line and GIT_CONFIG_* give it.
+func (st *jobState) cfgFor(call gitCall, pos shell.Pos, extra ...[2]string) gitCfg {
 	all := append(append([][2]string(nil), call.cfg...), extra...)
 	if len(all) == 0 {
 		return st.git
 	}
 	g := st.git.clone()
 	for _, kv := range all {
-		g.set(st.in.Server, opAdd, kv[0], kv[1], shell.Pos{})
+		g.set(st.in.Server, opAdd, kv[0], kv[1], pos)
 	}
 	return g
 }
@@ -566,7 +567,7 @@ func (st *jobState) gitCommandUses(out *Output, c *shell.Command) {
 		return
 	}
 	text := CommandText(c)
-	cfg := st.cfgFor(call)
+	cfg := st.cfgFor(call, c.Pos)
 	switch call.sub {
 	case "clone":
 		p := cloneSpec.parse(call.args)
@@ -578,7 +579,7 @@ func (st *jobState) gitCommandUses(out *Output, c *shell.Command) {
 			k, v, _ := strings.Cut(w.Value, "=")
 			extra = append(extra, [2]string{k, v})
 		}
-		cfg = st.cfgFor(call, extra...)
+		cfg = st.cfgFor(call, c.Pos, extra...)
 		url := p.pos[0].Value
 		v := st.judgeGit(cfg, url, false)
 		st.reportGit(out, cmdSite(c), v, access.RepositoryRead, text)
@@ -679,24 +680,31 @@ func (st *jobState) applyFileWrite(c *shell.Command, w fileWrite) []stateNote {
 	switch {
 	case base == ".netrc" || base == "_netrc":
 		old := st.netrc
-		content := st.writeFile("~/.netrc", w)
+		content, changed := st.writeFile("~/.netrc", w)
+		if !changed {
+			return nil
+		}
 		st.netrc = parseNetrc(content, c.Pos)
 		return st.netrcNotes(c, old)
 	case base == ".git-credentials":
-		content := st.writeFile("~/.git-credentials", w)
-		st.stored = parseGitCredentials(content, c.Pos)
+		if content, changed := st.writeFile("~/.git-credentials", w); changed {
+			st.stored = parseGitCredentials(content, c.Pos)
+		}
 	case isRegistryAuthFile(w.path, cmdEnv(st.in, c)):
 		return st.applyRegistryFile(c, w)
 	}
 	return nil
 }
 
-// writeFile updates a credential file's content and returns it. An
-// unknown overwrite empties it: what it holds cannot be known.
-func (st *jobState) writeFile(key string, w fileWrite) string {
+// writeFile updates a credential file's content and returns it, and
+// whether it changed (a job appending in a loop past the size bound does
+// not make every later write re-read the file). An unknown overwrite
+// empties it: what it holds cannot be known.
+func (st *jobState) writeFile(key string, w fileWrite) (string, bool) {
+	old, existed := st.files[key]
 	content := ""
 	if w.append {
-		content = st.files[key]
+		content = old
 	}
 	if w.known {
 		content += w.out.value
@@ -705,7 +713,7 @@ func (st *jobState) writeFile(key string, w fileWrite) string {
 		content = content[:maxStateFile]
 	}
 	st.files[key] = content
-	return content
+	return content, !existed || content != old
 }
 
 func (st *jobState) removeFile(c *shell.Command, f string) {
@@ -740,13 +748,16 @@ func parseNetrc(s string, pos shell.Pos) map[string]cred {
 			return ""
 		}
 		switch f[i] {
-		case "machine":
-			h := strings.ToLower(next())
+		case "machine", "default":
+			h := "*"
+			if f[i] == "machine" {
+				h = hostname(strings.ToLower(next()))
+			}
 			cur = &entry{}
-			entries[hostname(h)] = cur
-		case "default":
-			cur = &entry{}
-			entries["*"] = cur
+			// curl uses the first entry for a host.
+			if _, dup := entries[h]; !dup {
+				entries[h] = cur
+			}
 		case "login":
 			if v := next(); cur != nil {
 				cur.login = v
@@ -786,7 +797,7 @@ func (st *jobState) netrcNotes(c *shell.Command, old map[string]cred) []stateNot
 			continue
 		}
 		if kind, detail := setupNote(st.in.Server, "https://"+h, cr, "~/.netrc (machine "+h+")"); kind != "" {
-			notes = append(notes, stateNote{family: "git", note: st.in.NoteAt(c, kind, detail+": "+CommandText(c))})
+			notes = append(notes, stateNote{family: "git", note: st.in.NoteAt(c, kind, detail+": "+cmdLine(c))})
 		}
 	}
 	return notes
@@ -912,6 +923,7 @@ func (st *jobState) requirementsUses(out *Output, c *shell.Command, cfg gitCfg, 
 		if strings.HasPrefix(line, "#") || line == "" {
 			continue
 		}
+		written := line
 		line = expandBraces(line, e)
 		if f, isReq := cutOption(line, "-r", "--requirement", "-c", "--constraint"); isReq {
 			st.requirementsUses(out, c, cfg, path.Join(path.Dir(file), f), depth+1)
@@ -919,7 +931,7 @@ func (st *jobState) requirementsUses(out *Output, c *shell.Command, cfg gitCfg, 
 		}
 		for _, m := range gitPlusRE.FindAllStringSubmatch(line, -1) {
 			s := site{file: file, line: n}
-			detail := line + " (installed by " + strings.Join(strings.Fields(CommandText(c)), " ") + " at " + at(c.Pos) + ")"
+			detail := written + " (installed by " + strings.Join(strings.Fields(CommandText(c)), " ") + " at " + at(c.Pos) + ")"
 			st.reportGit(out, s, st.judgeGit(cfg, vcsURL(m[1]), false), access.RepositoryRead, detail)
 		}
 	}

@@ -17,9 +17,11 @@ import (
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
-// maxStateFile bounds the content kept for one credential file: a hostile
-// script appending in a loop must not grow memory without bound.
-const maxStateFile = 64 << 10
+// maxStateFile bounds the content kept for one credential file (real ones
+// are a few hundred bytes): a script appending in a loop must not grow
+// memory, or the work of re-reading the file after each write, without
+// bound.
+const maxStateFile = 16 << 10
 
 // ---- command lines -------------------------------------------------------
 
@@ -434,6 +436,16 @@ func redactUser(u string) string {
 }
 
 const literalText = "the job-token variable is written literally (single quotes or a quoted here-document), so the text itself is sent and authentication fails"
+
+// cmdLine is the command as written with its redirections ("cat >
+// ~/.netrc <<'EOF'"), for notes about what a command writes.
+func cmdLine(c *shell.Command) string {
+	parts := []string{CommandText(c)}
+	for _, r := range c.Redirects {
+		parts = append(parts, r.Op+" "+r.Target.Raw)
+	}
+	return strings.Join(parts, " ")
+}
 
 // ---- paths -----------------------------------------------------------------
 

@@ -390,3 +390,93 @@ func TestDetectorsOnBuiltCommands(t *testing.T) {
 		})
 	}
 }
+
+// Fuzz targets: the parsers of repository files and URLs must never panic
+// or hang on hostile input. Their seed corpora run in go test.
+
+func FuzzParseDockerfile(f *testing.F) {
+	for _, s := range []string{"FROM a\n", "ARG X=${Y:-z}\nFROM ${X} AS b\nCOPY --from=b /a /b\n", "FROM \\\n", "RUN <<EOF\nx\n", "# escape=`\nFROM a `\n b", "FROM ${", "COPY --from= x"} {
+		f.Add(s, "ARGV=1")
+	}
+	f.Fuzz(func(t *testing.T, s, arg string) {
+		df := parseDockerfile([]byte(s))
+		k, v, _ := strings.Cut(arg, "=")
+		stages := df.stages(map[string]shell.Word{k: wd(v)})
+		for _, i := range neededStages(stages, v, len(s)%2 == 0) {
+			if i < 0 || i >= len(stages) {
+				t.Fatalf("stage index %d out of range", i)
+			}
+		}
+		for _, in := range df.instrs {
+			_ = runScript(in)
+		}
+	})
+}
+
+func FuzzGitParsers(f *testing.F) {
+	for _, s := range []string{"../../x.git", "./a", "https://h/a/b.git", "git@h:a/b", "[submodule \"x\"]\nurl = ../y\n", "machine h login u password p", `{"auths":{"h":{"auth":"eDp5"}}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if r, ok := resolveRelativeURL("https://gitlab-ci-token:"+tok+"@git.example.org/a/b/c.git", s); ok && !strings.HasPrefix(r, "https://gitlab-ci-token:"+tok+"@git.example.org") {
+			t.Fatalf("relative URL %q escaped the host: %q", s, r)
+		}
+		_ = parseGitmodules([]byte(s))
+		_ = parseNetrc(s, shell.Pos{})
+		_ = parseGitCredentials(s, shell.Pos{})
+		_, _ = parseAuthJSON(output{value: s, raw: s}, shell.Pos{})
+		_ = classifyImage(testServer, s)
+		_ = goRequires(s)
+		_ = vcsURL(s)
+		_ = printf(s, []string{"a", "b"})
+		var g gitCfg
+		g.helpers = map[string]cred{}
+		g.set(testServer, opSet, "url."+s+".insteadOf", s, shell.Pos{})
+		_, _ = g.rewrite(s, false)
+	})
+}
+
+// TestHugeAndHostileCommands runs every detector on commands with huge
+// words, many appends to credential files and unknown parts: no panic,
+// bounded time.
+func TestHugeAndHostileCommands(t *testing.T) {
+	huge := strings.Repeat("a/", 30000) + ".git" // 60 kB words; evidence is redacted in full, then bounded
+	var cmds []*shell.Command
+	for i := 0; i < 3000; i++ {
+		c := cmdAt(i+1, "echo", "machine git.example.org login gitlab-ci-token password x")
+		c.Redirects = []shell.Redirect{{Op: ">>", Target: wd("~/.netrc")}}
+		cmds = append(cmds, c)
+	}
+	cmds = append(cmds,
+		cmdAt(1, "git", "clone", "https://gitlab-ci-token:"+tok+"@git.example.org/"+huge),
+		cmdAt(2, "git", "-c", "url."+huge+".insteadOf="+huge, "clone", huge),
+		cmdAt(3, "docker", "pull", "registry.example.org/"+huge),
+		cmdAt(4, "docker", "build", "-f", huge, huge),
+		cmdAt(5, "pip", "install", "git+https://"+huge),
+		cmdAt(6, "git", "submodule", "update", "--init", huge),
+		cmdAt(7, "go", "get", "git.example.org/"+huge),
+		cmdAt(8, "git", "clone", "https://gitlab-ci-token:"+tok+"@${HOST}/$(cat x)/${P}.git"),
+	)
+	in := testInput(cmds...)
+	in.Env = shell.MapEnv{"GIT_SUBMODULE_STRATEGY": "recursive", "CI_REPOSITORY_URL": "https://gitlab-ci-token:" + tok + "@git.example.org/apps/web.git"}
+	in.Files = nil
+	out := &Output{}
+	for _, d := range All() {
+		d.Detect(in, out)
+	}
+	for _, u := range out.Uses {
+		if len(u.Evidence.Detail) > maxDetail {
+			t.Errorf("detail not bounded: %d bytes", len(u.Evidence.Detail))
+		}
+	}
+	// Nil job (repository-level input) and a trigger job: nothing, no panic.
+	for _, in := range []*Input{{Caller: in.Caller, Server: testServer}, {Caller: in.Caller, Server: testServer, Job: &ciconfig.Job{Trigger: &ciconfig.Trigger{Project: "x/y"}}, Commands: cmds}} {
+		o := &Output{}
+		for _, d := range All() {
+			d.Detect(in, o)
+		}
+		if len(o.Uses)+len(o.Notes) != 0 {
+			t.Errorf("output for a job without scripts: %+v", o)
+		}
+	}
+}

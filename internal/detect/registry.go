@@ -344,7 +344,10 @@ func registryStore(p string) string {
 // applyRegistryFile records a written registry auth file.
 func (st *jobState) applyRegistryFile(c *shell.Command, w fileWrite) []stateNote {
 	store := registryStore(w.path)
-	content := st.writeFile("reg:"+store, w)
+	content, changed := st.writeFile("reg:"+store, w)
+	if !changed {
+		return nil
+	}
 	o := w.out
 	o.value = content
 	creds, ok := parseAuthJSON(o, c.Pos)
@@ -352,7 +355,7 @@ func (st *jobState) applyRegistryFile(c *shell.Command, w fileWrite) []stateNote
 		delete(st.reg, store)
 		if HasJobToken(content) || tokenRefRE.MatchString(w.out.raw) {
 			return []stateNote{{family: "registry", note: st.in.NoteAt(c, use.WontWork,
-				"the registry auth file "+w.path+" is not valid JSON (unescaped quotes inside double quotes?), so its job-token credentials are never used: "+CommandText(c))}}
+				"the registry auth file "+w.path+" is not valid JSON (unescaped quotes inside double quotes?), so its job-token credentials are never used: "+cmdLine(c))}}
 		}
 		return nil
 	}
@@ -397,7 +400,7 @@ func (st *jobState) loginNote(c *shell.Command, host string, cr cred, what strin
 	if kind == "" {
 		return stateNote{}, false
 	}
-	return stateNote{family: "registry", note: st.in.NoteAt(c, kind, detail+": "+CommandText(c))}, true
+	return stateNote{family: "registry", note: st.in.NoteAt(c, kind, detail+": "+cmdLine(c))}, true
 }
 
 // containerTools are the registry clients handled here.

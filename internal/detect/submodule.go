@@ -308,7 +308,7 @@ func (st *jobState) submoduleUpdateUses(out *Output, c *shell.Command) {
 	if !ok {
 		return
 	}
-	cfg := st.cfgFor(call)
+	cfg := st.cfgFor(call, c.Pos)
 	if key != "" {
 		v := st.judgeGit(cfg, base, false)
 		if v.target.Reason != "" || v.target.Value == "" {
