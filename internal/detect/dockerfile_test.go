@@ -88,7 +88,7 @@ docker build .`,
 			"RUN pip install git+https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/data/parser.git\n" +
 			"RUN git config --global url.\"https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/\".insteadOf \"https://git.example.org/\"\n" +
 			"RUN git clone https://git.example.org/platform/models.git\n"},
-		uses: []string{"repository-read path=data/parser Dockerfile:3", "repository-read path=platform/models Dockerfile:5"},
+		uses:  []string{"repository-read path=data/parser Dockerfile:3", "repository-read path=platform/models Dockerfile:5"},
 		notes: []string{"config-warning .gitlab-ci.yml:10 ~ build-arg CI_JOB_TOKEN"}},
 	{name: "P39 token forwarded but the ARG is not declared in the stage: nothing inside", needsShell: true,
 		script: `docker build --build-arg CI_JOB_TOKEN -t app .`,
