@@ -251,7 +251,7 @@ func (st *jobState) buildUses(out *Output, c *shell.Command) {
 	if b.gitContext != "" {
 		return
 	}
-	file, data, err := st.readDockerfile(b.candidates)
+	fsite, data, err := st.readDockerfile(b.candidates)
 	if err != nil {
 		if len(b.candidates) > 0 {
 			out.Notes = append(out.Notes, in.NoteAt(c, use.NotFetched, "the Dockerfile "+b.candidates[len(b.candidates)-1]+" of this build is not in the snapshot ("+err.Error()+"); its FROM images are not analysed: "+text))
@@ -267,26 +267,32 @@ func (st *jobState) buildUses(out *Output, c *shell.Command) {
 	}
 	for _, i := range needed {
 		for _, ref := range stages[i].images {
-			st.fromUse(out, c, file, ref, via)
+			st.fromUse(out, c, fsite, ref, via)
 		}
 	}
 	if len(tokenArgs) > 0 {
 		out.Notes = append(out.Notes, in.NoteAt(c, use.ConfigWarning, "the job token is passed into the image build as build-arg "+strings.Join(tokenArgs, ", ")+
-			" (it stays in the image history; a BuildKit secret does not); the RUN lines of "+file+" are analysed for what it reaches: "+text))
-		st.analyseRuns(out, file, df, stages, needed, b.buildArgs)
+			" (it stays in the image history; a BuildKit secret does not); the RUN lines of "+fsite.file+" are analysed for what it reaches: "+text))
+		st.analyseRuns(out, fsite, df, stages, needed, b.buildArgs)
 	}
 }
 
-// readDockerfile reads the first candidate that exists.
-func (st *jobState) readDockerfile(candidates []string) (string, []byte, error) {
+// readDockerfile reads the first candidate that exists (in the caller's
+// repository, or in a project the job cloned).
+func (st *jobState) readDockerfile(candidates []string) (site, []byte, error) {
 	var last error = fs.ErrNotExist
 	for _, f := range candidates {
 		if st.in.Files == nil {
-			return "", nil, errNoFiles
+			return site{}, nil, errNoFiles
 		}
-		data, err := st.in.Files.ReadFile(st.in.Caller.Path, f)
+		project, rel := st.owner(f)
+		data, err := st.in.Files.ReadFile(project, rel)
 		if err == nil {
-			return f, data, nil
+			s := site{file: rel}
+			if project != st.in.Caller.Path {
+				s.project = project
+			}
+			return s, data, nil
 		}
 		last = err
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -296,14 +302,15 @@ func (st *jobState) readDockerfile(candidates []string) (string, []byte, error) 
 	if errors.Is(last, fs.ErrNotExist) {
 		last = errors.New("file not found")
 	}
-	return "", nil, last
+	return site{}, nil, last
 }
 
 // fromUse reports one image a build pulls.
-func (st *jobState) fromUse(out *Output, c *shell.Command, file string, ref imageRefAt, via string) {
+func (st *jobState) fromUse(out *Output, c *shell.Command, fsite site, ref imageRefAt, via string) {
 	in := st.in
 	srv := in.Server
-	s := site{file: file, line: ref.line}
+	s := fsite
+	s.line = ref.line
 	im := classifyImage(srv, ref.value)
 	regHost := srv.Registry
 	if regHost == "" {
@@ -731,7 +738,7 @@ func dfParam(expr string, vars map[string]string) string {
 // layer, with each stage's ARG and ENV values as environment, and reports
 // git and registry accesses inside the build. Files written by one RUN
 // (~/.netrc, git config --global) persist for the later ones of the stage.
-func (st *jobState) analyseRuns(out *Output, file string, df dockerfile, stages []dfStage, needed []int, buildArgs map[string]shell.Word) {
+func (st *jobState) analyseRuns(out *Output, fsite site, df dockerfile, stages []dfStage, needed []int, buildArgs map[string]shell.Word) {
 	in := st.in
 	global := map[string]string{}
 	for _, ins := range df.instrs {
@@ -775,7 +782,11 @@ func (st *jobState) analyseRuns(out *Output, file string, df dockerfile, stages 
 					snapshot[k] = v
 				}
 				script := runScript(ins)
-				r := shell.Analyze([]shell.Source{{Text: script, Pos: shell.Pos{Project: in.Caller.Path, File: file, Line: ins.line}, LineStep: 1, Section: file}}, snapshot, shell.Options{})
+				project := fsite.project
+				if project == "" {
+					project = in.Caller.Path
+				}
+				r := shell.Analyze([]shell.Source{{Text: script, Pos: shell.Pos{Project: project, File: fsite.file, Line: ins.line}, LineStep: 1, Section: fsite.file}}, snapshot, shell.Options{})
 				cmds = append(cmds, r.Commands...)
 			}
 		}

@@ -58,6 +58,11 @@ docker build --build-arg BASE_TAG=21-jre -f docker/Dockerfile -t $CI_REGISTRY_IM
 		files: map[string]string{"Dockerfile": "FROM alpine:3.20\n"},
 		uses:  []string{"container-write image=platform/shared-images/web .gitlab-ci.yml:11"},
 		notes: []string{"will-not-work .gitlab-ci.yml:11 ~ never"}},
+	{name: "P13 Dockerfile of a project the job cloned: evidence in that project's file",
+		script: login + "git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/platform/images.git images\n" +
+			"docker build -t x images/node",
+		files: map[string]string{"platform/images:node/Dockerfile": "# base\nFROM registry.example.org/platform/base-images/node:22\n"},
+		uses:  []string{"container-read image=platform/base-images/node platform/images/node/Dockerfile:2"}},
 	{name: "buildah bud reads the Containerfile",
 		script: `buildah login -u gitlab-ci-token -p $CI_JOB_TOKEN $CI_REGISTRY
 buildah bud -t app .`,

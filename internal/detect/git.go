@@ -904,7 +904,7 @@ func (st *jobState) vcsUses(out *Output, c *shell.Command) {
 // requirementsUses reports VCS URLs in a pip requirements file. pip expands
 // ${VAR} (only that form) from the environment.
 func (st *jobState) requirementsUses(out *Output, c *shell.Command, cfg gitCfg, file string, depth int) {
-	b, ok := st.in.readRepoFile(file)
+	b, fsite, ok := st.readFile(file)
 	if !ok || depth > 4 {
 		return
 	}
@@ -930,7 +930,8 @@ func (st *jobState) requirementsUses(out *Output, c *shell.Command, cfg gitCfg, 
 			continue
 		}
 		for _, m := range gitPlusRE.FindAllStringSubmatch(line, -1) {
-			s := site{file: file, line: n}
+			s := fsite
+			s.line = n
 			detail := written + " (installed by " + strings.Join(strings.Fields(CommandText(c)), " ") + " at " + at(c.Pos) + ")"
 			st.reportGit(out, s, st.judgeGit(cfg, vcsURL(m[1]), false), access.RepositoryRead, detail)
 		}
@@ -991,14 +992,16 @@ func (st *jobState) packageJSONUses(out *Output, c *shell.Command, cfg gitCfg) {
 		}
 		file = f
 	}
-	b, ok := st.in.readRepoFile(file)
+	b, fsite, ok := st.readFile(file)
 	if !ok {
 		return
 	}
 	for i, line := range strings.Split(string(b), "\n") {
 		for _, m := range gitPlusRE.FindAllStringSubmatch(line, -1) {
 			detail := strings.TrimSpace(line) + " (installed by " + CommandText(c) + " at " + at(c.Pos) + ")"
-			st.reportGit(out, site{file: file, line: i + 1}, st.judgeGit(cfg, vcsURL(m[1]), false), access.RepositoryRead, detail)
+			s := fsite
+			s.line = i + 1
+			st.reportGit(out, s, st.judgeGit(cfg, vcsURL(m[1]), false), access.RepositoryRead, detail)
 		}
 	}
 }
@@ -1144,19 +1147,21 @@ func (st *jobState) goUses(out *Output, c *shell.Command, seen map[string]bool) 
 	if seen[modFile] {
 		return
 	}
-	b, ok := st.in.readRepoFile(modFile)
+	b, fsite, ok := st.readFile(modFile)
 	if !ok {
 		return
 	}
 	seen[modFile] = true
 	for _, r := range goRequires(string(b)) {
 		detail := "require " + r.mod + " " + r.version + " (fetched by " + text + " at " + at(c.Pos) + ")"
-		st.goModuleUse(out, site{file: modFile, line: r.line}, c, r.mod, detail)
+		s := fsite
+		s.line = r.line
+		st.goModuleUse(out, s, c, r.mod, detail)
 	}
 }
 
 func (st *jobState) hasRepoFile(name string) bool {
-	_, ok := st.in.readRepoFile(name)
+	_, _, ok := st.readFile(name)
 	return ok
 }
 

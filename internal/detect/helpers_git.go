@@ -508,17 +508,47 @@ func (in *Input) noteInFile(file string, line int, k use.NoteKind, detail string
 	return use.Note{Project: in.Caller.Path, File: file, Line: line, Job: in.jobName(), Kind: k, Detail: Detail(detail)}
 }
 
-// readRepoFile reads a file of the caller's repository, or returns ok
-// false.
-func (in *Input) readRepoFile(name string) ([]byte, bool) {
-	if in.Files == nil || name == "" {
-		return nil, false
+// owner maps a path of the job's working tree to the project whose file
+// it is: a file under a directory the job cloned another project into
+// belongs to that project (when its files are in the snapshot).
+func (st *jobState) owner(p string) (project, rel string) {
+	best := ""
+	for k := range st.clones {
+		if k != "" && strings.HasPrefix(p, k+"/") && len(k) > len(best) {
+			best = k
+		}
 	}
-	b, err := in.Files.ReadFile(in.Caller.Path, name)
+	if best == "" || st.clones[best] == "" {
+		return st.in.Caller.Path, p
+	}
+	url, _ := st.git.rewrite(st.clones[best], false)
+	u, ok := ParseURL(url)
+	if !ok || !OnServer(st.in.Server, u.Host) {
+		return st.in.Caller.Path, p
+	}
+	t := GitTarget(st.in.Server, u)
+	if t.Reason != "" || !repoPath(t) {
+		return st.in.Caller.Path, p
+	}
+	return t.Value, strings.TrimPrefix(p, best+"/")
+}
+
+// readFile reads a file of the job's working tree (see owner) and returns
+// the site of its evidence.
+func (st *jobState) readFile(p string) ([]byte, site, bool) {
+	project, rel := st.owner(p)
+	if st.in.Files == nil || rel == "" {
+		return nil, site{}, false
+	}
+	b, err := st.in.Files.ReadFile(project, rel)
 	if err != nil {
-		return nil, false
+		return nil, site{}, false
 	}
-	return b, true
+	s := site{file: rel}
+	if project != st.in.Caller.Path {
+		s.project = project
+	}
+	return b, s, true
 }
 
 // stripUserinfo removes "user:password@" from a URL for display.

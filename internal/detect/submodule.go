@@ -166,6 +166,17 @@ func pathFilter(spec string) func(string) bool {
 	}
 }
 
+// noCheckout reports a GIT_STRATEGY that leaves no repository: none, and
+// empty (runner 17.3+, gitlab-runner MR !4889: an empty build directory;
+// job logs say "Skipping Git submodules setup").
+func noCheckout(e shell.Env) bool {
+	switch strings.ToLower(strings.TrimSpace(getenv(e, "GIT_STRATEGY"))) {
+	case "none", "empty":
+		return true
+	}
+	return false
+}
+
 func isTrue(s string) bool {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "true", "1", "yes", "on":
@@ -178,7 +189,7 @@ func isTrue(s string) bool {
 // job's scripts run.
 func runnerSubmodules(in *Input, out *Output) {
 	strategy := strings.ToLower(strings.TrimSpace(getenv(in.Env, "GIT_SUBMODULE_STRATEGY")))
-	if strategy != "normal" && strategy != "recursive" || strings.EqualFold(getenv(in.Env, "GIT_STRATEGY"), "none") {
+	if strategy != "normal" && strategy != "recursive" || noCheckout(in.Env) {
 		return
 	}
 	base := getenv(in.Env, "CI_REPOSITORY_URL")
@@ -301,7 +312,7 @@ func (st *jobState) submoduleUpdateUses(out *Output, c *shell.Command) {
 		return
 	}
 	project := st.in.Caller.Path
-	if key == "" && strings.EqualFold(getenv(st.in.Env, "GIT_STRATEGY"), "none") {
+	if key == "" && noCheckout(st.in.Env) {
 		return // no checkout
 	}
 	base, ok := st.originURL(call.dir)
