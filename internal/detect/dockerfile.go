@@ -312,23 +312,10 @@ func (st *jobState) fromUse(out *Output, c *shell.Command, fsite site, ref image
 	s := fsite
 	s.line = ref.line
 	im := classifyImage(srv, ref.value)
-	regHost := srv.Registry
-	if regHost == "" {
-		regHost = srv.FQDN
-	}
 	if im.kind == imgOther {
-		// An image that is not known statically, pulled by a build that
-		// logged in to the registry with the job token, may be another
-		// project's: list it as unresolved.
-		if r := UnknownReason(ref.value); r != "" {
-			if cr, ok := st.regCred(regHost); ok && cr.kind == credJobToken {
-				t := use.Target{Kind: use.Image, Value: ref.value, Reference: ref.value, Reason: "the image is not known statically: " + r}
-				out.Uses = append(out.Uses, in.useAt(s, access.ContainerRead, t, detailVia(ref.text, via+"; "+cr.via)))
-			}
-		}
 		return
 	}
-	cr, ok := st.regCred(im.host)
+	cr, ok := st.credFor(im)
 	own := im.kind == imgRegistry && im.reason == "" && isOwnPath(in.Caller.Path, im.path)
 	switch {
 	case ok && cr.kind == credJobToken:

@@ -80,6 +80,11 @@ func classifyImage(srv inventory.Server, ref string) image {
 	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "docker://"))
 	host, p, ok := ImageRef(ref)
 	if !ok {
+		// "$BUILD_IMAGE" (a project variable): it may name another
+		// project's registry image.
+		if r := UnknownReason(ref); r != "" {
+			return image{kind: imgUnknown, path: ref, ref: ref, reason: "the image is not known statically: " + r}
+		}
 		return image{ref: ref}
 	}
 	im := image{host: host, path: p, ref: ref}
@@ -126,6 +131,25 @@ func (im image) target() use.Target {
 		t.Reference, t.Reason = im.ref, im.reason
 	}
 	return t
+}
+
+// credFor returns the registry credential the job set up for im. An image
+// whose host is not known gets the credential for this GitLab's registry:
+// that is where a statically unknown image would carry the job token.
+func (st *jobState) credFor(im image) (cred, bool) {
+	if im.host != "" {
+		if c, ok := st.regCred(im.host); ok || im.kind != imgUnknown {
+			return c, ok
+		}
+	}
+	if im.kind != imgUnknown {
+		return cred{}, false
+	}
+	reg := st.in.Server.Registry
+	if reg == "" {
+		reg = st.in.Server.FQDN
+	}
+	return st.regCred(reg)
 }
 
 // ownProxy reports whether a dependency proxy group holds the caller.
@@ -727,7 +751,7 @@ func (st *jobState) registryAccess(out *Output, s site, op imageOp, text string)
 	if op.inline != nil {
 		cr, ok = *op.inline, true
 	} else {
-		cr, ok = st.regCred(im.host)
+		cr, ok = st.credFor(im)
 	}
 	if !ok {
 		return // no credentials in the job: an anonymous pull or push sends no token

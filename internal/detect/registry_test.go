@@ -23,6 +23,14 @@ var registryCases = []jobCase{
 		noRegistry: true,
 		image:      "$CI_REGISTRY/platform/ci-images/builder:1.4",
 		uses:       []string{"container-read image=platform/ci-images/builder .gitlab-ci.yml:2 (unresolved)"}},
+	{name: "P12 image from a project variable: unresolved, the runner would pull it with the job token",
+		image: "$BUILD_IMAGE",
+		uses:  []string{"container-read image=${BUILD_IMAGE} .gitlab-ci.yml:2 (unresolved)"}},
+	{name: "P14 unknown image pulled after a job-token login is unresolved; without a login nothing",
+		script: `docker pull $TOOLS_IMAGE
+docker login -u gitlab-ci-token -p $CI_JOB_TOKEN $CI_REGISTRY
+docker pull $TOOLS_IMAGE`,
+		uses: []string{"container-read image=${TOOLS_IMAGE} .gitlab-ci.yml:12 (unresolved)"}},
 	{name: "P15 trap: DOCKER_AUTH_CONFIG with a deploy token overrides the job payload",
 		vars:  map[string]string{"DOCKER_AUTH_CONFIG": `{"auths":{"registry.example.org":{"auth":"ZGVwbG95ZXI6Z2xkdC1zZWNyZXQ="}}}`},
 		image: "registry.example.org/platform/ci-images/builder:1.4",
