@@ -330,6 +330,8 @@ var (
 	remoteSpec    = argSpec{value: set("-t", "-m", "--mirror")}
 	submoduleSpec = argSpec{value: set("-b", "--branch", "--name", "--reference", "--depth", "--jobs", "-j")}
 	configSpec    = argSpec{value: set("-f", "--file", "--blob", "--type", "--default", "--comment", "--value")}
+	initSpec      = argSpec{value: set("-b", "--initial-branch", "--template", "--separate-git-dir", "--object-format", "--ref-format", "--shared")}
+	manifestSpec  = argSpec{value: set("-u", "--manifest-url", "-m", "-b", "--manifest-branch", "--mr", "--manifest-rev", "-g", "--groups", "--depth", "--reference")}
 )
 
 // applyGit records what a git command changes: configuration, clones and
@@ -381,7 +383,7 @@ func (st *jobState) applyGit(c *shell.Command) []stateNote {
 		}
 	case "init":
 		key := call.dir
-		if ps := (argSpec{value: set("-b", "--initial-branch", "--template", "--separate-git-dir", "--object-format", "--ref-format", "--shared")}).parse(call.args).pos; len(ps) > 0 {
+		if ps := initSpec.parse(call.args).pos; len(ps) > 0 {
 			key = st.resolveFrom(c, call.dir, ps[0].Value)
 		}
 		if key != "" {
@@ -1013,7 +1015,7 @@ func (st *jobState) manifestUses(out *Output, c *shell.Command) {
 	if len(c.Args) < 2 || c.Args[1].Value != "init" {
 		return
 	}
-	p := argSpec{value: set("-u", "--manifest-url", "-m", "-b", "--manifest-branch", "--mr", "--manifest-rev", "-g", "--groups", "--depth", "--reference")}.parse(c.Args[2:])
+	p := manifestSpec.parse(c.Args[2:])
 	names := []string{"-u", "--manifest-url"}
 	if baseName(c.Name()) == "west" {
 		names = []string{"-m", "--manifest-url"}

@@ -328,7 +328,7 @@ type fileWrite struct {
 
 // fileWrites returns the files c writes through redirections or tee.
 func fileWrites(c *shell.Command) []fileWrite {
-	if c == nil || len(c.Args) == 0 {
+	if c == nil || len(c.Args) == 0 || len(c.Redirects) == 0 && baseName(c.Name()) != "tee" {
 		return nil
 	}
 	out, known := commandOutput(c)

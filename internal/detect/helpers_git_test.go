@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
@@ -477,6 +478,72 @@ func TestHugeAndHostileCommands(t *testing.T) {
 		}
 		if len(o.Uses)+len(o.Notes) != 0 {
 			t.Errorf("output for a job without scripts: %+v", o)
+		}
+	}
+}
+
+// BenchmarkDetectors runs the four detectors of this family on a 40-command
+// job mixing clones, credential setup, registry logins, pulls and a build.
+func BenchmarkDetectors(b *testing.B) {
+	var cmds []*shell.Command
+	for i := 0; i < 5; i++ {
+		netrc := cmdAt(1, "echo")
+		netrc.Args = append(netrc.Args, wd("x", "machine git.example.org login gitlab-ci-token password "+tok))
+		netrc.Redirects = []shell.Redirect{{Op: ">", Target: wd("~/.netrc")}}
+		login := cmdAt(2, "docker", "login", "-u", "gitlab-ci-token", "-p", tok, "registry.example.org")
+		cmds = append(cmds, netrc, login,
+			cmdAt(3, "git", "clone", "--depth", "1", "https://gitlab-ci-token:"+tok+"@git.example.org/platform/build-scripts.git"),
+			cmdAt(4, "git", "config", "--global", "url.https://gitlab-ci-token:"+tok+"@git.example.org/.insteadOf", "git@git.example.org:"),
+			cmdAt(5, "git", "clone", "git@git.example.org:cps/tools.git"),
+			cmdAt(6, "pip", "install", "git+https://git.example.org/data/parser.git@main"),
+			cmdAt(7, "docker", "pull", "registry.example.org/platform/cache/node:20"),
+			cmdAt(8, "docker", "build", "-t", "x", "."),
+		)
+	}
+	in := testInput(cmds...)
+	in.Files = benchFiles{"Dockerfile": "ARG B=registry.example.org/platform/base:1\nFROM ${B} AS a\nFROM a\nRUN true\n",
+		".gitmodules": "[submodule \"a\"]\n\tpath = a\n\turl = ../../libs/a.git\n"}
+	in.Env.(shell.MapEnv)["GIT_SUBMODULE_STRATEGY"] = "recursive"
+	dets := All()
+	b.ReportAllocs()
+	for b.Loop() {
+		out := &Output{}
+		for _, d := range dets {
+			d.Detect(in, out)
+		}
+		if len(out.Uses) == 0 {
+			b.Fatal("no uses")
+		}
+	}
+}
+
+type benchFiles map[string]string
+
+func (f benchFiles) ReadFile(project, name string) ([]byte, error) {
+	if s, ok := f[name]; ok && project == "apps/web" {
+		return []byte(s), nil
+	}
+	return nil, fs.ErrNotExist
+}
+func (f benchFiles) Glob(string, string) ([]string, error) { return nil, nil }
+func (f benchFiles) HasFiles(p string) bool                { return p == "apps/web" }
+
+// BenchmarkDetectorsTypicalJob is the common case: a job whose commands
+// reach nothing of this family (npm, make, test runners).
+func BenchmarkDetectorsTypicalJob(b *testing.B) {
+	var cmds []*shell.Command
+	for _, line := range [][]string{{"npm", "ci"}, {"npm", "run", "lint"}, {"npm", "test", "--", "--coverage"}, {"cd", "dist"},
+		{"tar", "czf", "app.tgz", "."}, {"echo", "done"}, {"make", "build"}, {"./scripts/check.sh", "--strict"},
+		{"curl", "-fsSL", "https://example.com/x"}, {"git", "describe", "--tags"}, {"python3", "-m", "pytest"}, {"ls", "-la"}} {
+		cmds = append(cmds, cmdAt(1, line...))
+	}
+	in := testInput(cmds...)
+	dets := All()
+	b.ReportAllocs()
+	for b.Loop() {
+		out := &Output{}
+		for _, d := range dets {
+			d.Detect(in, out)
 		}
 	}
 }

@@ -430,14 +430,17 @@ func (st *jobState) loginNote(c *shell.Command, host string, cr cred, what strin
 // containerTools are the registry clients handled here.
 var containerTools = set("docker", "podman", "nerdctl", "buildah", "skopeo", "crane", "oras")
 
+// dockerGlobalValue are global options of docker/podman/nerdctl that
+// take a value.
+var dockerGlobalValue = set("--config", "-c", "--context", "-H", "--host", "-l", "--log-level", "--tlscacert", "--tlscert",
+	"--tlskey", "--root", "--runroot", "--storage-driver", "--connection", "--url", "--identity", "--namespace", "-n",
+	"--address", "-a", "--cgroup-manager", "--registries-conf")
+
 // dockerGlobal strips docker/podman global options before the subcommand.
 func dockerGlobal(args []shell.Word) []shell.Word {
-	globalValue := set("--config", "-c", "--context", "-H", "--host", "-l", "--log-level", "--tlscacert", "--tlscert",
-		"--tlskey", "--root", "--runroot", "--storage-driver", "--connection", "--url", "--identity", "--namespace", "-n",
-		"--address", "-a", "--cgroup-manager", "--registries-conf")
 	for len(args) > 0 && strings.HasPrefix(args[0].Value, "-") {
 		name := args[0].Value
-		if globalValue[name] && !strings.Contains(name, "=") && len(args) > 1 {
+		if dockerGlobalValue[name] && !strings.Contains(name, "=") && len(args) > 1 {
 			args = args[2:]
 			continue
 		}
@@ -552,10 +555,11 @@ var (
 		boolean: set("--rm", "--privileged", "--init", "--detach", "--interactive", "--tty", "--read-only",
 			"--publish-all", "--no-healthcheck", "--oom-kill-disable", "--sig-proxy", "--help", "--quiet",
 			"--disable-content-trust", "--replace", "--rmi", "--http-proxy", "--no-hosts", "--tls-verify")}
-	pullSpec   = argSpec{value: set("--platform", "--arch", "--os", "--variant", "--authfile", "--creds", "--cert-dir", "--decryption-key", "--retry", "--retry-delay", "--policy")}
-	pushSpec   = argSpec{value: set("--authfile", "--creds", "--cert-dir", "--digestfile", "--format", "-f", "--sign-by", "--compression-format", "--retry", "--encryption-key", "--remove-signatures")}
-	craneSpec  = argSpec{value: set("--platform", "-t", "--tag", "-b", "--base", "--format", "--new_layer", "-f", "--filesystem", "--append", "-o", "--output", "--annotation", "--label", "--cmd", "--entrypoint", "--env", "--user", "--workdir", "--exposed-ports", "--jobs", "-j")}
-	skopeoSpec = argSpec{value: set("--src-creds", "--dest-creds", "--creds", "--authfile", "--src-authfile", "--dest-authfile",
+	pullSpec       = argSpec{value: set("--platform", "--arch", "--os", "--variant", "--authfile", "--creds", "--cert-dir", "--decryption-key", "--retry", "--retry-delay", "--policy")}
+	pushSpec       = argSpec{value: set("--authfile", "--creds", "--cert-dir", "--digestfile", "--format", "-f", "--sign-by", "--compression-format", "--retry", "--encryption-key", "--remove-signatures")}
+	imagetoolsSpec = argSpec{value: set("-t", "--tag", "-f", "--file", "--annotation", "--builder", "--progress")}
+	craneSpec      = argSpec{value: set("--platform", "-t", "--tag", "-b", "--base", "--format", "--new_layer", "-f", "--filesystem", "--append", "-o", "--output", "--annotation", "--label", "--cmd", "--entrypoint", "--env", "--user", "--workdir", "--exposed-ports", "--jobs", "-j")}
+	skopeoSpec     = argSpec{value: set("--src-creds", "--dest-creds", "--creds", "--authfile", "--src-authfile", "--dest-authfile",
 		"--format", "-f", "--src-cert-dir", "--dest-cert-dir", "--override-arch", "--override-os", "--override-variant",
 		"--sign-by", "--retry-times", "--src-registry-token", "--dest-registry-token", "--multi-arch", "--additional-tag",
 		"--dest-compress-format", "--encryption-key", "--decryption-key", "--digestfile", "--cert-dir", "--registry-token")}
@@ -719,7 +723,7 @@ func registryOps(c *shell.Command) []imageOp {
 		}
 	case "buildx":
 		if len(rest) >= 2 && rest[0].Value == "imagetools" && rest[1].Value == "create" {
-			p := argSpec{value: set("-t", "--tag", "-f", "--file", "--annotation", "--builder", "--progress")}.parse(rest[2:])
+			p := imagetoolsSpec.parse(rest[2:])
 			ops := read(p.pos...)
 			for _, t := range p.all("-t", "--tag") {
 				ops = append(ops, imageOp{ref: t.Value, write: true})
