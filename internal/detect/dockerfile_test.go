@@ -22,7 +22,7 @@ var dockerfileCases = []jobCase{
 	{name: "P13 FROM ${CI_REGISTRY}/... passed as build-arg, after docker login",
 		script: login + `docker build --build-arg CI_REGISTRY=$CI_REGISTRY -t $CI_REGISTRY_IMAGE .`,
 		files:  map[string]string{"Dockerfile": dfBase},
-		uses:   []string{"container-read image=platform/base-images/node Dockerfile:4"}},
+		uses:   []string{"container-read image=platform/base-images/node Dockerfile:4 ~ (docker build at .gitlab-ci.yml:11; docker login at .gitlab-ci.yml:10)"}},
 	{name: "P13 trap: ARG CI_REGISTRY=localhost default without the build-arg",
 		script: login + `docker build -t $CI_REGISTRY_IMAGE .`,
 		files:  map[string]string{"Dockerfile": dfBase}},

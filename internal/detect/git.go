@@ -361,6 +361,7 @@ func (st *jobState) applyGit(c *shell.Command) []stateNote {
 		}
 		st.clones[key] = url
 		st.remotes[key] = map[string]string{origin: url}
+		st.remoteAt[key+"\x00"+origin] = "cloned at " + at(c.Pos)
 	case "remote":
 		p := remoteSpec.parse(call.args)
 		if len(p.pos) == 0 {
@@ -375,6 +376,7 @@ func (st *jobState) applyGit(c *shell.Command) []stateNote {
 		switch op := p.pos[0].Value; {
 		case (op == "add" || op == "set-url") && len(p.pos) >= 3:
 			rs[p.pos[1].Value] = p.pos[2].Value
+			st.remoteAt[repo+"\x00"+p.pos[1].Value] = "set at " + at(c.Pos)
 		case (op == "remove" || op == "rm") && len(p.pos) >= 2:
 			rs[p.pos[1].Value] = "" // removed: the checkout's origin is gone too
 		case op == "rename" && len(p.pos) >= 3:
@@ -598,7 +600,7 @@ func (st *jobState) gitCommandUses(out *Output, c *shell.Command) {
 		if r, ok := p.get("--repo"); ok && push {
 			repo = r.Value
 		}
-		url, ok := st.remoteURL(call.dir, repo)
+		url, via, ok := st.remoteURL(call.dir, repo)
 		if !ok {
 			return
 		}
@@ -606,7 +608,11 @@ func (st *jobState) gitCommandUses(out *Output, c *shell.Command) {
 		if push {
 			k = access.RepositoryWrite
 		}
-		st.reportGit(out, cmdSite(c), st.judgeGit(cfg, url, push), k, text)
+		v := st.judgeGit(cfg, url, push)
+		if via != "" && v.use {
+			v.via = strings.TrimSuffix(via+"; "+v.via, "; ")
+		}
+		st.reportGit(out, cmdSite(c), v, k, text)
 	case "remote":
 		p := remoteSpec.parse(call.args)
 		if len(p.pos) >= 3 && p.pos[0].Value == "add" && p.has("-f", "--fetch") {
@@ -637,22 +643,25 @@ func (st *jobState) gitCommandUses(out *Output, c *shell.Command) {
 }
 
 // remoteURL returns the URL a repository operand names in directory dir:
-// a URL as is, or a remote defined earlier in the job. ok is false for the
-// project's own checkout (whose origin is the project itself) and for
-// remotes the job never defined.
-func (st *jobState) remoteURL(dir, repo string) (string, bool) {
+// a URL as is, or a remote defined earlier in the job (via says where).
+// ok is false for the project's own checkout (whose origin is the project
+// itself) and for remotes the job never defined.
+func (st *jobState) remoteURL(dir, repo string) (url, via string, ok bool) {
 	if strings.Contains(repo, "://") || strings.HasPrefix(repo, "git@") {
-		return repo, true
+		return repo, "", true
 	}
 	if repo == "" {
 		repo = "origin"
 	}
 	key, ok := st.repoDir(dir)
 	if !ok {
-		return "", false
+		return "", "", false
 	}
-	url := st.remotes[key][repo]
-	return url, url != ""
+	url = st.remotes[key][repo]
+	if url == "" {
+		return "", "", false
+	}
+	return url, "remote " + repo + " " + st.remoteAt[key+"\x00"+repo], true
 }
 
 // originURL is the origin remote of the repository at dir: the project's

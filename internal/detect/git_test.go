@@ -7,7 +7,7 @@ import "testing"
 var gitCases = []jobCase{
 	{name: "P01 literal host and path, --depth",
 		script: `git clone --depth 1 https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/tools/helpers.git`,
-		uses:   []string{"repository-read path=acme/tools/helpers .gitlab-ci.yml:10"}},
+		uses:   []string{"repository-read path=acme/tools/helpers .gitlab-ci.yml:10 ~ git clone --depth 1 https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/tools/helpers.git"}},
 	{name: "P01 $CI_JOB_TOKEN without braces and git -c credential.helper=",
 		script: `git -c credential.helper= clone https://gitlab-ci-token:$CI_JOB_TOKEN@git.example.org/acme/tools/helpers lib`,
 		uses:   []string{"repository-read path=acme/tools/helpers .gitlab-ci.yml:10"}},
@@ -43,7 +43,8 @@ git -C ci-utils fetch`,
 cd deploy-manifests
 git commit -am "bump web"
 git push origin HEAD:main`,
-		uses:  []string{"repository-read path=apps/deploy-manifests .gitlab-ci.yml:10", "repository-write path=apps/deploy-manifests .gitlab-ci.yml:13"},
+		uses: []string{"repository-read path=apps/deploy-manifests .gitlab-ci.yml:10",
+			"repository-write path=apps/deploy-manifests .gitlab-ci.yml:13 ~ remote origin cloned at .gitlab-ci.yml:10"},
 		notes: []string{"will-not-work .gitlab-ci.yml:13 ~ git push to another project (apps/deploy-manifests)"}},
 	{name: "P04 CI_REPOSITORY_URL rewritten to a sibling",
 		script: `git clone ${CI_REPOSITORY_URL/web/web-protocol} protocol`,
@@ -53,7 +54,7 @@ git push origin HEAD:main`,
 	{name: "P05 host-wide insteadOf for git@ URLs, then a plain clone",
 		script: `git config --global url."https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/".insteadOf "git@git.example.org:"
 git clone git@git.example.org:cps/commonroad-io.git`,
-		uses: []string{"repository-read path=cps/commonroad-io .gitlab-ci.yml:11"}},
+		uses: []string{"repository-read path=cps/commonroad-io .gitlab-ci.yml:11 ~ insteadOf rule set at .gitlab-ci.yml:10"}},
 	{name: "P05 --add form for https URLs",
 		script: `git config --global --add url."https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/".insteadOf "https://git.example.org/"
 git fetch https://git.example.org/platform/ports.git main`,
@@ -82,7 +83,7 @@ git clone https://git.example.org/platform/ports.git`,
 		script: `echo -e "machine git.example.org\nlogin gitlab-ci-token\npassword ${CI_JOB_TOKEN}" > ~/.netrc
 chmod 600 ~/.netrc
 git clone https://git.example.org/acme/ProjectA.git`,
-		uses: []string{"repository-read path=acme/ProjectA .gitlab-ci.yml:12"}},
+		uses: []string{"repository-read path=acme/ProjectA .gitlab-ci.yml:12 ~ ~/.netrc written at .gitlab-ci.yml:10"}},
 	{name: "P06 ~/.netrc from a here-document into $HOME/.netrc",
 		script: "cat > $HOME/.netrc <<EOF\nmachine git.example.org\nlogin gitlab-ci-token\npassword ${CI_JOB_TOKEN}\nEOF\n" +
 			"git ls-remote https://git.example.org/acme/ProjectA.git",

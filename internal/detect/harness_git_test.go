@@ -19,6 +19,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/shell"
+	"github.com/tokenscope/tokenscope/internal/use"
 )
 
 const marker = inventory.JobToken
@@ -189,15 +190,7 @@ func checkOutput(t *testing.T, out *detect.Output, caller string, wantUses, want
 	t.Helper()
 	var uses []string
 	for _, u := range out.Uses {
-		file := u.Evidence.File
-		if u.Evidence.Project != "" && u.Evidence.Project != caller {
-			file = u.Evidence.Project + "/" + file
-		}
-		s := fmt.Sprintf("%s %s=%s %s:%d", u.Access, u.Target.Kind, u.Target.Value, file, u.Evidence.Line)
-		if u.Target.Reason != "" {
-			s += " (unresolved)"
-		}
-		uses = append(uses, s)
+		uses = append(uses, useLine(u, caller))
 		if u.Evidence.Job == "" {
 			t.Errorf("use without job: %+v", u)
 		}
@@ -208,10 +201,30 @@ func checkOutput(t *testing.T, out *detect.Output, caller string, wantUses, want
 		}
 	}
 	slices.Sort(uses)
-	want := slices.Clone(wantUses)
+	var want []string
+	for _, w := range wantUses {
+		head, _, _ := strings.Cut(w, " ~ ")
+		want = append(want, head)
+	}
 	slices.Sort(want)
 	if !slices.Equal(uses, want) {
 		t.Errorf("uses:\n got  %q\n want %q", uses, want)
+	}
+	// "use ~ substring" also checks the evidence detail.
+	for _, w := range wantUses {
+		head, sub, ok := strings.Cut(w, " ~ ")
+		if !ok {
+			continue
+		}
+		found := false
+		for i, u := range out.Uses {
+			if useLine(u, caller) == head && strings.Contains(out.Uses[i].Evidence.Detail, sub) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no use %q with detail containing %q", head, sub)
+		}
 	}
 	var notes []string
 	for _, n := range out.Notes {
@@ -246,6 +259,19 @@ func checkOutput(t *testing.T, out *detect.Output, caller string, wantUses, want
 			t.Errorf("no note %q with detail containing %q; details: %v", head, sub, noteDetails(out))
 		}
 	}
+}
+
+// useLine renders a use as the rows write it.
+func useLine(u use.Use, caller string) string {
+	file := u.Evidence.File
+	if u.Evidence.Project != "" && u.Evidence.Project != caller {
+		file = u.Evidence.Project + "/" + file
+	}
+	s := fmt.Sprintf("%s %s=%s %s:%d", u.Access, u.Target.Kind, u.Target.Value, file, u.Evidence.Line)
+	if u.Target.Reason != "" {
+		s += " (unresolved)"
+	}
+	return s
 }
 
 func noteDetails(out *detect.Output) []string {

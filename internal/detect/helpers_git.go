@@ -642,7 +642,9 @@ type jobState struct {
 	files   map[string]string // credential files by canonical path -> content
 	clones  map[string]string // directory -> origin URL as written
 	remotes map[string]map[string]string
-	goEnv   map[string]string
+	// remoteAt says where a remote was defined, by repository and name.
+	remoteAt map[string]string
+	goEnv    map[string]string
 
 	// reg holds registry credentials: store (a config file or "login")
 	// -> registry host -> credential. Any registry tool of the job is
@@ -660,15 +662,16 @@ type stateNote struct {
 
 func newJobState(in *Input) *jobState {
 	return &jobState{
-		in:      in,
-		git:     gitCfg{helpers: map[string]cred{}},
-		netrc:   map[string]cred{},
-		stored:  map[string]cred{},
-		files:   map[string]string{},
-		clones:  map[string]string{},
-		remotes: map[string]map[string]string{},
-		goEnv:   map[string]string{},
-		reg:     map[string]map[string]cred{},
+		in:       in,
+		git:      gitCfg{helpers: map[string]cred{}},
+		netrc:    map[string]cred{},
+		stored:   map[string]cred{},
+		files:    map[string]string{},
+		clones:   map[string]string{},
+		remotes:  map[string]map[string]string{},
+		remoteAt: map[string]string{},
+		goEnv:    map[string]string{},
+		reg:      map[string]map[string]cred{},
 	}
 }
 
