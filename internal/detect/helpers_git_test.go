@@ -482,9 +482,9 @@ func TestHugeAndHostileCommands(t *testing.T) {
 	}
 }
 
-// BenchmarkDetectors runs the four detectors of this family on a 40-command
+// BenchmarkGitFamily runs the four detectors of this family on a 40-command
 // job mixing clones, credential setup, registry logins, pulls and a build.
-func BenchmarkDetectors(b *testing.B) {
+func BenchmarkGitFamily(b *testing.B) {
 	var cmds []*shell.Command
 	for i := 0; i < 5; i++ {
 		netrc := cmdAt(1, "echo")
@@ -528,9 +528,9 @@ func (f benchFiles) ReadFile(project, name string) ([]byte, error) {
 func (f benchFiles) Glob(string, string) ([]string, error) { return nil, nil }
 func (f benchFiles) HasFiles(p string) bool                { return p == "apps/web" }
 
-// BenchmarkDetectorsTypicalJob is the common case: a job whose commands
+// BenchmarkGitFamilyTypicalJob is the common case: a job whose commands
 // reach nothing of this family (npm, make, test runners).
-func BenchmarkDetectorsTypicalJob(b *testing.B) {
+func BenchmarkGitFamilyTypicalJob(b *testing.B) {
 	var cmds []*shell.Command
 	for _, line := range [][]string{{"npm", "ci"}, {"npm", "run", "lint"}, {"npm", "test", "--", "--coverage"}, {"cd", "dist"},
 		{"tar", "czf", "app.tgz", "."}, {"echo", "done"}, {"make", "build"}, {"./scripts/check.sh", "--strict"},
