@@ -320,17 +320,17 @@ func (st *jobState) fromUse(out *Output, c *shell.Command, fsite site, ref image
 	switch {
 	case ok && cr.kind == credJobToken:
 		if im.ownProxy(in.Caller.Path) {
-			out.Notes = append(out.Notes, in.noteAt(s, use.OwnProject, "dependency proxy of the job's own group "+im.path+" (group-scoped, no allowlist entry): "+ref.text))
+			out.Notes = append(out.Notes, in.noteAtSite(s, use.OwnProject, "dependency proxy of the job's own group "+im.path+" (group-scoped, no allowlist entry): "+ref.text))
 			return
 		}
-		out.Uses = append(out.Uses, in.useAt(s, access.ContainerRead, im.target(), detailVia(ref.text, via+"; "+cr.via)))
+		out.Uses = append(out.Uses, in.useAtSite(s, access.ContainerRead, im.target(), detailVia(ref.text, via+"; "+cr.via)))
 	case ok && cr.kind == credOther:
 		if !own && im.kind == imgRegistry {
-			out.Notes = append(out.Notes, in.noteAt(s, use.NotJobToken, "the build ("+via+") pulls this image with registry credentials that are not the job token: "+ref.text))
+			out.Notes = append(out.Notes, in.noteAtSite(s, use.NotJobToken, "the build ("+via+") pulls this image with registry credentials that are not the job token: "+ref.text))
 		}
 	case !ok:
 		if !own && im.kind == imgRegistry {
-			out.Notes = append(out.Notes, in.noteAt(s, use.NotJobToken, "the build ("+via+") pulls this image without a visible job-token login (a public image, or credentials the scan cannot see): "+ref.text))
+			out.Notes = append(out.Notes, in.noteAtSite(s, use.NotJobToken, "the build ("+via+") pulls this image without a visible job-token login (a public image, or credentials the scan cannot see): "+ref.text))
 		}
 	}
 }

@@ -553,13 +553,13 @@ func (st *jobState) reportGit(out *Output, s site, v gitVerdict, k access.Kind, 
 	in := st.in
 	switch {
 	case v.use:
-		out.Uses = append(out.Uses, in.useAt(s, k, v.target, detailVia(text, v.via)))
+		out.Uses = append(out.Uses, in.useAtSite(s, k, v.target, detailVia(text, v.via)))
 		if k == access.RepositoryWrite && v.target.Reason == "" && !isOwnPath(in.Caller.Path, v.target.Value) {
-			out.Notes = append(out.Notes, in.noteAt(s, use.WontWork,
+			out.Notes = append(out.Notes, in.noteAtSite(s, use.WontWork,
 				"git push to another project ("+v.target.Value+") with the job token: GitLab rejects it unless that project allows job-token pushes (feature flag and admin_repositories policy); use a deploy key or a project access token: "+text))
 		}
 	case v.noteKind != "":
-		out.Notes = append(out.Notes, in.noteAt(s, v.noteKind, v.note+": "+text))
+		out.Notes = append(out.Notes, in.noteAtSite(s, v.noteKind, v.note+": "+text))
 	}
 }
 

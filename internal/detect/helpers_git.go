@@ -602,7 +602,7 @@ type site struct {
 
 func cmdSite(c *shell.Command) site { return site{c: c} }
 
-func (in *Input) useAt(s site, k access.Kind, t use.Target, detail string) use.Use {
+func (in *Input) useAtSite(s site, k access.Kind, t use.Target, detail string) use.Use {
 	if s.file == "" && s.c != nil {
 		return in.UseAt(s.c, k, t, detail)
 	}
@@ -613,7 +613,7 @@ func (in *Input) useAt(s site, k access.Kind, t use.Target, detail string) use.U
 	return u
 }
 
-func (in *Input) noteAt(s site, kind use.NoteKind, detail string) use.Note {
+func (in *Input) noteAtSite(s site, kind use.NoteKind, detail string) use.Note {
 	if s.file == "" && s.c != nil {
 		return in.NoteAt(s.c, kind, detail)
 	}

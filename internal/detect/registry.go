@@ -765,12 +765,12 @@ func (st *jobState) registryAccess(out *Output, s site, op imageOp, text string)
 	case credJobToken:
 	case credOther:
 		if !own && im.kind != imgProxy {
-			out.Notes = append(out.Notes, in.noteAt(s, use.NotJobToken, "the registry credentials for "+im.host+" are not the job token: "+text))
+			out.Notes = append(out.Notes, in.noteAtSite(s, use.NotJobToken, "the registry credentials for "+im.host+" are not the job token: "+text))
 		}
 		return
 	default:
 		if op.inline != nil {
-			out.Notes = append(out.Notes, in.noteAt(s, use.WontWork, credProblem(cr)+": "+text))
+			out.Notes = append(out.Notes, in.noteAtSite(s, use.WontWork, credProblem(cr)+": "+text))
 		}
 		return // explained at the login
 	}
@@ -779,16 +779,16 @@ func (st *jobState) registryAccess(out *Output, s site, op imageOp, text string)
 		detail = text
 	}
 	if im.ownProxy(in.Caller.Path) {
-		out.Notes = append(out.Notes, in.noteAt(s, use.OwnProject, "dependency proxy of the job's own group "+im.path+" (group-scoped, no allowlist entry): "+text))
+		out.Notes = append(out.Notes, in.noteAtSite(s, use.OwnProject, "dependency proxy of the job's own group "+im.path+" (group-scoped, no allowlist entry): "+text))
 		return
 	}
 	k := access.ContainerRead
 	if op.write {
 		k = access.ContainerWrite
 	}
-	out.Uses = append(out.Uses, in.useAt(s, k, im.target(), detail))
+	out.Uses = append(out.Uses, in.useAtSite(s, k, im.target(), detail))
 	if op.write && !own && im.kind == imgRegistry && im.reason == "" {
-		out.Notes = append(out.Notes, in.noteAt(s, use.WontWork, "push to another project's registry ("+im.path+") with the job token: GitLab never allows it; use a deploy token or project access token with write_registry: "+text))
+		out.Notes = append(out.Notes, in.noteAtSite(s, use.WontWork, "push to another project's registry ("+im.path+") with the job token: GitLab never allows it; use a deploy token or project access token with write_registry: "+text))
 	}
 }
 

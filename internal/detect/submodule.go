@@ -219,7 +219,7 @@ func runnerSubmodules(in *Input, out *Output) {
 			if !ok {
 				continue
 			}
-			out.Uses = append(out.Uses, in.useAt(s, access.RepositoryRead, t, detail))
+			out.Uses = append(out.Uses, in.useAtSite(s, access.RepositoryRead, t, detail))
 			if strategy == "recursive" && t.Reason == "" && depth+1 < maxSubmoduleDepth && !seen[strings.ToLower(t.Value)] {
 				seen[strings.ToLower(t.Value)] = true
 				walk(t.Value, next, depth+1)
@@ -238,7 +238,7 @@ func runnerSubmoduleTarget(in *Input, out *Output, s site, url, base string, for
 	if isRelativeURL(url) {
 		r, ok := resolveRelativeURL(base, url)
 		if !ok {
-			out.Notes = append(out.Notes, in.noteAt(s, use.ConfigWarning, "the relative submodule URL climbs above the server root: "+detail))
+			out.Notes = append(out.Notes, in.noteAtSite(s, use.ConfigWarning, "the relative submodule URL climbs above the server root: "+detail))
 			return use.Target{}, "", false
 		}
 		resolved = r
@@ -249,7 +249,7 @@ func runnerSubmoduleTarget(in *Input, out *Output, s site, url, base string, for
 	}
 	if UnknownReason(rawHost(resolved)) != "" || !OnServer(srv, u.Host) {
 		if UnknownReason(rawHost(resolved)) == "" {
-			out.Notes = append(out.Notes, in.noteAt(s, use.OtherHost, "the submodule is on "+strings.ToLower(hostname(u.Host))+", not this GitLab; the runner fetches it without the job token: "+detail))
+			out.Notes = append(out.Notes, in.noteAtSite(s, use.OtherHost, "the submodule is on "+strings.ToLower(hostname(u.Host))+", not this GitLab; the runner fetches it without the job token: "+detail))
 		}
 		return use.Target{}, "", false
 	}
@@ -261,7 +261,7 @@ func runnerSubmoduleTarget(in *Input, out *Output, s site, url, base string, for
 		}
 	case forceHTTPS:
 	default:
-		out.Notes = append(out.Notes, in.noteAt(s, use.NotJobToken, "the submodule URL uses SSH: the runner fetches it with SSH keys, not the job token (GIT_SUBMODULE_FORCE_HTTPS: \"true\" would use the job token): "+detail))
+		out.Notes = append(out.Notes, in.noteAtSite(s, use.NotJobToken, "the submodule URL uses SSH: the runner fetches it with SSH keys, not the job token (GIT_SUBMODULE_FORCE_HTTPS: \"true\" would use the job token): "+detail))
 		return use.Target{}, "", false
 	}
 	t := GitTarget(srv, u)
