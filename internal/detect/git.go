@@ -901,8 +901,13 @@ func (st *jobState) vcsUses(out *Output, c *shell.Command) {
 		case strings.HasPrefix(a, "-r") && len(a) > 2 && !strings.HasPrefix(a, "--"):
 			file = a[2:]
 		}
-		if file != "" {
-			if f, ok := st.repoFile(c, file); ok {
+		if file == "" {
+			continue
+		}
+		if f, ok := st.repoFile(c, file); ok {
+			if name == "ansible-galaxy" {
+				st.galaxyUses(out, c, cfg, f)
+			} else {
 				st.requirementsUses(out, c, cfg, f, 0)
 			}
 		}
@@ -946,6 +951,34 @@ func (st *jobState) requirementsUses(out *Output, c *shell.Command, cfg gitCfg, 
 			detail := written + " (installed by " + strings.Join(strings.Fields(CommandText(c)), " ") + " at " + at(c.Pos) + ")"
 			st.reportGit(out, s, st.judgeGit(cfg, vcsURL(m[1]), false), access.RepositoryRead, detail)
 		}
+	}
+}
+
+// galaxySrcRE finds "src:" entries of an ansible-galaxy requirements file.
+var galaxySrcRE = regexp.MustCompile(`^\s*(?:-\s*)?src:\s*["']?([^"'\s]+)`)
+
+// galaxyUses reports git roles of an ansible-galaxy requirements file
+// (P09). ansible-galaxy does not expand environment variables, so a
+// ${CI_JOB_TOKEN} in the file is sent as written unless the job ran
+// envsubst on it; host credentials (~/.netrc, insteadOf) still apply.
+func (st *jobState) galaxyUses(out *Output, c *shell.Command, cfg gitCfg, file string) {
+	b, fsite, ok := st.readFile(file)
+	if !ok {
+		return
+	}
+	for i, line := range strings.Split(string(b), "\n") {
+		m := galaxySrcRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		url, _, _ := strings.Cut(strings.TrimPrefix(m[1], "git+"), ",")
+		if !strings.Contains(url, "://") && !strings.HasPrefix(url, "git@") {
+			continue // a Galaxy role name
+		}
+		s := fsite
+		s.line = i + 1
+		detail := strings.TrimSpace(line) + " (installed by " + CommandText(c) + " at " + at(c.Pos) + ")"
+		st.reportGit(out, s, st.judgeGit(cfg, url, false), access.RepositoryRead, detail)
 	}
 }
 

@@ -196,6 +196,15 @@ go mod download`,
 	{name: "P09 repo init with a token manifest URL",
 		script: `repo init -u https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/clipos/manifest.git -b master`,
 		uses:   []string{"repository-read path=clipos/manifest .gitlab-ci.yml:10"}},
+	{name: "P09 trap: ansible-galaxy does not expand ${CI_JOB_TOKEN} in requirements.yml",
+		script: `ansible-galaxy install -r requirements.yml`,
+		files:  map[string]string{"requirements.yml": "roles:\n  - src: git+https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/ops/role-common.git,v1.2\n    name: common\n  - src: geerlingguy.docker\n"},
+		notes:  []string{"will-not-work requirements.yml:2 ~ literally"}},
+	{name: "P09 ansible-galaxy roles over https with ~/.netrc",
+		script: `echo "machine git.example.org login gitlab-ci-token password ${CI_JOB_TOKEN}" > ~/.netrc
+ansible-galaxy install -r requirements.yml`,
+		files: map[string]string{"requirements.yml": "- src: https://git.example.org/ops/role-common.git\n  scm: git\n"},
+		uses:  []string{"repository-read path=ops/role-common requirements.yml:1"}},
 	{name: "odd input: bare and truncated commands do not panic",
 		script: `git
 git clone
