@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -743,6 +744,11 @@ func (st *jobState) analyseRuns(out *Output, fsite site, df dockerfile, stages [
 	for _, si := range needed {
 		s := stages[si]
 		env := shell.MapEnv{"HOME": "/root", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+		// Inside a build, a job-token variable that no ARG declares is
+		// empty, not an unexpanded reference.
+		for _, name := range inventory.JobTokenVariables {
+			env[name] = ""
+		}
 		var cmds []*shell.Command
 		for _, ins := range df.instrs[s.first:s.last] {
 			switch ins.cmd {

@@ -87,7 +87,7 @@ docker build .`,
 	{name: "missing Dockerfile: a note",
 		script: `docker build -f build/Dockerfile .`,
 		notes:  []string{"not-fetched .gitlab-ci.yml:10 ~ build/Dockerfile"}},
-	{name: "P39 token forwarded as build-arg: note, and RUN lines analysed", needsShell: true,
+	{name: "P39 token forwarded as build-arg: note, and RUN lines analysed",
 		script: `docker build --build-arg CI_JOB_TOKEN=$CI_JOB_TOKEN -t app .`,
 		files: map[string]string{"Dockerfile": "FROM python:3.12\nARG CI_JOB_TOKEN\n" +
 			"RUN pip install git+https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/data/parser.git\n" +
@@ -95,7 +95,7 @@ docker build .`,
 			"RUN git clone https://git.example.org/platform/models.git\n"},
 		uses:  []string{"repository-read path=data/parser Dockerfile:3", "repository-read path=platform/models Dockerfile:5"},
 		notes: []string{"config-warning .gitlab-ci.yml:10 ~ build-arg CI_JOB_TOKEN"}},
-	{name: "P39 token forwarded but the ARG is not declared in the stage: nothing inside", needsShell: true,
+	{name: "P39 token forwarded but the ARG is not declared in the stage: nothing inside",
 		script: `docker build --build-arg CI_JOB_TOKEN -t app .`,
 		files: map[string]string{"Dockerfile": "FROM python:3.12\n" +
 			"RUN pip install git+https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/data/parser.git\n"},

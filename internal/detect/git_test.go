@@ -22,7 +22,7 @@ git clone ${prefix}/cadi/higgs-tools.git`,
 		vars:   map[string]string{"TOOLS_GROUP": "platform"},
 		script: `git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${TOOLS_GROUP}/build-scripts.git" /tmp/bs`,
 		uses:   []string{"repository-read path=platform/build-scripts .gitlab-ci.yml:10"}},
-	{name: "P02 loop over services", needsShell: true,
+	{name: "P02 loop over services",
 		vars: map[string]string{"SERVICES_GROUP": "services"},
 		script: `for svc in billing mailer; do
   git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${SERVICES_GROUP}/$svc.git"
@@ -157,7 +157,7 @@ git push origin HEAD:main`},
 echo done`},
 	{name: "trap: quoted here-document documenting a clone",
 		script: "cat > HOWTO.md <<'EOF'\ngit clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/infra/tfstate.git\nEOF"},
-	{name: "trap: dead code after exit and in an uncalled function", needsShell: true,
+	{name: "trap: dead code after exit and in an uncalled function",
 		script: `sync_legacy() {
   git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/infra/tfstate.git"
 }

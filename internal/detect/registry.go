@@ -78,12 +78,14 @@ type image struct {
 // classifyImage classifies an expanded image reference.
 func classifyImage(srv inventory.Server, ref string) image {
 	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "docker://"))
-	host, p, ok := ImageRef(ref)
+	// The runner keeps an unknown "$VAR" as written; read it as "${VAR}"
+	// so that "$CI_REGISTRY/group/image" still has a (variable) host.
+	host, p, ok := ImageRef(bracedLead(ref))
 	if !ok {
 		// "$BUILD_IMAGE" (a project variable): it may name another
 		// project's registry image.
 		if r := UnknownReason(ref); r != "" {
-			return image{kind: imgUnknown, path: ref, ref: ref, reason: "the image is not known statically: " + r}
+			return image{kind: imgUnknown, path: bracedLead(ref), ref: ref, reason: "the image is not known statically: " + r}
 		}
 		return image{ref: ref}
 	}
@@ -115,6 +117,21 @@ func classifyImage(srv inventory.Server, ref string) image {
 		}
 	}
 	return im
+}
+
+// bracedLead rewrites a leading "$NAME" as "${NAME}".
+func bracedLead(ref string) string {
+	if !strings.HasPrefix(ref, "$") || strings.HasPrefix(ref, "${") || strings.HasPrefix(ref, "$(") {
+		return ref
+	}
+	i := 1
+	for i < len(ref) && (ref[i] == '_' || ref[i] >= 'A' && ref[i] <= 'Z' || ref[i] >= 'a' && ref[i] <= 'z' || ref[i] >= '0' && ref[i] <= '9') {
+		i++
+	}
+	if i == 1 {
+		return ref
+	}
+	return "${" + ref[1:i] + "}" + ref[i:]
 }
 
 // target is the use target of a registry image.
