@@ -15,6 +15,17 @@ var gitCases = []jobCase{
 		script: `prefix="https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org"
 git clone ${prefix}/cadi/higgs-tools.git`,
 		uses: []string{"repository-read path=cadi/higgs-tools .gitlab-ci.yml:11"}},
+	{name: "P01 prefix only when ${CI_JOB_TOKEN+x} is set",
+		script: `if [ -n "${CI_JOB_TOKEN+x}" ]; then prefix="https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org"; else prefix="https://git.example.org"; fi
+git clone ${prefix}/cadi/tools.git`,
+		uses: []string{"repository-read path=cadi/tools .gitlab-ci.yml:11"}},
+	{name: "P01 clone in a script file the job runs, with a positional argument",
+		script: `./ci/clone.sh platform`,
+		files:  map[string]string{"ci/clone.sh": "#!/bin/sh\nset -e\ngit clone \"https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$1/tools.git\"\n"},
+		uses:   []string{"repository-read path=platform/tools ci/clone.sh:3"}},
+	{name: "P01 clone inside bash -c",
+		script: `bash -c 'git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/lib.git'`,
+		uses:   []string{"repository-read path=acme/lib .gitlab-ci.yml:10"}},
 	{name: "P01 http to an IP host is another host",
 		script: `git clone http://gitlab-ci-token:${CI_JOB_TOKEN}@10.0.0.5/team/licenses.git`,
 		notes:  []string{"other-host .gitlab-ci.yml:10 ~ 10.0.0.5"}},
@@ -35,6 +46,10 @@ git -C ci-utils fetch`,
 	{name: "P03 sibling in the same namespace",
 		script: `git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${CI_PROJECT_NAMESPACE}/deploy-manifests.git`,
 		uses:   []string{"repository-read path=apps/deploy-manifests .gitlab-ci.yml:10"}},
+	{name: "P03 default-if-unset manifest URL",
+		script: `[[ -z ${MANIFEST_URL:+x} ]] && MANIFEST_URL="https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${CI_PROJECT_NAMESPACE}/manifest"
+git clone "$MANIFEST_URL"`,
+		uses: []string{"repository-read path=apps/manifest .gitlab-ci.yml:11"}},
 	{name: "P03 trap: namespace/name is the own project (the graph makes it a note)",
 		script: `git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${CI_PROJECT_NAMESPACE}/${CI_PROJECT_NAME}.git self`,
 		uses:   []string{"repository-read path=apps/web .gitlab-ci.yml:10"}},
@@ -93,6 +108,11 @@ git clone https://git.example.org/acme/ProjectA.git`,
 		script: `printf "machine %s login gitlab-ci-token password %s\n" "$CI_SERVER_HOST" "$CI_JOB_TOKEN" >> ~/.netrc
 git pull https://git.example.org/acme/ProjectA.git main`,
 		uses: []string{"repository-read path=acme/ProjectA .gitlab-ci.yml:11"}},
+	{name: "P06 ~/.netrc written by a sourced script with the host from ${1:-default}",
+		script: `. ci/netrc.sh git.example.org
+git clone https://git.example.org/acme/x.git`,
+		files: map[string]string{"ci/netrc.sh": "GITHOST=${1:-\"gitlab.com\"}\necho \"machine ${GITHOST} login gitlab-ci-token password ${CI_JOB_TOKEN}\" > ~/.netrc\n"},
+		uses:  []string{"repository-read path=acme/x .gitlab-ci.yml:11 ~ ~/.netrc written at ci/netrc.sh:2"}},
 	{name: "P06 trap: quoted here-document writes the variable name",
 		script: "cat > ~/.netrc <<'EOF'\nmachine git.example.org login gitlab-ci-token password ${CI_JOB_TOKEN}\nEOF\n" +
 			"git clone https://git.example.org/acme/ProjectA.git",
@@ -115,6 +135,14 @@ git clone https://git.example.org/acme/ProjectA.git`},
 		files: map[string]string{"requirements.txt": "requests==2.32.0\n# a comment git+https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/x/commented.git\n" +
 			"parser @ git+https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/data/parser.git@v1.2\n"},
 		uses: []string{"repository-read path=data/parser requirements.txt:3"}},
+	{name: "P10 if PAT else job token: the PAT branch is a note, the job-token branch a use",
+		script: `if [ -n "$REPO_PAT" ]; then
+  pip install "git+https://oauth2:${REPO_PAT}@git.example.org/airt/core.git"
+else
+  pip install "git+https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/airt/core.git"
+fi`,
+		uses:  []string{"repository-read path=airt/core .gitlab-ci.yml:13"},
+		notes: []string{"not-a-job-token-edge .gitlab-ci.yml:11 ~ oauth2"}},
 	{name: "P10 trap: __token__ user name with the job token",
 		script: `pip install git+https://__token__:${CI_JOB_TOKEN}@git.example.org/data/parser.git`,
 		notes:  []string{"will-not-work .gitlab-ci.yml:10 ~ __token__"}},
