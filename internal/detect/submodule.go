@@ -23,6 +23,10 @@ import (
 // URLs": no extra variables are needed for same-host https URLs);
 // jobtoken-model.md §2.2 (the submodule project must allowlist the
 // superproject).
+//
+// In scripts the fetch happens at "git submodule update" (and at "git
+// clone --recurse-submodules", which the git detector reports); "git
+// submodule sync" only rewrites configuration and reaches nothing.
 type submoduleDetector struct{}
 
 // Name implements Detector.
