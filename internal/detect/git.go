@@ -383,6 +383,11 @@ func (st *jobState) applyGit(c *shell.Command) []stateNote {
 			rs[p.pos[2].Value] = rs[p.pos[1].Value]
 			rs[p.pos[1].Value] = ""
 		}
+	case "credential":
+		// printf 'protocol=https\nhost=H\nusername=gitlab-ci-token\npassword=%s\n' "$CI_JOB_TOKEN" | git credential approve
+		if len(call.args) > 0 && call.args[0].Value == "approve" {
+			return st.approveCredential(c)
+		}
 	case "init":
 		key := call.dir
 		if ps := initSpec.parse(call.args).pos; len(ps) > 0 {
@@ -438,6 +443,32 @@ func (st *jobState) applyGitConfig(c *shell.Command, call gitCall) []stateNote {
 	return []stateNote{{family: "git", note: st.in.NoteAt(c, kind, detail+": "+CommandText(c))}}
 }
 
+// approveCredential records "git credential approve": the credential goes
+// to the configured helper for the host it names.
+func (st *jobState) approveCredential(c *shell.Command) []stateNote {
+	text := stdinText(c)
+	fields := map[string]string{}
+	for _, line := range strings.Split(strings.NewReplacer(`\n`, "\n").Replace(text), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+			fields[k] = v
+		}
+	}
+	host := fields["host"]
+	if u, ok := ParseURL(fields["url"]); ok && host == "" {
+		host = u.Host
+	}
+	cr := classifyUserPass(fields["username"], fields["password"])
+	if host == "" || cr.kind == credNone {
+		return nil
+	}
+	cr.pos, cr.via = c.Pos, "credential approved at "+at(c.Pos)
+	st.stored[hostname(strings.ToLower(host))] = cr
+	if kind, detail := setupNote(st.in.Server, "https://"+host, cr, "git credential approve"); kind != "" {
+		return []stateNote{{family: "git", note: st.in.NoteAt(c, kind, detail+": "+cmdLine(c))}}
+	}
+	return nil
+}
+
 // humanish is the directory git clone creates for url.
 func humanish(url string) string {
 	s := strings.TrimRight(url, "/")
@@ -486,7 +517,7 @@ func (st *jobState) judgeGit(cfg gitCfg, raw string, push bool) gitVerdict {
 	on := unknown == "" && OnServer(srv, u.Host)
 	switch cr.kind {
 	case credJobToken:
-		t := GitTarget(srv, u)
+		t := projectTarget(srv, u)
 		switch {
 		case on:
 			if !repoPath(t) {
@@ -518,6 +549,16 @@ func (st *jobState) judgeGit(cfg gitCfg, raw string, push bool) gitVerdict {
 		}
 	}
 	return gitVerdict{}
+}
+
+// projectTarget is the project a git URL names; a wiki repository
+// ("group/project.wiki.git") belongs to its project.
+func projectTarget(srv inventory.Server, u URL) use.Target {
+	t := GitTarget(srv, u)
+	if t.Reason == "" {
+		t.Value = strings.TrimSuffix(t.Value, ".wiki")
+	}
+	return t
 }
 
 // repoPath reports whether t can name a project: two or more segments, or

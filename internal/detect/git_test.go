@@ -94,6 +94,14 @@ git clone https://github.com/acme/tool.git`,
 		script: `git config --global credential.helper '!f() { echo username=gitlab-ci-token; echo "password=$CI_JOB_TOKEN"; }; f'
 git clone https://git.example.org/platform/ports.git`,
 		uses: []string{"repository-read path=platform/ports .gitlab-ci.yml:11"}},
+	{name: "P05 credential approved into a helper",
+		script: `git config --global credential.helper cache
+printf 'protocol=https\nhost=git.example.org\nusername=gitlab-ci-token\npassword=%s\n' "$CI_JOB_TOKEN" | git credential approve
+git clone https://git.example.org/platform/ports.git`,
+		uses: []string{"repository-read path=platform/ports .gitlab-ci.yml:12 ~ credential approved at .gitlab-ci.yml:11"}},
+	{name: "wiki repository of another project",
+		script: `git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/docs/handbook.wiki.git`,
+		uses:   []string{"repository-read path=docs/handbook .gitlab-ci.yml:10"}},
 	{name: "P06 ~/.netrc with echo -e, then a plain clone",
 		script: `echo -e "machine git.example.org\nlogin gitlab-ci-token\npassword ${CI_JOB_TOKEN}" > ~/.netrc
 chmod 600 ~/.netrc
