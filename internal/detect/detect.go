@@ -45,5 +45,10 @@ type Detector interface {
 
 // All returns every detector, one per access family.
 func All() []Detector {
-	return []Detector{}
+	return []Detector{
+		gitDetector{},
+		submoduleDetector{},
+		registryDetector{},
+		dockerfileDetector{},
+	}
 }
