@@ -111,13 +111,13 @@ type Config struct {
 // Limits bound the work a configuration may cause. The defaults mirror
 // GitLab's own limits (../shared/reference/ci-yaml-semantics.md §11).
 type Limits struct {
-	MaxIncludes    int   // includes per pipeline, nested and duplicates counted (150)
-	MaxIncludeDepth int  // nesting of includes (GitLab: 100; any deeper is a cycle)
-	MaxExtendsDepth int  // ancestors in extends (10)
-	MaxReferenceDepth int // nested !reference (10)
-	MaxNodes       int   // expanded YAML nodes per file, against alias bombs (1e6)
-	MaxDepth       int   // YAML nesting depth (100)
-	MaxTotalBytes  int64 // all included content together (150 × 2 MB)
+	MaxIncludes       int   // includes per pipeline, nested and duplicates counted (150)
+	MaxIncludeDepth   int   // nesting of includes (GitLab: 100; any deeper is a cycle)
+	MaxExtendsDepth   int   // ancestors in extends (10)
+	MaxReferenceDepth int   // nested !reference (10)
+	MaxNodes          int   // expanded YAML nodes per file, against alias bombs (1e6)
+	MaxDepth          int   // YAML nesting depth (100)
+	MaxTotalBytes     int64 // all included content together (150 × 2 MB)
 }
 
 // DefaultLimits are GitLab's defaults.
