@@ -161,6 +161,11 @@ func (l *loader) fetch(fc *fileCtx) *node {
 		return nil
 	}
 	if content == nil {
+		if fc.kind == incRoot {
+			l.warnAt(fc.via, "the project runs no pipelines from it", "the CI configuration %s is empty", fc.file)
+		} else {
+			l.errorAt(fc.via, "remove the include or give the file content", "Included file `%s` is empty or does not exist!", fc.file)
+		}
 		return nil
 	}
 	return content
@@ -183,12 +188,16 @@ func (l *loader) read(fc *fileCtx) *readFile {
 		if err != nil {
 			return &readFile{err: err}
 		}
+		if int64(len(data)) > l.lim.MaxTotalBytes {
+			// Over the limit on its own: not worth parsing.
+			return &readFile{size: int64(len(data))}
+		}
 		return &readFile{p: parseFile(fc.src(), data, l.lim), size: int64(len(data))}
 	}
 	if !l.shared(fc) {
 		return do()
 	}
-	e := l.opts.Cache.parseEntry(parseKey{fc.project, fc.file, l.lim.MaxNodes, l.lim.MaxDepth})
+	e := l.opts.Cache.parseEntry(parseKey{fc.project, fc.file, l.lim.MaxNodes, l.lim.MaxDepth, l.lim.MaxTotalBytes})
 	e.once.Do(func() { e.f = do() })
 	return e.f
 }

@@ -27,6 +27,7 @@ const maxCacheEntries = 20_000
 type parseKey struct {
 	project, file      string
 	maxNodes, maxDepth int
+	maxBytes           int64
 }
 
 type parseEntry struct {

@@ -1,6 +1,9 @@
 package ciconfig
 
-import "math"
+import (
+	"maps"
+	"math"
+)
 
 // The loader works on its own value tree instead of yaml.Node so that it can
 // carry Psych's semantics (typed scalars with Ruby's to_s, merge keys already
@@ -116,7 +119,7 @@ func (n *node) finish() {
 			n.count = addCount(n.count, addCount(1, p.val.count))
 			n.depth = max(n.depth, p.val.depth+1)
 		}
-		if len(n.pairs) > indexThreshold {
+		if len(n.pairs) > indexThreshold && n.index == nil {
 			n.index = make(map[string]int32, len(n.pairs))
 			for i, p := range n.pairs {
 				n.index[p.key] = int32(i)
@@ -175,17 +178,26 @@ func (n *node) truthy() bool {
 // key replaces its value in place, a new key is appended.
 type mapBuilder struct {
 	pairs []pair
-	index map[string]int
+	index map[string]int32
 }
 
 func newMapBuilder(size int) *mapBuilder {
 	return &mapBuilder{pairs: make([]pair, 0, size)}
 }
 
+// from starts the builder as a copy of map node n (which is not changed).
+func (b *mapBuilder) from(n *node) {
+	b.pairs = append(b.pairs[:0], n.pairs...)
+	b.index = nil
+	if n.index != nil {
+		b.index = maps.Clone(n.index)
+	}
+}
+
 func (b *mapBuilder) find(key string) int {
 	if b.index != nil {
 		if i, ok := b.index[key]; ok {
-			return i
+			return int(i)
 		}
 		return -1
 	}
@@ -204,11 +216,11 @@ func (b *mapBuilder) set(p pair) {
 	}
 	b.pairs = append(b.pairs, p)
 	if b.index != nil {
-		b.index[p.key] = len(b.pairs) - 1
+		b.index[p.key] = int32(len(b.pairs) - 1)
 	} else if len(b.pairs) > indexThreshold {
-		b.index = make(map[string]int, len(b.pairs)*2)
+		b.index = make(map[string]int32, len(b.pairs)*2)
 		for i, q := range b.pairs {
-			b.index[q.key] = i
+			b.index[q.key] = int32(i)
 		}
 	}
 }
@@ -221,7 +233,7 @@ func (b *mapBuilder) get(key string) (pair, bool) {
 }
 
 func (b *mapBuilder) build(src *source, line int) *node {
-	n := &node{kind: kMap, src: src, line: int32(line), pairs: b.pairs}
+	n := &node{kind: kMap, src: src, line: int32(line), pairs: b.pairs, index: b.index}
 	n.finish()
 	return n
 }
@@ -241,9 +253,7 @@ func deepMerge(a, b *node) *node {
 		return b
 	}
 	mb := newMapBuilder(len(a.pairs) + len(b.pairs))
-	for _, p := range a.pairs {
-		mb.set(p)
-	}
+	mb.from(a)
 	for _, p := range b.pairs {
 		if old, ok := mb.get(p.key); ok && old.val.isMap() && p.val.isMap() {
 			p.val = deepMerge(old.val, p.val)

@@ -132,7 +132,8 @@ func (l *loader) variants(job string, v *node, own []Variable, inheritVars func(
 // names the jobs ("build: [amd64, linux]"). Each entry's values combine as
 // Ruby's Array#product: the first variable varies slowest.
 func (l *loader) matrix(job string, parallel *node) []Variant {
-	m := parallel.get("matrix")
+	mp, _ := parallel.lookup("matrix")
+	m := mp.val
 	if !m.isSeq() {
 		return nil
 	}
@@ -192,7 +193,7 @@ func (l *loader) matrix(job string, parallel *node) []Variant {
 		}
 	}
 	if total > maxMatrixVariants {
-		l.warnAt(m.pos(), "the remaining combinations are not analysed; split the matrix if they differ in what they access",
+		l.warnAt(mp.pos(), "the remaining combinations are not analysed; split the matrix if they differ in what they access",
 			"%s: parallel:matrix has %d combinations; tokenscope analyses the first %d", job, total, maxMatrixVariants)
 	}
 	return out

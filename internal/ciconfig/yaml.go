@@ -106,28 +106,84 @@ type converter struct {
 	failed   bool
 }
 
-var reYAMLErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var (
+	reYAMLErr       = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	reUnknownAnchor = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
+)
+
+// safeUnmarshal parses text into a yaml.Node. yaml.v3 is third-party code
+// fed hostile input: a panic in it becomes an error for this file.
+func safeUnmarshal(text string, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: parser failure: %v", r)
+		}
+	}()
+	return yaml.Unmarshal([]byte(text), n)
+}
+
+// maxProblemSearch bounds the text re-parsed to place a syntax error.
+const maxProblemSearch = 256 << 10
+
+// problemLine finds the line where a syntax error shows. yaml.v3 reports
+// the line where the enclosing block starts; the first line whose prefix
+// no longer parses is where the user has to look.
+func problemLine(text string, reported int) int {
+	if len(text) > maxProblemSearch {
+		return reported
+	}
+	lines := strings.SplitAfter(text, "\n")
+	fails := func(k int) bool {
+		var n yaml.Node
+		return safeUnmarshal(strings.Join(lines[:k], ""), &n) != nil
+	}
+	lo, hi := reported, len(lines) // the prefix of hi lines fails
+	if lo < 1 || lo > hi || !fails(hi) {
+		return reported
+	}
+	if fails(lo) {
+		return lo
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+// aliasLine finds the first line that uses *name.
+func aliasLine(text, name string) int {
+	re, err := regexp.Compile(`\*` + regexp.QuoteMeta(name) + `\b`)
+	if err != nil {
+		return 0
+	}
+	loc := re.FindStringIndex(text)
+	if loc == nil {
+		return 0
+	}
+	return strings.Count(text[:loc[0]], "\n") + 1
+}
 
 func (c *converter) load(text string) (out *node) {
 	var doc yaml.Node
-	err := func() (err error) {
-		// yaml.v3 is third-party code fed hostile input: a panic in it
-		// becomes a diagnostic for this file.
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("yaml: parser failure: %v", r)
-			}
-		}()
-		return yaml.Unmarshal([]byte(text), &doc)
-	}()
+	err := safeUnmarshal(text, &doc)
 	if err != nil {
 		line, msg := 0, err.Error()
 		if m := reYAMLErr.FindStringSubmatch(msg); m != nil {
 			line, _ = strconv.Atoi(m[1])
-			line += c.lineOff
+			line = problemLine(text, line) + c.lineOff
 			msg = m[2]
 		} else {
 			msg = strings.TrimPrefix(msg, "yaml: ")
+			if m := reUnknownAnchor.FindStringSubmatch(msg); m != nil {
+				line = aliasLine(text, m[1]) + c.lineOff
+			} else if !strings.HasPrefix(msg, "parser failure") {
+				line = problemLine(text, 1) + c.lineOff
+			}
 		}
 		c.fatal(line, "invalid YAML: %s", msg)
 		return nil
@@ -200,8 +256,13 @@ func (c *converter) convert(n *yaml.Node, depth int) *node {
 		out = c.scalar(n, line)
 	case yaml.SequenceNode:
 		items := make([]*node, 0, len(n.Content))
+		var total int64
 		for _, it := range n.Content {
-			items = append(items, c.convert(it, depth+1))
+			v := c.convert(it, depth+1)
+			items = append(items, v)
+			if !c.grow(&total, v, line) {
+				break
+			}
 		}
 		out = &node{kind: kSeq, src: c.src, line: int32(line), items: items}
 		if n.Tag == "!reference" {
@@ -227,6 +288,16 @@ func (c *converter) convert(n *yaml.Node, depth int) *node {
 		c.memo[n] = out
 	}
 	return out
+}
+
+// grow adds v's expanded size to a running total of its parent and fails
+// the file as soon as the parent would be too big.
+func (c *converter) grow(total *int64, v *node, line int) bool {
+	*total = addCount(*total, addCount(1, v.count))
+	if *total > c.maxNodes {
+		c.fatal(line, "the parsed YAML is too big: it expands to more than %d values (anchors and aliases are counted each time they are used)", c.maxNodes)
+	}
+	return !c.failed
 }
 
 func (c *converter) alias(n *yaml.Node, depth int) *node {
@@ -331,6 +402,7 @@ func (c *converter) scalar(n *yaml.Node, line int) *node {
 func (c *converter) mapping(n *yaml.Node, line, depth int) *node {
 	mb := newMapBuilder(len(n.Content) / 2)
 	var explicit map[string]int32 // keys written in this mapping -> line
+	var total int64               // expanded size so far, to stop early
 	for i := 0; i+1 < len(n.Content) && !c.failed; i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		kline := c.line(kn)
@@ -354,6 +426,7 @@ func (c *converter) mapping(n *yaml.Node, line, depth int) *node {
 		explicit[key] = int32(kline)
 		mb.set(pair{key: key, src: c.src, line: int32(kline), val: val})
 		c.step(kline)
+		c.grow(&total, val, kline)
 	}
 	return mb.build(c.src, line)
 }
@@ -363,6 +436,13 @@ func (c *converter) mapping(n *yaml.Node, line, depth int) *node {
 func (c *converter) merge(mb *mapBuilder, val *node, vn *yaml.Node) bool {
 	switch {
 	case val.kind == kMap && (vn.Kind == yaml.AliasNode || vn.Kind == yaml.MappingNode):
+		if len(mb.pairs) == 0 {
+			// Copying is work too: charge every key, or a chain of merges
+			// of growing mappings would be quadratic.
+			mb.from(val)
+			c.work += int64(len(val.pairs))
+			return c.step(int(val.line))
+		}
 		for _, p := range val.pairs {
 			mb.set(p)
 			if !c.step(int(p.line)) {
