@@ -12,9 +12,35 @@ import (
 	"github.com/tokenscope/tokenscope/internal/diag"
 )
 
-// docDivider is GitLab's MultiDocYaml::MULTI_DOC_DIVIDER (/^---\s+/): the
-// split is a regular expression over the text, not a YAML stream parse.
-var docDivider = regexp.MustCompile(`(?m)^---[ \t\r\n\f\v]+`)
+// dividers finds up to max matches of GitLab's
+// MultiDocYaml::MULTI_DOC_DIVIDER, /^---\s+/: the split is a regular
+// expression over the text, not a YAML stream parse. Written out because
+// it runs over every file.
+func dividers(text string, max int) [][2]int {
+	var out [][2]int
+	for i := 0; len(out) < max && i < len(text); {
+		j := strings.Index(text[i:], "---")
+		if j < 0 {
+			break
+		}
+		pos := i + j
+		end := pos + 3
+		if (pos == 0 || text[pos-1] == '\n') && end < len(text) && rubySpace(text[end]) {
+			for end < len(text) && rubySpace(text[end]) {
+				end++
+			}
+			out = append(out, [2]int{pos, end})
+			i = end
+			continue
+		}
+		i = pos + 1
+	}
+	return out
+}
+
+func rubySpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'
+}
 
 // maxDocuments is Yaml::Loader::MAX_DOCUMENTS: a header and the config.
 const maxDocuments = 2
@@ -34,7 +60,7 @@ func parseFile(src *source, data []byte, lim Limits) *parsed {
 	text := string(data)
 	// Split into at most maxDocuments+1 pieces, as GitLab does, so that a
 	// leading divider does not count as a document.
-	cuts := docDivider.FindAllStringIndex(text, maxDocuments)
+	cuts := dividers(text, maxDocuments)
 	type piece struct {
 		start, end int
 	}
@@ -104,6 +130,7 @@ type converter struct {
 	active   map[*yaml.Node]bool
 	work     int64
 	failed   bool
+	slab     []node
 }
 
 var (
@@ -218,6 +245,17 @@ func (c *converter) fatal(line int, format string, args ...any) {
 }
 
 func (c *converter) line(n *yaml.Node) int { return n.Line + c.lineOff }
+
+// alloc hands out scalar nodes from a slab: most nodes are scalars, and
+// one allocation per node dominates the load otherwise.
+func (c *converter) alloc() *node {
+	if len(c.slab) == 0 {
+		c.slab = make([]node, 32)
+	}
+	n := &c.slab[0]
+	c.slab = c.slab[1:]
+	return n
+}
 
 func (c *converter) step(line int) bool {
 	c.work++
@@ -387,7 +425,8 @@ func (c *converter) scalar(n *yaml.Node, line int) *node {
 	if res.null {
 		return newNull(c.src, line)
 	}
-	out := newScalar(c.src, line, res.typ, res.str, st)
+	out := c.alloc()
+	*out = node{kind: kScalar, typ: res.typ, style: st, src: c.src, line: int32(line), str: res.str, count: 1, depth: 1}
 	if (st == sPlain || st == sQuoted) && strings.Contains(out.str, "\n") {
 		out.multiline = true
 	}
@@ -401,8 +440,10 @@ func (c *converter) scalar(n *yaml.Node, line int) *node {
 // after it win.
 func (c *converter) mapping(n *yaml.Node, line, depth int) *node {
 	mb := newMapBuilder(len(n.Content) / 2)
-	var explicit map[string]int32 // keys written in this mapping -> line
-	var total int64               // expanded size so far, to stop early
+	// explicit[i] is the line where pair i was written in this mapping, 0
+	// when it came from a merge key.
+	var explicit []int32
+	var total int64 // expanded size so far, to stop early
 	for i := 0; i+1 < len(n.Content) && !c.failed; i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		kline := c.line(kn)
@@ -416,15 +457,18 @@ func (c *converter) mapping(n *yaml.Node, line, depth int) *node {
 		if !ok {
 			continue
 		}
-		if prev, dup := explicit[key]; dup {
+		for len(explicit) < len(mb.pairs) {
+			explicit = append(explicit, 0)
+		}
+		if i := mb.find(key); i >= 0 && explicit[i] != 0 {
 			c.diags.Warnf(c.src.project, c.src.file, kline,
-				"duplicate key `%s` (first on line %d): GitLab keeps only this last value; remove one of them", key, prev)
+				"duplicate key `%s` (first on line %d): GitLab keeps only this last value; remove one of them", key, explicit[i])
 		}
-		if explicit == nil {
-			explicit = map[string]int32{}
+		i := mb.set(pair{key: key, src: c.src, line: int32(kline), val: val})
+		for len(explicit) <= i {
+			explicit = append(explicit, 0)
 		}
-		explicit[key] = int32(kline)
-		mb.set(pair{key: key, src: c.src, line: int32(kline), val: val})
+		explicit[i] = int32(kline)
 		c.step(kline)
 		c.grow(&total, val, kline)
 	}

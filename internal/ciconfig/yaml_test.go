@@ -1,6 +1,8 @@
 package ciconfig
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -334,4 +336,21 @@ func TestScriptItemMappingIsReported(t *testing.T) {
 	cfg := loadApp(t, "job:\n  script:\n    - echo: oops\n    - echo fine\n", nil)
 	requireDiag(t, cfg, diag.Error, "is a mapping")
 	equalStrings(t, "script", texts(jobNamed(t, cfg, "job").Script), []string{"echo fine"})
+}
+
+// dividers is GitLab's /^---\s+/ written out; check it against the
+// expression.
+func TestDividersMatchGitLabRegexp(t *testing.T) {
+	re := regexp.MustCompile(`(?m)^---[ \t\r\n\f\v]+`)
+	inputs := []string{"", "---", "---\n", "--- \n", "a\n---\nb", "a---\nb", "----\n", "---x\n", "x\n--- y\n---\t\nz",
+		"---\n---\n---\n", "  ---\n", "a\n---", "\n---\n\n\nb", "--\n---\r\nb"}
+	for _, s := range inputs {
+		var want [][2]int
+		for _, m := range re.FindAllStringIndex(s, 2) {
+			want = append(want, [2]int{m[0], m[1]})
+		}
+		if got := dividers(s, 2); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("dividers(%q) = %v, regexp says %v", s, got, want)
+		}
+	}
 }
