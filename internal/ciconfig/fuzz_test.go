@@ -61,8 +61,8 @@ func checkInvariants(t *testing.T, cfg *Config) {
 		}
 	}
 	for _, d := range cfg.Diags {
-		if d.File == "" || d.Summary == "" {
-			t.Fatalf("diagnostic without a place or a summary: %+v", d)
+		if d.File == "" || d.Project == "" || d.Summary == "" || d.Detail == "" {
+			t.Fatalf("diagnostic without a place, a summary or advice: %+v", d)
 		}
 	}
 	for _, n := range cfg.Notes {

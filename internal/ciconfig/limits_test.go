@@ -145,7 +145,7 @@ func TestHugeFile(t *testing.T) {
 
 func TestNilFiles(t *testing.T) {
 	cfg := Load(app, ".gitlab-ci.yml", Options{})
-	requireDiag(t, cfg, diag.Error, "Options.Files is nil")
+	requireDiag(t, cfg, diag.Error, "no repository files")
 }
 
 func TestMissingRoot(t *testing.T) {

@@ -95,8 +95,9 @@ func parseFile(src *source, data []byte, lim Limits) *parsed {
 	default:
 		p.header, p.content = docs[0], docs[len(docs)-1]
 		if len(docs) > maxDocuments {
-			p.diags.Warnf(src.project, src.file, int(docs[1].line),
-				"this file has more than %d YAML documents: GitLab reads the first as the spec: header and the last as the configuration, and ignores this one", maxDocuments)
+			p.diags = append(p.diags, diag.Diagnostic{Severity: diag.Warning, Project: src.project, File: src.file, Line: int(docs[1].line),
+				Summary: fmt.Sprintf("this file has more than %d YAML documents: GitLab reads the first as the spec: header and the last as the configuration, and ignores this one", maxDocuments),
+				Detail:  "keep one spec: header and one configuration document"})
 		}
 	}
 	return p
@@ -246,6 +247,11 @@ func (c *converter) fatal(line int, format string, args ...any) {
 
 func (c *converter) line(n *yaml.Node) int { return n.Line + c.lineOff }
 
+func (c *converter) report(sev diag.Severity, line int, detail, format string, args ...any) {
+	*c.diags = append(*c.diags, diag.Diagnostic{Severity: sev, Project: c.src.project, File: c.src.file, Line: line,
+		Summary: fmt.Sprintf(format, args...), Detail: detail})
+}
+
 // alloc hands out scalar nodes from a slab: most nodes are scalars, and
 // one allocation per node dominates the load otherwise.
 func (c *converter) alloc() *node {
@@ -366,7 +372,8 @@ func (c *converter) checkTag(n *yaml.Node, line int, std string) {
 	case "!!map", "!!seq", "!!omap", "!!set", "!!str", "!!int", "!!float", "!!bool", "!!null", "!!binary", "!!timestamp", "!!merge":
 		return
 	}
-	c.diags.Warnf(c.src.project, c.src.file, line, "YAML tag %s is not one GitLab knows (only !reference is); tokenscope ignores it", n.Tag)
+	c.report(diag.Warning, line, "remove the tag; GitLab's YAML loader only accepts !reference",
+		"YAML tag %s is not one GitLab knows; tokenscope ignores it", n.Tag)
 }
 
 func styleOf(s yaml.Style) style {
@@ -419,8 +426,8 @@ func (c *converter) scalar(n *yaml.Node, line int) *node {
 		res = resolvePlain(n.Value)
 	}
 	if res.disallowed != "" {
-		c.diags.Errorf(c.src.project, c.src.file, line,
-			"`%s` is a YAML %s, which GitLab refuses to load (Tried to load unspecified class: %s): quote it", n.Value, strings.ToLower(res.disallowed), res.disallowed)
+		c.report(diag.Error, line, "quote the value",
+			"`%s` is a YAML %s, which GitLab refuses to load (Tried to load unspecified class: %s)", n.Value, strings.ToLower(res.disallowed), res.disallowed)
 	}
 	if res.null {
 		return newNull(c.src, line)
@@ -461,8 +468,8 @@ func (c *converter) mapping(n *yaml.Node, line, depth int) *node {
 			explicit = append(explicit, 0)
 		}
 		if i := mb.find(key); i >= 0 && explicit[i] != 0 {
-			c.diags.Warnf(c.src.project, c.src.file, kline,
-				"duplicate key `%s` (first on line %d): GitLab keeps only this last value; remove one of them", key, explicit[i])
+			c.report(diag.Warning, kline, "remove one of them",
+				"duplicate key `%s` (first on line %d): GitLab keeps only this last value", key, explicit[i])
 		}
 		i := mb.set(pair{key: key, src: c.src, line: int32(kline), val: val})
 		for len(explicit) <= i {
@@ -525,7 +532,7 @@ func (c *converter) key(kn *yaml.Node, depth int) (string, bool) {
 		kn = kn.Alias
 	}
 	if kn.Kind != yaml.ScalarNode {
-		c.diags.Warnf(c.src.project, c.src.file, line, "a mapping key that is a list or mapping is not valid in GitLab CI; tokenscope ignores this entry")
+		c.report(diag.Warning, line, "use a plain name as the key", "a mapping key that is a list or mapping is not valid in GitLab CI; tokenscope ignores this entry")
 		return "", false
 	}
 	k := c.scalar(kn, line)

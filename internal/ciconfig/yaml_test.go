@@ -201,7 +201,10 @@ func TestEmptyFile(t *testing.T) {
 // quote, and the value is kept as text.
 func TestUnquotedDateIsAnError(t *testing.T) {
 	cfg := loadApp(t, "variables:\n  RELEASE: 2024-01-31\njob:\n  script: [echo]\n", nil)
-	d := requireDiag(t, cfg, diag.Error, "Tried to load unspecified class: Date", "quote it")
+	d := requireDiag(t, cfg, diag.Error, "Tried to load unspecified class: Date")
+	if d.Detail != "quote the value" {
+		t.Errorf("advice %q", d.Detail)
+	}
 	if d.Line != 2 {
 		t.Errorf("line %d, want 2", d.Line)
 	}
