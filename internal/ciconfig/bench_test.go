@@ -213,3 +213,49 @@ func BenchmarkLoadParallel(b *testing.B) {
 		}
 	})
 }
+
+// benchSmall is the most common shape: one short file and a shared
+// template from another project.
+const benchSmall = `include:
+  - project: platform/ci-templates
+    file: templates/security.yml
+
+variables:
+  NODE_VERSION: "22"
+
+default:
+  image: node:$NODE_VERSION
+
+.npm: &npm
+  before_script:
+    - npm ci --cache .npm
+
+test:
+  <<: *npm
+  script:
+    - npm test
+  artifacts:
+    reports:
+      junit: junit.xml
+
+build:
+  <<: *npm
+  script:
+    - npm run build
+    - 'curl --header "JOB-TOKEN: $CI_JOB_TOKEN" --upload-file dist.tgz "${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/packages/generic/web/1.0.0/dist.tgz"'
+  rules:
+    - if: $CI_COMMIT_TAG
+`
+
+// BenchmarkLoadSmall loads the small shape with a warm shared cache.
+func BenchmarkLoadSmall(b *testing.B) {
+	files := memFiles{"platform/ci-templates": {"templates/security.yml": benchShared}, "apps/small": {".gitlab-ci.yml": benchSmall}}
+	opts := Options{Files: files, Vars: testVars, Cache: NewCache()}
+	if cfg := Load("apps/small", ".gitlab-ci.yml", opts); cfg.Diags.HasErrors() || len(cfg.Jobs) != 4 {
+		b.Fatalf("benchmark config: %v\n%s", jobNames(cfg), diagText(cfg.Diags))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Load("apps/small", ".gitlab-ci.yml", opts)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -132,6 +133,9 @@ type converter struct {
 	work     int64
 	failed   bool
 	slab     []node
+	// text is the piece being converted; lineStarts indexes it on demand.
+	text       string
+	lineStarts []int
 }
 
 var (
@@ -197,6 +201,7 @@ func aliasLine(text, name string) int {
 }
 
 func (c *converter) load(text string) (out *node) {
+	c.text = text
 	var doc yaml.Node
 	err := safeUnmarshal(text, &doc)
 	if err != nil {
@@ -434,10 +439,73 @@ func (c *converter) scalar(n *yaml.Node, line int) *node {
 	}
 	out := c.alloc()
 	*out = node{kind: kScalar, typ: res.typ, style: st, src: c.src, line: int32(line), str: res.str, count: 1, depth: 1}
-	if (st == sPlain || st == sQuoted) && strings.Contains(out.str, "\n") {
+	if (st == sPlain || st == sQuoted) && (strings.Contains(out.str, "\n") || c.spansLines(n)) {
 		out.multiline = true
 	}
 	return out
+}
+
+// spansLines reports whether a plain or quoted scalar continues past the
+// line it starts on. yaml.v3 gives only the start, so look at the text: a
+// one-line plain scalar appears verbatim from its column; a quoted one
+// closes on its line.
+func (c *converter) spansLines(n *yaml.Node) bool {
+	rest, ok := c.restOfLine(n.Line, n.Column)
+	if !ok {
+		return false
+	}
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		for i := 1; i < len(rest); i++ {
+			switch rest[i] {
+			case '\\':
+				i++
+			case '"':
+				return false
+			}
+		}
+		return true
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		for i := 1; i < len(rest); i++ {
+			if rest[i] == '\'' {
+				if i+1 < len(rest) && rest[i+1] == '\'' {
+					i++
+					continue
+				}
+				return false
+			}
+		}
+		return true
+	}
+	return !strings.HasPrefix(rest, n.Value)
+}
+
+// restOfLine returns the text of the parsed piece from (line, column),
+// both 1-based, columns counted in characters as yaml.v3 counts them.
+func (c *converter) restOfLine(line, col int) (string, bool) {
+	if c.lineStarts == nil {
+		c.lineStarts = []int{0}
+		for i := 0; i < len(c.text); i++ {
+			if c.text[i] == '\n' {
+				c.lineStarts = append(c.lineStarts, i+1)
+			}
+		}
+	}
+	if line < 1 || line > len(c.lineStarts) || col < 1 {
+		return "", false
+	}
+	s := c.text[c.lineStarts[line-1]:]
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	for k := 1; k < col; k++ {
+		_, size := utf8.DecodeRuneInString(s)
+		if size == 0 {
+			return "", false
+		}
+		s = s[size:]
+	}
+	return strings.TrimSuffix(s, "\r"), true
 }
 
 // mapping builds a map with Psych's revive_hash: pairs are applied in

@@ -271,6 +271,12 @@ func TestScriptPositions(t *testing.T) {
     - echo multi
       line plain
     - "first\nsecond"
+    - "quoted
+      over lines"
+    - 'single ''quoted''
+      over lines'
+    - "tab\there"
+    - naïve ünïcode # comment
   after_script: echo single
 `, nil)
 	requireClean(t, cfg)
@@ -284,8 +290,12 @@ func TestScriptPositions(t *testing.T) {
 		{"line one\nline two\n", 5, 1},
 		{"folded one folded two\n", 8, 0},
 		{"quoted", 10, 1},
-		{"echo multi line plain", 11, 1},
+		{"echo multi line plain", 11, 0},
 		{"first\nsecond", 13, 0},
+		{"quoted over lines", 14, 0},
+		{"single 'quoted' over lines", 16, 0},
+		{"tab\there", 18, 1},
+		{"naïve ünïcode", 19, 1},
 	}
 	if len(j.Script) != len(want) {
 		t.Fatalf("script items %q", texts(j.Script))
@@ -302,7 +312,7 @@ func TestScriptPositions(t *testing.T) {
 	if l := j.Script[2].Line(1); l != 8 {
 		t.Errorf("folded block maps to %d, want 8", l)
 	}
-	if s := j.AfterScript[0]; s.Text != "echo single" || s.Pos.Line != 14 {
+	if s := j.AfterScript[0]; s.Text != "echo single" || s.Pos.Line != 20 || s.LineStep != 1 {
 		t.Errorf("after_script %+v", s)
 	}
 }
