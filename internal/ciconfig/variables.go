@@ -61,6 +61,9 @@ func sortVariables(vs []Variable) {
 }
 
 func filterVariables(vs []Variable, keep func(string) bool) []Variable {
+	if !slices.ContainsFunc(vs, func(v Variable) bool { return !keep(v.Name) }) {
+		return vs // all kept; callers do not modify it
+	}
 	var out []Variable
 	for _, v := range vs {
 		if keep(v.Name) {

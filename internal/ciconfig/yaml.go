@@ -603,6 +603,16 @@ func (c *converter) key(kn *yaml.Node, depth int) (string, bool) {
 		c.report(diag.Warning, line, "use a plain name as the key", "a mapping key that is a list or mapping is not valid in GitLab CI; tokenscope ignores this entry")
 		return "", false
 	}
+	if kn.Style&yaml.TaggedStyle == 0 && kn.Tag != "!reference" {
+		// The common case, without building a node.
+		if styleOf(kn.Style) != sPlain {
+			return kn.Value, true
+		}
+		res := resolvePlain(kn.Value)
+		if res.disallowed == "" {
+			return res.str, true // "" for a null key
+		}
+	}
 	k := c.scalar(kn, line)
 	_ = depth
 	if k.kind == kNull {
