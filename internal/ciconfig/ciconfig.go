@@ -80,7 +80,11 @@ type Job struct {
 	// Variants lists alternative variable sets (rules:variables,
 	// workflow:rules:variables, parallel:matrix); empty when there are none.
 	Variants []Variant
-	Needs    []Need // needs:project entries only
+	// Matrix is the number of parallel:matrix combinations at the start of
+	// Variants. A matrix job runs only as those combinations, never with
+	// its own variables alone.
+	Matrix int
+	Needs  []Need // needs:project entries only
 	// Trigger is set for bridge jobs (trigger:); they run no script.
 	Trigger *Trigger
 }

@@ -166,8 +166,13 @@ func scanProject(snap *inventory.Snapshot, server inventory.Server, p *inventory
 	return res
 }
 
-// variants returns the job's own variable set followed by its variants.
+// variants returns the variable sets the job runs with: its own followed
+// by its variants, or only its matrix combinations for a parallel:matrix
+// job (the job never runs without them).
 func variants(job *ciconfig.Job) []ciconfig.Variant {
+	if job.Matrix > 0 {
+		return job.Variants
+	}
 	return append([]ciconfig.Variant{{}}, job.Variants...)
 }
 
