@@ -100,7 +100,10 @@ type Trigger struct {
 type Config struct {
 	Project string
 	File    string // the root configuration file
-	Jobs    []Job  // sorted by name
+	// Missing reports that the root file does not exist (a project without
+	// CI/CD configuration); the result is then empty and has no diagnostic.
+	Missing bool
+	Jobs    []Job // sorted by name
 	// Notes are things worth saying that are not edges: include:project
 	// and component includes (resolved with the pipeline user's rights, not
 	// the job token), remote and template includes (not fetched offline),

@@ -149,9 +149,13 @@ func TestNilFiles(t *testing.T) {
 }
 
 func TestMissingRoot(t *testing.T) {
+	// A project without CI configuration is normal: no diagnostic, and the
+	// caller learns it from Missing.
 	cfg := Load(app, ".gitlab-ci.yml", Options{Files: memFiles{app: {}}})
-	d := requireDiag(t, cfg, diag.Error, "does not exist")
-	if d.Project != app || d.File != ".gitlab-ci.yml" {
-		t.Errorf("diagnostic %s", d)
+	if !cfg.Missing || len(cfg.Diags) != 0 || len(cfg.Jobs) != 0 {
+		t.Errorf("Missing = %v, diags %v, jobs %d", cfg.Missing, cfg.Diags, len(cfg.Jobs))
+	}
+	if cfg := Load(app, ".gitlab-ci.yml", Options{Files: memFiles{app: {".gitlab-ci.yml": "a:\n  script: [x]\n"}}}); cfg.Missing {
+		t.Error("Missing set for a project with configuration")
 	}
 }

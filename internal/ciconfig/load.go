@@ -104,6 +104,7 @@ func Load(project, file string, opts Options) (cfg *Config) {
 					"internal error while reading the CI configuration: %v", r)
 			}
 		}
+		cfg.Missing = l.rootMissing
 		cfg.Notes = use.SortNotes(l.notes)
 		cfg.Diags = l.diags.Sort()
 	}()
@@ -128,6 +129,8 @@ type loader struct {
 	// budget against configurations that expand through !reference.
 	out     int64
 	outDone bool
+	// rootMissing: the root configuration file does not exist.
+	rootMissing bool
 }
 
 func newLoader(project, file string, opts Options) *loader {
