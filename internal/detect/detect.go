@@ -45,5 +45,8 @@ type Detector interface {
 
 // All returns every detector, one per access family.
 func All() []Detector {
-	return []Detector{}
+	return []Detector{
+		apiDetector{}, needsDetector{}, npmDetector{}, pipDetector{}, mavenDetector{},
+		helmDetector{}, terraformDetector{}, tokensDetector{},
+	}
 }
