@@ -61,7 +61,11 @@ func (pipDetector) Detect(in *Input, out *Output) {
 					name, u = n, rest
 				}
 			}
-			idx = append(idx, pyIndex{URL: u, Name: name, Access: access.PackagesRead, set: &s, detail: s.place() + "=" + rawOf(s)})
+			ix := pyIndex{URL: u, Name: name, Access: access.PackagesRead, set: &s, detail: s.place() + "=" + rawOf(s)}
+			if name != "" {
+				ix.cred = in.uvIndexCred(s.Cmd, name, u)
+			}
+			idx = append(idx, ix)
 		}
 	}
 	idx = append(idx, in.pipCommandIndexes()...)
