@@ -87,7 +87,7 @@ func TestMavenDetector(t *testing.T) {
 			script: "mvn -s ci_settings.xml deploy -DaltDeploymentRepository=gitlab-maven::default::https://git.example.org/api/v4/projects/202/packages/maven",
 			uses:   []string{".gitlab-ci.yml:1 packages-write id:202 @job"}},
 		{name: "P21 basic auth server with user gitlab-ci-token",
-			files: map[string]string{"pom.xml": testPom, "ci_settings.xml": "<settings><servers><server>\n<id>shared-libs</id>\n<username>gitlab-ci-token</username>\n<password>${env.CI_JOB_TOKEN}</password>\n</server></servers></settings>"},
+			files:  map[string]string{"pom.xml": testPom, "ci_settings.xml": "<settings><servers><server>\n<id>shared-libs</id>\n<username>gitlab-ci-token</username>\n<password>${env.CI_JOB_TOKEN}</password>\n</server></servers></settings>"},
 			script: "mvn -s ci_settings.xml package",
 			uses:   []string{"pom.xml:5 packages-read id:1295 @job"}},
 		{name: "P21 Private-Token header with the job token will not work",
