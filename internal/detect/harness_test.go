@@ -54,6 +54,9 @@ func (m memFiles) HasFiles(project string) bool { return project == callerPath }
 type tjob struct {
 	vars   []ciconfig.Variable
 	script string // one literal block: line n of the text is line n of .gitlab-ci.yml
+	// items, when set, are the job's script items as ciconfig flattens
+	// them (a folded scalar has LineStep 0).
+	items []ciconfig.Script
 	files  map[string]string
 	needs  []ciconfig.Need
 	repo   bool // repository-level pass (no job)
@@ -74,10 +77,16 @@ func (j tjob) input(t testing.TB) *Input {
 	}
 	env := jobEnv(predefined, j.vars)
 	job := &ciconfig.Job{Name: "job", Variables: j.vars, Needs: j.needs}
-	var cmds []*shell.Command
+	var srcs []shell.Source
 	if j.script != "" {
-		res := analyze([]shell.Source{{Text: j.script, Pos: shell.Pos{Project: callerPath, File: ".gitlab-ci.yml", Line: 1}, LineStep: 1, Section: "script"}}, env,
-			shell.Options{ReadFile: func(name string) ([]byte, error) { return files.ReadFile(callerPath, name) }})
+		srcs = append(srcs, shell.Source{Text: j.script, Pos: shell.Pos{Project: callerPath, File: ".gitlab-ci.yml", Line: 1}, LineStep: 1, Section: "script"})
+	}
+	for _, it := range j.items {
+		srcs = append(srcs, shell.Source{Text: it.Text, Pos: shell.Pos{Project: callerPath, File: ".gitlab-ci.yml", Line: it.Pos.Line}, LineStep: it.LineStep, Section: "script"})
+	}
+	var cmds []*shell.Command
+	if len(srcs) > 0 {
+		res := analyze(srcs, env, shell.Options{ReadFile: func(name string) ([]byte, error) { return files.ReadFile(callerPath, name) }})
 		cmds = res.Commands
 	}
 	return &Input{Caller: testCaller, Server: testServer, Job: job, Env: env, Commands: cmds, Files: files}

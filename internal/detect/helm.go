@@ -101,7 +101,8 @@ func (in *Input) helmCred(c *shell.Command, p parsed) credential {
 // helmAccess emits a use (or a note) for a chart repository access.
 func (in *Input) helmAccess(c *shell.Command, r helmRepo, k access.Kind, out *Output) {
 	isUse, wontWork := basicAuthVerdict(r.cred)
-	if !isUse && wontWork == "" {
+	otherCred := !isUse && wontWork == "" && r.cred.Secret != ""
+	if !isUse && wontWork == "" && !otherCred {
 		return
 	}
 	detail := CommandText(c)
@@ -117,7 +118,7 @@ func (in *Input) helmAccess(c *shell.Command, r helmRepo, k access.Kind, out *Ou
 		return
 	}
 	if !OnServer(in.Server, u.Host) {
-		if UnknownReason(u.Host) == "" {
+		if UnknownReason(u.Host) == "" && !otherCred {
 			out.Notes = append(out.Notes, in.NoteAt(c, use.OtherHost, "the job token is sent to chart repository host "+u.Host+", which is not this GitLab server: "+detail))
 		}
 		return
@@ -130,8 +131,12 @@ func (in *Input) helmAccess(c *shell.Command, r helmRepo, k access.Kind, out *Ou
 	if !ok || ep.Access == "" {
 		return
 	}
-	if wontWork != "" {
+	switch {
+	case wontWork != "":
 		out.Notes = append(out.Notes, in.NoteAt(c, use.WontWork, wontWork+": "+detail))
+		return
+	case otherCred:
+		out.Notes = append(out.Notes, in.NoteAt(c, use.NotJobToken, "the chart repository password ("+secretName(r.cred.Secret)+") is not the job token: "+detail))
 		return
 	}
 	t := ep.Target
