@@ -57,9 +57,9 @@ type tjob struct {
 	// items, when set, are the job's script items as ciconfig flattens
 	// them (a folded scalar has LineStep 0).
 	items []ciconfig.Script
-	files  map[string]string
-	needs  []ciconfig.Need
-	repo   bool // repository-level pass (no job)
+	files map[string]string
+	needs []ciconfig.Need
+	repo  bool // repository-level pass (no job)
 }
 
 // v is a YAML variable defined at line.
