@@ -140,14 +140,11 @@ func secretName(v string) string {
 	if strings.HasPrefix(v, "${") || strings.HasPrefix(v, "$") {
 		return v
 	}
-	if strings.HasPrefix(v, "glptt-") {
-		return "a literal glptt- trigger token"
-	}
-	if strings.HasPrefix(v, "glpat-") {
-		return "a literal glpat- token"
-	}
-	if strings.HasPrefix(v, "gldt-") {
-		return "a literal gldt- deploy token"
+	// Name the token type by its prefix without echoing any of it.
+	for prefix, kind := range map[string]string{"glptt-": "a literal trigger token", "glpat-": "a literal personal access token", "gldt-": "a literal deploy token"} {
+		if strings.HasPrefix(v, prefix) {
+			return kind
+		}
 	}
 	return "a literal value"
 }
@@ -160,6 +157,13 @@ func (in *Input) gitlabTarget(urls []shell.Word) (trigger, ok bool) {
 	ownID, _ := in.envOrEmpty().Get("CI_PROJECT_ID")
 	for _, w := range urls {
 		u, parsed := ParseURL(w.Value)
+		if !parsed && strings.HasPrefix(w.Value, "$") && strings.Contains(w.Value, "/api/v4/") {
+			// "${GITLAB_URL}/api/v4/projects/…": GitLab's API on a host the
+			// YAML does not name.
+			trigger = trigger || strings.Contains(w.Value, "/trigger/pipeline")
+			ok = true
+			continue
+		}
 		if !parsed || !in.onGitLab(u) {
 			continue
 		}
