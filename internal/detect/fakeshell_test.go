@@ -149,7 +149,7 @@ func fakeTokens(line string, env shell.Env) []fakeTok {
 			if j < 0 {
 				j = len(line) - i - 1
 			}
-			raw.WriteString(line[i : i+2+j])
+			raw.WriteString(line[i:min(i+2+j, len(line))])
 			val.WriteString(line[i+1 : i+1+j])
 			i += j + 2
 		case '"':

@@ -36,6 +36,10 @@ var launchers = map[string]bool{
 // "timeout 60 curl ..." is analysed as curl. The first word is the name.
 func argv(c *shell.Command) []shell.Word {
 	ws := c.Args
+	if len(ws) == 0 {
+		// The contract says never empty; a zero word keeps callers safe.
+		return []shell.Word{{}}
+	}
 	for range 4 {
 		if len(ws) < 2 || !launchers[cmdBase(ws[0].Value)] {
 			return ws
@@ -286,7 +290,10 @@ func (in *Input) origin(c *shell.Command, name string) (setting, bool) {
 // exportsVar reports whether c is "export NAME=..." (or declare -x, or a
 // GitLab dotenv-style "set" is not shell and is ignored).
 func exportsVar(c *shell.Command, name string) bool {
-	n := cmdBase(c.Name())
+	if len(c.Args) == 0 {
+		return false
+	}
+	n := cmdBase(c.Args[0].Value)
 	if n != "export" && n != "declare" && n != "typeset" && n != "readonly" {
 		return false
 	}
@@ -331,7 +338,7 @@ func (in *Input) settings(match func(name string) bool) []setting {
 		add(in.Job.Variables)
 	}
 	for _, c := range in.Commands {
-		n := cmdBase(c.Name())
+		n := cmdBase(argv(c)[0].Value)
 		if n == "export" || n == "declare" || n == "typeset" {
 			for _, a := range c.Args[1:] {
 				if k, v, ok := strings.Cut(a.Value, "="); ok && match(k) {

@@ -431,6 +431,16 @@ var tomlKV = regexp.MustCompile(`^([A-Za-z_-]+)\s*=\s*["']([^"']*)["']`)
 // POETRY_HTTP_BASIC_<NAME>_USERNAME/PASSWORD for Poetry, and
 // UV_INDEX_<NAME>_USERNAME/PASSWORD for uv, in jobs that run the tool.
 func (in *Input) pyprojectIndexes() []pyIndex {
+	runs := false
+	for _, c := range in.Commands {
+		if n := cmdBase(argv(c)[0].Value); n == "poetry" || n == "uv" {
+			runs = true
+			break
+		}
+	}
+	if !runs {
+		return nil
+	}
 	text, ok := in.readRepo("pyproject.toml")
 	if !ok {
 		return nil
