@@ -210,6 +210,7 @@ func (mavenDetector) Detect(in *Input, out *Output) {
 	if in.Job == nil {
 		return
 	}
+	in.gradle(out)
 	var xmlWrites []fileWrite
 	seen := map[string]bool{}
 	for _, c := range in.Commands {

@@ -114,3 +114,81 @@ func TestMavenDetector(t *testing.T) {
 		})
 	}
 }
+
+func TestGradle(t *testing.T) {
+	const kts = `repositories {
+    maven("https://git.example.org/api/v4/projects/85/packages/maven") {
+        credentials(HttpHeaderCredentials::class) {
+            name = "Job-Token"
+            value = System.getenv("CI_JOB_TOKEN")
+        }
+        authentication { create<HttpHeaderAuthentication>("header") }
+    }
+}
+`
+	const groovyPublish = `publishing {
+    repositories {
+        maven {
+            url "${System.getenv('CI_API_V4_URL')}/projects/${System.getenv('CI_PROJECT_ID')}/packages/maven"
+            credentials(HttpHeaderCredentials) {
+                name = 'Job-Token'
+                value = System.getenv('CI_JOB_TOKEN')
+            }
+            authentication { header(HttpHeaderAuthentication) }
+        }
+    }
+}
+`
+	const fallback = `repositories {
+    maven {
+        url = uri("https://git.example.org/api/v4/projects/27049637/packages/maven")
+        credentials(HttpHeaderCredentials::class) {
+            if (System.getenv("PRIVATE_TOKEN") != null) {
+                name = "Private-Token"
+                value = System.getenv("PRIVATE_TOKEN")
+            } else {
+                name = "Job-Token"
+                value = System.getenv("GITLAB_CIJOB_TOKEN")
+            }
+        }
+    }
+}
+`
+	for _, tc := range []struct {
+		name   string
+		vars   []ciconfig.Variable
+		script string
+		files  map[string]string
+		uses   []string
+		notes  []string
+	}{
+		{name: "P22 Kotlin maven(url) with a Job-Token header",
+			files: map[string]string{"build.gradle.kts": kts}, script: "./gradlew build",
+			uses: []string{"build.gradle.kts:2 packages-read id:85 @job"}},
+		{name: "P22 Groovy publishing block: write only when the job publishes",
+			files: map[string]string{"build.gradle": groovyPublish}, script: "./gradlew build\n./gradlew publish",
+			uses: []string{"build.gradle:4 packages-write id:100 @job"}},
+		{name: "P22 publishing block in a build-only job",
+			files: map[string]string{"build.gradle": groovyPublish}, script: "gradle build"},
+		{name: "P22 fallback chain with a renamed token variable",
+			vars:  []ciconfig.Variable{v("GITLAB_CIJOB_TOKEN", "$CI_JOB_TOKEN", 2)},
+			files: map[string]string{"build.gradle.kts": fallback}, script: "./gradlew assemble",
+			uses: []string{"build.gradle.kts:3 packages-read id:27049637 @job"}},
+		{name: "P22 project property from -P",
+			files:  map[string]string{"build.gradle": strings.Replace(kts, `System.getenv("CI_JOB_TOKEN")`, `findProperty("gitLabJobToken")`, 1)},
+			script: "gradle build -PgitLabJobToken=$CI_JOB_TOKEN",
+			uses:   []string{"build.gradle:2 packages-read id:85 @job"}},
+		{name: "P22 group by path without credentials is no use",
+			files:  map[string]string{"build.gradle": "repositories {\n  maven { url \"https://git.example.org/api/v4/groups/bladehunt/-/packages/maven\" }\n}\n"},
+			script: "gradle build"},
+		{name: "P22 Private-Token with a PAT",
+			files:  map[string]string{"build.gradle.kts": strings.NewReplacer(`"Job-Token"`, `"Private-Token"`, `"CI_JOB_TOKEN"`, `"GITLAB_PAT"`).Replace(kts)},
+			script: "./gradlew build",
+			notes:  []string{"build.gradle.kts:2 not-a-job-token-edge"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := run(t, mavenDetector{}, tjob{vars: tc.vars, script: tc.script, files: tc.files})
+			check(t, out, tc.uses, tc.notes, "")
+		})
+	}
+}
