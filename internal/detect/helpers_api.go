@@ -18,6 +18,17 @@ import (
 // cmdBase is a command name without directory and Windows suffix, lower
 // case: "/usr/bin/curl" and "curl.exe" are both "curl".
 func cmdBase(name string) string {
+	// Fast path: most names are plain lower-case words ("curl", "npm").
+	plain := true
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '/' || c == '\\' || c == '.' || c >= 'A' && c <= 'Z' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return name
+	}
 	b := strings.ToLower(path.Base(strings.ReplaceAll(name, `\`, "/")))
 	for _, suf := range []string{".exe", ".cmd", ".bat"} {
 		b = strings.TrimSuffix(b, suf)
@@ -25,10 +36,13 @@ func cmdBase(name string) string {
 	return b
 }
 
-// launchers run their arguments as a command.
-var launchers = map[string]bool{
-	"sudo": true, "env": true, "timeout": true, "nice": true, "nohup": true, "time": true,
-	"command": true, "exec": true, "builtin": true, "stdbuf": true, "xargs": true, "retry": true,
+// isLauncher reports whether a command runs its arguments as a command.
+func isLauncher(name string) bool {
+	switch name {
+	case "sudo", "env", "timeout", "nice", "nohup", "time", "command", "exec", "builtin", "stdbuf", "xargs", "retry":
+		return true
+	}
+	return false
 }
 
 // argv returns the words a command really runs: launchers such as
@@ -41,7 +55,7 @@ func argv(c *shell.Command) []shell.Word {
 		return []shell.Word{{}}
 	}
 	for range 4 {
-		if len(ws) < 2 || !launchers[cmdBase(ws[0].Value)] {
+		if len(ws) < 2 || !isLauncher(cmdBase(ws[0].Value)) {
 			return ws
 		}
 		name := cmdBase(ws[0].Value)

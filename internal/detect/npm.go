@@ -362,6 +362,11 @@ type npmCmd struct {
 	dir      string // folder published
 }
 
+var (
+	npmSpec       = optSpec{long: setOf("registry", "workspace", "tag", "access", "otp", "prefix", "cwd", "filter", "dir")}
+	npmConfigSpec = optSpec{long: setOf("location", "userconfig", "global")}
+)
+
 // npmCommands lists the npm/yarn/pnpm/npx commands of the job.
 func npmCommands(in *Input) []npmCmd {
 	var out []npmCmd
@@ -373,7 +378,7 @@ func npmCommands(in *Input) []npmCmd {
 		default:
 			continue
 		}
-		p := parseOpts(ws[1:], optSpec{long: setOf("registry", "workspace", "tag", "access", "otp", "prefix", "cwd", "filter", "dir")})
+		p := parseOpts(ws[1:], npmSpec)
 		nc := npmCmd{c: c, kind: npmOther}
 		if r, ok := p.last("--registry"); ok {
 			nc.registry = r.Value
@@ -431,7 +436,7 @@ func (in *Input) npmWrites() npmConfig {
 		if tool != "npm" && tool != "pnpm" && tool != "yarn" {
 			continue
 		}
-		p := parseOpts(ws[1:], optSpec{long: setOf("location", "userconfig", "global")})
+		p := parseOpts(ws[1:], npmConfigSpec)
 		pos := words(p.Pos)
 		if len(pos) < 3 || (pos[0] != "config" && pos[0] != "set") {
 			continue

@@ -549,7 +549,6 @@ func (in *Input) pyUploads() []pyIndex {
 		if strings.HasPrefix(name, "python") && len(ws) > 2 && ws[1].Value == "-m" {
 			name, args = ws[2].Value, ws[3:]
 		}
-		detail := CommandText(c)
 		switch {
 		case name == "twine" && len(args) > 0 && args[0].Value == "upload":
 			p := parseOpts(args[1:], optSpec{short: "rup", long: setOf("repository", "repository-url", "username", "password", "config-file", "comment", "sign-with", "identity", "client-cert", "cert")})
@@ -564,7 +563,7 @@ func (in *Input) pyUploads() []pyIndex {
 				continue
 			}
 			user, pass := in.flagOrEnv(c, p, []string{"-u", "--username"}, "TWINE_USERNAME"), in.flagOrEnv(c, p, []string{"-p", "--password"}, "TWINE_PASSWORD")
-			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, cmd: c, detail: detail,
+			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, cmd: c, detail: CommandText(c),
 				cred: &credential{User: user, Secret: pass, Where: "twine credentials"}, cmdLine: true})
 		case name == "uv" && len(args) > 0 && args[0].Value == "publish":
 			p := parseOpts(args[1:], optSpec{short: "upt", long: setOf("publish-url", "username", "password", "token", "index", "check-url", "trusted-publishing", "keyring-provider")})
@@ -584,7 +583,7 @@ func (in *Input) pyUploads() []pyIndex {
 					user, pass = "__token__", t
 				}
 			}
-			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, cmd: c, detail: detail,
+			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, cmd: c, detail: CommandText(c),
 				cred: &credential{User: user, Secret: pass, Where: "uv publish credentials"}, cmdLine: true})
 		case name == "poetry" && len(args) > 0 && args[0].Value == "publish":
 			p := parseOpts(args[1:], optSpec{short: "rup", long: setOf("repository", "username", "password", "build", "dist-dir")})
@@ -604,7 +603,7 @@ func (in *Input) pyUploads() []pyIndex {
 			if cred == nil {
 				continue
 			}
-			out = append(out, pyIndex{URL: url, Name: repo.Value, Access: access.PackagesWrite, cmd: c, cred: cred, detail: detail + " (repository " + repo.Value + " = " + url + ")"})
+			out = append(out, pyIndex{URL: url, Name: repo.Value, Access: access.PackagesWrite, cmd: c, cred: cred, detail: CommandText(c) + " (repository " + repo.Value + " = " + url + ")"})
 		}
 	}
 	return out
