@@ -61,7 +61,7 @@ func (terraformDetector) Detect(in *Input, out *Output) {
 	var order []string
 	var initCfg []string // -backend-config values of earlier init commands
 	noted := map[string]bool{}
-	moduleDone := false
+	moduleDone, remoteDone := false, false
 	for _, c := range in.Commands {
 		ws := argv(c)
 		tool := cmdBase(ws[0].Value)
@@ -84,6 +84,14 @@ func (terraformDetector) Detect(in *Input, out *Output) {
 		if !moduleDone && (sub == "init" || wrapper) {
 			moduleDone = true
 			in.tfModules(c, dir, out)
+		}
+		switch sub {
+		case "plan", "plan-json", "apply", "destroy", "refresh", "import":
+			if !remoteDone {
+				// These evaluate data sources, so they read remote state.
+				remoteDone = true
+				in.tfRemoteState(c, dir, out)
+			}
 		}
 		be, blockNotes := in.tfBackendAt(c, dir, wrapper, append(append([]string(nil), initCfg...), cfg...))
 		for _, n := range blockNotes {
@@ -467,4 +475,80 @@ func tfTokenHost(s string) string {
 	s = strings.ReplaceAll(s, "__", "\x00")
 	s = strings.ReplaceAll(s, "_", ".")
 	return strings.ToLower(strings.ReplaceAll(s, "\x00", "-"))
+}
+
+var (
+	remoteStateRE = regexp.MustCompile(`data\s+"terraform_remote_state"\s+"([^"]+)"\s*\{`)
+	hclExprRE     = regexp.MustCompile(`(?m)^\s*(backend|address|username|password)\s*=\s*(.+?)\s*$`)
+)
+
+// tfRemoteState emits terraform_remote_state data sources on the HTTP
+// backend whose password is the job token (literally, or through
+// var.X set by TF_VAR_X): plan, apply and refresh read that state.
+func (in *Input) tfRemoteState(c *shell.Command, dir string, out *Output) {
+	if in.Files == nil || in.Caller == nil {
+		return
+	}
+	rel, ok := in.repoPath(dir)
+	if !ok {
+		rel = "."
+	}
+	files, _ := in.Files.Glob(in.Caller.Path, path.Join(rel, "*.tf"))
+	sort.Strings(files)
+	for _, f := range files {
+		text, ok := in.readRepo(f)
+		if !ok {
+			continue
+		}
+		for _, m := range remoteStateRE.FindAllStringSubmatchIndex(text, -1) {
+			end := matchBrace(text, m[1]-1)
+			if end < 0 {
+				continue
+			}
+			attrs := map[string]string{}
+			lines := map[string]int{}
+			body := text[m[1]:end]
+			for _, a := range hclExprRE.FindAllStringSubmatchIndex(body, -1) {
+				k := body[a[2]:a[3]]
+				attrs[k] = strings.TrimSuffix(strings.TrimSpace(body[a[4]:a[5]]), ",")
+				lines[k] = lineAt(text, m[1]+a[2])
+			}
+			if strings.Trim(attrs["backend"], `"`) != "http" || attrs["address"] == "" {
+				continue
+			}
+			addr := in.tfExpr(c, attrs["address"])
+			pass := in.tfExpr(c, attrs["password"])
+			user := in.tfExpr(c, attrs["username"])
+			if !HasJobToken(pass) {
+				continue
+			}
+			if ok, _ := basicAuthVerdict(credential{User: user, Secret: pass}); !ok {
+				continue
+			}
+			u, ok := ParseURL(addr)
+			if !ok || !OnServer(in.Server, u.Host) {
+				continue
+			}
+			ep, ok := ClassifyAPI(in.Server, u, "GET")
+			if !ok || ep.Family != "terraform/state" {
+				continue
+			}
+			out.Uses = append(out.Uses, in.UseInFile(f, lines["address"], access.TerraformStateRead, ep.Target,
+				"terraform_remote_state "+text[m[2]:m[3]]+" address = "+attrs["address"]+" (read by "+CommandText(c)+")"))
+		}
+	}
+}
+
+// tfExpr evaluates a Terraform expression as far as needed: a string
+// literal, or var.X taken from TF_VAR_X.
+func (in *Input) tfExpr(c *shell.Command, e string) string {
+	e = strings.TrimSpace(e)
+	if name, ok := strings.CutPrefix(e, "var."); ok {
+		v, _ := in.getenv(c, "TF_VAR_"+name)
+		return v
+	}
+	if strings.HasPrefix(e, `"`) && !strings.Contains(e, "${") {
+		return strings.Trim(e, `"`)
+	}
+	return ""
 }

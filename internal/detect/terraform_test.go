@@ -123,3 +123,37 @@ func TestTFTokenHost(t *testing.T) {
 		}
 	}
 }
+
+func TestTerraformRemoteState(t *testing.T) {
+	const remote = `data "terraform_remote_state" "network" {
+  backend = "http"
+  config = {
+    address  = "https://git.example.org/api/v4/projects/42/terraform/state/network"
+    username = "gitlab-ci-token"
+    password = var.state_token
+  }
+}
+`
+	for _, tc := range []struct {
+		name   string
+		vars   []ciconfig.Variable
+		script string
+		uses   []string
+	}{
+		{name: "P33 terraform_remote_state with the job token through TF_VAR_",
+			vars:   []ciconfig.Variable{v("TF_VAR_state_token", "$CI_JOB_TOKEN", 3)},
+			script: "terraform init\nterraform plan",
+			uses:   []string{"data.tf:4 terraform-state-read id:42 @job"}},
+		{name: "P33 terraform_remote_state read only when data sources are evaluated",
+			vars:   []ciconfig.Variable{v("TF_VAR_state_token", "$CI_JOB_TOKEN", 3)},
+			script: "terraform init\nterraform validate"},
+		{name: "P33 terraform_remote_state with a PAT",
+			vars:   []ciconfig.Variable{v("TF_VAR_state_token", "$STATE_PAT", 3)},
+			script: "terraform plan"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := run(t, terraformDetector{}, tjob{vars: tc.vars, script: tc.script, files: map[string]string{"data.tf": remote}})
+			check(t, out, tc.uses, nil, "")
+		})
+	}
+}
