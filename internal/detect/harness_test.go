@@ -23,10 +23,10 @@ const callerPath = "acme/app"
 
 var testCaller = &inventory.Project{Path: callerPath, ID: 100}
 
-// memFiles is an in-memory repository of the caller.
-type memFiles map[string]string
+// apiFiles is an in-memory repository of the caller.
+type apiFiles map[string]string
 
-func (m memFiles) ReadFile(project, name string) ([]byte, error) {
+func (m apiFiles) ReadFile(project, name string) ([]byte, error) {
 	if project != callerPath {
 		return nil, fmt.Errorf("read %s: %w", name, inventory.ErrNoProject)
 	}
@@ -37,7 +37,7 @@ func (m memFiles) ReadFile(project, name string) ([]byte, error) {
 	return []byte(s), nil
 }
 
-func (m memFiles) Glob(project, pattern string) ([]string, error) {
+func (m apiFiles) Glob(project, pattern string) ([]string, error) {
 	var out []string
 	for k := range m {
 		if ok, _ := path.Match(path.Clean(pattern), k); ok {
@@ -48,7 +48,7 @@ func (m memFiles) Glob(project, pattern string) ([]string, error) {
 	return out, nil
 }
 
-func (m memFiles) HasFiles(project string) bool { return project == callerPath }
+func (m apiFiles) HasFiles(project string) bool { return project == callerPath }
 
 // tjob is one test job.
 type tjob struct {
@@ -71,7 +71,7 @@ func v(name, value string, line int) ciconfig.Variable {
 func (j tjob) input(t testing.TB) *Input {
 	t.Helper()
 	predefined := inventory.Predefined(testServer, testCaller)
-	files := memFiles(j.files)
+	files := apiFiles(j.files)
 	if j.repo {
 		return &Input{Caller: testCaller, Server: testServer, Env: shell.MapEnv(predefined), Files: files}
 	}

@@ -393,8 +393,8 @@ func (s setting) place() string {
 	return "variable " + s.Name
 }
 
-// fileWrite is a file that a job writes (or copies into place).
-type fileWrite struct {
+// writtenFile is a file that a job writes (or copies into place).
+type writtenFile struct {
 	Path    string // destination as expanded
 	Content string // what ends up in the file (for appends: the appended part)
 	Append  bool
@@ -408,8 +408,8 @@ type fileWrite struct {
 // run order: echo/printf redirected, cat/tee with a here-document or
 // here-string, "tee file" fed by a pipe, cp/install/mv of a repository
 // file, and "envsubst < template > file".
-func (in *Input) writes(match func(dest string) bool) []fileWrite {
-	var out []fileWrite
+func (in *Input) writes(match func(dest string) bool) []writtenFile {
+	var out []writtenFile
 	for _, c := range in.Commands {
 		ws := argv(c)
 		name := cmdBase(ws[0].Value)
@@ -428,7 +428,7 @@ func (in *Input) writes(match func(dest string) bool) []fileWrite {
 			}
 			src := p.Pos[0].Value
 			content, from := in.readSource(out, src)
-			out = append(out, fileWrite{Path: dst, Content: content, Cmd: c, From: from})
+			out = append(out, writtenFile{Path: dst, Content: content, Cmd: c, From: from})
 			continue
 		case "tee":
 			p := parseOpts(ws[1:], optSpec{})
@@ -438,7 +438,7 @@ func (in *Input) writes(match func(dest string) bool) []fileWrite {
 			}
 			for _, f := range p.Pos {
 				if match(f.Value) {
-					out = append(out, fileWrite{Path: f.Value, Content: content, Append: p.has("-a", "--append"), Cmd: c})
+					out = append(out, writtenFile{Path: f.Value, Content: content, Append: p.has("-a", "--append"), Cmd: c})
 				}
 			}
 			continue
@@ -451,14 +451,14 @@ func (in *Input) writes(match func(dest string) bool) []fileWrite {
 			if !ok {
 				continue
 			}
-			out = append(out, fileWrite{Path: r.Target.Value, Content: content, Append: strings.HasSuffix(r.Op, ">>"), Cmd: c, From: from})
+			out = append(out, writtenFile{Path: r.Target.Value, Content: content, Append: strings.HasSuffix(r.Op, ">>"), Cmd: c, From: from})
 		}
 	}
 	return out
 }
 
 // commandOutput is what a command prints, as far as it can be known.
-func (in *Input) commandOutput(prev []fileWrite, c *shell.Command, ws []shell.Word) (content, from string, ok bool) {
+func (in *Input) commandOutput(prev []writtenFile, c *shell.Command, ws []shell.Word) (content, from string, ok bool) {
 	switch cmdBase(ws[0].Value) {
 	case "echo":
 		return echoText(ws[1:]), "", true
@@ -517,7 +517,7 @@ func stdinContent(in *Input, c *shell.Command) (string, bool) {
 
 // readSource reads a file a command copies: one written earlier by the
 // job, else the repository file. from names the repository file.
-func (in *Input) readSource(prev []fileWrite, name string) (content, from string) {
+func (in *Input) readSource(prev []writtenFile, name string) (content, from string) {
 	for i := len(prev) - 1; i >= 0; i-- {
 		if samePath(prev[i].Path, name) {
 			return prev[i].Content, prev[i].From
@@ -676,7 +676,7 @@ func isJobTokenRef(s string) bool {
 // netrcEntry is one "machine" entry of a .netrc the job writes.
 type netrcEntry struct {
 	Login, Password string
-	Write           fileWrite
+	Write           writtenFile
 }
 
 // netrc returns the .netrc entries the job writes before command c (all

@@ -211,7 +211,7 @@ func (mavenDetector) Detect(in *Input, out *Output) {
 		return
 	}
 	in.gradle(out)
-	var xmlWrites []fileWrite
+	var xmlWrites []writtenFile
 	seen := map[string]bool{}
 	for _, c := range in.Commands {
 		ws := argv(c)
@@ -230,7 +230,7 @@ func (mavenDetector) Detect(in *Input, out *Output) {
 }
 
 // mavenRun joins one invocation's settings and pom.
-func (in *Input) mavenRun(r mvnRun, xmlWrites []fileWrite, seen map[string]bool, out *Output) {
+func (in *Input) mavenRun(r mvnRun, xmlWrites []writtenFile, seen map[string]bool, out *Output) {
 	settingsName := r.settings
 	var settingsText, settingsFile string
 	if settingsName != "" {
@@ -342,7 +342,7 @@ func (in *Input) mavenRun(r mvnRun, xmlWrites []fileWrite, seen map[string]bool,
 			if (srv.header == "private-token" || srv.header == "deploy-token" || pass != "") && OnServer(in.Server, u.Host) {
 				if key := "n" + repo.file + strconv.Itoa(repo.line) + repo.id; !seen[key] {
 					seen[key] = true
-					note(use.NotJobToken, "Maven server "+srv.id+" authenticates with a "+credKind(srv)+", not the job token: "+detail+")")
+					note(use.NotJobToken, "Maven server "+srv.id+" authenticates with a "+mvnCredKind(srv)+", not the job token: "+detail+")")
 				}
 			}
 			continue
@@ -380,7 +380,7 @@ func (in *Input) mavenRun(r mvnRun, xmlWrites []fileWrite, seen map[string]bool,
 	}
 }
 
-func credKind(s mvnServer) string {
+func mvnCredKind(s mvnServer) string {
 	switch s.header {
 	case "private-token":
 		return "Private-Token header"
@@ -473,7 +473,7 @@ func parseGradle(file, text string) []gradleRepo {
 			if i+1 < len(names) {
 				seg = body[n[1]:names[i+1][0]]
 			}
-			h := gradleHeader{name: unquote(body[n[2]:n[3]])}
+			h := gradleHeader{name: gradleUnquote(body[n[2]:n[3]])}
 			if v := gradleValueRE.FindStringSubmatch(seg); v != nil {
 				h.value = strings.TrimSpace(v[1])
 			}
@@ -526,7 +526,7 @@ func underBlock(s string, pos int, name string) bool {
 	return false
 }
 
-func unquote(s string) string { return strings.Trim(s, `"'`) }
+func gradleUnquote(s string) string { return strings.Trim(s, `"'`) }
 
 // gradleURLExpr strips the call syntax around a URL expression:
 // url = uri("…"), setUrl("…"), maven(url = "…"), java.net.URI("…").
