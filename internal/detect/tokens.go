@@ -8,13 +8,15 @@ import (
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
-// tokensDetector notes GitLab access that looks cross-project but is not
-// authenticated with the job token (usage-patterns.md §3.2): PRIVATE-TOKEN
-// and Deploy-Token headers, bearer tokens, "oauth2:${PAT}@" and other user
-// info that is not gitlab-ci-token with the job token, trigger tokens
-// ("-F token=$TRIGGER_TOKEN", glptt-…) and private_token parameters. These
-// are never edges: the callee's job token allowlist does not govern them.
-// One note per command; the job's own project is skipped.
+// tokensDetector notes GitLab API and package access that looks
+// cross-project but is not authenticated with the job token
+// (usage-patterns.md §3.2): PRIVATE-TOKEN and Deploy-Token headers, bearer
+// tokens, "__token__:${PAT}@" and other user info on /api/v4/ URLs, trigger
+// tokens ("-F token=$TRIGGER_TOKEN", glptt-…) and private_token
+// parameters. These are never edges: the callee's job token allowlist does
+// not govern them. One note per command; the job's own project is skipped.
+// Credentials in repository URLs ("oauth2:${PAT}@host/group/p.git") are the
+// git detector's, so each command gets one note.
 type tokensDetector struct{}
 
 func (tokensDetector) Name() string { return "tokens" }
@@ -34,6 +36,10 @@ func (tokensDetector) Detect(in *Input, out *Output) {
 // to this GitLab server, if any.
 func (in *Input) otherToken(c *shell.Command) (string, bool) {
 	ws := argv(c)
+	if cmdBase(ws[0].Value) == "git" {
+		// Git transport, including its credentials, is the git detector's.
+		return "", false
+	}
 	for _, w := range ws {
 		if HasJobToken(w.Value) {
 			// The job token is in play; the api/git detectors judge it.
@@ -83,7 +89,9 @@ func (in *Input) otherToken(c *shell.Command) (string, bool) {
 	}
 	for _, w := range r.urls {
 		u, ok := ParseURL(w.Value)
-		if !ok || !in.onGitLab(u) {
+		// Repository URLs (git+https://…, …/group/project.git) belong to
+		// the git detector; API and package endpoints are judged here.
+		if !ok || !in.onGitLab(u) || !strings.Contains(u.Path, "/api/v4/") || strings.HasPrefix(u.Scheme, "git+") {
 			continue
 		}
 		if u.Password != "" || (u.HasUser && u.User != "" && u.User != "git" && strings.HasPrefix(u.Scheme, "http")) {
