@@ -61,6 +61,9 @@ type request struct {
 	headers []string // "Name: value", expanded
 	fields  []string // form/body fields "name=value", expanded
 	user    *credential
+	// netrc: the tool sends .netrc credentials for the host (curl -n,
+	// wget always).
+	netrc bool
 }
 
 var curlSpec = optSpec{
@@ -105,6 +108,7 @@ func parseCurl(args []shell.Word) request {
 		user, pass, _ := strings.Cut(u.Value, ":")
 		r.user = &credential{User: user, Secret: pass, Where: "-u"}
 	}
+	r.netrc = p.has("-n", "--netrc", "--netrc-optional")
 	switch {
 	case p.has("-X", "--request"):
 		m, _ := p.last("-X", "--request")
@@ -135,7 +139,7 @@ var wgetSpec = optSpec{
 
 func parseWget(args []shell.Word) request {
 	p := parseOpts(args, wgetSpec)
-	r := request{urls: p.Pos, method: "GET"}
+	r := request{urls: p.Pos, method: "GET", netrc: !p.has("--no-netrc")}
 	for _, h := range p.values("--header") {
 		r.headers = append(r.headers, h.Value)
 	}
@@ -325,6 +329,15 @@ func (in *Input) request(c *shell.Command, r request, out *Output) {
 		carriers := base
 		if parsed {
 			carriers = append(append([]tokenCarrier(nil), base...), urlCarriers(u)...)
+			if r.netrc && r.user == nil && !u.HasUser {
+				if e, ok := in.netrc(c)[hostname(u.Host)]; ok && HasJobToken(e.Password) {
+					if ok, why := basicAuthVerdict(credential{User: e.Login, Secret: e.Password}); ok {
+						carriers = append(carriers, tokenCarrier{how: ".netrc as gitlab-ci-token"})
+					} else {
+						carriers = append(carriers, tokenCarrier{how: ".netrc", wontWork: why + " (.netrc)"})
+					}
+				}
+			}
 		} else if strings.Contains(v, "job_token="+inventory.JobToken) {
 			carriers = append(carriers, tokenCarrier{how: "job_token parameter"})
 		}
