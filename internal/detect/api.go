@@ -246,15 +246,25 @@ type tokenCarrier struct {
 	triggerOnly bool
 }
 
+// literalCarrier is a job-token reference the shell never expanded
+// (single quotes, a quoted here-document): the text "$CI_JOB_TOKEN" is sent.
+var literalCarrier = tokenCarrier{how: "unexpanded reference", wontWork: "the job token reference is quoted so that the shell does not expand it, and the literal text is sent instead of the token"}
+
 // carriers lists the ways r sends the job token, outside the URL.
 func (r request) carriers() []tokenCarrier {
 	var cs []tokenCarrier
 	for _, h := range r.headers {
 		name, val, ok := strings.Cut(h, ":")
-		if !ok || !HasJobToken(val) {
+		if !ok {
 			continue
 		}
 		name = strings.ToLower(strings.TrimSpace(name))
+		if !HasJobToken(val) {
+			if (name == "job-token" || name == "authorization") && isJobTokenRef(val) {
+				cs = append(cs, literalCarrier)
+			}
+			continue
+		}
 		switch {
 		case name == "job-token":
 			cs = append(cs, tokenCarrier{how: "JOB-TOKEN header"})
@@ -271,7 +281,13 @@ func (r request) carriers() []tokenCarrier {
 	}
 	for _, f := range r.fields {
 		k, v, ok := strings.Cut(f, "=")
-		if !ok || !HasJobToken(v) {
+		if !ok {
+			continue
+		}
+		if !HasJobToken(v) {
+			if (k == "job_token" || k == "token") && isJobTokenRef(v) {
+				cs = append(cs, literalCarrier)
+			}
 			continue
 		}
 		switch strings.TrimSpace(k) {
