@@ -1,0 +1,390 @@
+package shell
+
+import (
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// jobEnv is a job environment as discovery builds it (inventory
+// predefined variables; the token is inventory.JobToken's marker).
+func jobEnv() MapEnv {
+	const tok = "__CI_JOB_TOKEN__"
+	return MapEnv{
+		"CI_JOB_TOKEN":           tok,
+		"CI_REGISTRY_PASSWORD":   tok,
+		"CI_REGISTRY_USER":       "gitlab-ci-token",
+		"CI_REGISTRY":            "registry.example.org",
+		"CI_SERVER_HOST":         "git.example.org",
+		"CI_SERVER_URL":          "https://git.example.org",
+		"CI_API_V4_URL":          "https://git.example.org/api/v4",
+		"CI_PROJECT_PATH":        "acme/app-core",
+		"CI_PROJECT_NAMESPACE":   "acme",
+		"CI_PROJECT_NAME":        "app-core",
+		"CI_PROJECT_ID":          "42",
+		"CI_PROJECT_DIR":         "/builds/acme/app-core",
+		"CI_REPOSITORY_URL":      "https://gitlab-ci-token:" + tok + "@git.example.org/acme/app-core.git",
+		"CI_COMMIT_REF_NAME":     "main",
+		"CI_DEFAULT_BRANCH":      "main",
+		"SERVICES_GROUP":         "platform/services",
+		"CI_DEPENDENCY_PROXY_PW": tok,
+	}
+}
+
+// render shows a command as "line: arg arg ..."; arguments with blanks
+// or empty ones are quoted.
+func render(c *Command) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%d:", c.Pos.Line)
+	for _, a := range c.Args {
+		sb.WriteByte(' ')
+		if a.Value == "" || strings.ContainsAny(a.Value, " \t\n\"") {
+			fmt.Fprintf(&sb, "%q", a.Value)
+		} else {
+			sb.WriteString(a.Value)
+		}
+	}
+	return sb.String()
+}
+
+func renderAll(cs []*Command) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = render(c)
+	}
+	return out
+}
+
+// script is a single literal block starting at line 10 of .gitlab-ci.yml.
+func script(text string) []Source {
+	return []Source{{Text: text, Pos: Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 10}, LineStep: 1, Section: "script"}}
+}
+
+func TestAnalyzeCommands(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{{
+		name: "P01 token URL with braces",
+		src:  `git clone --depth 1 https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/tools/helpers.git`,
+		want: []string{"10: git clone --depth 1 https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/tools/helpers.git"},
+	}, {
+		name: "P01 token URL without braces, quoted",
+		src:  `git clone "https://gitlab-ci-token:$CI_JOB_TOKEN@$CI_SERVER_HOST/acme/tools/helpers.git" tools`,
+		want: []string{"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/tools/helpers.git tools"},
+	}, {
+		name: "P02 loop over services",
+		src:  `for svc in billing mailer; do git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${SERVICES_GROUP}/$svc.git"; done`,
+		want: []string{
+			"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/platform/services/billing.git",
+			"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/platform/services/mailer.git",
+		},
+	}, {
+		name: "P04 CI_REPOSITORY_URL rewrite",
+		src:  `git clone ${CI_REPOSITORY_URL/app-core/app-protocol}`,
+		want: []string{"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/app-protocol.git"},
+	}, {
+		name: "P03 default if unset with [[ -z ]] &&",
+		src: `[[ -z ${MANIFEST_URL:+x} ]] && MANIFEST_URL=https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${CI_PROJECT_NAMESPACE}/manifest
+git clone "$MANIFEST_URL"`,
+		want: []string{"11: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/manifest"},
+	}, {
+		name: "default if unset keeps a known value",
+		src: `if [ -z "$SERVICES_GROUP" ]; then SERVICES_GROUP=other; fi
+git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$SERVICES_GROUP/x.git`,
+		want: []string{
+			`10: [ -z platform/services ]`,
+			"11: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/platform/services/x.git",
+		},
+	}, {
+		name: "${V:-default} and ${1:-default}",
+		src:  `GITHOST=${1:-"gitlab.com"}; git ls-remote https://gitlab-ci-token:${CI_JOB_TOKEN}@${GITHOST}/${TOOLS:-acme/tools}.git`,
+		want: []string{"10: git ls-remote https://gitlab-ci-token:__CI_JOB_TOKEN__@gitlab.com/acme/tools.git"},
+	}, {
+		name: "single quotes stay literal",
+		src:  `echo '//git.example.org/api/v4/packages/npm/:_authToken=${CI_JOB_TOKEN}' >> .npmrc`,
+		want: []string{"10: echo //git.example.org/api/v4/packages/npm/:_authToken=${CI_JOB_TOKEN}"},
+	}, {
+		name: "commented-out lines",
+		src: `# - curl --header "JOB-TOKEN: ${CI_JOB_TOKEN}" https://git.example.org/api/v4/projects/7/packages
+#wget --header "JOB-TOKEN: $CI_JOB_TOKEN" x
+curl --header "PRIVATE-TOKEN: ${PAT}" https://git.example.org/api/v4/projects/7 # trailing comment`,
+		want: []string{`12: curl --header "PRIVATE-TOKEN: ${PAT}" https://git.example.org/api/v4/projects/7`},
+	}, {
+		name: "dead function and called function",
+		src: `unused() { git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/never/called.git; }
+clone() {
+  git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$1.git" "${2:-$(basename "$1")}"
+}
+clone acme/lib-a
+clone acme/lib-b dest`,
+		want: []string{
+			"12: basename acme/lib-a",
+			"12: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/lib-a.git lib-a",
+			"12: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/lib-b.git dest",
+		},
+	}, {
+		name: "exit makes the rest dead",
+		src: `echo start
+exit 0
+git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/dead/code.git`,
+		want: []string{"10: echo start", "11: exit 0"},
+	}, {
+		name: "conditional exit keeps the rest",
+		src: `[ -n "$CI_JOB_TOKEN" ] || exit 1
+git fetch https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/x.git`,
+		want: []string{
+			"10: [ -n __CI_JOB_TOKEN__ ]",
+			"10: exit 1",
+			"11: git fetch https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/x.git",
+		},
+	}, {
+		name: "bash -c and eval",
+		src: `bash -c "git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/a.git"
+eval "git clone https://gitlab-ci-token:\${CI_JOB_TOKEN}@git.example.org/acme/b.git"`,
+		want: []string{
+			`10: bash -c "git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/a.git"`,
+			"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/a.git",
+			`11: eval "git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/b.git"`,
+			"11: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/b.git",
+		},
+	}, {
+		name: "subshell, block, if/else, case, while",
+		src: `(cd sub && git pull https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/a/b.git)
+{ echo one; echo two; } > out.txt
+if [ "$CI_COMMIT_REF_NAME" = main ]; then ENV=prod; else ENV=staging; fi
+case "$ENV" in
+  prod) helm repo add charts "${CI_API_V4_URL}/projects/7/packages/helm/stable" ;;
+  *) echo none ;;
+esac
+while read -r line; do echo "$line"; done < list.txt`,
+		want: []string{
+			"10: cd sub",
+			"10: git pull https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/a/b.git",
+			"11: echo one",
+			"11: echo two",
+			"12: [ main = main ]",
+			"14: helm repo add charts https://git.example.org/api/v4/projects/7/packages/helm/stable",
+			"15: echo none",
+			"17: read -r line",
+			"17: echo ${line}",
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Analyze(script(tt.src), jobEnv(), Options{})
+			if len(r.Diags) > 0 {
+				t.Errorf("diagnostics: %v", r.Diags)
+			}
+			got := renderAll(r.Commands)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("commands:\n got  %q\n want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAnalyzeUnknownParts(t *testing.T) {
+	r := Analyze(script(`git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$GROUP/x.git "$(git rev-parse HEAD)" ${UNSET_URL/a/b}`), jobEnv(), Options{})
+	if len(r.Commands) != 2 || r.Commands[0].Name() != "git" || r.Commands[0].Args[1].Value != "rev-parse" {
+		t.Fatalf("commands: %q", renderAll(r.Commands))
+	}
+	args := r.Commands[1].Args
+	checks := []struct {
+		i       int
+		raw     string
+		value   string
+		unknown []string
+	}{
+		{2, "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$GROUP/x.git",
+			"https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/${GROUP}/x.git", []string{"GROUP"}},
+		{3, `"$(git rev-parse HEAD)"`, "$(...)", []string{"$(...)"}},
+		{4, "${UNSET_URL/a/b}", "${UNSET_URL/a/b}", []string{"UNSET_URL"}},
+	}
+	for _, c := range checks {
+		a := args[c.i]
+		if a.Raw != c.raw || a.Value != c.value || !slices.Equal(a.Unknown, c.unknown) {
+			t.Errorf("arg %d = %+v, want raw %q value %q unknown %q", c.i, a, c.raw, c.value, c.unknown)
+		}
+	}
+}
+
+func TestAnalyzeHeredoc(t *testing.T) {
+	src := `cat > .npmrc <<EOF
+//git.example.org/api/v4/projects/31337/packages/npm/:_authToken=${CI_JOB_TOKEN}
+EOF
+cat <<'JSON' > ~/.docker/config.json
+{"auths":{"$CI_REGISTRY":{"password":"$CI_JOB_TOKEN"}}}
+JSON
+	cat <<-EOT >> .netrc
+	machine $CI_SERVER_HOST
+	password $CI_JOB_TOKEN
+	EOT`
+	r := Analyze(script(src), jobEnv(), Options{})
+	if len(r.Commands) != 3 {
+		t.Fatalf("commands: %q", renderAll(r.Commands))
+	}
+	type hd struct {
+		line              int
+		target, body, raw string
+	}
+	want := []hd{
+		{10, ".npmrc", "//git.example.org/api/v4/projects/31337/packages/npm/:_authToken=__CI_JOB_TOKEN__\n",
+			"//git.example.org/api/v4/projects/31337/packages/npm/:_authToken=${CI_JOB_TOKEN}\n"},
+		{13, "~/.docker/config.json", `{"auths":{"$CI_REGISTRY":{"password":"$CI_JOB_TOKEN"}}}` + "\n",
+			`{"auths":{"$CI_REGISTRY":{"password":"$CI_JOB_TOKEN"}}}` + "\n"},
+		{16, ".netrc", "machine git.example.org\npassword __CI_JOB_TOKEN__\n", "machine $CI_SERVER_HOST\npassword $CI_JOB_TOKEN\n"},
+	}
+	for i, w := range want {
+		c := r.Commands[i]
+		var h *Word
+		target := ""
+		for _, rd := range c.Redirects {
+			if rd.Heredoc != nil {
+				h = rd.Heredoc
+			} else {
+				target = rd.Target.Value
+			}
+		}
+		if h == nil {
+			t.Fatalf("command %d has no heredoc: %+v", i, c.Redirects)
+		}
+		if c.Pos.Line != w.line || target != w.target || h.Value != w.body || h.Raw != w.raw || len(h.Unknown) > 0 {
+			t.Errorf("command %d: line %d target %q heredoc %+v; want line %d target %q body %q raw %q",
+				i, c.Pos.Line, target, *h, w.line, w.target, w.body, w.raw)
+		}
+	}
+}
+
+func TestAnalyzePipeStdin(t *testing.T) {
+	r := Analyze(script(`echo "$CI_REGISTRY_PASSWORD" | docker login -u "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`), jobEnv(), Options{})
+	got := renderAll(r.Commands)
+	want := []string{"10: echo __CI_JOB_TOKEN__", "10: docker login -u gitlab-ci-token --password-stdin registry.example.org"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q want %q", got, want)
+	}
+	if r.Commands[1].Stdin != r.Commands[0] || r.Commands[0].Stdin != nil {
+		t.Errorf("docker login Stdin = %v, want the echo command", r.Commands[1].Stdin)
+	}
+}
+
+func TestAnalyzeEnvState(t *testing.T) {
+	src := `export NPM_URL="${CI_API_V4_URL}/projects/9/packages/npm/"
+LOCAL_ONLY=1
+TOKEN=$CI_JOB_TOKEN curl -H "JOB-TOKEN: $TOKEN" "$NPM_URL"
+unset LOCAL_ONLY
+echo done`
+	r := Analyze(script(src), jobEnv(), Options{})
+	if len(r.Commands) != 4 {
+		t.Fatalf("commands: %q", renderAll(r.Commands))
+	}
+	curl := r.Commands[1]
+	// The prefix assignment is for curl only, and $TOKEN in curl's own
+	// arguments is expanded before it applies.
+	if got := curl.Args[2].Value; got != "JOB-TOKEN: ${TOKEN}" {
+		t.Errorf("curl header = %q", got)
+	}
+	if w, ok := curl.Assigns["TOKEN"]; !ok || w.Value != "__CI_JOB_TOKEN__" {
+		t.Errorf("curl Assigns = %+v", curl.Assigns)
+	}
+	if v, ok := curl.Env.Get("TOKEN"); !ok || v != "__CI_JOB_TOKEN__" {
+		t.Errorf("curl Env TOKEN = %q %v", v, ok)
+	}
+	if v, _ := curl.Env.Get("NPM_URL"); v != "https://git.example.org/api/v4/projects/9/packages/npm/" {
+		t.Errorf("curl Env NPM_URL = %q", v)
+	}
+	last := r.Commands[3]
+	if _, ok := last.Env.Get("TOKEN"); ok {
+		t.Error("prefix assignment leaked past its command")
+	}
+	if _, ok := last.Env.Get("LOCAL_ONLY"); ok {
+		t.Error("unset variable still set")
+	}
+	if v, _ := curl.Env.Get("LOCAL_ONLY"); v != "1" {
+		t.Errorf("earlier command lost LOCAL_ONLY: %q", v)
+	}
+}
+
+func TestAnalyzeScriptFiles(t *testing.T) {
+	files := map[string]string{
+		"ci/clone.sh": `#!/usr/bin/env bash
+set -euo pipefail
+repo="$1"
+git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${repo}.git" "${2:-src}"
+echo "$NOT_EXPORTED"`,
+		"ci/env.sh": `export TOOLS_PROJECT_ID=77
+DEPLOY_HOST=deploy.example.org`,
+		"build.py": `print("not shell")`,
+	}
+	read := func(name string) ([]byte, error) {
+		if s, ok := files[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	src := `NOT_EXPORTED=x
+./ci/clone.sh acme/lib-a
+bash ci/clone.sh acme/lib-b dst
+$CI_PROJECT_DIR/ci/clone.sh acme/lib-c
+source ci/env.sh
+curl -H "JOB-TOKEN: $CI_JOB_TOKEN" "$CI_API_V4_URL/projects/$TOOLS_PROJECT_ID/packages/generic/t/1/t.tgz" -o "$DEPLOY_HOST"
+./build.py
+sh ci/missing.sh`
+	r := Analyze(script(src), jobEnv(), Options{ReadFile: read})
+	want := []string{
+		"11: ./ci/clone.sh acme/lib-a",
+		"2: set -euo pipefail",
+		"4: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/lib-a.git src",
+		"5: echo \"\"",
+		"12: bash ci/clone.sh acme/lib-b dst",
+		"2: set -euo pipefail",
+		"4: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/lib-b.git dst",
+		"5: echo \"\"",
+		"13: /builds/acme/app-core/ci/clone.sh acme/lib-c",
+		"2: set -euo pipefail",
+		"4: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/lib-c.git src",
+		"5: echo \"\"",
+		"14: source ci/env.sh",
+		"1: export TOOLS_PROJECT_ID=77",
+		"15: curl -H \"JOB-TOKEN: __CI_JOB_TOKEN__\" https://git.example.org/api/v4/projects/77/packages/generic/t/1/t.tgz -o deploy.example.org",
+		"16: ./build.py",
+		"17: sh ci/missing.sh",
+	}
+	if got := renderAll(r.Commands); !slices.Equal(got, want) {
+		t.Errorf("commands:\n got  %q\n want %q", got, want)
+	}
+	for _, c := range r.Commands {
+		if c.Pos.File == "ci/clone.sh" && (c.Section != "ci/clone.sh" || c.Pos.Project != "acme/app-core") {
+			t.Errorf("file command carries %+v section %q", c.Pos, c.Section)
+		}
+	}
+	if len(r.Diags) != 1 || r.Diags[0].Severity != "warning" || r.Diags[0].Line != 17 || !strings.Contains(r.Diags[0].Summary, "ci/missing.sh") {
+		t.Errorf("diags = %v, want one warning about ci/missing.sh at line 17", r.Diags)
+	}
+}
+
+func TestExpandVars(t *testing.T) {
+	env := MapEnv{"CI_REGISTRY": "registry.example.org", "TAG": "1.4", "EMPTY": ""}
+	tests := []struct {
+		in, want string
+		unknown  []string
+	}{
+		{"$CI_REGISTRY/platform/ci-images/builder:1.4", "registry.example.org/platform/ci-images/builder:1.4", nil},
+		{"${CI_REGISTRY}/x:${TAG}", "registry.example.org/x:1.4", nil},
+		{"$$CI_REGISTRY", "$CI_REGISTRY", nil},
+		{"a${EMPTY}b", "ab", nil},
+		{"$UNKNOWN/x:${OTHER}", "$UNKNOWN/x:${OTHER}", []string{"UNKNOWN", "OTHER"}},
+		{"price: 5$", "price: 5$", nil},
+		{"${CI_REGISTRY:-x}", "${CI_REGISTRY:-x}", []string{"CI_REGISTRY:-x"}},
+		{"a${}b", "ab", nil},
+	}
+	for _, tt := range tests {
+		got := ExpandVars(tt.in, env)
+		if got.Value != tt.want || got.Raw != tt.in || !slices.Equal(got.Unknown, tt.unknown) {
+			t.Errorf("ExpandVars(%q) = %+v, want %q unknown %q", tt.in, got, tt.want, tt.unknown)
+		}
+	}
+}

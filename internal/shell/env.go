@@ -1,0 +1,205 @@
+package shell
+
+import (
+	"slices"
+)
+
+// variable is a shell variable as the analyser knows it.
+type variable struct {
+	value    string
+	unknown  []string // as in Word.Unknown; the value holds placeholders
+	elems    []Word   // indexed array elements (nil for a scalar)
+	isArray  bool
+	state    varState
+	exported bool
+}
+
+type varState uint8
+
+const (
+	varSet    varState = iota
+	varUnset           // unset X: known to be empty
+	varAbsent          // never known: behaves as if missing from every layer
+)
+
+func (v *variable) word() Word {
+	if v.isArray {
+		if len(v.elems) == 0 {
+			return Word{}
+		}
+		return v.elems[0]
+	}
+	return Word{Value: v.value, Unknown: v.unknown}
+}
+
+// maxLayers bounds the chain of overlay layers; a longer chain is
+// flattened so that a lookup never walks more than this many maps.
+const maxLayers = 12
+
+// layer is one immutable-once-frozen level of variables on top of a base
+// Env. Commands keep a pointer to the layer current when they ran, so
+// later assignments go to a new layer instead of copying the environment
+// for every command.
+type layer struct {
+	parent *layer
+	vars   map[string]*variable
+	base   Env // set on the root only
+	depth  int // layers above the nearest root or barrier
+	frozen bool
+	// barrier hides the variables of the layers below that are not
+	// exported: the environment of a child process (bash x.sh).
+	barrier bool
+}
+
+func newRoot(base Env) *layer {
+	if base == nil {
+		base = MapEnv(nil)
+	}
+	return &layer{base: base}
+}
+
+// lookup finds name through the layers; ok is false when no layer and
+// not the base knows it.
+func (l *layer) lookup(name string) (v *variable, ok bool) {
+	hidden := false
+	for c := l; c != nil; c = c.parent {
+		if c.base != nil {
+			s, ok := c.base.Get(name)
+			if !ok {
+				return nil, false
+			}
+			return &variable{value: s, exported: true}, true
+		}
+		if v, ok := c.vars[name]; ok {
+			if v.state == varAbsent {
+				return nil, false
+			}
+			if hidden && !v.exported {
+				return &variable{state: varUnset}, true
+			}
+			return v, true
+		}
+		if c.barrier {
+			hidden = true
+		}
+	}
+	return nil, false
+}
+
+// Get implements Env: unset and unknown-to-us variables are not set;
+// variables whose value is partly unknown return it with placeholders.
+func (l *layer) Get(name string) (string, bool) {
+	v, ok := l.lookup(name)
+	if !ok || v.state != varSet {
+		return "", false
+	}
+	return v.word().Value, true
+}
+
+// Exported reports whether name is set and exported to child processes
+// (job variables always are; shell variables after export or declare -x).
+func (l *layer) Exported(name string) bool {
+	v, ok := l.lookup(name)
+	return ok && v.state == varSet && v.exported
+}
+
+// Range calls f for every variable set at this point, in name order.
+// Variables of the base Env are included when it implements RangeEnv.
+func (l *layer) Range(f func(name, value string) bool) {
+	seen := map[string]bool{}
+	var names []string
+	for c := l; c != nil; c = c.parent {
+		if c.base != nil {
+			if r, ok := c.base.(RangeEnv); ok {
+				r.Range(func(name, _ string) bool {
+					if !seen[name] {
+						seen[name] = true
+						names = append(names, name)
+					}
+					return true
+				})
+			}
+			break
+		}
+		for name := range c.vars {
+			if !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if v, ok := l.Get(name); ok {
+			if !f(name, v) {
+				return
+			}
+		}
+	}
+}
+
+// set stores v for name on the current layer, opening a new layer when
+// the current one has been handed out, and flattening long chains. It
+// returns the layer to use from now on.
+func (l *layer) set(name string, v *variable) *layer {
+	cur := l
+	if cur.frozen || cur.base != nil {
+		cur = &layer{parent: l, vars: make(map[string]*variable, 4), depth: l.depth + 1}
+		if cur.depth > maxLayers {
+			cur = flatten(l)
+		}
+	}
+	cur.vars[name] = v
+	return cur
+}
+
+// flatten copies the overlay layers of l into one layer on top of the
+// root (or of the nearest barrier, whose semantics must be kept).
+func flatten(l *layer) *layer {
+	var chain []*layer
+	c := l
+	for ; c.base == nil && !c.barrier; c = c.parent {
+		chain = append(chain, c)
+	}
+	out := &layer{parent: c, vars: make(map[string]*variable), depth: 1}
+	for i := len(chain) - 1; i >= 0; i-- {
+		for k, v := range chain[i].vars {
+			out.vars[k] = v
+		}
+	}
+	return out
+}
+
+// freeze marks l as shared: later writes go to a new layer.
+func (l *layer) freeze() *layer {
+	l.frozen = true
+	return l
+}
+
+// child returns a layer for a child process: only exported variables
+// are visible through it.
+func (l *layer) child() *layer {
+	l.frozen = true
+	return &layer{parent: l, vars: map[string]*variable{}, barrier: true, frozen: true}
+}
+
+// RangeEnv is an Env that can list its variables.
+type RangeEnv interface {
+	Env
+	// Range calls f for each variable in name order until f returns false.
+	Range(f func(name, value string) bool)
+}
+
+// Range implements RangeEnv.
+func (m MapEnv) Range(f func(name, value string) bool) {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if !f(k, m[k]) {
+			return
+		}
+	}
+}

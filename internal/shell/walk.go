@@ -1,0 +1,396 @@
+package shell
+
+import (
+	"mvdan.cc/sh/v3/syntax"
+)
+
+func (a *analyzer) stmts(st *shState, ctx *srcCtx, list []*syntax.Stmt) flow {
+	for _, s := range list {
+		if f := a.stmt(st, ctx, s); f != flowNext {
+			return f
+		}
+		if a.halted {
+			return flowExit
+		}
+	}
+	return flowNext
+}
+
+func (a *analyzer) stmt(st *shState, ctx *srcCtx, s *syntax.Stmt) flow {
+	if !a.step(ctx, s.Pos()) {
+		return flowExit
+	}
+	a.nesting++
+	defer func() { a.nesting-- }()
+	if a.nesting > maxNesting {
+		a.limit(ctx, s.Pos(), "the script nests too deeply to analyse")
+		return flowExit
+	}
+	if s.Background || s.Coprocess || s.Disown {
+		// A background job runs in a subshell: its assignments and its
+		// exit do not affect this shell.
+		sub := st.subshell()
+		a.command(sub, ctx, s)
+		return flowNext
+	}
+	return a.command(st, ctx, s)
+}
+
+// subshell returns a copy of st whose changes do not reach st.
+func (st *shState) subshell() *shState {
+	sub := *st
+	sub.env = st.env.freeze()
+	sub.log = nil
+	return &sub
+}
+
+func (a *analyzer) command(st *shState, ctx *srcCtx, s *syntax.Stmt) flow {
+	switch c := s.Cmd.(type) {
+	case *syntax.CallExpr:
+		return a.callExpr(st, ctx, s, c)
+	case *syntax.DeclClause:
+		return a.declClause(st, ctx, s, c)
+	case nil:
+		// Only redirections ("> file"): nothing runs, but their words
+		// are expanded.
+		a.redirects(st, ctx, s.Redirs)
+		return flowNext
+	}
+	if len(s.Redirs) > 0 {
+		n := len(a.outer)
+		a.outer = append(a.outer, a.redirects(st, ctx, s.Redirs)...)
+		defer func() { a.outer = a.outer[:n] }()
+	}
+	switch c := s.Cmd.(type) {
+	case *syntax.Block:
+		return a.stmts(st, ctx, c.Stmts)
+	case *syntax.Subshell:
+		if f := a.stmts(st.subshell(), ctx, c.Stmts); f == flowExit && a.halted {
+			return flowExit
+		}
+		return flowNext
+	case *syntax.BinaryCmd:
+		return a.binaryCmd(st, ctx, c)
+	case *syntax.IfClause:
+		return a.ifClause(st, ctx, c)
+	case *syntax.CaseClause:
+		return a.caseClause(st, ctx, c)
+	case *syntax.ForClause:
+		return a.forClause(st, ctx, c)
+	case *syntax.WhileClause:
+		return a.whileClause(st, ctx, c)
+	case *syntax.FuncDecl:
+		st.funcs = &funcDef{name: c.Name.Value, body: c.Body, ctx: ctx, next: st.funcs}
+		return flowNext
+	case *syntax.TestClause:
+		a.testExpr(st, ctx, c.X)
+		return flowNext
+	case *syntax.ArithmCmd:
+		e := a.expander(st, ctx)
+		e.arith(c.X)
+		return flowNext
+	case *syntax.LetClause:
+		e := a.expander(st, ctx)
+		for _, x := range c.Exprs {
+			e.arith(x)
+		}
+		return flowNext
+	case *syntax.TimeClause:
+		if c.Stmt != nil {
+			return a.stmt(st, ctx, c.Stmt)
+		}
+		return flowNext
+	case *syntax.CoprocClause:
+		if c.Stmt != nil {
+			a.stmt(st.subshell(), ctx, c.Stmt)
+		}
+		return flowNext
+	}
+	return flowNext
+}
+
+// testExpr expands the words of [[ ]] so that command substitutions in
+// them are analysed.
+func (a *analyzer) testExpr(st *shState, ctx *srcCtx, x syntax.TestExpr) {
+	switch t := x.(type) {
+	case *syntax.BinaryTest:
+		a.testExpr(st, ctx, t.X)
+		a.testExpr(st, ctx, t.Y)
+	case *syntax.UnaryTest:
+		a.testExpr(st, ctx, t.X)
+	case *syntax.ParenTest:
+		a.testExpr(st, ctx, t.X)
+	case *syntax.Word:
+		a.expander(st, ctx).str(t)
+	}
+}
+
+func (a *analyzer) binaryCmd(st *shState, ctx *srcCtx, c *syntax.BinaryCmd) flow {
+	switch c.Op {
+	case syntax.Pipe, syntax.PipeAll:
+		// Every part of a pipeline runs in a subshell.
+		n := len(a.cmds)
+		a.stmt(st.subshell(), ctx, c.X)
+		if a.halted {
+			return flowExit
+		}
+		if len(a.cmds) > n {
+			a.stdin = a.cmds[len(a.cmds)-1]
+		}
+		a.stmt(st.subshell(), ctx, c.Y)
+		a.stdin = nil
+		if a.halted {
+			return flowExit
+		}
+		return flowNext
+	default: // && and ||: Y runs only depending on X.
+		if f := a.stmt(st, ctx, c.X); f != flowNext {
+			return f
+		}
+		return a.branches(st, []func(*shState) flow{
+			func(b *shState) flow { return a.stmt(b, ctx, c.Y) },
+		}, true)
+	}
+}
+
+func (a *analyzer) ifClause(st *shState, ctx *srcCtx, c *syntax.IfClause) flow {
+	if f := a.stmts(st, ctx, c.Cond); f != flowNext {
+		return f
+	}
+	alts := []func(*shState) flow{func(b *shState) flow { return a.stmts(b, ctx, c.Then) }}
+	implicit := true
+	if c.Else != nil {
+		els := c.Else
+		implicit = false
+		alts = append(alts, func(b *shState) flow {
+			if !els.ThenPos.IsValid() {
+				return a.stmts(b, ctx, els.Then) // else
+			}
+			return a.ifClause(b, ctx, els) // elif
+		})
+	}
+	return a.branches(st, alts, implicit)
+}
+
+func (a *analyzer) caseClause(st *shState, ctx *srcCtx, c *syntax.CaseClause) flow {
+	e := a.expander(st, ctx)
+	e.str(c.Word)
+	implicit := true
+	var alts []func(*shState) flow
+	for _, item := range c.Items {
+		for _, p := range item.Patterns {
+			if p.Lit() == "*" {
+				implicit = false
+			}
+			e.str(p)
+		}
+		alts = append(alts, func(b *shState) flow { return a.stmts(b, ctx, item.Stmts) })
+	}
+	return a.branches(st, alts, implicit)
+}
+
+func (a *analyzer) whileClause(st *shState, ctx *srcCtx, c *syntax.WhileClause) flow {
+	if f := a.stmts(st, ctx, c.Cond); f != flowNext {
+		return f
+	}
+	return a.branches(st, []func(*shState) flow{func(b *shState) flow {
+		f := a.stmts(b, ctx, c.Do)
+		if f == flowBreak || f == flowContinue {
+			f = flowNext
+		}
+		return f
+	}}, true)
+}
+
+func (a *analyzer) forClause(st *shState, ctx *srcCtx, c *syntax.ForClause) flow {
+	switch l := c.Loop.(type) {
+	case *syntax.WordIter:
+		return a.wordIter(st, ctx, c, l)
+	case *syntax.CStyleLoop:
+		return a.cStyleLoop(st, ctx, c, l)
+	}
+	return flowNext
+}
+
+func (a *analyzer) wordIter(st *shState, ctx *srcCtx, c *syntax.ForClause, l *syntax.WordIter) flow {
+	name := l.Name.Value
+	var items []Word
+	unknownList := false
+	if !l.InPos.IsValid() && len(l.Items) == 0 {
+		items = append(items, st.params...) // for x; do ...
+	}
+	e := a.expander(st, ctx)
+	for _, w := range l.Items {
+		fs, listUnknown := e.fieldsForList(w)
+		items = append(items, fs...)
+		unknownList = unknownList || listUnknown
+	}
+	if len(items) > maxLoopItems {
+		a.diags.Warnf(ctx.project, ctx.file, ctx.pos(c.Pos()).Line,
+			"for loop over %d items: only the first %d were analysed", len(items), maxLoopItems)
+		items = items[:maxLoopItems]
+	}
+	for _, it := range items {
+		if !a.step(ctx, c.Pos()) {
+			return flowExit
+		}
+		st.setVar(name, &variable{value: it.Value, unknown: it.Unknown})
+		f := a.stmts(st, ctx, c.Do)
+		if f == flowBreak {
+			return flowNext
+		}
+		if f == flowExit || f == flowReturn {
+			return f
+		}
+	}
+	if unknownList {
+		return a.branches(st, []func(*shState) flow{func(b *shState) flow {
+			b.setVar(name, unknownVar(name))
+			f := a.stmts(b, ctx, c.Do)
+			if f == flowBreak || f == flowContinue {
+				f = flowNext
+			}
+			return f
+		}}, true)
+	}
+	return flowNext
+}
+
+func unknownVar(name string) *variable {
+	return &variable{value: "${" + name + "}", unknown: []string{name}}
+}
+
+func (a *analyzer) cStyleLoop(st *shState, ctx *srcCtx, c *syntax.ForClause, l *syntax.CStyleLoop) flow {
+	e := a.expander(st, ctx)
+	if l.Init != nil {
+		e.arith(l.Init)
+	}
+	for i := 0; i < maxLoopItems; i++ {
+		if l.Cond != nil {
+			v, ok := a.expander(st, ctx).arith(l.Cond)
+			if !ok {
+				// Unknown bound: analyse the body once more as a
+				// conditional branch.
+				return a.branches(st, []func(*shState) flow{func(b *shState) flow {
+					f := a.stmts(b, ctx, c.Do)
+					if f == flowBreak || f == flowContinue {
+						f = flowNext
+					}
+					return f
+				}}, true)
+			}
+			if v == 0 {
+				return flowNext
+			}
+		}
+		if !a.step(ctx, c.Pos()) {
+			return flowExit
+		}
+		f := a.stmts(st, ctx, c.Do)
+		if f == flowBreak {
+			return flowNext
+		}
+		if f == flowExit || f == flowReturn {
+			return f
+		}
+		if l.Post != nil {
+			a.expander(st, ctx).arith(l.Post)
+		}
+	}
+	return flowNext
+}
+
+// branches analyses alternatives that may or may not run (if/else, case
+// items, the right side of && and ||, loop bodies) and merges their
+// assignments into st by the rule documented on Analyze. implicit says
+// that running none of them is possible.
+func (a *analyzer) branches(st *shState, alts []func(*shState) flow, implicit bool) flow {
+	pre := st.env.freeze()
+	type outcome struct {
+		st   *shState
+		flow flow
+	}
+	outs := make([]outcome, 0, len(alts))
+	for _, run := range alts {
+		b := *st
+		b.env = pre
+		b.log = &writeLog{}
+		f := run(&b)
+		if a.halted {
+			return flowExit
+		}
+		outs = append(outs, outcome{&b, f})
+	}
+	// How the construct ends: it only ends the shell (or function) when
+	// every way through it does.
+	end := flowNext
+	if !implicit {
+		end = flowExit
+		for _, o := range outs {
+			switch o.flow {
+			case flowExit:
+			case flowReturn:
+				end = flowReturn
+			default:
+				end = flowNext
+			}
+			if end == flowNext {
+				break
+			}
+		}
+	}
+	var live []*shState
+	for _, o := range outs {
+		if o.flow == flowNext || o.flow == flowBreak || o.flow == flowContinue {
+			live = append(live, o.st)
+		}
+	}
+	// Variables.
+	var names []string
+	seen := map[string]bool{}
+	for _, b := range live {
+		for _, n := range b.log.names {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	for _, n := range names {
+		if v, ok := pre.lookup(n); ok && v.state == varSet && len(v.unknown) == 0 && !v.isArray {
+			continue // known before: keep it
+		}
+		var pick *variable
+		for _, b := range live {
+			if !b.log.seen[n] {
+				continue
+			}
+			v, ok := b.env.lookup(n)
+			if !ok {
+				v = &variable{state: varAbsent}
+			}
+			if pick == nil {
+				pick = v
+			}
+			if v.state == varSet && len(v.unknown) == 0 {
+				pick = v
+				break
+			}
+		}
+		if pick != nil {
+			st.setVar(n, pick)
+		}
+	}
+	// Functions defined in a branch stay defined; the working directory
+	// is known afterwards only if no branch changed it.
+	orig := st.funcs
+	for _, b := range live {
+		for f := b.funcs; f != nil && f != orig; f = f.next {
+			st.funcs = &funcDef{name: f.name, body: f.body, ctx: f.ctx, gone: f.gone, next: st.funcs}
+		}
+		if b.cwd != st.cwd || b.cwdOK != st.cwdOK {
+			st.cwdOK = false
+		}
+	}
+	return end
+}
