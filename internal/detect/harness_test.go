@@ -86,7 +86,7 @@ func (j tjob) input(t testing.TB) *Input {
 	}
 	var cmds []*shell.Command
 	if len(srcs) > 0 {
-		res := analyze(srcs, env, shell.Options{ReadFile: func(name string) ([]byte, error) { return files.ReadFile(callerPath, name) }})
+		res := shell.Analyze(srcs, env, shell.Options{ReadFile: func(name string) ([]byte, error) { return files.ReadFile(callerPath, name) }})
 		cmds = res.Commands
 	}
 	return &Input{Caller: testCaller, Server: testServer, Job: job, Env: env, Commands: cmds, Files: files}
@@ -121,7 +121,7 @@ func jobEnv(predefined map[string]string, vars []ciconfig.Variable) shell.MapEnv
 			return d.Value, true
 		}
 		resolving[name] = true
-		w := expandVars(d.Value, lookupEnv(resolve))
+		w := shell.ExpandVars(d.Value, lookupEnv(resolve))
 		resolving[name] = false
 		env[name] = w.Value
 		return w.Value, true

@@ -145,8 +145,8 @@ func TestWritesAndNetrc(t *testing.T) {
 	if len(w) != 2 || w[0].Content != "{\"a\":1}\n" || !w[0].Append || w[1].From != "tmpl.npmrc" {
 		t.Errorf("writes = %+v", w)
 	}
-	// envsubst expands the template with shell.ExpandVars.
-	if shell.ExpandVars("$X", shell.MapEnv{"X": "y"}).Value == "y" && !HasJobToken(w[1].Content) {
+	// envsubst expands the template with the job's variables.
+	if !HasJobToken(w[1].Content) {
 		t.Errorf("envsubst output not expanded: %q", w[1].Content)
 	}
 }
