@@ -44,8 +44,9 @@ type Result struct {
 const (
 	defaultMaxFileDepth = 8
 	defaultMaxCommands  = 100_000
-	maxSteps            = 200_000 // statements and loop iterations per Analyze
+	maxSteps            = 100_000 // statements and loop iterations per Analyze
 	maxLoopItems        = 32      // for-loop items analysed one by one
+	maxLoopIters        = 2048    // loop iterations analysed one by one per Analyze
 	maxCallDepth        = 16      // nested function calls
 	maxRecursion        = 2       // activations of one function on the call stack
 	maxNesting          = 200     // syntactic nesting of statements
@@ -111,6 +112,10 @@ func projectOf(env Env, sources []Source) string {
 	return ""
 }
 
+// repanic makes tests see the stack of a panic that Analyze would
+// otherwise report as a diagnostic.
+var repanic = false
+
 // analyzer holds what one Analyze call accumulates.
 type analyzer struct {
 	opts    Options
@@ -133,6 +138,8 @@ type analyzer struct {
 	parsed    map[string]*parsedFile
 	capture   *capture
 	limitDiag bool
+	loopIters int // loop iterations analysed one by one so far
+	loopDiag  bool
 	rx        map[string]*regexp.Regexp
 }
 
@@ -253,6 +260,9 @@ func (a *analyzer) source(st *shState, src *Source) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
+			if repanic {
+				panic(r)
+			}
 			a.diags.Errorf(ctx.project, ctx.file, ctx.line,
 				"internal error while analysing this script: %v (please report it; the other scripts were analysed)", r)
 		}

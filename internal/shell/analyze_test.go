@@ -388,3 +388,89 @@ func TestExpandVars(t *testing.T) {
 		}
 	}
 }
+
+func TestAnalyzeSessionAndPositions(t *testing.T) {
+	const file = ".gitlab-ci.yml"
+	srcs := []Source{
+		// before_script: - export REPO=acme/lib   (line 5)
+		{Text: "export REPO=acme/lib", Pos: Pos{Project: "acme/app-core", File: file, Line: 5}, LineStep: 1, Section: "before_script"},
+		// script: - |   (block starts on line 8)
+		{Text: "git clone \\\n  --depth 1 \\\n  \"https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$REPO.git\"\n" +
+			"curl -H \"JOB-TOKEN: $CI_JOB_TOKEN\" \\\n  \"$CI_API_V4_URL/projects/$PID/jobs/artifacts/main/download?job=build\"\n",
+			Pos: Pos{Project: "acme/app-core", File: file, Line: 8}, LineStep: 1, Section: "script"},
+		// A plain scalar folded by YAML over lines 14-15 (P26): one line of text.
+		{Text: `helm repo add --username gitlab-ci-token --password ${CI_JOB_TOKEN} charts "${CI_API_V4_URL}/projects/7/packages/helm/stable"`,
+			Pos: Pos{Project: "acme/app-core", File: file, Line: 14}, LineStep: 0, Section: "script"},
+		// - > folded block (lines 17-19) keeping a newline between two commands.
+		{Text: "echo first\necho second $REPO\n", Pos: Pos{Project: "acme/app-core", File: file, Line: 17}, LineStep: 0, Section: "script"},
+		// An item that does not parse (line 21), then one that does (line 22).
+		{Text: `echo "unterminated`, Pos: Pos{Project: "acme/app-core", File: file, Line: 21}, LineStep: 1, Section: "script"},
+		{Text: `echo after`, Pos: Pos{Project: "acme/app-core", File: file, Line: 22}, LineStep: 1, Section: "script"},
+	}
+	r := Analyze(srcs, jobEnv(), Options{})
+	want := []string{
+		"5: export REPO=acme/lib",
+		"8: git clone --depth 1 https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/lib.git",
+		"11: curl -H \"JOB-TOKEN: __CI_JOB_TOKEN__\" https://git.example.org/api/v4/projects/${PID}/jobs/artifacts/main/download?job=build",
+		"14: helm repo add --username gitlab-ci-token --password __CI_JOB_TOKEN__ charts https://git.example.org/api/v4/projects/7/packages/helm/stable",
+		"17: echo first",
+		"17: echo second acme/lib",
+		"22: echo after",
+	}
+	if got := renderAll(r.Commands); !slices.Equal(got, want) {
+		t.Errorf("commands:\n got  %q\n want %q", got, want)
+	}
+	sections := []string{"before_script", "script", "script", "script", "script", "script", "script"}
+	for i, c := range r.Commands {
+		if i < len(sections) && c.Section != sections[i] {
+			t.Errorf("command %d section %q, want %q", i, c.Section, sections[i])
+		}
+	}
+	if len(r.Diags) != 1 || r.Diags[0].Severity != "error" || r.Diags[0].Line != 21 || r.Diags[0].File != file {
+		t.Errorf("diags = %v, want one error at %s:21", r.Diags, file)
+	}
+}
+
+func TestAnalyzeExitInBeforeScriptStopsScript(t *testing.T) {
+	srcs := []Source{
+		{Text: "echo setup\nexit 0", Pos: Pos{File: "ci.yml", Line: 3}, LineStep: 1, Section: "before_script"},
+		{Text: "git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/a/b.git", Pos: Pos{File: "ci.yml", Line: 6}, LineStep: 1, Section: "script"},
+	}
+	r := Analyze(srcs, jobEnv(), Options{})
+	if got, want := renderAll(r.Commands), []string{"3: echo setup", "4: exit 0"}; !slices.Equal(got, want) {
+		t.Errorf("got %q want %q", got, want)
+	}
+}
+
+// TestConditionalAssignments pins the merge rule documented on Analyze.
+func TestConditionalAssignments(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      string // value of $X at the end
+	}{
+		{"unset: && default applies", `[[ -z $X ]] && X=dflt; echo "$X"`, "dflt"},
+		{"unset: if -z default applies", `if [ -z "${X:-}" ]; then X=dflt; fi; echo "$X"`, "dflt"},
+		{"known: default ignored", `X=given; [ -n "$X" ] || X=dflt; echo "$X"`, "given"},
+		{"job variable: default ignored", `[ -z "$KNOWN" ] && KNOWN=dflt; echo "$KNOWN"`, "from-yaml"},
+		{"unknown value: default applies", `X=$(cat f); [ -z "$X" ] && X=dflt; echo "$X"`, "dflt"},
+		{"if/else: first known branch", `if [ -n "$CUSTOM" ]; then X=$CUSTOM; else X=https://default; fi; echo "$X"`, "https://default"},
+		{"if/else both known: first", `if [ "$A" = 1 ]; then X=one; else X=two; fi; echo "$X"`, "one"},
+		{"branch that exits does not assign", `if [ -z "$T" ]; then X=bad; exit 1; fi; echo "$X"`, "${X}"},
+		{"branch sees its own assignment", `[ -z "$X" ] && { X=inner; echo "$X"; }`, "inner"},
+		{"case items", `case "$ENV" in prod) X=p ;; *) X=other ;; esac; echo "$X"`, "p"},
+		{"while body", `while read -r l; do X=loop; done < f; echo "$X"`, "loop"},
+		{"subshell does not leak", `(X=sub); echo "$X"`, "${X}"},
+		{"pipeline does not leak", `echo v | read X; echo "$X"`, "${X}"},
+		{"function local restored", `X=outer; f() { local X=inner; echo "$X"; }; f; echo "$X"`, "outer"},
+		{"function global persists", `f() { X=fromf; }; f; echo "$X"`, "fromf"},
+	}
+	env := MapEnv{"KNOWN": "from-yaml"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := lastArgs(t, tt.src, env)
+			if len(args) != 1 || args[0].Value != tt.want {
+				t.Errorf("X = %+v, want %q", args, tt.want)
+			}
+		})
+	}
+}

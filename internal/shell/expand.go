@@ -248,7 +248,14 @@ func (e *expander) parts(b *fieldBuf, parts []syntax.WordPart, q qmode) {
 		case *syntax.CmdSubst:
 			e.value(b, e.a.cmdSubst(e.st, e.ctx, p), q)
 		case *syntax.ArithmExp:
-			e.value(b, e.arithWord(p), q)
+			w := e.arithWord(p)
+			if w.Known() {
+				e.value(b, w, q)
+			} else {
+				// The source text stands for the number: one field.
+				b.write(w.Value)
+				b.unknown(w.Unknown...)
+			}
 		case *syntax.ProcSubst:
 			e.a.procSubst(e.st, e.ctx, p)
 			b.write(p.Op.String() + "...)")

@@ -80,7 +80,9 @@ func (a *analyzer) command(st *shState, ctx *srcCtx, s *syntax.Stmt) flow {
 	case *syntax.WhileClause:
 		return a.whileClause(st, ctx, c)
 	case *syntax.FuncDecl:
-		st.funcs = &funcDef{name: c.Name.Value, body: c.Body, ctx: ctx, next: st.funcs}
+		if c.Name != nil && c.Body != nil {
+			st.funcs = &funcDef{name: c.Name.Value, body: c.Body, ctx: ctx, next: st.funcs}
+		}
 		return flowNext
 	case *syntax.TestClause:
 		a.testExpr(st, ctx, c.X)
@@ -230,6 +232,9 @@ func (a *analyzer) wordIter(st *shState, ctx *srcCtx, c *syntax.ForClause, l *sy
 			"for loop over %d items: only the first %d were analysed", len(items), maxLoopItems)
 		items = items[:maxLoopItems]
 	}
+	if !a.unrollAllowed(ctx, c.Pos(), len(items)) {
+		items, unknownList = nil, true
+	}
 	for _, it := range items {
 		if !a.step(ctx, c.Pos()) {
 			return flowExit
@@ -256,6 +261,22 @@ func (a *analyzer) wordIter(st *shState, ctx *srcCtx, c *syntax.ForClause, l *sy
 	return flowNext
 }
 
+// unrollAllowed charges n loop iterations to the budget for analysing
+// iterations one by one; past it (nested loops multiply), loops are
+// analysed once with their variable unknown.
+func (a *analyzer) unrollAllowed(ctx *srcCtx, p syntax.Pos, n int) bool {
+	a.loopIters += n
+	if a.loopIters <= maxLoopIters {
+		return true
+	}
+	if !a.loopDiag {
+		a.loopDiag = true
+		a.diags.Warnf(ctx.project, ctx.file, ctx.pos(p).Line,
+			"loops run more than %d iterations: further loops were analysed once with their variable unknown", maxLoopIters)
+	}
+	return false
+}
+
 func unknownVar(name string) *variable {
 	return &variable{value: "${" + name + "}", unknown: []string{name}}
 }
@@ -266,22 +287,23 @@ func (a *analyzer) cStyleLoop(st *shState, ctx *srcCtx, c *syntax.ForClause, l *
 		e.arith(l.Init)
 	}
 	for i := 0; i < maxLoopItems; i++ {
+		v, ok := int64(1), true
 		if l.Cond != nil {
-			v, ok := a.expander(st, ctx).arith(l.Cond)
-			if !ok {
-				// Unknown bound: analyse the body once more as a
-				// conditional branch.
-				return a.branches(st, []func(*shState) flow{func(b *shState) flow {
-					f := a.stmts(b, ctx, c.Do)
-					if f == flowBreak || f == flowContinue {
-						f = flowNext
-					}
-					return f
-				}}, true)
-			}
-			if v == 0 {
-				return flowNext
-			}
+			v, ok = a.expander(st, ctx).arith(l.Cond)
+		}
+		if !ok || !a.unrollAllowed(ctx, c.Pos(), 1) {
+			// Unknown bound: analyse the body once more as a
+			// conditional branch.
+			return a.branches(st, []func(*shState) flow{func(b *shState) flow {
+				f := a.stmts(b, ctx, c.Do)
+				if f == flowBreak || f == flowContinue {
+					f = flowNext
+				}
+				return f
+			}}, true)
+		}
+		if v == 0 {
+			return flowNext
 		}
 		if !a.step(ctx, c.Pos()) {
 			return flowExit
