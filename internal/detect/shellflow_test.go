@@ -49,7 +49,7 @@ func TestDetectorsThroughShellControlFlow(t *testing.T) {
 			files: map[string]string{"download_wasm.sh": "#!/bin/sh\nset -e\ndownload() {\n  curl -L -o \"$2.zip\" -H \"JOB-TOKEN: $CI_JOB_TOKEN\" \"${CI_API_V4_URL}/projects/$1/jobs/artifacts/v1.0/download?job=build_wasm\"\n}\n" +
 				"download core%2Ffindex findex\ndownload core%2Fcover_crypt cc\n"},
 			uses: []string{"download_wasm.sh:4 artifacts-read path:core/findex @job", "download_wasm.sh:4 artifacts-read path:core/cover_crypt @job"}},
-		{name: "bash -c with the command in a string",
+		{name: "§2.4 bash -c with the command in a string",
 			det:    apiDetector{},
 			script: `bash -c "curl -H 'JOB-TOKEN: $CI_JOB_TOKEN' $CI_API_V4_URL/projects/55/packages/generic/a/1/a"`,
 			uses:   []string{".gitlab-ci.yml:1 packages-read id:55 @job"}},
