@@ -3,6 +3,7 @@ package detect
 import (
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
@@ -360,9 +361,46 @@ func (in *Input) settings(match func(name string) bool) []setting {
 				}
 			}
 		}
-		for k, w := range c.Assigns {
+		keys := make([]string, 0, len(c.Assigns))
+		for k := range c.Assigns {
 			if match(k) {
-				out = append(out, setting{Name: k, Value: w.Value, Cmd: c})
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, setting{Name: k, Value: c.Assigns[k].Value, Cmd: c})
+		}
+	}
+	return out
+}
+
+// buildArgs returns the --build-arg NAME=VALUE settings of image builds
+// (docker/podman build, buildx, buildah, kaniko) whose name matches: a
+// value forwarded into a Dockerfile is used there (P17, P39).
+func (in *Input) buildArgs(match func(name string) bool) []setting {
+	var out []setting
+	for _, c := range in.Commands {
+		ws := argv(c)
+		switch cmdBase(ws[0].Value) {
+		case "docker", "podman", "buildah", "executor", "nerdctl", "img":
+		default:
+			continue
+		}
+		for i := 1; i < len(ws); i++ {
+			v := ws[i].Value
+			var kv string
+			switch {
+			case v == "--build-arg" && i+1 < len(ws):
+				i++
+				kv = ws[i].Value
+			case strings.HasPrefix(v, "--build-arg="):
+				kv = strings.TrimPrefix(v, "--build-arg=")
+			default:
+				continue
+			}
+			if k, val, ok := strings.Cut(kv, "="); ok && match(k) {
+				out = append(out, setting{Name: k, Value: val, Cmd: c})
 			}
 		}
 	}
@@ -385,13 +423,6 @@ func (in *Input) noteFor(s setting, k use.NoteKind, detail string) use.Note {
 	return in.NoteAtPos(s.Var.Pos, k, detail)
 }
 
-// place names a setting for details.
-func (s setting) place() string {
-	if s.Cmd != nil {
-		return "export " + s.Name
-	}
-	return "variable " + s.Name
-}
 
 // writtenFile is a file that a job writes (or copies into place).
 type writtenFile struct {

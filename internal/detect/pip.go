@@ -52,7 +52,8 @@ func (pipDetector) Detect(in *Input, out *Output) {
 		return
 	}
 	var idx []pyIndex
-	for _, s := range in.settings(func(n string) bool { return pipEnvIndexVars[n] }) {
+	isIndexVar := func(n string) bool { return pipEnvIndexVars[n] }
+	for _, s := range append(in.settings(isIndexVar), in.buildArgs(isIndexVar)...) {
 		s := s
 		for _, f := range strings.Fields(s.Value) {
 			name, u := "", f
@@ -61,7 +62,11 @@ func (pipDetector) Detect(in *Input, out *Output) {
 					name, u = n, rest
 				}
 			}
-			ix := pyIndex{URL: u, Name: name, Access: access.PackagesRead, set: &s, detail: s.place() + "=" + rawOf(s)}
+			detail := "variable " + s.Name + ": " + rawOf(s)
+			if s.Cmd != nil {
+				detail = CommandText(s.Cmd)
+			}
+			ix := pyIndex{URL: u, Name: name, Access: access.PackagesRead, set: &s, detail: detail}
 			if name != "" {
 				ix.cred = in.uvIndexCred(s.Cmd, name, u)
 			}
@@ -573,10 +578,25 @@ func (in *Input) pyUploads() []pyIndex {
 					url = shell.Word{Value: v}
 				}
 			}
+			var indexCred *credential
+			if idx, ok := p.last("--index"); ok && url.Value == "" {
+				// [[tool.uv.index]] name = idx with publish-url (P19).
+				if text, ok := in.readRepo("pyproject.toml"); ok {
+					for _, src := range pyprojectSources(text) {
+						if src.kind == "uv" && src.name == idx.Value && src.publishURL != "" {
+							url = shell.Word{Value: src.publishURL}
+							indexCred = in.uvIndexCred(c, src.name, src.publishURL)
+						}
+					}
+				}
+			}
 			if url.Value == "" {
 				continue
 			}
 			user, pass := in.flagOrEnv(c, p, []string{"-u", "--username"}, "UV_PUBLISH_USERNAME"), in.flagOrEnv(c, p, []string{"-p", "--password"}, "UV_PUBLISH_PASSWORD")
+			if pass == "" && indexCred != nil {
+				user, pass = indexCred.User, indexCred.Secret
+			}
 			if pass == "" {
 				// A token is sent with user __token__.
 				if t := in.flagOrEnv(c, p, []string{"-t", "--token"}, "UV_PUBLISH_TOKEN"); t != "" {

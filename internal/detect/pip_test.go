@@ -47,6 +47,9 @@ func TestPipDetector(t *testing.T) {
 		{name: "P17 export in the script",
 			script: "export PIP_EXTRA_INDEX_URL=\"https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/api/v4/projects/80059368" + simple + "\"\npip install x",
 			uses:   []string{".gitlab-ci.yml:1 packages-read id:80059368 @job"}},
+		{name: "P17 forwarded into docker build --build-arg PIP_EXTRA_INDEX_URL",
+			script: "docker build --build-arg PIP_EXTRA_INDEX_URL=https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/api/v4/projects/4242" + simple + " -t $CI_REGISTRY_IMAGE .",
+			uses:   []string{".gitlab-ci.yml:1 packages-read id:4242 @job"}},
 		{name: "P18 UV_INDEX name=url joined to UV_INDEX_<NAME>_USERNAME/PASSWORD",
 			vars: []ciconfig.Variable{
 				v("UV_INDEX", "shared-lib=https://git.example.org/api/v4/projects/4242"+simple, 3),
@@ -87,6 +90,13 @@ func TestPipDetector(t *testing.T) {
 		{name: "P18 uv publish with --username/--password",
 			script: "uv publish --publish-url ${CI_API_V4_URL}/projects/55/packages/pypi --username gitlab-ci-token --password $CI_JOB_TOKEN",
 			uses:   []string{".gitlab-ci.yml:1 packages-write id:55 @job"}},
+		{name: "P19 uv publish --index with publish-url pointing at a project endpoint",
+			files: map[string]string{"pyproject.toml": "[[tool.uv.index]]\nname = \"corp\"\nurl = \"https://git.example.org/api/v4/groups/77/-/packages/pypi/simple\"\npublish-url = \"https://git.example.org/api/v4/projects/4243/packages/pypi\"\n"},
+			vars: []ciconfig.Variable{
+				v("UV_INDEX_CORP_USERNAME", "gitlab-ci-token", 4),
+				v("UV_INDEX_CORP_PASSWORD", "${CI_JOB_TOKEN}", 5)},
+			script: "uv build\nuv publish --index corp",
+			uses:   []string{".gitlab-ci.yml:2 packages-write id:4243 @job"}},
 		{name: "P18 poetry publish to a repository configured in the job",
 			script: "poetry config repositories.gitlab ${CI_API_V4_URL}/projects/55/packages/pypi\npoetry config http-basic.gitlab gitlab-ci-token \"$CI_JOB_TOKEN\"\npoetry publish -r gitlab --build",
 			uses:   []string{".gitlab-ci.yml:3 packages-write id:55 @job"}},
