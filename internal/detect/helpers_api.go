@@ -423,7 +423,6 @@ func (in *Input) noteFor(s setting, k use.NoteKind, detail string) use.Note {
 	return in.NoteAtPos(s.Var.Pos, k, detail)
 }
 
-
 // writtenFile is a file that a job writes (or copies into place).
 type writtenFile struct {
 	Path    string // destination as expanded
