@@ -5,6 +5,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/redact"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -384,7 +385,7 @@ func (in *Input) classifyRequest(c *shell.Command, method string, w shell.Word, 
 		if IsWrite(method) {
 			k = access.APIWrite
 		}
-		out.Uses = append(out.Uses, in.UseAt(c, k, use.Target{Kind: use.Unknown, Value: w.Value, Reference: w.Raw, Reason: reason}, detail))
+		out.Uses = append(out.Uses, in.UseAt(c, k, use.Target{Kind: use.Unknown, Value: redact.String(w.Value), Reference: w.Raw, Reason: reason}, detail))
 		return
 	}
 	if !OnServer(in.Server, u.Host) {

@@ -186,6 +186,8 @@ func check(t *testing.T, out *Output, uses, notes []string, noteHas string) {
 	}
 	for _, u := range out.Uses {
 		assertNoSecret(t, u.Evidence.Detail)
+		assertNoSecret(t, u.Target.Value)
+		assertNoSecret(t, u.Target.Reference)
 	}
 	for _, n := range out.Notes {
 		assertNoSecret(t, n.Detail)

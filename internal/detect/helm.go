@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/redact"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -113,7 +114,7 @@ func (in *Input) helmAccess(c *shell.Command, r helmRepo, k access.Kind, out *Ou
 			if reason == "" {
 				reason = "the chart repository URL is not known statically"
 			}
-			out.Uses = append(out.Uses, in.UseAt(c, k, use.Target{Kind: use.Unknown, Value: r.url, Reference: r.raw, Reason: reason}, detail))
+			out.Uses = append(out.Uses, in.UseAt(c, k, use.Target{Kind: use.Unknown, Value: redact.String(r.url), Reference: r.raw, Reason: reason}, detail))
 		}
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/redact"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -391,7 +392,7 @@ func (in *Input) tfStateTarget(c *shell.Command, be tfBackend, out *Output) (use
 		if reason == "" {
 			reason = "the Terraform state address is not known statically"
 		}
-		return use.Target{Kind: use.Unknown, Value: be.address, Reference: be.addrRaw, Reason: reason}, true
+		return use.Target{Kind: use.Unknown, Value: redact.String(be.address), Reference: be.addrRaw, Reason: reason}, true
 	}
 	if !OnServer(in.Server, u.Host) {
 		out.Notes = append(out.Notes, in.NoteAt(c, use.OtherHost, "the job token is the Terraform backend password for "+u.Host+", which is not this GitLab server: "+CommandText(c)))
