@@ -409,6 +409,14 @@ func (in *Input) classifyRequest(c *shell.Command, method string, w shell.Word, 
 		}
 		return
 	}
+	if ep.Family == "registry" && in.isOwn(ep.Target) {
+		// The container registry API accepts a job token for the job's own
+		// project only (jobtoken-model.md §2.1): an own-project use.
+		ep.WontWork, ep.Access = "", access.APIRead
+		if IsWrite(method) {
+			ep.Access = access.APIWrite
+		}
+	}
 	if ep.WontWork != "" {
 		out.Notes = append(out.Notes, in.NoteAt(c, use.WontWork, ep.Family+" endpoint: "+ep.WontWork+": "+detail))
 		return
@@ -590,4 +598,18 @@ func (in *Input) secureFiles(c *shell.Command, out *Output) {
 	}
 	id, _ := in.getenv(c, "CI_PROJECT_ID")
 	out.Uses = append(out.Uses, in.UseAt(c, access.SecureFilesRead, projectRef(id), CommandText(c)+" (download-secure-files uses CI_PROJECT_ID)"))
+}
+
+// isOwn reports whether a target names the job's own project.
+func (in *Input) isOwn(t use.Target) bool {
+	env := in.envOrEmpty()
+	switch t.Kind {
+	case use.ID:
+		id, _ := env.Get("CI_PROJECT_ID")
+		return t.Value == inventory.SelfID || t.Value == id
+	case use.Path:
+		p, _ := env.Get("CI_PROJECT_PATH")
+		return strings.EqualFold(t.Value, p)
+	}
+	return false
 }

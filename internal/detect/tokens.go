@@ -3,7 +3,6 @@ package detect
 import (
 	"strings"
 
-	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -161,8 +160,6 @@ func secretName(v string) string {
 // GitLab server (or to its API through an unexpanded host), and whether
 // one is the pipeline trigger API.
 func (in *Input) gitlabTarget(urls []shell.Word) (trigger, ok bool) {
-	ownPath, _ := in.envOrEmpty().Get("CI_PROJECT_PATH")
-	ownID, _ := in.envOrEmpty().Get("CI_PROJECT_ID")
 	for _, w := range urls {
 		u, parsed := ParseURL(w.Value)
 		if !parsed && strings.HasPrefix(w.Value, "$") && strings.Contains(w.Value, "/api/v4/") {
@@ -184,9 +181,7 @@ func (in *Input) gitlabTarget(urls []shell.Word) (trigger, ok bool) {
 		} else {
 			t = GitTarget(in.Server, u)
 		}
-		own := (t.Kind == use.Path && strings.EqualFold(t.Value, ownPath)) ||
-			(t.Kind == use.ID && (t.Value == ownID || t.Value == inventory.SelfID))
-		if own {
+		if in.isOwn(t) {
 			continue
 		}
 		ok = true
