@@ -129,7 +129,7 @@ func parseCurl(args []shell.Word) request {
 }
 
 var wgetSpec = optSpec{
-	short: "OoaePUTtwYlADQIRXbB",
+	short: "OoaePUTtwYlADQIRXBi",
 	long: setOf("header", "method", "post-data", "post-file", "body-data", "body-file", "user", "password",
 		"http-user", "http-password", "output-document", "output-file", "user-agent", "directory-prefix", "tries",
 		"timeout", "wait", "referer", "load-cookies", "save-cookies", "ca-certificate", "certificate", "private-key",
