@@ -162,7 +162,7 @@ func parseWget(args []shell.Word) request {
 }
 
 var httpieSpec = optSpec{
-	short: "aAopsv",
+	short: "aAops",
 	long: setOf("auth", "auth-type", "output", "print", "style", "session", "session-read-only", "timeout",
 		"verify", "cert", "cert-key", "proxy", "max-redirects", "pretty", "format-options", "boundary", "raw",
 		"ssl", "ciphers", "default-scheme", "max-headers"),
