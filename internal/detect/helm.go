@@ -28,7 +28,7 @@ type helmRepo struct {
 }
 
 var helmSpec = optSpec{
-	short: "n",
+	short: "nfod",
 	long: setOf("username", "password", "ca-file", "cert-file", "key-file", "timeout", "kube-context", "namespace",
 		"kubeconfig", "registry-config", "repository-config", "repository-cache", "repo", "version", "values", "set",
 		"set-string", "set-file", "context-path", "kube-token", "kube-apiserver", "kube-as-user", "kube-as-group",
@@ -46,7 +46,15 @@ func (helmDetector) Detect(in *Input, out *Output) {
 		if cmdBase(ws[0].Value) != "helm" {
 			continue
 		}
-		p := parseOpts(ws[1:], helmSpec)
+		spec := helmSpec
+		for _, w := range ws[1:] {
+			if w.Value == "cm-push" || w.Value == "push" {
+				// helm-push: -u/-p are credentials and -f is --force.
+				spec = cmPushSpec
+				break
+			}
+		}
+		p := parseOpts(ws[1:], spec)
 		pos := p.Pos
 		if len(pos) == 0 {
 			continue
@@ -85,11 +93,16 @@ func (helmDetector) Detect(in *Input, out *Output) {
 	}
 }
 
+var cmPushSpec = optSpec{
+	short: "upvt",
+	long:  setOf("username", "password", "version", "access-token", "auth-header", "ca-file", "cert-file", "key-file", "context-path", "timeout"),
+}
+
 // helmCred reads --username/--password or --password-stdin fed by a pipe.
 func (in *Input) helmCred(c *shell.Command, p parsed) credential {
-	user, _ := p.last("--username")
+	user, _ := p.last("--username", "-u")
 	cr := credential{User: user.Value, Where: "--password"}
-	if pw, ok := p.last("--password"); ok {
+	if pw, ok := p.last("--password", "-p"); ok {
 		cr.Secret = pw.Value
 	} else if p.has("--password-stdin") {
 		if s, ok := stdinContent(in, c); ok {
