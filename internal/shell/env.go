@@ -51,10 +51,10 @@ type entry struct {
 // for every command.
 type layer struct {
 	parent *layer
-	small  []entry               // the variables, while few
+	small  []entry              // the variables, while few
 	big    map[string]*variable // the variables, once many (flattened layers)
-	base   Env                   // set on the root only
-	depth  int                   // layers above the nearest root or barrier
+	base   Env                  // set on the root only
+	depth  int                  // layers above the nearest root or barrier
 	frozen bool
 	// barrier hides the variables of the layers below that are not
 	// exported: the environment of a child process (bash x.sh).
