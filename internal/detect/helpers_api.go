@@ -302,8 +302,8 @@ func (in *Input) origin(c *shell.Command, name string) (setting, bool) {
 	return setting{}, false
 }
 
-// exportsVar reports whether c is "export NAME=..." (or declare -x, or a
-// GitLab dotenv-style "set" is not shell and is ignored).
+// exportsVar reports whether c is "export NAME=..." (or declare, typeset,
+// readonly with an assignment).
 func exportsVar(c *shell.Command, name string) bool {
 	if len(c.Args) == 0 {
 		return false
@@ -713,9 +713,20 @@ type netrcEntry struct {
 // when c is nil), by host.
 func (in *Input) netrc(c *shell.Command) map[string]netrcEntry {
 	out := map[string]netrcEntry{}
+	before := map[*shell.Command]bool{}
+	for _, x := range in.Commands {
+		if x == c {
+			break
+		}
+		before[x] = true
+	}
 	for _, w := range in.writes(func(d string) bool { b := path.Base(d); return b == ".netrc" || b == "_netrc" }) {
-		if c != nil && w.Cmd.Pos.Line > c.Pos.Line && w.Cmd.Pos.File == c.Pos.File {
-			continue
+		if c != nil && !before[w.Cmd] {
+			break
+		}
+		if !w.Append {
+			// ">" replaces the file.
+			out = map[string]netrcEntry{}
 		}
 		f := strings.Fields(w.Content)
 		var host string
