@@ -50,5 +50,7 @@ func All() []Detector {
 		submoduleDetector{},
 		registryDetector{},
 		dockerfileDetector{},
+		apiDetector{}, needsDetector{}, npmDetector{}, pipDetector{}, mavenDetector{},
+		helmDetector{}, terraformDetector{}, tokensDetector{},
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
+	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
 
@@ -85,7 +85,9 @@ func Analyze(sources []Source, env Env, opts Options) Result {
 	if opts.MaxCommands <= 0 {
 		opts.MaxCommands = defaultMaxCommands
 	}
-	a := &analyzer{opts: opts, parser: syntax.NewParser(syntax.Variant(syntax.LangBash))}
+	p := parsers.Get().(*syntax.Parser)
+	defer parsers.Put(p)
+	a := &analyzer{opts: opts, parser: p}
 	st := &shState{env: newRoot(env), cwdOK: true}
 	a.project = projectOf(env, sources)
 	for i := range sources {
@@ -96,6 +98,9 @@ func Analyze(sources []Source, env Env, opts Options) Result {
 	}
 	return Result{Commands: a.cmds, Diags: a.diags}
 }
+
+// parsers reuses parsers (and their buffers) across Analyze calls.
+var parsers = sync.Pool{New: func() any { return syntax.NewParser(syntax.Variant(syntax.LangBash)) }}
 
 // projectOf names the project whose repository the job runs in: the one
 // whose files ./x.sh refers to, even when the script text came from a
@@ -267,7 +272,7 @@ func (a *analyzer) source(st *shState, src *Source) {
 				"internal error while analysing this script: %v (please report it; the other scripts were analysed)", r)
 		}
 	}()
-	f, err := a.parser.Parse(strings.NewReader(src.Text), src.Pos.File)
+	f, err := a.parse(src.Text, src.Pos.File)
 	if err != nil {
 		line := ctx.line
 		if p, ok := errPos(err); ok {

@@ -33,8 +33,17 @@ func (v *variable) word() Word {
 }
 
 // maxLayers bounds the chain of overlay layers; a longer chain is
-// flattened so that a lookup never walks more than this many maps.
+// flattened so that a lookup never walks more than this many layers.
 const maxLayers = 12
+
+// smallLayer is the number of variables a layer keeps in a slice before
+// it switches to a map.
+const smallLayer = 8
+
+type entry struct {
+	name string
+	v    *variable
+}
 
 // layer is one immutable-once-frozen level of variables on top of a base
 // Env. Commands keep a pointer to the layer current when they ran, so
@@ -42,9 +51,10 @@ const maxLayers = 12
 // for every command.
 type layer struct {
 	parent *layer
-	vars   map[string]*variable
-	base   Env // set on the root only
-	depth  int // layers above the nearest root or barrier
+	small  []entry              // the variables, while few
+	big    map[string]*variable // the variables, once many (flattened layers)
+	base   Env                  // set on the root only
+	depth  int                  // layers above the nearest root or barrier
 	frozen bool
 	// barrier hides the variables of the layers below that are not
 	// exported: the environment of a child process (bash x.sh).
@@ -58,32 +68,45 @@ func newRoot(base Env) *layer {
 	return &layer{base: base}
 }
 
-// lookup finds name through the layers; ok is false when no layer and
-// not the base knows it.
-func (l *layer) lookup(name string) (v *variable, ok bool) {
+func (l *layer) own(name string) (*variable, bool) {
+	if l.big != nil {
+		v, ok := l.big[name]
+		return v, ok
+	}
+	for i := len(l.small) - 1; i >= 0; i-- {
+		if l.small[i].name == name {
+			return l.small[i].v, true
+		}
+	}
+	return nil, false
+}
+
+// lookup finds name through the layers; ok is false when neither a layer
+// nor the base knows it. The result is a copy.
+func (l *layer) lookup(name string) (variable, bool) {
 	hidden := false
 	for c := l; c != nil; c = c.parent {
 		if c.base != nil {
 			s, ok := c.base.Get(name)
 			if !ok {
-				return nil, false
+				return variable{}, false
 			}
-			return &variable{value: s, exported: true}, true
+			return variable{value: s, exported: true}, true
 		}
-		if v, ok := c.vars[name]; ok {
+		if v, ok := c.own(name); ok {
 			if v.state == varAbsent {
-				return nil, false
+				return variable{}, false
 			}
 			if hidden && !v.exported {
-				return &variable{state: varUnset}, true
+				return variable{state: varUnset}, true
 			}
-			return v, true
+			return *v, true
 		}
 		if c.barrier {
 			hidden = true
 		}
 	}
-	return nil, false
+	return variable{}, false
 }
 
 // Get implements Env: unset and unknown-to-us variables are not set;
@@ -108,24 +131,27 @@ func (l *layer) Exported(name string) bool {
 func (l *layer) Range(f func(name, value string) bool) {
 	seen := map[string]bool{}
 	var names []string
+	add := func(name string) {
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+	}
 	for c := l; c != nil; c = c.parent {
 		if c.base != nil {
 			if r, ok := c.base.(RangeEnv); ok {
 				r.Range(func(name, _ string) bool {
-					if !seen[name] {
-						seen[name] = true
-						names = append(names, name)
-					}
+					add(name)
 					return true
 				})
 			}
 			break
 		}
-		for name := range c.vars {
-			if !seen[name] {
-				seen[name] = true
-				names = append(names, name)
-			}
+		for _, e := range c.small {
+			add(e.name)
+		}
+		for name := range c.big {
+			add(name)
 		}
 	}
 	slices.Sort(names)
@@ -144,13 +170,37 @@ func (l *layer) Range(f func(name, value string) bool) {
 func (l *layer) set(name string, v *variable) *layer {
 	cur := l
 	if cur.frozen || cur.base != nil {
-		cur = &layer{parent: l, vars: make(map[string]*variable, 4), depth: l.depth + 1}
-		if cur.depth > maxLayers {
+		if l.depth+1 > maxLayers {
 			cur = flatten(l)
+		} else {
+			cur = &layer{parent: l, depth: l.depth + 1}
 		}
 	}
-	cur.vars[name] = v
+	cur.put(name, v)
 	return cur
+}
+
+func (l *layer) put(name string, v *variable) {
+	if l.big != nil {
+		l.big[name] = v
+		return
+	}
+	for i := range l.small {
+		if l.small[i].name == name {
+			l.small[i].v = v
+			return
+		}
+	}
+	if len(l.small) < smallLayer {
+		l.small = append(l.small, entry{name, v})
+		return
+	}
+	l.big = make(map[string]*variable, 2*smallLayer)
+	for _, e := range l.small {
+		l.big[e.name] = e.v
+	}
+	l.small = nil
+	l.big[name] = v
 }
 
 // flatten copies the overlay layers of l into one layer on top of the
@@ -161,10 +211,13 @@ func flatten(l *layer) *layer {
 	for ; c.base == nil && !c.barrier; c = c.parent {
 		chain = append(chain, c)
 	}
-	out := &layer{parent: c, vars: make(map[string]*variable), depth: 1}
+	out := &layer{parent: c, depth: 1, big: map[string]*variable{}}
 	for i := len(chain) - 1; i >= 0; i-- {
-		for k, v := range chain[i].vars {
-			out.vars[k] = v
+		for _, e := range chain[i].small {
+			out.big[e.name] = e.v
+		}
+		for k, v := range chain[i].big {
+			out.big[k] = v
 		}
 	}
 	return out
@@ -180,7 +233,7 @@ func (l *layer) freeze() *layer {
 // are visible through it.
 func (l *layer) child() *layer {
 	l.frozen = true
-	return &layer{parent: l, vars: map[string]*variable{}, barrier: true, frozen: true}
+	return &layer{parent: l, barrier: true, frozen: true}
 }
 
 // RangeEnv is an Env that can list its variables.

@@ -146,11 +146,23 @@ const cmdSubstUnknown = "$(...)"
 // fields expands w as a command argument: it may give zero or several
 // fields.
 func (e *expander) fields(w *syntax.Word) []Word {
-	b := &fieldBuf{split: true}
-	e.parts(b, w.Parts, qNone)
-	b.end()
+	return e.appendFields(nil, w)
+}
+
+// appendFields appends the fields of w to dst.
+func (e *expander) appendFields(dst []Word, w *syntax.Word) []Word {
+	if len(w.Parts) == 1 {
+		// Fast path: most words are plain literals.
+		if l, ok := w.Parts[0].(*syntax.Lit); ok && !strings.ContainsAny(l.Value, "\\~") {
+			return append(dst, Word{Raw: l.Value, Value: l.Value})
+		}
+	}
 	raw := e.ctx.raw(w)
-	for i := range b.fields {
+	b := fieldBuf{split: true, fields: dst}
+	b.sb.Grow(len(raw) + 48)
+	e.parts(&b, w.Parts, qNone)
+	b.end()
+	for i := len(dst); i < len(b.fields); i++ {
 		b.fields[i].Raw = raw
 	}
 	return b.fields
@@ -193,8 +205,9 @@ func (e *expander) strMode(w *syntax.Word, q qmode) Word {
 			return Word{Value: l.Value}
 		}
 	}
-	b := &fieldBuf{}
-	e.parts(b, w.Parts, q)
+	var one [1]Word
+	b := fieldBuf{fields: one[:0]}
+	e.parts(&b, w.Parts, q)
 	b.end()
 	if len(b.fields) == 0 {
 		return Word{}

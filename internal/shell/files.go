@@ -113,7 +113,7 @@ func (a *analyzer) parseFile(c *Command, rel string, explicit bool) *parsedFile 
 		return nil // ./build.py, ./gradlew written in another language
 	}
 	text := string(data)
-	f, err := a.parser.Parse(strings.NewReader(text), rel)
+	f, err := a.parse(text, rel)
 	if err != nil {
 		line := 0
 		if p, ok := errPos(err); ok {
@@ -172,7 +172,7 @@ func (a *analyzer) evalString(st *shState, ctx *srcCtx, c *Command, w Word) flow
 	if len(a.calls)+len(a.files) >= maxCallDepth {
 		return flowNext
 	}
-	f, err := a.parser.Parse(strings.NewReader(w.Value), ctx.file)
+	f, err := a.parse(w.Value, ctx.file)
 	if err != nil {
 		a.diags.Warnf(c.Pos.Project, c.Pos.File, c.Pos.Line, "cannot parse the string run by %s: %s", c.Name(), errText(err))
 		return flowNext

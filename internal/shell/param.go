@@ -144,16 +144,16 @@ func (e *expander) fetch(name string, idx syntax.ArithmExpr, quoted bool) paramV
 		v.unset = true
 		return v
 	}
-	elems := vr.elems
-	if !vr.isArray {
-		elems = []Word{{Value: vr.value, Unknown: vr.unknown}}
-	}
 	if idx == nil {
 		v.w = vr.word()
 		if vr.isArray && len(vr.elems) == 0 {
 			v.unset = true
 		}
 		return v
+	}
+	elems := vr.elems
+	if !vr.isArray {
+		elems = []Word{{Value: vr.value, Unknown: vr.unknown}}
 	}
 	switch isAllIndex(idx) {
 	case "@":

@@ -23,9 +23,9 @@ func (a *analyzer) callExpr(st *shState, ctx *srcCtx, s *syntax.Stmt, ce *syntax
 		a.redirects(st, ctx, s.Redirs)
 		return flowNext
 	}
-	var args []Word
+	args := make([]Word, 0, len(ce.Args))
 	for _, w := range ce.Args {
-		args = append(args, e.fields(w)...)
+		args = e.appendFields(args, w)
 	}
 	if len(args) == 0 {
 		// The command word expanded to nothing ($EMPTY): bash then
@@ -155,9 +155,9 @@ func (a *analyzer) makeLocal(st *shState, name string) {
 	}
 	prev, ok := st.env.lookup(name)
 	if !ok {
-		prev = &variable{state: varAbsent}
+		prev = variable{state: varAbsent}
 	}
-	st.fn.saved = append(st.fn.saved, savedVar{name, prev})
+	st.fn.saved = append(st.fn.saved, savedVar{name, &prev})
 }
 
 // declClause handles export, declare, typeset, local, readonly; it is
@@ -216,7 +216,7 @@ func (a *analyzer) declClause(st *shState, ctx *srcCtx, s *syntax.Stmt, c *synta
 			old, ok := st.env.lookup(name)
 			switch {
 			case ok && old.state == varSet:
-				v := *old
+				v := old
 				v.exported = (old.exported || o.export) && !unexport
 				st.setVar(name, &v)
 			case o.local:
@@ -229,7 +229,7 @@ func (a *analyzer) declClause(st *shState, ctx *srcCtx, s *syntax.Stmt, c *synta
 			name, w := a.assign(st, e, as, o)
 			if unexport {
 				if v, ok := st.env.lookup(name); ok {
-					nv := *v
+					nv := v
 					nv.exported = false
 					st.setVar(name, &nv)
 				}

@@ -1,6 +1,8 @@
 package shell
 
 import (
+	"slices"
+
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -369,11 +371,9 @@ func (a *analyzer) branches(st *shState, alts []func(*shState) flow, implicit bo
 	}
 	// Variables.
 	var names []string
-	seen := map[string]bool{}
 	for _, b := range live {
 		for _, n := range b.log.names {
-			if !seen[n] {
-				seen[n] = true
+			if !slices.Contains(names, n) {
 				names = append(names, n)
 			}
 		}
@@ -389,13 +389,13 @@ func (a *analyzer) branches(st *shState, alts []func(*shState) flow, implicit bo
 			}
 			v, ok := b.env.lookup(n)
 			if !ok {
-				v = &variable{state: varAbsent}
+				v = variable{state: varAbsent}
 			}
 			if pick == nil {
-				pick = v
+				pick = &v
 			}
 			if v.state == varSet && len(v.unknown) == 0 {
-				pick = v
+				pick = &v
 				break
 			}
 		}
