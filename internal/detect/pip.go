@@ -53,7 +53,13 @@ func (pipDetector) Detect(in *Input, out *Output) {
 	}
 	var idx []pyIndex
 	isIndexVar := func(n string) bool { return pipEnvIndexVars[n] }
-	for _, s := range append(in.settings(isIndexVar), in.buildArgs(isIndexVar)...) {
+	// Index variables only matter to jobs that run a Python package tool:
+	// a global PIP_INDEX_URL is not an access by a job that never installs.
+	var settings []setting
+	if runsPythonTool(in.Commands) {
+		settings = in.settings(isIndexVar)
+	}
+	for _, s := range append(settings, in.buildArgs(isIndexVar)...) {
 		s := s
 		for _, f := range strings.Fields(s.Value) {
 			name, u := "", f
@@ -655,4 +661,29 @@ func (in *Input) flagOrEnv(c *shell.Command, p parsed, flags []string, env strin
 	}
 	v, _ := in.getenv(c, env)
 	return v
+}
+
+// pythonTools are the commands that read pip/uv index settings.
+var pythonTools = map[string]bool{
+	"pip": true, "pip3": true, "uv": true, "uvx": true, "poetry": true, "pipenv": true, "pdm": true,
+	"hatch": true, "tox": true, "nox": true, "pipx": true, "twine": true,
+}
+
+// runsPythonTool reports whether any command installs or publishes Python
+// packages (pip, uv, poetry, ..., or python -m pip).
+func runsPythonTool(cmds []*shell.Command) bool {
+	for _, c := range cmds {
+		name := path.Base(c.Name())
+		if pythonTools[name] || strings.HasPrefix(name, "pip3.") {
+			return true
+		}
+		if strings.HasPrefix(name, "python") {
+			for i, a := range c.Args[1:] {
+				if a.Value == "-m" && i+2 < len(c.Args) && pythonTools[c.Args[i+2].Value] {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
