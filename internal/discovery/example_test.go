@@ -132,4 +132,3 @@ func evidenceOf(g *graph.Graph, line string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
