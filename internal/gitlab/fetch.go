@@ -241,62 +241,10 @@ func (f *fileFetcher) files(ctx context.Context, want map[string][]string, progr
 	if err != nil {
 		return err
 	}
-	slices.SortStableFunc(order, func(a, b string) int {
-		return strings.Compare(strings.Join(want[a], "\x00"), strings.Join(want[b], "\x00"))
-	})
 	vars := func(projects, paths []string) map[string]any {
 		return map[string]any{"fullPaths": anyStrings(projects), "first": len(projects), "paths": anyStrings(paths), "blobsFirst": len(paths)}
 	}
-	fits := func(n, k int) bool {
-		c, err := schema.Complexity(q.doc, "", vars(make([]string, n), make([]string, k)))
-		return err == nil && c <= schema.MaxComplexityAuthenticated && n <= schema.MaxFullPaths && k <= schema.MaxPageSize
-	}
-	type request struct {
-		projects []string
-		paths    []string
-	}
-	var reqs []request
-	var cur request
-	union := map[string]bool{}
-	flush := func() {
-		if len(cur.projects) > 0 {
-			cur.paths = slices.Sorted(func(y func(string) bool) {
-				for k := range union {
-					if !y(k) {
-						return
-					}
-				}
-			})
-			reqs = append(reqs, cur)
-		}
-		cur, union = request{}, map[string]bool{}
-	}
-	for _, p := range order {
-		names := want[p]
-		// A project wanting more than one request holds is split by paths.
-		for len(names) > 0 {
-			k := len(names)
-			for k > 1 && !fits(1, k) {
-				k /= 2
-			}
-			chunk := names[:k]
-			names = names[k:]
-			extra := 0
-			for _, n := range chunk {
-				if !union[n] {
-					extra++
-				}
-			}
-			if len(cur.projects) > 0 && (!fits(len(cur.projects)+1, len(union)+extra) || slices.Contains(cur.projects, p)) {
-				flush()
-			}
-			cur.projects = append(cur.projects, p)
-			for _, n := range chunk {
-				union[n] = true
-			}
-		}
-	}
-	flush()
+	reqs := packFiles(q, want, vars)
 	asked := func(p string) map[string]bool {
 		m := map[string]bool{}
 		for _, n := range want[p] {
@@ -451,4 +399,76 @@ func pathsOf(ps []*inventory.Project) []string {
 		out[i] = p.Path
 	}
 	return out
+}
+
+// fileRequest is one ProjectFiles request: projects asked for the union of
+// their wanted paths.
+type fileRequest struct {
+	projects []string
+	paths    []string
+}
+
+// packFiles packs the wanted files into as few requests as GitLab's
+// complexity limit allows: projects with the same wants are adjacent, and a
+// project wanting more than one request holds is split by paths.
+func packFiles(q *query, want map[string][]string, vars func(projects, paths []string) map[string]any) []fileRequest {
+	order := slices.Sorted(func(y func(string) bool) {
+		for k := range want {
+			if !y(k) {
+				return
+			}
+		}
+	})
+	slices.SortStableFunc(order, func(a, b string) int {
+		return strings.Compare(strings.Join(want[a], "\x00"), strings.Join(want[b], "\x00"))
+	})
+	fits := func(n, k int) bool {
+		if n > schema.MaxFullPaths || k > schema.MaxPageSize {
+			return false
+		}
+		c, err := schema.Complexity(q.doc, "", vars(make([]string, n), make([]string, k)))
+		return err == nil && c <= schema.MaxComplexityAuthenticated
+	}
+	var reqs []fileRequest
+	var cur fileRequest
+	union := map[string]bool{}
+	flush := func() {
+		if len(cur.projects) > 0 {
+			cur.paths = slices.Sorted(func(y func(string) bool) {
+				for k := range union {
+					if !y(k) {
+						return
+					}
+				}
+			})
+			reqs = append(reqs, cur)
+		}
+		cur, union = fileRequest{}, map[string]bool{}
+	}
+	for _, p := range order {
+		names := want[p]
+		for len(names) > 0 {
+			k := len(names)
+			for k > 1 && !fits(1, k) {
+				k /= 2
+			}
+			chunk := names[:k]
+			names = names[k:]
+			extra := 0
+			for _, n := range chunk {
+				if !union[n] {
+					extra++
+				}
+			}
+			if len(cur.projects) > 0 && (!fits(len(cur.projects)+1, len(union)+extra) || slices.Contains(cur.projects, p)) {
+				flush()
+			}
+			cur.projects = append(cur.projects, p)
+			for _, n := range chunk {
+				union[n] = true
+			}
+		}
+	}
+	flush()
+	return reqs
 }

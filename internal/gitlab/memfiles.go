@@ -17,6 +17,7 @@ type repo struct {
 	path   string          // full path as GitLab spells it
 	tree   map[string]bool // every blob path on the default branch; nil until listed
 	list   []string        // tree, sorted
+	dirs   []string        // folders of the tree, sorted (fs.Glob matches them too)
 	files  map[string][]byte
 	absent map[string]bool // asked for and not there (or binary, LFS, too large)
 	wanted map[string]bool // read by discovery, not fetched yet
@@ -54,6 +55,19 @@ func (m *memFiles) setTree(project string, paths []string) {
 	r.list = slices.Sorted(func(yield func(string) bool) {
 		for p := range r.tree {
 			if !yield(p) {
+				return
+			}
+		}
+	})
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		for d := path.Dir(p); d != "." && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	r.dirs = slices.Sorted(func(yield func(string) bool) {
+		for d := range dirs {
+			if !yield(d) {
 				return
 			}
 		}
@@ -155,6 +169,14 @@ func (m *memFiles) Glob(project, pattern string) ([]string, error) {
 		}
 	}
 	var out []string
+	if !double {
+		// fs.Glob, which a snapshot on disk uses, matches folders too.
+		for _, d := range r.dirs {
+			if ok, _ := path.Match(pattern, d); ok {
+				out = append(out, d)
+			}
+		}
+	}
 	for _, p := range r.list {
 		if double {
 			if hiddenDir(p) {
@@ -167,6 +189,7 @@ func (m *memFiles) Glob(project, pattern string) ([]string, error) {
 			out = append(out, p)
 		}
 	}
+	slices.Sort(out)
 	return out, nil
 }
 
