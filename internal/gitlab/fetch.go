@@ -128,6 +128,9 @@ func (f *fileFetcher) treesAndConfig(ctx context.Context, projects []*inventory.
 			f.nodeErrors(data.Projects.Nodes, errs)
 			seen := map[string]bool{}
 			for _, n := range data.Projects.Nodes {
+				if n.FullPath == "" {
+					continue
+				}
 				seen[strings.ToLower(n.FullPath)] = true
 				if n.Repository == nil || n.Repository.Tree == nil {
 					f.m.setTree(n.FullPath, nil)

@@ -127,6 +127,9 @@ func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Pro
 		}
 		seen := map[string]bool{}
 		for _, n := range nodes {
+			if n.FullPath == "" {
+				continue // a node nulled by an error; reported below as not returned
+			}
 			seen[strings.ToLower(n.FullPath)] = true
 			if err := c.storeJobTokenNode(ctx, out, n, strings.Join(errsBy[n.FullPath], "; ")); err != nil {
 				return err
