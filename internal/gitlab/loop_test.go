@@ -81,8 +81,8 @@ func TestRecordAndRefetchConverges(t *testing.T) {
 	}
 	slices.Sort(got)
 	for _, want := range []string{
-		"apps/web/ci/deploy.yml",                                // include:local
-		"platform/ci-templates/templates/build.yml",             // include:project
+		"apps/web/ci/deploy.yml",                                 // include:local
+		"platform/ci-templates/templates/build.yml",              // include:project
 		"platform/ci-templates/templates/node-test/template.yml", // component
 	} {
 		if !slices.Contains(got, want) {
