@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-cleanhttp"
 	gl "gitlab.com/gitlab-org/api/client-go"
+	"golang.org/x/time/rate"
 
 	"github.com/tokenscope/tokenscope/internal/redact"
 )
@@ -61,7 +62,9 @@ func New(o Options) (*Client, error) {
 	if o.URL == "" {
 		return nil, errors.New("no GitLab URL: pass --gitlab URL or set GITLAB_URL")
 	}
-	base, err := url.Parse(strings.TrimRight(o.URL, "/"))
+	// Users paste the API URL as often as the instance URL.
+	raw := strings.TrimSuffix(strings.TrimRight(o.URL, "/"), "/api/v4")
+	base, err := url.Parse(raw)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("GitLab URL %q is not an http(s) URL like https://gitlab.example.com", redact.String(o.URL))
 	}
@@ -110,6 +113,11 @@ func New(o Options) (*Client, error) {
 		gl.WithCustomRetryMax(o.RetryMax),
 		gl.WithCustomRetryWaitMinMax(o.RetryWaitMin, o.RetryWaitMax),
 		gl.WithUserAgent("tokenscope"),
+		// client-go would otherwise spread requests at two thirds of
+		// RateLimit-Limit from the first response on, whatever the budget
+		// left; the pacer waits only when GitLab says the window is nearly
+		// spent, and 429s wait as Retry-After says.
+		gl.WithCustomLimiter(rate.NewLimiter(rate.Inf, 0)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("GitLab client: %s", c.redact(err.Error()))

@@ -21,6 +21,9 @@ type listing struct {
 	projects []*inventory.Project
 	// registry is CI_REGISTRY as the projects' image prefixes show it.
 	registry string
+	// serverURL is CI_SERVER_URL as the projects' web URLs show it: the
+	// instance's external URL, which can differ from the URL we talk to.
+	serverURL string
 }
 
 // listGroups reads the groups (with their subgroups) and their projects,
@@ -71,6 +74,9 @@ func (c *Client) listGroups(ctx context.Context, groups []string, archived bool)
 			out.projects = append(out.projects, projectFromREST(p))
 			if out.registry == "" {
 				out.registry = registryHost(p.ContainerRegistryImagePrefix)
+			}
+			if out.serverURL == "" && strings.HasSuffix(p.WebURL, "/"+p.PathWithNamespace) {
+				out.serverURL = strings.TrimSuffix(p.WebURL, "/"+p.PathWithNamespace)
 			}
 		}
 	}

@@ -69,9 +69,13 @@ func (c *Client) Snapshot(ctx context.Context, o SnapshotOptions) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
+	server := l.serverURL
+	if server == "" {
+		server = c.base.String()
+	}
 	inv := &inventory.Inventory{
 		Version:       inventory.Version,
-		ServerURL:     c.base.String(),
+		ServerURL:     server,
 		Registry:      l.registry,
 		GitLabVersion: version.String(),
 		Groups:        l.groups,
