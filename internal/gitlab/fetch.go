@@ -174,15 +174,25 @@ func (f *fileFetcher) nodeErrors(nodes []filesNode, errs []gqlError) {
 	}
 }
 
+// maxTreePages bounds a repository listing (100 files a page): past it a
+// monorepo's globs and candidates are incomplete, and the snapshot says so;
+// files discovery names are still fetched.
+const maxTreePages = 50
+
 // restOfTree follows a tree listing past its first page.
 func (f *fileFetcher) restOfTree(ctx context.Context, project string, first treeConn) ([]string, error) {
 	var out []string
 	conn := first
-	for {
+	for page := 1; ; page++ {
 		for _, n := range conn.Nodes {
 			out = append(out, n.Path)
 		}
 		if !conn.PageInfo.HasNextPage {
+			return out, nil
+		}
+		if page >= maxTreePages {
+			f.m.setPartial(project)
+			f.warnf(project, "", "more than %d files: only the first %d were listed; globs and Dockerfile/package-manager files beyond them are not read", len(out), len(out))
 			return out, nil
 		}
 		q, err := getQuery(qTreePage)

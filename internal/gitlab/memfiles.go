@@ -16,6 +16,9 @@ import (
 type repo struct {
 	path   string          // full path as GitLab spells it
 	tree   map[string]bool // every blob path on the default branch; nil until listed
+	// partial: the listing was cut short (huge repository); a path not in
+	// it may still exist, so reads of it are fetched rather than refused.
+	partial bool
 	list   []string        // tree, sorted
 	dirs   []string        // folders of the tree, sorted (fs.Glob matches them too)
 	files  map[string][]byte
@@ -74,6 +77,13 @@ func (m *memFiles) setTree(project string, paths []string) {
 	})
 }
 
+// setPartial marks a project's listing as cut short.
+func (m *memFiles) setPartial(project string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.repo(project).partial = true
+}
+
 // put stores a fetched file; a nil content marks it absent.
 func (m *memFiles) put(project, name string, content []byte) {
 	m.mu.Lock()
@@ -92,7 +102,7 @@ func (m *memFiles) want(project, name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := m.repo(project)
-	if _, ok := r.files[name]; ok || r.absent[name] || (r.tree != nil && !r.tree[name]) {
+	if _, ok := r.files[name]; ok || r.absent[name] || (r.tree != nil && !r.partial && !r.tree[name]) {
 		return
 	}
 	r.wanted[name] = true
@@ -146,7 +156,7 @@ func (m *memFiles) ReadFile(project, name string) ([]byte, error) {
 	if data, ok := r.files[clean]; ok {
 		return data, nil
 	}
-	if !r.absent[clean] && (r.tree == nil || r.tree[clean]) {
+	if !r.absent[clean] && (r.tree == nil || r.partial || r.tree[clean]) {
 		r.wanted[clean] = true
 	}
 	return nil, fmt.Errorf("%s: %w", clean, fs.ErrNotExist)
