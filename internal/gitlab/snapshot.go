@@ -81,6 +81,9 @@ func (c *Client) Snapshot(ctx context.Context, o SnapshotOptions) (*Result, erro
 		Groups:        l.groups,
 		Projects:      l.projects,
 	}
+	if inv.InstanceEnforcesAllowlist, err = c.instanceEnforcesAllowlist(ctx, version); err != nil {
+		return nil, err
+	}
 	res := &Result{Inventory: inv}
 	useREST := o.REST || !version.AtLeast(versionFullPaths.Major, versionFullPaths.Minor)
 

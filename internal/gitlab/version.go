@@ -3,6 +3,7 @@ package gitlab
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -61,4 +62,28 @@ func (c *Client) Version(ctx context.Context) (Version, error) {
 		return Version{}, c.apiError("read the GitLab version", err)
 	}
 	return ParseVersion(v.Version)
+}
+
+// versionEnforceSetting is when the admin setting "Enable and enforce job
+// token allowlist for all projects" appeared (jobtoken-model.md §1.7).
+var versionEnforceSetting = Version{17, 6}
+
+// instanceEnforcesAllowlist reads the admin setting; only administrators
+// may (GET /application/settings), so for others it is unknown (nil).
+func (c *Client) instanceEnforcesAllowlist(ctx context.Context, v Version) (*bool, error) {
+	if !v.AtLeast(versionEnforceSetting.Major, versionEnforceSetting.Minor) {
+		return nil, nil
+	}
+	if err := c.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer c.release()
+	s, _, err := c.gl.Settings.GetSettings(gl.WithContext(ctx))
+	if err != nil {
+		if st := statusOf(err); st == http.StatusForbidden || st == http.StatusUnauthorized || st == http.StatusNotFound {
+			return nil, nil
+		}
+		return nil, c.apiError("read the instance settings", err)
+	}
+	return &s.EnforceCIInboundJobTokenScopeEnabled, nil
 }
