@@ -14,16 +14,16 @@ import (
 
 // repo is what has been fetched of one project's repository.
 type repo struct {
-	path   string          // full path as GitLab spells it
-	tree   map[string]bool // every blob path on the default branch; nil until listed
+	path string          // full path as GitLab spells it
+	tree map[string]bool // every blob path on the default branch; nil until listed
 	// partial: the listing was cut short (huge repository); a path not in
 	// it may still exist, so reads of it are fetched rather than refused.
 	partial bool
-	list   []string        // tree, sorted
-	dirs   []string        // folders of the tree, sorted (fs.Glob matches them too)
-	files  map[string][]byte
-	absent map[string]bool // asked for and not there (or binary, LFS, too large)
-	wanted map[string]bool // read by discovery, not fetched yet
+	list    []string // tree, sorted
+	dirs    []string // folders of the tree, sorted (fs.Glob matches them too)
+	files   map[string][]byte
+	absent  map[string]bool // asked for and not there (or binary, LFS, too large)
+	wanted  map[string]bool // read by discovery, not fetched yet
 }
 
 // memFiles is an inventory.Files over fetched files that records every
