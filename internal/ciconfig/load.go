@@ -1,19 +1,196 @@
 package ciconfig
 
-import "sync"
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sync"
 
-// Cache shares parsed files between projects. Safe for concurrent use.
+	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// Cache shares files of other projects (include:project, components,
+// shared templates) between the loads of many projects: each is read,
+// parsed and interpolated once per set of inputs. Cached trees are
+// immutable, so concurrent loads use them without copying. Safe for
+// concurrent use.
 type Cache struct {
-	mu sync.Mutex
+	mu     sync.Mutex
+	parsed map[parseKey]*parseEntry
+	interp map[interpKey]*interpEntry
+}
+
+// maxCacheEntries bounds the cache; beyond it files are parsed per load.
+const maxCacheEntries = 20_000
+
+type parseKey struct {
+	project, file      string
+	maxNodes, maxDepth int
+	maxBytes           int64
+}
+
+type parseEntry struct {
+	once sync.Once
+	f    *readFile
+}
+
+type interpKey struct {
+	project, file, inputs, comp string
+	maxNodes, maxDepth          int
+}
+
+type interpEntry struct {
+	once    sync.Once
+	content *node
+	errs    []string
+	// vars: the result used expand_vars, so it depends on the project's
+	// variables and must not be shared.
+	vars bool
 }
 
 // NewCache returns an empty cache.
-func NewCache() *Cache { return &Cache{} }
+func NewCache() *Cache {
+	return &Cache{parsed: map[parseKey]*parseEntry{}, interp: map[interpKey]*interpEntry{}}
+}
+
+func (c *Cache) parseEntry(k parseKey) *parseEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.parsed == nil {
+		c.parsed = map[parseKey]*parseEntry{}
+	}
+	e := c.parsed[k]
+	if e == nil {
+		e = &parseEntry{}
+		if len(c.parsed) < maxCacheEntries {
+			c.parsed[k] = e
+		}
+	}
+	return e
+}
+
+func (c *Cache) interpEntry(k interpKey) *interpEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.interp == nil {
+		c.interp = map[interpKey]*interpEntry{}
+	}
+	e := c.interp[k]
+	if e == nil {
+		e = &interpEntry{}
+		if len(c.interp) < maxCacheEntries {
+			c.interp[k] = e
+		}
+	}
+	return e
+}
+
+// recoverPanics turns an unexpected panic into a diagnostic. The fuzz test
+// switches it off so that the fuzzer sees the panic.
+var recoverPanics = true
 
 // Load reads the CI configuration of project, starting at file (its
 // .gitlab-ci.yml or configured CI path), and returns its effective jobs.
 // It never panics on bad input: problems are diagnostics in the result.
-func Load(project, file string, opts Options) *Config {
-	// TODO(ciconfig): implemented by the ciconfig work package.
-	return &Config{Project: project, File: file}
+func Load(project, file string, opts Options) (cfg *Config) {
+	cfg = &Config{Project: project, File: file}
+	l := newLoader(project, file, opts)
+	defer func() {
+		if recoverPanics {
+			if r := recover(); r != nil {
+				cfg.Jobs = nil
+				l.diags.Errorf(project, file, 0, "internal error while reading the CI configuration: %v (please report it with this file)", r)
+			}
+		}
+		cfg.Notes = use.SortNotes(l.notes)
+		cfg.Diags = l.diags.Sort()
+	}()
+	cfg.Jobs = l.run()
+	slices.SortFunc(cfg.Jobs, func(a, b Job) int { return cmp.Compare(a.Name, b.Name) })
+	return cfg
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	project string
+	root    string
+	opts    Options
+	lim     Limits
+	diags   diag.List
+	notes   []use.Note
+	// include accounting (GitLab counts every included file, duplicates too)
+	includes     int
+	bytes        int64
+	stopIncludes bool
+	// out counts values produced for jobs (script items, variables), a
+	// budget against configurations that expand through !reference.
+	out     int64
+	outDone bool
+}
+
+func newLoader(project, file string, opts Options) *loader {
+	lim := opts.Limits
+	d := DefaultLimits
+	lim.MaxIncludes = cmp.Or(lim.MaxIncludes, d.MaxIncludes)
+	lim.MaxIncludeDepth = cmp.Or(lim.MaxIncludeDepth, d.MaxIncludeDepth)
+	lim.MaxExtendsDepth = cmp.Or(lim.MaxExtendsDepth, d.MaxExtendsDepth)
+	lim.MaxReferenceDepth = cmp.Or(lim.MaxReferenceDepth, d.MaxReferenceDepth)
+	lim.MaxNodes = cmp.Or(lim.MaxNodes, d.MaxNodes)
+	lim.MaxDepth = cmp.Or(lim.MaxDepth, d.MaxDepth)
+	lim.MaxTotalBytes = cmp.Or(lim.MaxTotalBytes, d.MaxTotalBytes)
+	return &loader{project: project, root: file, opts: opts, lim: lim}
+}
+
+// run is GitLab's Config#build_config: load and include, extends,
+// !reference, then the jobs.
+func (l *loader) run() []Job {
+	if l.opts.Files == nil {
+		l.diags.Errorf(l.project, l.root, 0, "no repository files to read the CI configuration from (internal: Options.Files is nil)")
+		return nil
+	}
+	root := &fileCtx{project: l.project, file: l.root, kind: incRoot, via: Pos{Project: l.project, File: l.root}}
+	cfg := l.loadTree(root, nil)
+	if cfg == nil {
+		return nil
+	}
+	ext := l.applyExtends(cfg)
+	r := newRefResolver(l, ext.cfg)
+	return l.jobs(ext, r)
+}
+
+// note records a note about the loaded project, placed at pos. When pos is
+// in another project's file (an included template), the detail says so.
+func (l *loader) note(kind use.NoteKind, pos Pos, job, format string, args ...any) {
+	detail := fmt.Sprintf(format, args...)
+	if pos.Project != "" && pos.Project != l.project {
+		detail += fmt.Sprintf(" (in %s of project %s)", pos.File, pos.Project)
+	}
+	l.notes = append(l.notes, use.Note{Project: l.project, File: pos.File, Line: pos.Line, Job: job, Kind: kind, Detail: detail})
+}
+
+// errorAt and warnAt place a diagnostic in the file pos names.
+func (l *loader) errorAt(pos Pos, detail, format string, args ...any) {
+	l.diags = append(l.diags, diag.Diagnostic{Severity: diag.Error, Project: pos.Project, File: pos.File, Line: pos.Line,
+		Summary: fmt.Sprintf(format, args...), Detail: detail})
+}
+
+func (l *loader) warnAt(pos Pos, detail, format string, args ...any) {
+	l.diags = append(l.diags, diag.Diagnostic{Severity: diag.Warning, Project: pos.Project, File: pos.File, Line: pos.Line,
+		Summary: fmt.Sprintf(format, args...), Detail: detail})
+}
+
+// produce charges n values to the output budget; false once it is spent.
+func (l *loader) produce(n int, pos Pos) bool {
+	if l.outDone {
+		return false
+	}
+	l.out += int64(n)
+	if l.out > int64(l.lim.MaxNodes) {
+		l.outDone = true
+		l.errorAt(pos, "the configuration multiplies content through !reference or extends; simplify it",
+			"the configuration expands to more than %d script lines and variables; tokenscope stopped reading jobs here", l.lim.MaxNodes)
+		return false
+	}
+	return true
 }

@@ -48,6 +48,7 @@ project, and helps roll it out.`,
 	root.SetErr(io.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
 	root.AddCommand(newScanCmd(io, nil))
+	root.AddCommand(newSnapshotCmd(io, nil))
 	return root
 }
 
