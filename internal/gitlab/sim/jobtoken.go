@@ -183,3 +183,46 @@ func (s *state) allowlistProjects(src *project) []*project {
 	slices.SortFunc(out, func(a, b *project) int { return a.id - b.id })
 	return out
 }
+
+// updatePolicies is UpdatePoliciesService. Exactly one of tp and tg is
+// non-nil, or neither for an unknown target. A project's own entry is
+// created on first update (build_scope_for_self_target).
+func (s *Server) updatePolicies(u *user, src *project, tp *project, tg *group, defaultPermissions bool, policies []string) (*link, error) {
+	if !s.beh.policies {
+		return nil, fail(msgUpdateFailed)
+	}
+	if tp == nil && tg == nil {
+		return nil, fail(msgNoTarget)
+	}
+	if !canAdmin(u, src) || tp != nil && !canRead(u, tp) || tg != nil && !canReadGroup(u, tg) {
+		return nil, permFail(msgUpdateNoPerm)
+	}
+	var l *link
+	switch {
+	case tg != nil:
+		l = src.findGroupLink(tg.id)
+	default:
+		l = src.findProjectLink(tp.id)
+		if l == nil && tp == src {
+			l = &link{targetID: src.id, createdAt: s.now(), addedBy: u.username}
+			src.projectLinks = append(src.projectLinks, l)
+		}
+	}
+	if l == nil {
+		return nil, fail(msgNoLink)
+	}
+	l.defaultPermissions = defaultPermissions
+	l.policies = normPolicies(policies)
+	return l, nil
+}
+
+// autopopulatedIDs lists the targets of autopopulated links.
+func autopopulatedIDs(links []*link) []int {
+	var out []int
+	for _, l := range links {
+		if l.autopopulated {
+			out = append(out, l.targetID)
+		}
+	}
+	return out
+}

@@ -42,6 +42,7 @@ func newRouter(s *Server) *router {
 		rt.routes = append(rt.routes, &route{method: method, pattern: strings.Split(strings.Trim(pattern, "/"), "/"), name: method + " /api/v4" + pattern, h: h})
 	}
 	add("GET", "/version", getVersion)
+	add("GET", "/application/settings", getSettings)
 	add("GET", "/groups/:id", getGroup)
 	add("GET", "/groups/:id/projects", listGroupProjects)
 	add("GET", "/groups/:id/subgroups", listSubgroups)

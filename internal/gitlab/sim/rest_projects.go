@@ -34,6 +34,24 @@ func getVersion(c *rctx) {
 	})
 }
 
+// GET /application/settings (administrators only): the settings that
+// matter to job tokens. enforce_ci_inbound_job_token_scope_enabled exists
+// since 17.6 (jobtoken-model.md §1.7).
+func getSettings(c *rctx) {
+	if !c.authenticated() {
+		return
+	}
+	if !c.u.admin {
+		c.forbidden()
+		return
+	}
+	settings := map[string]any{"id": 1, "default_ci_config_path": nil, "default_project_visibility": "private"}
+	if c.s.beh.version.atLeast(17, 6) {
+		settings["enforce_ci_inbound_job_token_scope_enabled"] = c.s.beh.instanceEnforce
+	}
+	writeJSON(c.w, http.StatusOK, settings)
+}
+
 func (s *Server) revision() string {
 	return fmt.Sprintf("sim%07x", s.beh.version.major<<8|s.beh.version.minor)
 }

@@ -285,10 +285,7 @@ func (s *state) loadScopes(inv *inventory.Inventory, now time.Time) error {
 }
 
 func entryLink(e inventory.Entry, target int, now time.Time) *link {
-	pol := make([]string, 0, len(e.Policies))
-	for _, x := range e.Policies {
-		pol = append(pol, strings.ToLower(x))
-	}
+	pol := normPolicies(e.Policies)
 	return &link{targetID: target, defaultPermissions: len(pol) == 0, policies: pol, autopopulated: e.Autopopulated, addedBy: "root", createdAt: now}
 }
 
