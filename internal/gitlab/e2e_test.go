@@ -3,8 +3,12 @@ package gitlab_test
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
+	"io"
+	"log"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -332,5 +336,32 @@ func TestErrorsNeverCarryTheToken(t *testing.T) {
 	_, err = client(t, url, gitlab.Options{}).Snapshot(context.Background(), gitlab.SnapshotOptions{Groups: []string{"no/such/group"}})
 	if err == nil || !strings.Contains(err.Error(), "no/such/group") || strings.Contains(err.Error(), token) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A self-managed GitLab behind a private CA: trusted with CAFile, refused
+// without it.
+func TestCustomCA(t *testing.T) {
+	s, err := sim.Load(acme(t), sim.Options{Version: simVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(s)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client(t, srv.URL, gitlab.Options{RetryMax: 1}).Version(context.Background()); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("untrusted CA accepted: %v", err)
+	}
+	v, err := client(t, srv.URL, gitlab.Options{CAFile: ca}).Version(context.Background())
+	if err != nil || v.String() != simVersion {
+		t.Errorf("with the CA: %v, %v", v, err)
+	}
+	if _, err := gitlab.New(gitlab.Options{URL: srv.URL, Token: token, CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
+		t.Error("missing CA file accepted")
 	}
 }
