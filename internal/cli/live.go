@@ -107,7 +107,7 @@ func (b *progressBar) update(p gitlab.Progress) {
 	line := "reading " + p.Stage
 	if p.Total > 0 {
 		const width = 30
-		filled := width * p.Done / p.Total
+		filled := width * min(p.Done, p.Total) / p.Total
 		line = fmt.Sprintf("%-22s [%s%s] %d/%d", line, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), p.Done, p.Total)
 	}
 	fmt.Fprintf(b.io.Err, "\r\033[K%s", line)

@@ -98,3 +98,22 @@ func TestWriteSnapshotRefusesEscapingPaths(t *testing.T) {
 		}
 	}
 }
+
+// The bar draws only on a terminal, stays within its width when a stage
+// reports more than its total, and clears its line at the end.
+func TestProgressBar(t *testing.T) {
+	var buf strings.Builder
+	b := newProgressBar(&IO{Err: &buf, ErrTTY: true})
+	b.update(gitlab.Progress{Stage: "files", Done: 12, Total: 10})
+	b.done()
+	if !strings.Contains(buf.String(), "[==============================] 12/10") || !strings.HasSuffix(buf.String(), "\r\033[K") {
+		t.Errorf("bar = %q", buf.String())
+	}
+	buf.Reset()
+	b = newProgressBar(&IO{Err: &buf})
+	b.update(gitlab.Progress{Stage: "files", Done: 1, Total: 10})
+	b.done()
+	if buf.Len() != 0 {
+		t.Errorf("drew on a pipe: %q", buf.String())
+	}
+}

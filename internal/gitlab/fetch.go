@@ -295,7 +295,15 @@ func (f *fileFetcher) files(ctx context.Context, want map[string][]string, progr
 			}
 		}
 		f.markUnanswered(r.projects, r.paths, asked)
-		progress(len(r.projects))
+		n := 0
+		for _, p := range r.projects {
+			for _, name := range want[p] {
+				if slices.Contains(r.paths, name) {
+					n++
+				}
+			}
+		}
+		progress(n)
 		return nil
 	})
 }

@@ -27,61 +27,90 @@ type listing struct {
 }
 
 // listGroups reads the groups (with their subgroups) and their projects,
-// archived ones only when asked. Groups may overlap; each project is listed
-// once.
+// archived ones only when asked. Groups are walked concurrently and may
+// overlap; each group and project is listed once.
 func (c *Client) listGroups(ctx context.Context, groups []string, archived bool) (*listing, error) {
+	walks := make([]*listing, len(groups))
+	errs := make([]error, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			walks[i], errs[i] = c.walkGroup(ctx, strings.Trim(g, "/"), archived)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	out := &listing{}
 	seenG := map[int]bool{}
 	seenP := map[int]bool{}
-	for _, g := range groups {
-		g = strings.Trim(g, "/")
-		root, err := c.getGroup(ctx, g)
-		if err != nil {
-			return nil, err
-		}
-		subs, err := listAll(ctx, c, "list subgroups of "+g, func(page int64) ([]*gl.Group, *gl.Response, error) {
-			return c.gl.Groups.ListDescendantGroups(root.ID, &gl.ListDescendantGroupsOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: page}}, gl.WithContext(ctx))
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, sg := range append([]*gl.Group{root}, subs...) {
-			if !seenG[int(sg.ID)] {
-				seenG[int(sg.ID)] = true
-				out.groups = append(out.groups, inventory.Group{Path: sg.FullPath, ID: int(sg.ID)})
+	for _, w := range walks {
+		for _, g := range w.groups {
+			if !seenG[g.ID] {
+				seenG[g.ID] = true
+				out.groups = append(out.groups, g)
 			}
 		}
-		opt := &gl.ListGroupProjectsOptions{
-			ListOptions:      gl.ListOptions{PerPage: 100, OrderBy: "id", Sort: "asc"},
-			IncludeSubGroups: gl.Ptr(true),
-		}
-		if !archived {
-			opt.Archived = gl.Ptr(false)
-		}
-		ps, err := listAll(ctx, c, "list projects of group "+g, func(page int64) ([]*gl.Project, *gl.Response, error) {
-			o := *opt
-			o.Page = page
-			return c.gl.Groups.ListGroupProjects(root.ID, &o, gl.WithContext(ctx))
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range ps {
-			if seenP[int(p.ID)] || (p.Archived && !archived) {
-				continue
-			}
-			seenP[int(p.ID)] = true
-			out.projects = append(out.projects, projectFromREST(p))
-			if out.registry == "" {
-				out.registry = registryHost(p.ContainerRegistryImagePrefix)
-			}
-			if out.serverURL == "" && strings.HasSuffix(p.WebURL, "/"+p.PathWithNamespace) {
-				out.serverURL = strings.TrimSuffix(p.WebURL, "/"+p.PathWithNamespace)
+		for _, p := range w.projects {
+			if !seenP[p.ID] {
+				seenP[p.ID] = true
+				out.projects = append(out.projects, p)
 			}
 		}
+		out.registry = cmp.Or(out.registry, w.registry)
+		out.serverURL = cmp.Or(out.serverURL, w.serverURL)
 	}
 	slices.SortFunc(out.projects, func(a, b *inventory.Project) int { return cmp.Compare(a.Path, b.Path) })
 	slices.SortFunc(out.groups, func(a, b inventory.Group) int { return cmp.Compare(a.Path, b.Path) })
+	return out, nil
+}
+
+// walkGroup lists one group, its subgroups and all their projects.
+func (c *Client) walkGroup(ctx context.Context, g string, archived bool) (*listing, error) {
+	out := &listing{}
+	root, err := c.getGroup(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := listAll(ctx, c, "list subgroups of "+g, func(page int64) ([]*gl.Group, *gl.Response, error) {
+		return c.gl.Groups.ListDescendantGroups(root.ID, &gl.ListDescendantGroupsOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: page}}, gl.WithContext(ctx))
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, sg := range append([]*gl.Group{root}, subs...) {
+		out.groups = append(out.groups, inventory.Group{Path: sg.FullPath, ID: int(sg.ID)})
+	}
+	opt := &gl.ListGroupProjectsOptions{
+		ListOptions:      gl.ListOptions{PerPage: 100, OrderBy: "id", Sort: "asc"},
+		IncludeSubGroups: gl.Ptr(true),
+	}
+	if !archived {
+		opt.Archived = gl.Ptr(false)
+	}
+	ps, err := listAll(ctx, c, "list projects of group "+g, func(page int64) ([]*gl.Project, *gl.Response, error) {
+		o := *opt
+		o.Page = page
+		return c.gl.Groups.ListGroupProjects(root.ID, &o, gl.WithContext(ctx))
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.Archived && !archived {
+			continue
+		}
+		out.projects = append(out.projects, projectFromREST(p))
+		if out.registry == "" {
+			out.registry = registryHost(p.ContainerRegistryImagePrefix)
+		}
+		if out.serverURL == "" && strings.HasSuffix(p.WebURL, "/"+p.PathWithNamespace) {
+			out.serverURL = strings.TrimSuffix(p.WebURL, "/"+p.PathWithNamespace)
+		}
+	}
 	return out, nil
 }
 

@@ -184,7 +184,11 @@ func (c *Client) readFiles(ctx context.Context, inv *inventory.Inventory, rest b
 			}
 			break
 		}
-		if err := f.files(ctx, want, counter(report, "files", len(want))); err != nil {
+		n := 0
+		for _, names := range want {
+			n += len(names)
+		}
+		if err := f.files(ctx, want, counter(report, "files", n)); err != nil {
 			return nil, nil, err
 		}
 	}
