@@ -107,6 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	rn, err := s.Listen(*addr)
 	if err != nil {
 		return err

@@ -49,7 +49,6 @@ const msgNotAvailable = "The resource that you are attempting to access does not
 func errNotAvailable() error { return &fieldError{msg: msgNotAvailable} }
 
 type execCtx struct {
-	g      *graphqlEndpoint
 	s      *Server
 	st     *state
 	schema *ast.Schema

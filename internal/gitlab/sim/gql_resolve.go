@@ -70,7 +70,7 @@ func (ec *execCtx) queryProjects(args map[string]any) (any, error) {
 		}
 	}
 	var out []any
-	for _, p := range slices.Backward(ec.st.projects) {
+	for _, p := range ec.st.projects {
 		switch {
 		case !canRead(ec.u, p),
 			want != nil && !want[strings.ToLower(p.path)],

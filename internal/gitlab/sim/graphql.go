@@ -24,6 +24,17 @@ import (
 // query size limit, validation against the schema (the version's subset),
 // GitLab's depth and complexity limits, then execution. Validation and
 // limit errors are HTTP 200 with only "errors", as graphql-ruby answers.
+//
+// Sources (gitlabhq/gitlabhq):
+//   - app/graphql/gitlab_schema.rb: DEFAULT_MAX_COMPLEXITY 200 (anonymous),
+//     AUTHENTICATED_MAX_COMPLEXITY 250, ADMIN_MAX_COMPLEXITY 300,
+//     DEFAULT_MAX_DEPTH 15 (anonymous), AUTHENTICATED_MAX_DEPTH 20,
+//     default_max_page_size 100, validate_max_errors 5 (the constants are
+//     in package schema); messages are graphql-ruby's MaxQueryComplexity
+//     and MaxQueryDepth ones, as quoted in gitlab-org/gitlab#469590.
+//   - app/controllers/graphql_controller.rb: MAX_QUERY_SIZE 10_000 ("Query
+//     too large", 422), "Invalid token" (401), "Mutations are forbidden in
+//     GET requests" (422), render_error's {"errors":[{"message"}]} shape.
 type graphqlEndpoint struct {
 	s      *Server
 	schema *ast.Schema
@@ -266,7 +277,7 @@ func (g *graphqlEndpoint) run(r *http.Request, u *user, p *prepared) gqlResult {
 		st.mu.RLock()
 		defer st.mu.RUnlock()
 	}
-	ec := &execCtx{g: g, s: g.s, st: st, schema: g.schema, doc: p.doc, vars: p.vars, u: u, base: baseURL(r)}
+	ec := &execCtx{s: g.s, st: st, schema: g.schema, doc: p.doc, vars: p.vars, u: u, base: baseURL(r)}
 	data := ec.execute(p.op, root)
 	return gqlResult{Data: data, Errors: ec.errors, hasData: true}
 }

@@ -324,7 +324,23 @@ func TestGraphQLPagination(t *testing.T) {
 	if len(got) != genProjects+2 || pages != 7 || len(slices.Compact(slices.Sorted(slices.Values(got)))) != len(got) {
 		t.Errorf("walked %d projects in %d pages", len(got), pages)
 	}
-	res := gql(t, c, q, map[string]any{"after": "not-a-cursor"})
+	// includeSubgroups, includeArchived and descendantGroups.
+	res := gql(t, c, `{ group(fullPath: "apps") {
+		direct: projects { nodes { fullPath } }
+		all: projects(includeSubgroups: true, includeArchived: false) { nodes { fullPath } }
+		descendantGroups { nodes { fullPath } }
+	} }`, nil)
+	var direct, all []string
+	for _, n := range dig(res.Data, "group", "direct", "nodes").([]any) {
+		direct = append(direct, dig(n, "fullPath").(string))
+	}
+	for _, n := range dig(res.Data, "group", "all", "nodes").([]any) {
+		all = append(all, dig(n, "fullPath").(string))
+	}
+	if fmt.Sprint(direct) != "[apps/old apps/web]" || fmt.Sprint(all) != "[apps/team/api apps/web]" || dig(res.Data, "group", "descendantGroups", "nodes", 0, "fullPath") != "apps/team" {
+		t.Errorf("group projects: direct %v, with subgroups %v, %v", direct, all, errorMessages(res.Errors))
+	}
+	res = gql(t, c, q, map[string]any{"after": "not-a-cursor"})
 	if len(res.Errors) != 1 || res.Errors[0].Message != "Please provide a valid cursor" {
 		t.Errorf("bad cursor: %+v", res.Errors)
 	}

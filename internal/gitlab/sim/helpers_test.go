@@ -144,7 +144,10 @@ func start(t testing.TB, opts sim.Options) (*sim.Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { run.Close() })
+	t.Cleanup(func() {
+		run.Close()
+		s.Close()
+	})
 	return s, run.URL
 }
 

@@ -290,6 +290,21 @@ func TestJobTokenAllowlistLimits(t *testing.T) {
 			return err
 		}, 400, `{"message":"400 Bad request - Validation failed: Source project exceeds the allowable number of group links"}`},
 	})
+	// GraphQL pages allowlist entries up to 200 (the link limit) and
+	// other connections up to default_max_page_size 100, first or not.
+	var out gqlResponse
+	q := `{ project(fullPath: "src/app") { ciJobTokenScopeAllowlist { projectsAllowlist(first: 500) { count nodes { direction } pageInfo { hasNextPage } } } }
+		projects(first: 500) { nodes { id } pageInfo { hasNextPage } } }`
+	if _, err := c.GraphQL.Do(gitlab.GraphQLQuery{Query: q}, &out); err != nil || len(out.Errors) != 0 {
+		t.Fatalf("GraphQL: %v %v", err, out.Errors)
+	}
+	entries := dig(out.Data, "project", "ciJobTokenScopeAllowlist", "projectsAllowlist")
+	if dig(entries, "count") != float64(200) || len(dig(entries, "nodes").([]any)) != 200 || dig(entries, "pageInfo", "hasNextPage") != false {
+		t.Errorf("projectsAllowlist(first: 500): count %v, %d nodes", dig(entries, "count"), len(dig(entries, "nodes").([]any)))
+	}
+	if n := len(dig(out.Data, "projects", "nodes").([]any)); n != 100 || dig(out.Data, "projects", "pageInfo", "hasNextPage") != true {
+		t.Errorf("projects(first: 500): %d nodes; want 100 and a next page", n)
+	}
 	// The list (self + 200) pages at 100.
 	_, resp, err := c.JobTokenScope.GetProjectJobTokenInboundAllowList(1, &gitlab.GetJobTokenInboundAllowListOptions{ListOptions: gitlab.ListOptions{PerPage: 100}})
 	if err != nil || resp.TotalItems != 201 || resp.TotalPages != 3 {

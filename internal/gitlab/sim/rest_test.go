@@ -194,6 +194,10 @@ func TestGroups(t *testing.T) {
 	if err != nil || len(subs) != 1 || subs[0].FullPath != "apps/team" {
 		t.Errorf("ListSubGroups(apps) = %v, %v", subs, err)
 	}
+	desc, _, err := c.Groups.ListDescendantGroups("apps", nil)
+	if err != nil || len(desc) != 1 || desc[0].FullPath != "apps/team" {
+		t.Errorf("ListDescendantGroups(apps) = %v, %v", desc, err)
+	}
 	if _, _, err := c.Groups.GetGroup("nope", nil); err == nil {
 		t.Error("unknown group found")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -32,6 +33,7 @@ type Server struct {
 	now             func() time.Time
 	slowDelay       time.Duration
 	faultRetryAfter time.Duration
+	closer          io.Closer // the snapshot Load opened, if any
 }
 
 // New builds a simulator for the org inv whose repository files are
@@ -53,9 +55,22 @@ func Load(dir string, opts Options) (*Server, error) {
 		snap.Close()
 		return nil, err
 	}
-	// The snapshot stays open for the simulator's lifetime: files are read
-	// on demand.
-	return newServer(snap.Inventory, snap, jobs, opts)
+	// The snapshot stays open until Close: files are read on demand.
+	s, err := newServer(snap.Inventory, snap, jobs, opts)
+	if err != nil {
+		snap.Close()
+		return nil, err
+	}
+	s.closer = snap
+	return s, nil
+}
+
+// Close releases the snapshot directory opened by Load.
+func (s *Server) Close() error {
+	if s.closer == nil {
+		return nil
+	}
+	return s.closer.Close()
 }
 
 func newServer(inv *inventory.Inventory, files inventory.Files, jobs map[string]map[int][]byte, opts Options) (*Server, error) {
