@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -187,6 +188,11 @@ func (ec *execCtx) selection(obj gqlObject, set ast.SelectionSet, path []any) (*
 		fpath := append(clonePath(path), fg.key)
 		if f.Name == "__typename" {
 			out.set(fg.key, tn)
+			continue
+		}
+		if strings.HasPrefix(f.Name, "__") {
+			ec.addError("gitlab-sim: introspection ("+f.Name+") is not simulated; the schema is internal/gitlab/schema/gitlab.graphql", f, fpath)
+			out.set(fg.key, nil)
 			continue
 		}
 		fd := def.Fields.ForName(f.Name)

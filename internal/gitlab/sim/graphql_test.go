@@ -94,6 +94,10 @@ func TestGraphQLValidationErrors(t *testing.T) {
 			t.Errorf("%s: %+v; want only the error %q (%s)", tc.name, res, tc.want, tc.code)
 		}
 	}
+	// Introspection is refused with a clear message, not a wrong answer.
+	if res := gql(t, c, `{ __schema { queryType { name } } }`, nil); len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "introspection (__schema) is not simulated") {
+		t.Errorf("introspection: %+v", res)
+	}
 	// A syntax error fails too, with a location.
 	res := gql(t, c, `{ project(fullPath: "a") { id }`, nil)
 	if len(res.Errors) != 1 || res.Data != nil {
