@@ -209,7 +209,7 @@ func TestGraphQLComplexityAndDepthLimits(t *testing.T) {
 	}
 }
 
-func readClientQuery(t *testing.T, name string) string {
+func readClientQuery(t testing.TB, name string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "queries", name+".graphql"))
 	if err != nil {
