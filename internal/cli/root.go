@@ -50,6 +50,7 @@ project, and helps roll it out.`,
 	root.AddCommand(newScanCmd(io, nil))
 	root.AddCommand(newDiagnoseCmd(io, nil))
 	root.AddCommand(newTrustCmd(io), newPlanCmd(io, nil), newExplainCmd(io, nil))
+	root.AddCommand(newSnapshotCmd(io, nil))
 	return root
 }
 

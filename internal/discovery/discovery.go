@@ -50,7 +50,13 @@ func Scan(ctx context.Context, snap *inventory.Snapshot, opts Options) (*graph.G
 // Discover runs the detectors over every project and returns the raw uses,
 // notes and diagnostics, in a deterministic order.
 func Discover(ctx context.Context, snap *inventory.Snapshot, opts Options) (Result, error) {
-	server, err := snap.Inventory.Server()
+	return DiscoverFiles(ctx, snap.Inventory, snap, opts)
+}
+
+// DiscoverFiles is Discover over any inventory.Files: the live client runs
+// it over files it fetches on demand, to learn which files discovery reads.
+func DiscoverFiles(ctx context.Context, inv *inventory.Inventory, snap inventory.Files, opts Options) (Result, error) {
+	server, err := inv.Server()
 	if err != nil {
 		return Result{}, err
 	}
@@ -61,7 +67,7 @@ func Discover(ctx context.Context, snap *inventory.Snapshot, opts Options) (Resu
 		opts.Detectors = detect.All()
 	}
 	var projects []*inventory.Project
-	for _, p := range snap.Inventory.Projects {
+	for _, p := range inv.Projects {
 		if snap.HasFiles(p.Path) && !p.Archived {
 			projects = append(projects, p)
 		}
@@ -112,7 +118,7 @@ feed:
 // scanProject runs every detector over one project. It recovers from a
 // panic in any stage and reports it as a diagnostic: one bad project never
 // stops a scan.
-func scanProject(snap *inventory.Snapshot, server inventory.Server, p *inventory.Project, cache *ciconfig.Cache, detectors []detect.Detector) (res Result) {
+func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Project, cache *ciconfig.Cache, detectors []detect.Detector) (res Result) {
 	defer func() {
 		if r := recover(); r != nil {
 			res.Diags.Errorf(p.Path, "", 0, "internal error while scanning this project: %v (please report it; the rest of the scan is complete)", r)

@@ -244,3 +244,28 @@ func TestReadFileUsesListing(t *testing.T) {
 		t.Errorf("through symlink: %q, %v", data, err)
 	}
 }
+
+// A listed project's folder holds its files even without .gitlab-ci.yml
+// (custom CI path); an unlisted folder without one is not a project.
+func TestLoadListedProjectFolder(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"inventory.yaml":             "version: 1\nprojects:\n  - {path: g/custom, ci_config_path: ci/pipeline.yml}\n",
+		"g/custom/ci/pipeline.yml":   "a: 1\n",
+		"g/unlisted/ci/pipeline.yml": "a: 1\n",
+	})
+	snap, _, err := Load(dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	if !snap.HasFiles("g/custom") {
+		t.Error("listed project folder without .gitlab-ci.yml has no files")
+	}
+	if snap.HasFiles("g/unlisted") {
+		t.Error("unlisted folder without .gitlab-ci.yml taken for a project")
+	}
+	if data, err := snap.ReadFile("g/custom", "ci/pipeline.yml"); err != nil || string(data) != "a: 1\n" {
+		t.Errorf("ReadFile = %q, %v", data, err)
+	}
+}

@@ -125,6 +125,20 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 			known[strings.ToLower(f)] = true
 		}
 	}
+	// A folder of a project the inventory lists holds its files even without
+	// .gitlab-ci.yml (a custom CI configuration path, or only package
+	// files): snapshot writes such folders.
+	for _, p := range inv.Projects {
+		if _, ok := s.hasFiles[strings.ToLower(p.Path)]; ok {
+			continue
+		}
+		if _, err := cleanRel(p.Path); err != nil {
+			continue
+		}
+		if st, err := root.Stat(p.Path); err == nil && st.IsDir() {
+			s.hasFiles[strings.ToLower(p.Path)] = p.Path
+		}
+	}
 	slices.SortFunc(inv.Projects, func(a, b *Project) int { return strings.Compare(a.Path, b.Path) })
 	s.Index = NewIndex(inv)
 	if len(inv.Projects) == 0 {

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tokenscope/tokenscope/internal/gitlab"
+)
+
+// liveOptions are the flags that read an org from GitLab. The token only
+// ever comes from GITLAB_TOKEN: a flag value would land in shell history
+// and process listings.
+type liveOptions struct {
+	URL             string
+	Groups          []string
+	CAFile          string
+	IncludeArchived bool
+	Concurrency     int
+	Timeout         time.Duration
+}
+
+func (o *liveOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.URL, "gitlab", "", "read live from the GitLab at `URL` (default $GITLAB_URL when --group is given); token from $GITLAB_TOKEN")
+	f.StringArrayVar(&o.Groups, "group", nil, "`group` to read from GitLab, subgroups included (repeatable)")
+	f.StringVar(&o.CAFile, "ca-file", "", "PEM `file` of extra certificate authorities to trust for GitLab")
+	f.BoolVar(&o.IncludeArchived, "include-archived", false, "also read archived projects")
+	f.IntVar(&o.Concurrency, "concurrency", 8, "GitLab requests in flight at most")
+	f.DurationVar(&o.Timeout, "request-timeout", 60*time.Second, "time limit of one GitLab request (retried on timeout)")
+}
+
+func (o *liveOptions) enabled() bool { return o.URL != "" || len(o.Groups) > 0 }
+
+func (o *liveOptions) url(io *IO) string {
+	if o.URL != "" {
+		return o.URL
+	}
+	return io.Getenv("GITLAB_URL")
+}
+
+// client builds the GitLab client from the flags and the environment.
+func (o *liveOptions) client(io *IO) (*gitlab.Client, error) {
+	if len(o.Groups) == 0 {
+		return nil, &UsageError{Err: errNoGroup}
+	}
+	url := o.url(io)
+	if url == "" {
+		return nil, usageErrorf("no GitLab URL: pass --gitlab URL or set GITLAB_URL")
+	}
+	if o.Concurrency < 1 {
+		return nil, usageErrorf("--concurrency must be at least 1")
+	}
+	return gitlab.New(gitlab.Options{
+		URL:         url,
+		Token:       io.Getenv("GITLAB_TOKEN"),
+		CAFile:      o.CAFile,
+		Concurrency: o.Concurrency,
+		Timeout:     o.Timeout,
+	})
+}
+
+// snapshot reads GitLab and writes the snapshot directory dir atomically.
+func (o *liveOptions) snapshot(ctx context.Context, io *IO, dir string) (*gitlab.Result, error) {
+	c, err := o.client(io)
+	if err != nil {
+		return nil, err
+	}
+	bar := newProgressBar(io)
+	res, err := c.Snapshot(ctx, gitlab.SnapshotOptions{
+		Groups:          o.Groups,
+		IncludeArchived: o.IncludeArchived,
+		Progress:        bar.update,
+	})
+	bar.done()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", strings.Join(o.Groups, ", "), err)
+	}
+	printDiags(io, res.Diags)
+	if err := writeSnapshot(ctx, dir, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// progressBar draws one line on stderr when it is a terminal, and nothing
+// otherwise (logs and pipes stay clean).
+type progressBar struct {
+	io   *IO
+	last time.Time
+	drew bool
+}
+
+func newProgressBar(io *IO) *progressBar { return &progressBar{io: io} }
+
+func (b *progressBar) update(p gitlab.Progress) {
+	if !b.io.ErrTTY {
+		return
+	}
+	now := time.Now()
+	if now.Sub(b.last) < 100*time.Millisecond && p.Done != p.Total {
+		return
+	}
+	b.last = now
+	line := "reading " + p.Stage
+	if p.Total > 0 {
+		const width = 30
+		filled := width * min(p.Done, p.Total) / p.Total
+		line = fmt.Sprintf("%-22s [%s%s] %d/%d", line, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), p.Done, p.Total)
+	}
+	fmt.Fprintf(b.io.Err, "\r\033[K%s", line)
+	b.drew = true
+}
+
+func (b *progressBar) done() {
+	if b.drew {
+		fmt.Fprint(b.io.Err, "\r\033[K")
+	}
+}

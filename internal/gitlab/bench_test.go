@@ -1,0 +1,66 @@
+package gitlab_test
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenscope/tokenscope/internal/gitlab"
+	"github.com/tokenscope/tokenscope/internal/gitlab/sim"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/orggen"
+)
+
+// BenchmarkSnapshot snapshots a generated org of 2,000 projects served by
+// the simulator at 20 ms per request, twice: the batched client
+// (GraphQL, many projects and files per request) and, as the baseline, a
+// naive per-project REST walk (list, then each project's tree, each file
+// and each allowlist one request at a time; the client's REST mode, also
+// its fallback before GitLab 16.6). It reports requests per project and
+// wall time for each.
+//
+//	go test -run '^$' -bench Snapshot -benchtime 1x ./internal/gitlab
+//
+// TOKENSCOPE_BENCH_PROJECTS changes the org size.
+func BenchmarkSnapshot(b *testing.B) {
+	n := 2000
+	if s := os.Getenv("TOKENSCOPE_BENCH_PROJECTS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	dir := b.TempDir()
+	if _, err := orggen.Write(dir, orggen.Options{Projects: n, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	snap, _, err := inventory.Load(dir, inventory.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	groups := map[string]bool{}
+	for _, p := range snap.Inventory.Projects {
+		groups[p.Path[:strings.IndexByte(p.Path, '/')]] = true
+	}
+	snap.Close()
+	var top []string
+	for g := range groups {
+		top = append(top, g)
+	}
+	for _, mode := range []struct {
+		name string
+		rest bool
+	}{{"batched", false}, {"naive-rest", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			s, url := startSim(b, dir, sim.Options{Latency: 20 * time.Millisecond})
+			for b.Loop() {
+				s.ResetStats()
+				start := time.Now()
+				res := snapshot(b, url, gitlab.Options{}, gitlab.SnapshotOptions{Groups: top, REST: mode.rest})
+				st := s.Stats()
+				b.ReportMetric(float64(st.Requests)/float64(len(res.Inventory.Projects)), "req/project")
+				b.ReportMetric(float64(st.Requests), "requests")
+				b.ReportMetric(time.Since(start).Seconds(), "wall-s")
+			}
+		})
+	}
+}

@@ -1,0 +1,495 @@
+package gitlab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	gl "gitlab.com/gitlab-org/api/client-go"
+
+	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/gitlab/schema"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+)
+
+// fileFetcher lists trees and fetches files into a memFiles, reporting
+// per-project problems as diagnostics.
+type fileFetcher struct {
+	c      *Client
+	m      *memFiles
+	rest   bool // one project and one file per request (GitLab < 16.6, or the baseline)
+	byPath map[string]*inventory.Project
+	mu     sync.Mutex
+	diags  diag.List
+}
+
+func (f *fileFetcher) warnf(project, file, format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.diags.Warnf(project, file, 0, format, args...)
+}
+
+type blobNode struct {
+	Path             string  `json:"path"`
+	RawTextBlob      *string `json:"rawTextBlob"`
+	StoredExternally bool    `json:"storedExternally"`
+}
+
+type treeConn struct {
+	Nodes []struct {
+		Path string `json:"path"`
+	} `json:"nodes"`
+	PageInfo pageInfo `json:"pageInfo"`
+}
+
+type filesNode struct {
+	FullPath   string `json:"fullPath"`
+	Repository *struct {
+		Tree *struct {
+			Blobs treeConn `json:"blobs"`
+		} `json:"tree"`
+		Blobs *struct {
+			Nodes []blobNode `json:"nodes"`
+		} `json:"blobs"`
+	} `json:"repository"`
+}
+
+// store keeps a blob if the project asked for it.
+func (f *fileFetcher) store(project string, asked map[string]bool, b blobNode) {
+	if !asked[b.Path] {
+		return
+	}
+	switch {
+	case b.RawTextBlob == nil:
+		f.m.put(project, b.Path, nil) // binary: nothing discovery can read
+	case b.StoredExternally:
+		f.m.put(project, b.Path, nil)
+		f.warnf(project, b.Path, "stored in Git LFS; not read")
+	case len(*b.RawTextBlob) > inventory.MaxFileSize:
+		f.m.put(project, b.Path, nil)
+		f.warnf(project, b.Path, "%d bytes: too large (limit %d); not read", len(*b.RawTextBlob), inventory.MaxFileSize)
+	default:
+		f.m.put(project, b.Path, []byte(*b.RawTextBlob))
+	}
+}
+
+// treesAndConfig lists every project's tree and fetches its CI
+// configuration file.
+func (f *fileFetcher) treesAndConfig(ctx context.Context, projects []*inventory.Project, progress func(int)) error {
+	if f.rest {
+		return f.c.batches(ctx, pathsOf(projects), 1, func(ctx context.Context, b []string) error {
+			p := f.byPath[b[0]]
+			if err := f.treeREST(ctx, p); err != nil {
+				return err
+			}
+			if f.m.repo(p.Path).tree[configPath(p)] {
+				if err := f.fileREST(ctx, p, configPath(p)); err != nil {
+					return err
+				}
+			}
+			progress(1)
+			return nil
+		})
+	}
+	q, err := getQuery(qTreesAndFiles)
+	if err != nil {
+		return err
+	}
+	byCfg := map[string][]string{}
+	for _, p := range projects {
+		byCfg[configPath(p)] = append(byCfg[configPath(p)], p.Path)
+	}
+	for _, cfg := range slices.Sorted(func(y func(string) bool) {
+		for k := range byCfg {
+			if !y(k) {
+				return
+			}
+		}
+	}) {
+		paths := []string{cfg}
+		vars := func(batch []string) map[string]any {
+			return map[string]any{"fullPaths": anyStrings(batch), "first": len(batch), "paths": anyStrings(paths), "blobsFirst": len(paths)}
+		}
+		size := fitBatch(q, schema.MaxFullPaths, func(n int) map[string]any { return vars(make([]string, n)) })
+		err := f.c.batches(ctx, byCfg[cfg], size, func(ctx context.Context, batch []string) error {
+			var data struct {
+				Projects struct {
+					Nodes []filesNode `json:"nodes"`
+				} `json:"projects"`
+			}
+			errs, err := f.c.graphql(ctx, q, vars(batch), &data)
+			if err != nil {
+				return err
+			}
+			f.nodeErrors(data.Projects.Nodes, errs)
+			seen := map[string]bool{}
+			for _, n := range data.Projects.Nodes {
+				if n.FullPath == "" {
+					continue
+				}
+				seen[strings.ToLower(n.FullPath)] = true
+				if n.Repository == nil || n.Repository.Tree == nil {
+					f.m.setTree(n.FullPath, nil)
+					continue
+				}
+				tree, err := f.restOfTree(ctx, n.FullPath, n.Repository.Tree.Blobs)
+				if err != nil {
+					return err
+				}
+				f.m.setTree(n.FullPath, tree)
+				if n.Repository.Blobs != nil {
+					for _, b := range n.Repository.Blobs.Nodes {
+						f.store(n.FullPath, map[string]bool{cfg: true}, b)
+					}
+				}
+				if f.m.repo(n.FullPath).tree[cfg] {
+					f.m.want(n.FullPath, cfg) // listed but not returned: ask again
+				}
+			}
+			for _, p := range batch {
+				if !seen[strings.ToLower(p)] {
+					f.m.setTree(p, nil)
+					f.warnf(p, "", "repository not returned by GitLab (deleted, or no access to its code); no files read")
+				}
+			}
+			progress(len(batch))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fileFetcher) nodeErrors(nodes []filesNode, errs []gqlError) {
+	for _, e := range errs {
+		if i, ok := e.nodeIndex(); ok && i < len(nodes) {
+			f.warnf(nodes[i].FullPath, "", "cannot read the repository: %s", f.c.redact(e.Message))
+		}
+	}
+}
+
+// maxTreePages bounds a repository listing (100 files a page): past it a
+// monorepo's globs and candidates are incomplete, and the snapshot says so;
+// files discovery names are still fetched.
+const maxTreePages = 50
+
+// restOfTree follows a tree listing past its first page.
+func (f *fileFetcher) restOfTree(ctx context.Context, project string, first treeConn) ([]string, error) {
+	var out []string
+	conn := first
+	for page := 1; ; page++ {
+		for _, n := range conn.Nodes {
+			out = append(out, n.Path)
+		}
+		if !conn.PageInfo.HasNextPage {
+			return out, nil
+		}
+		if page >= maxTreePages {
+			f.m.setPartial(project)
+			f.warnf(project, "", "more than %d files: only the first %d were listed; globs and Dockerfile/package-manager files beyond them are not read", len(out), len(out))
+			return out, nil
+		}
+		q, err := getQuery(qTreePage)
+		if err != nil {
+			return nil, err
+		}
+		var data struct {
+			Project *struct {
+				Repository *struct {
+					Tree *struct {
+						Blobs treeConn `json:"blobs"`
+					} `json:"tree"`
+				} `json:"repository"`
+			} `json:"project"`
+		}
+		if _, err := f.c.graphql(ctx, q, map[string]any{"fullPath": project, "after": conn.PageInfo.EndCursor}, &data); err != nil {
+			return nil, err
+		}
+		if data.Project == nil || data.Project.Repository == nil || data.Project.Repository.Tree == nil {
+			return nil, fmt.Errorf("list the files of %s: the next page came back empty", project)
+		}
+		conn = data.Project.Repository.Tree.Blobs
+	}
+}
+
+// files fetches the wanted files, packing projects into requests so that
+// each stays within GitLab's complexity limit: projects with the same
+// wants are adjacent, and a request asks every project in it for the union
+// of their wants (keeping only what each asked for).
+func (f *fileFetcher) files(ctx context.Context, want map[string][]string, progress func(int)) error {
+	order := slices.Sorted(func(y func(string) bool) {
+		for k := range want {
+			if !y(k) {
+				return
+			}
+		}
+	})
+	if f.rest {
+		type job struct{ project, file string }
+		var items []string
+		jobs := map[string]job{}
+		for _, p := range order {
+			for _, name := range want[p] {
+				k := p + "\x00" + name
+				items = append(items, k)
+				jobs[k] = job{p, name}
+			}
+		}
+		return f.c.batches(ctx, items, 1, func(ctx context.Context, b []string) error {
+			j := jobs[b[0]]
+			if err := f.fileREST(ctx, f.byPath[j.project], j.file); err != nil {
+				return err
+			}
+			progress(1)
+			return nil
+		})
+	}
+	q, err := getQuery(qFiles)
+	if err != nil {
+		return err
+	}
+	vars := func(projects, paths []string) map[string]any {
+		return map[string]any{"fullPaths": anyStrings(projects), "first": len(projects), "paths": anyStrings(paths), "blobsFirst": len(paths)}
+	}
+	reqs := packFiles(q, want, vars)
+	asked := func(p string) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range want[p] {
+			m[n] = true
+		}
+		return m
+	}
+	idx := make([]string, len(reqs))
+	for i := range reqs {
+		idx[i] = fmt.Sprint(i)
+	}
+	return f.c.batches(ctx, idx, 1, func(ctx context.Context, b []string) error {
+		var i int
+		fmt.Sscan(b[0], &i)
+		r := reqs[i]
+		var data struct {
+			Projects struct {
+				Nodes []filesNode `json:"nodes"`
+			} `json:"projects"`
+		}
+		errs, err := f.c.graphql(ctx, q, vars(r.projects, r.paths), &data)
+		if errors.Is(err, errTooComplex) {
+			return f.filesOneByOne(ctx, q, r.projects, want, asked, vars)
+		}
+		if err != nil {
+			return err
+		}
+		f.nodeErrors(data.Projects.Nodes, errs)
+		for _, n := range data.Projects.Nodes {
+			if n.Repository != nil && n.Repository.Blobs != nil {
+				a := asked(n.FullPath)
+				for _, bl := range n.Repository.Blobs.Nodes {
+					f.store(n.FullPath, a, bl)
+				}
+			}
+		}
+		f.markUnanswered(r.projects, r.paths, asked)
+		n := 0
+		for _, p := range r.projects {
+			for _, name := range want[p] {
+				if slices.Contains(r.paths, name) {
+					n++
+				}
+			}
+		}
+		progress(n)
+		return nil
+	})
+}
+
+// filesOneByOne is the fallback when GitLab found a packed request too
+// complex: one project and its own wants per request.
+func (f *fileFetcher) filesOneByOne(ctx context.Context, q *query, projects []string, want map[string][]string, asked func(string) map[string]bool, vars func(p, n []string) map[string]any) error {
+	for _, p := range projects {
+		var data struct {
+			Projects struct {
+				Nodes []filesNode `json:"nodes"`
+			} `json:"projects"`
+		}
+		errs, err := f.c.graphql(ctx, q, vars([]string{p}, want[p]), &data)
+		if err != nil {
+			return err
+		}
+		f.nodeErrors(data.Projects.Nodes, errs)
+		for _, n := range data.Projects.Nodes {
+			if n.Repository != nil && n.Repository.Blobs != nil {
+				for _, bl := range n.Repository.Blobs.Nodes {
+					f.store(n.FullPath, asked(p), bl)
+				}
+			}
+		}
+		f.markUnanswered([]string{p}, want[p], asked)
+	}
+	return nil
+}
+
+// markUnanswered records as absent what a request asked for and GitLab did
+// not return (deleted since the tree listing, or unreadable), so that the
+// next round does not ask again.
+func (f *fileFetcher) markUnanswered(projects, paths []string, asked func(string) map[string]bool) {
+	for _, p := range projects {
+		a := asked(p)
+		r := f.m.repo(p)
+		f.m.mu.Lock()
+		var missing []string
+		for _, n := range paths {
+			if _, ok := r.files[n]; a[n] && !ok && !r.absent[n] {
+				missing = append(missing, n)
+			}
+		}
+		f.m.mu.Unlock()
+		for _, n := range missing {
+			f.m.put(p, n, nil)
+		}
+	}
+}
+
+// treeREST lists a project's files over REST (paged).
+func (f *fileFetcher) treeREST(ctx context.Context, p *inventory.Project) error {
+	nodes, err := listAll(ctx, f.c, "list the files of "+p.Path, func(page int64) ([]*gl.TreeNode, *gl.Response, error) {
+		return f.c.gl.Repositories.ListTree(p.ID, &gl.ListTreeOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: page}, Recursive: gl.Ptr(true)}, gl.WithContext(ctx))
+	})
+	var ae *APIError
+	if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusForbidden) {
+		// An empty repository answers 404 "Tree Not Found".
+		f.m.setTree(p.Path, nil)
+		if ae.Status == http.StatusForbidden {
+			f.warnf(p.Path, "", "cannot read the repository: %s", ae.Msg)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var paths []string
+	for _, n := range nodes {
+		if n.Type == "blob" {
+			paths = append(paths, n.Path)
+		}
+	}
+	f.m.setTree(p.Path, paths)
+	return nil
+}
+
+// fileREST fetches one file over REST.
+func (f *fileFetcher) fileREST(ctx context.Context, p *inventory.Project, name string) error {
+	if err := f.c.acquire(ctx); err != nil {
+		return err
+	}
+	data, _, err := f.c.gl.RepositoryFiles.GetRawFile(p.ID, name, &gl.GetRawFileOptions{}, gl.WithContext(ctx))
+	f.c.release()
+	switch {
+	case errors.Is(err, gl.ErrNotFound):
+		f.m.put(p.Path, name, nil)
+		return nil
+	case err != nil:
+		return f.c.apiError("read "+p.Path+"/"+name, err)
+	case len(data) > inventory.MaxFileSize:
+		f.m.put(p.Path, name, nil)
+		f.warnf(p.Path, name, "%d bytes: too large (limit %d); not read", len(data), inventory.MaxFileSize)
+		return nil
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	f.m.put(p.Path, name, data)
+	return nil
+}
+
+func configPath(p *inventory.Project) string {
+	if p.CIConfigPath != "" {
+		return p.CIConfigPath
+	}
+	return ".gitlab-ci.yml"
+}
+
+func pathsOf(ps []*inventory.Project) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Path
+	}
+	return out
+}
+
+// fileRequest is one ProjectFiles request: projects asked for the union of
+// their wanted paths.
+type fileRequest struct {
+	projects []string
+	paths    []string
+}
+
+// packFiles packs the wanted files into as few requests as GitLab's
+// complexity limit allows: projects with the same wants are adjacent, and a
+// project wanting more than one request holds is split by paths.
+func packFiles(q *query, want map[string][]string, vars func(projects, paths []string) map[string]any) []fileRequest {
+	order := slices.Sorted(func(y func(string) bool) {
+		for k := range want {
+			if !y(k) {
+				return
+			}
+		}
+	})
+	slices.SortStableFunc(order, func(a, b string) int {
+		return strings.Compare(strings.Join(want[a], "\x00"), strings.Join(want[b], "\x00"))
+	})
+	fits := func(n, k int) bool {
+		if n > schema.MaxFullPaths || k > schema.MaxPageSize {
+			return false
+		}
+		c, err := schema.Complexity(q.doc, "", vars(make([]string, n), make([]string, k)))
+		return err == nil && c <= schema.MaxComplexityAuthenticated
+	}
+	var reqs []fileRequest
+	var cur fileRequest
+	union := map[string]bool{}
+	flush := func() {
+		if len(cur.projects) > 0 {
+			cur.paths = slices.Sorted(func(y func(string) bool) {
+				for k := range union {
+					if !y(k) {
+						return
+					}
+				}
+			})
+			reqs = append(reqs, cur)
+		}
+		cur, union = fileRequest{}, map[string]bool{}
+	}
+	for _, p := range order {
+		names := want[p]
+		for len(names) > 0 {
+			k := len(names)
+			for k > 1 && !fits(1, k) {
+				k /= 2
+			}
+			chunk := names[:k]
+			names = names[k:]
+			extra := 0
+			for _, n := range chunk {
+				if !union[n] {
+					extra++
+				}
+			}
+			if len(cur.projects) > 0 && (!fits(len(cur.projects)+1, len(union)+extra) || slices.Contains(cur.projects, p)) {
+				flush()
+			}
+			cur.projects = append(cur.projects, p)
+			for _, n := range chunk {
+				union[n] = true
+			}
+		}
+	}
+	flush()
+	return reqs
+}

@@ -1,0 +1,228 @@
+package sim
+
+import (
+	"slices"
+	"strings"
+)
+
+// The job token scope services (app/services/ci/job_token_scope/*.rb and
+// EditScopeValidations), shared by REST and GraphQL. Their messages are
+// GitLab's; REST prefixes them with "400 Bad request - " or
+// "403 Forbidden - ", GraphQL returns them in the payload's errors.
+const (
+	msgInsufficient     = "Insufficient permissions to modify the job token scope"
+	msgTargetProjectNA  = "The target_project that you are attempting to access does not exist or you don't have permission to perform this action"
+	msgTargetGroupNA    = "The target_group that you are attempting to access does not exist or you don't have permission to perform this action"
+	msgDupProjectNew    = "This project is already in the job token allowlist."
+	msgDupProjectOld    = "Target project is already in the job token scope"
+	msgDupGroupNew      = "This group is already in the job token allowlist."
+	msgDupGroupOld      = "Target group is already in the job token scope"
+	msgSelfLink         = "Validation failed: Target project can't be the same as the source project"
+	msgProjectLimit     = "Validation failed: Source project exceeds the allowable number of project links in this direction"
+	msgGroupLimit       = "Validation failed: Source project exceeds the allowable number of group links"
+	msgProjectNotListed = "Target project is not in the job token scope"
+	msgGroupNotListed   = "Target group is not in the job token scope"
+	msgSourceRemoval    = "Source project cannot be removed from the job token scope"
+	msgEnforced         = "Job token scope cannot be disabled for this project because it is enforced for the instance."
+	msgNoTarget         = "The target does not exist"
+	msgUpdateNoPerm     = "You have insufficient permission to update this job token scope"
+	msgNoLink           = "Unable to find a job token scope for the given project & target"
+	msgUpdateFailed     = "Failed to update job token scope"
+)
+
+// Link limits: Ci::JobToken::ProjectScopeLink::PROJECT_LINK_DIRECTIONAL_LIMIT
+// and Ci::JobToken::GroupScopeLink::GROUP_LINK_LIMIT, counted separately.
+const (
+	projectLinkLimit = 200
+	groupLinkLimit   = 200
+)
+
+// svcError is a ServiceResponse error; perm marks reason
+// :insufficient_permissions, which the REST DELETEs turn into a 403.
+type svcError struct {
+	msg  string
+	perm bool
+}
+
+func (e *svcError) Error() string { return e.msg }
+
+func fail(msg string) error     { return &svcError{msg: msg} }
+func permFail(msg string) error { return &svcError{msg: msg, perm: true} }
+
+// The caller of every method below holds the state's write lock (or the
+// read lock for the read-only ones).
+
+// addProjectLink is AddProjectService (inbound).
+func (s *Server) addProjectLink(u *user, src, target *project, defaultPermissions bool, policies []string) (*link, error) {
+	if !canAdmin(u, src) {
+		return nil, permFail(msgInsufficient)
+	}
+	if !canRead(u, target) {
+		return nil, fail(msgTargetProjectNA)
+	}
+	if target == src && !s.beh.selfLink {
+		return nil, fail(msgSelfLink)
+	}
+	if len(src.projectLinks) >= projectLinkLimit {
+		return nil, fail(msgProjectLimit)
+	}
+	if src.findProjectLink(target.id) != nil {
+		if s.beh.newDuplicates {
+			return nil, fail(msgDupProjectNew)
+		}
+		return nil, fail(msgDupProjectOld)
+	}
+	l := s.newLink(u, target.id, defaultPermissions, policies)
+	src.projectLinks = append(src.projectLinks, l)
+	return l, nil
+}
+
+// addGroupLink is AddGroupService.
+func (s *Server) addGroupLink(u *user, src *project, target *group, defaultPermissions bool, policies []string) (*link, error) {
+	if !canAdmin(u, src) {
+		return nil, permFail(msgInsufficient)
+	}
+	if !canReadGroup(u, target) {
+		return nil, fail(msgTargetGroupNA)
+	}
+	if len(src.groupLinks) >= groupLinkLimit {
+		return nil, fail(msgGroupLimit)
+	}
+	if src.findGroupLink(target.id) != nil {
+		if s.beh.newDuplicates {
+			return nil, fail(msgDupGroupNew)
+		}
+		return nil, fail(msgDupGroupOld)
+	}
+	l := s.newLink(u, target.id, defaultPermissions, policies)
+	src.groupLinks = append(src.groupLinks, l)
+	return l, nil
+}
+
+// newLink stores policies as given; while the policies flag is off GitLab
+// forces default permissions and no policies (Allowlist#add!).
+func (s *Server) newLink(u *user, target int, defaultPermissions bool, policies []string) *link {
+	l := &link{targetID: target, defaultPermissions: defaultPermissions, policies: normPolicies(policies), createdAt: s.now(), addedBy: u.username}
+	if !s.beh.policies {
+		l.defaultPermissions, l.policies = true, nil
+	}
+	return l
+}
+
+func normPolicies(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, p := range in {
+		out = append(out, strings.ToLower(p))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// removeProjectLink is RemoveProjectService; target may be nil (unknown
+// path in GraphQL), outbound says which direction to remove.
+func (s *Server) removeProjectLink(u *user, src, target *project, outbound bool) error {
+	if !canAdmin(u, src) {
+		return permFail(msgInsufficient)
+	}
+	if target == src {
+		return fail(msgSourceRemoval)
+	}
+	if target == nil || outbound {
+		// The simulator keeps no outbound links (the outbound scope was
+		// removed in 18.0).
+		return fail(msgProjectNotListed)
+	}
+	i := slices.IndexFunc(src.projectLinks, func(l *link) bool { return l.targetID == target.id })
+	if i < 0 {
+		return fail(msgProjectNotListed)
+	}
+	src.projectLinks = slices.Delete(src.projectLinks, i, i+1)
+	return nil
+}
+
+// removeGroupLink is RemoveGroupService.
+func (s *Server) removeGroupLink(u *user, src *project, target *group) error {
+	if !canAdmin(u, src) {
+		return permFail(msgInsufficient)
+	}
+	if target == nil {
+		return fail(msgGroupNotListed)
+	}
+	i := slices.IndexFunc(src.groupLinks, func(l *link) bool { return l.targetID == target.id })
+	if i < 0 {
+		return fail(msgGroupNotListed)
+	}
+	src.groupLinks = slices.Delete(src.groupLinks, i, i+1)
+	return nil
+}
+
+// setInbound changes "Limit access to this project". With the instance
+// setting on, turning it off is refused (measured on GitLab.com and
+// 19.0.2, see the package report); turning it on is always allowed.
+func (s *Server) setInbound(src *project, enabled bool) error {
+	if !enabled && s.beh.instanceEnforce {
+		return fail(msgEnforced)
+	}
+	src.inboundEnabled = enabled
+	return nil
+}
+
+// inboundEnabled is what GitLab reports: the project setting, or true
+// when the instance enforces allowlists.
+func (s *Server) inboundEnabled(p *project) bool { return p.inboundEnabled || s.beh.instanceEnforce }
+
+// allowlistProjects is Allowlist#projects: the source project itself and
+// its inbound project links, by ID.
+func (s *state) allowlistProjects(src *project) []*project {
+	out := []*project{src}
+	for _, l := range src.projectLinks {
+		if t := s.projByID[l.targetID]; t != nil && t != src {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b *project) int { return a.id - b.id })
+	return out
+}
+
+// updatePolicies is UpdatePoliciesService. Exactly one of tp and tg is
+// non-nil, or neither for an unknown target. A project's own entry is
+// created on first update (build_scope_for_self_target).
+func (s *Server) updatePolicies(u *user, src *project, tp *project, tg *group, defaultPermissions bool, policies []string) (*link, error) {
+	if !s.beh.policies {
+		return nil, fail(msgUpdateFailed)
+	}
+	if tp == nil && tg == nil {
+		return nil, fail(msgNoTarget)
+	}
+	if !canAdmin(u, src) || tp != nil && !canRead(u, tp) || tg != nil && !canReadGroup(u, tg) {
+		return nil, permFail(msgUpdateNoPerm)
+	}
+	var l *link
+	switch {
+	case tg != nil:
+		l = src.findGroupLink(tg.id)
+	default:
+		l = src.findProjectLink(tp.id)
+		if l == nil && tp == src {
+			l = &link{targetID: src.id, createdAt: s.now(), addedBy: u.username}
+			src.projectLinks = append(src.projectLinks, l)
+		}
+	}
+	if l == nil {
+		return nil, fail(msgNoLink)
+	}
+	l.defaultPermissions = defaultPermissions
+	l.policies = normPolicies(policies)
+	return l, nil
+}
+
+// autopopulatedIDs lists the targets of autopopulated links.
+func autopopulatedIDs(links []*link) []int {
+	var out []int
+	for _, l := range links {
+		if l.autopopulated {
+			out = append(out, l.targetID)
+		}
+	}
+	return out
+}

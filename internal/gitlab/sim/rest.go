@@ -1,0 +1,305 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// route is one REST endpoint. pattern is the path under /api/v4 split on
+// "/", with ":name" for a parameter (one URL-encoded segment, as GitLab
+// wants IDs, paths and file paths encoded).
+type route struct {
+	method  string
+	pattern []string
+	name    string
+	h       func(*rctx)
+}
+
+type router struct {
+	s      *Server
+	routes []*route
+}
+
+// rctx is one REST request in flight.
+type rctx struct {
+	s      *Server
+	w      http.ResponseWriter
+	r      *http.Request
+	u      *user
+	params map[string]string // path parameters, decoded
+	input  map[string]any    // query parameters and the JSON or form body
+}
+
+func newRouter(s *Server) *router {
+	rt := &router{s: s}
+	add := func(method, pattern string, h func(*rctx)) {
+		rt.routes = append(rt.routes, &route{method: method, pattern: strings.Split(strings.Trim(pattern, "/"), "/"), name: method + " /api/v4" + pattern, h: h})
+	}
+	add("GET", "/version", getVersion)
+	add("GET", "/application/settings", getSettings)
+	add("GET", "/groups/:id", getGroup)
+	add("GET", "/groups/:id/projects", listGroupProjects)
+	add("GET", "/groups/:id/subgroups", listSubgroups)
+	add("GET", "/groups/:id/descendant_groups", listDescendantGroups)
+	add("GET", "/projects/:id", getProject)
+	add("GET", "/projects/:id/repository/tree", listTree)
+	add("GET", "/projects/:id/repository/files/:file_path", getFile)
+	add("GET", "/projects/:id/repository/files/:file_path/raw", getRawFile)
+	add("GET", "/projects/:id/jobs/:job_id/trace", getTrace)
+	add("GET", "/projects/:id/job_token_scope", getScope)
+	add("PATCH", "/projects/:id/job_token_scope", patchScope)
+	add("GET", "/projects/:id/job_token_scope/allowlist", listProjectAllowlist)
+	add("POST", "/projects/:id/job_token_scope/allowlist", addProjectAllowlist)
+	add("DELETE", "/projects/:id/job_token_scope/allowlist/:target_project_id", removeProjectAllowlist)
+	add("GET", "/projects/:id/job_token_scope/groups_allowlist", listGroupAllowlist)
+	add("POST", "/projects/:id/job_token_scope/groups_allowlist", addGroupAllowlist)
+	add("DELETE", "/projects/:id/job_token_scope/groups_allowlist/:target_group_id", removeGroupAllowlist)
+	return rt
+}
+
+// match finds the route for an escaped path. pathOnly reports a path that
+// exists for another method (405).
+func (rt *router) match(method, escaped string) (r *route, params map[string]string, pathOnly bool) {
+	rest, ok := strings.CutPrefix(escaped, "/api/v4/")
+	if !ok {
+		return nil, nil, false
+	}
+	segs := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	for _, c := range rt.routes {
+		p, ok := matchSegments(c.pattern, segs)
+		if !ok {
+			continue
+		}
+		if c.method == method || method == http.MethodHead && c.method == http.MethodGet {
+			return c, p, false
+		}
+		pathOnly = true
+	}
+	return nil, nil, pathOnly
+}
+
+func matchSegments(pattern, segs []string) (map[string]string, bool) {
+	if len(pattern) != len(segs) {
+		return nil, false
+	}
+	var params map[string]string
+	for i, p := range pattern {
+		if name, ok := strings.CutPrefix(p, ":"); ok {
+			v, err := url.PathUnescape(segs[i])
+			if err != nil || v == "" {
+				return nil, false
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[name] = v
+			continue
+		}
+		if p != segs[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
+	c, params, pathOnly := rt.match(r.Method, r.URL.EscapedPath())
+	if c == nil {
+		if pathOnly {
+			writeError(w, http.StatusMethodNotAllowed, "405 Not Allowed")
+			return
+		}
+		writeError(w, http.StatusNotFound, "404 Not Found")
+		return
+	}
+	u, ok := rt.s.auth.authenticate(r)
+	if !ok {
+		// An invalid token is refused everywhere, public resources
+		// included (Gitlab::Auth::AuthFinders raises before the route).
+		writeMessage(w, http.StatusUnauthorized, "401 Unauthorized")
+		return
+	}
+	input, bad := readInput(r)
+	if bad != "" {
+		writeError(w, http.StatusBadRequest, bad)
+		return
+	}
+	c.h(&rctx{s: rt.s, w: w, r: r, u: u, params: params, input: input})
+}
+
+// readInput merges the query string and a JSON or form body, as Grape's
+// params do; bad is the message for a body that does not parse.
+func readInput(r *http.Request) (in map[string]any, bad string) {
+	in = map[string]any{}
+	for k, v := range r.URL.Query() {
+		in[k] = v[len(v)-1]
+	}
+	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return in, ""
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || len(strings.TrimSpace(string(data))) == 0 {
+		return in, ""
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(data))
+		if err != nil {
+			return nil, "The request body is not a valid form"
+		}
+		for k, v := range form {
+			in[k] = v[len(v)-1]
+		}
+	default:
+		var body map[string]any
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.UseNumber()
+		if err := dec.Decode(&body); err != nil {
+			return nil, "The request body contains invalid JSON"
+		}
+		for k, v := range body {
+			in[k] = v
+		}
+	}
+	return in, ""
+}
+
+// authenticated answers 401 for anonymous requests to routes behind
+// Grape's authenticate!.
+func (c *rctx) authenticated() bool {
+	if c.u == nil {
+		writeMessage(c.w, http.StatusUnauthorized, "401 Unauthorized")
+		return false
+	}
+	return true
+}
+
+// findProject resolves :id (a numeric ID or a full path) to a project the
+// user can read, or answers 404 Project Not Found. The caller holds the
+// state lock.
+func (c *rctx) findProject(key string) *project {
+	p := c.s.st.lookupProject(c.params[key])
+	if p == nil || !canRead(c.u, p) {
+		writeMessage(c.w, http.StatusNotFound, "404 Project Not Found")
+		return nil
+	}
+	return p
+}
+
+func (c *rctx) findGroup() *group {
+	g := c.s.st.lookupGroup(c.params["id"])
+	if g == nil || !canReadGroup(c.u, g) {
+		writeMessage(c.w, http.StatusNotFound, "404 Group Not Found")
+		return nil
+	}
+	return g
+}
+
+func (s *state) lookupProject(key string) *project {
+	if id, err := strconv.Atoi(key); err == nil {
+		return s.projByID[id]
+	}
+	return s.project(key)
+}
+
+func (s *state) lookupGroup(key string) *group {
+	if id, err := strconv.Atoi(key); err == nil {
+		return s.groupByID[id]
+	}
+	return s.group(key)
+}
+
+// boolParam reads a Grape Boolean parameter: absent gives def; a value
+// that is not a boolean gives ok false.
+func (c *rctx) boolParam(name string, def bool) (v, ok bool) {
+	raw, present := c.input[name]
+	if !present {
+		return def, true
+	}
+	return parseBool(raw)
+}
+
+// parseBool accepts what Grape's Boolean coercion accepts.
+func parseBool(raw any) (bool, bool) {
+	switch x := raw.(type) {
+	case bool:
+		return x, true
+	case json.Number:
+		switch x.String() {
+		case "1":
+			return true, true
+		case "0":
+			return false, true
+		}
+	case string:
+		switch strings.ToLower(x) {
+		case "true", "t", "1", "yes", "y", "on":
+			return true, true
+		case "false", "f", "0", "no", "n", "off":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// intParam reads a Grape Integer parameter: ok false when it is present
+// but not an integer.
+func parseInt(raw any) (int, bool) {
+	switch x := raw.(type) {
+	case json.Number:
+		n, err := strconv.Atoi(x.String())
+		return n, err == nil
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		return n, err == nil
+	}
+	return 0, false
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status, data = http.StatusInternalServerError, []byte(`{"message":"500 Internal Server Error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(data)
+}
+
+// writeMessage is GitLab's render_api_error!: {"message": msg}.
+func writeMessage(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"message": msg})
+}
+
+// writeError is Grape's error!/validation form: {"error": msg}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func (c *rctx) badRequest(msg string) {
+	writeMessage(c.w, http.StatusBadRequest, "400 Bad request - "+msg)
+}
+
+func (c *rctx) forbidden() { writeMessage(c.w, http.StatusForbidden, "403 Forbidden") }
+
+// str reads a string parameter, def when absent.
+func (c *rctx) str(name, def string) string {
+	v, ok := c.input[name]
+	if !ok || v == nil {
+		return def
+	}
+	if s, ok := v.(string); ok {
+		if s == "" {
+			return def
+		}
+		return s
+	}
+	return fmt.Sprint(v)
+}

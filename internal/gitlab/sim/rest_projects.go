@@ -1,0 +1,399 @@
+package sim
+
+import (
+	"cmp"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/inventory"
+)
+
+// GET /version (lib/api/version.rb; needs authentication).
+func getVersion(c *rctx) {
+	if !c.authenticated() {
+		return
+	}
+	v := c.s.beh.versionText
+	if strings.Count(v, ".") == 1 {
+		v += ".0"
+	}
+	if c.s.opts.Enterprise && !strings.Contains(v, "-ee") {
+		v += "-ee"
+	}
+	writeJSON(c.w, http.StatusOK, map[string]any{
+		"version":    v,
+		"revision":   c.s.revision(),
+		"kas":        map[string]any{"enabled": false, "externalUrl": nil, "externalK8sProxyUrl": nil, "version": nil},
+		"enterprise": c.s.opts.Enterprise,
+	})
+}
+
+// GET /application/settings (administrators only): the settings that
+// matter to job tokens. enforce_ci_inbound_job_token_scope_enabled exists
+// since 17.6 (jobtoken-model.md §1.7).
+func getSettings(c *rctx) {
+	if !c.authenticated() {
+		return
+	}
+	if !c.u.admin {
+		c.forbidden()
+		return
+	}
+	settings := map[string]any{"id": 1, "default_ci_config_path": nil, "default_project_visibility": "private"}
+	if c.s.beh.version.atLeast(17, 6) {
+		settings["enforce_ci_inbound_job_token_scope_enabled"] = c.s.beh.instanceEnforce
+	}
+	writeJSON(c.w, http.StatusOK, settings)
+}
+
+func (s *Server) revision() string {
+	return fmt.Sprintf("sim%07x", s.beh.version.major<<8|s.beh.version.minor)
+}
+
+// GET /groups/:id: the group, with its projects unless with_projects=false
+// (deprecated but still GitLab's default).
+func getGroup(c *rctx) {
+	st := c.s.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	g := c.findGroup()
+	if g == nil {
+		return
+	}
+	withProjects, ok := c.boolParam("with_projects", true)
+	if !ok {
+		writeError(c.w, http.StatusBadRequest, "with_projects is invalid")
+		return
+	}
+	base := baseURL(c.r)
+	j := st.groupEntity(base, g)
+	if withProjects {
+		for _, p := range st.projectsUnder(g, false) {
+			if canRead(c.u, p) && len(j.Projects) < maxPerPage {
+				j.Projects = append(j.Projects, st.fullProject(base, p))
+			}
+		}
+	}
+	writeJSON(c.w, http.StatusOK, j)
+}
+
+// GET /groups/:id/projects with include_subgroups, archived, simple,
+// search, order_by, sort and offset pagination.
+func listGroupProjects(c *rctx) {
+	st := c.s.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	g := c.findGroup()
+	if g == nil {
+		return
+	}
+	subgroups, ok1 := c.boolParam("include_subgroups", false)
+	simple, ok2 := c.boolParam("simple", false)
+	_, archivedSet := c.input["archived"]
+	archived, ok3 := c.boolParam("archived", false)
+	if !ok1 || !ok2 || !ok3 {
+		writeError(c.w, http.StatusBadRequest, firstInvalid(c, "include_subgroups", "simple", "archived"))
+		return
+	}
+	search := strings.ToLower(c.str("search", ""))
+	var list []*project
+	for _, p := range st.projectsUnder(g, subgroups) {
+		if !canRead(c.u, p) || archivedSet && p.archived != archived {
+			continue
+		}
+		if search != "" && !strings.Contains(strings.ToLower(p.path), search) {
+			continue
+		}
+		list = append(list, p)
+	}
+	if !sortProjects(c, list) {
+		return
+	}
+	start, end, ok := c.paginate(len(list))
+	if !ok {
+		return
+	}
+	base := baseURL(c.r)
+	if simple {
+		out := make([]basicProjectJSON, 0, end-start)
+		for _, p := range list[start:end] {
+			out = append(out, st.basicProject(base, p))
+		}
+		writeJSON(c.w, http.StatusOK, out)
+		return
+	}
+	out := make([]projectJSON, 0, end-start)
+	for _, p := range list[start:end] {
+		out = append(out, st.fullProject(base, p))
+	}
+	writeJSON(c.w, http.StatusOK, out)
+}
+
+func firstInvalid(c *rctx, names ...string) string {
+	for _, n := range names {
+		if _, ok := c.boolParam(n, false); !ok {
+			return n + " is invalid"
+		}
+	}
+	return "invalid parameter"
+}
+
+// sortProjects orders by order_by (created_at by default, which is ID
+// order here) and sort (desc by default), ties broken by ID like GitLab.
+func sortProjects(c *rctx, list []*project) bool {
+	orderBy := c.str("order_by", "created_at")
+	dir := c.str("sort", "desc")
+	var key func(a, b *project) int
+	switch orderBy {
+	case "id", "created_at", "updated_at", "last_activity_at", "similarity":
+		key = func(a, b *project) int { return cmp.Compare(a.id, b.id) }
+	case "name", "path":
+		key = func(a, b *project) int { return cmp.Or(strings.Compare(a.name(), b.name()), cmp.Compare(a.id, b.id)) }
+	default:
+		writeError(c.w, http.StatusBadRequest, "order_by does not have a valid value")
+		return false
+	}
+	switch dir {
+	case "asc":
+		slices.SortFunc(list, key)
+	case "desc":
+		slices.SortFunc(list, func(a, b *project) int { return key(b, a) })
+	default:
+		writeError(c.w, http.StatusBadRequest, "sort does not have a valid value")
+		return false
+	}
+	return true
+}
+
+// GET /groups/:id/subgroups and /descendant_groups, ordered by name.
+func listSubgroups(c *rctx)        { listGroups(c, false) }
+func listDescendantGroups(c *rctx) { listGroups(c, true) }
+
+func listGroups(c *rctx, all bool) {
+	st := c.s.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	g := c.findGroup()
+	if g == nil {
+		return
+	}
+	var list []*group
+	for _, sg := range st.subgroups(g, all) {
+		if canReadGroup(c.u, sg) {
+			list = append(list, sg)
+		}
+	}
+	slices.SortStableFunc(list, func(a, b *group) int { return cmp.Or(strings.Compare(a.name(), b.name()), cmp.Compare(a.id, b.id)) })
+	start, end, ok := c.paginate(len(list))
+	if !ok {
+		return
+	}
+	base := baseURL(c.r)
+	out := make([]groupJSON, 0, end-start)
+	for _, sg := range list[start:end] {
+		out = append(out, st.groupEntity(base, sg))
+	}
+	writeJSON(c.w, http.StatusOK, out)
+}
+
+// GET /projects/:id, with the caller's permissions.
+func getProject(c *rctx) {
+	st := c.s.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	p := c.findProject("id")
+	if p == nil {
+		return
+	}
+	j := st.fullProject(baseURL(c.r), p)
+	j.Permissions = &permissionsJSON{}
+	if c.u != nil {
+		if r := c.u.roleOn(p.path); r > RoleNone {
+			j.Permissions.ProjectAccess = &accessJSON{AccessLevel: int(r), NotificationLevel: 3}
+		}
+	}
+	writeJSON(c.w, http.StatusOK, j)
+}
+
+// readableRepo resolves :id for the repository routes: 404 for an unknown
+// project, 403 without read_code.
+func (c *rctx) readableRepo() *project {
+	p := c.findProject("id")
+	if p == nil {
+		return nil
+	}
+	if !canReadCode(c.u, p) {
+		c.forbidden()
+		return nil
+	}
+	return p
+}
+
+type treeJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Path string `json:"path"`
+	Mode string `json:"mode"`
+}
+
+// GET /projects/:id/repository/tree with path, ref, recursive and offset
+// pagination. An unknown ref or an empty repository is 404 Tree Not Found;
+// a path that is no folder lists nothing.
+func listTree(c *rctx) {
+	st := c.s.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	p := c.readableRepo()
+	if p == nil {
+		return
+	}
+	recursive, ok := c.boolParam("recursive", false)
+	if !ok {
+		writeError(c.w, http.StatusBadRequest, "recursive is invalid")
+		return
+	}
+	ref := c.str("ref", "")
+	if !p.refOK(ref) {
+		writeMessage(c.w, http.StatusNotFound, "404 Tree Not Found")
+		return
+	}
+	dir := c.str("path", "")
+	var entries []treeEntry
+	if p.isDir(dir) {
+		entries = p.tree(dir, recursive)
+	}
+	start, end, ok := c.paginate(len(entries))
+	if !ok {
+		return
+	}
+	page := entries[start:end]
+	st.fillIDs(p, page)
+	out := make([]treeJSON, 0, len(page))
+	for _, e := range page {
+		out = append(out, treeJSON{ID: e.id, Name: e.name, Type: e.kind, Path: e.path, Mode: e.mode})
+	}
+	writeJSON(c.w, http.StatusOK, out)
+}
+
+// fileAt resolves :file_path at the ref for the files API (lib/api/files.rb
+// assign_file_vars!): 404 Commit Not Found for an unknown ref, 404 File
+// Not Found for a missing file.
+func (c *rctx) fileAt(p *project, ref string) (string, []byte, blobInfo, bool) {
+	name := strings.TrimPrefix(c.params["file_path"], "/")
+	if !p.refOK(ref) {
+		writeMessage(c.w, http.StatusNotFound, "404 Commit Not Found")
+		return "", nil, blobInfo{}, false
+	}
+	clean := path.Clean(name)
+	if clean != name || !p.hasFile(name) {
+		writeMessage(c.w, http.StatusNotFound, "404 File Not Found")
+		return "", nil, blobInfo{}, false
+	}
+	data, bi, err := c.s.st.readBlob(p, name)
+	if err != nil {
+		if errors.Is(err, inventory.ErrTooLarge) {
+			writeMessage(c.w, http.StatusRequestEntityTooLarge, "413 Request Entity Too Large")
+			return "", nil, blobInfo{}, false
+		}
+		writeMessage(c.w, http.StatusInternalServerError, "500 Internal Server Error")
+		return "", nil, blobInfo{}, false
+	}
+	return name, data, bi, true
+}
+
+// GET /projects/:id/repository/files/:file_path?ref= (ref is required).
+func getFile(c *rctx) {
+	st := c.s.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if _, ok := c.input["ref"]; !ok {
+		writeError(c.w, http.StatusBadRequest, "ref is missing")
+		return
+	}
+	p := c.readableRepo()
+	if p == nil {
+		return
+	}
+	ref := fmt.Sprint(c.input["ref"])
+	name, data, bi, ok := c.fileAt(p, ref)
+	if !ok {
+		return
+	}
+	commit := p.commitID()
+	writeJSON(c.w, http.StatusOK, map[string]any{
+		"file_name": path.Base(name), "file_path": name, "size": bi.size, "encoding": "base64",
+		"content_sha256": bi.sha256, "ref": ref, "blob_id": bi.oid, "commit_id": commit,
+		"last_commit_id": commit, "execute_filemode": false, "content": base64.StdEncoding.EncodeToString(data),
+	})
+}
+
+// GET /projects/:id/repository/files/:file_path/raw (ref defaults to the
+// default branch).
+func getRawFile(c *rctx) {
+	st := c.s.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	p := c.readableRepo()
+	if p == nil {
+		return
+	}
+	ref := c.str("ref", p.defaultBranch)
+	name, data, bi, ok := c.fileAt(p, ref)
+	if !ok {
+		return
+	}
+	h := c.w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Gitlab-Blob-Id", bi.oid)
+	h.Set("X-Gitlab-Commit-Id", p.commitID())
+	h.Set("X-Gitlab-Content-Sha256", bi.sha256)
+	h.Set("X-Gitlab-Encoding", "base64")
+	h.Set("X-Gitlab-File-Name", path.Base(name))
+	h.Set("X-Gitlab-File-Path", name)
+	h.Set("X-Gitlab-Last-Commit-Id", p.commitID())
+	h.Set("X-Gitlab-Ref", ref)
+	h.Set("X-Gitlab-Size", strconv.Itoa(bi.size))
+	c.w.WriteHeader(http.StatusOK)
+	if c.r.Method != http.MethodHead {
+		c.w.Write(data)
+	}
+}
+
+// GET /projects/:id/jobs/:job_id/trace: the job log as plain text
+// (API::Ci::Jobs, behind authenticate! and read_build).
+func getTrace(c *rctx) {
+	if !c.authenticated() {
+		return
+	}
+	st := c.s.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	p := c.findProject("id")
+	if p == nil {
+		return
+	}
+	if !canReadJobs(c.u, p) {
+		c.forbidden()
+		return
+	}
+	id, err := strconv.Atoi(c.params["job_id"])
+	if err != nil {
+		writeError(c.w, http.StatusBadRequest, "job_id is invalid")
+		return
+	}
+	log, ok := p.jobs[id]
+	if !ok {
+		writeMessage(c.w, http.StatusNotFound, "404 Not Found")
+		return
+	}
+	c.w.Header().Set("Content-Type", "text/plain")
+	c.w.WriteHeader(http.StatusOK)
+	c.w.Write(log)
+}
