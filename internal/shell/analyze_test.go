@@ -474,3 +474,69 @@ func TestConditionalAssignments(t *testing.T) {
 		})
 	}
 }
+
+func TestAnalyzeConstructAcrossItems(t *testing.T) {
+	// script:
+	//   - if [ -n "$DEPLOY_TOKEN_OK" ]; then     (line 20)
+	//   -   git clone https://...                (line 21)
+	//   - fi                                     (line 22)
+	//   - echo after                             (line 23)
+	var srcs []Source
+	for i, text := range []string{`if [ -n "$DEPLOY_TOKEN_OK" ]; then`,
+		"git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/x.git", "fi", "echo after"} {
+		srcs = append(srcs, Source{Text: text, Pos: Pos{File: "ci.yml", Line: 20 + i}, LineStep: 1, Section: "script"})
+	}
+	r := Analyze(srcs, jobEnv(), Options{})
+	want := []string{"20: [ -n ${DEPLOY_TOKEN_OK} ]", "21: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/x.git", "23: echo after"}
+	if got := renderAll(r.Commands); !slices.Equal(got, want) || len(r.Diags) > 0 {
+		t.Errorf("got %q, diags %v\nwant %q", got, r.Diags, want)
+	}
+}
+
+func TestAnalyzeScriptRelativePaths(t *testing.T) {
+	files := map[string]string{
+		"ci/deploy.sh": `#!/bin/bash
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$SCRIPT_DIR/lib.sh"
+. "$(dirname "$0")/lib2.sh"
+clone_repo tools`,
+		"ci/lib.sh":  `clone_repo() { git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/acme/$1.git"; }`,
+		"ci/lib2.sh": `echo "lib2 in $PWD"`,
+		"ci/build.sh": `echo build`,
+	}
+	read := func(name string) ([]byte, error) {
+		if s, ok := files[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	src := "cd ci && ./deploy.sh\nbash build.sh\ncd \"$CI_PROJECT_DIR\"\ncommand bash ci/build.sh 2>&1 >> log.txt\nexec ci/build.sh\necho dead"
+	r := Analyze(script(src), jobEnv(), Options{ReadFile: read})
+	want := []string{
+		"10: cd ci",
+		"10: ./deploy.sh",
+		"2: dirname ./deploy.sh",
+		"2: cd .",
+		"2: pwd",
+		"3: source /builds/acme/app-core/ci/lib.sh",
+		"4: dirname ./deploy.sh",
+		"4: . ./lib2.sh",
+		"1: echo \"lib2 in /builds/acme/app-core/ci\"",
+		"1: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/tools.git",
+		"11: bash build.sh",
+		"1: echo build",
+		"12: cd /builds/acme/app-core",
+		"13: bash ci/build.sh",
+		"1: echo build",
+		"14: ci/build.sh",
+		"1: echo build",
+	}
+	if got := renderAll(r.Commands); !slices.Equal(got, want) || len(r.Diags) > 0 {
+		t.Errorf("diags %v\n got  %q\n want %q", r.Diags, got, want)
+	}
+	files13 := r.Commands[13]
+	if len(files13.Redirects) != 2 || files13.Redirects[0].N != "2" || files13.Redirects[0].Op != ">&" || files13.Redirects[0].Target.Value != "1" ||
+		files13.Redirects[1].Op != ">>" || files13.Redirects[1].Target.Value != "log.txt" {
+		t.Errorf("redirects = %+v", files13.Redirects)
+	}
+}

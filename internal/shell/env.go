@@ -256,3 +256,11 @@ func (m MapEnv) Range(f func(name, value string) bool) {
 		}
 	}
 }
+
+// ExportEnv is an Env that knows which variables are exported to child
+// processes: the Env of a Command implements it (a tool such as pip
+// only sees exported variables).
+type ExportEnv interface {
+	Env
+	Exported(name string) bool
+}

@@ -42,13 +42,13 @@ func (a *analyzer) runFile(st *shState, ctx *srcCtx, c *Command, p Word, args []
 	a.files = append(a.files, rel)
 	defer func() { a.files = a.files[:len(a.files)-1] }()
 	if inShell {
-		savedParams, savedSource := st.params, st.source
+		savedParams, savedSource, savedArg := st.params, st.source, st.sourceArg
 		if len(args) > 0 {
 			st.params = args
 		}
-		st.source = rel
+		st.source, st.sourceArg = rel, p.Value
 		f := a.stmts(st, fctx, pf.file.Stmts)
-		st.params, st.source = savedParams, savedSource
+		st.params, st.source, st.sourceArg = savedParams, savedSource, savedArg
 		if f == flowExit {
 			return flowExit
 		}
@@ -57,7 +57,7 @@ func (a *analyzer) runFile(st *shState, ctx *srcCtx, c *Command, p Word, args []
 	child := st.childShell()
 	child.params = args
 	child.arg0 = p.Value
-	child.source = rel
+	child.source, child.sourceArg = rel, p.Value
 	a.stmts(child, fctx, pf.file.Stmts)
 	if a.halted {
 		return flowExit

@@ -184,12 +184,17 @@ func (e *expander) fetch(name string, idx syntax.ArithmExpr, quoted bool) paramV
 }
 
 // dynamic gives the variables the shell sets itself that the analysis
-// can know: PWD from the tracked working directory.
+// can know: PWD from the tracked working directory, BASH_SOURCE in a
+// script file.
 func (e *expander) dynamic(name string) (Word, bool) {
 	switch name {
 	case "PWD":
 		if e.st.cwdOK {
 			return Word{Value: e.a.projectDir(e.st.env) + cwdSuffix(e.st.cwd)}, true
+		}
+	case "BASH_SOURCE":
+		if e.st.sourceArg != "" {
+			return Word{Value: e.st.sourceArg}, true
 		}
 	}
 	return Word{}, false
