@@ -500,8 +500,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$SCRIPT_DIR/lib.sh"
 . "$(dirname "$0")/lib2.sh"
 clone_repo tools`,
-		"ci/lib.sh":  `clone_repo() { git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/acme/$1.git"; }`,
-		"ci/lib2.sh": `echo "lib2 in $PWD"`,
+		"ci/lib.sh":   `clone_repo() { git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/acme/$1.git"; }`,
+		"ci/lib2.sh":  `echo "lib2 in $PWD"`,
 		"ci/build.sh": `echo build`,
 	}
 	read := func(name string) ([]byte, error) {
