@@ -143,6 +143,7 @@ type analyzer struct {
 	files     []string // script files being analysed, outermost first
 	parsed    map[string]*parsedFile
 	capture   *capture
+	pipeIn    *capture // output of the left side of a pipe inside $(...)
 	limitDiag bool
 	loopIters int // loop iterations analysed one by one so far
 	loopDiag  bool

@@ -87,6 +87,47 @@ func TestAnalyzeCommands(t *testing.T) {
 		src:  `git clone ${CI_REPOSITORY_URL/app-core/app-protocol}`,
 		want: []string{"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/app-protocol.git"},
 	}, {
+		name: "P04 token cut out of CI_REPOSITORY_URL",
+		src: `TOKEN_PART=$(echo $CI_REPOSITORY_URL | cut -d@ -f1)
+git clone "${TOKEN_PART}@${CI_SERVER_HOST}/${USER_NS:-acme}/env-repo.git"`,
+		want: []string{
+			"10: echo https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/app-core.git",
+			"10: cut -d@ -f1",
+			"11: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/env-repo.git",
+		},
+	}, {
+		name: "credential stripped from CI_REPOSITORY_URL (trap)",
+		src:  `git remote set-url origin "${CI_REPOSITORY_URL/gitlab-ci-token*@/}"`,
+		want: []string{"10: git remote set-url origin https://git.example.org/acme/app-core.git"},
+	}, {
+		name: "P05 insteadOf and P10 pip VCS URL",
+		src: `git config --global url."https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/".insteadOf "git@git.example.org:"
+pip install "git+https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/data/parser.git@main"`,
+		want: []string{
+			"10: git config --global url.https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/.insteadOf git@git.example.org:",
+			"11: pip install git+https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/data/parser.git@main",
+		},
+	}, {
+		name: "P15 double-quoted JSON loses its inner quotes (trap)",
+		src:  `echo "{"auths":{"$CI_REGISTRY":{"password":"$CI_JOB_TOKEN"}}}" > /kaniko/.docker/config.json`,
+		want: []string{"10: echo {auths:{registry.example.org:{password:__CI_JOB_TOKEN__}}}"},
+	}, {
+		name: "P32 trigger fan-out loop",
+		src: `for t in 12 13; do
+  curl -sS -X POST -F token=$CI_JOB_TOKEN -F ref=main "$CI_API_V4_URL/projects/${t}/trigger/pipeline"
+done`,
+		want: []string{
+			"11: curl -sS -X POST -F token=__CI_JOB_TOKEN__ -F ref=main https://git.example.org/api/v4/projects/12/trigger/pipeline",
+			"11: curl -sS -X POST -F token=__CI_JOB_TOKEN__ -F ref=main https://git.example.org/api/v4/projects/13/trigger/pipeline",
+		},
+	}, {
+		name: "loop over an unknown list",
+		src:  `for repo in $(cat repos.txt); do git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/$repo.git"; done`,
+		want: []string{
+			"10: cat repos.txt",
+			"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/${repo}.git",
+		},
+	}, {
 		name: "P03 default if unset with [[ -z ]] &&",
 		src: `[[ -z ${MANIFEST_URL:+x} ]] && MANIFEST_URL=https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${CI_PROJECT_NAMESPACE}/manifest
 git clone "$MANIFEST_URL"`,
@@ -538,5 +579,33 @@ clone_repo tools`,
 	if len(files13.Redirects) != 2 || files13.Redirects[0].N != "2" || files13.Redirects[0].Op != ">&" || files13.Redirects[0].Target.Value != "1" ||
 		files13.Redirects[1].Op != ">>" || files13.Redirects[1].Target.Value != "log.txt" {
 		t.Errorf("redirects = %+v", files13.Redirects)
+	}
+}
+
+func TestAnalyzeRedirectTargets(t *testing.T) {
+	src := `echo -e "machine ${CI_SERVER_HOST}\nlogin gitlab-ci-token\npassword ${CI_JOB_TOKEN}" > ~/.netrc
+echo "//${CI_SERVER_HOST}/api/v4/projects/${NPM_PROJECT:-31337}/packages/npm/:_authToken=${CI_JOB_TOKEN}" >> "$CI_PROJECT_DIR/.npmrc"
+docker login -u gitlab-ci-token --password-stdin "$CI_REGISTRY" <<< "$CI_JOB_TOKEN"`
+	r := Analyze(script(src), jobEnv(), Options{})
+	type rd struct{ op, target string }
+	want := [][]rd{
+		{{">", "~/.netrc"}},
+		{{">>", "/builds/acme/app-core/.npmrc"}},
+		{{"<<<", "__CI_JOB_TOKEN__"}},
+	}
+	if len(r.Commands) != len(want) {
+		t.Fatalf("commands %q", renderAll(r.Commands))
+	}
+	for i, c := range r.Commands {
+		var got []rd
+		for _, x := range c.Redirects {
+			got = append(got, rd{x.Op, x.Target.Value})
+		}
+		if !slices.Equal(got, want[i]) {
+			t.Errorf("command %d redirects %v, want %v", i, got, want[i])
+		}
+	}
+	if got := r.Commands[0].Args[2].Value; got != `machine git.example.org\nlogin gitlab-ci-token\npassword __CI_JOB_TOKEN__` {
+		t.Errorf("netrc text %q", got)
 	}
 }

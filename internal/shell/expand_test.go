@@ -78,6 +78,14 @@ func TestExpansion(t *testing.T) {
 		{`V=$(echo "x-$NAME"); echo $V "$(printf '%s/%d' a 5)" $(basename "$URL" .git) $(dirname a/b/c)`, []string{"x-App-Core", "a/5", "app-core", "a/b"}, nil},
 		{`get() { echo "https://host/$1"; }; echo "$(get acme/x)"`, []string{"https://host/acme/x"}, nil},
 		{"echo `echo back`", []string{"back"}, nil},
+		// Text filters on known input inside $(...).
+		{`TOK=$(echo "$URL" | cut -d/ -f3); echo "$TOK" "$(cut -d. -f1 <<< "$TOK")"`, []string{"git.example.org", "git"}, nil},
+		{`echo "$(echo "$URL" | sed 's|https://||; s/\.git$//')" "$(echo $URL | sed -E 's#https://([^/]+)/.*#\1#')"`,
+			[]string{"git.example.org/acme/app-core", "git.example.org"}, nil},
+		{`echo $(echo "$NAME" | tr '[:upper:]' '[:lower:]') $(echo "$URL" | awk -F/ '{print $4}') $(printf 'a\nb\n' | tail -n 1)`,
+			[]string{"app-core", "acme", "b"}, nil},
+		{`echo "$(echo "$MISSING" | cut -d@ -f1)" "$(echo x | grep x)" "$(echo x | base64)"`,
+			[]string{"$(...)", "$(...)", "$(...)"}, [][]string{{"$(...)"}, {"$(...)"}, {"$(...)"}}},
 		// Brace expansion and globs stay literal.
 		{`echo {a,b} *.sh`, []string{"{a,b}", "*.sh"}, nil},
 	}

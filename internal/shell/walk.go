@@ -132,17 +132,26 @@ func (a *analyzer) testExpr(st *shState, ctx *srcCtx, x syntax.TestExpr) {
 func (a *analyzer) binaryCmd(st *shState, ctx *srcCtx, c *syntax.BinaryCmd) flow {
 	switch c.Op {
 	case syntax.Pipe, syntax.PipeAll:
-		// Every part of a pipeline runs in a subshell.
+		// Every part of a pipeline runs in a subshell. Inside $(...) the
+		// left side's output is collected as the right side's input.
 		n := len(a.cmds)
+		outer := a.capture
+		var left *capture
+		if outer != nil {
+			left = &capture{}
+			a.capture = left
+		}
 		a.stmt(st.subshell(), ctx, c.X)
+		a.capture = outer
 		if a.halted {
 			return flowExit
 		}
 		if len(a.cmds) > n {
 			a.stdin = a.cmds[len(a.cmds)-1]
 		}
+		a.pipeIn = left
 		a.stmt(st.subshell(), ctx, c.Y)
-		a.stdin = nil
+		a.stdin, a.pipeIn = nil, nil
 		if a.halted {
 			return flowExit
 		}
