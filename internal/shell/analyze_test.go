@@ -373,7 +373,10 @@ $CI_PROJECT_DIR/ci/clone.sh acme/lib-c
 source ci/env.sh
 curl -H "JOB-TOKEN: $CI_JOB_TOKEN" "$CI_API_V4_URL/projects/$TOOLS_PROJECT_ID/packages/generic/t/1/t.tgz" -o "$DEPLOY_HOST"
 ./build.py
-sh ci/missing.sh`
+sh ci/missing.sh
+. venv/bin/activate
+sudo -E bash ci/clone.sh acme/lib-d
+env -u X FOO=bar timeout 60 git fetch "https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/w.git"`
 	r := Analyze(script(src), jobEnv(), Options{ReadFile: read})
 	want := []string{
 		"11: ./ci/clone.sh acme/lib-a",
@@ -393,9 +396,20 @@ sh ci/missing.sh`
 		"15: curl -H \"JOB-TOKEN: __CI_JOB_TOKEN__\" https://git.example.org/api/v4/projects/77/packages/generic/t/1/t.tgz -o deploy.example.org",
 		"16: ./build.py",
 		"17: sh ci/missing.sh",
+		"18: . venv/bin/activate",
+		"19: bash ci/clone.sh acme/lib-d",
+		"2: set -euo pipefail",
+		"4: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/lib-d.git src",
+		"5: echo \"\"",
+		"20: git fetch https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/w.git",
 	}
 	if got := renderAll(r.Commands); !slices.Equal(got, want) {
 		t.Errorf("commands:\n got  %q\n want %q", got, want)
+	}
+	if last := r.Commands[len(r.Commands)-1]; last.Assigns["FOO"].Value != "bar" {
+		t.Errorf("env FOO=bar not in Assigns: %+v", last.Assigns)
+	} else if v, _ := last.Env.Get("FOO"); v != "bar" {
+		t.Errorf("env FOO=bar not in Env: %q", v)
 	}
 	for _, c := range r.Commands {
 		if c.Pos.File == "ci/clone.sh" && (c.Section != "ci/clone.sh" || c.Pos.Project != "acme/app-core") {

@@ -305,6 +305,19 @@ func (a *analyzer) run(st *shState, ctx *srcCtx, s *syntax.Stmt, args []Word, pr
 		args = args[1:]
 		name = args[0].Value
 	}
+	if inner, assigns := unwrap(args); inner != nil {
+		// sudo git clone ... runs git: the command returned is git's.
+		args, useFuncs = inner, false
+		if len(assigns) > 0 {
+			tmp := *st
+			tmp.env, tmp.log = env, nil
+			for _, as := range assigns {
+				tmp.setVar(as.name, &variable{value: as.w.Value, unknown: as.w.Unknown, exported: true})
+			}
+			pre = append(pre[:len(pre):len(pre)], assigns...)
+			env = tmp.env.freeze()
+		}
+	}
 	if useFuncs {
 		if fd := st.lookupFunc(name); fd != nil {
 			return a.callFunc(st, ctx, s, fd, args, pre, redirs)
@@ -588,4 +601,65 @@ func readNames(args []Word) []string {
 		}
 	}
 	return out
+}
+
+// wrapperOpts lists, for commands that run another command, their
+// options that take a value.
+var wrapperOpts = map[string]map[string]bool{
+	"sudo":    {"-u": true, "-g": true, "-C": true, "-D": true, "-h": true, "-p": true, "-r": true, "-t": true, "-U": true},
+	"env":     {"-u": true, "-C": true, "-S": true, "--unset": true, "--chdir": true},
+	"nohup":   {},
+	"nice":    {"-n": true},
+	"timeout": {"-s": true, "-k": true, "--signal": true, "--kill-after": true},
+	"time":    {"-f": true, "-o": true},
+	"stdbuf":  {"-i": true, "-o": true, "-e": true},
+}
+
+// unwrap returns the command run by a wrapper (sudo, env, nohup, nice,
+// timeout, time, stdbuf) and env's NAME=value assignments; nil when
+// args is not a wrapper running a command.
+func unwrap(args []Word) ([]Word, []prefixAssign) {
+	var assigns []prefixAssign
+	unwrapped := false
+	for range 4 { // sudo env timeout ... nests a little
+		opts, ok := wrapperOpts[args[0].Value]
+		if !ok {
+			break
+		}
+		name := args[0].Value
+		i := 1
+		for i < len(args) {
+			v := args[i].Value
+			if v == "--" {
+				i++
+				break
+			}
+			if name == "env" && !strings.HasPrefix(v, "-") {
+				if n, val, ok := strings.Cut(v, "="); ok && syntax.ValidName(n) {
+					assigns = append(assigns, prefixAssign{n, Word{Raw: args[i].Raw, Value: val, Unknown: args[i].Unknown}})
+					i++
+					continue
+				}
+			}
+			if !strings.HasPrefix(v, "-") || v == "-" {
+				break
+			}
+			if opts[v] {
+				i++
+			}
+			i++
+		}
+		if name == "timeout" && i < len(args) {
+			i++ // the duration
+		}
+		if i >= len(args) {
+			return nil, nil
+		}
+		args = args[i:]
+		unwrapped = true
+	}
+	if _, still := wrapperOpts[args[0].Value]; still || !unwrapped {
+		return nil, nil
+	}
+	return args, assigns
 }
