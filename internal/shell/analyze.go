@@ -128,6 +128,7 @@ type analyzer struct {
 	parser  *syntax.Parser
 	project string
 	cmds    []*Command
+	slab    []Command // Commands are allocated 16 at a time
 	diags   diag.List
 	steps   int
 	nesting int

@@ -100,3 +100,24 @@ func TestAnalyzeFileCyclesAndDepth(t *testing.T) {
 		t.Errorf("diags:\n%s\nwant:\n%s", strings.Join(summaries, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestAnalyzeConcurrent runs analyses in parallel over the shared parse
+// cache (run with -race).
+func TestAnalyzeConcurrent(t *testing.T) {
+	want := renderAll(Analyze(benchSources, jobEnv(), Options{}).Commands)
+	done := make(chan []string)
+	for range 4 {
+		go func() {
+			var got []string
+			for range 20 {
+				got = renderAll(Analyze(benchSources, jobEnv(), Options{}).Commands)
+			}
+			done <- got
+		}()
+	}
+	for range 4 {
+		if got := <-done; strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("concurrent result differs:\n%s", strings.Join(got, "\n"))
+		}
+	}
+}

@@ -273,7 +273,12 @@ func (a *analyzer) redirects(st *shState, ctx *srcCtx, rs []*syntax.Redirect) []
 
 // emit records a command that runs.
 func (a *analyzer) emit(st *shState, ctx *srcCtx, p syntax.Pos, args []Word, pre []prefixAssign, env *layer, redirs []Redirect) *Command {
-	c := &Command{Args: args, Env: env, Pos: ctx.pos(p), Section: ctx.section}
+	if len(a.slab) == 0 {
+		a.slab = make([]Command, 16)
+	}
+	c := &a.slab[0]
+	a.slab = a.slab[1:]
+	*c = Command{Args: args, Env: env, Pos: ctx.pos(p), Section: ctx.section}
 	if len(pre) > 0 {
 		c.Assigns = make(map[string]Word, len(pre))
 		for _, p := range pre {
