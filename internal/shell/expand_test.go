@@ -111,3 +111,24 @@ func TestExpansion(t *testing.T) {
 		}
 	}
 }
+
+func TestDeclarations(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{`f() { declare X=in; }; X=out; f; echo "$X"`, "out"},
+		{`f() { declare -g X=in; }; X=out; f; echo "$X"`, "in"},
+		{`f() { local -r X=in; echo "$X"; }; f`, "in"},
+		{`readonly R=ro; typeset T=$R; echo "$T"`, "ro"},
+		{`declare -a A=(x y); echo "${A[1]}"`, "y"},
+		{`V=v; export "DYN=$V"; echo "$DYN"`, "v"},
+		{`export X; X=later; bash -c 'echo "$X"'`, "later"},
+		{`export X; echo "$X"`, "${X}"},
+		{`Y=notexported; bash -c 'echo "[$Y]"'`, "[]"},
+		{`export -n CI_PROJECT_PATH; bash -c 'echo "[$CI_PROJECT_PATH]"'`, "[]"},
+	}
+	for _, tt := range tests {
+		args := lastArgs(t, tt.src, MapEnv{"CI_PROJECT_PATH": "acme/app"})
+		if len(args) != 1 || args[0].Value != tt.want {
+			t.Errorf("%s: got %+v, want %q", tt.src, args, tt.want)
+		}
+	}
+}

@@ -136,7 +136,7 @@ func (a *analyzer) newVar(st *shState, name string, w Word) *variable {
 	if len(w.Value) > maxValueLen {
 		v = unknownVar(name)
 	}
-	if old, ok := st.env.lookup(name); ok && old.state == varSet && old.exported {
+	if old, _ := st.env.lookup(name); old.exported {
 		v.exported = true
 	}
 	return v
@@ -165,8 +165,13 @@ func (a *analyzer) makeLocal(st *shState, name string) {
 func (a *analyzer) declClause(st *shState, ctx *srcCtx, s *syntax.Stmt, c *syntax.DeclClause) flow {
 	e := a.expander(st, ctx)
 	variant := c.Variant.Value
-	o := assignOpts{export: variant == "export", local: variant == "local"}
-	unexport := false
+	declare := variant == "declare" || variant == "typeset"
+	export, unexport, global := variant == "export", false, false
+	// local, and declare inside a function without -g, make the
+	// variable local to the function call.
+	opts := func() assignOpts {
+		return assignOpts{export: export && !unexport, local: variant == "local" || declare && st.fn != nil && !global}
+	}
 	args := []Word{{Raw: variant, Value: variant}}
 	for _, as := range c.Args {
 		switch {
@@ -174,28 +179,23 @@ func (a *analyzer) declClause(st *shState, ctx *srcCtx, s *syntax.Stmt, c *synta
 			ws := e.fields(as.Value)
 			args = append(args, ws...)
 			for _, w := range ws {
-				if strings.HasPrefix(w.Value, "-") || strings.HasPrefix(w.Value, "+") {
-					on := w.Value[0] == '-'
-					for _, f := range w.Value[1:] {
-						switch f {
-						case 'x':
-							o.export = on
-							unexport = !on
-						case 'g':
-							o.local = false
-						case 'n':
-							if variant == "export" {
-								unexport = true
-							}
+				if v := w.Value; len(v) > 1 && (v[0] == '-' || v[0] == '+') {
+					on := v[0] == '-'
+					for _, f := range v[1:] {
+						switch {
+						case f == 'x':
+							export, unexport = on, !on
+						case f == 'g':
+							global = on
+						case f == 'n' && variant == "export":
+							unexport = true
 						}
-					}
-					if variant == "declare" || variant == "typeset" {
-						o.local = st.fn != nil && !strings.Contains(w.Value, "g") && o.local
 					}
 					continue
 				}
 				// export "$NAME=value" built at run time.
 				if name, val, ok := strings.Cut(w.Value, "="); ok && syntax.ValidName(name) {
+					o := opts()
 					if o.local {
 						a.makeLocal(st, name)
 					}
@@ -207,9 +207,7 @@ func (a *analyzer) declClause(st *shState, ctx *srcCtx, s *syntax.Stmt, c *synta
 		case as.Naked:
 			name := as.Name.Value
 			args = append(args, Word{Raw: name, Value: name})
-			if (variant == "declare" || variant == "typeset") && st.fn != nil {
-				o.local = true
-			}
+			o := opts()
 			if o.local {
 				a.makeLocal(st, name)
 			}
@@ -221,17 +219,20 @@ func (a *analyzer) declClause(st *shState, ctx *srcCtx, s *syntax.Stmt, c *synta
 				st.setVar(name, &v)
 			case o.local:
 				st.setVar(name, &variable{state: varUnset})
+			case o.export:
+				// Marked for export: a later assignment is exported.
+				if !ok {
+					old.state = varAbsent
+				}
+				old.exported = true
+				st.setVar(name, &old)
 			}
 		default:
-			if (variant == "declare" || variant == "typeset") && st.fn != nil {
-				o.local = true
-			}
-			name, w := a.assign(st, e, as, o)
+			name, w := a.assign(st, e, as, opts())
 			if unexport {
 				if v, ok := st.env.lookup(name); ok {
-					nv := v
-					nv.exported = false
-					st.setVar(name, &nv)
+					v.exported = false
+					st.setVar(name, &v)
 				}
 			}
 			op := "="
