@@ -34,7 +34,8 @@ func jobEnv() MapEnv {
 }
 
 // render shows a command as "line: arg arg ..."; arguments with blanks
-// or empty ones are quoted.
+// or empty ones are quoted, and an argument with unknown parts is
+// followed by ?{names}.
 func render(c *Command) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%d:", c.Pos.Line)
@@ -44,6 +45,9 @@ func render(c *Command) string {
 			fmt.Fprintf(&sb, "%q", a.Value)
 		} else {
 			sb.WriteString(a.Value)
+		}
+		if len(a.Unknown) > 0 {
+			sb.WriteString("?{" + strings.Join(a.Unknown, ",") + "}")
 		}
 	}
 	return sb.String()
@@ -125,7 +129,7 @@ done`,
 		src:  `for repo in $(cat repos.txt); do git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/$repo.git"; done`,
 		want: []string{
 			"10: cat repos.txt",
-			"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/${repo}.git",
+			"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/${repo}.git?{repo}",
 		},
 	}, {
 		name: "P03 default if unset with [[ -z ]] &&",
@@ -153,7 +157,7 @@ git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$SERVICES_GR
 		src: `# - curl --header "JOB-TOKEN: ${CI_JOB_TOKEN}" https://git.example.org/api/v4/projects/7/packages
 #wget --header "JOB-TOKEN: $CI_JOB_TOKEN" x
 curl --header "PRIVATE-TOKEN: ${PAT}" https://git.example.org/api/v4/projects/7 # trailing comment`,
-		want: []string{`12: curl --header "PRIVATE-TOKEN: ${PAT}" https://git.example.org/api/v4/projects/7`},
+		want: []string{`12: curl --header "PRIVATE-TOKEN: ${PAT}"?{PAT} https://git.example.org/api/v4/projects/7`},
 	}, {
 		name: "dead function and called function",
 		src: `unused() { git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/never/called.git; }
@@ -211,7 +215,7 @@ while read -r line; do echo "$line"; done < list.txt`,
 			"14: helm repo add charts https://git.example.org/api/v4/projects/7/packages/helm/stable",
 			"15: echo none",
 			"17: read -r line",
-			"17: echo ${line}",
+			"17: echo ${line}?{line}",
 		},
 	}}
 	for _, tt := range tests {
@@ -466,7 +470,7 @@ func TestAnalyzeSessionAndPositions(t *testing.T) {
 	want := []string{
 		"5: export REPO=acme/lib",
 		"8: git clone --depth 1 https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/lib.git",
-		"11: curl -H \"JOB-TOKEN: __CI_JOB_TOKEN__\" https://git.example.org/api/v4/projects/${PID}/jobs/artifacts/main/download?job=build",
+		"11: curl -H \"JOB-TOKEN: __CI_JOB_TOKEN__\" https://git.example.org/api/v4/projects/${PID}/jobs/artifacts/main/download?job=build?{PID}",
 		"14: helm repo add --username gitlab-ci-token --password __CI_JOB_TOKEN__ charts https://git.example.org/api/v4/projects/7/packages/helm/stable",
 		"17: echo first",
 		"17: echo second acme/lib",
@@ -542,7 +546,7 @@ func TestAnalyzeConstructAcrossItems(t *testing.T) {
 		srcs = append(srcs, Source{Text: text, Pos: Pos{File: "ci.yml", Line: 20 + i}, LineStep: 1, Section: "script"})
 	}
 	r := Analyze(srcs, jobEnv(), Options{})
-	want := []string{"20: [ -n ${DEPLOY_TOKEN_OK} ]", "21: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/x.git", "23: echo after"}
+	want := []string{"20: [ -n ${DEPLOY_TOKEN_OK}?{DEPLOY_TOKEN_OK} ]", "21: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/x.git", "23: echo after"}
 	if got := renderAll(r.Commands); !slices.Equal(got, want) || len(r.Diags) > 0 {
 		t.Errorf("got %q, diags %v\nwant %q", got, r.Diags, want)
 	}
