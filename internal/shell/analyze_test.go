@@ -439,6 +439,7 @@ func TestExpandVars(t *testing.T) {
 		{"price: 5$", "price: 5$", nil},
 		{"${CI_REGISTRY:-x}", "${CI_REGISTRY:-x}", []string{"CI_REGISTRY:-x"}},
 		{"a${}b", "ab", nil},
+		{"x$1y${*}z$?", "xyz", nil},
 	}
 	for _, tt := range tests {
 		got := ExpandVars(tt.in, env)
