@@ -2,6 +2,7 @@ package shell
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -67,5 +68,34 @@ func TestEnvExportedAndRange(t *testing.T) {
 	})
 	if got, want := strings.Join(names, " "), "A=1 B=2 CI_PROJECT_NAME=app"; got != want {
 		t.Errorf("Range: %q, want %q", got, want)
+	}
+}
+
+// TestEnvNotCopiedPerCommand measures the memory a command costs with a
+// large job environment: copying 300 variables per command would cost
+// several KiB each.
+func TestEnvNotCopiedPerCommand(t *testing.T) {
+	env := jobEnv()
+	for i := range 300 {
+		env[fmt.Sprintf("PROJECT_VAR_%d", i)] = strings.Repeat("v", 40)
+	}
+	var sb strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&sb, "V%d=x; echo $V%d\n", i%7, i%7)
+	}
+	src := script(sb.String())
+	Analyze(src, env, Options{}) // warm the parse cache
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r := Analyze(src, env, Options{})
+	runtime.ReadMemStats(&after)
+	perCmd := (after.TotalAlloc - before.TotalAlloc) / uint64(len(r.Commands))
+	t.Logf("%d bytes per command", perCmd)
+	if perCmd > 1500 {
+		t.Errorf("%d bytes allocated per command", perCmd)
+	}
+	if v, _ := r.Commands[999].Env.Get("PROJECT_VAR_299"); len(v) != 40 {
+		t.Errorf("job variable lost: %q", v)
 	}
 }
