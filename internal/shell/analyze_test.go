@@ -628,3 +628,49 @@ docker login -u gitlab-ci-token --password-stdin "$CI_REGISTRY" <<< "$CI_JOB_TOK
 		t.Errorf("netrc text %q", got)
 	}
 }
+
+func TestAnalyzeReadLoops(t *testing.T) {
+	files := map[string]string{
+		"ci/repos.txt":  "acme/a main\nacme/b v1.2\n",
+		"projects.csv":  "tools,77\ncharts,12\n",
+		"VERSION":       "1.4.2\n",
+		"ci/single.txt": "only",
+	}
+	read := func(name string) ([]byte, error) {
+		if s, ok := files[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	src := `while read -r svc; do git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/platform/$svc.git"; done <<EOF
+billing
+mailer
+EOF
+cat ci/repos.txt | while read -r repo ref; do git clone -b "$ref" "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$repo.git"; done
+while IFS=, read -r name id; do curl -H "JOB-TOKEN: $CI_JOB_TOKEN" "$CI_API_V4_URL/projects/$id/packages/generic/$name/$(cat VERSION)/$name.tgz"; done < projects.csv
+while read -r x; do echo "$x"; done < missing.txt`
+	r := Analyze(script(src), jobEnv(), Options{ReadFile: read})
+	want := []string{
+		"10: read -r svc",
+		"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/platform/billing.git",
+		"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/platform/mailer.git",
+		"14: cat ci/repos.txt",
+		"14: read -r repo ref",
+		"14: git clone -b main https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/a.git",
+		"14: git clone -b v1.2 https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/b.git",
+		"15: read -r name id",
+		"15: cat VERSION",
+		`15: curl -H "JOB-TOKEN: __CI_JOB_TOKEN__" https://git.example.org/api/v4/projects/77/packages/generic/tools/1.4.2/tools.tgz`,
+		"15: cat VERSION",
+		`15: curl -H "JOB-TOKEN: __CI_JOB_TOKEN__" https://git.example.org/api/v4/projects/12/packages/generic/charts/1.4.2/charts.tgz`,
+		"16: read -r x",
+		"16: echo ${x}?{x}",
+	}
+	if got := renderAll(r.Commands); !slices.Equal(got, want) || len(r.Diags) > 0 {
+		t.Errorf("diags %v\n got  %q\n want %q", r.Diags, got, want)
+	}
+	// The piped loop body reads from cat: Stdin of read.
+	if r.Commands[4].Stdin != r.Commands[3] {
+		t.Errorf("read's Stdin = %v", r.Commands[4].Stdin)
+	}
+}

@@ -389,6 +389,9 @@ func (e *expander) replace(pe *syntax.ParamExp, v paramVal) (Word, []Word, bool)
 	}
 	anchor := byte(0)
 	orig := pe.Repl.Orig
+	if orig == nil {
+		return v.w, v.elems, v.multi // ${V/} replaces nothing
+	}
 	pat := e.pattern(orig)
 	if len(orig.Parts) > 0 {
 		if l, ok := orig.Parts[0].(*syntax.Lit); ok && l.Value != "" && (l.Value[0] == '#' || l.Value[0] == '%') && !pe.Repl.All {

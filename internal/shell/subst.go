@@ -102,6 +102,23 @@ func (a *analyzer) captureOutput(st *shState, c *Command) {
 		w.Value += "\n"
 		cp.write(w)
 	case "cd", "true", ":", "set", "shift", "unset", "export", "local", "declare", "readonly", "typeset", "test", "[", "return", "exit":
+	case "cat":
+		if len(args) == 0 || hasIn && len(args) == 1 && args[0].Value == "-" {
+			if !hasIn || in.bad {
+				cp.bad = true
+				return
+			}
+			cp.write(Word{Value: in.out.String(), Unknown: in.unk})
+			return
+		}
+		for _, w := range args {
+			text, ok := a.readRepoFile(st, w)
+			if !ok || strings.HasPrefix(w.Value, "-") {
+				cp.bad = true
+				return
+			}
+			cp.write(Word{Value: text})
+		}
 	default:
 		if !hasIn || in.bad || len(in.unk) > 0 {
 			cp.bad = true
