@@ -289,6 +289,9 @@ func (a *analyzer) source(st *shState, sources []Source, i int) (n int) {
 			a.diags.Errorf(ctx.project, ctx.file, ctx.line,
 				"internal error while analysing this script: %v (please report it; the other scripts were analysed)", r)
 			n = max(n, 1)
+			// Drop what the interrupted walk left behind.
+			a.capture, a.pipeIn, a.stdin, a.outer = nil, nil, nil, nil
+			a.calls, a.files, a.nesting = a.calls[:0], a.files[:0], 0
 		}
 	}()
 	n = 1
