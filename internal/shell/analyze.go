@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -67,17 +68,29 @@ const (
 //     unknown before the branch (the "default if unset" idiom
 //     `[ -z "$X" ] && X=d`); a variable with a known value keeps it. When
 //     several branches assign it, the first one giving a fully known value
-//     wins, else the first one.
+//     wins, else the first one. A branch that exits assigns nothing.
+//   - A variable the analysis does not know (not a job variable, never
+//     assigned) counts as unset for ${V:-d}, ${V:=d} and ${V:+x}; elsewhere
+//     it stays ${V} and is listed in Word.Unknown.
 //   - A for loop over known words analyses the body once per word (at most
-//     32); over an unknown list, once with the loop variable unknown.
-//     while/until bodies are analysed once, as a conditional branch.
+//     32, and 2048 iterations per Analyze); over an unknown list, once with
+//     the loop variable unknown. A while-read loop over known input (a
+//     here-document, a repository file, piped known output) runs once per
+//     line; other while/until bodies are analysed once, as a branch.
 //   - Commands inside $(...) and <(...) run, so they are returned (before
 //     the command using their output); the output is unknown ("$(...)")
-//     unless it is produced only by echo, printf, pwd, dirname, basename
-//     or functions using them, with known arguments.
+//     unless the analysis can compute it: echo, printf, pwd, dirname,
+//     basename, cat of repository files, and cut, sed s///, tr, awk
+//     '{print $N}', head, tail over known input, or functions using them.
 //   - Calls of functions are not returned themselves: the commands of the
-//     body are, analysed at each call with the call's arguments.
+//     body are, analysed at each call with the call's arguments. command,
+//     builtin and exec, and the wrappers sudo, env, nohup, nice, timeout,
+//     time and stdbuf are dropped: the command returned is the one they
+//     run (env's NAME=value go to Assigns).
 //   - Parameters $1.. of the job script are empty (the runner passes none).
+//   - A construct spanning several items of a script array (if on one
+//     item, fi on a later one) is parsed across them, as the runner joins
+//     the items into one script.
 func Analyze(sources []Source, env Env, opts Options) Result {
 	if opts.MaxFileDepth <= 0 {
 		opts.MaxFileDepth = defaultMaxFileDepth
@@ -90,11 +103,11 @@ func Analyze(sources []Source, env Env, opts Options) Result {
 	a := &analyzer{opts: opts, parser: p}
 	st := &shState{env: newRoot(env), cwdOK: true}
 	a.project = projectOf(env, sources)
-	for i := range sources {
+	for i := 0; i < len(sources); i++ {
 		if a.halted {
 			break
 		}
-		a.source(st, &sources[i])
+		i += a.source(st, sources, i) - 1
 	}
 	return Result{Commands: a.cmds, Diags: a.diags}
 }
@@ -127,6 +140,7 @@ type analyzer struct {
 	parser  *syntax.Parser
 	project string
 	cmds    []*Command
+	slab    []Command // Commands are allocated 16 at a time
 	diags   diag.List
 	steps   int
 	nesting int
@@ -142,6 +156,7 @@ type analyzer struct {
 	files     []string // script files being analysed, outermost first
 	parsed    map[string]*parsedFile
 	capture   *capture
+	pipeIn    *capture // output of the left side of a pipe inside $(...)
 	limitDiag bool
 	loopIters int // loop iterations analysed one by one so far
 	loopDiag  bool
@@ -161,12 +176,16 @@ type srcCtx struct {
 	line    int // file line of the first line of text
 	step    int // file lines per text line (0 or 1)
 	section string
+	lines   []int // when set, the file line of each text line
 }
 
 func (c *srcCtx) pos(p syntax.Pos) Pos {
 	l := int(p.Line())
 	if l < 1 {
 		l = 1
+	}
+	if c.lines != nil {
+		return Pos{Project: c.project, File: c.file, Line: c.lines[min(l, len(c.lines))-1]}
 	}
 	return Pos{Project: c.project, File: c.file, Line: c.line + (l-1)*c.step}
 }
@@ -196,6 +215,8 @@ type shState struct {
 	fn     *callFrame
 	log    *writeLog
 	source string // script file being run ("" for the job script)
+	// sourceArg is that file as the job named it (${BASH_SOURCE[0]}).
+	sourceArg string
 }
 
 // setVar assigns name in this shell and remembers it for the enclosing
@@ -257,7 +278,16 @@ const (
 	flowContinue
 )
 
-func (a *analyzer) source(st *shState, src *Source) {
+// maxJoin bounds the script items joined to complete a construct that
+// spans several of them.
+const maxJoin = 50
+
+// source analyses sources[i] and returns how many items it consumed:
+// more than one when a construct (if ... fi, a loop) spans several items
+// of the script array, which works in GitLab because the runner writes
+// all items into one shell script.
+func (a *analyzer) source(st *shState, sources []Source, i int) (n int) {
+	src := &sources[i]
 	ctx := &srcCtx{text: src.Text, project: src.Pos.Project, file: src.Pos.File,
 		line: max(src.Pos.Line, 1), step: src.LineStep, section: src.Section}
 	if ctx.step < 0 || ctx.step > 1 {
@@ -270,9 +300,19 @@ func (a *analyzer) source(st *shState, src *Source) {
 			}
 			a.diags.Errorf(ctx.project, ctx.file, ctx.line,
 				"internal error while analysing this script: %v (please report it; the other scripts were analysed)", r)
+			n = max(n, 1)
+			// Drop what the interrupted walk left behind.
+			a.capture, a.pipeIn, a.stdin, a.outer = nil, nil, nil, nil
+			a.calls, a.files, a.nesting = a.calls[:0], a.files[:0], 0
 		}
 	}()
+	n = 1
 	f, err := a.parse(src.Text, src.Pos.File)
+	if err != nil && incomplete(err) {
+		if jf, jctx, k := a.join(sources, i); jf != nil {
+			f, ctx, n, err = jf, jctx, k, nil
+		}
+	}
 	if err != nil {
 		line := ctx.line
 		if p, ok := errPos(err); ok {
@@ -281,11 +321,56 @@ func (a *analyzer) source(st *shState, src *Source) {
 		a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Error, Project: ctx.project, File: ctx.file, Line: line,
 			Summary: "cannot parse the script as shell: " + errText(err),
 			Detail:  "the commands of this script item were not analysed; check its quoting"})
-		return
+		return n
 	}
 	if a.stmts(st, ctx, f.Stmts) == flowExit {
 		a.halted = true
 	}
+	return n
+}
+
+func incomplete(err error) bool {
+	var pe syntax.ParseError
+	return errors.As(err, &pe) && pe.Incomplete
+}
+
+// join parses sources[i] together with the following items of the same
+// file and section until the text is complete. It returns the file, a
+// context mapping each line back to its item, and the items used; nil
+// when no join parses.
+func (a *analyzer) join(sources []Source, i int) (*syntax.File, *srcCtx, int) {
+	first := &sources[i]
+	var sb strings.Builder
+	var lines []int
+	for k := i; k < len(sources) && k-i < maxJoin; k++ {
+		s := &sources[k]
+		if s.Pos.File != first.Pos.File || s.Pos.Project != first.Pos.Project || s.Section != first.Section {
+			return nil, nil, 0
+		}
+		step := s.LineStep
+		if step < 0 || step > 1 {
+			step = 1
+		}
+		text := strings.TrimSuffix(s.Text, "\n")
+		for j := range strings.Count(text, "\n") + 1 {
+			lines = append(lines, max(s.Pos.Line, 1)+j*step)
+		}
+		sb.WriteString(text)
+		sb.WriteByte('\n')
+		if k == i || sb.Len() > maxCacheEntry {
+			continue
+		}
+		f, err := a.parse(sb.String(), first.Pos.File)
+		if err == nil {
+			ctx := &srcCtx{text: sb.String(), project: first.Pos.Project, file: first.Pos.File,
+				line: lines[0], step: 1, section: first.Section, lines: lines}
+			return f, ctx, k - i + 1
+		}
+		if !incomplete(err) {
+			return nil, nil, 0
+		}
+	}
+	return nil, nil, 0
 }
 
 // errPos returns the position of a parse error.

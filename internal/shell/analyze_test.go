@@ -34,7 +34,8 @@ func jobEnv() MapEnv {
 }
 
 // render shows a command as "line: arg arg ..."; arguments with blanks
-// or empty ones are quoted.
+// or empty ones are quoted, and an argument with unknown parts is
+// followed by ?{names}.
 func render(c *Command) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%d:", c.Pos.Line)
@@ -44,6 +45,9 @@ func render(c *Command) string {
 			fmt.Fprintf(&sb, "%q", a.Value)
 		} else {
 			sb.WriteString(a.Value)
+		}
+		if len(a.Unknown) > 0 {
+			sb.WriteString("?{" + strings.Join(a.Unknown, ",") + "}")
 		}
 	}
 	return sb.String()
@@ -87,6 +91,47 @@ func TestAnalyzeCommands(t *testing.T) {
 		src:  `git clone ${CI_REPOSITORY_URL/app-core/app-protocol}`,
 		want: []string{"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/app-protocol.git"},
 	}, {
+		name: "P04 token cut out of CI_REPOSITORY_URL",
+		src: `TOKEN_PART=$(echo $CI_REPOSITORY_URL | cut -d@ -f1)
+git clone "${TOKEN_PART}@${CI_SERVER_HOST}/${USER_NS:-acme}/env-repo.git"`,
+		want: []string{
+			"10: echo https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/app-core.git",
+			"10: cut -d@ -f1",
+			"11: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/env-repo.git",
+		},
+	}, {
+		name: "credential stripped from CI_REPOSITORY_URL (trap)",
+		src:  `git remote set-url origin "${CI_REPOSITORY_URL/gitlab-ci-token*@/}"`,
+		want: []string{"10: git remote set-url origin https://git.example.org/acme/app-core.git"},
+	}, {
+		name: "P05 insteadOf and P10 pip VCS URL",
+		src: `git config --global url."https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/".insteadOf "git@git.example.org:"
+pip install "git+https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/data/parser.git@main"`,
+		want: []string{
+			"10: git config --global url.https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/.insteadOf git@git.example.org:",
+			"11: pip install git+https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/data/parser.git@main",
+		},
+	}, {
+		name: "P15 double-quoted JSON loses its inner quotes (trap)",
+		src:  `echo "{"auths":{"$CI_REGISTRY":{"password":"$CI_JOB_TOKEN"}}}" > /kaniko/.docker/config.json`,
+		want: []string{"10: echo {auths:{registry.example.org:{password:__CI_JOB_TOKEN__}}}"},
+	}, {
+		name: "P32 trigger fan-out loop",
+		src: `for t in 12 13; do
+  curl -sS -X POST -F token=$CI_JOB_TOKEN -F ref=main "$CI_API_V4_URL/projects/${t}/trigger/pipeline"
+done`,
+		want: []string{
+			"11: curl -sS -X POST -F token=__CI_JOB_TOKEN__ -F ref=main https://git.example.org/api/v4/projects/12/trigger/pipeline",
+			"11: curl -sS -X POST -F token=__CI_JOB_TOKEN__ -F ref=main https://git.example.org/api/v4/projects/13/trigger/pipeline",
+		},
+	}, {
+		name: "loop over an unknown list",
+		src:  `for repo in $(cat repos.txt); do git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/$repo.git"; done`,
+		want: []string{
+			"10: cat repos.txt",
+			"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/${repo}.git?{repo}",
+		},
+	}, {
 		name: "P03 default if unset with [[ -z ]] &&",
 		src: `[[ -z ${MANIFEST_URL:+x} ]] && MANIFEST_URL=https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${CI_PROJECT_NAMESPACE}/manifest
 git clone "$MANIFEST_URL"`,
@@ -112,7 +157,7 @@ git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$SERVICES_GR
 		src: `# - curl --header "JOB-TOKEN: ${CI_JOB_TOKEN}" https://git.example.org/api/v4/projects/7/packages
 #wget --header "JOB-TOKEN: $CI_JOB_TOKEN" x
 curl --header "PRIVATE-TOKEN: ${PAT}" https://git.example.org/api/v4/projects/7 # trailing comment`,
-		want: []string{`12: curl --header "PRIVATE-TOKEN: ${PAT}" https://git.example.org/api/v4/projects/7`},
+		want: []string{`12: curl --header "PRIVATE-TOKEN: ${PAT}"?{PAT} https://git.example.org/api/v4/projects/7`},
 	}, {
 		name: "dead function and called function",
 		src: `unused() { git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/never/called.git; }
@@ -170,7 +215,7 @@ while read -r line; do echo "$line"; done < list.txt`,
 			"14: helm repo add charts https://git.example.org/api/v4/projects/7/packages/helm/stable",
 			"15: echo none",
 			"17: read -r line",
-			"17: echo ${line}",
+			"17: echo ${line}?{line}",
 		},
 	}}
 	for _, tt := range tests {
@@ -332,7 +377,10 @@ $CI_PROJECT_DIR/ci/clone.sh acme/lib-c
 source ci/env.sh
 curl -H "JOB-TOKEN: $CI_JOB_TOKEN" "$CI_API_V4_URL/projects/$TOOLS_PROJECT_ID/packages/generic/t/1/t.tgz" -o "$DEPLOY_HOST"
 ./build.py
-sh ci/missing.sh`
+sh ci/missing.sh
+. venv/bin/activate
+sudo -E bash ci/clone.sh acme/lib-d
+env -u X FOO=bar timeout 60 git fetch "https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/w.git"`
 	r := Analyze(script(src), jobEnv(), Options{ReadFile: read})
 	want := []string{
 		"11: ./ci/clone.sh acme/lib-a",
@@ -352,9 +400,20 @@ sh ci/missing.sh`
 		"15: curl -H \"JOB-TOKEN: __CI_JOB_TOKEN__\" https://git.example.org/api/v4/projects/77/packages/generic/t/1/t.tgz -o deploy.example.org",
 		"16: ./build.py",
 		"17: sh ci/missing.sh",
+		"18: . venv/bin/activate",
+		"19: bash ci/clone.sh acme/lib-d",
+		"2: set -euo pipefail",
+		"4: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/lib-d.git src",
+		"5: echo \"\"",
+		"20: git fetch https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/w.git",
 	}
 	if got := renderAll(r.Commands); !slices.Equal(got, want) {
 		t.Errorf("commands:\n got  %q\n want %q", got, want)
+	}
+	if last := r.Commands[len(r.Commands)-1]; last.Assigns["FOO"].Value != "bar" {
+		t.Errorf("env FOO=bar not in Assigns: %+v", last.Assigns)
+	} else if v, _ := last.Env.Get("FOO"); v != "bar" {
+		t.Errorf("env FOO=bar not in Env: %q", v)
 	}
 	for _, c := range r.Commands {
 		if c.Pos.File == "ci/clone.sh" && (c.Section != "ci/clone.sh" || c.Pos.Project != "acme/app-core") {
@@ -380,6 +439,7 @@ func TestExpandVars(t *testing.T) {
 		{"price: 5$", "price: 5$", nil},
 		{"${CI_REGISTRY:-x}", "${CI_REGISTRY:-x}", []string{"CI_REGISTRY:-x"}},
 		{"a${}b", "ab", nil},
+		{"x$1y${*}z$?", "xyz", nil},
 	}
 	for _, tt := range tests {
 		got := ExpandVars(tt.in, env)
@@ -411,7 +471,7 @@ func TestAnalyzeSessionAndPositions(t *testing.T) {
 	want := []string{
 		"5: export REPO=acme/lib",
 		"8: git clone --depth 1 https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/lib.git",
-		"11: curl -H \"JOB-TOKEN: __CI_JOB_TOKEN__\" https://git.example.org/api/v4/projects/${PID}/jobs/artifacts/main/download?job=build",
+		"11: curl -H \"JOB-TOKEN: __CI_JOB_TOKEN__\" https://git.example.org/api/v4/projects/${PID}/jobs/artifacts/main/download?job=build?{PID}",
 		"14: helm repo add --username gitlab-ci-token --password __CI_JOB_TOKEN__ charts https://git.example.org/api/v4/projects/7/packages/helm/stable",
 		"17: echo first",
 		"17: echo second acme/lib",
@@ -472,5 +532,145 @@ func TestConditionalAssignments(t *testing.T) {
 				t.Errorf("X = %+v, want %q", args, tt.want)
 			}
 		})
+	}
+}
+
+func TestAnalyzeConstructAcrossItems(t *testing.T) {
+	// script:
+	//   - if [ -n "$DEPLOY_TOKEN_OK" ]; then     (line 20)
+	//   -   git clone https://...                (line 21)
+	//   - fi                                     (line 22)
+	//   - echo after                             (line 23)
+	var srcs []Source
+	for i, text := range []string{`if [ -n "$DEPLOY_TOKEN_OK" ]; then`,
+		"git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/x.git", "fi", "echo after"} {
+		srcs = append(srcs, Source{Text: text, Pos: Pos{File: "ci.yml", Line: 20 + i}, LineStep: 1, Section: "script"})
+	}
+	r := Analyze(srcs, jobEnv(), Options{})
+	want := []string{"20: [ -n ${DEPLOY_TOKEN_OK}?{DEPLOY_TOKEN_OK} ]", "21: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/x.git", "23: echo after"}
+	if got := renderAll(r.Commands); !slices.Equal(got, want) || len(r.Diags) > 0 {
+		t.Errorf("got %q, diags %v\nwant %q", got, r.Diags, want)
+	}
+}
+
+func TestAnalyzeScriptRelativePaths(t *testing.T) {
+	files := map[string]string{
+		"ci/deploy.sh": `#!/bin/bash
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$SCRIPT_DIR/lib.sh"
+. "$(dirname "$0")/lib2.sh"
+clone_repo tools`,
+		"ci/lib.sh":   `clone_repo() { git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/acme/$1.git"; }`,
+		"ci/lib2.sh":  `echo "lib2 in $PWD"`,
+		"ci/build.sh": `echo build`,
+	}
+	read := func(name string) ([]byte, error) {
+		if s, ok := files[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	src := "cd ci && ./deploy.sh\nbash build.sh\ncd \"$CI_PROJECT_DIR\"\ncommand bash ci/build.sh 2>&1 >> log.txt\nexec ci/build.sh\necho dead"
+	r := Analyze(script(src), jobEnv(), Options{ReadFile: read})
+	want := []string{
+		"10: cd ci",
+		"10: ./deploy.sh",
+		"2: dirname ./deploy.sh",
+		"2: cd .",
+		"2: pwd",
+		"3: source /builds/acme/app-core/ci/lib.sh",
+		"4: dirname ./deploy.sh",
+		"4: . ./lib2.sh",
+		"1: echo \"lib2 in /builds/acme/app-core/ci\"",
+		"1: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/tools.git",
+		"11: bash build.sh",
+		"1: echo build",
+		"12: cd /builds/acme/app-core",
+		"13: bash ci/build.sh",
+		"1: echo build",
+		"14: ci/build.sh",
+		"1: echo build",
+	}
+	if got := renderAll(r.Commands); !slices.Equal(got, want) || len(r.Diags) > 0 {
+		t.Errorf("diags %v\n got  %q\n want %q", r.Diags, got, want)
+	}
+	files13 := r.Commands[13]
+	if len(files13.Redirects) != 2 || files13.Redirects[0].N != "2" || files13.Redirects[0].Op != ">&" || files13.Redirects[0].Target.Value != "1" ||
+		files13.Redirects[1].Op != ">>" || files13.Redirects[1].Target.Value != "log.txt" {
+		t.Errorf("redirects = %+v", files13.Redirects)
+	}
+}
+
+func TestAnalyzeRedirectTargets(t *testing.T) {
+	src := `echo -e "machine ${CI_SERVER_HOST}\nlogin gitlab-ci-token\npassword ${CI_JOB_TOKEN}" > ~/.netrc
+echo "//${CI_SERVER_HOST}/api/v4/projects/${NPM_PROJECT:-31337}/packages/npm/:_authToken=${CI_JOB_TOKEN}" >> "$CI_PROJECT_DIR/.npmrc"
+docker login -u gitlab-ci-token --password-stdin "$CI_REGISTRY" <<< "$CI_JOB_TOKEN"`
+	r := Analyze(script(src), jobEnv(), Options{})
+	type rd struct{ op, target string }
+	want := [][]rd{
+		{{">", "~/.netrc"}},
+		{{">>", "/builds/acme/app-core/.npmrc"}},
+		{{"<<<", "__CI_JOB_TOKEN__"}},
+	}
+	if len(r.Commands) != len(want) {
+		t.Fatalf("commands %q", renderAll(r.Commands))
+	}
+	for i, c := range r.Commands {
+		var got []rd
+		for _, x := range c.Redirects {
+			got = append(got, rd{x.Op, x.Target.Value})
+		}
+		if !slices.Equal(got, want[i]) {
+			t.Errorf("command %d redirects %v, want %v", i, got, want[i])
+		}
+	}
+	if got := r.Commands[0].Args[2].Value; got != `machine git.example.org\nlogin gitlab-ci-token\npassword __CI_JOB_TOKEN__` {
+		t.Errorf("netrc text %q", got)
+	}
+}
+
+func TestAnalyzeReadLoops(t *testing.T) {
+	files := map[string]string{
+		"ci/repos.txt":  "acme/a main\nacme/b v1.2\n",
+		"projects.csv":  "tools,77\ncharts,12\n",
+		"VERSION":       "1.4.2\n",
+		"ci/single.txt": "only",
+	}
+	read := func(name string) ([]byte, error) {
+		if s, ok := files[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, fs.ErrNotExist
+	}
+	src := `while read -r svc; do git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/platform/$svc.git"; done <<EOF
+billing
+mailer
+EOF
+cat ci/repos.txt | while read -r repo ref; do git clone -b "$ref" "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$repo.git"; done
+while IFS=, read -r name id; do curl -H "JOB-TOKEN: $CI_JOB_TOKEN" "$CI_API_V4_URL/projects/$id/packages/generic/$name/$(cat VERSION)/$name.tgz"; done < projects.csv
+while read -r x; do echo "$x"; done < missing.txt`
+	r := Analyze(script(src), jobEnv(), Options{ReadFile: read})
+	want := []string{
+		"10: read -r svc",
+		"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/platform/billing.git",
+		"10: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/platform/mailer.git",
+		"14: cat ci/repos.txt",
+		"14: read -r repo ref",
+		"14: git clone -b main https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/a.git",
+		"14: git clone -b v1.2 https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/b.git",
+		"15: read -r name id",
+		"15: cat VERSION",
+		`15: curl -H "JOB-TOKEN: __CI_JOB_TOKEN__" https://git.example.org/api/v4/projects/77/packages/generic/tools/1.4.2/tools.tgz`,
+		"15: cat VERSION",
+		`15: curl -H "JOB-TOKEN: __CI_JOB_TOKEN__" https://git.example.org/api/v4/projects/12/packages/generic/charts/1.4.2/charts.tgz`,
+		"16: read -r x",
+		"16: echo ${x}?{x}",
+	}
+	if got := renderAll(r.Commands); !slices.Equal(got, want) || len(r.Diags) > 0 {
+		t.Errorf("diags %v\n got  %q\n want %q", r.Diags, got, want)
+	}
+	// The piped loop body reads from cat: Stdin of read.
+	if r.Commands[4].Stdin != r.Commands[3] {
+		t.Errorf("read's Stdin = %v", r.Commands[4].Stdin)
 	}
 }

@@ -82,7 +82,8 @@ func (l *layer) own(name string) (*variable, bool) {
 }
 
 // lookup finds name through the layers; ok is false when neither a layer
-// nor the base knows it. The result is a copy.
+// nor the base knows it (the result then only says whether the name is
+// marked for export). The result is a copy.
 func (l *layer) lookup(name string) (variable, bool) {
 	hidden := false
 	for c := l; c != nil; c = c.parent {
@@ -95,7 +96,9 @@ func (l *layer) lookup(name string) (variable, bool) {
 		}
 		if v, ok := c.own(name); ok {
 			if v.state == varAbsent {
-				return variable{}, false
+				// Not known, but maybe marked for export (export X
+				// before X is assigned).
+				return variable{state: varAbsent, exported: v.exported}, false
 			}
 			if hidden && !v.exported {
 				return variable{state: varUnset}, true
@@ -255,4 +258,12 @@ func (m MapEnv) Range(f func(name, value string) bool) {
 			return
 		}
 	}
+}
+
+// ExportEnv is an Env that knows which variables are exported to child
+// processes: the Env of a Command implements it (a tool such as pip
+// only sees exported variables).
+type ExportEnv interface {
+	Env
+	Exported(name string) bool
 }

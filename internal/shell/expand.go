@@ -205,21 +205,13 @@ func (e *expander) strMode(w *syntax.Word, q qmode) Word {
 			return Word{Value: l.Value}
 		}
 	}
-	var one [1]Word
-	b := fieldBuf{fields: one[:0]}
+	// Without splitting, everything goes to one field.
+	var b fieldBuf
 	e.parts(&b, w.Parts, q)
-	b.end()
-	if len(b.fields) == 0 {
+	if !b.open {
 		return Word{}
 	}
-	out := b.fields[0]
-	for _, f := range b.fields[1:] {
-		out.Value += " " + f.Value
-		for _, u := range f.Unknown {
-			out.Unknown = addName(out.Unknown, u)
-		}
-	}
-	return out
+	return Word{Value: b.sb.String(), Unknown: b.unk}
 }
 
 // pattern expands a pattern word: unquoted glob characters stay active,

@@ -78,6 +78,14 @@ func TestExpansion(t *testing.T) {
 		{`V=$(echo "x-$NAME"); echo $V "$(printf '%s/%d' a 5)" $(basename "$URL" .git) $(dirname a/b/c)`, []string{"x-App-Core", "a/5", "app-core", "a/b"}, nil},
 		{`get() { echo "https://host/$1"; }; echo "$(get acme/x)"`, []string{"https://host/acme/x"}, nil},
 		{"echo `echo back`", []string{"back"}, nil},
+		// Text filters on known input inside $(...).
+		{`TOK=$(echo "$URL" | cut -d/ -f3); echo "$TOK" "$(cut -d. -f1 <<< "$TOK")"`, []string{"git.example.org", "git"}, nil},
+		{`echo "$(echo "$URL" | sed 's|https://||; s/\.git$//')" "$(echo $URL | sed -E 's#https://([^/]+)/.*#\1#')"`,
+			[]string{"git.example.org/acme/app-core", "git.example.org"}, nil},
+		{`echo $(echo "$NAME" | tr '[:upper:]' '[:lower:]') $(echo "$URL" | awk -F/ '{print $4}') $(printf 'a\nb\n' | tail -n 1)`,
+			[]string{"app-core", "acme", "b"}, nil},
+		{`echo "$(echo "$MISSING" | cut -d@ -f1)" "$(echo x | grep x)" "$(echo x | base64)"`,
+			[]string{"$(...)", "$(...)", "$(...)"}, [][]string{{"$(...)"}, {"$(...)"}, {"$(...)"}}},
 		// Brace expansion and globs stay literal.
 		{`echo {a,b} *.sh`, []string{"{a,b}", "*.sh"}, nil},
 	}
@@ -100,6 +108,27 @@ func TestExpansion(t *testing.T) {
 			}
 		} else if !slices.EqualFunc(unk, tt.unknown, slices.Equal) {
 			t.Errorf("%s: unknown %q, want %q", tt.src, unk, tt.unknown)
+		}
+	}
+}
+
+func TestDeclarations(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{`f() { declare X=in; }; X=out; f; echo "$X"`, "out"},
+		{`f() { declare -g X=in; }; X=out; f; echo "$X"`, "in"},
+		{`f() { local -r X=in; echo "$X"; }; f`, "in"},
+		{`readonly R=ro; typeset T=$R; echo "$T"`, "ro"},
+		{`declare -a A=(x y); echo "${A[1]}"`, "y"},
+		{`V=v; export "DYN=$V"; echo "$DYN"`, "v"},
+		{`export X; X=later; bash -c 'echo "$X"'`, "later"},
+		{`export X; echo "$X"`, "${X}"},
+		{`Y=notexported; bash -c 'echo "[$Y]"'`, "[]"},
+		{`export -n CI_PROJECT_PATH; bash -c 'echo "[$CI_PROJECT_PATH]"'`, "[]"},
+	}
+	for _, tt := range tests {
+		args := lastArgs(t, tt.src, MapEnv{"CI_PROJECT_PATH": "acme/app"})
+		if len(args) != 1 || args[0].Value != tt.want {
+			t.Errorf("%s: got %+v, want %q", tt.src, args, tt.want)
 		}
 	}
 }

@@ -6,8 +6,10 @@ import "strings"
 // variable values and image names (one pass, no shell syntax); unknown
 // variables are kept as written and listed in Unknown.
 //
-// The runner uses Go's os.Expand, whose mapping returns "$" for the name
-// "$": so $$ gives a literal $ (GitLab issues 16442 and 321997). This
+// The runner expands with Go's os.Expand and JobVariables.Get
+// (gitlab-runner common/variables.go), whose mapping returns "$" for the
+// name "$", so $$ gives a literal $ (GitLab issues 16442 and 321997),
+// and "" for the shell's special parameters ($1, $*, $#, $?...). This
 // function follows os.Expand's scanning exactly, including its handling
 // of bad syntax ("${}" and an unterminated "${" are dropped).
 func ExpandVars(s string, env Env) Word {
@@ -31,6 +33,8 @@ func ExpandVars(s string, env Env) Word {
 			buf.WriteByte('$')
 		case name == "$":
 			buf.WriteByte('$')
+		case len(name) == 1 && isSpecialVar(name[0]):
+			// Nothing can define $1, $*, $?... for the runner.
 		default:
 			v, ok := "", false
 			if env != nil {

@@ -14,8 +14,8 @@ import (
 // runFile analyses a script file of the repository that c runs:
 // sourced (inShell: same shell, shared variables) or run as a child
 // process (exported variables only, its own parameters). explicit says
-// the file is certainly a shell script (bash f, source f), so a missing
-// one deserves a warning.
+// the file is certainly a shell script (bash f, source f) whatever its
+// name or #! line.
 func (a *analyzer) runFile(st *shState, ctx *srcCtx, c *Command, p Word, args []Word, inShell, explicit bool) flow {
 	if a.opts.ReadFile == nil || !p.Known() || p.Value == "" {
 		return flowNext
@@ -42,13 +42,13 @@ func (a *analyzer) runFile(st *shState, ctx *srcCtx, c *Command, p Word, args []
 	a.files = append(a.files, rel)
 	defer func() { a.files = a.files[:len(a.files)-1] }()
 	if inShell {
-		savedParams, savedSource := st.params, st.source
+		savedParams, savedSource, savedArg := st.params, st.source, st.sourceArg
 		if len(args) > 0 {
 			st.params = args
 		}
-		st.source = rel
+		st.source, st.sourceArg = rel, p.Value
 		f := a.stmts(st, fctx, pf.file.Stmts)
-		st.params, st.source = savedParams, savedSource
+		st.params, st.source, st.sourceArg = savedParams, savedSource, savedArg
 		if f == flowExit {
 			return flowExit
 		}
@@ -57,7 +57,7 @@ func (a *analyzer) runFile(st *shState, ctx *srcCtx, c *Command, p Word, args []
 	child := st.childShell()
 	child.params = args
 	child.arg0 = p.Value
-	child.source = rel
+	child.source, child.sourceArg = rel, p.Value
 	a.stmts(child, fctx, pf.file.Stmts)
 	if a.halted {
 		return flowExit
@@ -86,7 +86,7 @@ func (a *analyzer) repoPath(st *shState, p string) (string, bool) {
 
 // parseFile reads and parses a script once per Analyze; nil when it
 // cannot be analysed (the reason is reported when it matters).
-func (a *analyzer) parseFile(c *Command, rel string, explicit bool) *parsedFile {
+func (a *analyzer) parseFile(c *Command, rel string, shell bool) *parsedFile {
 	if pf, ok := a.parsed[rel]; ok {
 		return pf
 	}
@@ -97,7 +97,9 @@ func (a *analyzer) parseFile(c *Command, rel string, explicit bool) *parsedFile 
 	data, err := a.opts.ReadFile(rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if explicit || isShellName(rel) {
+		// Files without a shell extension that the job sources or runs
+		// (venv/bin/activate, .env) are usually created by the job.
+		if isShellName(rel) {
 			a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Warning, Project: c.Pos.Project, File: c.Pos.File, Line: c.Pos.Line,
 				Summary: "script " + rel + " run by the job is not in the repository",
 				Detail:  "its commands were not analysed; it may be created by the job or the path may be wrong"})
@@ -109,7 +111,7 @@ func (a *analyzer) parseFile(c *Command, rel string, explicit bool) *parsedFile 
 	case len(data) > maxScriptSize:
 		a.diags.Warnf(a.project, rel, 0, "script is larger than %d bytes: not analysed", maxScriptSize)
 		return nil
-	case !explicit && !isShellScript(rel, data):
+	case !shell && !isShellScript(rel, data):
 		return nil // ./build.py, ./gradlew written in another language
 	}
 	text := string(data)

@@ -184,12 +184,17 @@ func (e *expander) fetch(name string, idx syntax.ArithmExpr, quoted bool) paramV
 }
 
 // dynamic gives the variables the shell sets itself that the analysis
-// can know: PWD from the tracked working directory.
+// can know: PWD from the tracked working directory, BASH_SOURCE in a
+// script file.
 func (e *expander) dynamic(name string) (Word, bool) {
 	switch name {
 	case "PWD":
 		if e.st.cwdOK {
 			return Word{Value: e.a.projectDir(e.st.env) + cwdSuffix(e.st.cwd)}, true
+		}
+	case "BASH_SOURCE":
+		if e.st.sourceArg != "" {
+			return Word{Value: e.st.sourceArg}, true
 		}
 	}
 	return Word{}, false
@@ -384,6 +389,9 @@ func (e *expander) replace(pe *syntax.ParamExp, v paramVal) (Word, []Word, bool)
 	}
 	anchor := byte(0)
 	orig := pe.Repl.Orig
+	if orig == nil {
+		return v.w, v.elems, v.multi // ${V/} replaces nothing
+	}
 	pat := e.pattern(orig)
 	if len(orig.Parts) > 0 {
 		if l, ok := orig.Parts[0].(*syntax.Lit); ok && l.Value != "" && (l.Value[0] == '#' || l.Value[0] == '%') && !pe.Repl.All {

@@ -100,3 +100,42 @@ func TestAnalyzeFileCyclesAndDepth(t *testing.T) {
 		t.Errorf("diags:\n%s\nwant:\n%s", strings.Join(summaries, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestAnalyzeConcurrent runs analyses in parallel over the shared parse
+// cache (run with -race).
+func TestAnalyzeConcurrent(t *testing.T) {
+	want := renderAll(Analyze(benchSources, jobEnv(), Options{}).Commands)
+	done := make(chan []string)
+	for range 4 {
+		go func() {
+			var got []string
+			for range 20 {
+				got = renderAll(Analyze(benchSources, jobEnv(), Options{}).Commands)
+			}
+			done <- got
+		}()
+	}
+	for range 4 {
+		if got := <-done; strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("concurrent result differs:\n%s", strings.Join(got, "\n"))
+		}
+	}
+}
+
+// TestAnalyzeRecoversPerSource checks the last-resort recovery: a panic
+// (here from the caller's ReadFile) is reported on its source and the
+// other sources are still analysed.
+func TestAnalyzeRecoversPerSource(t *testing.T) {
+	read := func(name string) ([]byte, error) { panic("disk on fire") }
+	srcs := []Source{
+		{Text: "bash ci/boom.sh", Pos: Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 3}, LineStep: 1, Section: "script"},
+		{Text: "echo after", Pos: Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 4}, LineStep: 1, Section: "script"},
+	}
+	r := Analyze(srcs, jobEnv(), Options{ReadFile: read})
+	if got := renderAll(r.Commands); strings.Join(got, "|") != "3: bash ci/boom.sh|4: echo after" {
+		t.Errorf("commands %q", got)
+	}
+	if len(r.Diags) != 1 || r.Diags[0].Line != 3 || !strings.Contains(r.Diags[0].Summary, "internal error") || !strings.Contains(r.Diags[0].Summary, "disk on fire") {
+		t.Errorf("diags %v", r.Diags)
+	}
+}

@@ -136,7 +136,7 @@ func (a *analyzer) newVar(st *shState, name string, w Word) *variable {
 	if len(w.Value) > maxValueLen {
 		v = unknownVar(name)
 	}
-	if old, ok := st.env.lookup(name); ok && old.state == varSet && old.exported {
+	if old, _ := st.env.lookup(name); old.exported {
 		v.exported = true
 	}
 	return v
@@ -165,8 +165,13 @@ func (a *analyzer) makeLocal(st *shState, name string) {
 func (a *analyzer) declClause(st *shState, ctx *srcCtx, s *syntax.Stmt, c *syntax.DeclClause) flow {
 	e := a.expander(st, ctx)
 	variant := c.Variant.Value
-	o := assignOpts{export: variant == "export", local: variant == "local"}
-	unexport := false
+	declare := variant == "declare" || variant == "typeset"
+	export, unexport, global := variant == "export", false, false
+	// local, and declare inside a function without -g, make the
+	// variable local to the function call.
+	opts := func() assignOpts {
+		return assignOpts{export: export && !unexport, local: variant == "local" || declare && st.fn != nil && !global}
+	}
 	args := []Word{{Raw: variant, Value: variant}}
 	for _, as := range c.Args {
 		switch {
@@ -174,28 +179,23 @@ func (a *analyzer) declClause(st *shState, ctx *srcCtx, s *syntax.Stmt, c *synta
 			ws := e.fields(as.Value)
 			args = append(args, ws...)
 			for _, w := range ws {
-				if strings.HasPrefix(w.Value, "-") || strings.HasPrefix(w.Value, "+") {
-					on := w.Value[0] == '-'
-					for _, f := range w.Value[1:] {
-						switch f {
-						case 'x':
-							o.export = on
-							unexport = !on
-						case 'g':
-							o.local = false
-						case 'n':
-							if variant == "export" {
-								unexport = true
-							}
+				if v := w.Value; len(v) > 1 && (v[0] == '-' || v[0] == '+') {
+					on := v[0] == '-'
+					for _, f := range v[1:] {
+						switch {
+						case f == 'x':
+							export, unexport = on, !on
+						case f == 'g':
+							global = on
+						case f == 'n' && variant == "export":
+							unexport = true
 						}
-					}
-					if variant == "declare" || variant == "typeset" {
-						o.local = st.fn != nil && !strings.Contains(w.Value, "g") && o.local
 					}
 					continue
 				}
 				// export "$NAME=value" built at run time.
 				if name, val, ok := strings.Cut(w.Value, "="); ok && syntax.ValidName(name) {
+					o := opts()
 					if o.local {
 						a.makeLocal(st, name)
 					}
@@ -207,9 +207,7 @@ func (a *analyzer) declClause(st *shState, ctx *srcCtx, s *syntax.Stmt, c *synta
 		case as.Naked:
 			name := as.Name.Value
 			args = append(args, Word{Raw: name, Value: name})
-			if (variant == "declare" || variant == "typeset") && st.fn != nil {
-				o.local = true
-			}
+			o := opts()
 			if o.local {
 				a.makeLocal(st, name)
 			}
@@ -221,17 +219,20 @@ func (a *analyzer) declClause(st *shState, ctx *srcCtx, s *syntax.Stmt, c *synta
 				st.setVar(name, &v)
 			case o.local:
 				st.setVar(name, &variable{state: varUnset})
+			case o.export:
+				// Marked for export: a later assignment is exported.
+				if !ok {
+					old.state = varAbsent
+				}
+				old.exported = true
+				st.setVar(name, &old)
 			}
 		default:
-			if (variant == "declare" || variant == "typeset") && st.fn != nil {
-				o.local = true
-			}
-			name, w := a.assign(st, e, as, o)
+			name, w := a.assign(st, e, as, opts())
 			if unexport {
 				if v, ok := st.env.lookup(name); ok {
-					nv := v
-					nv.exported = false
-					st.setVar(name, &nv)
+					v.exported = false
+					st.setVar(name, &v)
 				}
 			}
 			op := "="
@@ -273,7 +274,12 @@ func (a *analyzer) redirects(st *shState, ctx *srcCtx, rs []*syntax.Redirect) []
 
 // emit records a command that runs.
 func (a *analyzer) emit(st *shState, ctx *srcCtx, p syntax.Pos, args []Word, pre []prefixAssign, env *layer, redirs []Redirect) *Command {
-	c := &Command{Args: args, Env: env, Pos: ctx.pos(p), Section: ctx.section}
+	if len(a.slab) == 0 {
+		a.slab = make([]Command, 16)
+	}
+	c := &a.slab[0]
+	a.slab = a.slab[1:]
+	*c = Command{Args: args, Env: env, Pos: ctx.pos(p), Section: ctx.section}
 	if len(pre) > 0 {
 		c.Assigns = make(map[string]Word, len(pre))
 		for _, p := range pre {
@@ -304,6 +310,19 @@ func (a *analyzer) run(st *shState, ctx *srcCtx, s *syntax.Stmt, args []Word, pr
 		useFuncs = false
 		args = args[1:]
 		name = args[0].Value
+	}
+	if inner, assigns := unwrap(args); inner != nil {
+		// sudo git clone ... runs git: the command returned is git's.
+		args, useFuncs = inner, false
+		if len(assigns) > 0 {
+			tmp := *st
+			tmp.env, tmp.log = env, nil
+			for _, as := range assigns {
+				tmp.setVar(as.name, &variable{value: as.w.Value, unknown: as.w.Unknown, exported: true})
+			}
+			pre = append(pre[:len(pre):len(pre)], assigns...)
+			env = tmp.env.freeze()
+		}
 	}
 	if useFuncs {
 		if fd := st.lookupFunc(name); fd != nil {
@@ -588,4 +607,65 @@ func readNames(args []Word) []string {
 		}
 	}
 	return out
+}
+
+// wrapperOpts lists, for commands that run another command, their
+// options that take a value.
+var wrapperOpts = map[string]map[string]bool{
+	"sudo":    {"-u": true, "-g": true, "-C": true, "-D": true, "-h": true, "-p": true, "-r": true, "-t": true, "-U": true},
+	"env":     {"-u": true, "-C": true, "-S": true, "--unset": true, "--chdir": true},
+	"nohup":   {},
+	"nice":    {"-n": true},
+	"timeout": {"-s": true, "-k": true, "--signal": true, "--kill-after": true},
+	"time":    {"-f": true, "-o": true},
+	"stdbuf":  {"-i": true, "-o": true, "-e": true},
+}
+
+// unwrap returns the command run by a wrapper (sudo, env, nohup, nice,
+// timeout, time, stdbuf) and env's NAME=value assignments; nil when
+// args is not a wrapper running a command.
+func unwrap(args []Word) ([]Word, []prefixAssign) {
+	var assigns []prefixAssign
+	unwrapped := false
+	for range 4 { // sudo env timeout ... nests a little
+		opts, ok := wrapperOpts[args[0].Value]
+		if !ok {
+			break
+		}
+		name := args[0].Value
+		i := 1
+		for i < len(args) {
+			v := args[i].Value
+			if v == "--" {
+				i++
+				break
+			}
+			if name == "env" && !strings.HasPrefix(v, "-") {
+				if n, val, ok := strings.Cut(v, "="); ok && syntax.ValidName(n) {
+					assigns = append(assigns, prefixAssign{n, Word{Raw: args[i].Raw, Value: val, Unknown: args[i].Unknown}})
+					i++
+					continue
+				}
+			}
+			if !strings.HasPrefix(v, "-") || v == "-" {
+				break
+			}
+			if opts[v] {
+				i++
+			}
+			i++
+		}
+		if name == "timeout" && i < len(args) {
+			i++ // the duration
+		}
+		if i >= len(args) {
+			return nil, nil
+		}
+		args = args[i:]
+		unwrapped = true
+	}
+	if _, still := wrapperOpts[args[0].Value]; still || !unwrapped {
+		return nil, nil
+	}
+	return args, assigns
 }

@@ -61,10 +61,7 @@ func (a *analyzer) captureOutput(st *shState, c *Command) {
 			}
 		}
 	}
-	if c.Stdin != nil && !(c.Name() == "echo" || c.Name() == "printf") {
-		cp.bad = true
-		return
-	}
+	in, hasIn := a.input(c)
 	args := c.Args[1:]
 	switch c.Name() {
 	case "echo":
@@ -105,9 +102,56 @@ func (a *analyzer) captureOutput(st *shState, c *Command) {
 		w.Value += "\n"
 		cp.write(w)
 	case "cd", "true", ":", "set", "shift", "unset", "export", "local", "declare", "readonly", "typeset", "test", "[", "return", "exit":
+	case "cat":
+		if len(args) == 0 || hasIn && len(args) == 1 && args[0].Value == "-" {
+			if !hasIn || in.bad {
+				cp.bad = true
+				return
+			}
+			cp.write(Word{Value: in.out.String(), Unknown: in.unk})
+			return
+		}
+		for _, w := range args {
+			text, ok := a.readRepoFile(st, w)
+			if !ok || strings.HasPrefix(w.Value, "-") {
+				cp.bad = true
+				return
+			}
+			cp.write(Word{Value: text})
+		}
 	default:
-		cp.bad = true
+		if !hasIn || in.bad || len(in.unk) > 0 {
+			cp.bad = true
+			return
+		}
+		out, ok := a.filter(c.Name(), args, in.out.String())
+		if !ok {
+			cp.bad = true
+			return
+		}
+		cp.write(Word{Value: out})
 	}
+}
+
+// input returns what c reads on stdin inside $(...): the output of the
+// left side of a pipe, or a here-string or here-document.
+func (a *analyzer) input(c *Command) (*capture, bool) {
+	in := a.pipeIn
+	a.pipeIn = nil
+	for _, r := range c.Redirects {
+		switch {
+		case r.Op == "<<<" && r.N == "":
+			in = &capture{}
+			in.write(r.Target)
+			in.out.WriteByte('\n')
+		case r.Heredoc != nil && r.N == "":
+			in = &capture{}
+			in.write(*r.Heredoc)
+		case r.Op == "<" && r.N == "":
+			return nil, false
+		}
+	}
+	return in, in != nil
 }
 
 // echo renders what echo prints (with -n, -e, -E).

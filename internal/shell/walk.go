@@ -2,6 +2,7 @@ package shell
 
 import (
 	"slices"
+	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -58,9 +59,11 @@ func (a *analyzer) command(st *shState, ctx *srcCtx, s *syntax.Stmt) flow {
 		a.redirects(st, ctx, s.Redirs)
 		return flowNext
 	}
+	var own []Redirect
 	if len(s.Redirs) > 0 {
 		n := len(a.outer)
-		a.outer = append(a.outer, a.redirects(st, ctx, s.Redirs)...)
+		own = a.redirects(st, ctx, s.Redirs)
+		a.outer = append(a.outer, own...)
 		defer func() { a.outer = a.outer[:n] }()
 	}
 	switch c := s.Cmd.(type) {
@@ -80,7 +83,7 @@ func (a *analyzer) command(st *shState, ctx *srcCtx, s *syntax.Stmt) flow {
 	case *syntax.ForClause:
 		return a.forClause(st, ctx, c)
 	case *syntax.WhileClause:
-		return a.whileClause(st, ctx, c)
+		return a.whileClause(st, ctx, c, own)
 	case *syntax.FuncDecl:
 		if c.Name != nil && c.Body != nil {
 			st.funcs = &funcDef{name: c.Name.Value, body: c.Body, ctx: ctx, next: st.funcs}
@@ -132,17 +135,24 @@ func (a *analyzer) testExpr(st *shState, ctx *srcCtx, x syntax.TestExpr) {
 func (a *analyzer) binaryCmd(st *shState, ctx *srcCtx, c *syntax.BinaryCmd) flow {
 	switch c.Op {
 	case syntax.Pipe, syntax.PipeAll:
-		// Every part of a pipeline runs in a subshell.
+		// Every part of a pipeline runs in a subshell. The left side's
+		// output, when it can be computed, is the right side's input (for
+		// filters inside $(...) and while-read loops).
 		n := len(a.cmds)
+		outer := a.capture
+		left := &capture{}
+		a.capture = left
 		a.stmt(st.subshell(), ctx, c.X)
+		a.capture = outer
 		if a.halted {
 			return flowExit
 		}
 		if len(a.cmds) > n {
 			a.stdin = a.cmds[len(a.cmds)-1]
 		}
+		a.pipeIn = left
 		a.stmt(st.subshell(), ctx, c.Y)
-		a.stdin = nil
+		a.stdin, a.pipeIn = nil, nil
 		if a.halted {
 			return flowExit
 		}
@@ -193,9 +203,16 @@ func (a *analyzer) caseClause(st *shState, ctx *srcCtx, c *syntax.CaseClause) fl
 	return a.branches(st, alts, implicit)
 }
 
-func (a *analyzer) whileClause(st *shState, ctx *srcCtx, c *syntax.WhileClause) flow {
+func (a *analyzer) whileClause(st *shState, ctx *srcCtx, c *syntax.WhileClause, redirs []Redirect) flow {
+	in := a.pipeIn
+	a.pipeIn = nil
 	if f := a.stmts(st, ctx, c.Cond); f != flowNext {
 		return f
+	}
+	if names, ifs, ok := readLoop(c); ok {
+		if text, ok := a.loopInput(st, redirs, in); ok {
+			return a.readIter(st, ctx, c, names, ifs, text)
+		}
 	}
 	return a.branches(st, []func(*shState) flow{func(b *shState) flow {
 		f := a.stmts(b, ctx, c.Do)
@@ -204,6 +221,179 @@ func (a *analyzer) whileClause(st *shState, ctx *srcCtx, c *syntax.WhileClause) 
 		}
 		return f
 	}}, true)
+}
+
+// readLoop recognises "while [IFS=x] read [-r] name...": the loop runs
+// once per input line.
+func readLoop(c *syntax.WhileClause) (names []string, ifs string, ok bool) {
+	if c.Until || len(c.Cond) != 1 {
+		return nil, "", false
+	}
+	ce, isCall := c.Cond[0].Cmd.(*syntax.CallExpr)
+	if !isCall || len(ce.Args) < 2 || ce.Args[0].Lit() != "read" {
+		return nil, "", false
+	}
+	ifs = " \t\n"
+	for _, as := range ce.Assigns {
+		if as.Name == nil || as.Name.Value != "IFS" {
+			return nil, "", false
+		}
+		if as.Value == nil {
+			ifs = ""
+			continue
+		}
+		v, ok := litValue(as.Value)
+		if !ok {
+			return nil, "", false
+		}
+		ifs = v
+	}
+	for _, w := range ce.Args[1:] {
+		v := w.Lit()
+		switch {
+		case v == "-r":
+		case syntax.ValidName(v):
+			names = append(names, v)
+		default:
+			return nil, "", false
+		}
+	}
+	return names, ifs, len(names) > 0
+}
+
+// litValue returns the value of a word made only of literal and quoted
+// text.
+func litValue(w *syntax.Word) (string, bool) {
+	var sb strings.Builder
+	for _, p := range w.Parts {
+		switch p := p.(type) {
+		case *syntax.Lit:
+			sb.WriteString(unescape(p.Value, ""))
+		case *syntax.SglQuoted:
+			if p.Dollar {
+				sb.WriteString(ansiC(p.Value))
+			} else {
+				sb.WriteString(p.Value)
+			}
+		case *syntax.DblQuoted:
+			v, ok := litValue(&syntax.Word{Parts: p.Parts})
+			if !ok {
+				return "", false
+			}
+			sb.WriteString(v)
+		default:
+			return "", false
+		}
+	}
+	return sb.String(), true
+}
+
+// loopInput is the known text a while-read loop reads: a here-document,
+// a here-string, a repository file (done < repos.txt), or the output of
+// the left side of a pipe.
+func (a *analyzer) loopInput(st *shState, redirs []Redirect, piped *capture) (string, bool) {
+	for _, r := range redirs {
+		if r.N != "" && r.N != "0" {
+			continue
+		}
+		switch {
+		case r.Heredoc != nil:
+			return r.Heredoc.Value, r.Heredoc.Known()
+		case r.Op == "<<<":
+			return r.Target.Value + "\n", r.Target.Known()
+		case r.Op == "<":
+			return a.readRepoFile(st, r.Target)
+		}
+	}
+	if piped != nil && !piped.bad && len(piped.unk) == 0 {
+		return piped.out.String(), true
+	}
+	return "", false
+}
+
+// readRepoFile reads a data file of the repository named by a known word.
+func (a *analyzer) readRepoFile(st *shState, w Word) (string, bool) {
+	if a.opts.ReadFile == nil || !w.Known() {
+		return "", false
+	}
+	rel, ok := a.repoPath(st, w.Value)
+	if !ok {
+		return "", false
+	}
+	data, err := a.opts.ReadFile(rel)
+	if err != nil || len(data) > maxValueLen {
+		return "", false
+	}
+	return string(data), true
+}
+
+// readIter analyses a while-read loop body once per input line.
+func (a *analyzer) readIter(st *shState, ctx *srcCtx, c *syntax.WhileClause, names []string, ifs, text string) flow {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if text == "" {
+		lines = nil
+	}
+	if len(lines) > maxLoopItems {
+		a.diags.Warnf(ctx.project, ctx.file, ctx.pos(c.Pos()).Line,
+			"while loop over %d lines: only the first %d were analysed", len(lines), maxLoopItems)
+		lines = lines[:maxLoopItems]
+	}
+	if !a.unrollAllowed(ctx, c.Pos(), len(lines)) {
+		return a.branches(st, []func(*shState) flow{func(b *shState) flow {
+			for _, n := range names {
+				b.setVar(n, unknownVar(n))
+			}
+			f := a.stmts(b, ctx, c.Do)
+			if f == flowBreak || f == flowContinue {
+				f = flowNext
+			}
+			return f
+		}}, true)
+	}
+	for _, line := range lines {
+		if !a.step(ctx, c.Pos()) {
+			return flowExit
+		}
+		for i, v := range splitRead(line, ifs, len(names)) {
+			st.setVar(names[i], a.newVar(st, names[i], Word{Value: v}))
+		}
+		f := a.stmts(st, ctx, c.Do)
+		if f == flowBreak {
+			return flowNext
+		}
+		if f == flowExit || f == flowReturn {
+			return f
+		}
+	}
+	return flowNext
+}
+
+// splitRead splits a line as read does for n names: the last name gets
+// the rest of the line.
+func splitRead(line, ifs string, n int) []string {
+	out := make([]string, n)
+	white := strings.Trim(ifs, " \t\n") == "" && ifs != ""
+	if white {
+		line = strings.Trim(line, ifs)
+	}
+	for i := 0; i < n-1 && line != ""; i++ {
+		j := strings.IndexAny(line, ifs)
+		if j < 0 || ifs == "" {
+			out[i], line = line, ""
+			break
+		}
+		out[i], line = line[:j], line[j+1:]
+		if white {
+			line = strings.TrimLeft(line, ifs)
+		}
+	}
+	if line != "" {
+		out[n-1] = line
+		if white {
+			out[n-1] = strings.TrimRight(line, ifs)
+		}
+	}
+	return out
 }
 
 func (a *analyzer) forClause(st *shState, ctx *srcCtx, c *syntax.ForClause) flow {
