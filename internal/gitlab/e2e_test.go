@@ -28,17 +28,9 @@ func acme(t testing.TB) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "examples", "acme")
 }
 
-// simVersion is the GitLab version simulated when a test does not choose.
-// TODO(gitlab): "" (the inventory's 18.5: GraphQL batching) once the
-// simulator answers GraphQL; until then the REST walk of GitLab < 16.6.
-const simVersion = "16.4"
-
 // startSim serves dir on 127.0.0.1 and returns the simulator and its URL.
 func startSim(t testing.TB, dir string, o sim.Options) (*sim.Server, string) {
 	t.Helper()
-	if o.Version == "" {
-		o.Version = simVersion
-	}
 	if o.Tokens == nil {
 		o.Tokens = []sim.Token{{Value: token, Role: sim.RoleOwner, Admin: true}}
 	}
@@ -121,9 +113,6 @@ func TestSnapshotEqualsSource(t *testing.T) {
 		rest    bool
 	}{{"graphql", "18.5", false}, {"rest", "16.4", false}, {"forced-rest", "18.5", true}} {
 		t.Run(mode.name, func(t *testing.T) {
-			if mode.name != "rest" && simVersion != "" {
-				t.Skip("the simulator does not answer GraphQL yet")
-			}
 			testSnapshotEqualsSource(t, mode.version, mode.rest)
 		})
 	}
@@ -222,7 +211,7 @@ func TestRateLimitRetryAfterHonoured(t *testing.T) {
 	groups := []string{"platform"}
 	_, clean := startSim(t, acme(t), sim.Options{})
 	want := snapshot(t, clean, gitlab.Options{}, gitlab.SnapshotOptions{Groups: groups})
-	s, url := startSim(t, acme(t), sim.Options{RateLimit: 10, RateLimitPeriod: 500 * time.Millisecond})
+	s, url := startSim(t, acme(t), sim.Options{RateLimit: 4, RateLimitPeriod: time.Second})
 	start := time.Now()
 	got := snapshot(t, url, gitlab.Options{Concurrency: 4}, gitlab.SnapshotOptions{Groups: groups})
 	if s.Stats().RateLimited == 0 {
@@ -231,9 +220,9 @@ func TestRateLimitRetryAfterHonoured(t *testing.T) {
 	if canonical(t, got.Inventory) != canonical(t, want.Inventory) || !sameFiles(got.Files, want.Files) {
 		t.Error("rate-limited snapshot differs from the clean one")
 	}
-	// Fewer than 10 requests per 500ms window: the run must have spanned
-	// at least (requests/10 - 1) windows.
-	minWait := time.Duration(got.Requests/10-1) * 500 * time.Millisecond
+	// At most 4 requests per one-second window: the run must have spanned
+	// at least (requests/4 - 1) windows.
+	minWait := time.Duration(got.Requests/4-1) * time.Second
 	if el := time.Since(start); el < minWait {
 		t.Errorf("%d requests in %v under a 10/500ms limit: Retry-After not honoured", got.Requests, el)
 	}
@@ -285,9 +274,6 @@ func TestFaultInjectionSameSnapshot(t *testing.T) {
 func TestOlderVersionsFallBackToREST(t *testing.T) {
 	for _, v := range []string{"17.2", "16.4"} {
 		t.Run(v, func(t *testing.T) {
-			if v == "17.2" && simVersion != "" {
-				t.Skip("the simulator does not answer GraphQL yet")
-			}
 			_, url := startSim(t, acme(t), sim.Options{Version: v})
 			res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{})
 			if res.Inventory.GitLabVersion != v {
@@ -342,7 +328,7 @@ func TestErrorsNeverCarryTheToken(t *testing.T) {
 // A self-managed GitLab behind a private CA: trusted with CAFile, refused
 // without it.
 func TestCustomCA(t *testing.T) {
-	s, err := sim.Load(acme(t), sim.Options{Version: simVersion})
+	s, err := sim.Load(acme(t), sim.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +344,7 @@ func TestCustomCA(t *testing.T) {
 		t.Errorf("untrusted CA accepted: %v", err)
 	}
 	v, err := client(t, srv.URL, gitlab.Options{CAFile: ca}).Version(context.Background())
-	if err != nil || v.String() != simVersion {
+	if err != nil || v.String() != "18.5" {
 		t.Errorf("with the CA: %v, %v", v, err)
 	}
 	if _, err := gitlab.New(gitlab.Options{URL: srv.URL, Token: token, CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
