@@ -60,6 +60,7 @@ func BenchmarkSnapshot(b *testing.B) {
 				b.ReportMetric(float64(st.Requests)/float64(len(res.Inventory.Projects)), "req/project")
 				b.ReportMetric(float64(st.Requests), "requests")
 				b.ReportMetric(time.Since(start).Seconds(), "wall-s")
+				b.Logf("%s: %d projects, %d requests by route %v, GraphQL operations %v", mode.name, len(res.Inventory.Projects), st.Requests, st.ByRoute, st.GraphQLOperations)
 			}
 		})
 	}
