@@ -42,10 +42,14 @@ func (w Word) Known() bool { return len(w.Unknown) == 0 }
 
 // Redirect is one redirection of a command.
 type Redirect struct {
-	Op     string // ">", ">>", "<", "<<", "<<-", "<<<", ">&", "&>", ...
-	Target Word   // file name, or the here-string
+	Op string // ">", ">>", "<", "<<", "<<-", "<<<", ">&", "&>", ...
+	// N is the file descriptor written before Op ("2" in 2>&1); "" when
+	// none (then > is stdout and < is stdin).
+	N      string
+	Target Word // file name, fd (>&2), here-document delimiter, or here-string
 	// Heredoc is the body of a here-document: expanded unless the
-	// delimiter is quoted (then Value == Raw and Unknown is nil).
+	// delimiter is quoted (then Value == Raw and Unknown is nil). With <<-
+	// the leading tabs are already removed from both Raw and Value.
 	Heredoc *Word
 }
 
