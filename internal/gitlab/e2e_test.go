@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -349,5 +350,67 @@ func TestCustomCA(t *testing.T) {
 	}
 	if _, err := gitlab.New(gitlab.Options{URL: srv.URL, Token: token, CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
 		t.Error("missing CA file accepted")
+	}
+}
+
+// Connections longer than a page are followed: a repository of 250 files
+// (three tree pages; a Dockerfile on the last) and an authentication log of
+// 45 origins (the first page holds 20).
+func TestPagesFollowed(t *testing.T) {
+	dir := t.TempDir()
+	var inv strings.Builder
+	inv.WriteString("version: 1\ngitlab_version: \"18.5\"\nprojects:\n  - path: big/repo\n    id: 1\n    default_branch: main\n    job_token_scope:\n      inbound_enabled: true\n      allowlist: {}\n    auth_log:\n")
+	for i := range 45 {
+		fmt.Fprintf(&inv, "      - {origin: big/o%02d, last_authorized_at: 2026-11-01T10:%02d:00Z}\n", i, i)
+	}
+	write := func(name, content string) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("inventory.yaml", inv.String())
+	write("big/repo/.gitlab-ci.yml", "build:\n  script: [make]\n")
+	for i := range 248 {
+		write(fmt.Sprintf("big/repo/src/f%03d.go", i), "package src\n")
+	}
+	write("big/repo/zz/Dockerfile", "FROM alpine\n")
+	s, url := startSim(t, dir, sim.Options{})
+	res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{Groups: []string{"big"}})
+	p := inventory.NewIndex(res.Inventory).Project("big/repo")
+	if p == nil || len(p.AuthLog) != 45 {
+		t.Fatalf("auth log: %+v", p)
+	}
+	if _, ok := res.Files["big/repo"]["zz/Dockerfile"]; !ok {
+		t.Error("a Dockerfile on the last tree page was not fetched")
+	}
+	if len(res.Files["big/repo"]) != 2 {
+		t.Errorf("fetched %d files; want the CI configuration and the Dockerfile only", len(res.Files["big/repo"]))
+	}
+	ops := s.Stats().GraphQLOperations
+	if ops["ProjectTreePage"] != 2 || ops["AuthLogPage"] != 1 {
+		t.Errorf("operations %v; want 2 tree pages and 1 auth log page after the first", ops)
+	}
+}
+
+// A CI configuration that includes files of a project outside the
+// snapshot's groups gets a warning naming that project and what to do.
+func TestReadsOutsideTheGroupsReported(t *testing.T) {
+	_, url := startSim(t, acme(t), sim.Options{})
+	res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{Groups: []string{"apps"}})
+	found := false
+	for _, d := range res.Diags {
+		if d.Project == "platform/ci-templates" && strings.Contains(d.File, "templates/build.yml") && strings.Contains(d.Detail, "--group") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no warning about platform/ci-templates: %v", res.Diags)
+	}
+	if _, ok := res.Files["platform/ci-templates"]; ok {
+		t.Error("files of a project outside the groups were written")
 	}
 }
