@@ -396,21 +396,23 @@ func TestPagesFollowed(t *testing.T) {
 	}
 }
 
-// A CI configuration that includes files of a project outside the
-// snapshot's groups gets a warning naming that project and what to do.
-func TestReadsOutsideTheGroupsReported(t *testing.T) {
-	_, url := startSim(t, acme(t), sim.Options{})
+// A snapshot of one group reads only that group's repositories: an
+// include:project of another group's project is left to the scan, which
+// says it is not in the snapshot (ciconfig asks HasFiles before reading).
+func TestOnlyTheGroupsAreRead(t *testing.T) {
+	s, url := startSim(t, acme(t), sim.Options{})
 	res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{Groups: []string{"apps"}})
-	found := false
-	for _, d := range res.Diags {
-		if d.Project == "platform/ci-templates" && strings.Contains(d.File, "templates/build.yml") && strings.Contains(d.Detail, "--group") {
-			found = true
+	for p := range res.Files {
+		if !strings.HasPrefix(p, "apps/") {
+			t.Errorf("files of %s, outside the group, were read", p)
 		}
 	}
-	if !found {
-		t.Errorf("no warning about platform/ci-templates: %v", res.Diags)
+	if _, ok := res.Files["apps/web"]["ci/deploy.yml"]; !ok {
+		t.Error("include:local of apps/web not read")
 	}
-	if _, ok := res.Files["platform/ci-templates"]; ok {
-		t.Error("files of a project outside the groups were written")
+	for route := range s.Stats().ByRoute {
+		if strings.Contains(route, "platform") {
+			t.Errorf("request about another group: %s", route)
+		}
 	}
 }
