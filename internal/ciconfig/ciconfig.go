@@ -80,7 +80,11 @@ type Job struct {
 	// Variants lists alternative variable sets (rules:variables,
 	// workflow:rules:variables, parallel:matrix); empty when there are none.
 	Variants []Variant
-	Needs    []Need // needs:project entries only
+	// Matrix is the number of parallel:matrix combinations at the start of
+	// Variants. A matrix job runs only as those combinations, never with
+	// its own variables alone.
+	Matrix int
+	Needs  []Need // needs:project entries only
 	// Trigger is set for bridge jobs (trigger:); they run no script.
 	Trigger *Trigger
 }
@@ -96,7 +100,10 @@ type Trigger struct {
 type Config struct {
 	Project string
 	File    string // the root configuration file
-	Jobs    []Job  // sorted by name
+	// Missing reports that the root file does not exist (a project without
+	// CI/CD configuration); the result is then empty and has no diagnostic.
+	Missing bool
+	Jobs    []Job // sorted by name
 	// Notes are things worth saying that are not edges: include:project
 	// and component includes (resolved with the pipeline user's rights, not
 	// the job token), remote and template includes (not fetched offline),

@@ -6,4 +6,23 @@
 // the file:line of every script line for evidence. GitLab's limits and
 // hostile input (YAML bombs, include cycles) give diagnostics, never a hang
 // or a panic.
+//
+// Load follows Gitlab::Ci::Config#build_config
+// (../shared/reference/ci-yaml-semantics.md §0, §12):
+//
+//  1. each file is split into its header and configuration documents
+//     (yaml.go), loaded into an immutable value tree (node.go) with Psych's
+//     typing (scalar.go), and interpolated with its include entry's inputs
+//     (inputs.go);
+//  2. includes are expanded depth first and deep-merged below the file that
+//     includes them (include.go);
+//  3. extends (extends.go), then !reference over the merged result
+//     (reference.go);
+//  4. the root is split into globals, hidden entries and jobs, default: and
+//     inherit: are applied, and scripts, variables and variants are read
+//     (jobs.go, scripts.go, variables.go).
+//
+// Trees are never modified after they are built: merges share unchanged
+// subtrees. That keeps aliases unexpanded in memory and lets a Cache hand
+// the same parsed template to many concurrent loads.
 package ciconfig

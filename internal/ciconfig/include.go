@@ -233,7 +233,9 @@ func (l *loader) readError(fc *fileCtx, err error) {
 	case errors.Is(err, fs.ErrNotExist):
 		switch fc.kind {
 		case incRoot:
-			l.errorAt(at, "check the project's CI/CD configuration file setting", "the CI configuration file %s does not exist", fc.file)
+			// A project without CI configuration is normal; the caller
+			// decides whether that is a problem (Config.Missing).
+			l.rootMissing = true
 		case incLocal:
 			l.errorAt(at, "fix the path (it is relative to the repository root) or add the file",
 				"Local file `%s` does not exist!", fc.file)

@@ -156,7 +156,7 @@ func (l *loader) job(name string, p pair, v *node, g *globals, r *refResolver) J
 	own := l.variables(v.get("variables"), name+" variables")
 	inheritVars := inherit(v, "variables")
 	j.Variables = mergeVariables(filterVariables(g.variables, inheritVars), own)
-	j.Variants = l.variants(name, v, own, inheritVars, g)
+	j.Variants, j.Matrix = l.variants(name, v, own, inheritVars, g)
 	l.produce(len(j.Variables), j.Pos)
 	return j
 }
@@ -211,6 +211,10 @@ func (l *loader) trigger(job string, v *node) *Trigger {
 	}
 	if t.Project != "" {
 		l.note(use.NotJobToken, t.Pos, job, "trigger: %s creates the downstream pipeline as the pipeline user, not with the job token", t.Project)
+	} else if inc := v.get("include"); inc != nil {
+		// A child pipeline runs in this project with its own job tokens; its
+		// configuration is a separate pipeline that Load does not expand.
+		l.note(use.NotFetched, inc.pos(), job, "trigger:include starts a child pipeline (%s); the jobs of child pipelines are not analysed", childFiles(inc))
 	}
 	return t
 }
@@ -255,4 +259,29 @@ func (l *loader) runSteps(job string, v *node) []Script {
 		}
 	}
 	return out
+}
+
+// childFiles names the files of a trigger:include for a note.
+func childFiles(inc *node) string {
+	items := []*node{inc}
+	if inc.isSeq() {
+		items = inc.items
+	}
+	var names []string
+	for _, it := range items {
+		switch {
+		case it.kind == kScalar:
+			names = append(names, it.str)
+		case it.isMap():
+			for _, k := range []string{"local", "template", "artifact", "component", "remote", "file"} {
+				if v := it.get(k); v != nil && v.kind == kScalar {
+					names = append(names, v.str)
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		return "no file named"
+	}
+	return strings.Join(names, ", ")
 }

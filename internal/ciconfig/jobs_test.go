@@ -186,9 +186,13 @@ text-job: just text
 		t.Errorf("note %+v", n)
 	}
 	for _, n := range cfg.Notes {
-		if n.Job == "child" {
+		if n.Job == "child" && n.Kind == use.NotJobToken {
 			t.Errorf("a child pipeline is not a cross-project trigger: %+v", n)
 		}
+	}
+	cn := requireNote(t, cfg, use.NotFetched, "trigger:include starts a child pipeline (child.yml)")
+	if cn.Job != "child" || cn.Line != 20 {
+		t.Errorf("child note %+v", cn)
 	}
 }
 

@@ -100,9 +100,11 @@ func Load(project, file string, opts Options) (cfg *Config) {
 		if recoverPanics {
 			if r := recover(); r != nil {
 				cfg.Jobs = nil
-				l.diags.Errorf(project, file, 0, "internal error while reading the CI configuration: %v (please report it with this file)", r)
+				l.errorAt(Pos{Project: project, File: file}, "please report it with this file; the rest of the scan is not affected",
+					"internal error while reading the CI configuration: %v", r)
 			}
 		}
+		cfg.Missing = l.rootMissing
 		cfg.Notes = use.SortNotes(l.notes)
 		cfg.Diags = l.diags.Sort()
 	}()
@@ -127,6 +129,8 @@ type loader struct {
 	// budget against configurations that expand through !reference.
 	out     int64
 	outDone bool
+	// rootMissing: the root configuration file does not exist.
+	rootMissing bool
 }
 
 func newLoader(project, file string, opts Options) *loader {
@@ -146,7 +150,8 @@ func newLoader(project, file string, opts Options) *loader {
 // !reference, then the jobs.
 func (l *loader) run() []Job {
 	if l.opts.Files == nil {
-		l.diags.Errorf(l.project, l.root, 0, "no repository files to read the CI configuration from (internal: Options.Files is nil)")
+		l.errorAt(Pos{Project: l.project, File: l.root}, "internal: Options.Files is nil",
+			"no repository files to read the CI configuration from")
 		return nil
 	}
 	root := &fileCtx{project: l.project, file: l.root, kind: incRoot, via: Pos{Project: l.project, File: l.root}}

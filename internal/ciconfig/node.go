@@ -209,10 +209,11 @@ func (b *mapBuilder) find(key string) int {
 	return -1
 }
 
-func (b *mapBuilder) set(p pair) {
+// set stores p and returns its index.
+func (b *mapBuilder) set(p pair) int {
 	if i := b.find(p.key); i >= 0 {
 		b.pairs[i] = p
-		return
+		return i
 	}
 	b.pairs = append(b.pairs, p)
 	if b.index != nil {
@@ -223,6 +224,7 @@ func (b *mapBuilder) set(p pair) {
 			b.index[q.key] = int32(i)
 		}
 	}
+	return len(b.pairs) - 1
 }
 
 func (b *mapBuilder) get(key string) (pair, bool) {

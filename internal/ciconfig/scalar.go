@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -27,9 +28,6 @@ type plainResult struct {
 }
 
 var (
-	// The "looks like a word" test that sends most scalars down the string
-	// branch; [[:alpha:]] in Ruby is Unicode-aware, and Ruby's \s has \v.
-	reStringish = regexp.MustCompile(`^[^\d.:-]?[\p{L}\p{Nl}_ \t\r\n\f\v!@#$%^&*(){}<>|/\\~;=]+`)
 	reNull      = regexp.MustCompile(`(?i)^null$`)
 	reTrue      = regexp.MustCompile(`(?i)^(yes|true|on)$`)
 	reFalse     = regexp.MustCompile(`(?i)^(no|false|off)$`)
@@ -46,6 +44,28 @@ var (
 	reDotExp    = regexp.MustCompile(`\.([Ee]|$)`)
 )
 
+// stringish is Psych's first test, /^[^\d.:-]?[[:alpha:]_\s!@#$%\^&*(){}<>|\/\\~;=]+/,
+// written out: most scalars are words and take this branch, so it is hot.
+// [[:alpha:]] in Ruby is Unicode-aware, and Ruby's \s includes \v.
+func stringish(s string) bool {
+	r0, n := utf8.DecodeRuneInString(s)
+	if wordRune(r0) {
+		return true
+	}
+	if (r0 >= '0' && r0 <= '9') || r0 == '.' || r0 == ':' || r0 == '-' || n >= len(s) {
+		return false
+	}
+	r1, _ := utf8.DecodeRuneInString(s[n:])
+	return wordRune(r1)
+}
+
+func wordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.IndexByte("_ \t\r\n\f\v!@#$%^&*(){}<>|/\\~;=", byte(r)) >= 0
+	}
+	return unicode.IsLetter(r) || unicode.Is(unicode.Nl, r)
+}
+
 func str(s string) plainResult { return plainResult{typ: tStr, str: s} }
 
 // resolvePlain types an untagged plain scalar the way Psych does.
@@ -53,7 +73,7 @@ func resolvePlain(s string) plainResult {
 	if s == "" {
 		return plainResult{null: true}
 	}
-	if reStringish.MatchString(s) || strings.Contains(s, "\n") {
+	if stringish(s) || strings.Contains(s, "\n") {
 		if utf8.RuneCountInString(s) > 5 {
 			return str(s)
 		}

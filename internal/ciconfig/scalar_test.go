@@ -2,6 +2,7 @@ package ciconfig
 
 import (
 	"math"
+	"regexp"
 	"testing"
 )
 
@@ -112,4 +113,17 @@ job:
 		"false": "key typed too", // Psych types keys as well: `off:` is the boolean false
 		"EMPTY": "", "TILDE": "", "HASH": "true", "HASH_EMPTY": "", "BLOCK": "a\n",
 	})
+}
+
+// stringish is a hand-written form of Psych's regular expression; check
+// it against the expression itself.
+func TestStringishMatchesPsychRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^[^\d.:-]?[\p{L}\p{Nl}_ \t\r\n\f\v!@#$%^&*(){}<>|/\\~;=]+`)
+	inputs := []string{"", "a", "1", "-", "-a", ".a", ":a", "1a", "a1", "+a", "+1", "'a", "'1", "é", "1é",
+		"Ⅻ", "~", "-~", "=x", "0x1A", "yes", " x", "\tx", "\vx", "\"x", "[a]", "{a", "%x", "12:30", "-.inf", "3.14", ",x"}
+	for _, s := range inputs {
+		if got, want := stringish(s), re.MatchString(s); got != want {
+			t.Errorf("stringish(%q) = %v, regexp says %v", s, got, want)
+		}
+	}
 }

@@ -61,6 +61,9 @@ func sortVariables(vs []Variable) {
 }
 
 func filterVariables(vs []Variable, keep func(string) bool) []Variable {
+	if !slices.ContainsFunc(vs, func(v Variable) bool { return !keep(v.Name) }) {
+		return vs // all kept; callers do not modify it
+	}
 	var out []Variable
 	for _, v := range vs {
 		if keep(v.Name) {
@@ -104,8 +107,9 @@ func (l *loader) workflowVariants(wf *node) []Variant {
 // variants lists a job's alternative variable sets: each parallel:matrix
 // combination, each rules: entry with variables, and each workflow:rules:
 // entry with variables (global variables, so the job's own still win).
-func (l *loader) variants(job string, v *node, own []Variable, inheritVars func(string) bool, g *globals) []Variant {
-	out := l.matrix(job, v.get("parallel"))
+func (l *loader) variants(job string, v *node, own []Variable, inheritVars func(string) bool, g *globals) (out []Variant, matrix int) {
+	out = l.matrix(job, v.get("parallel"))
+	matrix = len(out)
 	if rules := v.get("rules"); rules.isSeq() {
 		for i, rule := range rules.items {
 			vars := l.variables(rule.get("variables"), fmt.Sprintf("%s rules[%d]:variables", job, i))
@@ -125,7 +129,7 @@ func (l *loader) variants(job string, v *node, own []Variable, inheritVars func(
 			out = append(out, Variant{Name: w.Name, Variables: vars})
 		}
 	}
-	return out
+	return out, matrix
 }
 
 // matrix expands parallel:matrix into its combinations, named as GitLab

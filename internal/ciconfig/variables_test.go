@@ -139,6 +139,9 @@ test-job:
 	if len(j.Variables) != 0 {
 		t.Errorf("matrix values are variants, not the job's own set: %+v", j.Variables)
 	}
+	if j.Matrix != 7 {
+		t.Errorf("Matrix = %d; want 7 (the job runs only as its combinations)", j.Matrix)
+	}
 }
 
 func TestParallelMatrixCap(t *testing.T) {

@@ -6,15 +6,42 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
 )
 
-// docDivider is GitLab's MultiDocYaml::MULTI_DOC_DIVIDER (/^---\s+/): the
-// split is a regular expression over the text, not a YAML stream parse.
-var docDivider = regexp.MustCompile(`(?m)^---[ \t\r\n\f\v]+`)
+// dividers finds up to max matches of GitLab's
+// MultiDocYaml::MULTI_DOC_DIVIDER, /^---\s+/: the split is a regular
+// expression over the text, not a YAML stream parse. Written out because
+// it runs over every file.
+func dividers(text string, max int) [][2]int {
+	var out [][2]int
+	for i := 0; len(out) < max && i < len(text); {
+		j := strings.Index(text[i:], "---")
+		if j < 0 {
+			break
+		}
+		pos := i + j
+		end := pos + 3
+		if (pos == 0 || text[pos-1] == '\n') && end < len(text) && rubySpace(text[end]) {
+			for end < len(text) && rubySpace(text[end]) {
+				end++
+			}
+			out = append(out, [2]int{pos, end})
+			i = end
+			continue
+		}
+		i = pos + 1
+	}
+	return out
+}
+
+func rubySpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'
+}
 
 // maxDocuments is Yaml::Loader::MAX_DOCUMENTS: a header and the config.
 const maxDocuments = 2
@@ -34,7 +61,7 @@ func parseFile(src *source, data []byte, lim Limits) *parsed {
 	text := string(data)
 	// Split into at most maxDocuments+1 pieces, as GitLab does, so that a
 	// leading divider does not count as a document.
-	cuts := docDivider.FindAllStringIndex(text, maxDocuments)
+	cuts := dividers(text, maxDocuments)
 	type piece struct {
 		start, end int
 	}
@@ -69,8 +96,9 @@ func parseFile(src *source, data []byte, lim Limits) *parsed {
 	default:
 		p.header, p.content = docs[0], docs[len(docs)-1]
 		if len(docs) > maxDocuments {
-			p.diags.Warnf(src.project, src.file, int(docs[1].line),
-				"this file has more than %d YAML documents: GitLab reads the first as the spec: header and the last as the configuration, and ignores this one", maxDocuments)
+			p.diags = append(p.diags, diag.Diagnostic{Severity: diag.Warning, Project: src.project, File: src.file, Line: int(docs[1].line),
+				Summary: fmt.Sprintf("this file has more than %d YAML documents: GitLab reads the first as the spec: header and the last as the configuration, and ignores this one", maxDocuments),
+				Detail:  "keep one spec: header and one configuration document"})
 		}
 	}
 	return p
@@ -104,6 +132,10 @@ type converter struct {
 	active   map[*yaml.Node]bool
 	work     int64
 	failed   bool
+	slab     []node
+	// text is the piece being converted; lineStarts indexes it on demand.
+	text       string
+	lineStarts []int
 }
 
 var (
@@ -169,6 +201,7 @@ func aliasLine(text, name string) int {
 }
 
 func (c *converter) load(text string) (out *node) {
+	c.text = text
 	var doc yaml.Node
 	err := safeUnmarshal(text, &doc)
 	if err != nil {
@@ -218,6 +251,22 @@ func (c *converter) fatal(line int, format string, args ...any) {
 }
 
 func (c *converter) line(n *yaml.Node) int { return n.Line + c.lineOff }
+
+func (c *converter) report(sev diag.Severity, line int, detail, format string, args ...any) {
+	*c.diags = append(*c.diags, diag.Diagnostic{Severity: sev, Project: c.src.project, File: c.src.file, Line: line,
+		Summary: fmt.Sprintf(format, args...), Detail: detail})
+}
+
+// alloc hands out scalar nodes from a slab: most nodes are scalars, and
+// one allocation per node dominates the load otherwise.
+func (c *converter) alloc() *node {
+	if len(c.slab) == 0 {
+		c.slab = make([]node, 32)
+	}
+	n := &c.slab[0]
+	c.slab = c.slab[1:]
+	return n
+}
 
 func (c *converter) step(line int) bool {
 	c.work++
@@ -328,7 +377,8 @@ func (c *converter) checkTag(n *yaml.Node, line int, std string) {
 	case "!!map", "!!seq", "!!omap", "!!set", "!!str", "!!int", "!!float", "!!bool", "!!null", "!!binary", "!!timestamp", "!!merge":
 		return
 	}
-	c.diags.Warnf(c.src.project, c.src.file, line, "YAML tag %s is not one GitLab knows (only !reference is); tokenscope ignores it", n.Tag)
+	c.report(diag.Warning, line, "remove the tag; GitLab's YAML loader only accepts !reference",
+		"YAML tag %s is not one GitLab knows; tokenscope ignores it", n.Tag)
 }
 
 func styleOf(s yaml.Style) style {
@@ -381,17 +431,81 @@ func (c *converter) scalar(n *yaml.Node, line int) *node {
 		res = resolvePlain(n.Value)
 	}
 	if res.disallowed != "" {
-		c.diags.Errorf(c.src.project, c.src.file, line,
-			"`%s` is a YAML %s, which GitLab refuses to load (Tried to load unspecified class: %s): quote it", n.Value, strings.ToLower(res.disallowed), res.disallowed)
+		c.report(diag.Error, line, "quote the value",
+			"`%s` is a YAML %s, which GitLab refuses to load (Tried to load unspecified class: %s)", n.Value, strings.ToLower(res.disallowed), res.disallowed)
 	}
 	if res.null {
 		return newNull(c.src, line)
 	}
-	out := newScalar(c.src, line, res.typ, res.str, st)
-	if (st == sPlain || st == sQuoted) && strings.Contains(out.str, "\n") {
+	out := c.alloc()
+	*out = node{kind: kScalar, typ: res.typ, style: st, src: c.src, line: int32(line), str: res.str, count: 1, depth: 1}
+	if (st == sPlain || st == sQuoted) && (strings.Contains(out.str, "\n") || c.spansLines(n)) {
 		out.multiline = true
 	}
 	return out
+}
+
+// spansLines reports whether a plain or quoted scalar continues past the
+// line it starts on. yaml.v3 gives only the start, so look at the text: a
+// one-line plain scalar appears verbatim from its column; a quoted one
+// closes on its line.
+func (c *converter) spansLines(n *yaml.Node) bool {
+	rest, ok := c.restOfLine(n.Line, n.Column)
+	if !ok {
+		return false
+	}
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		for i := 1; i < len(rest); i++ {
+			switch rest[i] {
+			case '\\':
+				i++
+			case '"':
+				return false
+			}
+		}
+		return true
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		for i := 1; i < len(rest); i++ {
+			if rest[i] == '\'' {
+				if i+1 < len(rest) && rest[i+1] == '\'' {
+					i++
+					continue
+				}
+				return false
+			}
+		}
+		return true
+	}
+	return !strings.HasPrefix(rest, n.Value)
+}
+
+// restOfLine returns the text of the parsed piece from (line, column),
+// both 1-based, columns counted in characters as yaml.v3 counts them.
+func (c *converter) restOfLine(line, col int) (string, bool) {
+	if c.lineStarts == nil {
+		c.lineStarts = []int{0}
+		for i := 0; i < len(c.text); i++ {
+			if c.text[i] == '\n' {
+				c.lineStarts = append(c.lineStarts, i+1)
+			}
+		}
+	}
+	if line < 1 || line > len(c.lineStarts) || col < 1 {
+		return "", false
+	}
+	s := c.text[c.lineStarts[line-1]:]
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	for k := 1; k < col; k++ {
+		_, size := utf8.DecodeRuneInString(s)
+		if size == 0 {
+			return "", false
+		}
+		s = s[size:]
+	}
+	return strings.TrimSuffix(s, "\r"), true
 }
 
 // mapping builds a map with Psych's revive_hash: pairs are applied in
@@ -401,8 +515,10 @@ func (c *converter) scalar(n *yaml.Node, line int) *node {
 // after it win.
 func (c *converter) mapping(n *yaml.Node, line, depth int) *node {
 	mb := newMapBuilder(len(n.Content) / 2)
-	var explicit map[string]int32 // keys written in this mapping -> line
-	var total int64               // expanded size so far, to stop early
+	// explicit[i] is the line where pair i was written in this mapping, 0
+	// when it came from a merge key.
+	var explicit []int32
+	var total int64 // expanded size so far, to stop early
 	for i := 0; i+1 < len(n.Content) && !c.failed; i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		kline := c.line(kn)
@@ -416,15 +532,18 @@ func (c *converter) mapping(n *yaml.Node, line, depth int) *node {
 		if !ok {
 			continue
 		}
-		if prev, dup := explicit[key]; dup {
-			c.diags.Warnf(c.src.project, c.src.file, kline,
-				"duplicate key `%s` (first on line %d): GitLab keeps only this last value; remove one of them", key, prev)
+		for len(explicit) < len(mb.pairs) {
+			explicit = append(explicit, 0)
 		}
-		if explicit == nil {
-			explicit = map[string]int32{}
+		if i := mb.find(key); i >= 0 && explicit[i] != 0 {
+			c.report(diag.Warning, kline, "remove one of them",
+				"duplicate key `%s` (first on line %d): GitLab keeps only this last value", key, explicit[i])
 		}
-		explicit[key] = int32(kline)
-		mb.set(pair{key: key, src: c.src, line: int32(kline), val: val})
+		i := mb.set(pair{key: key, src: c.src, line: int32(kline), val: val})
+		for len(explicit) <= i {
+			explicit = append(explicit, 0)
+		}
+		explicit[i] = int32(kline)
 		c.step(kline)
 		c.grow(&total, val, kline)
 	}
@@ -481,8 +600,18 @@ func (c *converter) key(kn *yaml.Node, depth int) (string, bool) {
 		kn = kn.Alias
 	}
 	if kn.Kind != yaml.ScalarNode {
-		c.diags.Warnf(c.src.project, c.src.file, line, "a mapping key that is a list or mapping is not valid in GitLab CI; tokenscope ignores this entry")
+		c.report(diag.Warning, line, "use a plain name as the key", "a mapping key that is a list or mapping is not valid in GitLab CI; tokenscope ignores this entry")
 		return "", false
+	}
+	if kn.Style&yaml.TaggedStyle == 0 && kn.Tag != "!reference" {
+		// The common case, without building a node.
+		if styleOf(kn.Style) != sPlain {
+			return kn.Value, true
+		}
+		res := resolvePlain(kn.Value)
+		if res.disallowed == "" {
+			return res.str, true // "" for a null key
+		}
 	}
 	k := c.scalar(kn, line)
 	_ = depth

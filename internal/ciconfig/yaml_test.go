@@ -1,6 +1,8 @@
 package ciconfig
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -199,7 +201,10 @@ func TestEmptyFile(t *testing.T) {
 // quote, and the value is kept as text.
 func TestUnquotedDateIsAnError(t *testing.T) {
 	cfg := loadApp(t, "variables:\n  RELEASE: 2024-01-31\njob:\n  script: [echo]\n", nil)
-	d := requireDiag(t, cfg, diag.Error, "Tried to load unspecified class: Date", "quote it")
+	d := requireDiag(t, cfg, diag.Error, "Tried to load unspecified class: Date")
+	if d.Detail != "quote the value" {
+		t.Errorf("advice %q", d.Detail)
+	}
 	if d.Line != 2 {
 		t.Errorf("line %d, want 2", d.Line)
 	}
@@ -266,6 +271,12 @@ func TestScriptPositions(t *testing.T) {
     - echo multi
       line plain
     - "first\nsecond"
+    - "quoted
+      over lines"
+    - 'single ''quoted''
+      over lines'
+    - "tab\there"
+    - naïve ünïcode # comment
   after_script: echo single
 `, nil)
 	requireClean(t, cfg)
@@ -279,8 +290,12 @@ func TestScriptPositions(t *testing.T) {
 		{"line one\nline two\n", 5, 1},
 		{"folded one folded two\n", 8, 0},
 		{"quoted", 10, 1},
-		{"echo multi line plain", 11, 1},
+		{"echo multi line plain", 11, 0},
 		{"first\nsecond", 13, 0},
+		{"quoted over lines", 14, 0},
+		{"single 'quoted' over lines", 16, 0},
+		{"tab\there", 18, 1},
+		{"naïve ünïcode", 19, 1},
 	}
 	if len(j.Script) != len(want) {
 		t.Fatalf("script items %q", texts(j.Script))
@@ -297,7 +312,7 @@ func TestScriptPositions(t *testing.T) {
 	if l := j.Script[2].Line(1); l != 8 {
 		t.Errorf("folded block maps to %d, want 8", l)
 	}
-	if s := j.AfterScript[0]; s.Text != "echo single" || s.Pos.Line != 14 {
+	if s := j.AfterScript[0]; s.Text != "echo single" || s.Pos.Line != 20 || s.LineStep != 1 {
 		t.Errorf("after_script %+v", s)
 	}
 }
@@ -334,4 +349,21 @@ func TestScriptItemMappingIsReported(t *testing.T) {
 	cfg := loadApp(t, "job:\n  script:\n    - echo: oops\n    - echo fine\n", nil)
 	requireDiag(t, cfg, diag.Error, "is a mapping")
 	equalStrings(t, "script", texts(jobNamed(t, cfg, "job").Script), []string{"echo fine"})
+}
+
+// dividers is GitLab's /^---\s+/ written out; check it against the
+// expression.
+func TestDividersMatchGitLabRegexp(t *testing.T) {
+	re := regexp.MustCompile(`(?m)^---[ \t\r\n\f\v]+`)
+	inputs := []string{"", "---", "---\n", "--- \n", "a\n---\nb", "a---\nb", "----\n", "---x\n", "x\n--- y\n---\t\nz",
+		"---\n---\n---\n", "  ---\n", "a\n---", "\n---\n\n\nb", "--\n---\r\nb"}
+	for _, s := range inputs {
+		var want [][2]int
+		for _, m := range re.FindAllStringIndex(s, 2) {
+			want = append(want, [2]int{m[0], m[1]})
+		}
+		if got := dividers(s, 2); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("dividers(%q) = %v, regexp says %v", s, got, want)
+		}
+	}
 }

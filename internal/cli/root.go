@@ -48,6 +48,8 @@ project, and helps roll it out.`,
 	root.SetErr(io.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
 	root.AddCommand(newScanCmd(io, nil))
+	root.AddCommand(newDiagnoseCmd(io, nil))
+	root.AddCommand(newTrustCmd(io), newPlanCmd(io, nil), newExplainCmd(io, nil))
 	root.AddCommand(newSnapshotCmd(io, nil))
 	return root
 }

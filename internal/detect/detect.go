@@ -45,5 +45,12 @@ type Detector interface {
 
 // All returns every detector, one per access family.
 func All() []Detector {
-	return []Detector{}
+	return []Detector{
+		gitDetector{},
+		submoduleDetector{},
+		registryDetector{},
+		dockerfileDetector{},
+		apiDetector{}, needsDetector{}, npmDetector{}, pipDetector{}, mavenDetector{},
+		helmDetector{}, terraformDetector{}, tokensDetector{},
+	}
 }

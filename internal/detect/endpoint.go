@@ -46,6 +46,9 @@ func ClassifyAPI(srv inventory.Server, u URL, method string) (ep Endpoint, ok bo
 		return Endpoint{}, false
 	}
 	write := IsWrite(method)
+	// The target's Reference is the endpoint path as written, so that an
+	// unresolved group or instance endpoint reads "/api/v4/groups/20/...".
+	defer func() { ep.Target.Reference = "/api/v4/" + rest }()
 	switch {
 	case strings.HasPrefix(rest, "projects/"):
 		ref, sub, _ := strings.Cut(strings.TrimPrefix(rest, "projects/"), "/")

@@ -19,7 +19,11 @@ func (in *Input) jobName() string {
 	if in.Job == nil {
 		return ""
 	}
-	if in.Variant != "" {
+	switch {
+	case strings.HasPrefix(in.Variant, in.Job.Name+": ["):
+		// parallel:matrix variants are named like GitLab names the jobs.
+		return in.Variant
+	case in.Variant != "":
 		return in.Job.Name + " [" + in.Variant + "]"
 	}
 	return in.Job.Name

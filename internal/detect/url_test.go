@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/access"
@@ -86,6 +87,10 @@ func TestClassifyAPI(t *testing.T) {
 			t.Errorf("ClassifyAPI(%q) not an API URL", tc.url)
 			continue
 		}
+		if !strings.HasPrefix(ep.Target.Reference, "/api/v4/") {
+			t.Errorf("ClassifyAPI(%q) reference = %q; want the endpoint path", tc.url, ep.Target.Reference)
+		}
+		ep.Target.Reference = ""
 		if ep.Target != tc.target || ep.Access != tc.access || (ep.WontWork != "") != tc.wontWork {
 			t.Errorf("ClassifyAPI(%s %q) = %+v; want target %+v access %q wontWork %v", tc.method, tc.url, ep, tc.target, tc.access, tc.wontWork)
 		}

@@ -6,8 +6,6 @@ package discovery
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 	"runtime"
 	"sync"
 
@@ -141,22 +139,19 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	if cfgPath == "" {
 		cfgPath = ".gitlab-ci.yml"
 	}
-	if _, err := snap.ReadFile(p.Path, cfgPath); err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			res.Diags.Errorf(p.Path, cfgPath, 0, "cannot read the CI configuration: %v", err)
-		}
-	} else {
-		cfg := ciconfig.Load(p.Path, cfgPath, ciconfig.Options{Files: snap, Vars: predefined, Cache: cache})
-		res.Notes = append(res.Notes, cfg.Notes...)
-		res.Diags = append(res.Diags, cfg.Diags...)
-		for i := range cfg.Jobs {
-			job := &cfg.Jobs[i]
-			for _, v := range variants(job) {
-				env := JobEnv(predefined, job.Variables, v.Variables)
-				cmds, diags := Commands(snap, p.Path, job, env)
-				res.Diags = append(res.Diags, diags...)
-				run(&detect.Input{Caller: p, Server: server, Job: job, Variant: v.Name, Env: env, Commands: cmds, Files: snap})
-			}
+	cfg := ciconfig.Load(p.Path, cfgPath, ciconfig.Options{Files: snap, Vars: predefined, Cache: cache})
+	if cfg.Missing && p.CIConfigPath != "" {
+		res.Diags.Errorf(p.Path, cfgPath, 0, "the configured CI/CD configuration file %s is not in the snapshot", cfgPath)
+	}
+	res.Notes = append(res.Notes, cfg.Notes...)
+	res.Diags = append(res.Diags, cfg.Diags...)
+	for i := range cfg.Jobs {
+		job := &cfg.Jobs[i]
+		for _, v := range variants(job) {
+			env := JobEnv(predefined, job.Variables, v.Variables)
+			cmds, diags := Commands(snap, p.Path, job, env)
+			res.Diags = append(res.Diags, diags...)
+			run(&detect.Input{Caller: p, Server: server, Job: job, Variant: v.Name, Env: env, Commands: cmds, Files: snap})
 		}
 	}
 	res.Uses = out.Uses
@@ -172,8 +167,13 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	return res
 }
 
-// variants returns the job's own variable set followed by its variants.
+// variants returns the variable sets the job runs with: its own followed
+// by its variants, or only its matrix combinations for a parallel:matrix
+// job (the job never runs without them).
 func variants(job *ciconfig.Job) []ciconfig.Variant {
+	if job.Matrix > 0 {
+		return job.Variants
+	}
 	return append([]ciconfig.Variant{{}}, job.Variants...)
 }
 

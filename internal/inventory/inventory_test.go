@@ -213,6 +213,38 @@ func TestPredefined(t *testing.T) {
 	}
 }
 
+func TestReadFileUsesListing(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"g/p/.gitlab-ci.yml": "a: 1\n", "g/p/ci/x.sh": "echo\n"})
+	snap, _, err := Load(dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	if _, err := snap.ReadFile("g/p", "Dockerfile"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	// A file added after the listing was taken is still not visible: the
+	// snapshot is read as it was when the scan started.
+	writeFiles(t, dir, map[string]string{"g/p/late.txt": "x"})
+	if _, err := snap.ReadFile("g/p", "late.txt"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("late file: %v", err)
+	}
+	if data, err := snap.ReadFile("g/p", "./ci/x.sh"); err != nil || string(data) != "echo\n" {
+		t.Errorf("ci/x.sh = %q, %v", data, err)
+	}
+	// A symbolic link inside the project (to a folder of the same project)
+	// is followed.
+	if err := os.Symlink("ci", filepath.Join(dir, "g/p/scripts")); err != nil {
+		t.Skip(err)
+	}
+	snap2, _, _ := Load(dir, LoadOptions{})
+	defer snap2.Close()
+	if data, err := snap2.ReadFile("g/p", "scripts/x.sh"); err != nil || string(data) != "echo\n" {
+		t.Errorf("through symlink: %q, %v", data, err)
+	}
+}
+
 // A listed project's folder holds its files even without .gitlab-ci.yml
 // (custom CI path); an unlisted folder without one is not a project.
 func TestLoadListedProjectFolder(t *testing.T) {

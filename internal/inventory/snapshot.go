@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
 )
@@ -54,7 +55,22 @@ type Snapshot struct {
 	Index     *Index
 	root      *os.Root
 	hasFiles  map[string]string // lower-case path -> folder path relative to Dir
+	listings  sync.Map          // folder -> *listing
 }
+
+// listing is the set of files in one project folder, read once. Detectors
+// probe many files that do not exist (Dockerfile, .npmrc, pom.xml, ...);
+// answering those from the listing saves a chain of openat calls each
+// (os.Root opens path components one by one).
+type listing struct {
+	once     sync.Once
+	files    map[string]bool
+	symlinks []string // symbolic links: reads below them go to the disk
+	err      error
+}
+
+// maxListing bounds a project's listing; past it, reads go to the disk.
+const maxListing = 200_000
 
 // LoadOptions tune Load.
 type LoadOptions struct {
@@ -187,7 +203,58 @@ func (s *Snapshot) ReadFile(project, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l := s.listing(dir); l.err == nil && l.files != nil && !l.files[clean] && !l.belowSymlink(clean) {
+		return nil, &fs.PathError{Op: "open", Path: clean, Err: fs.ErrNotExist}
+	}
 	return readLimited(s.root, path.Join(dir, clean))
+}
+
+func (s *Snapshot) listing(dir string) *listing {
+	v, _ := s.listings.LoadOrStore(dir, &listing{})
+	l := v.(*listing)
+	l.once.Do(func() {
+		sub, err := fs.Sub(s.root.FS(), dir)
+		if err != nil {
+			l.err = err
+			return
+		}
+		files := map[string]bool{}
+		l.err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return nil
+			case d.IsDir():
+				if d.Name() == ".git" {
+					return fs.SkipDir
+				}
+			case d.Type()&fs.ModeSymlink != 0:
+				l.symlinks = append(l.symlinks, p)
+				files[p] = true
+			default:
+				files[p] = true
+			}
+			if len(files) > maxListing {
+				return errListingTooLarge
+			}
+			return nil
+		})
+		if l.err == nil {
+			l.files = files
+		}
+	})
+	return l
+}
+
+var errListingTooLarge = errors.New("listing too large")
+
+// belowSymlink reports whether name is a symbolic link or lies below one.
+func (l *listing) belowSymlink(name string) bool {
+	for _, s := range l.symlinks {
+		if name == s || strings.HasPrefix(name, s+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // Glob implements Files.

@@ -39,3 +39,49 @@ func TestStringNeverLeaksMarker(t *testing.T) {
 		t.Fatalf("marker leaked: %q", s)
 	}
 }
+
+func BenchmarkString(b *testing.B) {
+	in := `git clone --depth 1 "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/platform/build-scripts.git" /tmp/build-scripts`
+	for b.Loop() {
+		String(in)
+	}
+}
+
+func BenchmarkStringPlain(b *testing.B) {
+	in := `docker build -t "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA" .`
+	for b.Loop() {
+		String(in)
+	}
+}
+
+func TestStringMore(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a glpat-short b", "a glpat-short b"}, // too short to be a token
+		{"xglpat-abcdefghijkl", "xglpat-abcdefghijkl"},
+		{"glpat-abcdefghijkl,glptt-0123456789ab", "[MASKED],[MASKED]"},
+		{"https://u:p@h/x https://v:$P@h/y", "https://u:[MASKED]@h/x https://v:$P@h/y"},
+		{"Job-Token: abc123", "Job-Token: [MASKED]"},
+		{"password=hunter22&user=x", "password=[MASKED]&user=x"},
+		{"İstanbul PRIVATE-TOKEN: sekret", "İstanbul PRIVATE-TOKEN: [MASKED]"},
+		{"no secrets here, x=1", "no secrets here, x=1"},
+	} {
+		if got := String(tc.in); got != tc.want {
+			t.Errorf("String(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzString(f *testing.F) {
+	for _, s := range []string{"https://a:b@c/d", "PRIVATE-TOKEN: x", "token=glpat-aaaaaaaaaaaa", "eyJaaaaaaaaaaa.eyJbbbbbbbbbbbb.cccccccccc", "İ" + inventory.JobToken} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := String(s)
+		if strings.Contains(out, inventory.JobToken) {
+			t.Fatalf("marker leaked: %q", out)
+		}
+		if String(out) != out {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, out, String(out))
+		}
+	})
+}

@@ -68,17 +68,29 @@ const (
 //     unknown before the branch (the "default if unset" idiom
 //     `[ -z "$X" ] && X=d`); a variable with a known value keeps it. When
 //     several branches assign it, the first one giving a fully known value
-//     wins, else the first one.
+//     wins, else the first one. A branch that exits assigns nothing.
+//   - A variable the analysis does not know (not a job variable, never
+//     assigned) counts as unset for ${V:-d}, ${V:=d} and ${V:+x}; elsewhere
+//     it stays ${V} and is listed in Word.Unknown.
 //   - A for loop over known words analyses the body once per word (at most
-//     32); over an unknown list, once with the loop variable unknown.
-//     while/until bodies are analysed once, as a conditional branch.
+//     32, and 2048 iterations per Analyze); over an unknown list, once with
+//     the loop variable unknown. A while-read loop over known input (a
+//     here-document, a repository file, piped known output) runs once per
+//     line; other while/until bodies are analysed once, as a branch.
 //   - Commands inside $(...) and <(...) run, so they are returned (before
 //     the command using their output); the output is unknown ("$(...)")
-//     unless it is produced only by echo, printf, pwd, dirname, basename
-//     or functions using them, with known arguments.
+//     unless the analysis can compute it: echo, printf, pwd, dirname,
+//     basename, cat of repository files, and cut, sed s///, tr, awk
+//     '{print $N}', head, tail over known input, or functions using them.
 //   - Calls of functions are not returned themselves: the commands of the
-//     body are, analysed at each call with the call's arguments.
+//     body are, analysed at each call with the call's arguments. command,
+//     builtin and exec, and the wrappers sudo, env, nohup, nice, timeout,
+//     time and stdbuf are dropped: the command returned is the one they
+//     run (env's NAME=value go to Assigns).
 //   - Parameters $1.. of the job script are empty (the runner passes none).
+//   - A construct spanning several items of a script array (if on one
+//     item, fi on a later one) is parsed across them, as the runner joins
+//     the items into one script.
 func Analyze(sources []Source, env Env, opts Options) Result {
 	if opts.MaxFileDepth <= 0 {
 		opts.MaxFileDepth = defaultMaxFileDepth

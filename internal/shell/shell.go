@@ -73,4 +73,9 @@ type Command struct {
 }
 
 // Name returns the command name (Args[0].Value).
-func (c *Command) Name() string { return c.Args[0].Value }
+func (c *Command) Name() string {
+	if len(c.Args) == 0 {
+		return ""
+	}
+	return c.Args[0].Value
+}

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/tokenscope/tokenscope/internal/discovery"
+	"github.com/tokenscope/tokenscope/internal/explain"
+	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/report"
+	"github.com/tokenscope/tokenscope/internal/trust"
+)
+
+type planOptions struct {
+	io               *IO
+	source           sourceOptions
+	output           outputOptions
+	Trust            string
+	Prune            bool
+	Format           string
+	GitLabVersion    string
+	DetailedExitCode bool
+	Quiet            bool
+	Limit            int
+}
+
+func newPlanCmd(io *IO, runF func(*planOptions) error) *cobra.Command {
+	opts := &planOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "plan SOURCE",
+		Short: "Plan every callee's allowlist: edge table, UI and API steps, rollout checklist",
+		Long: `Plan compares what discovery finds in SOURCE (a snapshot directory) and the reviewed
+intent in --trust with the allowlists in the inventory, and prints for every callee
+project what to add, keep, update and remove, with least-privilege fine-grained
+policies for the GitLab version (inventory gitlab_version, or --gitlab-version).
+
+Rules: discovered and approved: add (or keep when already covered); discovered and
+not approved: needs review, never added; approved and not discovered: stale, kept
+and flagged; on the allowlist and not approved: removed only with --prune; deny
+rules win over everything; callees with approved callers get "enforce". Without
+--trust every discovered edge is proposed, unreviewed, and the output says so.
+
+Formats: table (edge table, per-project UI and API steps, rollout checklist),
+json (DESIGN.md §6b, read by apply), markdown (the same with a Mermaid graph, for a
+merge request), script (bash: dry run unless --execute, token from GITLAB_TOKEN),
+terraform (gitlab_project_job_token_scopes per callee).
+
+Exit codes: 0 ok, 1 error (including mistakes in the trust file), 2 usage; with
+--detailed-exitcode, 3 when the plan is not empty: a change to make, an edge to
+review, a denied, unapproved or stale entry.`,
+		Example: `  tokenscope plan examples/acme --trust examples/acme/trust.yaml
+  tokenscope plan examples/acme --trust examples/acme/trust.yaml --format markdown -o plan.md
+  tokenscope plan examples/acme --trust examples/acme/trust.yaml --format script -o plan.sh
+  tokenscope plan ./snapshot --trust trust.yaml --prune --detailed-exitcode`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.source.Dir = args[0]
+			if !slices.Contains(report.PlanFormats, opts.Format) {
+				return usageErrorf("unknown --format %q (valid: %s)", opts.Format, strings.Join(report.PlanFormats, ", "))
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return planRun(cmd, opts)
+		},
+	}
+	opts.source.addFlags(cmd)
+	opts.output.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVarP(&opts.Trust, "trust", "t", "", "reviewed intent: trust.yaml `file` (without it, every discovered edge is proposed)")
+	f.BoolVar(&opts.Prune, "prune", false, "remove allowlist entries no approval covers (without it they are kept and listed)")
+	f.StringVarP(&opts.Format, "format", "f", report.FormatTable, "output `format`: "+strings.Join(report.PlanFormats, ", "))
+	f.StringVar(&opts.GitLabVersion, "gitlab-version", "", "plan for this GitLab `version` (default: the inventory's gitlab_version)")
+	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 3 when the plan is not empty (changes, reviews, drift)")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print configuration problems on standard error")
+	f.IntVar(&opts.Limit, "allowlist-limit", plan.DefaultProjectLimit, "project entries GitLab allows per allowlist")
+	_ = f.MarkHidden("allowlist-limit")
+	return cmd
+}
+
+func planRun(cmd *cobra.Command, opts *planOptions) error {
+	var popts plan.Options
+	popts.Prune = opts.Prune
+	popts.ProjectLimit = opts.Limit
+	if opts.GitLabVersion != "" {
+		v, err := explain.ParseVersion(opts.GitLabVersion)
+		if err != nil {
+			return &UsageError{Err: fmt.Errorf("--gitlab-version: %w", err)}
+		}
+		popts.GitLabVersion = v
+	}
+	ctx := cmd.Context()
+	snap, err := opts.source.load(ctx, opts.io)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	var tf *trust.File
+	if opts.Trust != "" {
+		// The trust file is checked before the scan: its mistakes are the
+		// user's to fix first, and cheap to find.
+		if tf, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}); err != nil {
+			return err
+		}
+	}
+	g, diags, err := discovery.Scan(ctx, snap, discovery.Options{})
+	if err != nil {
+		return err
+	}
+	if !opts.Quiet {
+		printDiags(opts.io, diags)
+	}
+	p := plan.Compute(g, snap.Index, tf, popts)
+	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Plan(w, p, opts.Format) }); err != nil {
+		return err
+	}
+	if !p.Trusted {
+		fmt.Fprintf(opts.io.Err, "tokenscope: WARNING: no --trust file: every discovered edge is proposed, not reviewed\n")
+	}
+	if opts.Format != report.FormatTable && opts.Format != report.FormatMarkdown && len(p.Warnings) > 0 && !opts.Quiet {
+		for _, w := range p.Warnings {
+			fmt.Fprintf(opts.io.Err, "warning: %s\n", w)
+		}
+	}
+	if opts.DetailedExitCode && p.Findings() {
+		return ErrFindings
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/discovery"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/trust"
+)
+
+func newTrustCmd(io *IO) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "trust",
+		Short: "Draft and check trust.yaml, the reviewed intent for job-token access",
+		Long: `trust.yaml is the reviewed intent: which caller may reach which callee with its
+job token, with which access, why and who answers for it; group grants (explicit
+widenings); deny rules; and the rollout waves. Keep it in a repository and change
+it through merge requests. See DESIGN.md §6.`,
+	}
+	cmd.AddCommand(newTrustInitCmd(io, nil), newTrustCheckCmd(io, nil))
+	return cmd
+}
+
+type trustInitOptions struct {
+	io     *IO
+	source sourceOptions
+	Output string
+	Force  bool
+}
+
+func newTrustInitCmd(io *IO, runF func(*trustInitOptions) error) *cobra.Command {
+	opts := &trustInitOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "init SOURCE",
+		Short: "Draft trust.yaml from what discovery finds, evidence as comments",
+		Long: `Init scans SOURCE (a snapshot directory) and writes a draft trust.yaml for a human
+to review in a merge request: every discovered edge with its access kinds and its
+evidence as comments (origin, file:line, job, what was matched), placeholders for
+reason and owner, unresolved references as comments to look at, and suggested
+rollout waves (a pilot of callees with few callers, then top-level groups, then
+everything). Accesses a job token can never make are listed, not drafted.
+
+The file is written atomically. An existing file is never overwritten without
+--force: it may hold reviewed intent.`,
+		Example: `  tokenscope trust init examples/acme -o trust.yaml
+  tokenscope trust init ./snapshot                 # to standard output`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.source.Dir = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return trustInitRun(cmd, opts)
+		},
+	}
+	opts.source.addFlags(cmd)
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the draft to `file` (atomically) instead of standard output")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite an existing output file")
+	return cmd
+}
+
+func trustInitRun(cmd *cobra.Command, opts *trustInitOptions) error {
+	if opts.Output != "" && opts.Output != "-" && !opts.Force {
+		if _, err := os.Stat(opts.Output); err == nil {
+			return fmt.Errorf("%s exists and may hold reviewed intent; review the new draft elsewhere, or pass --force to overwrite it", opts.Output)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("check %s: %w", opts.Output, err)
+		}
+	}
+	snap, err := opts.source.load(cmd.Context(), opts.io)
+	if err != nil {
+		return err
+	}
+	defer snap.Close()
+	g, diags, err := discovery.Scan(cmd.Context(), snap, discovery.Options{})
+	if err != nil {
+		return err
+	}
+	printDiags(opts.io, diags)
+	draft := trust.Draft(g, trust.DraftOptions{Source: opts.source.Dir})
+	out := outputOptions{Path: opts.Output}
+	if err := out.write(opts.io, func(w io.Writer) error { _, err := w.Write(draft); return err }); err != nil {
+		return err
+	}
+	if opts.Output != "" && opts.Output != "-" {
+		fmt.Fprintf(opts.io.Err, "wrote %s: %d edge(s) to review, %d unresolved reference(s) to look at\n", opts.Output, len(g.Edges), len(g.Unresolved))
+	}
+	return nil
+}
+
+type trustCheckOptions struct {
+	io     *IO
+	File   string
+	Source string
+}
+
+func newTrustCheckCmd(io *IO, runF func(*trustCheckOptions) error) *cobra.Command {
+	opts := &trustCheckOptions{io: io}
+	cmd := &cobra.Command{
+		Use:   "check FILE",
+		Short: "Validate trust.yaml; every mistake with its line",
+		Long: `Check validates a trust file and prints every mistake with its line: unknown
+fields and access kinds, a caller equal to its callee, duplicate edges, missing
+reasons, expired approvals (a warning: they stop counting), placeholders left from
+the draft. With --source, every project and group must exist in that snapshot.
+Exit code 1 when there are errors; warnings alone exit 0.`,
+		Example: `  tokenscope trust check trust.yaml --source examples/acme`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return trustCheckRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Source, "source", "", "snapshot `directory` whose inventory the file must match")
+	return cmd
+}
+
+func trustCheckRun(opts *trustCheckOptions) error {
+	lo := trust.LoadOptions{Now: opts.io.Now()}
+	if opts.Source != "" {
+		snap, diags, err := inventory.Load(opts.Source, inventory.LoadOptions{})
+		if err != nil {
+			return err
+		}
+		defer snap.Close()
+		printDiags(opts.io, diags)
+		lo.Index = snap.Index
+	}
+	f, err := loadTrust(opts.io, opts.File, lo)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.io.Out, "%s: %d edge(s), %d group grant(s), %d deny rule(s), %d wave(s)\n", opts.File, len(f.Edges), len(f.Groups), len(f.Deny), len(f.Waves))
+	return nil
+}
+
+// loadTrust loads and validates a trust file, printing its diagnostics;
+// errors in it fail the command.
+func loadTrust(io *IO, path string, opts trust.LoadOptions) (*trust.File, error) {
+	f, diags, err := trust.LoadFile(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	printDiags(io, diags)
+	if diags.HasErrors() {
+		n := 0
+		for _, d := range diags {
+			if d.Severity == diag.Error {
+				n++
+			}
+		}
+		return nil, fmt.Errorf("%s has %d error(s); fix them and run again", path, n)
+	}
+	return f, nil
+}

@@ -1,0 +1,615 @@
+package detect
+
+import (
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/redact"
+	"github.com/tokenscope/tokenscope/internal/shell"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// apiDetector finds REST calls that carry the job token: curl, wget and
+// httpie (patterns P27, P30, P32, P36–P38 of usage-patterns.md), glab
+// with a job-token login (P34), release-cli and download-secure-files
+// (P35). Endpoints are classified by ClassifyAPI; the ones a job token
+// cannot use, and wrong ways of sending it, become will-not-work notes.
+type apiDetector struct{}
+
+func (apiDetector) Name() string { return "api" }
+
+func (apiDetector) Detect(in *Input, out *Output) {
+	if in.Job == nil {
+		return
+	}
+	glabJobToken := false
+	for _, c := range in.Commands {
+		ws := argv(c)
+		switch cmdBase(ws[0].Value) {
+		case "curl":
+			in.request(c, parseCurl(ws[1:]), out)
+		case "wget":
+			in.request(c, parseWget(ws[1:]), out)
+		case "http", "https", "xh", "xhs":
+			in.request(c, parseHTTPie(cmdBase(ws[0].Value), ws[1:]), out)
+		case "glab":
+			glabJobToken = in.glab(c, ws[1:], glabJobToken, out)
+		case "release-cli":
+			in.releaseCLI(c, ws[1:], out)
+		case "download-secure-files":
+			in.secureFiles(c, out)
+		case "bash", "sh":
+			if c.Stdin != nil && strings.Contains(strings.Join(words(c.Stdin.Args), " "), "download-secure-files") {
+				in.secureFiles(c, out)
+			}
+		}
+	}
+}
+
+func words(ws []shell.Word) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.Value
+	}
+	return out
+}
+
+// request is an HTTP request as a command line describes it.
+type request struct {
+	urls    []shell.Word
+	method  string
+	headers []string // "Name: value", expanded
+	fields  []string // form/body fields "name=value", expanded
+	user    *credential
+	// netrc: the tool sends .netrc credentials for the host (curl -n,
+	// wget always).
+	netrc bool
+}
+
+var curlSpec = optSpec{
+	short: "dFHXuoTeAbcEKwxUrmyYzCDQtP",
+	long: setOf("data", "data-raw", "data-binary", "data-ascii", "data-urlencode", "form", "form-string", "header",
+		"request", "user", "output", "upload-file", "url", "referer", "user-agent", "cookie", "cookie-jar", "cert",
+		"config", "write-out", "proxy", "proxy-user", "range", "max-time", "connect-timeout", "retry", "retry-delay",
+		"retry-max-time", "cacert", "capath", "key", "key-type", "cert-type", "output-dir", "limit-rate",
+		"max-filesize", "resolve", "connect-to", "interface", "dns-servers", "oauth2-bearer", "json", "variable",
+		"netrc-file", "noproxy", "pass", "pinnedpubkey", "proto", "proto-default", "proto-redir", "quote",
+		"request-target", "stderr", "trace", "trace-ascii", "unix-socket", "abstract-unix-socket", "url-query",
+		"etag-save", "etag-compare", "hsts", "alt-svc", "doh-url", "expect100-timeout", "create-file-mode", "ciphers",
+		"tls-max", "keepalive-time", "local-port", "max-redirs", "speed-limit", "speed-time", "time-cond", "aws-sigv4"),
+}
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+func parseCurl(args []shell.Word) request {
+	p := parseOpts(args, curlSpec)
+	r := request{urls: append(p.values("--url"), p.Pos...)}
+	for _, h := range p.values("-H", "--header") {
+		r.headers = append(r.headers, h.Value)
+	}
+	if b, ok := p.last("--oauth2-bearer"); ok {
+		r.headers = append(r.headers, "Authorization: Bearer "+b.Value)
+	}
+	data := p.values("-d", "--data", "--data-raw", "--data-binary", "--data-ascii", "--data-urlencode")
+	for _, d := range data {
+		r.fields = append(r.fields, strings.Split(d.Value, "&")...)
+	}
+	forms := p.values("-F", "--form", "--form-string")
+	for _, f := range forms {
+		r.fields = append(r.fields, f.Value)
+	}
+	if u, ok := p.last("-u", "--user"); ok {
+		user, pass, _ := strings.Cut(u.Value, ":")
+		r.user = &credential{User: user, Secret: pass, Where: "-u"}
+	}
+	r.netrc = p.has("-n", "--netrc", "--netrc-optional")
+	switch {
+	case p.has("-X", "--request"):
+		m, _ := p.last("-X", "--request")
+		r.method = strings.ToUpper(m.Value)
+	case p.has("-I", "--head"):
+		r.method = "HEAD"
+	case p.has("-G", "--get"):
+		r.method = "GET"
+	case len(data) > 0 || len(forms) > 0 || p.has("--json"):
+		r.method = "POST"
+	case p.has("-T", "--upload-file"):
+		r.method = "PUT"
+	default:
+		r.method = "GET"
+	}
+	return r
+}
+
+var wgetSpec = optSpec{
+	short: "OoaePUTtwYlADQIRXBi",
+	long: setOf("header", "method", "post-data", "post-file", "body-data", "body-file", "user", "password",
+		"http-user", "http-password", "output-document", "output-file", "user-agent", "directory-prefix", "tries",
+		"timeout", "wait", "referer", "load-cookies", "save-cookies", "ca-certificate", "certificate", "private-key",
+		"input-file", "append-output", "base", "execute", "level", "accept", "reject", "domains", "exclude-domains",
+		"include-directories", "exclude-directories", "cut-dirs", "limit-rate", "quota", "bind-address", "dns-timeout",
+		"connect-timeout", "read-timeout", "waitretry", "proxy-user", "proxy-password", "default-page", "restrict-file-names"),
+}
+
+func parseWget(args []shell.Word) request {
+	p := parseOpts(args, wgetSpec)
+	r := request{urls: p.Pos, method: "GET", netrc: !p.has("--no-netrc")}
+	for _, h := range p.values("--header") {
+		r.headers = append(r.headers, h.Value)
+	}
+	for _, d := range p.values("--post-data", "--body-data") {
+		r.fields = append(r.fields, strings.Split(d.Value, "&")...)
+	}
+	if p.has("--post-data", "--post-file") {
+		r.method = "POST"
+	}
+	if m, ok := p.last("--method"); ok {
+		r.method = strings.ToUpper(m.Value)
+	}
+	user, hasUser := p.last("--user", "--http-user")
+	pass, hasPass := p.last("--password", "--http-password")
+	if hasUser || hasPass {
+		r.user = &credential{User: user.Value, Secret: pass.Value, Where: "--password"}
+	}
+	return r
+}
+
+var httpieSpec = optSpec{
+	short: "aAops",
+	long: setOf("auth", "auth-type", "output", "print", "style", "session", "session-read-only", "timeout",
+		"verify", "cert", "cert-key", "proxy", "max-redirects", "pretty", "format-options", "boundary", "raw",
+		"ssl", "ciphers", "default-scheme", "max-headers"),
+}
+
+// parseHTTPie reads "http [METHOD] URL [ITEM...]" where items are
+// Header:value, field=value, field:=json, param==value and field@file.
+func parseHTTPie(tool string, args []shell.Word) request {
+	p := parseOpts(args, httpieSpec)
+	var r request
+	pos := p.Pos
+	if len(pos) > 1 && isUpperWord(pos[0].Value) {
+		r.method = pos[0].Value
+		pos = pos[1:]
+	}
+	if len(pos) == 0 {
+		return r
+	}
+	u := pos[0]
+	if !strings.Contains(u.Value, "://") && !strings.HasPrefix(u.Value, "$") {
+		scheme := "http://"
+		if tool == "https" || tool == "xhs" {
+			scheme = "https://"
+		}
+		u.Value = scheme + u.Value
+	}
+	r.urls = []shell.Word{u}
+	hasData := false
+	for _, it := range pos[1:] {
+		v := it.Value
+		i := strings.IndexAny(v, ":=@")
+		if i <= 0 {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(v[i:], "=="):
+			sep := "?"
+			if strings.Contains(r.urls[0].Value, "?") {
+				sep = "&"
+			}
+			r.urls[0].Value += sep + v[:i] + "=" + v[i+2:]
+		case strings.HasPrefix(v[i:], ":="), v[i] == '=', v[i] == '@':
+			hasData = true
+			if v[i] == '=' {
+				r.fields = append(r.fields, v)
+			}
+		case v[i] == ':':
+			r.headers = append(r.headers, v[:i]+": "+v[i+1:])
+		}
+	}
+	if a, ok := p.last("-a", "--auth"); ok {
+		user, pass, _ := strings.Cut(a.Value, ":")
+		r.user = &credential{User: user, Secret: pass, Where: "--auth"}
+	}
+	if r.method == "" {
+		r.method = "GET"
+		if hasData || p.has("-f", "--form") {
+			r.method = "POST"
+		}
+	}
+	return r
+}
+
+func isUpperWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenCarrier is one way a request sends the job token.
+type tokenCarrier struct {
+	how string // for details: "JOB-TOKEN header", "job_token parameter", ...
+	// wontWork is set when GitLab ignores this way of sending it.
+	wontWork string
+	// triggerOnly: the "token" field authenticates only the trigger API.
+	triggerOnly bool
+}
+
+// literalCarrier is a job-token reference the shell never expanded
+// (single quotes, a quoted here-document): the text "$CI_JOB_TOKEN" is sent.
+var literalCarrier = tokenCarrier{how: "unexpanded reference", wontWork: "the job token reference is quoted so that the shell does not expand it, and the literal text is sent instead of the token"}
+
+// carriers lists the ways r sends the job token, outside the URL.
+func (r request) carriers() []tokenCarrier {
+	var cs []tokenCarrier
+	for _, h := range r.headers {
+		name, val, ok := strings.Cut(h, ":")
+		if !ok {
+			continue
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		if !HasJobToken(val) {
+			if (name == "job-token" || name == "authorization") && isJobTokenRef(val) {
+				cs = append(cs, literalCarrier)
+			}
+			continue
+		}
+		switch {
+		case name == "job-token":
+			cs = append(cs, tokenCarrier{how: "JOB-TOKEN header"})
+		case name == "job_token":
+			// Rack would map it to HTTP_JOB_TOKEN, but NGINX in front of
+			// GitLab (Omnibus, chart) drops header names with underscores
+			// by default (underscores_in_headers off).
+			cs = append(cs, tokenCarrier{how: "JOB_TOKEN header", wontWork: "the header is spelled JOB_TOKEN; NGINX in front of GitLab drops header names with underscores by default, so GitLab never sees it (use JOB-TOKEN)"})
+		case name == "authorization" && strings.HasPrefix(strings.ToLower(strings.TrimSpace(val)), "bearer "):
+			cs = append(cs, tokenCarrier{how: "Authorization: Bearer header"})
+		case name == "private-token" || name == "private_token":
+			cs = append(cs, tokenCarrier{how: "PRIVATE-TOKEN header", wontWork: "the job token is sent as PRIVATE-TOKEN; GitLab looks it up as a personal access token and rejects it (use JOB-TOKEN)"})
+		}
+	}
+	for _, f := range r.fields {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			continue
+		}
+		if !HasJobToken(v) {
+			if (k == "job_token" || k == "token") && isJobTokenRef(v) {
+				cs = append(cs, literalCarrier)
+			}
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "job_token":
+			cs = append(cs, tokenCarrier{how: "job_token field"})
+		case "token":
+			cs = append(cs, tokenCarrier{how: "token field", triggerOnly: true})
+		case "private_token":
+			cs = append(cs, tokenCarrier{how: "private_token field", wontWork: "the job token is sent as private_token; GitLab accepts it only as job_token (or the JOB-TOKEN header)"})
+		case "job-token":
+			cs = append(cs, tokenCarrier{how: "job-token field", wontWork: "the field is spelled job-token; GitLab reads the job token only from job_token (or the JOB-TOKEN header)"})
+		}
+	}
+	if r.user != nil {
+		if ok, why := basicAuthVerdict(*r.user); ok {
+			cs = append(cs, tokenCarrier{how: "basic auth as gitlab-ci-token"})
+		} else if why != "" {
+			cs = append(cs, tokenCarrier{how: "basic auth", wontWork: why})
+		}
+	}
+	return cs
+}
+
+// urlCarriers lists the ways the URL itself sends the job token.
+func urlCarriers(u URL) []tokenCarrier {
+	var cs []tokenCarrier
+	if HasJobToken(u.Password) || HasJobToken(u.User) {
+		if ok, why := basicAuthVerdict(credential{User: u.User, Secret: u.Password}); ok {
+			cs = append(cs, tokenCarrier{how: "basic auth as gitlab-ci-token"})
+		} else if why != "" {
+			cs = append(cs, tokenCarrier{how: "basic auth", wontWork: why})
+		}
+	}
+	if HasJobToken(u.QueryValue("job_token")) {
+		cs = append(cs, tokenCarrier{how: "job_token parameter"})
+	}
+	if HasJobToken(u.QueryValue("token")) {
+		cs = append(cs, tokenCarrier{how: "token parameter", triggerOnly: true})
+	}
+	if HasJobToken(u.QueryValue("private_token")) {
+		cs = append(cs, tokenCarrier{how: "private_token parameter", wontWork: "the job token is passed as private_token; GitLab accepts it only as job_token (or the JOB-TOKEN header)"})
+	}
+	return cs
+}
+
+// request turns one HTTP command into uses and notes: one per URL.
+func (in *Input) request(c *shell.Command, r request, out *Output) {
+	base := r.carriers()
+	for _, w := range r.urls {
+		v := strings.TrimSpace(w.Value)
+		if v == "" {
+			continue
+		}
+		u, parsed := ParseURL(v)
+		carriers := base
+		if parsed {
+			carriers = append(append([]tokenCarrier(nil), base...), urlCarriers(u)...)
+			if r.netrc && r.user == nil && !u.HasUser {
+				if e, ok := in.netrc(c)[hostname(u.Host)]; ok && HasJobToken(e.Password) {
+					if ok, why := basicAuthVerdict(credential{User: e.Login, Secret: e.Password}); ok {
+						carriers = append(carriers, tokenCarrier{how: ".netrc as gitlab-ci-token"})
+					} else {
+						carriers = append(carriers, tokenCarrier{how: ".netrc", wontWork: why + " (.netrc)"})
+					}
+				}
+			}
+		} else if strings.Contains(v, "job_token="+inventory.JobToken) {
+			carriers = append(carriers, tokenCarrier{how: "job_token parameter"})
+		}
+		if len(carriers) == 0 {
+			continue
+		}
+		in.classifyRequest(c, r.method, w, u, parsed, carriers, out)
+	}
+}
+
+func (in *Input) classifyRequest(c *shell.Command, method string, w shell.Word, u URL, parsed bool, carriers []tokenCarrier, out *Output) {
+	detail := CommandText(c)
+	unknownURL := !parsed || UnknownReason(u.Host) != ""
+	if unknownURL {
+		// The token goes to a URL that is not known statically: a reviewer
+		// must see it, as unresolved, rather than lose it.
+		if !looksLikeURLRef(w.Value) {
+			return
+		}
+		if usable(carriers, false) == nil {
+			return
+		}
+		reason := UnknownReason(w.Value)
+		if reason == "" {
+			reason = "the URL is not known statically"
+		}
+		k := access.APIRead
+		if IsWrite(method) {
+			k = access.APIWrite
+		}
+		out.Uses = append(out.Uses, in.UseAt(c, k, use.Target{Kind: use.Unknown, Value: redact.String(w.Value), Reference: w.Raw, Reason: reason}, detail))
+		return
+	}
+	if !OnServer(in.Server, u.Host) {
+		if usable(carriers, true) != nil {
+			out.Notes = append(out.Notes, in.NoteAt(c, use.OtherHost, "the job token is sent to "+u.Host+", which is not this GitLab server: "+detail))
+		}
+		return
+	}
+	ep, ok := ClassifyAPI(in.Server, u, method)
+	if !ok {
+		return
+	}
+	trigger := ep.Family == "trigger/pipeline"
+	good := usable(carriers, trigger)
+	if good == nil {
+		for _, cr := range carriers {
+			if cr.wontWork != "" {
+				out.Notes = append(out.Notes, in.NoteAt(c, use.WontWork, cr.wontWork+": "+detail))
+				return
+			}
+		}
+		return
+	}
+	if ep.Family == "registry" && in.isOwn(ep.Target) {
+		// The container registry API accepts a job token for the job's own
+		// project only (jobtoken-model.md §2.1): an own-project use.
+		ep.WontWork, ep.Access = "", access.APIRead
+		if IsWrite(method) {
+			ep.Access = access.APIWrite
+		}
+	}
+	if ep.WontWork != "" {
+		out.Notes = append(out.Notes, in.NoteAt(c, use.WontWork, ep.Family+" endpoint: "+ep.WontWork+": "+detail))
+		return
+	}
+	t := ep.Target
+	if t.Kind == use.Unknown || t.Reason != "" {
+		t.Reference = w.Raw
+	}
+	out.Uses = append(out.Uses, in.UseAt(c, ep.Access, t, detail))
+}
+
+// usable returns the first carrier GitLab accepts for the endpoint.
+func usable(cs []tokenCarrier, trigger bool) *tokenCarrier {
+	for i, cr := range cs {
+		if cr.wontWork != "" || (cr.triggerOnly && !trigger) {
+			continue
+		}
+		return &cs[i]
+	}
+	return nil
+}
+
+// looksLikeURLRef reports whether an unexpanded word is probably a URL
+// ("$URL", "${PACKAGE_REGISTRY_URL}/tool/1.0/x.tgz", "$API/projects/..."),
+// not an output file name.
+func looksLikeURLRef(v string) bool {
+	return strings.HasPrefix(v, "$") || strings.Contains(v, "://")
+}
+
+// glab handles one glab command. It returns whether glab is logged in
+// with the job token from here on.
+func (in *Input) glab(c *shell.Command, args []shell.Word, loggedIn bool, out *Output) bool {
+	p := parseOpts(args, optSpec{short: "RXfFHtgpjmnlaP", long: setOf("repo", "method", "field", "raw-field", "header",
+		"hostname", "job-token", "token", "group", "page", "per-page", "input", "assets-links", "name", "notes", "ref",
+		"tag-name", "milestone", "released-at", "asset-name", "dir", "path", "output", "output-dir")})
+	if len(p.Pos) == 0 {
+		return loggedIn
+	}
+	sub := p.Pos[0].Value
+	verb := ""
+	if len(p.Pos) > 1 {
+		verb = p.Pos[1].Value
+	}
+	if sub == "auth" && verb == "login" {
+		if t, ok := p.last("-j", "--job-token"); ok && HasJobToken(t.Value) {
+			return true
+		}
+		return loggedIn
+	}
+	autologin, _ := in.getenv(c, "GLAB_ENABLE_CI_AUTOLOGIN")
+	if !loggedIn && !strings.EqualFold(autologin, "true") {
+		return loggedIn
+	}
+	// Without -R glab works on the repository it runs in: the own project.
+	target := use.Target{Kind: use.ID, Value: inventory.SelfID}
+	if r, ok := p.last("-R", "--repo"); ok {
+		target = glabRepo(in.Server, r)
+	}
+	detail := CommandText(c)
+	var k access.Kind
+	switch sub {
+	case "release":
+		switch verb {
+		case "create", "upload", "delete", "update":
+			k = access.ReleasesWrite
+		case "download", "list", "view", "ls":
+			k = access.ReleasesRead
+			if verb == "download" {
+				detail += " (assets that link to the package registry also need packages-read on the project that holds them)"
+			}
+		}
+	case "securefile", "secure-file", "securefiles":
+		switch verb {
+		case "download", "get", "list", "ls":
+			k = access.SecureFilesRead
+		case "create", "upload", "remove", "delete", "rm":
+			k = access.SecureFilesWrite
+		}
+	case "job", "ci":
+		if verb == "artifact" || verb == "artifacts" {
+			k = access.ArtifactsRead
+		}
+		if sub == "ci" && (verb == "run" || verb == "trigger" || verb == "retry" || verb == "cancel" || verb == "delete") {
+			out.Notes = append(out.Notes, in.NoteAt(c, use.WontWork, "glab ci "+verb+" calls pipeline endpoints that do not accept a job token: "+detail))
+			return loggedIn
+		}
+	case "api":
+		in.glabAPI(c, p, target, verb, out)
+		return loggedIn
+	case "issue", "variable", "label", "milestone", "snippet", "schedule", "deploy-key", "repo", "project":
+		out.Notes = append(out.Notes, in.NoteAt(c, use.WontWork, "glab "+sub+" calls endpoints that do not accept a job token: "+detail))
+		return loggedIn
+	}
+	if k != "" {
+		out.Uses = append(out.Uses, in.UseAt(c, k, target, detail))
+	}
+	return loggedIn
+}
+
+// glabRepo turns a -R value (group/proj, host/group/proj or a URL) into a
+// target.
+func glabRepo(srv inventory.Server, w shell.Word) use.Target {
+	v := w.Value
+	if u, ok := ParseURL(v); ok {
+		t := GitTarget(srv, u)
+		t.Reference = w.Raw
+		return t
+	}
+	if host, rest, ok := strings.Cut(v, "/"); ok && strings.Contains(host, ".") && OnServer(srv, host) {
+		v = rest
+	}
+	t := use.Target{Kind: use.Path, Value: strings.Trim(v, "/"), Reference: w.Raw}
+	if r := UnknownReason(v); r != "" {
+		t.Reason = r
+	}
+	return t
+}
+
+// glabAPI classifies "glab api <path>", where :fullpath and :id stand for
+// the -R project.
+func (in *Input) glabAPI(c *shell.Command, p parsed, target use.Target, apiPath string, out *Output) {
+	ref := inventory.SelfID
+	if target.Kind == use.Path && target.Reason == "" {
+		ref = strings.ReplaceAll(target.Value, "/", "%2F")
+	}
+	apiPath = strings.NewReplacer(":fullpath", ref, ":id", ref).Replace(strings.TrimPrefix(apiPath, "/"))
+	method := "GET"
+	if p.has("-f", "-F", "--field", "--raw-field") {
+		method = "POST"
+	}
+	if m, ok := p.last("-X", "--method"); ok {
+		method = strings.ToUpper(m.Value)
+	}
+	u, ok := ParseURL(in.Server.URL + "/api/v4/" + strings.TrimPrefix(apiPath, "api/v4/"))
+	if !ok {
+		return
+	}
+	in.classifyRequest(c, method, shell.Word{Raw: apiPath, Value: u.Scheme + "://" + u.Host + u.Path}, u, true,
+		[]tokenCarrier{{how: "glab job-token login"}}, out)
+}
+
+// releaseCLI handles GitLab's release-cli (P36): it authenticates with
+// --job-token (default $CI_JOB_TOKEN) on --project-id (default
+// $CI_PROJECT_ID).
+func (in *Input) releaseCLI(c *shell.Command, args []shell.Word, out *Output) {
+	p := parseOpts(args, optSpec{long: setOf("server-url", "job-token", "private-token", "project-id", "timeout",
+		"name", "description", "tag-name", "ref", "assets-link", "milestone", "released-at", "file", "tag-message", "config-file")})
+	tok, ok := p.last("--job-token")
+	token := tok.Value
+	if !ok {
+		token, _ = in.getenv(c, "CI_JOB_TOKEN")
+	}
+	if p.has("--private-token") || !HasJobToken(token) {
+		return
+	}
+	pid, ok := p.last("--project-id")
+	id := pid.Value
+	if !ok {
+		id, _ = in.getenv(c, "CI_PROJECT_ID")
+	}
+	k := access.ReleasesWrite
+	for _, w := range p.Pos {
+		if w.Value == "get" {
+			k = access.ReleasesRead
+		}
+	}
+	t := projectRef(id)
+	t.Reference = pid.Raw
+	out.Uses = append(out.Uses, in.UseAt(c, k, t, CommandText(c)))
+}
+
+// secureFiles handles GitLab's download-secure-files tool (P35): it reads
+// CI_PROJECT_ID, CI_API_V4_URL and CI_JOB_TOKEN from the environment, so
+// it reaches the own project unless the job overrides CI_PROJECT_ID.
+func (in *Input) secureFiles(c *shell.Command, out *Output) {
+	tok, _ := in.getenv(c, "CI_JOB_TOKEN")
+	if !HasJobToken(tok) {
+		return
+	}
+	id, _ := in.getenv(c, "CI_PROJECT_ID")
+	out.Uses = append(out.Uses, in.UseAt(c, access.SecureFilesRead, projectRef(id), CommandText(c)+" (download-secure-files uses CI_PROJECT_ID)"))
+}
+
+// isOwn reports whether a target names the job's own project.
+func (in *Input) isOwn(t use.Target) bool {
+	env := in.envOrEmpty()
+	switch t.Kind {
+	case use.ID:
+		id, _ := env.Get("CI_PROJECT_ID")
+		return t.Value == inventory.SelfID || t.Value == id
+	case use.Path:
+		p, _ := env.Get("CI_PROJECT_PATH")
+		return strings.EqualFold(t.Value, p)
+	}
+	return false
+}

@@ -1,0 +1,792 @@
+package detect
+
+// Shared helpers of the git, submodule, registry and dockerfile detectors:
+// command-line parsing, what a command writes to a file, how a credential
+// is classified, and the job state (credentials, clones, working
+// directory) that earlier commands leave for later ones.
+
+import (
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/shell"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// maxStateFile bounds the content kept for one credential file (real ones
+// are a few hundred bytes): a script appending in a loop must not grow
+// memory, or the work of re-reading the file after each write, without
+// bound.
+const maxStateFile = 16 << 10
+
+// ---- command lines -------------------------------------------------------
+
+// argSpec describes a command's options well enough to find its operands.
+type argSpec struct {
+	value map[string]bool // options that take a value ("--depth", "-b")
+	// unknownValue makes unknown long options take a value (docker run and
+	// build have many more value options than boolean ones); boolean lists
+	// the exceptions.
+	unknownValue bool
+	boolean      map[string]bool
+	// shortBool are letters of boolean short options that may be
+	// clustered ("-it").
+	shortBool string
+}
+
+// flag is one option with its value.
+type flag struct {
+	name string
+	val  shell.Word
+	has  bool // a value was given
+}
+
+// parsedArgs are a command's options and operands.
+type parsedArgs struct {
+	flags []flag
+	pos   []shell.Word
+}
+
+func set(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// parse splits args into options and operands. "--" ends the options.
+func (s argSpec) parse(args []shell.Word) parsedArgs {
+	var p parsedArgs
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		v := a.Value
+		switch {
+		case v == "--":
+			p.pos = append(p.pos, args[i+1:]...)
+			return p
+		case strings.HasPrefix(v, "-") && len(v) > 1:
+			name, val, eq := strings.Cut(v, "=")
+			if eq {
+				p.flags = append(p.flags, flag{name: name, val: cutWord(a, len(name)+1, val), has: true})
+				continue
+			}
+			if s.takesValue(name) && i+1 < len(args) {
+				p.flags = append(p.flags, flag{name: name, val: args[i+1], has: true})
+				i++
+				continue
+			}
+			p.flags = append(p.flags, flag{name: name})
+		default:
+			p.pos = append(p.pos, a)
+		}
+	}
+	return p
+}
+
+func (s argSpec) takesValue(name string) bool {
+	if s.value[name] {
+		return true
+	}
+	if s.boolean[name] {
+		return false
+	}
+	if !strings.HasPrefix(name, "--") && len(name) > 2 && s.shortBool != "" {
+		// A cluster of boolean short options ("-it").
+		for _, r := range name[1:] {
+			if !strings.ContainsRune(s.shortBool, r) {
+				return s.unknownValue
+			}
+		}
+		return false
+	}
+	if !strings.HasPrefix(name, "--") && len(name) == 2 && s.shortBool != "" && strings.ContainsRune(s.shortBool, rune(name[1])) {
+		return false
+	}
+	return s.unknownValue
+}
+
+// cutWord returns the part of w after the first n bytes of its value (an
+// option's "=value"), keeping Raw readable.
+func cutWord(w shell.Word, n int, val string) shell.Word {
+	raw := w.Raw
+	if i := strings.IndexByte(raw, '='); i >= 0 {
+		raw = raw[i+1:]
+	}
+	return shell.Word{Raw: raw, Value: val, Unknown: w.Unknown}
+}
+
+// get returns the last value of any of the named options.
+func (p parsedArgs) get(names ...string) (shell.Word, bool) {
+	for i := len(p.flags) - 1; i >= 0; i-- {
+		for _, n := range names {
+			if p.flags[i].name == n && p.flags[i].has {
+				return p.flags[i].val, true
+			}
+		}
+	}
+	return shell.Word{}, false
+}
+
+// all returns every value of the named options, in order.
+func (p parsedArgs) all(names ...string) []shell.Word {
+	var out []shell.Word
+	for _, f := range p.flags {
+		for _, n := range names {
+			if f.name == n && f.has {
+				out = append(out, f.val)
+			}
+		}
+	}
+	return out
+}
+
+// has reports whether any of the named options is present.
+func (p parsedArgs) has(names ...string) bool {
+	for _, f := range p.flags {
+		for _, n := range names {
+			if f.name == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// baseName is the command name without its directory ("/kaniko/executor").
+func baseName(name string) string { return path.Base(strings.ReplaceAll(name, `\`, "/")) }
+
+// env returns the command's environment, falling back to the job's.
+func cmdEnv(in *Input, c *shell.Command) shell.Env {
+	if c != nil && c.Env != nil {
+		return c.Env
+	}
+	if in.Env != nil {
+		return in.Env
+	}
+	return shell.MapEnv{}
+}
+
+func getenv(e shell.Env, name string) string {
+	if e == nil {
+		return ""
+	}
+	v, _ := e.Get(name)
+	return v
+}
+
+// ---- what a command prints or writes ----------------------------------------
+
+// output is the text a command prints: what echo, printf or cat of a
+// here-document produce.
+type output struct {
+	value string // expanded
+	raw   string // as written
+	// substituted reports a command substitution that ran ("$(...)" in an
+	// unquoted context): its result is computed at run time.
+	substituted bool
+}
+
+// hasSubst reports whether any word holds a command substitution.
+func hasSubst(ws ...shell.Word) bool {
+	for _, w := range ws {
+		for _, u := range w.Unknown {
+			if strings.HasPrefix(u, "$(") || strings.HasPrefix(u, "`") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// commandOutput returns what c prints when that is knowable from the text.
+func commandOutput(c *shell.Command) (output, bool) {
+	if c == nil || len(c.Args) == 0 {
+		return output{}, false
+	}
+	switch baseName(c.Name()) {
+	case "echo":
+		args := c.Args[1:]
+		interpret := false
+		for len(args) > 0 && isEchoFlag(args[0].Value) {
+			interpret = interpret || strings.Contains(args[0].Value, "e")
+			args = args[1:]
+		}
+		var vs, rs []string
+		for _, a := range args {
+			vs = append(vs, a.Value)
+			rs = append(rs, a.Raw)
+		}
+		v := strings.Join(vs, " ")
+		if interpret {
+			v = unescapeC(v)
+		}
+		return output{value: v + "\n", raw: strings.Join(rs, " "), substituted: hasSubst(args...)}, true
+	case "printf":
+		args := c.Args[1:]
+		if len(args) > 0 && args[0].Value == "--" {
+			args = args[1:]
+		}
+		if len(args) == 0 {
+			return output{}, false
+		}
+		var rs []string
+		for _, a := range args {
+			rs = append(rs, a.Raw)
+		}
+		vals := make([]string, 0, len(args)-1)
+		for _, a := range args[1:] {
+			vals = append(vals, a.Value)
+		}
+		return output{value: printf(args[0].Value, vals), raw: strings.Join(rs, " "), substituted: hasSubst(args...)}, true
+	case "cat", "tee":
+		for _, r := range c.Redirects {
+			switch {
+			case (r.Op == "<<" || r.Op == "<<-") && r.Heredoc != nil:
+				return output{value: r.Heredoc.Value, raw: r.Heredoc.Raw, substituted: hasSubst(*r.Heredoc)}, true
+			case r.Op == "<<<":
+				return output{value: r.Target.Value + "\n", raw: r.Target.Raw, substituted: hasSubst(r.Target)}, true
+			}
+		}
+		if c.Stdin != nil {
+			return commandOutput(c.Stdin)
+		}
+	}
+	return output{}, false
+}
+
+func isEchoFlag(s string) bool {
+	if len(s) < 2 || s[0] != '-' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r != 'e' && r != 'n' && r != 'E' {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapeC interprets the backslash escapes echo -e and printf know.
+func unescapeC(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	r := strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\\`, `\`, `\"`, `"`, `\r`, "")
+	return r.Replace(s)
+}
+
+// printf formats like the shell's printf for %s, %b and %d, reusing the
+// format while arguments remain.
+func printf(format string, args []string) string {
+	var b strings.Builder
+	for round := 0; round < 64; round++ {
+		used := 0
+		for i := 0; i < len(format); i++ {
+			ch := format[i]
+			if ch != '%' || i+1 >= len(format) {
+				b.WriteByte(ch)
+				continue
+			}
+			i++
+			// Skip flags and width ("%-10s").
+			for i < len(format) && strings.IndexByte("-+ #0123456789.", format[i]) >= 0 {
+				i++
+			}
+			if i >= len(format) {
+				break
+			}
+			switch format[i] {
+			case '%':
+				b.WriteByte('%')
+			case 's', 'b', 'd', 'q', 'x', 'i', 'u', 'c':
+				if used < len(args) {
+					b.WriteString(args[used])
+				}
+				used++
+			}
+		}
+		if used == 0 || used >= len(args) || len(args) == 0 {
+			break
+		}
+		args = args[used:]
+	}
+	return unescapeC(b.String())
+}
+
+// fileWrite is a file a command writes, with what it writes.
+type fileWrite struct {
+	path   string // as expanded
+	out    output
+	known  bool // out is known
+	append bool
+}
+
+// fileWrites returns the files c writes through redirections or tee.
+func fileWrites(c *shell.Command) []fileWrite {
+	if c == nil || len(c.Args) == 0 || len(c.Redirects) == 0 && baseName(c.Name()) != "tee" {
+		return nil
+	}
+	out, known := commandOutput(c)
+	var ws []fileWrite
+	for _, r := range c.Redirects {
+		switch r.Op {
+		case ">", ">|", "&>", ">>", "&>>":
+			ws = append(ws, fileWrite{path: r.Target.Value, out: out, known: known, append: strings.HasPrefix(r.Op, ">>") || r.Op == "&>>"})
+		}
+	}
+	if baseName(c.Name()) == "tee" {
+		appendMode := false
+		for _, a := range c.Args[1:] {
+			switch {
+			case a.Value == "-a" || a.Value == "--append":
+				appendMode = true
+			case strings.HasPrefix(a.Value, "-"):
+			default:
+				ws = append(ws, fileWrite{path: a.Value, out: out, known: known, append: appendMode})
+			}
+		}
+	}
+	return ws
+}
+
+// removedFiles returns the files "rm" or "unlink" deletes.
+func removedFiles(c *shell.Command) []string {
+	switch baseName(c.Name()) {
+	case "rm", "unlink":
+	default:
+		return nil
+	}
+	var out []string
+	for _, a := range c.Args[1:] {
+		if !strings.HasPrefix(a.Value, "-") {
+			out = append(out, a.Value)
+		}
+	}
+	return out
+}
+
+// ---- credentials -------------------------------------------------------------
+
+// credKind classifies a credential found in text.
+type credKind int
+
+const (
+	credNone      credKind = iota // no credential
+	credJobToken                  // gitlab-ci-token and the job token: works
+	credWrongUser                 // the job token with another user name: rejected
+	credLiteral                   // a job-token variable written literally (quoting): the text is sent
+	credOther                     // another credential (PAT, deploy token, literal password)
+)
+
+// cred is a classified credential and where it was set up.
+type cred struct {
+	kind credKind
+	user string
+	// via says where a credential set up earlier in the job comes from
+	// ("~/.netrc written at .gitlab-ci.yml:12"); "" when it is in the text.
+	via string
+	pos shell.Pos
+}
+
+// tokenRefRE matches a reference to a job-token variable left unexpanded:
+// single-quoted or in a quoted here-document, the text is sent as is.
+var tokenRefRE = regexp.MustCompile(`\$\{?(?:CI_JOB_TOKEN|CI_REGISTRY_PASSWORD|CI_DEPENDENCY_PROXY_PASSWORD)\b`)
+
+// literalTokenRef reports whether s names a job-token variable without
+// holding its value. CI_JOB_TOKEN is always defined during analysis, so an
+// unexpanded reference means the shell did not expand it.
+func literalTokenRef(s string) bool { return tokenRefRE.MatchString(s) && !HasJobToken(s) }
+
+// classifyUserPass classifies basic-auth credentials.
+func classifyUserPass(user, pass string) cred {
+	switch {
+	case HasJobToken(pass) && user == inventory.JobTokenUser:
+		return cred{kind: credJobToken, user: user}
+	case HasJobToken(pass):
+		return cred{kind: credWrongUser, user: user}
+	case HasJobToken(user):
+		return cred{kind: credWrongUser, user: "(the job token itself)"}
+	case literalTokenRef(pass) || literalTokenRef(user):
+		return cred{kind: credLiteral, user: user}
+	case user == "" && pass == "":
+		return cred{}
+	}
+	return cred{kind: credOther, user: user}
+}
+
+// wrongUserText explains a credWrongUser.
+func wrongUserText(user string) string {
+	return "the job token is sent with user name " + redactUser(user) + "; GitLab accepts it over basic auth only as " + inventory.JobTokenUser
+}
+
+// redactUser keeps a user name readable unless it looks like a secret.
+func redactUser(u string) string {
+	if u == "" {
+		return `""`
+	}
+	if d := Detail(u); d != u || len(u) > 40 {
+		return "(a credential)"
+	}
+	return u
+}
+
+const literalText = "the job-token variable is written literally (single quotes or a quoted here-document), so the text itself is sent and authentication fails"
+
+// cmdLine is the command as written with its redirections ("cat >
+// ~/.netrc <<'EOF'"), for notes about what a command writes.
+func cmdLine(c *shell.Command) string {
+	parts := []string{CommandText(c)}
+	for _, r := range c.Redirects {
+		parts = append(parts, r.Op+" "+r.Target.Raw)
+	}
+	return strings.Join(parts, " ")
+}
+
+// ---- paths -----------------------------------------------------------------
+
+// homePath canonicalises a path under the home directory ("~/.netrc",
+// "$HOME/.netrc", "/root/.netrc"), or returns "" for other paths.
+func homePath(p string, e shell.Env) string {
+	p = strings.TrimSpace(p)
+	home := getenv(e, "HOME")
+	for _, prefix := range []string{"~/", "${HOME}/", "$HOME/", "/root/"} {
+		if strings.HasPrefix(p, prefix) {
+			return "~/" + strings.TrimPrefix(p, prefix)
+		}
+	}
+	if home != "" && strings.HasPrefix(p, strings.TrimSuffix(home, "/")+"/") {
+		return "~/" + strings.TrimPrefix(p, strings.TrimSuffix(home, "/")+"/")
+	}
+	if strings.HasPrefix(p, "/home/") {
+		if i := strings.IndexByte(p[len("/home/"):], '/'); i >= 0 {
+			return "~/" + p[len("/home/")+i+1:]
+		}
+	}
+	return ""
+}
+
+// ---- evidence --------------------------------------------------------------
+
+// detailVia is the evidence detail for a command with a note on where its
+// credential comes from; the command text is shortened first so that the
+// note survives Detail's bound.
+func detailVia(text, via string) string {
+	if via == "" {
+		return text
+	}
+	text = strings.Join(strings.Fields(text), " ")
+	room := maxDetail - len(via) - 3
+	if room < 40 {
+		room = 40
+	}
+	if len(text) > room {
+		text = text[:room-3] + "..."
+	}
+	return text + " (" + via + ")"
+}
+
+// at renders a position for evidence details.
+func at(p shell.Pos) string {
+	if p.File == "" {
+		return ""
+	}
+	if p.Line > 0 {
+		return p.File + ":" + itoa(p.Line)
+	}
+	return p.File
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// noteInFile builds a note about a line of a repository file of the caller.
+func (in *Input) noteInFile(file string, line int, k use.NoteKind, detail string) use.Note {
+	return use.Note{Project: in.Caller.Path, File: file, Line: line, Job: in.jobName(), Kind: k, Detail: Detail(detail)}
+}
+
+// owner maps a path of the job's working tree to the project whose file
+// it is: a file under a directory the job cloned another project into
+// belongs to that project (when its files are in the snapshot).
+func (st *jobState) owner(p string) (project, rel string) {
+	best := ""
+	for k := range st.clones {
+		if k != "" && strings.HasPrefix(p, k+"/") && len(k) > len(best) {
+			best = k
+		}
+	}
+	if best == "" || st.clones[best] == "" {
+		return st.in.Caller.Path, p
+	}
+	url, _ := st.git.rewrite(st.clones[best], false)
+	u, ok := ParseURL(url)
+	if !ok || !OnServer(st.in.Server, u.Host) {
+		return st.in.Caller.Path, p
+	}
+	t := GitTarget(st.in.Server, u)
+	if t.Reason != "" || !repoPath(t) {
+		return st.in.Caller.Path, p
+	}
+	return t.Value, strings.TrimPrefix(p, best+"/")
+}
+
+// readFile reads a file of the job's working tree (see owner) and returns
+// the site of its evidence.
+func (st *jobState) readFile(p string) ([]byte, site, bool) {
+	project, rel := st.owner(p)
+	if st.in.Files == nil || rel == "" {
+		return nil, site{}, false
+	}
+	b, err := st.in.Files.ReadFile(project, rel)
+	if err != nil {
+		return nil, site{}, false
+	}
+	s := site{file: rel}
+	if project != st.in.Caller.Path {
+		s.project = project
+	}
+	return b, s, true
+}
+
+// stripUserinfo removes "user:password@" from a URL for display.
+func stripUserinfo(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	rest := s[i+3:]
+	end := strings.IndexByte(rest, '/')
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+		return s[:i+3] + rest[at+1:]
+	}
+	return s
+}
+
+// rawHost returns the host part of a URL as written (case kept), for
+// explaining unknown parts.
+func rawHost(s string) string {
+	s = stripUserinfo(s)
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// isOwnPath reports whether p (a project or registry path) is the
+// caller's own project or below it.
+func isOwnPath(caller, p string) bool {
+	c, p := strings.ToLower(caller), strings.ToLower(strings.Trim(p, "/"))
+	return p == c || strings.HasPrefix(p, c+"/")
+}
+
+// ---- where evidence goes ---------------------------------------------------
+
+// site is where a use or note is reported: a command, or a line of a
+// repository file (a .gitmodules entry, a Dockerfile FROM, a go.mod
+// require). project is the file's project ("" = the caller).
+type site struct {
+	c       *shell.Command
+	file    string
+	line    int
+	project string
+}
+
+func cmdSite(c *shell.Command) site { return site{c: c} }
+
+func (in *Input) useAtSite(s site, k access.Kind, t use.Target, detail string) use.Use {
+	if s.file == "" && s.c != nil {
+		return in.UseAt(s.c, k, t, detail)
+	}
+	u := in.UseInFile(s.file, s.line, k, t, detail)
+	if s.project != "" {
+		u.Evidence.Project = s.project
+	}
+	return u
+}
+
+func (in *Input) noteAtSite(s site, kind use.NoteKind, detail string) use.Note {
+	if s.file == "" && s.c != nil {
+		return in.NoteAt(s.c, kind, detail)
+	}
+	n := in.noteInFile(s.file, s.line, kind, detail)
+	if s.project != "" && s.project != in.Caller.Path {
+		n.Detail = Detail(s.project + "/" + s.file + ": " + detail)
+	}
+	return n
+}
+
+// ---- job state -------------------------------------------------------------
+
+// jobState is what the commands run so far in a job leave behind for later
+// commands: the working directory, git credentials (insteadOf rules,
+// ~/.netrc, credential helpers), clones and remotes, registry logins and Go
+// settings. Files written by one command are seen by every later command
+// of the job (after_script runs in a new shell but on the same files).
+type jobState struct {
+	in      *Input
+	cwd     string // relative to the project directory; absolute or "~/..." outside it
+	section string
+
+	git     gitCfg
+	netrc   map[string]cred   // host name -> credential, from ~/.netrc
+	stored  map[string]cred   // host name -> credential, from ~/.git-credentials
+	files   map[string]string // credential files by canonical path -> content
+	clones  map[string]string // directory -> origin URL as written
+	remotes map[string]map[string]string
+	// remoteAt says where a remote was defined, by repository and name.
+	remoteAt map[string]string
+	goEnv    map[string]string
+
+	// reg holds registry credentials: store (a config file or "login")
+	// -> registry host -> credential. Any registry tool of the job is
+	// assumed to see every store (documented over-approximation: jobs
+	// rarely write a config for one tool and pull with another).
+	reg map[string]map[string]cred
+}
+
+// stateNote is a note raised while updating the state, for one detector
+// family ("git" or "registry") to emit.
+type stateNote struct {
+	family string
+	note   use.Note
+}
+
+func newJobState(in *Input) *jobState {
+	return &jobState{
+		in:       in,
+		git:      gitCfg{helpers: map[string]cred{}},
+		netrc:    map[string]cred{},
+		stored:   map[string]cred{},
+		files:    map[string]string{},
+		clones:   map[string]string{},
+		remotes:  map[string]map[string]string{},
+		remoteAt: map[string]string{},
+		goEnv:    map[string]string{},
+		reg:      map[string]map[string]cred{},
+	}
+}
+
+// walkJob replays the job's commands: visit sees each command with the
+// state before it runs; then the command's effects are applied. It
+// returns the notes raised by state changes.
+func walkJob(in *Input, visit func(c *shell.Command, st *jobState)) []stateNote {
+	st := newJobState(in)
+	var notes []stateNote
+	for _, c := range in.Commands {
+		if c == nil || len(c.Args) == 0 {
+			continue
+		}
+		st.enter(c)
+		if visit != nil {
+			visit(c, st)
+		}
+		notes = append(notes, st.apply(c)...)
+	}
+	return notes
+}
+
+// enter resets the working directory when a new shell starts.
+func (st *jobState) enter(c *shell.Command) {
+	if c.Section != st.section {
+		switch c.Section {
+		case "after_script", "pre_get_sources_script", "before_script":
+			st.cwd = ""
+		}
+		st.section = c.Section
+	}
+}
+
+// apply records what c changes for later commands.
+func (st *jobState) apply(c *shell.Command) []stateNote {
+	var notes []stateNote
+	switch baseName(c.Name()) {
+	case "cd", "pushd":
+		if len(c.Args) > 1 {
+			st.cwd = st.resolve(c, c.Args[len(c.Args)-1].Value)
+		} else {
+			st.cwd = "~"
+		}
+	case "popd":
+		st.cwd = ""
+	case "git":
+		notes = append(notes, st.applyGit(c)...)
+	case "go":
+		st.applyGoEnv(c)
+	}
+	notes = append(notes, st.applyRegistry(c)...)
+	for _, w := range fileWrites(c) {
+		notes = append(notes, st.applyFileWrite(c, w)...)
+	}
+	for _, f := range removedFiles(c) {
+		st.removeFile(c, f)
+	}
+	return notes
+}
+
+// resolve turns a path operand into the state's directory form.
+func (st *jobState) resolve(c *shell.Command, p string) string {
+	p = strings.TrimSpace(p)
+	e := cmdEnv(st.in, c)
+	if h := homePath(p, e); h != "" || p == "~" {
+		if h == "" {
+			return "~"
+		}
+		return path.Clean(h)
+	}
+	if strings.HasPrefix(p, "/") {
+		proj := strings.TrimSuffix(getenv(e, "CI_PROJECT_DIR"), "/")
+		if proj != "" && (p == proj || strings.HasPrefix(p, proj+"/")) {
+			rel := strings.TrimPrefix(strings.TrimPrefix(p, proj), "/")
+			return path.Clean("./" + rel)
+		}
+		return path.Clean(p)
+	}
+	j := path.Join(st.cwd, p)
+	if j == "." {
+		return ""
+	}
+	return j
+}
+
+// repoFile turns a path operand into a path in the caller's repository.
+func (st *jobState) repoFile(c *shell.Command, p string) (string, bool) {
+	r := st.resolve(c, p)
+	if r == "" || r == "." {
+		return "", false
+	}
+	if strings.HasPrefix(r, "/") || strings.HasPrefix(r, "~") || strings.HasPrefix(r, "..") {
+		return "", false
+	}
+	return r, true
+}
+
+// repoDir returns the repository that directory dir belongs to: a clone
+// made earlier in the job, or "" for the project's own checkout; ok is
+// false for directories outside both.
+func (st *jobState) repoDir(dir string) (string, bool) {
+	best, found := "", false
+	for k := range st.clones {
+		if (dir == k || strings.HasPrefix(dir, k+"/")) && len(k) >= len(best) {
+			best, found = k, true
+		}
+	}
+	if found {
+		return best, true
+	}
+	if strings.HasPrefix(dir, "/") || strings.HasPrefix(dir, "~") || strings.HasPrefix(dir, "..") {
+		if _, ok := st.remotes[dir]; ok {
+			return dir, true
+		}
+		return dir, false
+	}
+	return "", true
+}

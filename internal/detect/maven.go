@@ -1,0 +1,671 @@
+package detect
+
+import (
+	"encoding/xml"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/shell"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// mavenDetector finds Maven repository access with the job token (P21).
+// The credential and the target sit in different files, joined by <id>:
+// settings.xml has <server><id>X</id> with a Job-Token header (or user
+// gitlab-ci-token and the job token as password), pom.xml has the
+// <repository><id>X</id><url>…/projects/<id>/packages/maven</url>. Pulls
+// come from <repositories>, <pluginRepositories> and settings <mirrors>;
+// publishing from <distributionManagement> when the job runs deploy.
+type mavenDetector struct{}
+
+func (mavenDetector) Name() string { return "maven" }
+
+// mvnServer is a settings.xml <server>.
+type mvnServer struct {
+	id                  string
+	header, headerValue string
+	user, pass          string
+	line                int
+}
+
+// mvnRepo is a repository-like element: repository, pluginRepository,
+// snapshotRepository (write when under distributionManagement), mirror.
+type mvnRepo struct {
+	id, url string
+	write   bool
+	line    int
+	file    string
+}
+
+// mvnFile is what tokenscope reads from a settings.xml or pom.xml.
+type mvnFile struct {
+	servers []mvnServer
+	repos   []mvnRepo
+	props   map[string]string
+}
+
+// parseMaven reads the parts of a Maven XML file that matter. Broken XML
+// yields what was read before the error.
+func parseMaven(name, text string) mvnFile {
+	f := mvnFile{props: map[string]string{}}
+	d := xml.NewDecoder(strings.NewReader(text))
+	d.Strict = false
+	var stack []string
+	var cur map[string]string
+	var curLine int
+	var curKind string
+	var headerName string
+	var text0 strings.Builder
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			n := t.Name.Local
+			line, _ := d.InputPos()
+			switch n {
+			case "server", "repository", "pluginRepository", "snapshotRepository", "mirror":
+				cur, curLine, curKind = map[string]string{}, line, n
+				if n == "repository" || n == "snapshotRepository" {
+					if len(stack) > 0 && stack[len(stack)-1] == "distributionManagement" {
+						curKind = "deploy"
+					}
+				}
+			}
+			if cur != nil && (n == "url" || n == "id") {
+				cur[n+"Line"] = strconv.Itoa(line)
+			}
+			stack = append(stack, n)
+			text0.Reset()
+		case xml.CharData:
+			text0.Write(t)
+		case xml.EndElement:
+			n := t.Name.Local
+			val := strings.TrimSpace(text0.String())
+			text0.Reset()
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			parent := ""
+			if len(stack) > 0 {
+				parent = stack[len(stack)-1]
+			}
+			if parent == "properties" && val != "" {
+				f.props[n] = val
+			}
+			if cur == nil {
+				continue
+			}
+			switch n {
+			case "id", "url", "username", "password":
+				if parent == "server" || parent == "repository" || parent == "snapshotRepository" || parent == "pluginRepository" || parent == "mirror" {
+					cur[n] = val
+				}
+			case "name":
+				if parent == "property" {
+					headerName = val
+				}
+			case "value":
+				if parent == "property" && headerName != "" {
+					cur["header:"+strings.ToLower(headerName)] = val
+					headerName = ""
+				}
+			case "server":
+				s := mvnServer{id: cur["id"], user: cur["username"], pass: cur["password"], line: curLine}
+				for k, v := range cur {
+					if h, ok := strings.CutPrefix(k, "header:"); ok {
+						s.header, s.headerValue = h, v
+					}
+				}
+				f.servers = append(f.servers, s)
+				cur = nil
+			case "repository", "pluginRepository", "snapshotRepository", "mirror":
+				line := curLine
+				if l, _ := strconv.Atoi(cur["urlLine"]); l > 0 {
+					line = l
+				}
+				f.repos = append(f.repos, mvnRepo{id: cur["id"], url: cur["url"], write: curKind == "deploy", line: line, file: name})
+				cur = nil
+			}
+		}
+	}
+	return f
+}
+
+// mvnRun is one Maven invocation.
+type mvnRun struct {
+	c        *shell.Command
+	settings string // -s value ("" for the default)
+	pom      string // -f value ("" for pom.xml)
+	goals    []string
+	props    map[string]string // -D
+}
+
+var mvnArgOpts = setOf("-s", "--settings", "-gs", "--global-settings", "-f", "--file", "-P", "--activate-profiles",
+	"-pl", "--projects", "-rf", "--resume-from", "-T", "--threads", "-l", "--log-file", "-b", "--builder", "-t",
+	"--toolchains", "-gt", "--global-toolchains", "-emp", "--encrypt-master-password", "-ep", "--encrypt-password", "--define")
+
+func parseMvn(c *shell.Command, extra string) mvnRun {
+	r := mvnRun{c: c, props: map[string]string{}}
+	ws := argv(c)
+	var args []string
+	for _, w := range ws[1:] {
+		// An unquoted $MAVEN_CLI_OPTS splits into words.
+		if !strings.HasPrefix(w.Raw, `"`) && !strings.HasPrefix(w.Raw, "'") && strings.ContainsAny(w.Value, " \t") {
+			args = append(args, strings.Fields(w.Value)...)
+			continue
+		}
+		args = append(args, w.Value)
+	}
+	args = append(args, strings.Fields(extra)...)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() string {
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			return ""
+		}
+		switch {
+		case a == "-s" || a == "--settings":
+			r.settings = next()
+		case a == "-f" || a == "--file":
+			r.pom = next()
+		case a == "-D" || a == "--define":
+			k, v, _ := strings.Cut(next(), "=")
+			r.props[k] = v
+		case strings.HasPrefix(a, "-D"):
+			k, v, _ := strings.Cut(a[2:], "=")
+			r.props[k] = v
+		case mvnArgOpts[a]:
+			next()
+		case strings.HasPrefix(a, "--settings="):
+			r.settings = strings.TrimPrefix(a, "--settings=")
+		case strings.HasPrefix(a, "--file="):
+			r.pom = strings.TrimPrefix(a, "--file=")
+		case strings.HasPrefix(a, "-"):
+		default:
+			r.goals = append(r.goals, a)
+		}
+	}
+	return r
+}
+
+func (r mvnRun) deploys() bool {
+	for _, g := range r.goals {
+		if g == "deploy" || strings.HasPrefix(g, "deploy:") || strings.HasSuffix(g, ":deploy") || strings.HasSuffix(g, ":deploy-file") {
+			return true
+		}
+	}
+	return false
+}
+
+func (mavenDetector) Detect(in *Input, out *Output) {
+	if in.Job == nil {
+		return
+	}
+	in.gradle(out)
+	var xmlWrites []writtenFile
+	seen := map[string]bool{}
+	for _, c := range in.Commands {
+		ws := argv(c)
+		switch cmdBase(ws[0].Value) {
+		case "mvn", "mvnw", "mvnd", "mvnw.cmd", "mvnDebug":
+		default:
+			continue
+		}
+		if xmlWrites == nil {
+			xmlWrites = in.writes(func(d string) bool { return strings.HasSuffix(d, ".xml") })
+		}
+		extra, _ := in.getenv(c, "MAVEN_ARGS")
+		r := parseMvn(c, extra)
+		in.mavenRun(r, xmlWrites, seen, out)
+	}
+}
+
+// mavenRun joins one invocation's settings and pom.
+func (in *Input) mavenRun(r mvnRun, xmlWrites []writtenFile, seen map[string]bool, out *Output) {
+	settingsName := r.settings
+	var settingsText, settingsFile string
+	if settingsName != "" {
+		settingsText, settingsFile = in.readSource(xmlWrites, settingsName)
+	} else {
+		for i := len(xmlWrites) - 1; i >= 0; i-- {
+			if strings.HasSuffix(xmlWrites[i].Path, ".m2/settings.xml") {
+				settingsText, settingsFile, settingsName = xmlWrites[i].Content, xmlWrites[i].From, xmlWrites[i].Path
+				break
+			}
+		}
+		if settingsText == "" {
+			if s, ok := in.readRepo(".m2/settings.xml"); ok {
+				settingsText, settingsFile, settingsName = s, ".m2/settings.xml", ".m2/settings.xml"
+			}
+		}
+	}
+	if settingsText == "" {
+		return
+	}
+	settings := parseMaven(settingsFile, settingsText)
+	pomName := "pom.xml"
+	if r.pom != "" {
+		pomName = r.pom
+		if !strings.HasSuffix(pomName, ".xml") {
+			pomName = path.Join(pomName, "pom.xml")
+		}
+	}
+	pomRel, _ := in.repoPath(pomName)
+	var pom mvnFile
+	if text, ok := in.readRepo(pomRel); ok {
+		pom = parseMaven(pomRel, text)
+	}
+	env := in.envOf(r.c)
+	expand := func(s string, props map[string]string) string { return mavenExpand(s, props, r.props, env) }
+	servers := map[string]mvnServer{}
+	for _, s := range settings.servers {
+		servers[s.id] = s
+	}
+	repos := append(append([]mvnRepo(nil), pom.repos...), settings.repos...)
+	if alt := r.props["altDeploymentRepository"]; alt != "" && r.deploys() {
+		parts := strings.Split(alt, "::")
+		if len(parts) >= 2 {
+			repos = append(repos, mvnRepo{id: parts[0], url: parts[len(parts)-1], write: true})
+		}
+	}
+	if u := r.props["url"]; u != "" && r.deploys() && r.props["repositoryId"] != "" {
+		repos = append(repos, mvnRepo{id: r.props["repositoryId"], url: u, write: true})
+	}
+	for _, repo := range repos {
+		if repo.write && !r.deploys() {
+			continue
+		}
+		srv, ok := servers[repo.id]
+		if !ok {
+			continue
+		}
+		props := pom.props
+		if repo.file == settingsFile && settingsFile != "" && repo.file != pomRel {
+			props = settings.props
+		}
+		url := expand(repo.url, props)
+		u, ok := ParseURL(url)
+		if !ok {
+			continue
+		}
+		k := access.PackagesRead
+		if repo.write {
+			k = access.PackagesWrite
+		}
+		where := "settings " + settingsName + " server " + srv.id
+		hdr := expand(srv.headerValue, settings.props)
+		pass := expand(srv.pass, settings.props)
+		detail := repo.id + " → " + repo.url + " (" + where
+		evidence := func(kind access.Kind, t use.Target, d string) use.Use {
+			if repo.file == "" {
+				return in.UseAt(r.c, kind, t, d)
+			}
+			return in.UseInFile(repo.file, repo.line, kind, t, d)
+		}
+		note := func(nk use.NoteKind, d string) {
+			if repo.file == "" {
+				out.Notes = append(out.Notes, in.NoteAt(r.c, nk, d))
+				return
+			}
+			out.Notes = append(out.Notes, use.Note{Project: in.Caller.Path, File: repo.file, Line: repo.line, Job: in.jobName(), Kind: nk, Detail: Detail(d)})
+		}
+		var isUse bool
+		switch {
+		case srv.header == "job-token" && HasJobToken(hdr):
+			isUse, detail = true, detail+", Job-Token header)"
+		case (srv.header == "private-token" || srv.header == "deploy-token") && HasJobToken(hdr):
+			if OnServer(in.Server, u.Host) {
+				note(use.WontWork, "the job token is sent in a "+srv.header+" header; GitLab reads a job token only from Job-Token: "+detail+")")
+			}
+			continue
+		case HasJobToken(pass):
+			ok, why := basicAuthVerdict(credential{User: expand(srv.user, settings.props), Secret: pass})
+			if why != "" {
+				if OnServer(in.Server, u.Host) {
+					note(use.WontWork, why+": "+detail+")")
+				}
+				continue
+			}
+			isUse, detail = ok, detail+", user gitlab-ci-token)"
+		case srv.header == "job-token" && srv.headerValue != "" && !HasJobToken(hdr) && isJobTokenRef(srv.headerValue):
+			continue
+		default:
+			if (srv.header == "private-token" || srv.header == "deploy-token" || pass != "") && OnServer(in.Server, u.Host) {
+				if key := "n" + repo.file + strconv.Itoa(repo.line) + repo.id; !seen[key] {
+					seen[key] = true
+					note(use.NotJobToken, "Maven server "+srv.id+" authenticates with a "+mvnCredKind(srv)+", not the job token: "+detail+")")
+				}
+			}
+			continue
+		}
+		if !isUse {
+			continue
+		}
+		if !OnServer(in.Server, u.Host) {
+			if UnknownReason(u.Host) == "" {
+				note(use.OtherHost, "the job token is sent to Maven repository host "+u.Host+", which is not this GitLab server: "+detail)
+			}
+			continue
+		}
+		method := "GET"
+		if repo.write {
+			method = "PUT"
+		}
+		ep, ok := ClassifyAPI(in.Server, u, method)
+		if !ok || ep.Access == "" {
+			continue
+		}
+		key := repo.file + ":" + strconv.Itoa(repo.line) + ":" + string(k) + ":" + url + ":" + r.c.Pos.File
+		if repo.file == "" {
+			key += strconv.Itoa(r.c.Pos.Line)
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		t := ep.Target
+		if t.Reason != "" {
+			t.Reference = repo.url
+		}
+		out.Uses = append(out.Uses, evidence(k, t, detail+" via "+CommandText(r.c)))
+	}
+}
+
+func mvnCredKind(s mvnServer) string {
+	switch s.header {
+	case "private-token":
+		return "Private-Token header"
+	case "deploy-token":
+		return "Deploy-Token header"
+	}
+	return "user name and password (" + s.user + ")"
+}
+
+var mavenPropRE = regexp.MustCompile(`\$\{([A-Za-z0-9_.\-]+)\}`)
+
+// mavenExpand resolves ${env.X}, ${X} (pom/settings properties, -D
+// properties, then the environment, as GitLab's examples rely on) in a
+// Maven value. Unknown references stay as written.
+func mavenExpand(s string, props, cli map[string]string, env shell.Env) string {
+	for range 4 {
+		if !strings.Contains(s, "${") {
+			return s
+		}
+		s = mavenPropRE.ReplaceAllStringFunc(s, func(m string) string {
+			name := m[2 : len(m)-1]
+			if e, ok := strings.CutPrefix(name, "env."); ok {
+				if v, ok := env.Get(e); ok {
+					return v
+				}
+				return "${" + e + "}"
+			}
+			if v, ok := cli[name]; ok {
+				return v
+			}
+			if v, ok := props[name]; ok {
+				return v
+			}
+			if v, ok := env.Get(name); ok {
+				return v
+			}
+			return m
+		})
+	}
+	return s
+}
+
+// Gradle (P22) is part of the Maven family: a job that runs gradle or
+// ./gradlew reads build.gradle(.kts) and settings.gradle(.kts); a
+// maven { url …; credentials(HttpHeaderCredentials) { name = "Job-Token";
+// value = System.getenv("CI_JOB_TOKEN") } } block pulls (packages-read),
+// the same block under publishing { repositories { … } } publishes
+// (packages-write) when the job runs a publish task.
+
+// gradleRepo is one maven { } block.
+type gradleRepo struct {
+	url     string
+	urlLine int
+	headers []gradleHeader // every name/value pair (fallback chains have several)
+	publish bool
+	file    string
+}
+
+type gradleHeader struct{ name, value string }
+
+var (
+	gradleMavenRE  = regexp.MustCompile(`\bmaven\s*(\(([^\n{]*)\))?\s*\{`)
+	gradleURLRE    = regexp.MustCompile(`(?m)\b(?:url\s*=?|setUrl\s*\()\s*([^\n;]+)`)
+	gradleNameRE   = regexp.MustCompile(`\bname\s*=?\s*("[^"\n]*"|'[^'\n]*')`)
+	gradleValueRE  = regexp.MustCompile(`\bvalue\s*=?\s*([^\n;]+)`)
+	gradleGetenvRE = regexp.MustCompile(`System\.getenv\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\)`)
+	gradlePropRE   = regexp.MustCompile(`(?:findProperty|property)\(\s*["']([A-Za-z_][A-Za-z0-9_.]*)["']\s*\)|properties\[\s*["']([A-Za-z_][A-Za-z0-9_.]*)["']\s*\]`)
+	gradleBlockRE  = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*(?:\([^(){}]*\))?\s*\{$`)
+)
+
+// parseGradle finds maven { } blocks and whether each sits under publishing.
+func parseGradle(file, text string) []gradleRepo {
+	var out []gradleRepo
+	for _, m := range gradleMavenRE.FindAllStringSubmatchIndex(text, -1) {
+		open := m[1] - 1
+		end := matchBrace(text, open)
+		if end < 0 {
+			continue
+		}
+		body := text[open+1 : end]
+		r := gradleRepo{file: file, publish: underBlock(text, m[0], "publishing")}
+		if m[4] >= 0 && strings.TrimSpace(text[m[4]:m[5]]) != "" {
+			r.url, r.urlLine = gradleURLExpr(text[m[4]:m[5]]), lineAt(text, m[4])
+		} else if u := gradleURLRE.FindStringSubmatchIndex(body); u != nil {
+			r.url, r.urlLine = gradleURLExpr(body[u[2]:u[3]]), lineAt(text, open+1+u[2])
+		}
+		names := gradleNameRE.FindAllStringSubmatchIndex(body, -1)
+		for i, n := range names {
+			seg := body[n[1]:]
+			if i+1 < len(names) {
+				seg = body[n[1]:names[i+1][0]]
+			}
+			h := gradleHeader{name: gradleUnquote(body[n[2]:n[3]])}
+			if v := gradleValueRE.FindStringSubmatch(seg); v != nil {
+				h.value = strings.TrimSpace(v[1])
+			}
+			r.headers = append(r.headers, h)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// matchBrace returns the index of the brace closing the one at open.
+func matchBrace(s string, open int) int {
+	depth := 0
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// underBlock reports whether position pos is inside a block named name.
+func underBlock(s string, pos int, name string) bool {
+	var stack []string
+	for i := 0; i < pos && i < len(s); i++ {
+		switch s[i] {
+		case '{':
+			label := ""
+			if m := gradleBlockRE.FindStringSubmatch(s[max(0, i-80) : i+1]); m != nil {
+				label = m[1]
+			}
+			stack = append(stack, label)
+		case '}':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+	for _, l := range stack {
+		if l == name {
+			return true
+		}
+	}
+	return false
+}
+
+func gradleUnquote(s string) string { return strings.Trim(s, `"'`) }
+
+// gradleURLExpr strips the call syntax around a URL expression:
+// url = uri("…"), setUrl("…"), maven(url = "…"), java.net.URI("…").
+func gradleURLExpr(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "url")
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "="))
+	for _, p := range []string{"java.net.URI(", "URI(", "uri(", "new URI("} {
+		if strings.HasPrefix(s, p) {
+			s = strings.TrimSuffix(strings.TrimPrefix(s, p), ")")
+		}
+	}
+	return strings.TrimSpace(strings.TrimSuffix(s, ")"))
+}
+
+func lineAt(s string, i int) int { return strings.Count(s[:i], "\n") + 1 }
+
+// gradleEval evaluates a Groovy/Kotlin value expression as far as
+// tokenscope can: System.getenv("X") from the environment, project
+// properties from -P flags and ORG_GRADLE_PROJECT_X, "${…}" string
+// templates around them.
+func gradleEval(expr string, env shell.Env, props map[string]string) string {
+	// Unknown names are kept as \x01NAME\x02 while template syntax is
+	// stripped, then shown as ${NAME}.
+	expr = gradleGetenvRE.ReplaceAllStringFunc(expr, func(m string) string {
+		name := gradleGetenvRE.FindStringSubmatch(m)[1]
+		if v, ok := env.Get(name); ok {
+			return v
+		}
+		return "\x01" + name + "\x02"
+	})
+	expr = gradlePropRE.ReplaceAllStringFunc(expr, func(m string) string {
+		sm := gradlePropRE.FindStringSubmatch(m)
+		name := sm[1] + sm[2]
+		if v, ok := props[name]; ok {
+			return v
+		}
+		if v, ok := env.Get("ORG_GRADLE_PROJECT_" + name); ok {
+			return v
+		}
+		return "\x01" + name + "\x02"
+	})
+	expr = strings.NewReplacer("${", "", "}", "", `"`, "", "'", "", " + ", "", "+", "").Replace(expr)
+	expr = strings.NewReplacer("\x01", "${", "\x02", "}").Replace(expr)
+	return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(expr), ")"))
+}
+
+// gradle handles the Gradle invocations of a job.
+func (in *Input) gradle(out *Output) {
+	seen := map[string]bool{}
+	for _, c := range in.Commands {
+		ws := argv(c)
+		switch cmdBase(ws[0].Value) {
+		case "gradle", "gradlew":
+		default:
+			continue
+		}
+		dir, props, publish := ".", map[string]string{}, false
+		p := parseOpts(ws[1:], optSpec{short: "pbPDx", long: setOf("project-dir", "build-file", "project-prop", "system-prop", "exclude-task", "init-script", "settings-file", "console", "warning-mode", "max-workers")})
+		if d, ok := p.last("-p", "--project-dir"); ok {
+			dir = d.Value
+		}
+		for _, w := range p.values("-P", "--project-prop") {
+			k, val, _ := strings.Cut(w.Value, "=")
+			props[k] = val
+		}
+		for _, w := range p.Pos {
+			if strings.HasPrefix(w.Value, "publish") || strings.Contains(w.Value, ":publish") {
+				publish = true
+			}
+		}
+		rel, ok := in.repoPath(dir)
+		if !ok {
+			rel = "."
+		}
+		for _, f := range []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts"} {
+			name := path.Join(rel, f)
+			text, ok := in.readRepo(name)
+			if !ok {
+				continue
+			}
+			for _, r := range parseGradle(name, text) {
+				if r.publish && !publish {
+					continue
+				}
+				in.gradleRepo(c, r, props, seen, out)
+			}
+		}
+	}
+}
+
+func (in *Input) gradleRepo(c *shell.Command, r gradleRepo, props map[string]string, seen map[string]bool, out *Output) {
+	env := in.envOf(c)
+	url := gradleEval(r.url, env, props)
+	k := access.PackagesRead
+	if r.publish {
+		k = access.PackagesWrite
+	}
+	u, ok := ParseURL(url)
+	if !ok || !OnServer(in.Server, u.Host) {
+		return
+	}
+	ep, ok := ClassifyAPI(in.Server, u, map[bool]string{true: "PUT", false: "GET"}[r.publish])
+	if !ok || ep.Access == "" {
+		return
+	}
+	note := func(nk use.NoteKind, d string) {
+		out.Notes = append(out.Notes, use.Note{Project: in.Caller.Path, File: r.file, Line: r.urlLine, Job: in.jobName(), Kind: nk, Detail: Detail(d)})
+	}
+	key := r.file + ":" + url + ":" + string(k)
+	if seen[key] {
+		return
+	}
+	var other string
+	for _, h := range r.headers {
+		val := gradleEval(h.value, env, props)
+		switch strings.ToLower(h.name) {
+		case "job-token":
+			if HasJobToken(val) {
+				seen[key] = true
+				t := ep.Target
+				if t.Reason != "" {
+					t.Reference = r.url
+				}
+				out.Uses = append(out.Uses, in.UseInFile(r.file, r.urlLine, k, t,
+					"maven "+r.url+" with a Job-Token header ("+h.value+") via "+CommandText(c)))
+				return
+			}
+		case "private-token", "deploy-token":
+			if HasJobToken(val) {
+				seen[key] = true
+				note(use.WontWork, "the job token is sent in a "+h.name+" header; GitLab reads a job token only from Job-Token: maven "+r.url)
+				return
+			}
+			other = h.name
+		}
+	}
+	if other != "" {
+		seen[key] = true
+		note(use.NotJobToken, "maven "+r.url+" authenticates with a "+other+" header, not the job token")
+	}
+}

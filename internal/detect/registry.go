@@ -1,0 +1,834 @@
+package detect
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/ciconfig"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/shell"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// registryDetector finds container registry pulls and pushes with the job
+// token: image: and services: pulled by the runner with the job payload
+// credentials (P12), and docker/podman/nerdctl/buildah/skopeo/crane/oras
+// pulls and pushes after a job-token login or auth file (P14, P15).
+//
+// Sources: ci-yaml-semantics.md §9 (the runner authenticates image pulls
+// from the GitLab registry and the dependency proxy with the job payload);
+// jobtoken-model.md §2.2 (cross-project pull needs the callee's allowlist,
+// cross-project push is never allowed); the runner resolves credentials
+// in the order DOCKER_AUTH_CONFIG, the runner's home config, then the job
+// payload (getAuthConfig quoted in
+// https://gitlab.com/gitlab-org/gitlab-runner/-/issues/26778).
+//
+// Dependency proxy images (<host>/<group>/dependency_proxy/containers/...)
+// are group-scoped: the proxy checks the pipeline user's membership in the
+// group, not a project's job token allowlist (jobtoken-model.md §2.2, not
+// confirmed). The proxy of the job's own group is reported as an
+// own-project note; another group's as a use with a Group target whose
+// reason says so, which the graph lists as unresolved "group-scoped".
+type registryDetector struct{}
+
+// Name implements Detector.
+func (registryDetector) Name() string { return "registry" }
+
+// Detect implements Detector.
+func (registryDetector) Detect(in *Input, out *Output) {
+	if in.Job == nil || in.Job.Trigger != nil {
+		return
+	}
+	yamlImages(in, out)
+	if len(in.Commands) == 0 {
+		return
+	}
+	notes := walkJob(in, func(c *shell.Command, st *jobState) { st.registryUses(out, c) })
+	for _, n := range notes {
+		if n.family == "registry" {
+			out.Notes = append(out.Notes, n.note)
+		}
+	}
+}
+
+// ---- image references --------------------------------------------------------
+
+type imageKind int
+
+const (
+	imgOther    imageKind = iota // Docker Hub or another registry
+	imgRegistry                  // this GitLab's container registry
+	imgProxy                     // a group's dependency proxy
+	imgUnknown                   // a registry host that is not known statically
+)
+
+// image is a classified image reference.
+type image struct {
+	kind   imageKind
+	host   string
+	path   string // registry path (lower case), or the proxy's group
+	reason string // for imgUnknown
+	ref    string // as expanded
+}
+
+// classifyImage classifies an expanded image reference.
+func classifyImage(srv inventory.Server, ref string) image {
+	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "docker://"))
+	// The runner keeps an unknown "$VAR" as written; read it as "${VAR}"
+	// so that "$CI_REGISTRY/group/image" still has a (variable) host.
+	host, p, ok := ImageRef(bracedLead(ref))
+	if !ok {
+		// "$BUILD_IMAGE" (a project variable): it may name another
+		// project's registry image.
+		if r := UnknownReason(ref); r != "" {
+			return image{kind: imgUnknown, path: bracedLead(ref), ref: ref, reason: "the image is not known statically: " + r}
+		}
+		return image{ref: ref}
+	}
+	im := image{host: host, path: p, ref: ref}
+	if r := UnknownReason(rawHost("x://" + ref)); r != "" {
+		im.kind, im.reason = imgUnknown, "the registry host is not known: "+r
+		if strings.EqualFold(host, "${CI_REGISTRY}") || strings.EqualFold(host, "$CI_REGISTRY") {
+			im.reason = "CI_REGISTRY is not known: set registry: in inventory.yaml"
+		}
+		return im
+	}
+	if i := strings.Index(p, "/dependency_proxy/containers/"); i > 0 && (OnServer(srv, host) || OnRegistry(srv, host)) {
+		im.kind, im.path = imgProxy, p[:i]
+		return im
+	}
+	if OnRegistry(srv, host) {
+		im.kind = imgRegistry
+		// The tag and digest do not change the target: only unknown parts
+		// of the repository path do.
+		repo := ref[strings.IndexByte(ref, '/')+1:]
+		if i := strings.IndexByte(repo, '@'); i >= 0 {
+			repo = repo[:i]
+		}
+		if i := strings.LastIndexByte(repo, ':'); i >= 0 && !strings.Contains(repo[i:], "/") {
+			repo = repo[:i]
+		}
+		if r := UnknownReason(repo); r != "" {
+			im.reason = r
+		}
+	}
+	return im
+}
+
+// bracedLead rewrites a leading "$NAME" as "${NAME}".
+func bracedLead(ref string) string {
+	if !strings.HasPrefix(ref, "$") || strings.HasPrefix(ref, "${") || strings.HasPrefix(ref, "$(") {
+		return ref
+	}
+	i := 1
+	for i < len(ref) && (ref[i] == '_' || ref[i] >= 'A' && ref[i] <= 'Z' || ref[i] >= 'a' && ref[i] <= 'z' || ref[i] >= '0' && ref[i] <= '9') {
+		i++
+	}
+	if i == 1 {
+		return ref
+	}
+	return "${" + ref[1:i] + "}" + ref[i:]
+}
+
+// target is the use target of a registry image.
+func (im image) target() use.Target {
+	switch im.kind {
+	case imgProxy:
+		return use.Target{Kind: use.Group, Value: im.path, Reason: "group-scoped: the dependency proxy of group " + im.path +
+			" is reached with the job token but governed by the pipeline user's membership in that group, not by a project's job token allowlist"}
+	case imgUnknown:
+		return use.Target{Kind: use.Image, Value: im.path, Reference: im.ref, Reason: im.reason}
+	}
+	t := use.Target{Kind: use.Image, Value: im.path}
+	if im.reason != "" {
+		t.Reference, t.Reason = im.ref, im.reason
+	}
+	return t
+}
+
+// credFor returns the registry credential the job set up for im. An image
+// whose host is not known gets the credential for this GitLab's registry:
+// that is where a statically unknown image would carry the job token.
+func (st *jobState) credFor(im image) (cred, bool) {
+	if im.host != "" {
+		if c, ok := st.regCred(im.host); ok || im.kind != imgUnknown {
+			return c, ok
+		}
+	}
+	if im.kind != imgUnknown {
+		return cred{}, false
+	}
+	reg := st.in.Server.Registry
+	if reg == "" {
+		reg = st.in.Server.FQDN
+	}
+	return st.regCred(reg)
+}
+
+// ownProxy reports whether a dependency proxy group holds the caller.
+func (im image) ownProxy(caller string) bool {
+	return im.kind == imgProxy && isOwnPath(im.path, caller)
+}
+
+// ---- image: and services: ----------------------------------------------------
+
+// yamlImages reports image: and services: on this GitLab's registry or
+// dependency proxy: the runner pulls them with the job payload
+// credentials unless DOCKER_AUTH_CONFIG has others for the host.
+func yamlImages(in *Input, out *Output) {
+	var imgs []ciconfig.Image
+	if in.Job.Image != nil {
+		imgs = append(imgs, *in.Job.Image)
+	}
+	imgs = append(imgs, in.Job.Services...)
+	var auth map[string]cred
+	authValid := false
+	if v, ok := in.Env.Get("DOCKER_AUTH_CONFIG"); ok && v != "" {
+		auth, authValid = parseAuthJSON(output{value: v}, shell.Pos{})
+	}
+	for _, img := range imgs {
+		w := shell.ExpandVars(img.Name, in.Env)
+		im := classifyImage(in.Server, w.Value)
+		if im.kind == imgOther {
+			continue
+		}
+		detail := "image " + img.Name + " (pulled by the runner with the job token)"
+		if cr, ok := authFor(auth, im); authValid && ok {
+			switch cr.kind {
+			case credJobToken:
+				detail = "image " + img.Name + " (pulled by the runner with the job token from DOCKER_AUTH_CONFIG)"
+			case credOther:
+				if !isOwnPath(in.Caller.Path, im.path) {
+					out.Notes = append(out.Notes, in.NoteAtPos(img.Pos, use.NotJobToken, "DOCKER_AUTH_CONFIG has credentials for "+im.host+" that are not the job token; the runner pulls "+img.Name+" with them"))
+				}
+				continue
+			default:
+				out.Notes = append(out.Notes, in.NoteAtPos(img.Pos, use.WontWork, "DOCKER_AUTH_CONFIG has unusable credentials for "+im.host+" ("+credProblem(cr)+"); the pull of "+img.Name+" fails"))
+				continue
+			}
+		}
+		if im.ownProxy(in.Caller.Path) {
+			out.Notes = append(out.Notes, in.NoteAtPos(img.Pos, use.OwnProject, "dependency proxy of the job's own group "+im.path+" (group-scoped, no allowlist entry): "+img.Name))
+			continue
+		}
+		out.Uses = append(out.Uses, in.UseAtPos(img.Pos, access.ContainerRead, im.target(), detail))
+	}
+}
+
+func credProblem(cr cred) string {
+	switch cr.kind {
+	case credWrongUser:
+		return wrongUserText(cr.user)
+	case credLiteral:
+		return literalText
+	}
+	return "not the job token"
+}
+
+// authFor finds the credential of an auth config for an image: the most
+// specific "host/namespace" key, then the host (runner MR 4727 added
+// namespaced keys).
+func authFor(auth map[string]cred, im image) (cred, bool) {
+	if len(auth) == 0 {
+		return cred{}, false
+	}
+	full := im.host + "/" + im.path
+	best, found := "", false
+	for k := range auth {
+		if (full == k || strings.HasPrefix(full, k+"/")) && len(k) > len(best) {
+			best, found = k, true
+		}
+	}
+	if found {
+		return auth[best], true
+	}
+	for k, c := range auth {
+		if sameRegistryHost(k, im.host) {
+			return c, true
+		}
+	}
+	return cred{}, false
+}
+
+// ---- auth files and logins ---------------------------------------------------
+
+// normRegistryHost normalises an auths key or login server.
+func normRegistryHost(h string) string {
+	h = strings.ToLower(strings.TrimSpace(h))
+	h = strings.TrimPrefix(strings.TrimPrefix(h, "https://"), "http://")
+	h = strings.TrimSuffix(h, "/")
+	h = strings.TrimSuffix(strings.TrimSuffix(h, "/v1"), "/v2")
+	switch h {
+	case "", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com":
+		return "docker.io"
+	}
+	return h
+}
+
+// sameRegistryHost compares registry hosts, ignoring a default port on
+// one side.
+func sameRegistryHost(a, b string) bool {
+	a, b = normRegistryHost(a), normRegistryHost(b)
+	if a == b {
+		return true
+	}
+	return hostname(a) == hostname(b) && (a == hostname(a) || b == hostname(b))
+}
+
+var authsHostRE = regexp.MustCompile(`"auths"\s*:\s*\{\s*"([^"]+)"`)
+
+// parseAuthJSON reads a Docker config.json / containers auth.json (or
+// DOCKER_AUTH_CONFIG). ok is false when the text is not valid JSON and no
+// host can be found in it.
+func parseAuthJSON(o output, pos shell.Pos) (map[string]cred, bool) {
+	var doc struct {
+		Auths map[string]struct {
+			Auth     string `json:"auth"`
+			Username string `json:"username"`
+			Password string `json:"password"`
+		} `json:"auths"`
+		CredHelpers map[string]string `json:"credHelpers"`
+	}
+	out := map[string]cred{}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(o.value)), &doc); err != nil {
+		// echo "{\"auths\":{\"$CI_REGISTRY\":{\"auth\":\"$(printf ... | base64)\"}}}"
+		// keeps its quotes but may not parse once the command
+		// substitution is shown; find the host and judge the text.
+		m := authsHostRE.FindStringSubmatch(o.value)
+		if m == nil {
+			return nil, false
+		}
+		out[normRegistryHost(m[1])] = authCred(o, o.value)
+		return out, true
+	}
+	for h, a := range doc.Auths {
+		var cr cred
+		if a.Username != "" || a.Password != "" {
+			cr = classifyUserPass(a.Username, a.Password)
+		} else {
+			cr = authCred(o, a.Auth)
+		}
+		if cr.kind == credNone {
+			continue
+		}
+		out[normRegistryHost(h)] = cr
+	}
+	for h := range doc.CredHelpers {
+		out[normRegistryHost(h)] = cred{kind: credOther, user: "(credential helper)"}
+	}
+	return out, true
+}
+
+// authCred judges a base64 "auth" value (or, for text that did not parse,
+// the whole text).
+func authCred(o output, auth string) cred {
+	if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(auth)); err == nil && len(b) > 0 {
+		u, p, _ := strings.Cut(string(b), ":")
+		return classifyUserPass(u, p)
+	}
+	switch {
+	case strings.Contains(auth, "$(") && o.substituted && tokenRefRE.MatchString(o.raw):
+		// "$(printf '%s:%s' "$CI_REGISTRY_USER" "$CI_REGISTRY_PASSWORD" | base64)":
+		// computed at run time from the job token.
+		if strings.Contains(o.raw, "CI_REGISTRY_USER") || strings.Contains(o.raw, "CI_DEPENDENCY_PROXY_USER") || strings.Contains(o.raw, inventory.JobTokenUser) {
+			return cred{kind: credJobToken, user: inventory.JobTokenUser}
+		}
+		return cred{kind: credWrongUser}
+	case HasJobToken(auth):
+		u, p, ok := strings.Cut(auth, ":")
+		if ok {
+			return classifyUserPass(u, p)
+		}
+		if strings.Contains(auth, inventory.JobTokenUser) {
+			return cred{kind: credJobToken, user: inventory.JobTokenUser}
+		}
+		return cred{kind: credWrongUser}
+	case literalTokenRef(auth):
+		return cred{kind: credLiteral}
+	case strings.TrimSpace(auth) == "":
+		return cred{}
+	}
+	return cred{kind: credOther}
+}
+
+// isRegistryAuthFile reports whether p is a registry auth file: a Docker
+// config.json (~/.docker, /kaniko/.docker, $DOCKER_CONFIG) or a
+// containers auth.json ($REGISTRY_AUTH_FILE, .../containers/auth.json).
+func isRegistryAuthFile(p string, e shell.Env) bool {
+	base := path.Base(p)
+	dir := path.Dir(p)
+	switch base {
+	case "config.json":
+		dc := strings.TrimSuffix(getenv(e, "DOCKER_CONFIG"), "/")
+		return strings.Contains(p, ".docker/") || strings.Contains(p, "kaniko/") || dc != "" && dir == dc
+	case "auth.json":
+		return strings.Contains(p, "containers/") || p == getenv(e, "REGISTRY_AUTH_FILE")
+	}
+	return false
+}
+
+// registryStore names the credential store a file belongs to.
+func registryStore(p string) string {
+	switch {
+	case strings.Contains(p, "kaniko/"):
+		return "kaniko"
+	case path.Base(p) == "auth.json":
+		return "containers"
+	}
+	return "docker"
+}
+
+// applyRegistryFile records a written registry auth file.
+func (st *jobState) applyRegistryFile(c *shell.Command, w fileWrite) []stateNote {
+	store := registryStore(w.path)
+	content, changed := st.writeFile("reg:"+store, w)
+	if !changed {
+		return nil
+	}
+	o := w.out
+	o.value = content
+	creds, ok := parseAuthJSON(o, c.Pos)
+	if !ok {
+		delete(st.reg, store)
+		if HasJobToken(content) || tokenRefRE.MatchString(w.out.raw) {
+			return []stateNote{{family: "registry", note: st.in.NoteAt(c, use.WontWork,
+				"the registry auth file "+w.path+" is not valid JSON (unescaped quotes inside double quotes?), so its job-token credentials are never used: "+cmdLine(c))}}
+		}
+		return nil
+	}
+	for h, cr := range creds {
+		cr.pos, cr.via = c.Pos, "registry credentials written to "+w.path+" at "+at(c.Pos)
+		creds[h] = cr
+	}
+	st.reg[store] = creds
+	var notes []stateNote
+	for _, h := range sortedKeys(creds) {
+		if n, ok := st.loginNote(c, h, creds[h], "the auth file "+w.path); ok {
+			notes = append(notes, n)
+		}
+	}
+	return notes
+}
+
+// loginNote explains a registry credential that cannot work or goes to
+// another host.
+func (st *jobState) loginNote(c *shell.Command, host string, cr cred, what string) (stateNote, bool) {
+	srv := st.in.Server
+	known := UnknownReason(host) == ""
+	gitlab := OnRegistry(srv, host) || OnServer(srv, host)
+	var kind use.NoteKind
+	var detail string
+	switch cr.kind {
+	case credJobToken, credWrongUser:
+		if known && !gitlab {
+			shown := host
+			if host == "docker.io" {
+				shown = "Docker Hub (docker.io)"
+			}
+			kind, detail = use.OtherHost, what+" sends the job token to "+shown+", which is not this GitLab (a leak, not an access)"
+		} else if cr.kind == credWrongUser {
+			kind, detail = use.WontWork, what+": "+wrongUserText(cr.user)
+		}
+	case credLiteral:
+		if gitlab {
+			kind, detail = use.WontWork, what+": "+literalText
+		}
+	}
+	if kind == "" {
+		return stateNote{}, false
+	}
+	return stateNote{family: "registry", note: st.in.NoteAt(c, kind, detail+": "+cmdLine(c))}, true
+}
+
+// containerTools are the registry clients handled here.
+var containerTools = set("docker", "podman", "nerdctl", "buildah", "skopeo", "crane", "oras")
+
+// dockerGlobalValue are global options of docker/podman/nerdctl that
+// take a value.
+var dockerGlobalValue = set("--config", "-c", "--context", "-H", "--host", "-l", "--log-level", "--tlscacert", "--tlscert",
+	"--tlskey", "--root", "--runroot", "--storage-driver", "--connection", "--url", "--identity", "--namespace", "-n",
+	"--address", "-a", "--cgroup-manager", "--registries-conf")
+
+// dockerGlobal strips docker/podman global options before the subcommand.
+func dockerGlobal(args []shell.Word) []shell.Word {
+	for len(args) > 0 && strings.HasPrefix(args[0].Value, "-") {
+		name := args[0].Value
+		if dockerGlobalValue[name] && !strings.Contains(name, "=") && len(args) > 1 {
+			args = args[2:]
+			continue
+		}
+		args = args[1:]
+	}
+	return args
+}
+
+var loginSpec = argSpec{value: set("-u", "--username", "-p", "--password", "--authfile", "--cert-dir", "--secret",
+	"--compat-auth-file")}
+
+// applyRegistry records logins and logouts.
+func (st *jobState) applyRegistry(c *shell.Command) []stateNote {
+	tool := baseName(c.Name())
+	if !containerTools[tool] {
+		return nil
+	}
+	args := dockerGlobal(c.Args[1:])
+	if tool == "crane" && len(args) > 0 && args[0].Value == "auth" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	store := "docker"
+	if tool == "podman" || tool == "buildah" || tool == "skopeo" {
+		store = "containers"
+	}
+	switch args[0].Value {
+	case "login":
+		p := loginSpec.parse(args[1:])
+		host := "docker.io"
+		if len(p.pos) > 0 {
+			host = p.pos[0].Value
+		}
+		host = normRegistryHost(host)
+		user := ""
+		if u, ok := p.get("-u", "--username"); ok {
+			user = u.Value
+		}
+		pass, ok := p.get("-p", "--password")
+		password := pass.Value
+		if !ok && p.has("--password-stdin") {
+			password = stdinText(c)
+		}
+		cr := classifyUserPass(user, strings.TrimSpace(password))
+		if cr.kind == credNone {
+			return nil
+		}
+		cr.pos, cr.via = c.Pos, tool+" login at "+at(c.Pos)
+		if st.reg[store] == nil {
+			st.reg[store] = map[string]cred{}
+		}
+		st.reg[store][host] = cr
+		if n, ok := st.loginNote(c, host, cr, tool+" login"); ok {
+			return []stateNote{n}
+		}
+	case "logout":
+		p := loginSpec.parse(args[1:])
+		host := "docker.io"
+		if len(p.pos) > 0 {
+			host = p.pos[0].Value
+		}
+		for _, m := range st.reg {
+			for h := range m {
+				if sameRegistryHost(h, host) || p.has("--all", "-a") {
+					delete(m, h)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// stdinText is what a command reads on stdin: a pipe from echo/printf, a
+// here-string or a here-document.
+func stdinText(c *shell.Command) string {
+	for _, r := range c.Redirects {
+		switch {
+		case r.Op == "<<<":
+			return r.Target.Value
+		case (r.Op == "<<" || r.Op == "<<-") && r.Heredoc != nil:
+			return r.Heredoc.Value
+		}
+	}
+	if o, ok := commandOutput(c.Stdin); ok {
+		return o.value
+	}
+	return ""
+}
+
+// regCred returns the registry credential for host from any store.
+func (st *jobState) regCred(host string) (cred, bool) {
+	for _, store := range sortedKeys(st.reg) {
+		m := st.reg[store]
+		if c, ok := m[normRegistryHost(host)]; ok {
+			return c, true
+		}
+		for _, h := range sortedKeys(m) {
+			if sameRegistryHost(h, host) {
+				return m[h], true
+			}
+		}
+	}
+	return cred{}, false
+}
+
+// ---- registry commands -------------------------------------------------------
+
+var (
+	dockerRunSpec = argSpec{unknownValue: true, shortBool: "ditPq",
+		boolean: set("--rm", "--privileged", "--init", "--detach", "--interactive", "--tty", "--read-only",
+			"--publish-all", "--no-healthcheck", "--oom-kill-disable", "--sig-proxy", "--help", "--quiet",
+			"--disable-content-trust", "--replace", "--rmi", "--http-proxy", "--no-hosts", "--tls-verify")}
+	pullSpec       = argSpec{value: set("--platform", "--arch", "--os", "--variant", "--authfile", "--creds", "--cert-dir", "--decryption-key", "--retry", "--retry-delay", "--policy")}
+	pushSpec       = argSpec{value: set("--authfile", "--creds", "--cert-dir", "--digestfile", "--format", "-f", "--sign-by", "--compression-format", "--retry", "--encryption-key", "--remove-signatures")}
+	imagetoolsSpec = argSpec{value: set("-t", "--tag", "-f", "--file", "--annotation", "--builder", "--progress")}
+	craneSpec      = argSpec{value: set("--platform", "-t", "--tag", "-b", "--base", "--format", "--new_layer", "-f", "--filesystem", "--append", "-o", "--output", "--annotation", "--label", "--cmd", "--entrypoint", "--env", "--user", "--workdir", "--exposed-ports", "--jobs", "-j")}
+	skopeoSpec     = argSpec{value: set("--src-creds", "--dest-creds", "--creds", "--authfile", "--src-authfile", "--dest-authfile",
+		"--format", "-f", "--src-cert-dir", "--dest-cert-dir", "--override-arch", "--override-os", "--override-variant",
+		"--sign-by", "--retry-times", "--src-registry-token", "--dest-registry-token", "--multi-arch", "--additional-tag",
+		"--dest-compress-format", "--encryption-key", "--decryption-key", "--digestfile", "--cert-dir", "--registry-token")}
+	orasSpec = argSpec{value: set("-u", "--username", "-p", "--password", "-o", "--output", "--artifact-type",
+		"--config", "-a", "--annotation", "--annotation-file", "--export-manifest", "--platform", "--concurrency",
+		"--format", "--from-username", "--from-password", "--to-username", "--to-password", "--registry-config")}
+)
+
+// imageOp is one registry access of a command.
+type imageOp struct {
+	ref    string
+	write  bool
+	inline *cred // credentials given on the command line (skopeo --creds)
+}
+
+// registryOps lists the registry reads and writes of a command.
+func registryOps(c *shell.Command) []imageOp {
+	tool := baseName(c.Name())
+	if !containerTools[tool] {
+		return nil
+	}
+	args := dockerGlobal(c.Args[1:])
+	if len(args) == 0 {
+		return nil
+	}
+	sub, rest := args[0].Value, args[1:]
+	if (sub == "image" || sub == "container") && len(rest) > 0 {
+		sub, rest = rest[0].Value, rest[1:]
+	}
+	read := func(ws ...shell.Word) []imageOp {
+		var ops []imageOp
+		for _, w := range ws {
+			ops = append(ops, imageOp{ref: w.Value})
+		}
+		return ops
+	}
+	switch tool {
+	case "skopeo":
+		p := skopeoSpec.parse(rest)
+		creds := func(names ...string) *cred {
+			if w, ok := p.get(names...); ok {
+				u, pw, _ := strings.Cut(w.Value, ":")
+				cr := classifyUserPass(u, pw)
+				return &cr
+			}
+			return nil
+		}
+		switch sub {
+		case "copy":
+			if len(p.pos) >= 2 {
+				return []imageOp{{ref: p.pos[0].Value, inline: creds("--src-creds", "--creds")},
+					{ref: p.pos[1].Value, write: true, inline: creds("--dest-creds", "--creds")}}
+			}
+		case "inspect", "list-tags":
+			if len(p.pos) >= 1 {
+				return []imageOp{{ref: p.pos[0].Value, inline: creds("--creds")}}
+			}
+		case "delete":
+			if len(p.pos) >= 1 {
+				return []imageOp{{ref: p.pos[0].Value, write: true, inline: creds("--creds")}}
+			}
+		}
+		return nil
+	case "crane":
+		p := craneSpec.parse(rest)
+		switch sub {
+		case "pull":
+			if len(p.pos) >= 2 {
+				return read(p.pos[:len(p.pos)-1]...)
+			}
+		case "push":
+			if len(p.pos) >= 2 {
+				return []imageOp{{ref: p.pos[1].Value, write: true}}
+			}
+		case "copy", "cp":
+			if len(p.pos) >= 2 {
+				return []imageOp{{ref: p.pos[0].Value}, {ref: p.pos[1].Value, write: true}}
+			}
+		case "manifest", "digest", "config", "ls", "export", "blob", "validate":
+			if len(p.pos) >= 1 {
+				return read(p.pos[0])
+			}
+		case "tag", "delete":
+			if len(p.pos) >= 1 {
+				return []imageOp{{ref: p.pos[0].Value, write: true}}
+			}
+		case "append", "mutate", "flatten", "rebase":
+			var ops []imageOp
+			if b, ok := p.get("-b", "--base"); ok {
+				ops = append(ops, imageOp{ref: b.Value})
+			}
+			if len(p.pos) >= 1 {
+				ops = append(ops, imageOp{ref: p.pos[0].Value})
+			}
+			if t, ok := p.get("-t", "--tag"); ok {
+				ops = append(ops, imageOp{ref: t.Value, write: true})
+			}
+			return ops
+		}
+		return nil
+	case "oras":
+		p := orasSpec.parse(rest)
+		switch sub {
+		case "pull", "discover", "resolve":
+			if len(p.pos) >= 1 {
+				return read(p.pos[0])
+			}
+		case "manifest", "blob", "repo":
+			if len(p.pos) >= 2 && (p.pos[0].Value == "fetch" || p.pos[0].Value == "fetch-config" || p.pos[0].Value == "ls" || p.pos[0].Value == "tags") {
+				return read(p.pos[1])
+			}
+		case "push", "attach", "tag":
+			if len(p.pos) >= 1 {
+				return []imageOp{{ref: p.pos[0].Value, write: true}}
+			}
+		case "copy", "cp":
+			if len(p.pos) >= 2 {
+				return []imageOp{{ref: p.pos[0].Value}, {ref: p.pos[1].Value, write: true}}
+			}
+		}
+		return nil
+	}
+	// docker, podman, nerdctl, buildah
+	switch sub {
+	case "pull":
+		return read(pullSpec.parse(rest).pos...)
+	case "run", "create":
+		if p := dockerRunSpec.parse(rest); len(p.pos) > 0 {
+			return read(p.pos[0])
+		}
+	case "from":
+		if tool == "buildah" {
+			if p := dockerRunSpec.parse(rest); len(p.pos) > 0 {
+				return read(p.pos[0])
+			}
+		}
+	case "push":
+		p := pushSpec.parse(rest)
+		switch {
+		case len(p.pos) >= 2 && tool != "docker" && tool != "nerdctl":
+			return []imageOp{{ref: p.pos[1].Value, write: true}} // podman push IMAGE DEST
+		case len(p.pos) >= 1:
+			return []imageOp{{ref: p.pos[0].Value, write: true}}
+		}
+	case "manifest":
+		if len(rest) >= 2 {
+			switch rest[0].Value {
+			case "inspect":
+				return read(rest[len(rest)-1])
+			case "push":
+				p := pushSpec.parse(rest[1:])
+				if len(p.pos) >= 1 {
+					return []imageOp{{ref: p.pos[len(p.pos)-1].Value, write: true}}
+				}
+			case "create":
+				p := pushSpec.parse(rest[1:])
+				if len(p.pos) >= 2 {
+					return read(p.pos[1:]...)
+				}
+			}
+		}
+	case "buildx":
+		if len(rest) >= 2 && rest[0].Value == "imagetools" && rest[1].Value == "create" {
+			p := imagetoolsSpec.parse(rest[2:])
+			ops := read(p.pos...)
+			for _, t := range p.all("-t", "--tag") {
+				ops = append(ops, imageOp{ref: t.Value, write: true})
+			}
+			return ops
+		}
+	}
+	return nil
+}
+
+// registryUses reports a command's registry accesses, and the job token
+// passed into a container it starts (P39).
+func (st *jobState) registryUses(out *Output, c *shell.Command) {
+	for _, op := range registryOps(c) {
+		st.registryAccess(out, cmdSite(c), op, CommandText(c))
+	}
+	st.forwardedIntoContainer(out, c)
+}
+
+// registryAccess reports one pull or push if it carries the job token.
+func (st *jobState) registryAccess(out *Output, s site, op imageOp, text string) {
+	in := st.in
+	im := classifyImage(in.Server, op.ref)
+	if im.kind == imgOther {
+		return
+	}
+	var cr cred
+	var ok bool
+	if op.inline != nil {
+		cr, ok = *op.inline, true
+	} else {
+		cr, ok = st.credFor(im)
+	}
+	if !ok {
+		return // no credentials in the job: an anonymous pull or push sends no token
+	}
+	own := im.kind == imgRegistry && im.reason == "" && isOwnPath(in.Caller.Path, im.path)
+	switch cr.kind {
+	case credJobToken:
+	case credOther:
+		if !own && im.kind != imgProxy {
+			out.Notes = append(out.Notes, in.noteAtSite(s, use.NotJobToken, "the registry credentials for "+im.host+" are not the job token: "+text))
+		}
+		return
+	default:
+		if op.inline != nil {
+			out.Notes = append(out.Notes, in.noteAtSite(s, use.WontWork, credProblem(cr)+": "+text))
+		}
+		return // explained at the login
+	}
+	detail := detailVia(text, cr.via)
+	if op.inline != nil {
+		detail = text
+	}
+	if im.ownProxy(in.Caller.Path) {
+		out.Notes = append(out.Notes, in.noteAtSite(s, use.OwnProject, "dependency proxy of the job's own group "+im.path+" (group-scoped, no allowlist entry): "+text))
+		return
+	}
+	k := access.ContainerRead
+	if op.write {
+		k = access.ContainerWrite
+	}
+	out.Uses = append(out.Uses, in.useAtSite(s, k, im.target(), detail))
+	if op.write && !own && im.kind == imgRegistry && im.reason == "" {
+		out.Notes = append(out.Notes, in.noteAtSite(s, use.WontWork, "push to another project's registry ("+im.path+") with the job token: GitLab never allows it; use a deploy token or project access token with write_registry: "+text))
+	}
+}
+
+// forwardedIntoContainer notes "docker run -e CI_JOB_TOKEN=..." (P39): what
+// the token reaches inside the container is not visible to the scan.
+func (st *jobState) forwardedIntoContainer(out *Output, c *shell.Command) {
+	tool := baseName(c.Name())
+	if tool != "docker" && tool != "podman" && tool != "nerdctl" {
+		return
+	}
+	args := dockerGlobal(c.Args[1:])
+	if len(args) == 0 || args[0].Value != "run" && args[0].Value != "create" && args[0].Value != "exec" {
+		return
+	}
+	p := dockerRunSpec.parse(args[1:])
+	for _, w := range p.all("-e", "--env") {
+		name, val, hasVal := strings.Cut(w.Value, "=")
+		if !hasVal {
+			val = getenv(cmdEnv(st.in, c), name)
+		}
+		if HasJobToken(val) {
+			out.Notes = append(out.Notes, st.in.NoteAt(c, use.NotFetched, "the job token is passed into a container as "+name+"; what it reaches from there is not visible to the scan: "+CommandText(c)))
+			return
+		}
+	}
+}

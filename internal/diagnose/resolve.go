@@ -1,0 +1,364 @@
+package diagnose
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/detect"
+	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/shell"
+	"github.com/tokenscope/tokenscope/internal/trust"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// Context is what tokenscope knows about the org when it explains a
+// failure. Every field is optional: without an inventory, projects stay as
+// the log names them.
+type Context struct {
+	Index  *inventory.Index
+	Server inventory.Server
+	// Caller is the project whose job wrote the log (--project); it wins
+	// over what the message says, which is only a short path.
+	Caller string
+	Graph  *graph.Graph // the scan, to say whether the edge was discovered
+	Trust  *trust.File  // the reviewed intent, to say whether it is approved
+}
+
+// Intent is what trust.yaml says about an edge.
+type Intent string
+
+// Intents.
+const (
+	Approved   Intent = "approved"
+	Denied     Intent = "denied"
+	Unapproved Intent = "not-approved"
+	NoTrust    Intent = "" // no trust.yaml given
+)
+
+// Diagnosis is a failure explained: which edge it is about, and what to do.
+type Diagnosis struct {
+	Failure
+	Caller      string   // full path, "" when unknown
+	Callee      string   // full path, "" when unknown
+	Candidates  []string // full paths a short name may mean, when ambiguous
+	Intent      Intent
+	IntentLine  int  // the trust.yaml line of the approval or deny rule
+	Discovered  bool // the scan found this edge
+	OnAllowlist bool // the inventory lists the caller (or its group) on the callee's allowlist
+	Verdict     string
+}
+
+// JobToken reports whether the failure is a job-token allowlist or policy
+// problem (as opposed to one people confuse with it).
+func (d Diagnosis) JobToken() bool { return d.Kind != NotJobToken }
+
+// Explain resolves each failure's projects and says what to do.
+// A failure that only repeats an earlier one of the same command about the
+// same edge (git prints the allowlist message, then its own 403) is dropped.
+//
+// A job log is one job's, so one caller's: when --project is not given, the
+// caller a denial message names holds for the log's other failures too.
+func Explain(fs []Failure, ctx Context) []Diagnosis {
+	out := make([]Diagnosis, 0, len(fs))
+	seen := map[[4]string]bool{}
+	logCaller := map[string]string{}
+	if ctx.Caller == "" {
+		for _, f := range fs {
+			if f.CallerRef == "" || logCaller[f.Log] != "" {
+				continue
+			}
+			if c, _ := ctx.shortName(f.CallerRef, ""); c != "" {
+				logCaller[f.Log] = c
+			}
+		}
+	}
+	for _, f := range fs {
+		c := ctx
+		if c.Caller == "" {
+			c.Caller = logCaller[f.Log]
+		}
+		d := explain(f, c)
+		if d.Callee != "" {
+			k := [4]string{d.Log, d.Command, d.Caller, d.Callee}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func explain(f Failure, ctx Context) Diagnosis {
+	d := Diagnosis{Failure: f}
+	d.Caller = ctx.Caller
+	if d.Caller == "" && f.CallerRef != "" {
+		d.Caller, _ = ctx.shortName(f.CallerRef, "")
+	}
+	if p := ctx.project(d.Caller); p != nil {
+		d.Caller = p.Path
+	}
+	d.Callee, d.Candidates = ctx.callee(f, d.Caller)
+	if d.Access == "" && f.Policy != "" {
+		d.Access = accessForPolicy(f.Policy)
+	}
+	if d.Access == "" {
+		d.Access = accessFromContext(f)
+	}
+	if d.Caller != "" && d.Callee != "" {
+		d.Intent, d.IntentLine = intent(ctx.Trust, d.Caller, d.Callee)
+		if ctx.Graph != nil {
+			_, d.Discovered = ctx.Graph.Edge(d.Caller, d.Callee)
+		}
+		d.OnAllowlist = onAllowlist(ctx.Index, d.Caller, d.Callee)
+	}
+	d.Verdict = verdict(d, ctx)
+	return d
+}
+
+func (ctx Context) project(p string) *inventory.Project {
+	if ctx.Index == nil || p == "" {
+		return nil
+	}
+	return ctx.Index.Project(p)
+}
+
+// shortName maps project.path (the last segment, as GitLab's denial
+// messages name projects) to full paths. hint (a URL or command) breaks
+// ties between projects of the same name.
+func (ctx Context) shortName(short, hint string) (string, []string) {
+	if strings.Contains(short, "/") {
+		return short, nil
+	}
+	if ctx.Index == nil {
+		return "", nil
+	}
+	var cands []string
+	for _, p := range ctx.Index.Inventory().Projects {
+		if strings.EqualFold(inventory.Name(p.Path), short) {
+			cands = append(cands, p.Path)
+		}
+	}
+	if len(cands) == 1 {
+		return cands[0], nil
+	}
+	for _, c := range cands {
+		if hint != "" && strings.Contains(strings.ToLower(hint), "/"+strings.ToLower(c)) {
+			return c, nil
+		}
+	}
+	slices.Sort(cands)
+	return "", cands
+}
+
+// callee resolves the failure's callee reference.
+func (ctx Context) callee(f Failure, caller string) (string, []string) {
+	switch f.RefKind {
+	case RefShortPath:
+		if p := ctx.project(f.CalleeRef); p != nil {
+			return p.Path, nil
+		}
+		return ctx.shortName(f.CalleeRef, f.Command)
+	case RefImage:
+		if ctx.Index == nil {
+			return "", nil
+		}
+		if _, path, ok := detect.ImageRef(f.CalleeRef); ok {
+			if p := ctx.Index.LongestProjectPrefix(path); p != nil {
+				return p.Path, nil
+			}
+		}
+	case RefURL:
+		if ctx.Index == nil {
+			return "", nil
+		}
+		raw := f.CalleeRef
+		if strings.Contains(raw, "$") && caller != "" {
+			// The runner echoes commands unexpanded: fill in what the
+			// caller's jobs see (CI_API_V4_URL, CI_SERVER_HOST, ...).
+			if p := ctx.project(caller); p != nil {
+				raw = expandWord(raw, shell.MapEnv(inventory.Predefined(ctx.Server, p)))
+			}
+		}
+		u, ok := detect.ParseURL(raw)
+		if !ok {
+			return "", nil
+		}
+		var t use.Target
+		if ep, ok := detect.ClassifyAPI(ctx.Server, u, ""); ok {
+			t = ep.Target
+		} else {
+			t = detect.GitTarget(ctx.Server, u)
+		}
+		if callee, reason := graph.Resolve(ctx.Index, caller, t); reason == "" {
+			return callee, nil
+		}
+	}
+	return "", nil
+}
+
+func intent(tf *trust.File, caller, callee string) (Intent, int) {
+	if tf == nil {
+		return NoTrust, 0
+	}
+	for _, d := range tf.DenyRules(callee) {
+		if d.Denies(caller) {
+			return Denied, d.Line
+		}
+	}
+	if e, ok := tf.Approval(caller, callee); ok && !e.Expired {
+		return Approved, e.Line
+	}
+	for _, g := range tf.GroupGrants(callee) {
+		if !g.Expired && trust.Under(caller, g.CallerGroup) {
+			return Approved, g.Line
+		}
+	}
+	return Unapproved, 0
+}
+
+func onAllowlist(ix *inventory.Index, caller, callee string) bool {
+	if ix == nil {
+		return false
+	}
+	p := ix.Project(callee)
+	if p == nil || p.JobTokenScope == nil {
+		return false
+	}
+	for _, e := range p.JobTokenScope.Allowlist.Projects {
+		if strings.EqualFold(e.Path, caller) {
+			return true
+		}
+	}
+	for _, e := range p.JobTokenScope.Allowlist.Groups {
+		if trust.Under(caller, e.Path) {
+			return true
+		}
+	}
+	return false
+}
+
+// accessFromContext infers the access from the message and the command
+// when the signature itself does not tell: "remote:" lines come from git
+// over HTTPS; the command names the client.
+func accessFromContext(f Failure) access.Kind {
+	if strings.HasPrefix(f.Message, "remote:") {
+		return access.RepositoryRead
+	}
+	cmd := strings.ToLower(f.Command)
+	url := strings.ToLower(f.CalleeRef)
+	switch {
+	case strings.Contains(url, "/trigger/pipeline"):
+		return access.PipelineTrigger
+	case strings.Contains(url, "/artifacts"):
+		return access.ArtifactsRead
+	case strings.Contains(url, "/packages/"):
+		return access.PackagesRead
+	case strings.Contains(url, "/terraform/state"):
+		return access.TerraformStateRead
+	case strings.Contains(url, "/releases"):
+		return access.ReleasesRead
+	case strings.Contains(url, "/secure_files"):
+		return access.SecureFilesRead
+	}
+	for _, c := range []struct {
+		prefix string
+		k      access.Kind
+	}{
+		{"git ", access.RepositoryRead}, {"npm ", access.PackagesRead}, {"yarn ", access.PackagesRead},
+		{"pip ", access.PackagesRead}, {"pip3 ", access.PackagesRead}, {"uv ", access.PackagesRead},
+		{"mvn ", access.PackagesRead}, {"gradle ", access.PackagesRead}, {"helm ", access.PackagesRead},
+		{"docker pull", access.ContainerRead}, {"docker build", access.ContainerRead},
+		{"terraform ", access.TerraformStateRead}, {"tofu ", access.TerraformStateRead},
+	} {
+		if strings.HasPrefix(cmd, c.prefix) {
+			return c.k
+		}
+	}
+	return ""
+}
+
+// accessForPolicy maps a required policy back to an access kind.
+func accessForPolicy(policy string) access.Kind {
+	first := strings.Fields(strings.NewReplacer(",", " ", " and ", " ").Replace(policy))
+	if len(first) == 0 {
+		return ""
+	}
+	for _, k := range access.All() {
+		if i, _ := access.Lookup(k); i.Policy == first[0] {
+			return k
+		}
+	}
+	return ""
+}
+
+func verdict(d Diagnosis, ctx Context) string {
+	edge := d.Caller + " → " + d.Callee
+	switch d.Kind {
+	case NotJobToken:
+		return d.Explain + "."
+	case NeverAllowed:
+		if info, ok := access.Lookup(d.Access); ok && info.NoPolicyReason != "" {
+			return "No allowlist entry can fix this: " + info.NoPolicyReason + ". Use a project access token or a deploy token for this access."
+		}
+		return "No allowlist entry can fix this: " + d.Explain + ". Use a project access token or a deploy token."
+	case RoleMissing:
+		role := access.Reporter
+		if info, ok := access.Lookup(d.Access); ok {
+			role = info.Role
+		}
+		return fmt.Sprintf("The allowlist is not the problem: the user who triggered the job needs at least %s on %s (a job token carries that user's role). Do not widen the allowlist.", role, orUnknown(d.Callee))
+	case EndpointNotAllowed:
+		return "The endpoint does not accept job tokens; no allowlist entry changes that. Use a project access token, or an endpoint the job token can reach."
+	case PolicyMissing:
+		return fmt.Sprintf("%s is on the allowlist with fine-grained permissions that lack %s: add the policy to that entry (ciJobTokenScopeUpdatePolicies; tokenscope plan shows the update once the access is approved in trust.yaml).", orUnknown(d.Caller)+" ("+orUnknown(d.Callee)+")", d.Policy)
+	}
+	// NotAllowlisted and LikelyNotAllowlisted.
+	prefix := ""
+	if d.Kind == LikelyNotAllowlisted {
+		prefix = "Most likely the job token allowlist (the message does not say): "
+	}
+	switch {
+	case d.Callee == "" && len(d.Candidates) > 0:
+		return prefix + "the log names the callee " + d.CalleeRef + ", which may be any of " + strings.Join(d.Candidates, ", ") + "; run with --project and a snapshot to tell."
+	case d.Callee == "":
+		return prefix + "the callee could not be resolved from the log; give a snapshot (--source) and the caller (--project)."
+	case d.Caller == "":
+		return prefix + "the callee is " + d.Callee + "; give the caller with --project to check the edge."
+	case d.OnAllowlist:
+		return prefix + d.Caller + " is already on " + d.Callee + "'s allowlist: check the triggering user's role on " + d.Callee + ", the entry's fine-grained policies, and whether the snapshot is current."
+	case d.Intent == Denied:
+		return fmt.Sprintf("%sintended: trust.yaml:%d denies %s. Change the job, do not widen the allowlist.", prefix, d.IntentLine, edge)
+	case d.Intent == Approved:
+		return fmt.Sprintf("%s%s is approved (trust.yaml:%d) but not on the allowlist: apply the plan (tokenscope plan --trust ... --format script).", prefix, edge, d.IntentLine)
+	case d.Intent == Unapproved && d.Discovered:
+		return fmt.Sprintf("%s%s is a discovered edge that trust.yaml does not approve: review it; approve it with a reason if the access is intended, otherwise fix the job.", prefix, edge)
+	case d.Intent == Unapproved:
+		return fmt.Sprintf("%s%s is neither approved in trust.yaml nor found by the scan: check the job, then approve it with a reason if it is intended.", prefix, edge)
+	case d.Discovered:
+		return fmt.Sprintf("%s%s was found by the scan; add it to the callee's allowlist (tokenscope plan) after review.", prefix, edge)
+	default:
+		return fmt.Sprintf("%s%s was not found by the scan; if the access is intended, review it and add it to trust.yaml.", prefix, edge)
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown project)"
+	}
+	return s
+}
+
+// expandWord expands a word as the job's shell would (${X:-default}
+// included), through the shell layer.
+func expandWord(word string, env shell.Env) string {
+	r := shell.Analyze([]shell.Source{{Text: `echo "` + strings.ReplaceAll(word, `"`, `\"`) + `"`}}, env, shell.Options{})
+	if len(r.Commands) == 1 && len(r.Commands[0].Args) == 2 {
+		return r.Commands[0].Args[1].Value
+	}
+	return word
+}

@@ -1,0 +1,194 @@
+package plan
+
+import (
+	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/explain"
+	"github.com/tokenscope/tokenscope/internal/trust"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// EntryType says whether an allowlist entry names a project or a group.
+type EntryType string
+
+// Entry types, as in the plan JSON.
+const (
+	ProjectEntry EntryType = "project"
+	GroupEntry   EntryType = "group"
+)
+
+// Status is how the plan treats one caller of a callee, for people: the
+// edge table shows it.
+type Status string
+
+// Statuses.
+const (
+	StatusAdd        Status = "add"        // approved, not on the allowlist yet
+	StatusKeep       Status = "keep"       // approved and already covered
+	StatusUpdate     Status = "update"     // approved, on the allowlist with other policies
+	StatusRemove     Status = "remove"     // on the allowlist, going away (--prune, deny, limit)
+	StatusReview     Status = "review"     // discovered, not approved: never added
+	StatusStale      Status = "stale"      // approved, not discovered: kept, flagged
+	StatusDenied     Status = "denied"     // a deny rule forbids it
+	StatusNever      Status = "never"      // a job token cannot do this at all
+	StatusUnapproved Status = "unapproved" // on the allowlist, not approved, kept without --prune
+)
+
+// Entry is one allowlist entry the plan adds, keeps, updates or removes.
+type Entry struct {
+	Type EntryType
+	Path string
+	ID   int // numeric ID from the inventory; 0 when unknown
+	// Access lists the access kinds the entry serves, sorted.
+	Access []access.Kind
+	// Policies are the fine-grained job token policies, sorted; nil means
+	// default permissions, and PolicyReason says why.
+	Policies     []string
+	PolicyReason string
+	// OnAllowlist is set when the entry exists on the allowlist today;
+	// CurrentPolicies are then its policies (nil: default permissions).
+	// For a keep covered by a group entry, CurrentPolicies are the group's.
+	OnAllowlist     bool
+	CurrentPolicies []string
+	// Reason says why the plan does this, for reviewers and the JSON.
+	Reason string
+	// Role is the minimum role the triggering users need on the callee.
+	Role access.Role
+	// Uses are the discovered uses behind the entry (evidence).
+	Uses []use.Use
+	// Stale marks an approval without a discovered use.
+	Stale bool
+	// Autopopulated marks an entry GitLab added from its authentication log.
+	Autopopulated bool
+	// CoveredBy names the group entry that already admits this project
+	// (keep only).
+	CoveredBy string
+	// Widening describes what a group entry lets in.
+	Widening *Widening
+}
+
+// DefaultPermissions reports whether the entry gets default permissions.
+func (e Entry) DefaultPermissions() bool { return e.Policies == nil }
+
+// Widening is what a group entry admits beyond the approved callers: the
+// number GitLab's own compaction never shows.
+type Widening struct {
+	// Members are the projects of the group (and subgroups) the inventory
+	// knows, the callee excluded.
+	Members int
+	// Extra are the members without an approved edge to the callee: the
+	// widening itself.
+	Extra []string
+	// Replaces are the project entries this group entry replaces (when it
+	// was proposed for the 200-entry limit).
+	Replaces []string
+	// Proposed is set when the plan proposes the group entry to respect
+	// the allowlist limit; it is not in trust.yaml.
+	Proposed bool
+}
+
+// Review is a caller the plan will not add without a human: discovered but
+// not approved, access beyond its approval, or denied.
+type Review struct {
+	Caller string
+	Access []access.Kind
+	Uses   []use.Use
+	Reason string
+	// OnAllowlist is set when the caller already has an entry.
+	OnAllowlist bool
+}
+
+// Advice is a recommendation where a job token is the wrong tool.
+type Advice struct {
+	Caller string
+	Access []access.Kind
+	Text   string
+}
+
+// Project is the plan for one callee project.
+type Project struct {
+	Path string
+	ID   int
+	Wave string
+	// Enforce turns on the allowlist ("Limit access to this project").
+	Enforce bool
+	// Enforced says the allowlist is enforced today (by the project or the
+	// instance setting).
+	Enforced bool
+	// EnforceNote explains Enforce (or why not).
+	EnforceNote string
+
+	Add, Update, Remove, Keep []Entry
+	NeedsReview               []Review
+	Stale                     []Entry
+	Denied                    []Review
+	// Unapproved are entries on the allowlist that no approval covers,
+	// kept because the plan ran without --prune.
+	Unapproved []Entry
+	// Never are edges whose every access kind a job token cannot make
+	// across projects: no entry helps, Advice says what to use instead.
+	Never  []Review
+	Advice []Advice
+}
+
+// Changes reports whether applying the project's plan changes GitLab.
+func (p Project) Changes() bool {
+	return p.Enforce || len(p.Add)+len(p.Update)+len(p.Remove) > 0
+}
+
+// Plan is the whole plan, projects sorted by path.
+type Plan struct {
+	// Trusted is set when the plan was computed with a trust file; without
+	// one, every discovered edge is proposed, unreviewed.
+	Trusted   bool
+	TrustFile string
+	Pruned    bool
+	// Capabilities of the GitLab version the plan targets.
+	Capabilities explain.Capabilities
+	// StateDigest identifies the allowlist state the plan was computed
+	// from (see StateDigest).
+	StateDigest string
+	// ServerURL is the GitLab the inventory describes, for API steps.
+	ServerURL  string
+	Projects   []Project
+	Waves      []trust.Wave
+	Warnings   []string
+	Unresolved []use.Unresolved
+}
+
+// Findings reports whether the plan holds anything to act on: a change to
+// make, an edge to review, a denied or unapproved entry, a stale approval.
+func (p *Plan) Findings() bool {
+	for _, pr := range p.Projects {
+		if pr.Changes() || len(pr.NeedsReview)+len(pr.Denied)+len(pr.Unapproved)+len(pr.Stale) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Totals counts the plan's entries by kind, for summaries.
+type Totals struct {
+	Projects, Enforce, Add, Update, Remove, Keep, Review, Stale, Denied, Unapproved, Never, Advice int
+}
+
+// Totals counts the plan.
+func (p *Plan) Totals() Totals {
+	var t Totals
+	for _, pr := range p.Projects {
+		t.Projects++
+		if pr.Enforce {
+			t.Enforce++
+		}
+		t.Add += len(pr.Add)
+		t.Update += len(pr.Update)
+		t.Remove += len(pr.Remove)
+		t.Keep += len(pr.Keep)
+		t.Review += len(pr.NeedsReview)
+		t.Stale += len(pr.Stale)
+		t.Denied += len(pr.Denied)
+		t.Unapproved += len(pr.Unapproved)
+		t.Never += len(pr.Never)
+		t.Advice += len(pr.Advice)
+	}
+	return t
+}

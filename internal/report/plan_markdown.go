@@ -1,0 +1,174 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/plan"
+)
+
+// planMarkdown renders the three parts of the plan for a merge request or
+// wiki page, with a Mermaid graph that GitLab renders.
+func planMarkdown(w io.Writer, p *plan.Plan) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "# CI_JOB_TOKEN allowlist plan\n\n")
+	if !p.Trusted {
+		fmt.Fprintf(ew, "> **Warning:** %s\n\n", md(untrustedBanner))
+	}
+	fmt.Fprintf(ew, "%s.\n\nComputed from: %s.\n\n", upperFirst(summary(p)), md(computedFrom(p)))
+	rows := p.Rows()
+	if len(rows) > 0 {
+		fmt.Fprintf(ew, "```mermaid\n")
+		planMermaid(ew, rows)
+		fmt.Fprintf(ew, "```\n\n")
+		fmt.Fprintf(ew, "Solid arrows: on the allowlist after the plan; dotted: needs review; crossed: removed, denied or impossible for a job token.\n\n")
+	}
+	fmt.Fprintf(ew, "## Edges\n\n")
+	if len(rows) == 0 {
+		fmt.Fprintf(ew, "None: discovery found no cross-project job-token use and the trust file approves none.\n")
+	} else {
+		fmt.Fprintf(ew, "| caller | callee | access | policies | status | evidence |\n|---|---|---|---|---|---|\n")
+		for _, r := range rows {
+			caller := "`" + r.Caller + "`"
+			if r.CallerType == plan.GroupEntry {
+				caller = "group " + caller
+			}
+			var ev []string
+			switch {
+			case r.Entry != nil && (r.Entry.Widening != nil || r.Entry.CoveredBy != ""):
+				ev = append(ev, md(rowEvidence(r)))
+			case len(r.Uses) == 0:
+				ev = append(ev, md(shortReason(r.Reason)))
+			}
+			for _, u := range r.Uses {
+				ev = append(ev, md(useSummary(u)))
+			}
+			fmt.Fprintf(ew, "| %s | `%s` | %s | %s | %s | %s |\n", caller, r.Callee, kinds(r.Access), policiesCell(r.Policies), statusCell(r), strings.Join(ev, "<br>"))
+		}
+	}
+	fmt.Fprintf(ew, "\n## Steps per project\n")
+	for _, pr := range p.Projects {
+		markdownProject(ew, p, pr)
+	}
+	fmt.Fprintf(ew, "\n## Rollout checklist\n\n")
+	for _, c := range checklist(p) {
+		fmt.Fprintf(ew, "- [ ] %s\n", c)
+	}
+	if len(p.Unresolved) > 0 {
+		fmt.Fprintf(ew, "\n## Unresolved references\n\nNot planned. Look at each one, and approve an edge in trust.yaml if it is a job-token use.\n\n| project | where | reference | reason |\n|---|---|---|---|\n")
+		for _, u := range p.Unresolved {
+			fmt.Fprintf(ew, "| `%s` | %s | `%s` | %s |\n", u.Project, md(place(u.File, u.Line)), strings.ReplaceAll(u.Reference, "`", "'"), md(u.Reason))
+		}
+	}
+	if len(p.Warnings) > 0 {
+		fmt.Fprintf(ew, "\n## Warnings\n\n")
+		for _, wn := range p.Warnings {
+			fmt.Fprintf(ew, "- %s\n", md(wn))
+		}
+	}
+	return ew.err
+}
+
+func markdownProject(w io.Writer, p *plan.Plan, pr plan.Project) {
+	head := "`" + pr.Path + "`"
+	if pr.ID != 0 {
+		head += fmt.Sprintf(" (id %d)", pr.ID)
+	}
+	if pr.Wave != "" {
+		head += ", wave `" + pr.Wave + "`"
+	}
+	fmt.Fprintf(w, "\n### %s\n\nAllowlist: %s.\n\n", head, md(pr.EnforceNote))
+	item := func(verb string, e plan.Entry) {
+		fmt.Fprintf(w, "- **%s** %s `%s`: %s", verb, e.Type, e.Path, md(entryReason(e)))
+		if e.Role != "" && verb != "remove" && verb != "unapproved" {
+			fmt.Fprintf(w, ". Triggering users need at least %s on `%s`", e.Role, pr.Path)
+		}
+		if wd := e.Widening; wd != nil && len(wd.Extra) > 0 && verb != "remove" {
+			fmt.Fprintf(w, ". Lets in %d project(s) with no discovered use: %s", len(wd.Extra), md(strings.Join(wd.Extra, ", ")))
+		}
+		fmt.Fprintln(w)
+	}
+	for _, l := range []struct {
+		verb string
+		es   []plan.Entry
+	}{{"add", pr.Add}, {"update", pr.Update}, {"remove", pr.Remove}, {"unapproved", pr.Unapproved}} {
+		for _, e := range l.es {
+			item(l.verb, e)
+		}
+	}
+	for _, l := range []struct {
+		verb string
+		rs   []plan.Review
+	}{{"needs review", pr.NeedsReview}, {"denied", pr.Denied}} {
+		for _, r := range l.rs {
+			fmt.Fprintf(w, "- **%s** `%s` (%s): %s\n", l.verb, r.Caller, accessText(r.Access), md(r.Reason))
+		}
+	}
+	for _, a := range pr.Advice {
+		fmt.Fprintf(w, "- **advice** for `%s` (%s): %s\n", a.Caller, accessText(a.Access), md(a.Text))
+	}
+	if ui := uiSteps(pr, p.Capabilities); len(ui) > 0 {
+		fmt.Fprintf(w, "\nIn the UI (GitLab %s):\n\n", versionName(p))
+		for _, s := range ui {
+			fmt.Fprintf(w, "%s\n", s)
+		}
+	}
+	if calls := apiCalls(pr, p.Capabilities); len(calls) > 0 {
+		fmt.Fprintf(w, "\nWith the API (token from `$GITLAB_TOKEN`):\n\n```sh\n")
+		if p.ServerURL != "" {
+			fmt.Fprintf(w, "GITLAB_URL=%s\n", shellQuote(p.ServerURL))
+		}
+		for _, c := range calls {
+			fmt.Fprintf(w, "# %s\n%s\n", c.Comment, c.curl())
+		}
+		fmt.Fprintf(w, "```\n")
+	}
+}
+
+// planMermaid draws callers and callees, one arrow per row: solid for
+// entries that stay, dotted for review, crossed for what goes or cannot be.
+func planMermaid(w io.Writer, rows []plan.Row) {
+	fmt.Fprintln(w, "flowchart LR")
+	var names []string
+	for _, r := range rows {
+		names = append(names, nodeName(r.CallerType, r.Caller), nodeName(plan.ProjectEntry, r.Callee))
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	ids := map[string]string{}
+	for i, n := range names {
+		ids[n] = fmt.Sprintf("n%d", i)
+		if strings.HasPrefix(n, "group ") {
+			fmt.Fprintf(w, "  %s[[\"%s\"]]\n", ids[n], mermaidText(n))
+		} else {
+			fmt.Fprintf(w, "  %s[\"%s\"]\n", ids[n], mermaidText(n))
+		}
+	}
+	for _, r := range rows {
+		arrow := "-->"
+		switch r.Status {
+		case plan.StatusReview:
+			arrow = "-.->"
+		case plan.StatusRemove, plan.StatusDenied, plan.StatusNever:
+			arrow = "--x"
+		}
+		label := statusCell(r) + ": " + kinds(r.Access)
+		fmt.Fprintf(w, "  %s %s|\"%s\"| %s\n", ids[nodeName(r.CallerType, r.Caller)], arrow, mermaidText(label), ids[nodeName(plan.ProjectEntry, r.Callee)])
+	}
+}
+
+func nodeName(t plan.EntryType, p string) string {
+	if t == plan.GroupEntry {
+		return "group " + p
+	}
+	return p
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

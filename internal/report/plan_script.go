@@ -1,0 +1,222 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/plan"
+)
+
+// scriptPrelude is the fixed part of the script: argument parsing, the
+// token check and the call helper. The token is read from GITLAB_TOKEN and
+// handed to curl on standard input (printf is a shell builtin), so it never
+// appears in a process list or in the script's output.
+const scriptPrelude = `set -euo pipefail
+
+execute=0
+unreviewed=0
+wave=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --execute) execute=1 ;;
+    --unreviewed) unreviewed=1 ;;
+    --wave) wave="${2:?--wave needs a wave name}"; shift ;;
+    --wave=*) wave="${1#--wave=}" ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
+    *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+`
+
+const scriptCall = `
+if [ -n "$wave" ] && ! printf '%s\n' "${waves[@]}" | grep -qxF -- "$wave"; then
+  echo "unknown wave: $wave (waves: ${waves[*]})" >&2
+  exit 2
+fi
+if [ "$execute" = 1 ]; then
+  if [ "$reviewed" != 1 ] && [ "$unreviewed" != 1 ]; then
+    echo "this plan was computed WITHOUT a trust file: nothing in it was reviewed." >&2
+    echo "plan with --trust, or run with --execute --unreviewed if you really mean it." >&2
+    exit 2
+  fi
+  if [ -z "${GITLAB_TOKEN:-}" ]; then
+    echo "GITLAB_TOKEN is not set (a token with the Maintainer role on every project below)" >&2
+    exit 2
+  fi
+  command -v curl >/dev/null || { echo "curl is required" >&2; exit 2; }
+else
+  echo "dry run: nothing is changed; run with --execute to make these calls" >&2
+fi
+
+failures=0
+block_failures=0
+
+in_wave() { [ -z "$wave" ] || [ "$wave" = "$1" ]; }
+
+begin() { block_failures=0; printf '== %s\n' "$1"; }
+
+# call WHAT METHOD PATH DONE [curl arguments...]
+#   PATH is below $GITLAB_URL; DONE is an extended regular expression of
+#   responses that mean the change is already made (empty: none), so that
+#   running the script twice is harmless.
+call() {
+  local what=$1 method=$2 path=$3 done=$4
+  shift 4
+  if [ "$execute" != 1 ]; then
+    printf 'would %s: %s %s %s\n' "$what" "$method" "$path" "$*"
+    return 0
+  fi
+  local out code body
+  if ! out=$(printf 'PRIVATE-TOKEN: %s\n' "$GITLAB_TOKEN" |
+    curl --silent --show-error --header @- --request "$method" --write-out '\n%{http_code}' "$@" "$GITLAB_URL/$path"); then
+    printf 'FAILED %s: curl could not reach %s\n' "$what" "$GITLAB_URL" >&2
+    failures=$((failures + 1)); block_failures=$((block_failures + 1))
+    return 0
+  fi
+  code=${out##*$'\n'}
+  body=${out%$'\n'*}
+  if [[ $code == 2* ]] && ! grep -Eq '"errors":\[[{"]' <<<"$body"; then
+    printf 'done %s\n' "$what"
+  elif [ -n "$done" ] && grep -Eq "$done" <<<"$body"; then
+    printf 'already done %s\n' "$what"
+  else
+    printf 'FAILED %s: HTTP %s %s\n' "$what" "$code" "$body" >&2
+    failures=$((failures + 1)); block_failures=$((block_failures + 1))
+  fi
+}
+
+# enforce WHAT PATH: turns the allowlist on, unless a call for the same
+# project failed (enforcing without the entries would break its callers).
+enforce() {
+  if [ "$block_failures" -gt 0 ]; then
+    printf 'SKIPPED %s: %d earlier call(s) for this project failed\n' "$1" "$block_failures" >&2
+    failures=$((failures + 1))
+    return 0
+  fi
+  call "$1" PATCH "$2" "" --data enabled=true
+}
+`
+
+// planScript renders the plan's API calls as a bash script: a dry run
+// unless run with --execute, one wave with --wave, idempotent.
+func planScript(w io.Writer, p *plan.Plan) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "#!/usr/bin/env bash\n")
+	fmt.Fprintf(ew, "# The API calls of a tokenscope plan, callee by callee, wave by wave.\n")
+	if !p.Trusted {
+		fmt.Fprintf(ew, "#\n# %s\n# --execute refuses to run it without --unreviewed.\n", wrapComment(untrustedBanner))
+	}
+	fmt.Fprintf(ew, "#\n# %s\n# %s\n#\n", wrapComment(upperFirst(summary(p))+"."), wrapComment("Computed from: "+computedFrom(p)+"."))
+	fmt.Fprintf(ew, `# Usage: GITLAB_TOKEN=... ./plan.sh [--execute] [--wave NAME]
+#   without --execute it only prints the calls (dry run)
+#   --wave NAME  makes the calls of one wave (%s)
+#   GITLAB_TOKEN a token with the Maintainer role on every callee, read
+#                from the environment only (never an argument)
+#   GITLAB_URL   defaults to %s
+# Order per project: entries, then policies (GraphQL), then removals, then
+# enforcement, which is skipped when an earlier call for the project failed.
+# A change that is already made is reported and skipped.
+`, strings.Join(waveNames(p), ", "), cmpOr(p.ServerURL, "https://gitlab.example.com"))
+	io.WriteString(ew, scriptPrelude)
+	fmt.Fprintf(ew, "\nGITLAB_URL=\"${GITLAB_URL:-%s}\"\nGITLAB_URL=\"${GITLAB_URL%%/}\"\n", cmpOr(p.ServerURL, "https://gitlab.example.com"))
+	reviewed := 0
+	if p.Trusted {
+		reviewed = 1
+	}
+	fmt.Fprintf(ew, "reviewed=%d\nwaves=(", reviewed)
+	for i, n := range waveNames(p) {
+		if i > 0 {
+			fmt.Fprint(ew, " ")
+		}
+		fmt.Fprint(ew, shellQuote(n))
+	}
+	fmt.Fprint(ew, ")\n")
+	io.WriteString(ew, scriptCall)
+	for _, pr := range p.Projects {
+		calls := apiCalls(pr, p.Capabilities)
+		if len(calls) == 0 {
+			continue
+		}
+		fmt.Fprintf(ew, "\n# %s: %s\n", pr.Path, pr.EnforceNote)
+		indent := ""
+		if pr.Wave != "" {
+			fmt.Fprintf(ew, "if in_wave %s; then\n", shellQuote(pr.Wave))
+			indent = "  "
+		} else {
+			fmt.Fprintf(ew, "if [ -z \"$wave\" ]; then # in no wave: runs only without --wave\n")
+			indent = "  "
+		}
+		fmt.Fprintf(ew, "%sbegin %s\n", indent, shellQuote(pr.Path))
+		for _, c := range calls {
+			fmt.Fprintf(ew, "%s%s\n", indent, scriptLine(c))
+		}
+		fmt.Fprintf(ew, "fi\n")
+	}
+	fmt.Fprint(ew, `
+if [ "$failures" -gt 0 ]; then
+  echo "$failures call(s) failed or were skipped; fix them and run the script again (it is idempotent)" >&2
+  exit 1
+fi
+`)
+	return ew.err
+}
+
+// scriptLine renders one call for the script.
+func scriptLine(c apiCall) string {
+	done := ""
+	if len(c.Done) > 0 {
+		done = strings.Join(c.Done, "|")
+	}
+	if c.Method == "PATCH" && strings.HasSuffix(c.Path, "/job_token_scope") {
+		return fmt.Sprintf("enforce %s %s", shellQuote(c.Comment), shellQuote("api/v4/"+c.Path))
+	}
+	if c.Path == "graphql" {
+		return fmt.Sprintf("call %s POST api/graphql %s --header 'Content-Type: application/json' --data %s",
+			shellQuote(c.Comment), shellQuote(done), shellQuote(graphqlBody(c.Query)))
+	}
+	var args []string
+	for _, f := range c.Form {
+		args = append(args, "--data "+shellQuote(f))
+	}
+	line := fmt.Sprintf("call %s %s %s %s", shellQuote(c.Comment), c.Method, shellQuote("api/v4/"+c.Path), shellQuote(done))
+	if len(args) > 0 {
+		line += " " + strings.Join(args, " ")
+	}
+	return line
+}
+
+func waveNames(p *plan.Plan) []string {
+	var out []string
+	for _, w := range p.Waves {
+		out = append(out, w.Name)
+	}
+	return out
+}
+
+// wrapComment folds text into "# " comment lines of about 76 columns.
+func wrapComment(s string) string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(word) > 76 {
+			lines = append(lines, line)
+			line = word
+			continue
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	lines = append(lines, line)
+	return strings.Join(lines, "\n# ")
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

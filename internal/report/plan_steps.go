@@ -1,0 +1,286 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/explain"
+	"github.com/tokenscope/tokenscope/internal/plan"
+)
+
+// The steps of one callee's plan, in the order that never breaks a
+// pipeline that the plan keeps: entries first (adds, then policies), then
+// removals, then enforcement last, once everything approved is in.
+
+// uiSteps are the clicks in the project settings, with the names of the
+// GitLab version the plan targets.
+func uiSteps(pr plan.Project, caps explain.Capabilities) []string {
+	n := caps.Names
+	steps := []string{fmt.Sprintf("Open %s > Settings > CI/CD and expand **%s**.", pr.Path, n.Section)}
+	for _, e := range pr.Add {
+		if e.Type == plan.GroupEntry && !caps.GroupEntries {
+			steps = append(steps, fmt.Sprintf("Group entries need GitLab 17.0: add each project of %s instead, or upgrade.", e.Path))
+			continue
+		}
+		steps = append(steps, fmt.Sprintf("Select **%s**, enter `%s`%s, then select **Add**.", n.Add, e.Path, uiPermissions(e.Policies, caps)))
+	}
+	for _, e := range pr.Update {
+		steps = append(steps, fmt.Sprintf("Next to `%s`, select **Edit**%s, then save.", e.Path, uiPermissions(e.Policies, caps)))
+	}
+	for _, e := range pr.Remove {
+		steps = append(steps, fmt.Sprintf("Next to `%s`, select **Remove** and confirm.", e.Path))
+	}
+	if pr.Enforce {
+		steps = append(steps, uiEnforce(n)+".")
+	}
+	if len(steps) == 1 {
+		return nil
+	}
+	for i := range steps {
+		steps[i] = fmt.Sprintf("%d. %s", i+1, steps[i])
+	}
+	return steps
+}
+
+func uiEnforce(n explain.UINames) string {
+	s := n.Enforce
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func uiPermissions(pol []string, caps explain.Capabilities) string {
+	n := caps.Names
+	if !caps.PoliciesUsable() || n.FineGrained == "" {
+		return ""
+	}
+	if pol == nil {
+		return fmt.Sprintf(", choose **%s**", n.DefaultPermissions)
+	}
+	// The UI offers one level per resource: "Read and write" includes
+	// reading, so read_x next to admin_x is not a separate choice.
+	var labels []string
+	for _, p := range pol {
+		if res, ok := strings.CutPrefix(p, "read_"); ok && slices.Contains(pol, "admin_"+res) {
+			continue
+		}
+		labels = append(labels, "**"+policyLabel(p)+"**")
+	}
+	return fmt.Sprintf(", choose **%s** and grant %s", n.FineGrained, strings.Join(labels, ", "))
+}
+
+// apiCall is one request of the API steps.
+type apiCall struct {
+	Comment string
+	Method  string
+	Path    string   // below /api/v4/, or "graphql" for the GraphQL endpoint
+	Form    []string // REST form fields, "name=value"
+	Query   string   // GraphQL query (for Path "graphql")
+	// Done lists response texts that mean the change is already made, so
+	// that running the steps twice is harmless.
+	Done []string
+}
+
+// Response texts of an already-made change (api-specs.md §4.3, §5.2): the
+// newer wording first, then the older.
+var (
+	doneAddProject = []string{"already in the job token allowlist", "already in the job token scope"}
+	doneAddGroup   = []string{"already in the job token allowlist", "already in the job token scope"}
+	doneRemove     = []string{"is not in the job token scope"}
+)
+
+// apiCalls are the REST and GraphQL requests of a callee's plan. REST
+// writes need numeric IDs (the POST and DELETE routes declare Integer
+// IDs); where the inventory lacks one, the path-based GraphQL mutation is
+// used instead. Fine-grained policies are GraphQL only.
+func apiCalls(pr plan.Project, caps explain.Capabilities) []apiCall {
+	var calls []apiCall
+	proj := projectRef(pr)
+	for _, e := range pr.Add {
+		calls = append(calls, addCall(pr, e, proj))
+		if e.Policies != nil && caps.PoliciesUsable() {
+			calls = append(calls, policyCall(pr, e))
+		}
+	}
+	for _, e := range pr.Update {
+		if caps.PoliciesUsable() {
+			calls = append(calls, policyCall(pr, e))
+		}
+	}
+	for _, e := range pr.Remove {
+		calls = append(calls, removeCall(pr, e, proj))
+	}
+	if pr.Enforce {
+		calls = append(calls, apiCall{Comment: "turn on the allowlist (" + caps.Names.Setting + ")", Method: "PATCH",
+			Path: "projects/" + proj + "/job_token_scope", Form: []string{"enabled=true"}})
+	}
+	return calls
+}
+
+// projectRef is the :id of the callee: numeric, or the URL-encoded path
+// (GET and PATCH accept both).
+func projectRef(pr plan.Project) string {
+	if pr.ID != 0 {
+		return fmt.Sprint(pr.ID)
+	}
+	return url.PathEscape(pr.Path)
+}
+
+func addCall(pr plan.Project, e plan.Entry, proj string) apiCall {
+	c := apiCall{Comment: fmt.Sprintf("add %s %s", e.Type, e.Path)}
+	if e.Type == plan.GroupEntry {
+		c.Done = doneAddGroup
+	} else {
+		c.Done = doneAddProject
+	}
+	if pr.ID == 0 || e.ID == 0 {
+		c.Method, c.Path = "POST", "graphql"
+		c.Query = fmt.Sprintf("mutation { ciJobTokenScopeAddGroupOrProject(input: {projectPath: %s, targetPath: %s}) { errors } }", gqlString(pr.Path), gqlString(e.Path))
+		c.Comment += " (ID unknown to the inventory: GraphQL by path)"
+		return c
+	}
+	c.Method = "POST"
+	if e.Type == plan.GroupEntry {
+		c.Path = "projects/" + proj + "/job_token_scope/groups_allowlist"
+		c.Form = []string{fmt.Sprintf("target_group_id=%d", e.ID)}
+	} else {
+		c.Path = "projects/" + proj + "/job_token_scope/allowlist"
+		c.Form = []string{fmt.Sprintf("target_project_id=%d", e.ID)}
+	}
+	return c
+}
+
+func policyCall(pr plan.Project, e plan.Entry) apiCall {
+	def := e.Policies == nil
+	enum := make([]string, len(e.Policies))
+	for i, p := range e.Policies {
+		enum[i] = strings.ToUpper(p)
+	}
+	what := "default permissions"
+	if !def {
+		what = strings.Join(e.Policies, ", ")
+	}
+	return apiCall{Comment: fmt.Sprintf("policies of %s: %s", e.Path, what), Method: "POST", Path: "graphql",
+		Query: fmt.Sprintf("mutation { ciJobTokenScopeUpdatePolicies(input: {projectPath: %s, targetPath: %s, defaultPermissions: %t, jobTokenPolicies: [%s]}) { errors } }",
+			gqlString(pr.Path), gqlString(e.Path), def, strings.Join(enum, ", "))}
+}
+
+func removeCall(pr plan.Project, e plan.Entry, proj string) apiCall {
+	c := apiCall{Comment: fmt.Sprintf("remove %s %s", e.Type, e.Path), Method: "DELETE", Done: doneRemove}
+	if pr.ID == 0 || e.ID == 0 {
+		c.Method, c.Path = "POST", "graphql"
+		if e.Type == plan.GroupEntry {
+			c.Query = fmt.Sprintf("mutation { ciJobTokenScopeRemoveGroup(input: {projectPath: %s, targetGroupPath: %s}) { errors } }", gqlString(pr.Path), gqlString(e.Path))
+		} else {
+			c.Query = fmt.Sprintf("mutation { ciJobTokenScopeRemoveProject(input: {projectPath: %s, targetProjectPath: %s}) { errors } }", gqlString(pr.Path), gqlString(e.Path))
+		}
+		c.Comment += " (ID unknown to the inventory: GraphQL by path)"
+		return c
+	}
+	if e.Type == plan.GroupEntry {
+		c.Path = fmt.Sprintf("projects/%s/job_token_scope/groups_allowlist/%d", proj, e.ID)
+	} else {
+		c.Path = fmt.Sprintf("projects/%s/job_token_scope/allowlist/%d", proj, e.ID)
+	}
+	return c
+}
+
+// gqlString quotes s for a GraphQL query (JSON string syntax is a subset).
+func gqlString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// graphqlBody is the JSON body of a GraphQL request.
+func graphqlBody(q string) string {
+	b, _ := json.Marshal(map[string]string{"query": q})
+	return string(b)
+}
+
+// shellQuote single-quotes s for POSIX shells.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// curl renders the call as a command for people to copy: the token comes
+// from $GITLAB_TOKEN, the server from $GITLAB_URL.
+func (c apiCall) curl() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "curl --request %s --header \"PRIVATE-TOKEN: $GITLAB_TOKEN\"", c.Method)
+	if c.Path == "graphql" {
+		fmt.Fprintf(&b, " --header \"Content-Type: application/json\" \\\n     --data %s \\\n     \"$GITLAB_URL/api/graphql\"", shellQuote(graphqlBody(c.Query)))
+		return b.String()
+	}
+	for _, f := range c.Form {
+		fmt.Fprintf(&b, " --data %s", shellQuote(f))
+	}
+	fmt.Fprintf(&b, " \\\n     \"$GITLAB_URL/api/v4/%s\"", c.Path)
+	return b.String()
+}
+
+// checklist is the rollout checklist: what to do, in order, what to watch
+// and how to roll back, with the plan's own waves and numbers.
+func checklist(p *plan.Plan) []string {
+	caps := p.Capabilities
+	var out []string
+	if !p.Trusted {
+		out = append(out, "Review first: draft trust.yaml with `tokenscope trust init`, review it in a merge request, and plan with --trust. Nothing in this plan was reviewed.")
+	} else {
+		out = append(out, fmt.Sprintf("Keep %s reviewed: every change to it goes through a merge request with the evidence from `tokenscope plan`.", p.TrustFile))
+	}
+	review := p.Totals().Review + p.Totals().Denied
+	if review > 0 {
+		out = append(out, fmt.Sprintf("Settle the %d edge(s) that need review or are denied before enforcing their callees: approve them in trust.yaml, or fix the caller's jobs.", review))
+	}
+	waves := wavesWithWork(p)
+	for i, w := range waves {
+		step := fmt.Sprintf("Wave %q (%s): apply its entries first, then enforcement", w.name, strings.Join(w.projects, ", "))
+		if i == 0 {
+			step += ". This is the pilot: watch it for a week, through the schedules and release pipelines that run rarely, before the next wave"
+		}
+		out = append(out, step+". `tokenscope plan --format script` prints the calls; its script runs one wave with --wave.")
+	}
+	monitor := "Monitor after each wave: "
+	if caps.AuthLog {
+		monitor += "each enforced callee's Authentication log (Settings > CI/CD > " + caps.Names.Section + " > Authentication log) must list only projects on its allowlist; "
+	}
+	monitor += "search job logs for `Authentication by CI/CD job token not allowed from`, `The following token permission is required`, " +
+		"`pull access denied`, `403 Forbidden` from package managers and `404 Not Found` from the pipeline trigger API (`tokenscope diagnose` maps them to the missing edge)."
+	out = append(out, monitor)
+	out = append(out, "Watch what runs rarely: scheduled pipelines, tag and release pipelines, manual jobs. The authentication log shows only what ran; a 403 weeks later is the classic failure of the 18.0 migration.")
+	switch {
+	case caps.Instance == explain.Default:
+		out = append(out, "Enforce org-wide: on GitLab 18.0+ the admin setting \"Enable and enforce job token allowlist for all projects\" is on by default; check it is on (Admin > Settings > CI/CD > Job token permissions) once every wave is done.")
+	case caps.Instance == explain.Available:
+		out = append(out, "Enforce org-wide once every wave is done: Admin > Settings > CI/CD > Job token permissions > \"Enable and enforce job token allowlist for all projects\".")
+	default:
+		out = append(out, fmt.Sprintf("Enforce org-wide: GitLab %s has no instance setting (17.6+); every project's allowlist is enforced one by one by the waves.", caps.Version))
+	}
+	out = append(out, "Roll back one callee by re-adding the entry that broke (the API steps above, or `--data enabled=false` on PATCH /projects/:id/job_token_scope while the instance setting allows it); keep the plan's JSON as the record of what changed.")
+	out = append(out, "Jobs outside GitLab CI (laptops, other CI systems) never have a job token: give them deploy tokens or project access tokens. Access that must not depend on the user who triggers the pipeline (schedules owned by bots, contributors without a role on the callee) needs a deploy token for repository, registry and package reads.")
+	out = append(out, "Keep it locked: run `tokenscope plan --trust trust.yaml --detailed-exitcode` in a scheduled pipeline; exit code 3 means the org drifted from the reviewed intent.")
+	return out
+}
+
+type waveWork struct {
+	name     string
+	projects []string
+}
+
+// wavesWithWork lists the waves in order with the callees that change.
+func wavesWithWork(p *plan.Plan) []waveWork {
+	var out []waveWork
+	for _, w := range p.Waves {
+		ww := waveWork{name: w.Name}
+		for _, pr := range p.Projects {
+			if pr.Wave == w.Name && pr.Changes() {
+				ww.projects = append(ww.projects, pr.Path)
+			}
+		}
+		if len(ww.projects) > 0 {
+			out = append(out, ww)
+		}
+	}
+	return out
+}

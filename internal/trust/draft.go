@@ -1,0 +1,265 @@
+package trust
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/redact"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// maxEvidence bounds the evidence comments of one edge: enough to judge
+// it, few enough to keep the file reviewable.
+const maxEvidence = 8
+
+// DraftOptions tune Draft.
+type DraftOptions struct {
+	// Source names what was scanned, for the header (a snapshot path).
+	Source string
+}
+
+// Draft writes a trust.yaml for a human to review: every edge discovery
+// found, with its access kinds and its evidence as comments, placeholders
+// for reason and owner, the unresolved references as comments to look at,
+// and suggested waves. Accesses a job token can never make are not
+// drafted as edges; they are listed with the credential to use instead.
+// The text is generated, not marshalled, so that comments sit where a
+// reviewer needs them; it always loads back with Load (placeholders give
+// warnings). Output is sorted and stable, so drafts of the same org diff
+// cleanly.
+func Draft(g *graph.Graph, opts DraftOptions) []byte {
+	var b bytes.Buffer
+	header(&b, opts)
+	fanIn := map[string]int{}
+	var never []graph.Edge
+	fmt.Fprintf(&b, "version: %d\n\n", Version)
+	var drafted []graph.Edge
+	for _, e := range g.Edges {
+		if kinds := possible(e.Access); len(kinds) == 0 && len(e.Access) > 0 {
+			never = append(never, e)
+			continue
+		}
+		drafted = append(drafted, e)
+		fanIn[e.Callee]++
+	}
+	if len(drafted) == 0 {
+		b.WriteString("edges: []\n")
+	} else {
+		b.WriteString("edges:\n")
+		for i, e := range drafted {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			draftEdge(&b, e)
+		}
+	}
+	if len(never) > 0 {
+		b.WriteString("\n# Not drafted: accesses a job token can never make. Give these jobs another\n# credential instead (no allowlist entry helps):\n")
+		for _, e := range never {
+			fmt.Fprintf(&b, "#   %s -> %s: %s\n", e.Caller, e.Callee, kindList(e.Access))
+			for _, k := range e.Access {
+				if in, ok := access.Lookup(k); ok && in.Never {
+					fmt.Fprintf(&b, "#     %s\n", comment(in.NoPolicyReason))
+				}
+			}
+			evidence(&b, e.Uses, "#     ")
+		}
+	}
+	b.WriteString(`
+# Group entries are explicit widenings: one admits every project in the group
+# and its subgroups, including projects created later. Add one only when you
+# mean that, for example:
+#   - callee: platform/base-images
+#     caller_group: apps
+#     reason: every app builds on the base images
+#     owner: "@platform"
+groups: []
+
+# Deny rules win over every approval, for example to keep Terraform state to
+# the one project that deploys:
+#   - {callee: infra/tfstate, except: [apps/deploy], reason: state holds secrets}
+deny: []
+`)
+	if len(g.Unresolved) > 0 {
+		b.WriteString("\n# Unresolved references: tokenscope could not tell which project these name.\n# Look at each one; if it is a job-token use, add an edge for it above.\n")
+		for _, u := range g.Unresolved {
+			where := u.File
+			if u.Line > 0 {
+				where = fmt.Sprintf("%s:%d", u.File, u.Line)
+			}
+			if u.Job != "" {
+				where += " (job " + u.Job + ")"
+			}
+			acc := string(u.Access)
+			if acc == "" {
+				acc = "access unknown"
+			}
+			fmt.Fprintf(&b, "#   %s %s: %s %s\n#     %s\n", u.Project, comment(where), acc, comment(u.Reference), comment(u.Reason))
+		}
+	}
+	b.WriteString("\n# Rollout waves, suggested: a pilot of callees with few callers, then one wave\n# per top-level group, then everything (projects created later included).\n# Enforcement goes wave by wave; `tokenscope plan` shows each callee's wave.\n")
+	writeWaves(&b, SuggestWaves(fanIn), fanIn)
+	return b.Bytes()
+}
+
+func header(b *bytes.Buffer, opts DraftOptions) {
+	src := "the scan"
+	if opts.Source != "" {
+		src = comment(opts.Source)
+	}
+	fmt.Fprintf(b, `# trust.yaml: the reviewed intent for CI_JOB_TOKEN access.
+# Drafted by tokenscope trust init from what discovery found in %s.
+# Review it in a merge request:
+#   - keep an edge only if the caller really needs the callee, and delete the
+#     rest: a deleted edge shows up in tokenscope plan as "needs review",
+#     never as access;
+#   - replace every %s in reason and owner;
+#   - name the access kinds of edges known only from the authentication log
+#     (access: []), or their entries keep default permissions;
+#   - add an expires: date to temporary access.
+# Each edge's evidence is in the comments above it: origin, file:line (job),
+# and what was matched.
+`, src, Placeholder)
+}
+
+func draftEdge(b *bytes.Buffer, e graph.Edge) {
+	fmt.Fprintf(b, "  # %s -> %s\n", e.Caller, e.Callee)
+	evidence(b, e.Uses, "  #   ")
+	kinds := possible(e.Access)
+	for _, k := range e.Access {
+		if in, ok := access.Lookup(k); ok && in.Never {
+			fmt.Fprintf(b, "  #   not drafted: %s (%s)\n", k, comment(in.NoPolicyReason))
+		}
+	}
+	if len(e.Access) == 0 {
+		b.WriteString("  #   access unknown: the authentication log does not say which; check the\n  #   caller's jobs and name the kinds\n")
+	}
+	fmt.Fprintf(b, "  - caller: %s\n    callee: %s\n    access: [%s]\n", scalar(e.Caller), scalar(e.Callee), kindList(kinds))
+	fmt.Fprintf(b, "    reason: %s\n", scalar(fmt.Sprintf("%s: why %s needs %s", Placeholder, e.Caller, e.Callee)))
+	fmt.Fprintf(b, "    owner: %s\n", scalar(Placeholder))
+}
+
+func evidence(b *bytes.Buffer, uses []use.Use, prefix string) {
+	for i, u := range uses {
+		if i == maxEvidence {
+			fmt.Fprintf(b, "%s... and %d more (tokenscope scan lists them all)\n", prefix, len(uses)-maxEvidence)
+			return
+		}
+		line := string(u.Origin)
+		if p := usePlace(u); p != "" {
+			line += " " + p
+		}
+		line += ":"
+		if u.Access != "" {
+			line += " " + string(u.Access)
+		}
+		fmt.Fprintf(b, "%s%s %s\n", prefix, comment(line), comment(u.Evidence.Detail))
+	}
+}
+
+func usePlace(u use.Use) string {
+	if u.Evidence.File == "" {
+		return ""
+	}
+	p := u.Evidence.File
+	if u.Evidence.Project != "" {
+		p = u.Evidence.Project + "/" + p
+	}
+	if u.Evidence.Line > 0 {
+		p = fmt.Sprintf("%s:%d", p, u.Evidence.Line)
+	}
+	if u.Evidence.Job != "" {
+		p += " (job " + u.Evidence.Job + ")"
+	}
+	return p
+}
+
+func writeWaves(b *bytes.Buffer, waves []Wave, fanIn map[string]int) {
+	b.WriteString("waves:\n")
+	for _, w := range waves {
+		fmt.Fprintf(b, "  - name: %s\n", scalar(w.Name))
+		switch {
+		case w.All:
+			b.WriteString("    all: true\n")
+		case len(w.Projects) > 0:
+			counts := make([]string, len(w.Projects))
+			for i, p := range w.Projects {
+				counts[i] = fmt.Sprintf("%d", fanIn[p])
+			}
+			fmt.Fprintf(b, "    projects: [%s]  # callers: %s\n", scalars(w.Projects), strings.Join(counts, ", "))
+		default:
+			fmt.Fprintf(b, "    groups: [%s]\n", scalars(w.Groups))
+		}
+	}
+}
+
+// possible drops the kinds a job token can never use across projects.
+func possible(ks []access.Kind) []access.Kind {
+	return slices.DeleteFunc(slices.Clone(ks), func(k access.Kind) bool {
+		in, ok := access.Lookup(k)
+		return ok && in.Never
+	})
+}
+
+func kindList(ks []access.Kind) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
+
+var plain = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
+
+// scalar renders s as a YAML scalar: plain when that is unambiguous,
+// else double-quoted (a JSON string is a valid YAML double-quoted scalar).
+func scalar(s string) string {
+	if plain.MatchString(s) && !reserved(s) {
+		return s
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func scalars(ss []string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = scalar(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// reserved reports plain scalars YAML would read as something other than
+// a string.
+func reserved(s string) bool {
+	switch strings.ToLower(s) {
+	case "true", "false", "yes", "no", "on", "off", "null", "y", "n", "~":
+		return true
+	}
+	return regexp.MustCompile(`^[0-9._-]+$`).MatchString(s)
+}
+
+// comment makes text safe inside a YAML comment: one line, no control
+// characters, and no token (evidence is redacted by detectors; this is a
+// second guard, as a draft is committed to a repository).
+func comment(s string) string {
+	s = redact.String(s)
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}

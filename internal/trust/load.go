@@ -1,0 +1,507 @@
+package trust
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+)
+
+// MaxFileSize bounds what LoadFile reads: a reviewed intent for the
+// largest org is far below it.
+const MaxFileSize = 8 << 20
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	// Index, when set, is the org the file must match: every project and
+	// group must exist in it, and paths take its spelling.
+	Index *inventory.Index
+	// Now, when set, marks approvals whose expiry date has passed as
+	// expired.
+	Now time.Time
+}
+
+// LoadFile reads and validates the file at path. The error is for a file
+// that cannot be read; problems in its content are diagnostics.
+func LoadFile(path string, opts LoadOptions) (*File, diag.List, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read trust file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read trust file %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, nil, fmt.Errorf("read trust file %s: larger than %d MB; this is not a trust.yaml", path, MaxFileSize>>20)
+	}
+	tf, diags := Load(path, data, opts)
+	return tf, diags, nil
+}
+
+// Load parses and validates a trust file. It reports every mistake as a
+// diagnostic with its line (errors: the file must not be used; warnings:
+// expired approvals, placeholders left from the draft, conflicts that deny
+// resolves). The File is returned even with errors, for tools that want to
+// show more.
+//
+// Expiry is a warning, not an error: a date passing must not stop a
+// scheduled plan or audit. An expired approval simply stops counting, so
+// the edge shows up as needing review again.
+func Load(name string, data []byte, opts LoadOptions) (*File, diag.List) {
+	l := &loader{name: name, opts: opts, f: &File{Name: name}, edgeLines: map[[2]string]int{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		l.errAt(yamlErrorLine(err), "%s", strings.TrimPrefix(yamlErrorText(err), "yaml: "))
+		return l.f, l.diags
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		l.errAt(1, "empty file; a trust file starts with \"version: %d\"", Version)
+		return l.f, l.diags
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		l.errAt(root.Line, "the file must be a mapping with version, edges, groups, deny and waves")
+		return l.f, l.diags
+	}
+	l.top(root)
+	l.crossCheck()
+	return l.f, l.diags.Sort()
+}
+
+type loader struct {
+	name  string
+	opts  LoadOptions
+	f     *File
+	diags diag.List
+	// edgeLines finds duplicates while loading: the File's own index is
+	// built once, on first use after loading.
+	edgeLines map[[2]string]int
+}
+
+func (l *loader) errAt(line int, format string, args ...any) {
+	l.diags.Errorf("", l.name, line, format, args...)
+}
+
+func (l *loader) warnAt(line int, format string, args ...any) {
+	l.diags.Warnf("", l.name, line, format, args...)
+}
+
+// pairs returns the key/value pairs of a mapping, reporting keys not in
+// allowed.
+func (l *loader) pairs(n *yaml.Node, what string, allowed ...string) [][2]*yaml.Node {
+	var out [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !slices.Contains(allowed, k.Value) {
+			l.errAt(k.Line, "unknown field %q in %s (valid: %s)", k.Value, what, strings.Join(allowed, ", "))
+			continue
+		}
+		out = append(out, [2]*yaml.Node{k, v})
+	}
+	return out
+}
+
+func (l *loader) top(root *yaml.Node) {
+	sawVersion := false
+	for _, kv := range l.pairs(root, "the file", "version", "edges", "groups", "deny", "waves") {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "version":
+			sawVersion = true
+			n, err := strconv.Atoi(v.Value)
+			if v.Kind != yaml.ScalarNode || err != nil || n != Version {
+				l.errAt(v.Line, "version %q is not supported (this tokenscope reads version %d)", v.Value, Version)
+			}
+		case "edges":
+			l.list(v, "edges", l.edge)
+		case "groups":
+			l.list(v, "groups", l.group)
+		case "deny":
+			l.list(v, "deny", l.deny)
+		case "waves":
+			l.list(v, "waves", l.wave)
+		}
+	}
+	if !sawVersion {
+		l.errAt(root.Line, "missing \"version: %d\"", Version)
+	}
+}
+
+func (l *loader) list(n *yaml.Node, what string, item func(*yaml.Node)) {
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.errAt(n.Line, "%s must be a list", what)
+		return
+	}
+	for _, it := range n.Content {
+		if it.Kind != yaml.MappingNode {
+			l.errAt(it.Line, "each item of %s must be a mapping", what)
+			continue
+		}
+		item(it)
+	}
+}
+
+func (l *loader) edge(n *yaml.Node) {
+	e := Edge{Line: n.Line}
+	for _, kv := range l.pairs(n, "an edge", "caller", "callee", "access", "reason", "owner", "expires") {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "caller":
+			e.Caller = l.str(v, "caller")
+		case "callee":
+			e.Callee = l.str(v, "callee")
+		case "access":
+			e.Access = l.kinds(v)
+		case "reason":
+			e.Reason = l.str(v, "reason")
+		case "owner":
+			e.Owner = l.str(v, "owner")
+		case "expires":
+			e.Expires = l.date(v)
+		}
+	}
+	if !l.required(n, "edge", map[string]string{"caller": e.Caller, "callee": e.Callee}) {
+		return
+	}
+	e.Caller = l.project(e.Caller, n.Line, "caller")
+	e.Callee = l.project(e.Callee, n.Line, "callee")
+	if samePath(e.Caller, e.Callee) {
+		l.errAt(n.Line, "caller and callee are both %s: a project's own jobs never need an allowlist entry", e.Callee)
+		return
+	}
+	k := [2]string{strings.ToLower(e.Caller), strings.ToLower(e.Callee)}
+	if prev, ok := l.edgeLines[k]; ok {
+		l.errAt(n.Line, "duplicate edge %s → %s (first at line %d); merge them", e.Caller, e.Callee, prev)
+		return
+	}
+	l.edgeLines[k] = n.Line
+	l.reasonOwner(n.Line, e.Reason, e.Owner, e.Caller+" → "+e.Callee)
+	if len(e.Access) == 0 {
+		l.warnAt(n.Line, "edge %s → %s names no access kinds: its entry gets default permissions; name the kinds to narrow it", e.Caller, e.Callee)
+	}
+	e.Expired = l.expired(n.Line, e.Expires, e.Caller+" → "+e.Callee)
+	l.f.Edges = append(l.f.Edges, e)
+}
+
+func (l *loader) group(n *yaml.Node) {
+	g := GroupGrant{Line: n.Line}
+	for _, kv := range l.pairs(n, "a group grant", "callee", "caller_group", "access", "reason", "owner", "expires") {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "callee":
+			g.Callee = l.str(v, "callee")
+		case "caller_group":
+			g.CallerGroup = l.str(v, "caller_group")
+		case "access":
+			g.Access = l.kinds(v)
+		case "reason":
+			g.Reason = l.str(v, "reason")
+		case "owner":
+			g.Owner = l.str(v, "owner")
+		case "expires":
+			g.Expires = l.date(v)
+		}
+	}
+	if !l.required(n, "group grant", map[string]string{"callee": g.Callee, "caller_group": g.CallerGroup}) {
+		return
+	}
+	g.Callee = l.project(g.Callee, n.Line, "callee")
+	g.CallerGroup = l.groupPath(g.CallerGroup, n.Line, "caller_group")
+	for _, prev := range l.f.Groups {
+		if samePath(prev.Callee, g.Callee) && samePath(prev.CallerGroup, g.CallerGroup) {
+			l.errAt(n.Line, "duplicate group grant %s → %s (first at line %d); merge them", g.CallerGroup, g.Callee, prev.Line)
+			return
+		}
+	}
+	l.reasonOwner(n.Line, g.Reason, g.Owner, "group "+g.CallerGroup+" → "+g.Callee)
+	g.Expired = l.expired(n.Line, g.Expires, "group "+g.CallerGroup+" → "+g.Callee)
+	l.f.Groups = append(l.f.Groups, g)
+}
+
+func (l *loader) deny(n *yaml.Node) {
+	d := Deny{Line: n.Line}
+	for _, kv := range l.pairs(n, "a deny rule", "callee", "except", "callers", "reason") {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "callee":
+			d.Callee = l.str(v, "callee")
+		case "except":
+			d.Except = l.strs(v, "except")
+		case "callers":
+			d.Callers = l.strs(v, "callers")
+		case "reason":
+			d.Reason = l.str(v, "reason")
+		}
+	}
+	if !l.required(n, "deny rule", map[string]string{"callee": d.Callee}) {
+		return
+	}
+	d.Callee = l.project(d.Callee, n.Line, "callee")
+	if len(d.Except) > 0 && len(d.Callers) > 0 {
+		l.errAt(n.Line, "deny rule for %s: give either except (deny everyone else) or callers (deny these), not both", d.Callee)
+		return
+	}
+	for i, p := range d.Except {
+		d.Except[i] = l.project(p, n.Line, "except")
+	}
+	for i, p := range d.Callers {
+		d.Callers[i] = l.projectOrGroup(p, n.Line, "callers")
+	}
+	l.f.Deny = append(l.f.Deny, d)
+}
+
+func (l *loader) wave(n *yaml.Node) {
+	w := Wave{Line: n.Line}
+	for _, kv := range l.pairs(n, "a wave", "name", "projects", "groups", "all") {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "name":
+			w.Name = l.str(v, "name")
+		case "projects":
+			w.Projects = l.strs(v, "projects")
+		case "groups":
+			w.Groups = l.strs(v, "groups")
+		case "all":
+			if err := v.Decode(&w.All); err != nil {
+				l.errAt(v.Line, "all must be true or false, not %q", v.Value)
+			}
+		}
+	}
+	if !l.required(n, "wave", map[string]string{"name": w.Name}) {
+		return
+	}
+	for _, prev := range l.f.Waves {
+		if prev.Name == w.Name {
+			l.errAt(n.Line, "duplicate wave %q (first at line %d)", w.Name, prev.Line)
+			return
+		}
+		if prev.All {
+			l.warnAt(n.Line, "wave %q comes after wave %q (line %d), which takes every project: it gets none", w.Name, prev.Name, prev.Line)
+		}
+	}
+	switch {
+	case w.All && (len(w.Projects) > 0 || len(w.Groups) > 0):
+		l.errAt(n.Line, "wave %q: all: true takes every project; drop projects and groups", w.Name)
+	case !w.All && len(w.Projects) == 0 && len(w.Groups) == 0:
+		l.errAt(n.Line, "wave %q names no projects or groups (or all: true)", w.Name)
+	}
+	for i, p := range w.Projects {
+		w.Projects[i] = l.project(p, n.Line, "projects")
+		if prev, ok := WaveOf(l.f.Waves, w.Projects[i]); ok && !prev.All {
+			l.warnAt(n.Line, "project %s is already in wave %q (line %d); the first wave wins", w.Projects[i], prev.Name, prev.Line)
+		}
+	}
+	for i, g := range w.Groups {
+		w.Groups[i] = l.groupPath(g, n.Line, "groups")
+	}
+	l.f.Waves = append(l.f.Waves, w)
+}
+
+// crossCheck reports approvals that deny rules override: deny wins, but a
+// reviewer should know the file contradicts itself.
+func (l *loader) crossCheck() {
+	for _, e := range l.f.Edges {
+		for _, d := range l.f.DenyRules(e.Callee) {
+			if d.Denies(e.Caller) {
+				l.warnAt(e.Line, "edge %s → %s is denied by the deny rule at line %d; deny wins, the edge is not approved", e.Caller, e.Callee, d.Line)
+			}
+		}
+	}
+	for _, g := range l.f.Groups {
+		var members []string
+		if ix := l.opts.Index; ix != nil {
+			for _, p := range ix.ProjectsUnder(g.CallerGroup) {
+				members = append(members, p.Path)
+			}
+		}
+		for _, d := range l.f.DenyRules(g.Callee) {
+			if d.DeniesGroup(g.CallerGroup, members) {
+				l.warnAt(g.Line, "group grant %s → %s lets in a project the deny rule at line %d forbids; deny wins, the grant is not approved", g.CallerGroup, g.Callee, d.Line)
+			}
+		}
+	}
+}
+
+func (l *loader) required(n *yaml.Node, what string, fields map[string]string) bool {
+	ok := true
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if strings.TrimSpace(fields[k]) == "" {
+			l.errAt(n.Line, "%s: %s is required", what, k)
+			ok = false
+		}
+	}
+	return ok
+}
+
+func (l *loader) reasonOwner(line int, reason, owner, what string) {
+	switch {
+	case strings.TrimSpace(reason) == "":
+		l.errAt(line, "%s: reason is required: say why the access is needed (reviewers and auditors read it)", what)
+	case strings.HasPrefix(reason, Placeholder):
+		l.warnAt(line, "%s: reason is still the draft placeholder; write why the access is needed", what)
+	}
+	if strings.HasPrefix(owner, Placeholder) {
+		l.warnAt(line, "%s: owner is still the draft placeholder; name who answers for it", what)
+	}
+}
+
+func (l *loader) expired(line int, exp time.Time, what string) bool {
+	if exp.IsZero() || l.opts.Now.IsZero() {
+		return false
+	}
+	// An approval is valid through its expiry date (UTC).
+	if !l.opts.Now.Before(exp.AddDate(0, 0, 1)) {
+		l.warnAt(line, "%s: approval expired on %s and no longer counts; renew or delete it", what, exp.Format(time.DateOnly))
+		return true
+	}
+	return false
+}
+
+func (l *loader) str(v *yaml.Node, field string) string {
+	if isNull(v) {
+		return ""
+	}
+	if v.Kind != yaml.ScalarNode {
+		l.errAt(v.Line, "%s must be a single value", field)
+		return ""
+	}
+	return strings.TrimSpace(v.Value)
+}
+
+func (l *loader) strs(v *yaml.Node, field string) []string {
+	if isNull(v) {
+		return nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		l.errAt(v.Line, "%s must be a list, such as [group/project]", field)
+		return nil
+	}
+	var out []string
+	for _, it := range v.Content {
+		if s := l.str(it, field); s != "" {
+			out = append(out, strings.Trim(s, "/"))
+		}
+	}
+	return out
+}
+
+func (l *loader) kinds(v *yaml.Node) []access.Kind {
+	if isNull(v) {
+		return nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		l.errAt(v.Line, "access must be a list of access kinds, such as [packages-read]")
+		return nil
+	}
+	var out []access.Kind
+	for _, it := range v.Content {
+		k, err := access.Parse(l.str(it, "access"))
+		if err != nil {
+			l.errAt(it.Line, "%v", err)
+			continue
+		}
+		out = append(out, k)
+	}
+	return access.Sort(out)
+}
+
+func (l *loader) date(v *yaml.Node) time.Time {
+	if isNull(v) {
+		return time.Time{}
+	}
+	for _, layout := range []string{time.DateOnly, time.RFC3339} {
+		if t, err := time.Parse(layout, v.Value); err == nil {
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		}
+	}
+	l.errAt(v.Line, "expires %q is not a date (want YYYY-MM-DD)", v.Value)
+	return time.Time{}
+}
+
+// project checks p against the inventory and returns its canonical path.
+func (l *loader) project(p string, line int, field string) string {
+	p = strings.Trim(p, "/")
+	ix := l.opts.Index
+	if ix == nil || p == "" {
+		return p
+	}
+	if pr := ix.Project(p); pr != nil {
+		return pr.Path
+	}
+	if _, ok := ix.Group(p); ok {
+		l.errAt(line, "%s: %s is a group, not a project", field, p)
+		return p
+	}
+	l.errAt(line, "%s: unknown project %s (not in the inventory; check the path, or snapshot the project)", field, p)
+	return p
+}
+
+func (l *loader) groupPath(g string, line int, field string) string {
+	g = strings.Trim(g, "/")
+	ix := l.opts.Index
+	if ix == nil || g == "" {
+		return g
+	}
+	if gr, ok := ix.Group(g); ok {
+		return gr.Path
+	}
+	if ix.Project(g) != nil {
+		l.errAt(line, "%s: %s is a project, not a group (approve a project in edges:)", field, g)
+		return g
+	}
+	l.errAt(line, "%s: unknown group %s (not in the inventory)", field, g)
+	return g
+}
+
+func (l *loader) projectOrGroup(p string, line int, field string) string {
+	ix := l.opts.Index
+	if ix != nil {
+		if _, ok := ix.Group(p); ok {
+			return l.groupPath(p, line, field)
+		}
+	}
+	return l.project(p, line, field)
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+var (
+	yamlLine       = regexp.MustCompile(`line (\d+)`)
+	yamlLinePrefix = regexp.MustCompile(`line \d+: `)
+)
+
+// yamlErrorLine digs the line out of a yaml.v3 error ("yaml: line 7: ...").
+func yamlErrorLine(err error) int {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+func yamlErrorText(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return strings.Join(te.Errors, "; ")
+	}
+	return yamlLinePrefix.ReplaceAllString(err.Error(), "")
+}

@@ -1,0 +1,266 @@
+package trust
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+func testIndex() *inventory.Index {
+	return inventory.NewIndex(&inventory.Inventory{
+		Version: 1,
+		Groups:  []inventory.Group{{Path: "apps", ID: 30}, {Path: "libs", ID: 20}},
+		Projects: []*inventory.Project{
+			{Path: "apps/web", ID: 301}, {Path: "apps/api", ID: 302}, {Path: "apps/deploy", ID: 303},
+			{Path: "libs/jslib", ID: 201}, {Path: "infra/tfstate", ID: 401}, {Path: "platform/base-images", ID: 103},
+		},
+	})
+}
+
+var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+const good = `version: 1
+edges:
+  - caller: apps/web
+    callee: libs/jslib
+    access: [packages-read, artifacts-read]
+    reason: web consumes the design-system package
+    owner: "@frontend"
+    expires: 2027-06-30
+  - caller: Apps/Deploy
+    callee: infra/tfstate
+    access: [terraform-state-write]
+    reason: deploys
+groups:
+  - callee: platform/base-images
+    caller_group: apps
+    reason: every app builds on the base images
+deny:
+  - {callee: infra/tfstate, except: [apps/deploy]}
+waves:
+  - {name: pilot, projects: [libs/jslib]}
+  - {name: platform, groups: [apps]}
+  - {name: everything, all: true}
+`
+
+func TestLoadGood(t *testing.T) {
+	f, diags := Load("trust.yaml", []byte(good), LoadOptions{Index: testIndex(), Now: now})
+	if len(diags) != 0 {
+		t.Fatalf("diagnostics on a good file:\n%v", diags)
+	}
+	e, ok := f.Approval("apps/deploy", "infra/tfstate")
+	if !ok || e.Caller != "apps/deploy" || e.Line != 9 {
+		t.Errorf("approval = %+v, %v; want canonical path apps/deploy at line 9", e, ok)
+	}
+	web, _ := f.Approval("apps/web", "libs/jslib")
+	if got := web.Access; len(got) != 2 || got[0] != access.ArtifactsRead || web.Expires.Format(time.DateOnly) != "2027-06-30" || web.Expired {
+		t.Errorf("edge = %+v", web)
+	}
+	if d := f.DenyRules("infra/tfstate"); len(d) != 1 || !d[0].Denies("apps/web") || d[0].Denies("apps/deploy") || d[0].Denies("infra/tfstate") {
+		t.Errorf("deny = %+v", d)
+	}
+	if w, _ := f.WaveOf("apps/api"); w.Name != "platform" {
+		t.Errorf("wave of apps/api = %q", w.Name)
+	}
+	if w, _ := f.WaveOf("data/etl"); w.Name != "everything" {
+		t.Errorf("wave of data/etl = %q", w.Name)
+	}
+}
+
+// TestLoadMistakes checks that every mistake is reported with its line,
+// all of them in one pass.
+func TestLoadMistakes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		file string
+		want []string // "line: severity: substring"
+	}{
+		{"unknown access kind", "version: 1\nedges:\n  - caller: apps/web\n    callee: libs/jslib\n    access: [packages-read, npm-read]\n    reason: x\n",
+			[]string{`5: error: unknown access kind "npm-read"`}},
+		{"unknown project and group", "version: 1\nedges:\n  - caller: apps/nope\n    callee: libs/jslib\n    reason: x\ngroups:\n  - {callee: libs/jslib, caller_group: nope, reason: x}\n",
+			[]string{"3: error: caller: unknown project apps/nope", "7: error: caller_group: unknown group nope"}},
+		{"caller equals callee", "version: 1\nedges:\n  - {caller: libs/jslib, callee: LIBS/jslib, reason: x}\n",
+			[]string{"3: error: caller and callee are both libs/jslib"}},
+		{"duplicate edge", "version: 1\nedges:\n  - {caller: apps/web, callee: libs/jslib, reason: x}\n  - {caller: apps/web, callee: libs/jslib, reason: y}\n",
+			[]string{"4: error: duplicate edge apps/web → libs/jslib (first at line 3)"}},
+		{"expired is a warning", "version: 1\nedges:\n  - {caller: apps/web, callee: libs/jslib, reason: x, access: [packages-read], expires: 2026-11-28}\n",
+			[]string{"3: warning: apps/web → libs/jslib: approval expired on 2026-11-28"}},
+		{"unknown field", "version: 1\nedges:\n  - caller: apps/web\n    calee: libs/jslib\n    reason: x\n",
+			[]string{`4: error: unknown field "calee" in an edge`, "3: error: edge: callee is required"}},
+		{"missing reason and placeholder owner", "version: 1\nedges:\n  - {caller: apps/web, callee: libs/jslib, access: [packages-read], owner: TODO}\n",
+			[]string{"3: error: apps/web → libs/jslib: reason is required", "3: warning: apps/web → libs/jslib: owner is still the draft placeholder"}},
+		{"bad version", "version: 2\n", []string{`1: error: version "2" is not supported`}},
+		{"no version", "edges: []\n", []string{`1: error: missing "version: 1"`}},
+		{"syntax error", "version: 1\nedges:\n  - caller: [x\n", []string{"error:"}},
+		{"bad date", "version: 1\nedges:\n  - {caller: apps/web, callee: libs/jslib, reason: x, expires: soon}\n", []string{`3: error: expires "soon" is not a date`}},
+		{"deny with both lists", "version: 1\ndeny:\n  - {callee: infra/tfstate, except: [apps/deploy], callers: [apps/web]}\n",
+			[]string{"3: error: deny rule for infra/tfstate: give either except"}},
+		{"denied approval warns", "version: 1\nedges:\n  - {caller: apps/web, callee: infra/tfstate, access: [terraform-state-read], reason: x}\ndeny:\n  - {callee: infra/tfstate, except: [apps/deploy]}\n",
+			[]string{"3: warning: edge apps/web → infra/tfstate is denied by the deny rule at line 5"}},
+		{"group is not a project", "version: 1\nedges:\n  - {caller: apps, callee: libs/jslib, reason: x}\n",
+			[]string{"3: error: caller: apps is a group, not a project"}},
+		{"waves", "version: 1\nwaves:\n  - {name: a, projects: [libs/jslib]}\n  - {name: a, all: true}\n  - {name: b}\n  - {name: c, all: true}\n  - {name: d, projects: [apps/web]}\n",
+			[]string{`4: error: duplicate wave "a"`, `5: error: wave "b" names no projects`, `7: warning: wave "d" comes after wave "c"`}},
+		{"not a list", "version: 1\nedges: {caller: x}\n", []string{"2: error: edges must be a list"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := Load("trust.yaml", []byte(tc.file), LoadOptions{Index: testIndex(), Now: now})
+			for _, w := range tc.want {
+				if !hasDiag(diags, w) {
+					t.Errorf("missing %q in:\n%s", w, diagText(diags))
+				}
+			}
+		})
+	}
+}
+
+func hasDiag(diags diag.List, want string) bool {
+	for _, d := range diags {
+		if strings.Contains(d.String(), "trust.yaml:"+want) || (strings.HasPrefix(want, "error:") && d.Severity == diag.Error) {
+			return true
+		}
+	}
+	return false
+}
+
+func diagText(diags diag.List) string {
+	var b strings.Builder
+	for _, d := range diags {
+		b.WriteString(d.String() + "\n")
+	}
+	return b.String()
+}
+
+func TestExpiredApprovalStopsCounting(t *testing.T) {
+	file := "version: 1\nedges:\n  - {caller: apps/web, callee: libs/jslib, access: [packages-read], reason: x, expires: 2026-11-29}\n"
+	f, diags := Load("t.yaml", []byte(file), LoadOptions{Now: now})
+	if e, _ := f.Approval("apps/web", "libs/jslib"); e.Expired || len(diags) != 0 {
+		t.Errorf("valid through its expiry day: %+v %v", e, diags)
+	}
+	f, _ = Load("t.yaml", []byte(file), LoadOptions{Now: now.AddDate(0, 0, 1)})
+	if e, _ := f.Approval("apps/web", "libs/jslib"); !e.Expired {
+		t.Errorf("expired the day after: %+v", e)
+	}
+}
+
+func TestDenyGroups(t *testing.T) {
+	except := Deny{Callee: "infra/tfstate", Except: []string{"apps/deploy"}}
+	if !except.DeniesGroup("apps", []string{"apps/deploy", "apps/web"}) || except.DeniesGroup("apps", []string{"apps/deploy"}) {
+		t.Error("an except rule denies a group that holds any other project")
+	}
+	if !except.DeniesGroup("unknown", nil) {
+		t.Error("a group of unknown membership may hold anyone")
+	}
+	callers := Deny{Callee: "infra/tfstate", Callers: []string{"sandbox"}}
+	if !callers.Denies("sandbox/broken") || callers.Denies("apps/web") || !callers.DeniesGroup("sandbox/sub", nil) || callers.DeniesGroup("apps", nil) {
+		t.Error("a callers rule denies exactly those projects and groups")
+	}
+}
+
+func sampleGraph() *graph.Graph {
+	return &graph.Graph{
+		Edges: []graph.Edge{
+			{Caller: "apps/deploy", Callee: "infra/tfstate", Uses: []use.Use{{Origin: use.AuthLog, Evidence: use.Evidence{Project: "infra/tfstate", Detail: "job token authentication log: last authorized 2026-11-27T22:01:13Z"}}}},
+			{Caller: "apps/web", Callee: "libs/jslib", Access: []access.Kind{access.ArtifactsRead, access.PackagesRead}, Uses: []use.Use{
+				{Origin: use.CIConfig, Access: access.PackagesRead, Evidence: use.Evidence{Project: "apps/web", File: ".npmrc", Line: 2, Detail: "npm registry projects/201 with _authToken=glpat-abcdefghijklmnop\nsecond line"}},
+				{Origin: use.CIConfig, Access: access.ArtifactsRead, Evidence: use.Evidence{Project: "apps/web", File: ".gitlab-ci.yml", Line: 24, Job: "build", Detail: "needs:project libs/jslib"}},
+			}},
+			{Caller: "apps/web", Callee: "platform/base-images", Access: []access.Kind{access.ContainerRead, access.ContainerWrite}, Uses: []use.Use{
+				{Origin: use.CIConfig, Access: access.ContainerWrite, Evidence: use.Evidence{Project: "apps/web", File: ".gitlab-ci.yml", Line: 40, Job: "push", Detail: "docker push registry.example.com/platform/base-images/node"}},
+			}},
+			{Caller: "data/reports", Callee: "apps/web", Access: []access.Kind{access.RepositoryWrite}, Uses: []use.Use{
+				{Origin: use.CIConfig, Access: access.RepositoryWrite, Evidence: use.Evidence{Project: "data/reports", File: ".gitlab-ci.yml", Line: 12, Job: "publish", Detail: "git push"}},
+			}},
+		},
+		Unresolved: []use.Unresolved{{Project: "data/etl", File: ".gitlab-ci.yml", Line: 30, Job: "fixtures", Access: access.RepositoryRead, Reference: "${FIXTURES_REPO}", Reason: "variable FIXTURES_REPO is not defined"}},
+	}
+}
+
+func TestDraft(t *testing.T) {
+	out := string(Draft(sampleGraph(), DraftOptions{Source: "examples/acme"}))
+	for _, want := range []string{
+		"  # apps/web -> libs/jslib\n  #   ci-config apps/web/.npmrc:2: packages-read npm registry projects/201 with _authToken=[MASKED] second line\n",
+		"  #   ci-config apps/web/.gitlab-ci.yml:24 (job build): artifacts-read needs:project libs/jslib\n",
+		"    access: [artifacts-read, packages-read]\n    reason: \"TODO: why apps/web needs libs/jslib\"\n    owner: TODO\n",
+		"  #   access unknown: the authentication log does not say which",
+		"  - caller: apps/deploy\n    callee: infra/tfstate\n    access: []\n",
+		"  #   not drafted: container-write",
+		"    access: [container-read]\n",
+		"#   data/reports -> apps/web: repository-write\n",
+		"#   data/etl .gitlab-ci.yml:30 (job fixtures): repository-read ${FIXTURES_REPO}\n#     variable FIXTURES_REPO is not defined\n",
+		"waves:\n  - name: pilot\n    projects: [infra/tfstate]  # callers: 1\n",
+		"  - name: everything\n    all: true\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("draft lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "glpat-") {
+		t.Error("draft leaks a token")
+	}
+	if strings.Contains(out, "caller: data/reports") {
+		t.Error("a job token can never push: the edge must not be drafted")
+	}
+	// The draft loads back: only placeholders and unnamed kinds warn.
+	f, diags := Load("trust.yaml", []byte(out), LoadOptions{Now: now})
+	if diags.HasErrors() {
+		t.Fatalf("draft does not load:\n%s\n%s", diagText(diags), out)
+	}
+	if len(f.Edges) != 3 || len(f.Waves) != 4 {
+		t.Errorf("loaded %d edges, %d waves", len(f.Edges), len(f.Waves))
+	}
+	for _, d := range diags {
+		if !strings.Contains(d.Summary, "placeholder") && !strings.Contains(d.Summary, "names no access kinds") {
+			t.Errorf("unexpected diagnostic on a draft: %s", d)
+		}
+	}
+	if again := string(Draft(sampleGraph(), DraftOptions{Source: "examples/acme"})); again != out {
+		t.Error("draft is not deterministic")
+	}
+}
+
+func TestDraftEmpty(t *testing.T) {
+	out := Draft(&graph.Graph{}, DraftOptions{})
+	f, diags := Load("t.yaml", out, LoadOptions{})
+	if len(diags) != 0 || len(f.Edges) != 0 || len(f.Waves) != 1 {
+		t.Errorf("empty draft: %v %+v\n%s", diags, f, out)
+	}
+}
+
+func TestSuggestWaves(t *testing.T) {
+	fan := map[string]int{"libs/a": 1, "libs/b": 4, "apps/x": 2, "apps/y": 2, "platform/z": 9, "data/w": 1, "infra/s": 3,
+		"libs/c": 5, "data/v": 1, "infra/t": 1}
+	w := SuggestWaves(fan)
+	names := []string{}
+	for _, x := range w {
+		names = append(names, x.Name)
+	}
+	// 10 callees: a pilot of 2 (fewest callers, by path: both of data),
+	// then the groups by their remaining callers (apps 4, infra 4,
+	// platform 9, libs 10).
+	if got := strings.Join(names, ","); got != "pilot,apps,infra,platform,libs,everything" {
+		t.Errorf("waves = %s", got)
+	}
+	if got := strings.Join(w[0].Projects, ","); got != "data/v,data/w" {
+		t.Errorf("pilot = %s", got)
+	}
+	if len(SuggestWaves(nil)) != 1 {
+		t.Error("no callees: only the everything wave")
+	}
+}
+
+func TestScalar(t *testing.T) {
+	for in, want := range map[string]string{
+		"apps/web": "apps/web", "TODO": "TODO", "yes": `"yes"`, "123": `"123"`, "a: b": `"a: b"`, "@frontend": `"@frontend"`, `x"y`: `"x\"y"`,
+	} {
+		if got := scalar(in); got != want {
+			t.Errorf("scalar(%q) = %s; want %s", in, got, want)
+		}
+	}
+}
