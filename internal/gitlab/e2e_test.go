@@ -269,15 +269,37 @@ func TestFaultInjectionSameSnapshot(t *testing.T) {
 	t.Logf("%d requests, faults %v", st.Requests, st.Faults)
 }
 
-// Older GitLab: no fine-grained policies or auth log in GraphQL before
-// 17.6, no projects(fullPaths:) before 16.6; the client falls back to REST
-// and still reads settings, allowlists and files.
-func TestOlderVersionsFallBackToREST(t *testing.T) {
-	for _, v := range []string{"17.2", "16.4"} {
-		t.Run(v, func(t *testing.T) {
-			_, url := startSim(t, acme(t), sim.Options{Version: v})
+// Older GitLab: no projects(fullPaths:) before 16.6, no authentication
+// log before 17.6, allowlist entries GraphQL can show with the minimal
+// target types only from 17.9, autopopulated from 17.10, policies in force
+// from 18.3. The client picks
+// what each version has (the simulator refuses fields a version lacks) and
+// still reads settings, allowlists and files.
+func TestOlderVersions(t *testing.T) {
+	for _, tc := range []struct {
+		version           string
+		policies, authLog bool
+		operation         string // the GraphQL document that reads job token data, "" for REST only
+	}{
+		{"16.4", false, false, ""},
+		{"17.2", false, false, ""},
+		{"17.6", false, true, "AuthLogs"},
+		{"17.8", false, true, "AuthLogs"},
+		// Policies exist in the schema from 17.5 but apply only once the
+		// add_policies_to_ci_job_token flag is on (GA 18.3).
+		{"17.9", false, true, "JobTokenSettings179"},
+		{"17.10", false, true, "JobTokenSettings"},
+		{"18.5", true, true, "JobTokenSettings"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			s, url := startSim(t, acme(t), sim.Options{Version: tc.version})
 			res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{})
-			if res.Inventory.GitLabVersion != v {
+			st := s.Stats()
+			rest := st.ByRoute["GET /api/v4/projects/:id/job_token_scope/allowlist"]
+			if tc.operation != "" && st.GraphQLOperations[tc.operation] == 0 || tc.operation == "JobTokenSettings" && rest > 0 {
+				t.Errorf("job token data read by %v and %d REST allowlist requests; want %q", st.GraphQLOperations, rest, tc.operation)
+			}
+			if res.Inventory.GitLabVersion != tc.version {
 				t.Errorf("version %q", res.Inventory.GitLabVersion)
 			}
 			ix := inventory.NewIndex(res.Inventory)
@@ -288,10 +310,17 @@ func TestOlderVersionsFallBackToREST(t *testing.T) {
 			if _, ok := res.Files["apps/web"]["ci/deploy.yml"]; !ok {
 				t.Error("include:local not fetched")
 			}
+			var policies, logs int
 			for _, p := range res.Inventory.Projects {
-				if len(p.AuthLog) > 0 {
-					t.Errorf("%s: auth log on %s, which has none", p.Path, v)
+				logs += len(p.AuthLog)
+				if p.JobTokenScope != nil {
+					for _, e := range p.JobTokenScope.Allowlist.Projects {
+						policies += len(e.Policies)
+					}
 				}
+			}
+			if (policies > 0) != tc.policies || (logs > 0) != tc.authLog {
+				t.Errorf("policies %d, auth log entries %d; want policies %v, log %v", policies, logs, tc.policies, tc.authLog)
 			}
 		})
 	}

@@ -96,10 +96,11 @@ func (j *jobTokens) gap(project, what, msg string) {
 	j.diags = append(j.diags, d)
 }
 
-// jobTokensGraphQL reads settings, allowlists with policies and the auth
-// log of every project, many projects per request (GitLab 17.6+).
-func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Project, progress func(int)) (*jobTokens, error) {
-	q, err := getQuery(qJobTokenSettings)
+// jobTokensGraphQL reads, many projects per request, the settings and
+// allowlists with policies (withScope: the JobTokenSettings documents) and
+// the authentication log of every project.
+func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Project, name string, withScope bool, progress func(int)) (*jobTokens, error) {
+	q, err := getQuery(name)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +141,7 @@ func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Pro
 				continue // a node nulled by an error; reported below as not returned
 			}
 			seen[strings.ToLower(n.FullPath)] = true
-			if err := c.storeJobTokenNode(ctx, out, n, strings.Join(errsBy[n.FullPath], "; ")); err != nil {
+			if err := c.storeJobTokenNode(ctx, out, n, withScope, strings.Join(errsBy[n.FullPath], "; ")); err != nil {
 				return err
 			}
 		}
@@ -157,12 +158,14 @@ func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Pro
 	return out, err
 }
 
-func (c *Client) storeJobTokenNode(ctx context.Context, out *jobTokens, n jtNode, msg string) error {
+func (c *Client) storeJobTokenNode(ctx context.Context, out *jobTokens, n jtNode, withScope bool, msg string) error {
 	// One warning per project, naming every part that could not be read.
 	noScope, noLog := false, false
-	if n.CiCdSettings == nil || n.CiCdSettings.InboundJobTokenScopeEnabled == nil || n.Allowlist == nil {
+	switch {
+	case !withScope:
+	case n.CiCdSettings == nil || n.CiCdSettings.InboundJobTokenScopeEnabled == nil || n.Allowlist == nil:
 		noScope = true
-	} else {
+	default:
 		out.store(n.FullPath, scopeFromGraphQL(out, n))
 	}
 	if n.AuthLogs == nil {
