@@ -13,9 +13,10 @@
 //
 //   - REST: /version, then per group /groups/:id, its descendant groups and
 //     its projects (subgroups included, archived skipped unless asked).
-//   - GraphQL JobTokenSettings (17.6+): inbound setting, allowlist entries
-//     with fine-grained policies, first page of the authentication log, 50
-//     projects a request. Before 17.6: REST, one project at a time.
+//   - GraphQL JobTokenSettings (17.9+; a variant for 17.9): inbound
+//     setting, allowlist entries with fine-grained policies, first page of
+//     the authentication log, 50 projects a request. Before 17.9: REST, one
+//     project at a time (no policies), plus the AuthLogs batch from 17.6.
 //   - GraphQL ProjectTreesAndFiles (16.6+): each repository's file list and
 //     its CI configuration, 50 projects a request.
 //   - Then rounds: discovery runs over the files fetched so far (memFiles),
