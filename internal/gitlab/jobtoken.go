@@ -116,7 +116,7 @@ func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Pro
 	if size == 0 {
 		return nil, errors.New("job token settings query does not fit GitLab's complexity limit for one project")
 	}
-	err = c.batches(ctx, paths, size, func(ctx context.Context, batch []string) error {
+	err = batches(ctx, c, paths, size, func(ctx context.Context, batch []string) error {
 		var data struct {
 			Projects struct {
 				Nodes []jtNode `json:"nodes"`
@@ -271,7 +271,7 @@ func (c *Client) jobTokensREST(ctx context.Context, projects []*inventory.Projec
 		paths[i] = p.Path
 		byPath[p.Path] = p
 	}
-	err := c.batches(ctx, paths, 1, func(ctx context.Context, batch []string) error {
+	err := batches(ctx, c, paths, 1, func(ctx context.Context, batch []string) error {
 		p := byPath[batch[0]]
 		scope, msg, err := c.jobTokenREST(ctx, p)
 		if err != nil {
