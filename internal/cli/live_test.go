@@ -23,15 +23,8 @@ func acmeDir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "examples", "acme")
 }
 
-// TODO(gitlab): drop once the simulator answers GraphQL (then 18.5 from
-// the inventory, the batched path).
-const simVersion = "16.4"
-
 func serveAcme(t *testing.T, o sim.Options) string {
 	t.Helper()
-	if o.Version == "" {
-		o.Version = simVersion
-	}
 	s, err := sim.Load(acmeDir(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -10,14 +10,14 @@ import (
 // client's concurrency allows. A chunk GitLab refuses as too complex is
 // split in two and retried (the estimate in package schema can lag behind
 // GitLab's own). The first error cancels the rest and is returned.
-func (c *Client) batches(ctx context.Context, items []string, size int, fn func(ctx context.Context, batch []string) error) error {
+func batches[T any](ctx context.Context, c *Client, items []T, size int, fn func(ctx context.Context, batch []T) error) error {
 	if size < 1 {
 		size = 1
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var run func(batch []string) error
-	run = func(batch []string) error {
+	var run func(batch []T) error
+	run = func(batch []T) error {
 		err := fn(ctx, batch)
 		if errors.Is(err, errTooComplex) && len(batch) > 1 {
 			mid := len(batch) / 2
@@ -28,7 +28,7 @@ func (c *Client) batches(ctx context.Context, items []string, size int, fn func(
 		}
 		return err
 	}
-	work := make(chan []string)
+	work := make(chan []T)
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error

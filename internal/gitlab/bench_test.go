@@ -19,7 +19,8 @@ import (
 // naive per-project REST walk (list, then each project's tree, each file
 // and each allowlist one request at a time; the client's REST mode, also
 // its fallback before GitLab 16.6). It reports requests per project and
-// wall time for each.
+// wall time for each, and checks that a batched run with 20% of requests
+// failing (429, 5xx, slow, dropped) ends with the clean run's snapshot.
 //
 //	go test -run '^$' -bench Snapshot -benchtime 1x ./internal/gitlab
 //
@@ -46,20 +47,33 @@ func BenchmarkSnapshot(b *testing.B) {
 	for g := range groups {
 		top = append(top, g)
 	}
+	var clean *gitlab.Result
 	for _, mode := range []struct {
-		name string
-		rest bool
-	}{{"batched", false}, {"naive-rest", true}} {
+		name  string
+		rest  bool
+		fault float64
+	}{{"batched", false, 0}, {"batched-20pct-faults", false, 0.2}, {"naive-rest", true, 0}} {
 		b.Run(mode.name, func(b *testing.B) {
-			s, url := startSim(b, dir, sim.Options{Latency: 20 * time.Millisecond})
+			s, url := startSim(b, dir, sim.Options{Latency: 20 * time.Millisecond, FailRate: mode.fault, Seed: 1, SlowDelay: time.Second})
 			for b.Loop() {
 				s.ResetStats()
 				start := time.Now()
 				res := snapshot(b, url, gitlab.Options{}, gitlab.SnapshotOptions{Groups: top, REST: mode.rest})
+				switch {
+				case mode.name == "batched":
+					clean = res
+				case mode.fault > 0 && clean != nil:
+					// Under faults the snapshot must be the clean one.
+					if canonical(b, res.Inventory) != canonical(b, clean.Inventory) || !sameFiles(res.Files, clean.Files) {
+						b.Error("snapshot under 20% faults differs from the clean run")
+					}
+					b.Logf("faults injected: %v", s.Stats().Faults)
+				}
 				st := s.Stats()
 				b.ReportMetric(float64(st.Requests)/float64(len(res.Inventory.Projects)), "req/project")
 				b.ReportMetric(float64(st.Requests), "requests")
 				b.ReportMetric(time.Since(start).Seconds(), "wall-s")
+				b.Logf("%s: %d projects, %d requests by route %v, GraphQL operations %v", mode.name, len(res.Inventory.Projects), st.Requests, st.ByRoute, st.GraphQLOperations)
 			}
 		})
 	}

@@ -2,9 +2,35 @@
 // what a snapshot needs (groups and projects, job token settings and
 // allowlists, authentication logs, and the repository files discovery
 // reads) through the official client-go REST client and its GraphQL Do,
-// batching with GraphQL within GitLab's complexity and depth limits, with
-// bounded concurrency, rate-limit pacing and retries. It returns inventory
-// types, never client-go types.
+// and returns inventory types, never client-go types.
+//
+// # Request plan
+//
+// GitLab's GraphQL limits (complexity 250 and depth 20 for an
+// authenticated user, 50 paths in projects(fullPaths:), 100 items a page)
+// decide the batch sizes; package schema computes a query's complexity as
+// GitLab does, and a batch GitLab still refuses as too complex is split.
+//
+//   - REST: /version, then per group /groups/:id, its descendant groups and
+//     its projects (subgroups included, archived skipped unless asked).
+//   - GraphQL JobTokenSettings (17.9+; a variant for 17.9): inbound
+//     setting, allowlist entries with fine-grained policies, first page of
+//     the authentication log, 50 projects a request. Before 17.9: REST, one
+//     project at a time (no policies), plus the AuthLogs batch from 17.6.
+//   - GraphQL ProjectTreesAndFiles (16.6+): each repository's file list and
+//     its CI configuration, 50 projects a request.
+//   - Then rounds: discovery runs over the files fetched so far (memFiles),
+//     which records every file it tries to read; those, and the files the
+//     trees list as container or package-manager configuration, are fetched
+//     with ProjectFiles, many projects and paths a request, until discovery
+//     reads nothing new. A file the tree does not list is known absent
+//     without a request. Before 16.6: REST, one file at a time.
+//
+// Permission gaps (job token data needs Maintainer) are per-project
+// diagnostics. Every request is a read; 429, 5xx, timeouts and dropped
+// connections are retried with backoff, waiting as Retry-After or
+// RateLimit-Reset say, and all workers pause when RateLimit-Remaining says
+// the window is spent.
 //
 // Every GraphQL document it sends is a file in queries/, validated against
 // the schema in package schema by the tests.

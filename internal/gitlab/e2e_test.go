@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -28,17 +29,9 @@ func acme(t testing.TB) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "examples", "acme")
 }
 
-// simVersion is the GitLab version simulated when a test does not choose.
-// TODO(gitlab): "" (the inventory's 18.5: GraphQL batching) once the
-// simulator answers GraphQL; until then the REST walk of GitLab < 16.6.
-const simVersion = "16.4"
-
 // startSim serves dir on 127.0.0.1 and returns the simulator and its URL.
 func startSim(t testing.TB, dir string, o sim.Options) (*sim.Server, string) {
 	t.Helper()
-	if o.Version == "" {
-		o.Version = simVersion
-	}
 	if o.Tokens == nil {
 		o.Tokens = []sim.Token{{Value: token, Role: sim.RoleOwner, Admin: true}}
 	}
@@ -83,10 +76,9 @@ func snapshot(t testing.TB, url string, co gitlab.Options, so gitlab.SnapshotOpt
 func canonical(t testing.TB, inv *inventory.Inventory) string {
 	t.Helper()
 	c := inv.Canonical()
-	// The server URL is the simulator's address. The registry host
-	// (container_registry_image_prefix) and the admin setting
-	// (GET /application/settings) are not served by the simulator.
-	c.ServerURL, c.Registry, c.InstanceEnforcesAllowlist = "", "", nil
+	// The server URL is the simulator's address; the simulator does not
+	// serve container_registry_image_prefix, the registry host's source.
+	c.ServerURL, c.Registry = "", ""
 	data, err := c.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -121,9 +113,6 @@ func TestSnapshotEqualsSource(t *testing.T) {
 		rest    bool
 	}{{"graphql", "18.5", false}, {"rest", "16.4", false}, {"forced-rest", "18.5", true}} {
 		t.Run(mode.name, func(t *testing.T) {
-			if mode.name != "rest" && simVersion != "" {
-				t.Skip("the simulator does not answer GraphQL yet")
-			}
 			testSnapshotEqualsSource(t, mode.version, mode.rest)
 		})
 	}
@@ -136,6 +125,9 @@ func testSnapshotEqualsSource(t *testing.T, version string, rest bool) {
 	want := s.Export()
 	if rest || version == "16.4" {
 		want = withoutGraphQLOnly(want)
+	}
+	if version == "16.4" {
+		want.InstanceEnforcesAllowlist = nil // the admin setting appeared in 17.6
 	}
 	if got, want := canonical(t, res.Inventory), canonical(t, want); got != want {
 		t.Errorf("inventory differs from the source:\n--- snapshot\n%s\n--- source\n%s", got, want)
@@ -222,7 +214,7 @@ func TestRateLimitRetryAfterHonoured(t *testing.T) {
 	groups := []string{"platform"}
 	_, clean := startSim(t, acme(t), sim.Options{})
 	want := snapshot(t, clean, gitlab.Options{}, gitlab.SnapshotOptions{Groups: groups})
-	s, url := startSim(t, acme(t), sim.Options{RateLimit: 10, RateLimitPeriod: 500 * time.Millisecond})
+	s, url := startSim(t, acme(t), sim.Options{RateLimit: 4, RateLimitPeriod: time.Second})
 	start := time.Now()
 	got := snapshot(t, url, gitlab.Options{Concurrency: 4}, gitlab.SnapshotOptions{Groups: groups})
 	if s.Stats().RateLimited == 0 {
@@ -231,9 +223,9 @@ func TestRateLimitRetryAfterHonoured(t *testing.T) {
 	if canonical(t, got.Inventory) != canonical(t, want.Inventory) || !sameFiles(got.Files, want.Files) {
 		t.Error("rate-limited snapshot differs from the clean one")
 	}
-	// Fewer than 10 requests per 500ms window: the run must have spanned
-	// at least (requests/10 - 1) windows.
-	minWait := time.Duration(got.Requests/10-1) * 500 * time.Millisecond
+	// At most 4 requests per one-second window: the run must have spanned
+	// at least (requests/4 - 1) windows.
+	minWait := time.Duration(got.Requests/4-1) * time.Second
 	if el := time.Since(start); el < minWait {
 		t.Errorf("%d requests in %v under a 10/500ms limit: Retry-After not honoured", got.Requests, el)
 	}
@@ -279,18 +271,37 @@ func TestFaultInjectionSameSnapshot(t *testing.T) {
 	t.Logf("%d requests, faults %v", st.Requests, st.Faults)
 }
 
-// Older GitLab: no fine-grained policies or auth log in GraphQL before
-// 17.6, no projects(fullPaths:) before 16.6; the client falls back to REST
-// and still reads settings, allowlists and files.
-func TestOlderVersionsFallBackToREST(t *testing.T) {
-	for _, v := range []string{"17.2", "16.4"} {
-		t.Run(v, func(t *testing.T) {
-			if v == "17.2" && simVersion != "" {
-				t.Skip("the simulator does not answer GraphQL yet")
-			}
-			_, url := startSim(t, acme(t), sim.Options{Version: v})
+// Older GitLab: no projects(fullPaths:) before 16.6, no authentication
+// log before 17.6, allowlist entries GraphQL can show with the minimal
+// target types only from 17.9, autopopulated from 17.10, policies in force
+// from 18.3. The client picks
+// what each version has (the simulator refuses fields a version lacks) and
+// still reads settings, allowlists and files.
+func TestOlderVersions(t *testing.T) {
+	for _, tc := range []struct {
+		version           string
+		policies, authLog bool
+		operation         string // the GraphQL document that reads job token data, "" for REST only
+	}{
+		{"16.4", false, false, ""},
+		{"17.2", false, false, ""},
+		{"17.6", false, true, "AuthLogs"},
+		{"17.8", false, true, "AuthLogs"},
+		// Policies exist in the schema from 17.5 but apply only once the
+		// add_policies_to_ci_job_token flag is on (GA 18.3).
+		{"17.9", false, true, "JobTokenSettings179"},
+		{"17.10", false, true, "JobTokenSettings"},
+		{"18.5", true, true, "JobTokenSettings"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			s, url := startSim(t, acme(t), sim.Options{Version: tc.version})
 			res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{})
-			if res.Inventory.GitLabVersion != v {
+			st := s.Stats()
+			rest := st.ByRoute["GET /api/v4/projects/:id/job_token_scope/allowlist"]
+			if tc.operation != "" && st.GraphQLOperations[tc.operation] == 0 || tc.operation == "JobTokenSettings" && rest > 0 {
+				t.Errorf("job token data read by %v and %d REST allowlist requests; want %q", st.GraphQLOperations, rest, tc.operation)
+			}
+			if res.Inventory.GitLabVersion != tc.version {
 				t.Errorf("version %q", res.Inventory.GitLabVersion)
 			}
 			ix := inventory.NewIndex(res.Inventory)
@@ -301,10 +312,17 @@ func TestOlderVersionsFallBackToREST(t *testing.T) {
 			if _, ok := res.Files["apps/web"]["ci/deploy.yml"]; !ok {
 				t.Error("include:local not fetched")
 			}
+			var policies, logs int
 			for _, p := range res.Inventory.Projects {
-				if len(p.AuthLog) > 0 {
-					t.Errorf("%s: auth log on %s, which has none", p.Path, v)
+				logs += len(p.AuthLog)
+				if p.JobTokenScope != nil {
+					for _, e := range p.JobTokenScope.Allowlist.Projects {
+						policies += len(e.Policies)
+					}
 				}
+			}
+			if (policies > 0) != tc.policies || (logs > 0) != tc.authLog {
+				t.Errorf("policies %d, auth log entries %d; want policies %v, log %v", policies, logs, tc.policies, tc.authLog)
 			}
 		})
 	}
@@ -342,7 +360,7 @@ func TestErrorsNeverCarryTheToken(t *testing.T) {
 // A self-managed GitLab behind a private CA: trusted with CAFile, refused
 // without it.
 func TestCustomCA(t *testing.T) {
-	s, err := sim.Load(acme(t), sim.Options{Version: simVersion})
+	s, err := sim.Load(acme(t), sim.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,10 +376,69 @@ func TestCustomCA(t *testing.T) {
 		t.Errorf("untrusted CA accepted: %v", err)
 	}
 	v, err := client(t, srv.URL, gitlab.Options{CAFile: ca}).Version(context.Background())
-	if err != nil || v.String() != simVersion {
+	if err != nil || v.String() != "18.5" {
 		t.Errorf("with the CA: %v, %v", v, err)
 	}
 	if _, err := gitlab.New(gitlab.Options{URL: srv.URL, Token: token, CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
 		t.Error("missing CA file accepted")
+	}
+}
+
+// Connections longer than a page are followed: a repository of 250 files
+// (three tree pages; a Dockerfile on the last) and an authentication log of
+// 45 origins (the first page holds 20).
+func TestPagesFollowed(t *testing.T) {
+	dir := t.TempDir()
+	var inv strings.Builder
+	inv.WriteString("version: 1\ngitlab_version: \"18.5\"\nprojects:\n  - path: big/repo\n    id: 1\n    default_branch: main\n    job_token_scope:\n      inbound_enabled: true\n      allowlist: {}\n    auth_log:\n")
+	for i := range 45 {
+		fmt.Fprintf(&inv, "      - {origin: big/o%02d, last_authorized_at: 2026-11-01T10:%02d:00Z}\n", i, i)
+	}
+	write := func(name, content string) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("inventory.yaml", inv.String())
+	write("big/repo/.gitlab-ci.yml", "build:\n  script: [make]\n")
+	for i := range 248 {
+		write(fmt.Sprintf("big/repo/src/f%03d.go", i), "package src\n")
+	}
+	write("big/repo/zz/Dockerfile", "FROM alpine\n")
+	s, url := startSim(t, dir, sim.Options{})
+	res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{Groups: []string{"big"}})
+	p := inventory.NewIndex(res.Inventory).Project("big/repo")
+	if p == nil || len(p.AuthLog) != 45 {
+		t.Fatalf("auth log: %+v", p)
+	}
+	if _, ok := res.Files["big/repo"]["zz/Dockerfile"]; !ok {
+		t.Error("a Dockerfile on the last tree page was not fetched")
+	}
+	if len(res.Files["big/repo"]) != 2 {
+		t.Errorf("fetched %d files; want the CI configuration and the Dockerfile only", len(res.Files["big/repo"]))
+	}
+	ops := s.Stats().GraphQLOperations
+	if ops["ProjectTreePage"] != 2 || ops["AuthLogPage"] != 1 {
+		t.Errorf("operations %v; want 2 tree pages and 1 auth log page after the first", ops)
+	}
+}
+
+// A snapshot of one group reads only that group's repositories: an
+// include:project of another group's project is left to the scan, which
+// says it is not in the snapshot (ciconfig asks HasFiles before reading).
+func TestOnlyTheGroupsAreRead(t *testing.T) {
+	_, url := startSim(t, acme(t), sim.Options{})
+	res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{Groups: []string{"apps"}})
+	for p := range res.Files {
+		if !strings.HasPrefix(p, "apps/") {
+			t.Errorf("files of %s, outside the group, were read", p)
+		}
+	}
+	if _, ok := res.Files["apps/web"]["ci/deploy.yml"]; !ok {
+		t.Error("include:local of apps/web not read")
 	}
 }

@@ -81,7 +81,7 @@ func (f *fileFetcher) store(project string, asked map[string]bool, b blobNode) {
 // configuration file.
 func (f *fileFetcher) treesAndConfig(ctx context.Context, projects []*inventory.Project, progress func(int)) error {
 	if f.rest {
-		return f.c.batches(ctx, pathsOf(projects), 1, func(ctx context.Context, b []string) error {
+		return batches(ctx, f.c, pathsOf(projects), 1, func(ctx context.Context, b []string) error {
 			p := f.byPath[b[0]]
 			if err := f.treeREST(ctx, p); err != nil {
 				return err
@@ -115,7 +115,7 @@ func (f *fileFetcher) treesAndConfig(ctx context.Context, projects []*inventory.
 			return map[string]any{"fullPaths": anyStrings(batch), "first": len(batch), "paths": anyStrings(paths), "blobsFirst": len(paths)}
 		}
 		size := fitBatch(q, schema.MaxFullPaths, func(n int) map[string]any { return vars(make([]string, n)) })
-		err := f.c.batches(ctx, byCfg[cfg], size, func(ctx context.Context, batch []string) error {
+		err := batches(ctx, f.c, byCfg[cfg], size, func(ctx context.Context, batch []string) error {
 			var data struct {
 				Projects struct {
 					Nodes []filesNode `json:"nodes"`
@@ -232,17 +232,14 @@ func (f *fileFetcher) files(ctx context.Context, want map[string][]string, progr
 	})
 	if f.rest {
 		type job struct{ project, file string }
-		var items []string
-		jobs := map[string]job{}
+		var jobs []job
 		for _, p := range order {
 			for _, name := range want[p] {
-				k := p + "\x00" + name
-				items = append(items, k)
-				jobs[k] = job{p, name}
+				jobs = append(jobs, job{p, name})
 			}
 		}
-		return f.c.batches(ctx, items, 1, func(ctx context.Context, b []string) error {
-			j := jobs[b[0]]
+		return batches(ctx, f.c, jobs, 1, func(ctx context.Context, b []job) error {
+			j := b[0]
 			if err := f.fileREST(ctx, f.byPath[j.project], j.file); err != nil {
 				return err
 			}
@@ -265,14 +262,8 @@ func (f *fileFetcher) files(ctx context.Context, want map[string][]string, progr
 		}
 		return m
 	}
-	idx := make([]string, len(reqs))
-	for i := range reqs {
-		idx[i] = fmt.Sprint(i)
-	}
-	return f.c.batches(ctx, idx, 1, func(ctx context.Context, b []string) error {
-		var i int
-		fmt.Sscan(b[0], &i)
-		r := reqs[i]
+	return batches(ctx, f.c, reqs, 1, func(ctx context.Context, b []fileRequest) error {
+		r := b[0]
 		var data struct {
 			Projects struct {
 				Nodes []filesNode `json:"nodes"`

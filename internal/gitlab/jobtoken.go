@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +80,12 @@ func newJobTokens() *jobTokens {
 	return &jobTokens{scopes: map[string]*inventory.JobTokenScope{}, logs: map[string][]inventory.AuthLogEntry{}}
 }
 
+func (j *jobTokens) store(project string, scope *inventory.JobTokenScope) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.scopes[project] = scope
+}
+
 func (j *jobTokens) gap(project, what, msg string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -89,10 +96,11 @@ func (j *jobTokens) gap(project, what, msg string) {
 	j.diags = append(j.diags, d)
 }
 
-// jobTokensGraphQL reads settings, allowlists with policies and the auth
-// log of every project, many projects per request (GitLab 17.6+).
-func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Project, progress func(int)) (*jobTokens, error) {
-	q, err := getQuery(qJobTokenSettings)
+// jobTokensGraphQL reads, many projects per request, the settings and
+// allowlists with policies (withScope: the JobTokenSettings documents) and
+// the authentication log of every project.
+func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Project, name string, withScope bool, progress func(int)) (*jobTokens, error) {
+	q, err := getQuery(name)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +116,7 @@ func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Pro
 	if size == 0 {
 		return nil, errors.New("job token settings query does not fit GitLab's complexity limit for one project")
 	}
-	err = c.batches(ctx, paths, size, func(ctx context.Context, batch []string) error {
+	err = batches(ctx, c, paths, size, func(ctx context.Context, batch []string) error {
 		var data struct {
 			Projects struct {
 				Nodes []jtNode `json:"nodes"`
@@ -122,7 +130,9 @@ func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Pro
 		errsBy := map[string][]string{}
 		for _, e := range errs {
 			if i, ok := e.nodeIndex(); ok && i < len(nodes) {
-				errsBy[nodes[i].FullPath] = append(errsBy[nodes[i].FullPath], c.redact(e.Message))
+				if m := c.redact(e.Message); !slices.Contains(errsBy[nodes[i].FullPath], m) {
+					errsBy[nodes[i].FullPath] = append(errsBy[nodes[i].FullPath], m)
+				}
 			}
 		}
 		seen := map[string]bool{}
@@ -131,7 +141,7 @@ func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Pro
 				continue // a node nulled by an error; reported below as not returned
 			}
 			seen[strings.ToLower(n.FullPath)] = true
-			if err := c.storeJobTokenNode(ctx, out, n, strings.Join(errsBy[n.FullPath], "; ")); err != nil {
+			if err := c.storeJobTokenNode(ctx, out, n, withScope, strings.Join(errsBy[n.FullPath], "; ")); err != nil {
 				return err
 			}
 		}
@@ -148,52 +158,68 @@ func (c *Client) jobTokensGraphQL(ctx context.Context, projects []*inventory.Pro
 	return out, err
 }
 
-func (c *Client) storeJobTokenNode(ctx context.Context, out *jobTokens, n jtNode, msg string) error {
-	if n.CiCdSettings == nil || n.CiCdSettings.InboundJobTokenScopeEnabled == nil || n.Allowlist == nil {
-		out.gap(n.FullPath, "job token settings and allowlist", msg)
-	} else {
-		scope := &inventory.JobTokenScope{InboundEnabled: *n.CiCdSettings.InboundJobTokenScopeEnabled}
-		for _, conn := range []struct {
-			c    *entryConn
-			dst  *[]inventory.Entry
-			kind string
-		}{{n.Allowlist.Projects, &scope.Allowlist.Projects, "project"}, {n.Allowlist.Groups, &scope.Allowlist.Groups, "group"}} {
-			if conn.c == nil {
-				continue
-			}
-			for _, e := range conn.c.Nodes {
-				if e.Target == nil || (e.Direction != "" && e.Direction != "inbound") {
-					continue
-				}
-				*conn.dst = append(*conn.dst, entryFromGraphQL(e.Target.FullPath, gid(e.Target.ID), e.DefaultPermissions, e.JobTokenPolicies, e.Autopopulated))
-			}
-			if conn.c.Count > len(conn.c.Nodes) {
-				out.mu.Lock()
-				out.diags.Warnf(n.FullPath, "", 0, "the %s allowlist has %d entries but GitLab returned %d; the snapshot lists only those", conn.kind, conn.c.Count, len(conn.c.Nodes))
-				out.mu.Unlock()
-			}
-		}
-		out.mu.Lock()
-		out.scopes[n.FullPath] = scope
-		out.mu.Unlock()
+func (c *Client) storeJobTokenNode(ctx context.Context, out *jobTokens, n jtNode, withScope bool, msg string) error {
+	// One warning per project, naming every part that could not be read.
+	noScope, noLog := false, false
+	switch {
+	case !withScope:
+	case n.CiCdSettings == nil || n.CiCdSettings.InboundJobTokenScopeEnabled == nil || n.Allowlist == nil:
+		noScope = true
+	default:
+		out.store(n.FullPath, scopeFromGraphQL(out, n))
 	}
 	if n.AuthLogs == nil {
-		out.gap(n.FullPath, "job token authentication log", msg)
-		return nil
-	}
-	log := authLogEntries(n.AuthLogs)
-	for pi := n.AuthLogs.PageInfo; pi.HasNextPage; {
-		more, next, err := c.authLogPage(ctx, n.FullPath, pi.EndCursor)
-		if err != nil {
-			return err
+		noLog = true
+	} else {
+		log := authLogEntries(n.AuthLogs)
+		for pi := n.AuthLogs.PageInfo; pi.HasNextPage; {
+			more, next, err := c.authLogPage(ctx, n.FullPath, pi.EndCursor)
+			if err != nil {
+				return err
+			}
+			log = append(log, more...)
+			pi = next
 		}
-		log = append(log, more...)
-		pi = next
+		out.mu.Lock()
+		out.logs[n.FullPath] = log
+		out.mu.Unlock()
 	}
-	out.mu.Lock()
-	out.logs[n.FullPath] = log
-	out.mu.Unlock()
+	switch {
+	case noScope && noLog:
+		out.gap(n.FullPath, "job token settings, allowlist and authentication log", msg)
+	case noScope:
+		out.gap(n.FullPath, "job token settings and allowlist", msg)
+	case noLog:
+		out.gap(n.FullPath, "job token authentication log", msg)
+	}
 	return nil
+}
+
+func scopeFromGraphQL(out *jobTokens, n jtNode) *inventory.JobTokenScope {
+	scope := &inventory.JobTokenScope{InboundEnabled: *n.CiCdSettings.InboundJobTokenScopeEnabled}
+	for _, conn := range []struct {
+		c    *entryConn
+		dst  *[]inventory.Entry
+		kind string
+	}{{n.Allowlist.Projects, &scope.Allowlist.Projects, "project"}, {n.Allowlist.Groups, &scope.Allowlist.Groups, "group"}} {
+		if conn.c == nil {
+			continue
+		}
+		for _, e := range conn.c.Nodes {
+			// Outbound entries belong to the legacy scope (removed in 18.0);
+			// the inventory holds the inbound allowlist.
+			if e.Target == nil || (e.Direction != "" && e.Direction != "inbound") {
+				continue
+			}
+			*conn.dst = append(*conn.dst, entryFromGraphQL(e.Target.FullPath, gid(e.Target.ID), e.DefaultPermissions, e.JobTokenPolicies, e.Autopopulated))
+		}
+		if conn.c.Count > len(conn.c.Nodes) {
+			out.mu.Lock()
+			out.diags.Warnf(n.FullPath, "", 0, "the %s allowlist has %d entries but GitLab returned %d; the snapshot lists only those", conn.kind, conn.c.Count, len(conn.c.Nodes))
+			out.mu.Unlock()
+		}
+	}
+	return scope
 }
 
 func entryFromGraphQL(path string, id int, defaultPerms *bool, policies []string, auto bool) inventory.Entry {
@@ -245,7 +271,7 @@ func (c *Client) jobTokensREST(ctx context.Context, projects []*inventory.Projec
 		paths[i] = p.Path
 		byPath[p.Path] = p
 	}
-	err := c.batches(ctx, paths, 1, func(ctx context.Context, batch []string) error {
+	err := batches(ctx, c, paths, 1, func(ctx context.Context, batch []string) error {
 		p := byPath[batch[0]]
 		scope, msg, err := c.jobTokenREST(ctx, p)
 		if err != nil {
@@ -254,9 +280,7 @@ func (c *Client) jobTokensREST(ctx context.Context, projects []*inventory.Projec
 		if scope == nil {
 			out.gap(p.Path, "job token settings and allowlist", msg)
 		} else {
-			out.mu.Lock()
-			out.scopes[p.Path] = scope
-			out.mu.Unlock()
+			out.store(p.Path, scope)
 		}
 		if progress != nil {
 			progress(1)

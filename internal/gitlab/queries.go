@@ -18,7 +18,10 @@ const (
 	qFiles            = "project_files"
 	qTreePage         = "project_tree_page"
 	qJobTokenSettings = "job_token_settings"
-	qAuthLogPage      = "auth_log_page"
+	// qJobTokenSettings179 is for GitLab 17.9 (no autopopulated field).
+	qJobTokenSettings179 = "job_token_settings_17_9"
+	qAuthLogs            = "auth_logs"
+	qAuthLogPage         = "auth_log_page"
 )
 
 // query is one embedded, validated GraphQL document.

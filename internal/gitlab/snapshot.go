@@ -87,7 +87,7 @@ func (c *Client) Snapshot(ctx context.Context, o SnapshotOptions) (*Result, erro
 	res := &Result{Inventory: inv}
 	useREST := o.REST || !version.AtLeast(versionFullPaths.Major, versionFullPaths.Minor)
 
-	jt, err := c.readJobTokens(ctx, l.projects, o.REST || !version.AtLeast(versionAllowlistGraphQL.Major, versionAllowlistGraphQL.Minor), report)
+	jt, err := c.readJobTokens(ctx, l.projects, version, o.REST, report)
 	if err != nil {
 		return nil, err
 	}
@@ -126,12 +126,28 @@ func counter(report func(string, int, int), stage string, total int) func(int) {
 	return func(n int) { report(stage, int(done.Add(int64(n))), total) }
 }
 
-func (c *Client) readJobTokens(ctx context.Context, projects []*inventory.Project, rest bool, report func(string, int, int)) (*jobTokens, error) {
+// readJobTokens picks how to read job token data by version: GraphQL
+// batches where GitLab's schema has what the inventory needs, REST (one
+// project at a time, no policies) before.
+func (c *Client) readJobTokens(ctx context.Context, projects []*inventory.Project, v Version, rest bool, report func(string, int, int)) (*jobTokens, error) {
 	tick := counter(report, "job tokens", len(projects))
-	if rest {
-		return c.jobTokensREST(ctx, projects, tick)
+	switch {
+	case !rest && v.AtLeast(versionAutopopulated.Major, versionAutopopulated.Minor):
+		return c.jobTokensGraphQL(ctx, projects, qJobTokenSettings, true, tick)
+	case !rest && v.AtLeast(versionAllowlistGraphQL.Major, versionAllowlistGraphQL.Minor):
+		return c.jobTokensGraphQL(ctx, projects, qJobTokenSettings179, true, tick)
 	}
-	return c.jobTokensGraphQL(ctx, projects, tick)
+	jt, err := c.jobTokensREST(ctx, projects, tick)
+	if err != nil || rest || !v.AtLeast(versionAuthLog.Major, versionAuthLog.Minor) || !v.AtLeast(versionFullPaths.Major, versionFullPaths.Minor) {
+		return jt, err
+	}
+	logs, err := c.jobTokensGraphQL(ctx, projects, qAuthLogs, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	jt.logs = logs.logs
+	jt.diags = append(jt.diags, logs.diags...)
+	return jt, nil
 }
 
 // readFiles fetches each project's tree and CI configuration, then runs

@@ -184,6 +184,12 @@ func TestBatchSizesFitGitLabLimits(t *testing.T) {
 		{qJobTokenSettings, func(n int) map[string]any {
 			return map[string]any{"fullPaths": anyStrings(make([]string, n)), "first": n, "authLogFirst": authLogFirst}
 		}, 4},
+		{qJobTokenSettings179, func(n int) map[string]any {
+			return map[string]any{"fullPaths": anyStrings(make([]string, n)), "first": n, "authLogFirst": authLogFirst}
+		}, 4},
+		{qAuthLogs, func(n int) map[string]any {
+			return map[string]any{"fullPaths": anyStrings(make([]string, n)), "first": n, "authLogFirst": authLogFirst}
+		}, 4},
 		{qTreesAndFiles, func(n int) map[string]any {
 			return map[string]any{"fullPaths": anyStrings(make([]string, n)), "first": n, "paths": anyStrings([]string{".gitlab-ci.yml"}), "blobsFirst": 1}
 		}, 8},

@@ -46,8 +46,14 @@ func ParseVersion(s string) (Version, error) {
 var (
 	// projects(fullPaths:) (MR 133596).
 	versionFullPaths = Version{16, 6}
-	// ciJobTokenScopeAllowlist (fine-grained policies) and ciJobTokenAuthLogs.
-	versionAllowlistGraphQL = Version{17, 6}
+	// ciJobTokenAuthLogs (and ciJobTokenScopeAllowlist, whose entries
+	// tokenscope reads only from 17.9 on).
+	versionAuthLog = Version{17, 6}
+	// Allowlist entries target the minimal CiJobTokenAccessible* types
+	// (MR 178401) and have defaultPermissions (17.8).
+	versionAllowlistGraphQL = Version{17, 9}
+	// Allowlist entries have autopopulated.
+	versionAutopopulated = Version{17, 10}
 )
 
 // Version reads the instance's version (REST /version; any authenticated
