@@ -76,9 +76,6 @@ func snapshot(t testing.TB, url string, co gitlab.Options, so gitlab.SnapshotOpt
 func canonical(t testing.TB, inv *inventory.Inventory) string {
 	t.Helper()
 	c := inv.Canonical()
-	// The server URL is the simulator's address; the simulator does not
-	// serve container_registry_image_prefix, the registry host's source.
-	c.ServerURL, c.Registry = "", ""
 	data, err := c.Marshal()
 	if err != nil {
 		t.Fatal(err)

@@ -47,13 +47,14 @@ type basicProjectJSON struct {
 // projectJSON is Entities::Project (full project lists and GET /projects/:id).
 type projectJSON struct {
 	basicProjectJSON
-	Visibility     string           `json:"visibility"`
-	EmptyRepo      bool             `json:"empty_repo"`
-	Archived       bool             `json:"archived"`
-	JobsEnabled    bool             `json:"jobs_enabled"`
-	CIConfigPath   *string          `json:"ci_config_path"`
-	CIJobTokenPush bool             `json:"ci_push_repository_for_job_token_allowed"`
-	Permissions    *permissionsJSON `json:"permissions,omitempty"`
+	Visibility                   string           `json:"visibility"`
+	EmptyRepo                    bool             `json:"empty_repo"`
+	Archived                     bool             `json:"archived"`
+	JobsEnabled                  bool             `json:"jobs_enabled"`
+	CIConfigPath                 *string          `json:"ci_config_path"`
+	CIJobTokenPush               bool             `json:"ci_push_repository_for_job_token_allowed"`
+	ContainerRegistryImagePrefix string           `json:"container_registry_image_prefix,omitempty"`
+	Permissions                  *permissionsJSON `json:"permissions,omitempty"`
 }
 
 type accessJSON struct {
@@ -92,9 +93,13 @@ type basicGroupJSON struct {
 // gitlabTime is the format of GitLab's API timestamps.
 func gitlabTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// baseURL is the URL the client used to reach the simulator, which GitLab
-// would know as its external_url.
-func baseURL(r *http.Request) string {
+// baseURL is GitLab's external_url, from which it builds every web_url:
+// Options.ExternalURL, else the inventory's server_url, else the URL the
+// client used to reach the simulator.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.externalURL != "" {
+		return s.externalURL
+	}
 	if r.TLS != nil {
 		return "https://" + r.Host
 	}
@@ -138,6 +143,11 @@ func (s *state) fullProject(base string, p *project) projectJSON {
 	j := projectJSON{
 		basicProjectJSON: s.basicProject(base, p), Visibility: p.visibility, EmptyRepo: p.files == nil,
 		Archived: p.archived, JobsEnabled: true, CIJobTokenPush: p.pushAllowed,
+	}
+	if s.registry != "" {
+		// GitLab sends the project's registry prefix when the registry is
+		// on: host[:port]/full path, lower case.
+		j.ContainerRegistryImagePrefix = s.registry + "/" + strings.ToLower(p.path)
 	}
 	if p.ciConfigPath != "" {
 		c := p.ciConfigPath

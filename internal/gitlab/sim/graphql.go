@@ -277,7 +277,7 @@ func (g *graphqlEndpoint) run(r *http.Request, u *user, p *prepared) gqlResult {
 		st.mu.RLock()
 		defer st.mu.RUnlock()
 	}
-	ec := &execCtx{s: g.s, st: st, schema: g.schema, doc: p.doc, vars: p.vars, u: u, base: baseURL(r)}
+	ec := &execCtx{s: g.s, st: st, schema: g.schema, doc: p.doc, vars: p.vars, u: u, base: g.s.baseURL(r)}
 	data := ec.execute(p.op, root)
 	return gqlResult{Data: data, Errors: ec.errors, hasData: true}
 }

@@ -233,3 +233,6 @@ func raw(t *testing.T, method, url, token, body string) (int, string) {
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, strings.TrimSpace(string(data))
 }
+
+// externalURL is the test org's server_url: GitLab's external_url.
+const externalURL = "https://gitlab.test.example"

@@ -187,10 +187,10 @@ func TestJobTokenGroupAllowlist(t *testing.T) {
 	_, base := start(t, sim.Options{})
 	c, rec := client(t, base, tokMaint)
 	groups, _, err := c.JobTokenScope.GetJobTokenAllowlistGroups(102, nil)
-	if err != nil || len(groups) != 1 || groups[0].ID != 30 || groups[0].Name != "apps" || groups[0].WebURL != base+"/groups/apps" {
+	if err != nil || len(groups) != 1 || groups[0].ID != 30 || groups[0].Name != "apps" || groups[0].WebURL != externalURL+"/groups/apps" {
 		t.Fatalf("groups allowlist = %v, %v", groups, err)
 	}
-	wantResponse(t, rec, 200, fmt.Sprintf(`[{"id":30,"web_url":"%s/groups/apps","name":"apps"}]`, base))
+	wantResponse(t, rec, 200, fmt.Sprintf(`[{"id":30,"web_url":"%s/groups/apps","name":"apps"}]`, externalURL))
 	add := func(c *gitlab.Client, target int64) func() error {
 		return func() error {
 			item, _, err := c.JobTokenScope.AddGroupToJobTokenAllowlist(102, &gitlab.AddGroupToJobTokenAllowlistOptions{TargetGroupID: ptr(target)})

@@ -21,6 +21,10 @@ type Options struct {
 	Version string
 	// Enterprise is reported by /version and GraphQL metadata.
 	Enterprise bool
+	// ExternalURL is GitLab's external_url, from which web_url and the
+	// like are built. Empty: the inventory's server_url, else the URL the
+	// client used to reach the simulator.
+	ExternalURL string
 
 	// Tokens are the accepted access tokens. Empty means open mode: any
 	// non-empty token authenticates as an administrator, a request without

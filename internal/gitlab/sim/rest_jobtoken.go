@@ -123,7 +123,7 @@ func listProjectAllowlist(c *rctx) {
 	if !ok {
 		return
 	}
-	base := baseURL(c.r)
+	base := c.s.baseURL(c.r)
 	out := make([]basicProjectJSON, 0, end-start)
 	for _, t := range list[start:end] {
 		out = append(out, st.basicProject(base, t))
@@ -208,7 +208,7 @@ func listGroupAllowlist(c *rctx) {
 	if !ok {
 		return
 	}
-	base := baseURL(c.r)
+	base := c.s.baseURL(c.r)
 	out := make([]basicGroupJSON, 0, end-start)
 	for _, g := range groups[start:end] {
 		out = append(out, basicGroupJSON{ID: g.id, WebURL: base + "/groups/" + g.path, Name: g.name()})

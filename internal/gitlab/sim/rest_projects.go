@@ -71,7 +71,7 @@ func getGroup(c *rctx) {
 		writeError(c.w, http.StatusBadRequest, "with_projects is invalid")
 		return
 	}
-	base := baseURL(c.r)
+	base := c.s.baseURL(c.r)
 	j := st.groupEntity(base, g)
 	if withProjects {
 		for _, p := range st.projectsUnder(g, false) {
@@ -119,7 +119,7 @@ func listGroupProjects(c *rctx) {
 	if !ok {
 		return
 	}
-	base := baseURL(c.r)
+	base := c.s.baseURL(c.r)
 	if simple {
 		out := make([]basicProjectJSON, 0, end-start)
 		for _, p := range list[start:end] {
@@ -194,7 +194,7 @@ func listGroups(c *rctx, all bool) {
 	if !ok {
 		return
 	}
-	base := baseURL(c.r)
+	base := c.s.baseURL(c.r)
 	out := make([]groupJSON, 0, end-start)
 	for _, sg := range list[start:end] {
 		out = append(out, st.groupEntity(base, sg))
@@ -211,7 +211,7 @@ func getProject(c *rctx) {
 	if p == nil {
 		return
 	}
-	j := st.fullProject(baseURL(c.r), p)
+	j := st.fullProject(c.s.baseURL(c.r), p)
 	j.Permissions = &permissionsJSON{}
 	if c.u != nil {
 		if r := c.u.roleOn(p.path); r > RoleNone {

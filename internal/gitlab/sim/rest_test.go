@@ -219,7 +219,9 @@ func TestProject(t *testing.T) {
 	if err != nil || p.ID != 301 || p.DefaultBranch != "main" || p.EmptyRepo || p.Permissions == nil || p.Permissions.ProjectAccess == nil || p.Permissions.ProjectAccess.AccessLevel != gitlab.MaintainerPermissions {
 		t.Fatalf("GetProject(apps/web) = %+v, %v", p, err)
 	}
-	if p.WebURL != base+"/apps/web" || p.HTTPURLToRepo != base+"/apps/web.git" {
+	// URLs come from GitLab's external_url (the org's server_url), not
+	// from the address the client used.
+	if p.WebURL != externalURL+"/apps/web" || p.HTTPURLToRepo != externalURL+"/apps/web.git" {
 		t.Errorf("urls %s %s", p.WebURL, p.HTTPURLToRepo)
 	}
 	empty, _, err := dev.Projects.GetProject(202, nil)

@@ -34,6 +34,7 @@ type Server struct {
 	slowDelay       time.Duration
 	faultRetryAfter time.Duration
 	closer          io.Closer // the snapshot Load opened, if any
+	externalURL     string    // see baseURL
 }
 
 // New builds a simulator for the org inv whose repository files are
@@ -94,6 +95,7 @@ func newServer(inv *inventory.Inventory, files inventory.Files, jobs map[string]
 	if s.opts.MaxQuerySize == 0 {
 		s.opts.MaxQuerySize = 10_000
 	}
+	s.externalURL = strings.TrimRight(cmpOr(opts.ExternalURL, inv.ServerURL), "/")
 	if s.st, err = newState(inv, files, jobs, s.now()); err != nil {
 		return nil, fmt.Errorf("simulate %s: %w", cmpOr(inv.ServerURL, "org"), err)
 	}
