@@ -173,7 +173,10 @@ func removeCall(pr plan.Project, e plan.Entry, proj string) apiCall {
 		if e.Type == plan.GroupEntry {
 			c.Query = fmt.Sprintf("mutation { ciJobTokenScopeRemoveGroup(input: {projectPath: %s, targetGroupPath: %s}) { errors } }", gqlString(pr.Path), gqlString(e.Path))
 		} else {
-			c.Query = fmt.Sprintf("mutation { ciJobTokenScopeRemoveProject(input: {projectPath: %s, targetProjectPath: %s}) { errors } }", gqlString(pr.Path), gqlString(e.Path))
+			// The mutation's direction still defaults to OUTBOUND in GitLab's
+			// source (mutations/ci/job_token_scope/remove_project.rb): an
+			// inbound entry is removed only with direction: INBOUND.
+			c.Query = fmt.Sprintf("mutation { ciJobTokenScopeRemoveProject(input: {projectPath: %s, targetProjectPath: %s, direction: INBOUND}) { errors } }", gqlString(pr.Path), gqlString(e.Path))
 		}
 		c.Comment += " (ID unknown to the inventory: GraphQL by path)"
 		return c

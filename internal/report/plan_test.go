@@ -3,12 +3,14 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/tokenscope/tokenscope/internal/gitlab/schema"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -374,7 +376,7 @@ func TestWithoutIDs(t *testing.T) {
 	}
 	for _, want := range []string{
 		`ciJobTokenScopeAddGroupOrProject(input: {projectPath: \"libs/jslib\", targetPath: \"apps/web\"})`,
-		`ciJobTokenScopeRemoveProject(input: {projectPath: \"libs/jslib\", targetProjectPath: \"apps/old\"})`,
+		`ciJobTokenScopeRemoveProject(input: {projectPath: \"libs/jslib\", targetProjectPath: \"apps/old\", direction: INBOUND})`,
 		`'api/v4/projects/libs%2Fjslib/job_token_scope'`,
 	} {
 		if !strings.Contains(script.String(), want) {
@@ -392,5 +394,44 @@ func TestWithoutIDs(t *testing.T) {
 	}
 	if strings.Contains(tf.String(), "apps/old") {
 		t.Error("a pruned entry must not stay in the authoritative set")
+	}
+}
+
+// TestPlanGraphQLIsValid checks every GraphQL mutation the plan's steps
+// and script send (adds by path, policy updates, removals by path) against
+// the schema tokenscope carries: a mutation GitLab would reject must fail
+// here first.
+func TestPlanGraphQLIsValid(t *testing.T) {
+	inv := &inventory.Inventory{Version: 1, GitLabVersion: "18.5", Projects: []*inventory.Project{
+		{Path: "apps/web"}, {Path: "apps/api", ID: 302}, {Path: "libs/jslib", ID: 201, JobTokenScope: &inventory.JobTokenScope{
+			Allowlist: inventory.Allowlist{Projects: []inventory.Entry{{Path: "apps/old"}, {Path: "apps/api", ID: 302}},
+				Groups: []inventory.Entry{{Path: "sandbox"}}}}}, {Path: "apps/old"}}}
+	g := &graph.Graph{Edges: []graph.Edge{
+		{Caller: "apps/web", Callee: "libs/jslib", Access: []access.Kind{access.PackagesRead},
+			Uses: []use.Use{{Origin: use.CIConfig, Access: access.PackagesRead, Evidence: use.Evidence{Project: "apps/web", File: ".npmrc", Line: 1}}}},
+		{Caller: "apps/api", Callee: "libs/jslib", Access: []access.Kind{access.ArtifactsRead},
+			Uses: []use.Use{{Origin: use.CIConfig, Access: access.ArtifactsRead, Evidence: use.Evidence{Project: "apps/api", File: ".gitlab-ci.yml", Line: 3}}}},
+	}}
+	p := plan.Compute(g, inventory.NewIndex(inv), nil, plan.Options{Prune: true})
+	var out bytes.Buffer
+	for _, f := range []string{FormatScript, FormatTable} {
+		if err := Plan(&out, p, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	re := regexp.MustCompile(`mutation \{ [^\n']*\}( \{ errors \})? \}`)
+	found := map[string]bool{}
+	for _, m := range re.FindAllString(strings.ReplaceAll(out.String(), `\"`, `"`), -1) {
+		name := strings.Fields(m)[2]
+		name = name[:strings.IndexByte(name, '(')]
+		found[name] = true
+		if _, err := schema.Validate(name, m); err != nil {
+			t.Errorf("%s is not valid against the schema: %v\n%s", name, err, m)
+		}
+	}
+	for _, want := range []string{"ciJobTokenScopeAddGroupOrProject", "ciJobTokenScopeUpdatePolicies", "ciJobTokenScopeRemoveProject", "ciJobTokenScopeRemoveGroup"} {
+		if !found[want] {
+			t.Errorf("no %s mutation in the rendered plan (found %v)", want, found)
+		}
 	}
 }
