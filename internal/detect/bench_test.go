@@ -58,7 +58,8 @@ func BenchmarkDetectorsQuietJob(b *testing.B) {
 			`echo "built $CI_COMMIT_SHA" > build.txt`, `ls -la`, `cd sub && make test`, `npm ci`, `npm test`,
 			`pip install -r requirements.txt`, `pytest -q`,
 		}, "\n"),
-		files: map[string]string{"requirements.txt": "requests==2.31\n", "package.json": `{"name":"x"}`},
+		// The image build's Dockerfile pulls from Docker Hub only.
+		files: map[string]string{"requirements.txt": "requests==2.31\n", "package.json": `{"name":"x"}`, "Dockerfile": "FROM golang:1.26\nRUN go build ./...\n"},
 	}
 	in := j.input(b)
 	dets := All()
