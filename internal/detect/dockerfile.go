@@ -61,33 +61,34 @@ type build struct {
 }
 
 var (
-	dockerBuildSpec = argSpec{unknownValue: true, shortBool: "q",
-		boolean: set("--no-cache", "--pull", "-q", "--quiet", "--push", "--load", "--rm", "--force-rm", "--squash",
-			"--compress", "--disable-content-trust", "--check", "--layers", "--no-hosts", "--squash-all", "--stdin",
-			"--omit-history", "--identity-label", "--all-platforms", "--disable-compression", "--tls-verify",
-			"--help", "--debug", "--sbom", "--provenance", "--skip-unused-stages", "--http-proxy")}
-	kanikoSpec = argSpec{value: set("--context", "-c", "--dockerfile", "-f", "--build-arg", "--destination", "-d",
-		"--cache-repo", "--target", "--tar-path", "--digest-file", "--image-name-with-digest-file",
-		"--image-name-tag-with-digest-file", "--registry-mirror", "--insecure-registry", "--skip-tls-verify-registry",
-		"--registry-certificate", "--registry-client-cert", "--label", "--customPlatform", "--custom-platform",
-		"--snapshot-mode", "--snapshotMode", "--verbosity", "-v", "--kaniko-dir", "--ignore-path", "--oci-layout-path",
-		"--push-retry", "--image-fs-extract-retry", "--cache-dir", "--cache-ttl", "--git", "--log-format",
-		"--compression", "--compression-level", "--build-arg-file", "--secret")}
+	dockerBuildSpec = optSpec{unknownValue: true,
+		boolean: opts("q", "no-cache", "pull", "quiet", "push", "load", "rm", "force-rm", "squash", "compress",
+			"disable-content-trust", "check", "layers", "no-hosts", "squash-all", "stdin", "omit-history",
+			"identity-label", "all-platforms", "disable-compression", "tls-verify", "help", "debug", "sbom",
+			"provenance", "skip-unused-stages", "http-proxy")}
+	kanikoSpec = optSpec{value: opts("cfdv", "context", "dockerfile", "build-arg", "destination", "cache-repo",
+		"target", "tar-path", "digest-file", "image-name-with-digest-file", "image-name-tag-with-digest-file",
+		"registry-mirror", "insecure-registry", "skip-tls-verify-registry", "registry-certificate",
+		"registry-client-cert", "label", "customPlatform", "custom-platform", "snapshot-mode", "snapshotMode",
+		"verbosity", "kaniko-dir", "ignore-path", "oci-layout-path", "push-retry", "image-fs-extract-retry",
+		"cache-dir", "cache-ttl", "git", "log-format", "compression", "compression-level", "build-arg-file",
+		"secret")}
 )
 
 // parseBuild recognises an image build command.
 func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
-	tool := baseName(c.Name())
+	ws := argv(c)
+	tool := cmdBase(ws[0].Value)
 	env := cmdEnv(st.in, c)
 	b := build{tool: tool, buildArgs: map[string]shell.Word{}}
-	var p parsedArgs
+	var p parsed
 	switch tool {
 	case "executor", "kaniko":
 		b.kaniko = true
-		p = kanikoSpec.parse(c.Args[1:])
+		p = kanikoSpec.parse(ws[1:])
 		b.allStages = !p.has("--skip-unused-stages")
 		ctx := "."
-		if w, ok := p.get("--context", "-c"); ok {
+		if w, ok := p.last("--context", "-c"); ok {
 			ctx = strings.TrimPrefix(w.Value, "dir://")
 			if strings.Contains(w.Value, "://") && !strings.HasPrefix(w.Value, "dir://") {
 				b.gitContext = w.Value
@@ -95,7 +96,7 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 			}
 		}
 		b.context, b.contextOK = st.repoDirOf(c, ctx)
-		if w, ok := p.get("--dockerfile", "-f"); ok {
+		if w, ok := p.last("--dockerfile", "-f"); ok {
 			if f, ok := st.repoFile(c, w.Value); ok {
 				b.candidates = append(b.candidates, f)
 			}
@@ -109,7 +110,7 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 			b.writes = p.all("--destination", "-d")
 		}
 	case "docker", "podman", "nerdctl", "buildah":
-		args := dockerGlobal(c.Args[1:])
+		args := dockerGlobal(ws[1:])
 		switch {
 		case len(args) > 0 && (args[0].Value == "build" || tool == "buildah" && args[0].Value == "bud"):
 			args = args[1:]
@@ -132,7 +133,7 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 			return b, true
 		}
 		b.context, b.contextOK = st.repoDirOf(c, ctx)
-		if w, ok := p.get("-f", "--file"); ok && w.Value != "-" {
+		if w, ok := p.last("-f", "--file"); ok && w.Value != "-" {
 			if f, ok := st.repoFile(c, w.Value); ok {
 				b.candidates = []string{f}
 			}
@@ -185,7 +186,7 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 			}
 		}
 	}
-	if t, ok := p.get("--target"); ok {
+	if t, ok := p.last("--target"); ok {
 		b.target = t.Value
 	}
 	return b, true

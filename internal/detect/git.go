@@ -46,15 +46,15 @@ func (gitDetector) Detect(in *Input, out *Output) {
 
 // gitUses reports the git accesses of one command.
 func (st *jobState) gitUses(out *Output, c *shell.Command, goSeen map[string]bool) {
-	switch name := baseName(c.Name()); name {
-	case "git", "git.exe":
+	switch name := cmdName(c); name {
+	case "git":
 		st.gitCommandUses(out, c)
 	case "go":
 		st.goUses(out, c, goSeen)
 	case "repo", "west":
 		st.manifestUses(out, c)
 	default:
-		if vcsTools[strings.TrimSuffix(name, ".exe")] || isPythonPip(c) {
+		if vcsTools[name] || isPythonPip(c) {
 			st.vcsUses(out, c)
 		}
 	}
@@ -263,7 +263,7 @@ type gitCall struct {
 
 func (st *jobState) parseGitCall(c *shell.Command) (gitCall, bool) {
 	call := gitCall{dir: st.cwd}
-	args := c.Args[1:]
+	args := argv(c)[1:]
 	for len(args) > 0 {
 		a := args[0].Value
 		switch {
@@ -320,18 +320,19 @@ func (st *jobState) cfgFor(call gitCall, pos shell.Pos, extra ...[2]string) gitC
 }
 
 var (
-	cloneSpec = argSpec{value: set("-b", "--branch", "-o", "--origin", "--depth", "--reference", "--reference-if-able",
-		"-c", "--config", "--filter", "-j", "--jobs", "--separate-git-dir", "--template", "-u", "--upload-pack",
-		"--shallow-since", "--shallow-exclude", "--server-option", "--bundle-uri", "--ref-format", "--revision")}
-	fetchSpec = argSpec{value: set("--depth", "--deepen", "--shallow-since", "--shallow-exclude", "-j", "--jobs",
-		"--upload-pack", "-o", "--server-option", "--refmap", "--negotiation-tip", "--recurse-submodules-default",
-		"-s", "--strategy", "-X", "--strategy-option", "--filter", "--sort", "--receive-pack", "--exec",
-		"--push-option", "--repo")}
-	remoteSpec    = argSpec{value: set("-t", "-m", "--mirror")}
-	submoduleSpec = argSpec{value: set("-b", "--branch", "--name", "--reference", "--depth", "--jobs", "-j")}
-	configSpec    = argSpec{value: set("-f", "--file", "--blob", "--type", "--default", "--comment", "--value")}
-	initSpec      = argSpec{value: set("-b", "--initial-branch", "--template", "--separate-git-dir", "--object-format", "--ref-format", "--shared")}
-	manifestSpec  = argSpec{value: set("-u", "--manifest-url", "-m", "-b", "--manifest-branch", "--mr", "--manifest-rev", "-g", "--groups", "--depth", "--reference")}
+	cloneSpec = optSpec{value: opts("bocju", "branch", "origin", "depth", "reference", "reference-if-able", "config",
+		"filter", "jobs", "separate-git-dir", "template", "upload-pack", "shallow-since", "shallow-exclude",
+		"server-option", "bundle-uri", "ref-format", "revision")}
+	fetchSpec = optSpec{value: opts("josX", "depth", "deepen", "shallow-since", "shallow-exclude", "jobs",
+		"upload-pack", "server-option", "refmap", "negotiation-tip", "recurse-submodules-default", "strategy",
+		"strategy-option", "filter", "sort", "receive-pack", "exec", "push-option", "repo")}
+	remoteSpec    = optSpec{value: opts("tm", "mirror")}
+	submoduleSpec = optSpec{value: opts("bj", "branch", "name", "reference", "depth", "jobs")}
+	configSpec    = optSpec{value: opts("f", "file", "blob", "type", "default", "comment", "value")}
+	initSpec      = optSpec{value: opts("b", "initial-branch", "template", "separate-git-dir", "object-format",
+		"ref-format", "shared")}
+	manifestSpec = optSpec{value: opts("umbg", "manifest-url", "manifest-branch", "mr", "manifest-rev", "groups",
+		"depth", "reference")}
 )
 
 // applyGit records what a git command changes: configuration, clones and
@@ -356,7 +357,7 @@ func (st *jobState) applyGit(c *shell.Command) []stateNote {
 		}
 		key := st.resolveFrom(c, call.dir, dir)
 		origin := "origin"
-		if o, ok := p.get("-o", "--origin"); ok {
+		if o, ok := p.last("-o", "--origin"); ok {
 			origin = o.Value
 		}
 		st.clones[key] = url
@@ -638,7 +639,7 @@ func (st *jobState) gitCommandUses(out *Output, c *shell.Command) {
 		if len(p.pos) > 0 {
 			repo = p.pos[0].Value
 		}
-		if r, ok := p.get("--repo"); ok && push {
+		if r, ok := p.last("--repo"); ok && push {
 			repo = r.Value
 		}
 		url, via, ok := st.remoteURL(call.dir, repo)
@@ -877,17 +878,17 @@ func parseGitCredentials(s string, pos shell.Pos) map[string]cred {
 
 // vcsTools are package managers that clone "git+https://..." dependencies
 // with git.
-var vcsTools = set("pip", "pip3", "pipx", "uv", "uvx", "poetry", "pdm", "pipenv", "npm", "npx", "pnpm", "pnpx",
+var vcsTools = setOf("pip", "pip3", "pipx", "uv", "uvx", "poetry", "pdm", "pipenv", "npm", "npx", "pnpm", "pnpx",
 	"yarn", "bun", "bunx", "nix", "ansible-galaxy", "cargo")
 
 func isPythonPip(c *shell.Command) bool {
-	n := baseName(c.Name())
-	if !strings.HasPrefix(n, "python") {
+	ws := argv(c)
+	if !strings.HasPrefix(cmdBase(ws[0].Value), "python") {
 		return false
 	}
-	for i := 1; i+1 < len(c.Args); i++ {
-		if c.Args[i].Value == "-m" {
-			return strings.HasPrefix(c.Args[i+1].Value, "pip")
+	for i := 1; i+1 < len(ws); i++ {
+		if ws[i].Value == "-m" {
+			return strings.HasPrefix(ws[i+1].Value, "pip")
 		}
 	}
 	return false
@@ -919,23 +920,24 @@ func (st *jobState) vcsUses(out *Output, c *shell.Command) {
 	text := CommandText(c)
 	cfg := st.git
 	found := false
-	for i, a := range c.Args[1:] {
+	ws := argv(c)
+	name := cmdBase(ws[0].Value)
+	for i, a := range ws[1:] {
 		for _, m := range gitPlusRE.FindAllStringSubmatch(a.Value, -1) {
 			found = true
 			st.reportGit(out, cmdSite(c), st.judgeGit(cfg, vcsURL(m[1]), false), access.RepositoryRead, text)
 		}
-		if baseName(c.Name()) == "cargo" && a.Value == "--git" && i+2 < len(c.Args) {
+		if name == "cargo" && a.Value == "--git" && i+2 < len(ws) {
 			found = true
-			st.reportGit(out, cmdSite(c), st.judgeGit(cfg, c.Args[i+2].Value, false), access.RepositoryRead, text)
+			st.reportGit(out, cmdSite(c), st.judgeGit(cfg, ws[i+2].Value, false), access.RepositoryRead, text)
 		}
 	}
-	name := strings.TrimSuffix(baseName(c.Name()), ".exe")
-	for i := 1; i < len(c.Args); i++ {
-		a := c.Args[i].Value
+	for i := 1; i < len(ws); i++ {
+		a := ws[i].Value
 		var file string
 		switch {
-		case (a == "-r" || a == "--requirement" || a == "-c" || a == "--constraint") && i+1 < len(c.Args):
-			file = c.Args[i+1].Value
+		case (a == "-r" || a == "--requirement" || a == "-c" || a == "--constraint") && i+1 < len(ws):
+			file = ws[i+1].Value
 			i++
 		case strings.HasPrefix(a, "--requirement="), strings.HasPrefix(a, "--constraint="):
 			_, file, _ = strings.Cut(a, "=")
@@ -953,7 +955,7 @@ func (st *jobState) vcsUses(out *Output, c *shell.Command) {
 			}
 		}
 	}
-	if !found && isNodeInstall(name, c) {
+	if !found && isNodeInstall(ws) {
 		st.packageJSONUses(out, c, cfg)
 	}
 }
@@ -1045,18 +1047,19 @@ func expandBraces(s string, e shell.Env) string {
 	})
 }
 
-func isNodeInstall(name string, c *shell.Command) bool {
+func isNodeInstall(ws []shell.Word) bool {
+	name := cmdBase(ws[0].Value)
 	switch name {
 	case "npm", "pnpm", "yarn", "bun":
 	default:
 		return false
 	}
-	if len(c.Args) == 1 {
+	if len(ws) == 1 {
 		return name == "yarn"
 	}
-	switch c.Args[1].Value {
+	switch ws[1].Value {
 	case "install", "i", "ci", "add":
-		for _, a := range c.Args[2:] {
+		for _, a := range ws[2:] {
 			if !strings.HasPrefix(a.Value, "-") {
 				return false // installs named packages, not package.json
 			}
@@ -1095,15 +1098,16 @@ func (st *jobState) packageJSONUses(out *Output, c *shell.Command, cfg gitCfg) {
 // "west init -m URL" (P09); the projects the manifest lists are fetched
 // later and are not visible here.
 func (st *jobState) manifestUses(out *Output, c *shell.Command) {
-	if len(c.Args) < 2 || c.Args[1].Value != "init" {
+	ws := argv(c)
+	if len(ws) < 2 || ws[1].Value != "init" {
 		return
 	}
-	p := manifestSpec.parse(c.Args[2:])
+	p := manifestSpec.parse(ws[2:])
 	names := []string{"-u", "--manifest-url"}
-	if baseName(c.Name()) == "west" {
+	if cmdBase(ws[0].Value) == "west" {
 		names = []string{"-m", "--manifest-url"}
 	}
-	if w, ok := p.get(names...); ok {
+	if w, ok := p.last(names...); ok {
 		st.reportGit(out, cmdSite(c), st.judgeGit(st.git, w.Value, false), access.RepositoryRead, CommandText(c))
 	}
 }
@@ -1112,10 +1116,11 @@ func (st *jobState) manifestUses(out *Output, c *shell.Command) {
 
 // applyGoEnv records "go env -w K=V".
 func (st *jobState) applyGoEnv(c *shell.Command) {
-	if len(c.Args) < 3 || c.Args[1].Value != "env" || c.Args[2].Value != "-w" {
+	ws := argv(c)
+	if len(ws) < 3 || ws[1].Value != "env" || ws[2].Value != "-w" {
 		return
 	}
-	for _, a := range c.Args[3:] {
+	for _, a := range ws[3:] {
 		if k, v, ok := strings.Cut(a.Value, "="); ok {
 			st.goEnv[k] = v
 		}
@@ -1175,17 +1180,18 @@ func goGlobMatch(patterns, mod string) bool {
 }
 
 // goLoads are go subcommands that download missing modules of go.mod.
-var goLoads = set("build", "test", "run", "vet", "list", "install", "generate", "get")
+var goLoads = setOf("build", "test", "run", "vet", "list", "install", "generate", "get")
 
 // goUses reports Go modules on this GitLab fetched with host credentials:
 // named on the command line (go get/install/run x@v), or required by
 // go.mod when a command loads the module graph.
 func (st *jobState) goUses(out *Output, c *shell.Command, seen map[string]bool) {
-	if len(c.Args) < 2 {
+	ws := argv(c)
+	if len(ws) < 2 {
 		return
 	}
-	sub := c.Args[1].Value
-	rest := c.Args[2:]
+	sub := ws[1].Value
+	rest := ws[2:]
 	if sub == "mod" {
 		if len(rest) == 0 {
 			return

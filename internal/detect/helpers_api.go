@@ -16,210 +16,6 @@ import (
 // Helpers shared by the API and package-manager detectors: option parsing,
 // launcher unwrapping, files written by a job, variable origins.
 
-// cmdBase is a command name without directory and Windows suffix, lower
-// case: "/usr/bin/curl" and "curl.exe" are both "curl".
-func cmdBase(name string) string {
-	// Fast path: most names are plain lower-case words ("curl", "npm").
-	plain := true
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c == '/' || c == '\\' || c == '.' || c >= 'A' && c <= 'Z' || c >= 0x80 {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return name
-	}
-	b := strings.ToLower(path.Base(strings.ReplaceAll(name, `\`, "/")))
-	for _, suf := range []string{".exe", ".cmd", ".bat"} {
-		b = strings.TrimSuffix(b, suf)
-	}
-	return b
-}
-
-// isLauncher reports whether a command runs its arguments as a command.
-func isLauncher(name string) bool {
-	switch name {
-	case "sudo", "env", "timeout", "nice", "nohup", "time", "command", "exec", "builtin", "stdbuf", "xargs", "retry":
-		return true
-	}
-	return false
-}
-
-// argv returns the words a command really runs: launchers such as
-// "sudo -E", "env A=B", "timeout 30" and "xargs -n1" are skipped, so that
-// "timeout 60 curl ..." is analysed as curl. The first word is the name.
-func argv(c *shell.Command) []shell.Word {
-	ws := c.Args
-	if len(ws) == 0 {
-		// The contract says never empty; a zero word keeps callers safe.
-		return []shell.Word{{}}
-	}
-	for range 4 {
-		if len(ws) < 2 || !isLauncher(cmdBase(ws[0].Value)) {
-			return ws
-		}
-		name := cmdBase(ws[0].Value)
-		i := 1
-		for i < len(ws) {
-			v := ws[i].Value
-			switch {
-			case strings.HasPrefix(v, "-"):
-				i++
-				// Options of sudo/timeout/xargs that take a value.
-				if (name == "sudo" && (v == "-u" || v == "-g")) || (name == "timeout" && (v == "-s" || v == "-k")) ||
-					(name == "xargs" && (v == "-n" || v == "-I" || v == "-P" || v == "-L" || v == "-d")) || (name == "stdbuf" && len(v) == 2) {
-					i++
-				}
-				continue
-			case name == "env" && strings.Contains(v, "=") && !strings.Contains(v, "/"):
-				i++
-				continue
-			case name == "timeout" && isDuration(v):
-				i++
-				continue
-			case name == "retry" && isDigits(v):
-				i++
-				continue
-			}
-			break
-		}
-		if i >= len(ws) {
-			return ws
-		}
-		ws = ws[i:]
-	}
-	return ws
-}
-
-var durationRE = regexp.MustCompile(`^\d+(\.\d+)?[smhd]?$`)
-
-func isDuration(s string) bool { return durationRE.MatchString(s) }
-
-// opt is one parsed command-line option.
-type opt struct {
-	Name  string // "-H", "--header"
-	Value shell.Word
-	HasV  bool
-}
-
-// optSpec says which options take a value.
-type optSpec struct {
-	short string          // letters of short options that take a value
-	long  map[string]bool // long options (without "--") that take a value
-	// longSingleDash accepts "-name value" long options (mvn -gs, helm uses
-	// "--"); "-name" is looked up in long before short letters are split.
-	longSingleDash bool
-}
-
-// parsed is a command line split into options and positional words.
-type parsed struct {
-	Opts []opt
-	Pos  []shell.Word
-}
-
-// parseOpts splits args (without the command name) the way getopt_long
-// does: "--name value", "--name=value", "-Hvalue", "-sSLo file", "--" ends
-// options. Options not in spec are flags.
-func parseOpts(args []shell.Word, spec optSpec) parsed {
-	var p parsed
-	for i := 0; i < len(args); i++ {
-		w := args[i]
-		v := w.Value
-		switch {
-		case v == "--":
-			p.Pos = append(p.Pos, args[i+1:]...)
-			return p
-		case strings.HasPrefix(v, "--") && len(v) > 2:
-			name, val, hasEq := strings.Cut(v[2:], "=")
-			o := opt{Name: "--" + name}
-			if hasEq {
-				o.Value, o.HasV = subWord(w, len(v)-len(val), val), true
-			} else if spec.long[name] && i+1 < len(args) {
-				i++
-				o.Value, o.HasV = args[i], true
-			}
-			p.Opts = append(p.Opts, o)
-		case strings.HasPrefix(v, "-") && len(v) > 1 && v != "-":
-			if spec.longSingleDash && spec.long[v[1:]] {
-				o := opt{Name: v}
-				if i+1 < len(args) {
-					i++
-					o.Value, o.HasV = args[i], true
-				}
-				p.Opts = append(p.Opts, o)
-				continue
-			}
-			for j := 1; j < len(v); j++ {
-				letter := v[j : j+1]
-				o := opt{Name: "-" + letter}
-				if strings.Contains(spec.short, letter) {
-					if j+1 < len(v) {
-						o.Value, o.HasV = subWord(w, j+1, v[j+1:]), true
-					} else if i+1 < len(args) {
-						i++
-						o.Value, o.HasV = args[i], true
-					}
-					p.Opts = append(p.Opts, o)
-					break
-				}
-				p.Opts = append(p.Opts, o)
-			}
-		default:
-			p.Pos = append(p.Pos, w)
-		}
-	}
-	return p
-}
-
-// subWord is the part of w's value from offset on. The raw text is cut at
-// the same offset when the word was written without quotes or variables,
-// else kept whole (it is only evidence).
-func subWord(w shell.Word, offset int, val string) shell.Word {
-	raw := w.Raw
-	if raw == w.Value && offset <= len(raw) {
-		raw = raw[offset:]
-	}
-	return shell.Word{Raw: raw, Value: val, Unknown: w.Unknown}
-}
-
-// has reports whether any of the names was given.
-func (p parsed) has(names ...string) bool {
-	for _, o := range p.Opts {
-		for _, n := range names {
-			if o.Name == n {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// values returns the values of the options with any of the names, in order.
-func (p parsed) values(names ...string) []shell.Word {
-	var out []shell.Word
-	for _, o := range p.Opts {
-		if !o.HasV {
-			continue
-		}
-		for _, n := range names {
-			if o.Name == n {
-				out = append(out, o.Value)
-			}
-		}
-	}
-	return out
-}
-
-// last returns the value of the last option with any of the names.
-func (p parsed) last(names ...string) (shell.Word, bool) {
-	vs := p.values(names...)
-	if len(vs) == 0 {
-		return shell.Word{}, false
-	}
-	return vs[len(vs)-1], true
-}
-
 // envOf is the environment a command runs with.
 func (in *Input) envOf(c *shell.Command) shell.Env {
 	if c != nil && c.Env != nil {
@@ -353,9 +149,9 @@ func (in *Input) settings(match func(name string) bool) []setting {
 		add(in.Job.Variables)
 	}
 	for _, c := range in.Commands {
-		n := cmdBase(argv(c)[0].Value)
-		if n == "export" || n == "declare" || n == "typeset" {
-			for _, a := range c.Args[1:] {
+		ws := argv(c)
+		if n := cmdBase(ws[0].Value); n == "export" || n == "declare" || n == "typeset" {
+			for _, a := range ws[1:] {
 				if k, v, ok := strings.Cut(a.Value, "="); ok && match(k) {
 					out = append(out, setting{Name: k, Value: v, Cmd: c})
 				}
@@ -423,6 +219,9 @@ func (in *Input) noteFor(s setting, k use.NoteKind, detail string) use.Note {
 	return in.NoteAtPos(s.Var.Pos, k, detail)
 }
 
+// cpSpec covers cp, install, mv and ln.
+var cpSpec = optSpec{value: opts("mgotS", "mode", "owner", "group", "target-directory", "suffix")}
+
 // writtenFile is a file that a job writes (or copies into place).
 type writtenFile struct {
 	Path    string // destination as expanded
@@ -445,28 +244,28 @@ func (in *Input) writes(match func(dest string) bool) []writtenFile {
 		name := cmdBase(ws[0].Value)
 		switch name {
 		case "cp", "install", "mv", "ln":
-			p := parseOpts(ws[1:], optSpec{short: "mgotS", long: map[string]bool{"mode": true, "owner": true, "group": true, "target-directory": true, "suffix": true}})
-			if len(p.Pos) != 2 {
+			p := cpSpec.parse(ws[1:])
+			if len(p.pos) != 2 {
 				continue
 			}
-			dst := p.Pos[1].Value
+			dst := p.pos[1].Value
 			if strings.HasSuffix(dst, "/") || dst == "." || dst == "~" {
-				dst = strings.TrimSuffix(dst, "/") + "/" + path.Base(p.Pos[0].Value)
+				dst = strings.TrimSuffix(dst, "/") + "/" + path.Base(p.pos[0].Value)
 			}
 			if !match(dst) {
 				continue
 			}
-			src := p.Pos[0].Value
+			src := p.pos[0].Value
 			content, from := in.readSource(out, src)
 			out = append(out, writtenFile{Path: dst, Content: content, Cmd: c, From: from})
 			continue
 		case "tee":
-			p := parseOpts(ws[1:], optSpec{})
+			p := optSpec{}.parse(ws[1:])
 			content, ok := stdinContent(in, c)
 			if !ok {
 				continue
 			}
-			for _, f := range p.Pos {
+			for _, f := range p.pos {
 				if match(f.Value) {
 					out = append(out, writtenFile{Path: f.Value, Content: content, Append: p.has("-a", "--append"), Cmd: c})
 				}

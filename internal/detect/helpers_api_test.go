@@ -17,21 +17,21 @@ func ws(vals ...string) []shell.Word {
 }
 
 func TestParseOpts(t *testing.T) {
-	p := parseOpts(ws("-sSfLo", "out.zip", "-HJOB-TOKEN: x", "--header", "A: b", "--data=k=v", "--", "-notanopt", "url"), curlSpec)
-	if got := p.values("-o"); len(got) != 1 || got[0].Value != "out.zip" {
+	p := curlSpec.parse(ws("-sSfLo", "out.zip", "-HJOB-TOKEN: x", "--header", "A: b", "--data=k=v", "--", "-notanopt", "url"))
+	if got := p.all("-o"); len(got) != 1 || got[0].Value != "out.zip" {
 		t.Errorf("-o = %v", got)
 	}
-	if got := p.values("-H", "--header"); len(got) != 2 || got[0].Value != "JOB-TOKEN: x" || got[1].Value != "A: b" {
+	if got := p.all("-H", "--header"); len(got) != 2 || got[0].Value != "JOB-TOKEN: x" || got[1].Value != "A: b" {
 		t.Errorf("headers = %v", got)
 	}
 	if got, _ := p.last("--data"); got.Value != "k=v" {
 		t.Errorf("--data = %v", got)
 	}
 	if !p.has("-s", "-L") || p.has("-X") {
-		t.Errorf("flags wrong: %+v", p.Opts)
+		t.Errorf("flags wrong: %+v", p.opts)
 	}
-	if len(p.Pos) != 2 || p.Pos[0].Value != "-notanopt" {
-		t.Errorf("positional = %v", p.Pos)
+	if len(p.pos) != 2 || p.pos[0].Value != "-notanopt" {
+		t.Errorf("positional = %v", p.pos)
 	}
 }
 

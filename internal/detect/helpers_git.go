@@ -23,143 +23,6 @@ import (
 // bound.
 const maxStateFile = 16 << 10
 
-// ---- command lines -------------------------------------------------------
-
-// argSpec describes a command's options well enough to find its operands.
-type argSpec struct {
-	value map[string]bool // options that take a value ("--depth", "-b")
-	// unknownValue makes unknown long options take a value (docker run and
-	// build have many more value options than boolean ones); boolean lists
-	// the exceptions.
-	unknownValue bool
-	boolean      map[string]bool
-	// shortBool are letters of boolean short options that may be
-	// clustered ("-it").
-	shortBool string
-}
-
-// flag is one option with its value.
-type flag struct {
-	name string
-	val  shell.Word
-	has  bool // a value was given
-}
-
-// parsedArgs are a command's options and operands.
-type parsedArgs struct {
-	flags []flag
-	pos   []shell.Word
-}
-
-func set(names ...string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
-}
-
-// parse splits args into options and operands. "--" ends the options.
-func (s argSpec) parse(args []shell.Word) parsedArgs {
-	var p parsedArgs
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		v := a.Value
-		switch {
-		case v == "--":
-			p.pos = append(p.pos, args[i+1:]...)
-			return p
-		case strings.HasPrefix(v, "-") && len(v) > 1:
-			name, val, eq := strings.Cut(v, "=")
-			if eq {
-				p.flags = append(p.flags, flag{name: name, val: cutWord(a, len(name)+1, val), has: true})
-				continue
-			}
-			if s.takesValue(name) && i+1 < len(args) {
-				p.flags = append(p.flags, flag{name: name, val: args[i+1], has: true})
-				i++
-				continue
-			}
-			p.flags = append(p.flags, flag{name: name})
-		default:
-			p.pos = append(p.pos, a)
-		}
-	}
-	return p
-}
-
-func (s argSpec) takesValue(name string) bool {
-	if s.value[name] {
-		return true
-	}
-	if s.boolean[name] {
-		return false
-	}
-	if !strings.HasPrefix(name, "--") && len(name) > 2 && s.shortBool != "" {
-		// A cluster of boolean short options ("-it").
-		for _, r := range name[1:] {
-			if !strings.ContainsRune(s.shortBool, r) {
-				return s.unknownValue
-			}
-		}
-		return false
-	}
-	if !strings.HasPrefix(name, "--") && len(name) == 2 && s.shortBool != "" && strings.ContainsRune(s.shortBool, rune(name[1])) {
-		return false
-	}
-	return s.unknownValue
-}
-
-// cutWord returns the part of w after the first n bytes of its value (an
-// option's "=value"), keeping Raw readable.
-func cutWord(w shell.Word, n int, val string) shell.Word {
-	raw := w.Raw
-	if i := strings.IndexByte(raw, '='); i >= 0 {
-		raw = raw[i+1:]
-	}
-	return shell.Word{Raw: raw, Value: val, Unknown: w.Unknown}
-}
-
-// get returns the last value of any of the named options.
-func (p parsedArgs) get(names ...string) (shell.Word, bool) {
-	for i := len(p.flags) - 1; i >= 0; i-- {
-		for _, n := range names {
-			if p.flags[i].name == n && p.flags[i].has {
-				return p.flags[i].val, true
-			}
-		}
-	}
-	return shell.Word{}, false
-}
-
-// all returns every value of the named options, in order.
-func (p parsedArgs) all(names ...string) []shell.Word {
-	var out []shell.Word
-	for _, f := range p.flags {
-		for _, n := range names {
-			if f.name == n && f.has {
-				out = append(out, f.val)
-			}
-		}
-	}
-	return out
-}
-
-// has reports whether any of the named options is present.
-func (p parsedArgs) has(names ...string) bool {
-	for _, f := range p.flags {
-		for _, n := range names {
-			if f.name == n {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// baseName is the command name without its directory ("/kaniko/executor").
-func baseName(name string) string { return path.Base(strings.ReplaceAll(name, `\`, "/")) }
-
 // env returns the command's environment, falling back to the job's.
 func cmdEnv(in *Input, c *shell.Command) shell.Env {
 	if c != nil && c.Env != nil {
@@ -208,7 +71,7 @@ func commandOutput(c *shell.Command) (output, bool) {
 	if c == nil || len(c.Args) == 0 {
 		return output{}, false
 	}
-	switch baseName(c.Name()) {
+	switch cmdBase(c.Name()) {
 	case "echo":
 		args := c.Args[1:]
 		interpret := false
@@ -328,7 +191,7 @@ type fileWrite struct {
 
 // fileWrites returns the files c writes through redirections or tee.
 func fileWrites(c *shell.Command) []fileWrite {
-	if c == nil || len(c.Args) == 0 || len(c.Redirects) == 0 && baseName(c.Name()) != "tee" {
+	if c == nil || len(c.Args) == 0 || len(c.Redirects) == 0 && cmdBase(c.Name()) != "tee" {
 		return nil
 	}
 	out, known := commandOutput(c)
@@ -339,7 +202,7 @@ func fileWrites(c *shell.Command) []fileWrite {
 			ws = append(ws, fileWrite{path: r.Target.Value, out: out, known: known, append: strings.HasPrefix(r.Op, ">>") || r.Op == "&>>"})
 		}
 	}
-	if baseName(c.Name()) == "tee" {
+	if cmdBase(c.Name()) == "tee" {
 		appendMode := false
 		for _, a := range c.Args[1:] {
 			switch {
@@ -356,7 +219,7 @@ func fileWrites(c *shell.Command) []fileWrite {
 
 // removedFiles returns the files "rm" or "unlink" deletes.
 func removedFiles(c *shell.Command) []string {
-	switch baseName(c.Name()) {
+	switch cmdBase(c.Name()) {
 	case "rm", "unlink":
 	default:
 		return nil
@@ -708,10 +571,11 @@ func (st *jobState) enter(c *shell.Command) {
 // apply records what c changes for later commands.
 func (st *jobState) apply(c *shell.Command) []stateNote {
 	var notes []stateNote
-	switch baseName(c.Name()) {
+	ws := argv(c)
+	switch cmdBase(ws[0].Value) {
 	case "cd", "pushd":
-		if len(c.Args) > 1 {
-			st.cwd = st.resolve(c, c.Args[len(c.Args)-1].Value)
+		if len(ws) > 1 {
+			st.cwd = st.resolve(c, ws[len(ws)-1].Value)
 		} else {
 			st.cwd = "~"
 		}

@@ -49,7 +49,7 @@ func TestArgSpecParse(t *testing.T) {
 	if len(p.pos) != 2 || p.pos[0].Value != "https://h/a/b.git" || p.pos[1].Value != "dir" {
 		t.Fatalf("pos = %+v", p.pos)
 	}
-	if v, ok := p.get("-b"); !ok || v.Value != "main" {
+	if v, ok := p.last("-b"); !ok || v.Value != "main" {
 		t.Errorf("-b = %v %v", v, ok)
 	}
 	if !p.has("--recurse-submodules") {

@@ -574,6 +574,9 @@ func gradleEval(expr string, env shell.Env, props map[string]string) string {
 	return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(expr), ")"))
 }
 
+var gradleSpec = optSpec{value: opts("pbPDx", "project-dir", "build-file", "project-prop", "system-prop",
+	"exclude-task", "init-script", "settings-file", "console", "warning-mode", "max-workers")}
+
 // gradle handles the Gradle invocations of a job.
 func (in *Input) gradle(out *Output) {
 	seen := map[string]bool{}
@@ -585,15 +588,15 @@ func (in *Input) gradle(out *Output) {
 			continue
 		}
 		dir, props, publish := ".", map[string]string{}, false
-		p := parseOpts(ws[1:], optSpec{short: "pbPDx", long: setOf("project-dir", "build-file", "project-prop", "system-prop", "exclude-task", "init-script", "settings-file", "console", "warning-mode", "max-workers")})
+		p := gradleSpec.parse(ws[1:])
 		if d, ok := p.last("-p", "--project-dir"); ok {
 			dir = d.Value
 		}
-		for _, w := range p.values("-P", "--project-prop") {
+		for _, w := range p.all("-P", "--project-prop") {
 			k, val, _ := strings.Cut(w.Value, "=")
 			props[k] = val
 		}
-		for _, w := range p.Pos {
+		for _, w := range p.pos {
 			if strings.HasPrefix(w.Value, "publish") || strings.Contains(w.Value, ":publish") {
 				publish = true
 			}

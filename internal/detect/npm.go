@@ -363,8 +363,9 @@ type npmCmd struct {
 }
 
 var (
-	npmSpec       = optSpec{long: setOf("registry", "workspace", "tag", "access", "otp", "prefix", "cwd", "filter", "dir")}
-	npmConfigSpec = optSpec{long: setOf("location", "userconfig", "global")}
+	npmSpec = optSpec{value: opts("", "registry", "workspace", "tag", "access", "otp", "prefix", "cwd", "filter",
+		"dir")}
+	npmConfigSpec = optSpec{value: opts("", "location", "userconfig", "global")}
 )
 
 // npmCommands lists the npm/yarn/pnpm/npx commands of the job.
@@ -378,13 +379,13 @@ func npmCommands(in *Input) []npmCmd {
 		default:
 			continue
 		}
-		p := parseOpts(ws[1:], npmSpec)
+		p := npmSpec.parse(ws[1:])
 		nc := npmCmd{c: c, kind: npmOther}
 		if r, ok := p.last("--registry"); ok {
 			nc.registry = r.Value
 		}
 		var sub []string
-		for _, w := range p.Pos {
+		for _, w := range p.pos {
 			sub = append(sub, w.Value)
 		}
 		first := ""
@@ -436,8 +437,8 @@ func (in *Input) npmWrites() npmConfig {
 		if tool != "npm" && tool != "pnpm" && tool != "yarn" {
 			continue
 		}
-		p := parseOpts(ws[1:], npmConfigSpec)
-		pos := words(p.Pos)
+		p := npmConfigSpec.parse(ws[1:])
+		pos := words(p.pos)
 		if len(pos) < 3 || (pos[0] != "config" && pos[0] != "set") {
 			continue
 		}

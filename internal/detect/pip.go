@@ -207,13 +207,12 @@ func isPipCommand(ws []shell.Word) (rest []shell.Word, ok bool) {
 	return nil, false
 }
 
-var pipSpec = optSpec{
-	short: "irceft",
-	long: setOf("index-url", "extra-index-url", "index", "default-index", "requirement", "constraint", "find-links",
-		"target", "prefix", "root", "python", "from", "with", "editable", "src", "upgrade-strategy", "cache-dir",
-		"trusted-host", "platform", "python-version", "implementation", "abi", "progress-bar", "log", "timeout",
-		"retries", "proxy", "cert", "client-cert", "only-binary", "no-binary", "config-settings", "report", "group",
-		"extra", "output-file", "directory", "project", "index-strategy", "keyring-provider", "spec", "pip-args"),
+var pipSpec = optSpec{value: opts("irceft", "index-url", "extra-index-url", "index", "default-index", "requirement",
+	"constraint", "find-links", "target", "prefix", "root", "python", "from", "with", "editable", "src",
+	"upgrade-strategy", "cache-dir", "trusted-host", "platform", "python-version", "implementation", "abi",
+	"progress-bar", "log", "timeout", "retries", "proxy", "cert", "client-cert", "only-binary", "no-binary",
+	"config-settings", "report", "group", "extra", "output-file", "directory", "project", "index-strategy",
+	"keyring-provider", "spec", "pip-args"),
 }
 
 // pipCommandIndexes reads index options from pip/uv command lines and the
@@ -225,17 +224,17 @@ func (in *Input) pipCommandIndexes() []pyIndex {
 		if !ok {
 			continue
 		}
-		p := parseOpts(args, pipSpec)
+		p := pipSpec.parse(args)
 		detail := CommandText(c)
-		for _, o := range p.Opts {
-			if !o.HasV {
+		for _, o := range p.opts {
+			if !o.has {
 				continue
 			}
-			switch o.Name {
+			switch o.name {
 			case "-i", "--index-url", "--extra-index-url", "--index", "--default-index":
-				v := o.Value.Value
+				v := o.val.Value
 				name := ""
-				if o.Name == "--index" || o.Name == "--default-index" {
+				if o.name == "--index" || o.name == "--default-index" {
 					if n, rest, ok := strings.Cut(v, "="); ok && !strings.Contains(n, "/") {
 						name, v = n, rest
 					}
@@ -246,7 +245,7 @@ func (in *Input) pipCommandIndexes() []pyIndex {
 				}
 				out = append(out, ix)
 			case "-r", "--requirement", "-c", "--constraint":
-				out = append(out, in.requirementsIndexes(c, o.Value.Value, 0)...)
+				out = append(out, in.requirementsIndexes(c, o.val.Value, 0)...)
 			}
 		}
 	}
@@ -444,7 +443,7 @@ var tomlKV = regexp.MustCompile(`^([A-Za-z_-]+)\s*=\s*["']([^"']*)["']`)
 func (in *Input) pyprojectIndexes() []pyIndex {
 	runs := false
 	for _, c := range in.Commands {
-		if n := cmdBase(argv(c)[0].Value); n == "poetry" || n == "uv" {
+		if n := cmdName(c); n == "poetry" || n == "uv" {
 			runs = true
 			break
 		}
@@ -549,6 +548,14 @@ func dedupeIndexes(ix []pyIndex) []pyIndex {
 	return out
 }
 
+var (
+	twineSpec = optSpec{value: opts("rup", "repository", "repository-url", "username", "password", "config-file",
+		"comment", "sign-with", "identity", "client-cert", "cert")}
+	uvPublishSpec = optSpec{value: opts("upt", "publish-url", "username", "password", "token", "index", "check-url",
+		"trusted-publishing", "keyring-provider")}
+	poetryPublishSpec = optSpec{value: opts("rup", "repository", "username", "password", "build", "dist-dir")}
+)
+
 // pyUploads finds twine upload and uv publish (packages-write), and
 // poetry publish to a repository configured in the job.
 func (in *Input) pyUploads() []pyIndex {
@@ -562,7 +569,7 @@ func (in *Input) pyUploads() []pyIndex {
 		}
 		switch {
 		case name == "twine" && len(args) > 0 && args[0].Value == "upload":
-			p := parseOpts(args[1:], optSpec{short: "rup", long: setOf("repository", "repository-url", "username", "password", "config-file", "comment", "sign-with", "identity", "client-cert", "cert")})
+			p := twineSpec.parse(args[1:])
 			url, ok := p.last("--repository-url")
 			if !ok {
 				if v, set := in.getenv(c, "TWINE_REPOSITORY_URL"); set {
@@ -577,7 +584,7 @@ func (in *Input) pyUploads() []pyIndex {
 			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, cmd: c, detail: CommandText(c),
 				cred: &credential{User: user, Secret: pass, Where: "twine credentials"}, cmdLine: true})
 		case name == "uv" && len(args) > 0 && args[0].Value == "publish":
-			p := parseOpts(args[1:], optSpec{short: "upt", long: setOf("publish-url", "username", "password", "token", "index", "check-url", "trusted-publishing", "keyring-provider")})
+			p := uvPublishSpec.parse(args[1:])
 			url, ok := p.last("--publish-url")
 			if !ok {
 				if v, set := in.getenv(c, "UV_PUBLISH_URL"); set {
@@ -612,7 +619,7 @@ func (in *Input) pyUploads() []pyIndex {
 			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, cmd: c, detail: CommandText(c),
 				cred: &credential{User: user, Secret: pass, Where: "uv publish credentials"}, cmdLine: true})
 		case name == "poetry" && len(args) > 0 && args[0].Value == "publish":
-			p := parseOpts(args[1:], optSpec{short: "rup", long: setOf("repository", "username", "password", "build", "dist-dir")})
+			p := poetryPublishSpec.parse(args[1:])
 			repo, ok := p.last("-r", "--repository")
 			if !ok {
 				continue

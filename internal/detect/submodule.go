@@ -289,14 +289,14 @@ func (noFilesError) Error() string { return "no repository files" }
 
 var errNoFiles error = noFilesError{}
 
-var submoduleUpdateSpec = argSpec{value: set("--reference", "--depth", "-j", "--jobs", "--filter")}
+var submoduleUpdateSpec = optSpec{value: opts("j", "reference", "depth", "jobs", "filter")}
 
 // submoduleUpdateUses reports "git submodule update" in a script: the
 // submodules of the repository it runs in, fetched with the credentials in
 // place (relative URLs inherit the origin URL, which for the project's own
 // checkout carries the job token).
 func (st *jobState) submoduleUpdateUses(out *Output, c *shell.Command) {
-	if baseName(c.Name()) != "git" {
+	if cmdName(c) != "git" {
 		return
 	}
 	call, ok := st.parseGitCall(c)
