@@ -586,7 +586,7 @@ func (in *Input) secureFiles(c *shell.Command, out *Output) {
 
 // isOwn reports whether a target names the job's own project.
 func (in *Input) isOwn(t use.Target) bool {
-	env := in.envOrEmpty()
+	env := in.envOf(nil)
 	switch t.Kind {
 	case use.ID:
 		id, _ := env.Get("CI_PROJECT_ID")

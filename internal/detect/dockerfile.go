@@ -79,7 +79,7 @@ var (
 func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 	ws := argv(c)
 	tool := cmdBase(ws[0].Value)
-	env := cmdEnv(st.in, c)
+	env := st.in.envOf(c)
 	b := build{tool: tool, buildArgs: map[string]shell.Word{}}
 	var p parsed
 	switch tool {
@@ -120,7 +120,7 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 			return build{}, false
 		}
 		p = dockerBuildSpec.parse(args)
-		b.allStages = tool == "docker" && getenv(env, "DOCKER_BUILDKIT") == "0"
+		b.allStages = tool == "docker" && st.in.envValue(c, "DOCKER_BUILDKIT") == "0"
 		ctx := "."
 		if len(p.pos) > 0 {
 			ctx = p.pos[0].Value
@@ -180,7 +180,7 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 	for _, w := range p.all("--secret") {
 		if strings.Contains(w.Value, "env=") {
 			for _, kv := range strings.Split(w.Value, ",") {
-				if k, v, _ := strings.Cut(kv, "="); k == "env" && HasJobToken(getenv(env, v)) {
+				if k, v, _ := strings.Cut(kv, "="); k == "env" && HasJobToken(st.in.envValue(c, v)) {
 					b.secrets = append(b.secrets, w.Value)
 				}
 			}
@@ -511,7 +511,7 @@ func (df dockerfile) stages(buildArgs map[string]shell.Word) []dfStage {
 			if len(rest) >= 3 && strings.EqualFold(rest[1], "AS") {
 				s.name = strings.ToLower(rest[2])
 			}
-			if i, ok := stageRef(ref); ok && !isDigitsOnly(ref) {
+			if i, ok := stageRef(ref); ok && !isDigits(ref) {
 				s.base = i
 				s.deps = append(s.deps, i)
 			} else if !strings.EqualFold(ref, "scratch") {
@@ -550,8 +550,6 @@ func (df dockerfile) stages(buildArgs map[string]shell.Word) []dfStage {
 	}
 	return stages
 }
-
-func isDigitsOnly(s string) bool { return isDigits(s) }
 
 // neededStages returns the stages a build runs: every stage up to the
 // target for builders that build all stages, otherwise the target and

@@ -272,7 +272,7 @@ func (st *jobState) parseGitCall(c *shell.Command) (gitCall, bool) {
 			call.cfg = append(call.cfg, [2]string{k, v})
 			args = args[2:]
 		case a == "-C" && len(args) > 1:
-			call.dir = st.resolveFrom(c, call.dir, args[1].Value)
+			call.dir = st.in.resolvePath(c, call.dir, args[1].Value)
 			args = args[2:]
 		case a == "--git-dir" || a == "--work-tree" || a == "--namespace" || a == "--super-prefix" || a == "--config-env":
 			if len(args) < 2 {
@@ -283,26 +283,16 @@ func (st *jobState) parseGitCall(c *shell.Command) (gitCall, bool) {
 			args = args[1:]
 		default:
 			call.sub, call.args = a, args[1:]
-			e := cmdEnv(st.in, c)
-			if n, err := strconv.Atoi(getenv(e, "GIT_CONFIG_COUNT")); err == nil {
+			if n, err := strconv.Atoi(st.in.envValue(c, "GIT_CONFIG_COUNT")); err == nil {
 				for i := 0; i < n && i < 64; i++ {
-					k := getenv(e, "GIT_CONFIG_KEY_"+strconv.Itoa(i))
-					call.cfg = append(call.cfg, [2]string{k, getenv(e, "GIT_CONFIG_VALUE_"+strconv.Itoa(i))})
+					k := st.in.envValue(c, "GIT_CONFIG_KEY_"+strconv.Itoa(i))
+					call.cfg = append(call.cfg, [2]string{k, st.in.envValue(c, "GIT_CONFIG_VALUE_"+strconv.Itoa(i))})
 				}
 			}
 			return call, true
 		}
 	}
 	return call, false
-}
-
-// resolveFrom resolves p against directory base (state form).
-func (st *jobState) resolveFrom(c *shell.Command, base, p string) string {
-	saved := st.cwd
-	st.cwd = base
-	r := st.resolve(c, p)
-	st.cwd = saved
-	return r
 }
 
 // cfgFor is the git configuration one invocation at pos sees: the job's
@@ -355,7 +345,7 @@ func (st *jobState) applyGit(c *shell.Command) []stateNote {
 		if len(p.pos) > 1 {
 			dir = p.pos[1].Value
 		}
-		key := st.resolveFrom(c, call.dir, dir)
+		key := st.in.resolvePath(c, call.dir, dir)
 		origin := "origin"
 		if o, ok := p.last("-o", "--origin"); ok {
 			origin = o.Value
@@ -392,7 +382,7 @@ func (st *jobState) applyGit(c *shell.Command) []stateNote {
 	case "init":
 		key := call.dir
 		if ps := initSpec.parse(call.args).pos; len(ps) > 0 {
-			key = st.resolveFrom(c, call.dir, ps[0].Value)
+			key = st.in.resolvePath(c, call.dir, ps[0].Value)
 		}
 		if key != "" {
 			st.clones[key] = ""
@@ -720,7 +710,7 @@ func (st *jobState) originURL(dir string) (string, bool) {
 	if key != "" {
 		return "", false
 	}
-	u := getenv(st.in.Env, "CI_REPOSITORY_URL")
+	u := st.in.envValue(nil, "CI_REPOSITORY_URL")
 	return u, u != ""
 }
 
@@ -743,7 +733,7 @@ func (st *jobState) applyFileWrite(c *shell.Command, w fileWrite) []stateNote {
 		if content, changed := st.writeFile("~/.git-credentials", w); changed {
 			st.stored = parseGitCredentials(content, c.Pos)
 		}
-	case isRegistryAuthFile(w.path, cmdEnv(st.in, c)):
+	case st.in.isRegistryAuthFile(c, w.path):
 		return st.applyRegistryFile(c, w)
 	}
 	return nil
@@ -778,7 +768,7 @@ func (st *jobState) removeFile(c *shell.Command, f string) {
 		delete(st.files, "~/.git-credentials")
 		st.stored = map[string]cred{}
 	default:
-		if isRegistryAuthFile(f, cmdEnv(st.in, c)) {
+		if st.in.isRegistryAuthFile(c, f) {
 			delete(st.reg, registryStore(f))
 		}
 	}
@@ -967,7 +957,7 @@ func (st *jobState) requirementsUses(out *Output, c *shell.Command, cfg gitCfg, 
 	if !ok || depth > 4 {
 		return
 	}
-	e := cmdEnv(st.in, c)
+	e := st.in.envOf(c)
 	lines := strings.Split(string(b), "\n")
 	for i := 0; i < len(lines) && i < 10000; i++ {
 		line := strings.TrimSpace(lines[i])
@@ -983,7 +973,7 @@ func (st *jobState) requirementsUses(out *Output, c *shell.Command, cfg gitCfg, 
 			continue
 		}
 		written := line
-		line = expandBraces(line, e)
+		line = expandBraced(line, e)
 		if f, isReq := cutOption(line, "-r", "--requirement", "-c", "--constraint"); isReq {
 			st.requirementsUses(out, c, cfg, path.Join(path.Dir(file), f), depth+1)
 			continue
@@ -1033,18 +1023,6 @@ func cutOption(line string, names ...string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-var bracesRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// expandBraces expands ${VAR} only, keeping unknown references.
-func expandBraces(s string, e shell.Env) string {
-	return bracesRE.ReplaceAllStringFunc(s, func(m string) string {
-		if v, ok := e.Get(m[2 : len(m)-1]); ok {
-			return v
-		}
-		return m
-	})
 }
 
 func isNodeInstall(ws []shell.Word) bool {
@@ -1131,7 +1109,7 @@ func (st *jobState) goSetting(c *shell.Command, name string) string {
 	if v, ok := st.goEnv[name]; ok {
 		return v
 	}
-	return getenv(cmdEnv(st.in, c), name)
+	return st.in.envValue(c, name)
 }
 
 // goFetchesDirect reports whether go fetches mod from its origin (with

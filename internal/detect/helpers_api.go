@@ -3,11 +3,9 @@ package detect
 import (
 	"path"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
-	"github.com/tokenscope/tokenscope/internal/ciconfig"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
@@ -15,193 +13,6 @@ import (
 
 // Helpers shared by the API and package-manager detectors: option parsing,
 // launcher unwrapping, files written by a job, variable origins.
-
-// envOf is the environment a command runs with.
-func (in *Input) envOf(c *shell.Command) shell.Env {
-	if c != nil && c.Env != nil {
-		return c.Env
-	}
-	if in.Env != nil {
-		return in.Env
-	}
-	return shell.MapEnv{}
-}
-
-// getenv returns a variable as the command sees it.
-func (in *Input) getenv(c *shell.Command, name string) (string, bool) {
-	return in.envOf(c).Get(name)
-}
-
-// yamlVar returns the YAML variable name in effect for the job (the
-// variant's value wins), with its position.
-func (in *Input) yamlVar(name string) (ciconfig.Variable, bool) {
-	if in.Job == nil {
-		return ciconfig.Variable{}, false
-	}
-	if in.Variant != "" {
-		for _, vr := range in.Job.Variants {
-			if vr.Name != in.Variant {
-				continue
-			}
-			for _, v := range vr.Variables {
-				if v.Name == name {
-					return v, true
-				}
-			}
-		}
-	}
-	for _, v := range in.Job.Variables {
-		if v.Name == name {
-			return v, true
-		}
-	}
-	return ciconfig.Variable{}, false
-}
-
-// setting is where a variable a tool reads got its value: a YAML variable,
-// an export (or prefix assignment) in the script.
-type setting struct {
-	Name  string
-	Value string // expanded
-	Cmd   *shell.Command
-	Var   *ciconfig.Variable
-}
-
-// origin finds where the variable name seen by command c (nil: the job's
-// start) was set: a prefix assignment of c, the last export before c, or a
-// YAML variable. ok is false for predefined or unset variables.
-func (in *Input) origin(c *shell.Command, name string) (setting, bool) {
-	val, set := in.getenv(c, name)
-	if !set {
-		return setting{}, false
-	}
-	if c != nil {
-		if w, ok := c.Assigns[name]; ok {
-			return setting{Name: name, Value: w.Value, Cmd: c}, true
-		}
-		var found *shell.Command
-		for _, x := range in.Commands {
-			if x == c {
-				break
-			}
-			if exportsVar(x, name) {
-				found = x
-			}
-		}
-		if found != nil {
-			return setting{Name: name, Value: val, Cmd: found}, true
-		}
-	}
-	if v, ok := in.yamlVar(name); ok {
-		return setting{Name: name, Value: val, Var: &v}, true
-	}
-	return setting{}, false
-}
-
-// exportsVar reports whether c is "export NAME=..." (or declare, typeset,
-// readonly with an assignment).
-func exportsVar(c *shell.Command, name string) bool {
-	if len(c.Args) == 0 {
-		return false
-	}
-	n := cmdBase(c.Args[0].Value)
-	if n != "export" && n != "declare" && n != "typeset" && n != "readonly" {
-		return false
-	}
-	for _, a := range c.Args[1:] {
-		if k, _, ok := strings.Cut(a.Value, "="); ok && k == name {
-			return true
-		}
-	}
-	return false
-}
-
-// settings returns every place the job sets a variable whose name matches:
-// YAML variables first (in name order), then exports and prefix
-// assignments in run order. Values are expanded.
-func (in *Input) settings(match func(name string) bool) []setting {
-	var out []setting
-	if in.Job != nil {
-		seen := map[string]bool{}
-		add := func(vs []ciconfig.Variable) {
-			for i := range vs {
-				v := vs[i]
-				if !match(v.Name) || seen[v.Name] {
-					continue
-				}
-				seen[v.Name] = true
-				val := v.Value
-				if in.Env != nil {
-					if x, ok := in.Env.Get(v.Name); ok {
-						val = x
-					}
-				}
-				out = append(out, setting{Name: v.Name, Value: val, Var: &v})
-			}
-		}
-		if in.Variant != "" {
-			for _, vr := range in.Job.Variants {
-				if vr.Name == in.Variant {
-					add(vr.Variables)
-				}
-			}
-		}
-		add(in.Job.Variables)
-	}
-	for _, c := range in.Commands {
-		ws := argv(c)
-		if n := cmdBase(ws[0].Value); n == "export" || n == "declare" || n == "typeset" {
-			for _, a := range ws[1:] {
-				if k, v, ok := strings.Cut(a.Value, "="); ok && match(k) {
-					out = append(out, setting{Name: k, Value: v, Cmd: c})
-				}
-			}
-		}
-		keys := make([]string, 0, len(c.Assigns))
-		for k := range c.Assigns {
-			if match(k) {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			out = append(out, setting{Name: k, Value: c.Assigns[k].Value, Cmd: c})
-		}
-	}
-	return out
-}
-
-// buildArgs returns the --build-arg NAME=VALUE settings of image builds
-// (docker/podman build, buildx, buildah, kaniko) whose name matches: a
-// value forwarded into a Dockerfile is used there (P17, P39).
-func (in *Input) buildArgs(match func(name string) bool) []setting {
-	var out []setting
-	for _, c := range in.Commands {
-		ws := argv(c)
-		switch cmdBase(ws[0].Value) {
-		case "docker", "podman", "buildah", "executor", "nerdctl", "img":
-		default:
-			continue
-		}
-		for i := 1; i < len(ws); i++ {
-			v := ws[i].Value
-			var kv string
-			switch {
-			case v == "--build-arg" && i+1 < len(ws):
-				i++
-				kv = ws[i].Value
-			case strings.HasPrefix(v, "--build-arg="):
-				kv = strings.TrimPrefix(v, "--build-arg=")
-			default:
-				continue
-			}
-			if k, val, ok := strings.Cut(kv, "="); ok && match(k) {
-				out = append(out, setting{Name: k, Value: val, Cmd: c})
-			}
-		}
-	}
-	return out
-}
 
 // useFor builds a use at the place a setting was made.
 func (in *Input) useFor(s setting, k access.Kind, t use.Target, detail string) use.Use {
@@ -353,54 +164,14 @@ func (in *Input) readSource(prev []writtenFile, name string) (content, from stri
 		}
 	}
 	rel, ok := in.repoPath(name)
-	if !ok || in.Files == nil || in.Caller == nil {
+	if !ok {
 		return "", ""
 	}
-	data, err := in.Files.ReadFile(in.Caller.Path, rel)
-	if err != nil {
+	s, ok := in.readRepo(rel)
+	if !ok {
 		return "", ""
 	}
-	return string(data), rel
-}
-
-func samePath(a, b string) bool {
-	return path.Clean(strings.TrimPrefix(a, "./")) == path.Clean(strings.TrimPrefix(b, "./"))
-}
-
-// repoPath turns a path as a job names it into a path inside the caller's
-// repository: relative paths and paths under $CI_PROJECT_DIR. ok is false
-// for other absolute paths, home paths and unexpanded references.
-func (in *Input) repoPath(p string) (string, bool) {
-	if p == "" || strings.Contains(p, "$") || strings.HasPrefix(p, "~") {
-		return "", false
-	}
-	if strings.HasPrefix(p, "/") {
-		var dir string
-		if in.Env != nil {
-			dir, _ = in.Env.Get("CI_PROJECT_DIR")
-		}
-		if dir == "" || !strings.HasPrefix(p, dir+"/") {
-			return "", false
-		}
-		p = strings.TrimPrefix(p, dir+"/")
-	}
-	p = path.Clean(p)
-	if p == "." || strings.HasPrefix(p, "../") || p == ".." {
-		return "", false
-	}
-	return p, true
-}
-
-// readRepo reads a repository file of the caller; "" when missing.
-func (in *Input) readRepo(name string) (string, bool) {
-	if in.Files == nil || in.Caller == nil {
-		return "", false
-	}
-	data, err := in.Files.ReadFile(in.Caller.Path, name)
-	if err != nil {
-		return "", false
-	}
-	return string(data), true
+	return s, rel
 }
 
 // echoText is what echo prints. Escapes are interpreted as dash's echo
@@ -472,24 +243,6 @@ func unescape(s string) string {
 	}
 	return strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\\`, `\`, `\"`, `"`).Replace(s)
 }
-
-// expandBraced expands "${NAME}" references the way npm (.npmrc), yarn
-// (.yarnrc.yml) and pip (requirements files) do at run time: only the
-// braced form, unknown names left as written.
-func expandBraced(s string, env shell.Env) string {
-	if !strings.Contains(s, "${") {
-		return s
-	}
-	return bracedRE.ReplaceAllStringFunc(s, func(m string) string {
-		name := m[2 : len(m)-1]
-		if v, ok := env.Get(name); ok {
-			return v
-		}
-		return m
-	})
-}
-
-var bracedRE = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}`)
 
 // isJobTokenRef reports whether text references one of the predefined
 // job-token variables directly ($CI_JOB_TOKEN, ${CI_REGISTRY_PASSWORD}).

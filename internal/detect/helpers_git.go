@@ -6,7 +6,6 @@ package detect
 // directory) that earlier commands leave for later ones.
 
 import (
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,25 +21,6 @@ import (
 // memory, or the work of re-reading the file after each write, without
 // bound.
 const maxStateFile = 16 << 10
-
-// env returns the command's environment, falling back to the job's.
-func cmdEnv(in *Input, c *shell.Command) shell.Env {
-	if c != nil && c.Env != nil {
-		return c.Env
-	}
-	if in.Env != nil {
-		return in.Env
-	}
-	return shell.MapEnv{}
-}
-
-func getenv(e shell.Env, name string) string {
-	if e == nil {
-		return ""
-	}
-	v, _ := e.Get(name)
-	return v
-}
 
 // ---- what a command prints or writes ----------------------------------------
 
@@ -310,29 +290,6 @@ func cmdLine(c *shell.Command) string {
 	return strings.Join(parts, " ")
 }
 
-// ---- paths -----------------------------------------------------------------
-
-// homePath canonicalises a path under the home directory ("~/.netrc",
-// "$HOME/.netrc", "/root/.netrc"), or returns "" for other paths.
-func homePath(p string, e shell.Env) string {
-	p = strings.TrimSpace(p)
-	home := getenv(e, "HOME")
-	for _, prefix := range []string{"~/", "${HOME}/", "$HOME/", "/root/"} {
-		if strings.HasPrefix(p, prefix) {
-			return "~/" + strings.TrimPrefix(p, prefix)
-		}
-	}
-	if home != "" && strings.HasPrefix(p, strings.TrimSuffix(home, "/")+"/") {
-		return "~/" + strings.TrimPrefix(p, strings.TrimSuffix(home, "/")+"/")
-	}
-	if strings.HasPrefix(p, "/home/") {
-		if i := strings.IndexByte(p[len("/home/"):], '/'); i >= 0 {
-			return "~/" + p[len("/home/")+i+1:]
-		}
-	}
-	return ""
-}
-
 // ---- evidence --------------------------------------------------------------
 
 // detailVia is the evidence detail for a command with a note on where its
@@ -596,38 +553,17 @@ func (st *jobState) apply(c *shell.Command) []stateNote {
 	return notes
 }
 
-// resolve turns a path operand into the state's directory form.
+// resolve turns a path operand of c into the job's path form (see
+// resolvePath), relative to the working directory.
 func (st *jobState) resolve(c *shell.Command, p string) string {
-	p = strings.TrimSpace(p)
-	e := cmdEnv(st.in, c)
-	if h := homePath(p, e); h != "" || p == "~" {
-		if h == "" {
-			return "~"
-		}
-		return path.Clean(h)
-	}
-	if strings.HasPrefix(p, "/") {
-		proj := strings.TrimSuffix(getenv(e, "CI_PROJECT_DIR"), "/")
-		if proj != "" && (p == proj || strings.HasPrefix(p, proj+"/")) {
-			rel := strings.TrimPrefix(strings.TrimPrefix(p, proj), "/")
-			return path.Clean("./" + rel)
-		}
-		return path.Clean(p)
-	}
-	j := path.Join(st.cwd, p)
-	if j == "." {
-		return ""
-	}
-	return j
+	return st.in.resolvePath(c, st.cwd, p)
 }
 
-// repoFile turns a path operand into a path in the caller's repository.
+// repoFile turns a path operand of c into a path in the caller's
+// repository.
 func (st *jobState) repoFile(c *shell.Command, p string) (string, bool) {
 	r := st.resolve(c, p)
-	if r == "" || r == "." {
-		return "", false
-	}
-	if strings.HasPrefix(r, "/") || strings.HasPrefix(r, "~") || strings.HasPrefix(r, "..") {
+	if r == "" || r == "." || outsideRepo(r) {
 		return "", false
 	}
 	return r, true

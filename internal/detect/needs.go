@@ -25,7 +25,7 @@ func (needsDetector) Detect(in *Input, out *Output) {
 			continue
 		}
 		// GitLab expands variables in project: before the pipeline runs.
-		w := shell.ExpandVars(n.Project, in.envOrEmpty())
+		w := shell.ExpandVars(n.Project, in.envOf(nil))
 		t := use.Target{Kind: use.Path, Value: trimPath(w.Value)}
 		if !w.Known() || UnknownReason(w.Value) != "" {
 			t = use.Target{Kind: use.Unknown, Value: n.Project, Reason: UnknownReason(w.Value)}
@@ -39,13 +39,6 @@ func (needsDetector) Detect(in *Input, out *Output) {
 		detail := fmt.Sprintf("needs:project %s job %s ref %s artifacts: true", n.Project, n.Job, n.Ref)
 		out.Uses = append(out.Uses, in.UseAtPos(n.Pos, access.ArtifactsRead, t, detail))
 	}
-}
-
-func (in *Input) envOrEmpty() shell.Env {
-	if in.Env == nil {
-		return shell.MapEnv{}
-	}
-	return in.Env
 }
 
 func trimPath(p string) string {

@@ -61,7 +61,7 @@ type npmNote struct {
 func (npmDetector) Detect(in *Input, out *Output) {
 	if in.Job == nil {
 		var cfg npmConfig
-		cfg.addCommitted(in, in.envOrEmpty())
+		cfg.addCommitted(in, in.envOf(nil))
 		cfg.emitReads(in, out)
 		return
 	}
@@ -71,7 +71,7 @@ func (npmDetector) Detect(in *Input, out *Output) {
 		return
 	}
 	var cfg npmConfig
-	cfg.addCommitted(in, in.envOrEmpty())
+	cfg.addCommitted(in, in.envOf(nil))
 	committed := len(cfg.auths)
 	cfg.registries = append(cfg.registries, written.registries...)
 	cfg.auths = append(cfg.auths, written.auths...)

@@ -187,11 +187,11 @@ func yamlImages(in *Input, out *Output) {
 	imgs = append(imgs, in.Job.Services...)
 	var auth map[string]cred
 	authValid := false
-	if v, ok := in.Env.Get("DOCKER_AUTH_CONFIG"); ok && v != "" {
+	if v := in.envValue(nil, "DOCKER_AUTH_CONFIG"); v != "" {
 		auth, authValid = parseAuthJSON(output{value: v}, shell.Pos{})
 	}
 	for _, img := range imgs {
-		w := shell.ExpandVars(img.Name, in.Env)
+		w := shell.ExpandVars(img.Name, in.envOf(nil))
 		im := classifyImage(in.Server, w.Value)
 		if im.kind == imgOther {
 			continue
@@ -358,15 +358,15 @@ func authCred(o output, auth string) cred {
 // isRegistryAuthFile reports whether p is a registry auth file: a Docker
 // config.json (~/.docker, /kaniko/.docker, $DOCKER_CONFIG) or a
 // containers auth.json ($REGISTRY_AUTH_FILE, .../containers/auth.json).
-func isRegistryAuthFile(p string, e shell.Env) bool {
+func (in *Input) isRegistryAuthFile(c *shell.Command, p string) bool {
 	base := path.Base(p)
 	dir := path.Dir(p)
 	switch base {
 	case "config.json":
-		dc := strings.TrimSuffix(getenv(e, "DOCKER_CONFIG"), "/")
+		dc := strings.TrimSuffix(in.envValue(c, "DOCKER_CONFIG"), "/")
 		return strings.Contains(p, ".docker/") || strings.Contains(p, "kaniko/") || dc != "" && dir == dc
 	case "auth.json":
-		return strings.Contains(p, "containers/") || p == getenv(e, "REGISTRY_AUTH_FILE")
+		return strings.Contains(p, "containers/") || p == in.envValue(c, "REGISTRY_AUTH_FILE")
 	}
 	return false
 }
@@ -832,7 +832,7 @@ func (st *jobState) forwardedIntoContainer(out *Output, c *shell.Command) {
 	for _, w := range p.all("-e", "--env") {
 		name, val, hasVal := strings.Cut(w.Value, "=")
 		if !hasVal {
-			val = getenv(cmdEnv(st.in, c), name)
+			val = st.in.envValue(c, name)
 		}
 		if HasJobToken(val) {
 			out.Notes = append(out.Notes, st.in.NoteAt(c, use.NotFetched, "the job token is passed into a container as "+name+"; what it reaches from there is not visible to the scan: "+CommandText(c)))
