@@ -437,7 +437,8 @@ func (st *jobState) applyGitConfig(c *shell.Command, call gitCall) []stateNote {
 // approveCredential records "git credential approve": the credential goes
 // to the configured helper for the host it names.
 func (st *jobState) approveCredential(c *shell.Command) []stateNote {
-	text := stdinText(c)
+	o, _ := st.in.stdin(c, nil)
+	text := o.value
 	fields := map[string]string{}
 	for _, line := range strings.Split(strings.NewReplacer(`\n`, "\n").Replace(text), "\n") {
 		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
@@ -715,6 +716,16 @@ func (st *jobState) originURL(dir string) (string, bool) {
 }
 
 // ---- credential files ------------------------------------------------------
+
+// isStateFile reports whether a file c writes is one the job state
+// follows: ~/.netrc, ~/.git-credentials and registry auth files.
+func (st *jobState) isStateFile(c *shell.Command, p string) bool {
+	switch path.Base(strings.ReplaceAll(p, `\`, "/")) {
+	case ".netrc", "_netrc", ".git-credentials":
+		return true
+	}
+	return st.in.isRegistryAuthFile(c, p)
+}
 
 // applyFileWrite records a write to a credential file: ~/.netrc and
 // ~/.git-credentials for git, Docker/Podman auth files for registries.

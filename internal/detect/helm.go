@@ -102,8 +102,8 @@ func (in *Input) helmCred(c *shell.Command, p parsed) credential {
 	if pw, ok := p.last("--password", "-p"); ok {
 		cr.Secret = pw.Value
 	} else if p.has("--password-stdin") {
-		if s, ok := stdinContent(in, c); ok {
-			cr.Secret, cr.Where = strings.TrimSpace(s), "--password-stdin"
+		if s, ok := in.stdin(c, nil); ok {
+			cr.Secret, cr.Where = strings.TrimSpace(s.value), "--password-stdin"
 		}
 	}
 	return cr

@@ -55,17 +55,17 @@ func TestArgvUnwrapsLaunchers(t *testing.T) {
 }
 
 func TestEchoAndPrintf(t *testing.T) {
-	if got := echoText(ws("-e", `machine h\nlogin u`)); got != "machine h\nlogin u\n" {
+	if got := echoOutput(ws("-e", `machine h\nlogin u`)).value; got != "machine h\nlogin u\n" {
 		t.Errorf("echo -e = %q", got)
 	}
-	if got := echoText(ws("-n", "x")); got != "x" {
+	if got := echoOutput(ws("-n", "x")).value; got != "x" {
 		t.Errorf("echo -n = %q", got)
 	}
-	if got := printfText(ws(`%s:%s\n`, "a", "b", "c", "d")); got != "a:b\nc:d\n" {
-		t.Errorf("printf reuse = %q", got)
+	if got, _ := printfOutput(ws(`%s:%s\n`, "a", "b", "c", "d")); got.value != "a:b\nc:d\n" {
+		t.Errorf("printf reuse = %q", got.value)
 	}
-	if got := printfText(ws(`100%% %5s\n`, "x")); got != "100% x\n" {
-		t.Errorf("printf %% = %q", got)
+	if got, _ := printfOutput(ws(`100%% %5s\n`, "x")); got.value != "100% x\n" {
+		t.Errorf("printf %% = %q", got.value)
 	}
 }
 
@@ -142,11 +142,11 @@ func TestWritesAndNetrc(t *testing.T) {
 		t.Errorf("netrc other.org = %+v", e)
 	}
 	w := in.writes(func(d string) bool { return strings.HasSuffix(d, ".json") || strings.HasSuffix(d, ".npmrc") })
-	if len(w) != 2 || w[0].Content != "{\"a\":1}\n" || !w[0].Append || w[1].From != "tmpl.npmrc" {
+	if len(w) != 2 || w[0].out.value != "{\"a\":1}\n" || !w[0].append || w[1].out.from != "tmpl.npmrc" {
 		t.Errorf("writes = %+v", w)
 	}
 	// envsubst expands the template with the job's variables.
-	if !HasJobToken(w[1].Content) {
-		t.Errorf("envsubst output not expanded: %q", w[1].Content)
+	if !HasJobToken(w[1].out.value) {
+		t.Errorf("envsubst output not expanded: %q", w[1].out.value)
 	}
 }

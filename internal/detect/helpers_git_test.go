@@ -68,10 +68,11 @@ func TestArgSpecParse(t *testing.T) {
 }
 
 func TestCommandOutputAndWrites(t *testing.T) {
+	in := testInput()
 	echo := cmdAt(1, "echo", "-e", `"machine h\nlogin gitlab-ci-token\npassword ${CI_JOB_TOKEN}"`)
 	echo.Args[2].Value = "machine h\\nlogin gitlab-ci-token\\npassword " + tok
 	echo.Redirects = []shell.Redirect{{Op: ">", Target: wd("~/.netrc")}}
-	ws := fileWrites(echo)
+	ws := in.commandWrites(echo, nil, nil)
 	if len(ws) != 1 || ws[0].path != "~/.netrc" || !ws[0].known || ws[0].append {
 		t.Fatalf("writes = %+v", ws)
 	}
@@ -80,13 +81,13 @@ func TestCommandOutputAndWrites(t *testing.T) {
 	}
 	pf := cmdAt(1, "printf", `'machine %s login %s password %s\n'`, "h", "gitlab-ci-token", "x")
 	pf.Args[1].Value = `machine %s login %s password %s\n`
-	if o, _ := commandOutput(pf); o.value != "machine h login gitlab-ci-token password x\n" {
+	if o, _ := in.commandOutput(pf, nil); o.value != "machine h login gitlab-ci-token password x\n" {
 		t.Errorf("printf = %q", o.value)
 	}
 	// tee -a fed by a pipe.
 	tee := cmdAt(2, "tee", "-a", "/root/.netrc")
 	tee.Stdin = cmdAt(2, "echo", "machine h")
-	ws = fileWrites(tee)
+	ws = in.commandWrites(tee, nil, nil)
 	if len(ws) != 1 || !ws[0].append || ws[0].out.value != "machine h\n" {
 		t.Errorf("tee writes = %+v", ws)
 	}
@@ -94,15 +95,15 @@ func TestCommandOutputAndWrites(t *testing.T) {
 	cat := cmdAt(3, "cat")
 	cat.Redirects = []shell.Redirect{{Op: ">", Target: wd("/root/.docker/config.json")},
 		{Op: "<<", Target: wd("'JSON'"), Heredoc: &shell.Word{Raw: `{"auths":{"r":{"auth":"${CI_JOB_TOKEN}"}}}`, Value: `{"auths":{"r":{"auth":"${CI_JOB_TOKEN}"}}}`}}}
-	if o, ok := commandOutput(cat); !ok || !literalTokenRef(o.value) {
+	if o, ok := in.commandOutput(cat, nil); !ok || !literalTokenRef(o.value) {
 		t.Errorf("heredoc output = %+v %v", o, ok)
 	}
-	if commandOutputOK(cmdAt(1, "printf")) || commandOutputOK(&shell.Command{Args: []shell.Word{wd("cat"), wd("file")}}) {
+	if commandOutputOK(in, cmdAt(1, "printf")) || commandOutputOK(in, &shell.Command{Args: []shell.Word{wd("cat"), wd("file")}}) {
 		t.Error("unknown output reported as known")
 	}
 }
 
-func commandOutputOK(c *shell.Command) bool { _, ok := commandOutput(c); return ok }
+func commandOutputOK(in *Input, c *shell.Command) bool { _, ok := in.commandOutput(c, nil); return ok }
 
 func TestClassifyUserPass(t *testing.T) {
 	for _, tc := range []struct {

@@ -211,7 +211,7 @@ func (mavenDetector) Detect(in *Input, out *Output) {
 		return
 	}
 	in.gradle(out)
-	var xmlWrites []writtenFile
+	var xmlWrites []fileWrite
 	seen := map[string]bool{}
 	for _, c := range in.Commands {
 		ws := argv(c)
@@ -230,15 +230,15 @@ func (mavenDetector) Detect(in *Input, out *Output) {
 }
 
 // mavenRun joins one invocation's settings and pom.
-func (in *Input) mavenRun(r mvnRun, xmlWrites []writtenFile, seen map[string]bool, out *Output) {
+func (in *Input) mavenRun(r mvnRun, xmlWrites []fileWrite, seen map[string]bool, out *Output) {
 	settingsName := r.settings
 	var settingsText, settingsFile string
 	if settingsName != "" {
-		settingsText, settingsFile = in.readSource(xmlWrites, settingsName)
+		settingsText, settingsFile, _ = in.readSource(xmlWrites, settingsName)
 	} else {
 		for i := len(xmlWrites) - 1; i >= 0; i-- {
-			if strings.HasSuffix(xmlWrites[i].Path, ".m2/settings.xml") {
-				settingsText, settingsFile, settingsName = xmlWrites[i].Content, xmlWrites[i].From, xmlWrites[i].Path
+			if strings.HasSuffix(xmlWrites[i].path, ".m2/settings.xml") {
+				settingsText, settingsFile, settingsName = xmlWrites[i].out.value, xmlWrites[i].out.from, xmlWrites[i].path
 				break
 			}
 		}

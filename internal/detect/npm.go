@@ -419,16 +419,16 @@ func npmCommands(in *Input) []npmCmd {
 func (in *Input) npmWrites() npmConfig {
 	var cfg npmConfig
 	for _, w := range in.writes(func(d string) bool { b := path.Base(d); return b == ".npmrc" || b == ".yarnrc.yml" }) {
-		env := in.envOf(w.Cmd)
-		src := npmSrc{Cmd: w.Cmd}
-		if w.From != "" {
+		env := in.envOf(w.cmd)
+		src := npmSrc{Cmd: w.cmd}
+		if w.out.from != "" {
 			// A committed file copied into place: evidence at its lines.
-			src = npmSrc{File: w.From}
+			src = npmSrc{File: w.out.from}
 		}
-		if path.Base(w.Path) == ".yarnrc.yml" {
-			cfg.addYarnrc(w.Content, env, src)
+		if path.Base(w.path) == ".yarnrc.yml" {
+			cfg.addYarnrc(w.out.value, env, src)
 		} else {
-			cfg.addNpmrc(w.Content, env, src)
+			cfg.addNpmrc(w.out.value, env, src)
 		}
 	}
 	for _, c := range in.Commands {

@@ -307,15 +307,15 @@ func (in *Input) pipConfWrites() []pyIndex {
 		b := path.Base(d)
 		return b == "pip.conf" || b == "pip.ini" || b == ".pypirc"
 	}) {
-		ini := parseINI(w.Content)
-		if path.Base(w.Path) == ".pypirc" {
+		ini := parseINI(w.out.value)
+		if path.Base(w.path) == ".pypirc" {
 			for _, sec := range ini {
 				repo := sec.get("repository")
 				if repo == "" || sec.name == "distutils" {
 					continue
 				}
 				cred := &credential{User: sec.get("username"), Secret: sec.get("password"), Where: ".pypirc [" + sec.name + "]"}
-				out = append(out, pyIndex{URL: repo, Name: sec.name, Access: access.PackagesWrite, cmd: w.Cmd, cred: cred,
+				out = append(out, pyIndex{URL: repo, Name: sec.name, Access: access.PackagesWrite, cmd: w.cmd, cred: cred,
 					detail: "writes .pypirc [" + sec.name + "] repository = " + repo})
 			}
 			continue
@@ -323,7 +323,7 @@ func (in *Input) pipConfWrites() []pyIndex {
 		for _, sec := range ini {
 			for _, key := range []string{"index-url", "extra-index-url"} {
 				for _, u := range strings.Fields(sec.get(key)) {
-					out = append(out, pyIndex{URL: u, Access: access.PackagesRead, cmd: w.Cmd, detail: "writes " + path.Base(w.Path) + " " + key + " = " + u})
+					out = append(out, pyIndex{URL: u, Access: access.PackagesRead, cmd: w.cmd, detail: "writes " + path.Base(w.path) + " " + key + " = " + u})
 				}
 			}
 		}

@@ -502,7 +502,8 @@ func (st *jobState) applyRegistry(c *shell.Command) []stateNote {
 		pass, ok := p.last("-p", "--password")
 		password := pass.Value
 		if !ok && p.has("--password-stdin") {
-			password = stdinText(c)
+			o, _ := st.in.stdin(c, nil)
+			password = o.value
 		}
 		cr := classifyUserPass(user, strings.TrimSpace(password))
 		if cr.kind == credNone {
@@ -531,23 +532,6 @@ func (st *jobState) applyRegistry(c *shell.Command) []stateNote {
 		}
 	}
 	return nil
-}
-
-// stdinText is what a command reads on stdin: a pipe from echo/printf, a
-// here-string or a here-document.
-func stdinText(c *shell.Command) string {
-	for _, r := range c.Redirects {
-		switch {
-		case r.Op == "<<<":
-			return r.Target.Value
-		case (r.Op == "<<" || r.Op == "<<-") && r.Heredoc != nil:
-			return r.Heredoc.Value
-		}
-	}
-	if o, ok := commandOutput(c.Stdin); ok {
-		return o.value
-	}
-	return ""
 }
 
 // regCred returns the registry credential for host from any store.
