@@ -224,6 +224,10 @@ type tokenCarrier struct {
 	wontWork string
 	// triggerOnly: the "token" field authenticates only the trigger API.
 	triggerOnly bool
+	// setUp: the credential was set up earlier in the job (~/.netrc). A
+	// problem with it is noted once, where it was set up
+	// (jobState.netrcNotes), not at every request that sends it.
+	setUp bool
 }
 
 // literalCarrier is a job-token reference the shell never expanded
@@ -326,11 +330,9 @@ func (in *Input) request(c *shell.Command, r request, out *Output) {
 		if parsed {
 			carriers = append(append([]tokenCarrier(nil), base...), urlCarriers(u)...)
 			if r.netrc && r.user == nil && !u.HasUser {
-				if e, ok := in.netrc(c)[hostname(u.Host)]; ok && HasJobToken(e.Password) {
-					if ok, why := basicAuthVerdict(credential{User: e.Login, Secret: e.Password}); ok {
-						carriers = append(carriers, tokenCarrier{how: ".netrc as gitlab-ci-token"})
-					} else {
-						carriers = append(carriers, tokenCarrier{how: ".netrc", wontWork: why + " (.netrc)"})
+				if e, ok := netrcFor(in.netrc(c), u.Host); ok {
+					if ok, _ := basicAuthVerdict(credential{User: e.login, Secret: e.password}); ok {
+						carriers = append(carriers, tokenCarrier{how: ".netrc as gitlab-ci-token", setUp: true})
 					}
 				}
 			}
@@ -368,7 +370,7 @@ func (in *Input) classifyRequest(c *shell.Command, method string, w shell.Word, 
 		return
 	}
 	if !OnServer(in.Server, u.Host) {
-		if usable(carriers, true) != nil {
+		if cr := usable(carriers, true); cr != nil && !cr.setUp {
 			out.Notes = append(out.Notes, in.NoteAt(c, use.OtherHost, "the job token is sent to "+u.Host+", which is not this GitLab server: "+detail))
 		}
 		return

@@ -738,7 +738,7 @@ func (st *jobState) applyFileWrite(c *shell.Command, w fileWrite) []stateNote {
 		if !changed {
 			return nil
 		}
-		st.netrc = parseNetrc(content, c.Pos)
+		st.netrc = netrcCreds(content, c.Pos)
 		return st.netrcNotes(c, old)
 	case base == ".git-credentials":
 		if content, changed := st.writeFile("~/.git-credentials", w); changed {
@@ -756,16 +756,7 @@ func (st *jobState) applyFileWrite(c *shell.Command, w fileWrite) []stateNote {
 // empties it: what it holds cannot be known.
 func (st *jobState) writeFile(key string, w fileWrite) (string, bool) {
 	old, existed := st.files[key]
-	content := ""
-	if w.append {
-		content = old
-	}
-	if w.known {
-		content += w.out.value
-	}
-	if len(content) > maxStateFile {
-		content = content[:maxStateFile]
-	}
+	content := applyWrite(old, w)
 	st.files[key] = content
 	return content, !existed || content != old
 }
@@ -785,59 +776,6 @@ func (st *jobState) removeFile(c *shell.Command, f string) {
 	}
 }
 
-// parseNetrc reads machine/login/password entries. Literal "\n" counts as
-// a line break: echo without -e still interprets it in dash and busybox sh.
-func parseNetrc(s string, pos shell.Pos) map[string]cred {
-	s = strings.NewReplacer(`\n`, "\n", `\t`, " ").Replace(s)
-	f := strings.Fields(s)
-	type entry struct{ login, password string }
-	entries := map[string]*entry{}
-	var cur *entry
-	for i := 0; i < len(f); i++ {
-		next := func() string {
-			if i+1 < len(f) {
-				i++
-				return strings.Trim(f[i], `"`)
-			}
-			return ""
-		}
-		switch f[i] {
-		case "machine", "default":
-			h := "*"
-			if f[i] == "machine" {
-				h = hostname(strings.ToLower(next()))
-			}
-			cur = &entry{}
-			// curl uses the first entry for a host.
-			if _, dup := entries[h]; !dup {
-				entries[h] = cur
-			}
-		case "login":
-			if v := next(); cur != nil {
-				cur.login = v
-			}
-		case "password":
-			if v := next(); cur != nil {
-				cur.password = v
-			}
-		case "account":
-			next()
-		case "macdef":
-			i = len(f) // a macro runs to the end of its paragraph; nothing after it matters here
-		}
-	}
-	out := make(map[string]cred, len(entries))
-	for h, e := range entries {
-		cr := classifyUserPass(e.login, e.password)
-		if cr.kind == credNone {
-			continue
-		}
-		cr.pos, cr.via = pos, "credentials from ~/.netrc written at "+at(pos)
-		out[h] = cr
-	}
-	return out
-}
-
 // netrcNotes explains ~/.netrc entries changed by c that cannot work or
 // send the token elsewhere.
 func (st *jobState) netrcNotes(c *shell.Command, old map[string]cred) []stateNote {
@@ -847,10 +785,13 @@ func (st *jobState) netrcNotes(c *shell.Command, old map[string]cred) []stateNot
 		if o, ok := old[h]; ok && o.kind == cr.kind && o.user == cr.user {
 			continue
 		}
+		host, what := h, "~/.netrc (machine "+h+")"
 		if h == "*" {
-			continue
+			// The default entry serves every host without its own entry,
+			// this GitLab included.
+			host, what = st.in.Server.FQDN, "~/.netrc (default entry)"
 		}
-		if kind, detail := setupNote(st.in.Server, "https://"+h, cr, "~/.netrc (machine "+h+")"); kind != "" {
+		if kind, detail := setupNote(st.in.Server, "https://"+host, cr, what); kind != "" {
 			notes = append(notes, stateNote{family: "git", note: st.in.NoteAt(c, kind, detail+": "+cmdLine(c))})
 		}
 	}

@@ -135,10 +135,10 @@ func TestWritesAndNetrc(t *testing.T) {
 		`envsubst < tmpl.npmrc > .npmrc`,
 	}, "\n"), files: map[string]string{"tmpl.npmrc": "//h/:_authToken=${CI_JOB_TOKEN}\n"}}.input(t)
 	n := in.netrc(nil)
-	if e := n["git.example.org"]; e.Login != "gitlab-ci-token" || !HasJobToken(e.Password) {
+	if e := n["git.example.org"]; e.login != "gitlab-ci-token" || !HasJobToken(e.password) {
 		t.Errorf("netrc git.example.org = %+v", e)
 	}
-	if e := n["other.org"]; e.Login != "u" || e.Password != "p" {
+	if e := n["other.org"]; e.login != "u" || e.password != "p" {
 		t.Errorf("netrc other.org = %+v", e)
 	}
 	w := in.writes(func(d string) bool { return strings.HasSuffix(d, ".json") || strings.HasSuffix(d, ".npmrc") })

@@ -6,88 +6,13 @@ package detect
 // directory) that earlier commands leave for later ones.
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
-	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
-
-// maxStateFile bounds the content kept for one credential file (real ones
-// are a few hundred bytes): a script appending in a loop must not grow
-// memory, or the work of re-reading the file after each write, without
-// bound.
-const maxStateFile = 16 << 10
-
-// ---- credentials -------------------------------------------------------------
-
-// credKind classifies a credential found in text.
-type credKind int
-
-const (
-	credNone      credKind = iota // no credential
-	credJobToken                  // gitlab-ci-token and the job token: works
-	credWrongUser                 // the job token with another user name: rejected
-	credLiteral                   // a job-token variable written literally (quoting): the text is sent
-	credOther                     // another credential (PAT, deploy token, literal password)
-)
-
-// cred is a classified credential and where it was set up.
-type cred struct {
-	kind credKind
-	user string
-	// via says where a credential set up earlier in the job comes from
-	// ("~/.netrc written at .gitlab-ci.yml:12"); "" when it is in the text.
-	via string
-	pos shell.Pos
-}
-
-// tokenRefRE matches a reference to a job-token variable left unexpanded:
-// single-quoted or in a quoted here-document, the text is sent as is.
-var tokenRefRE = regexp.MustCompile(`\$\{?(?:CI_JOB_TOKEN|CI_REGISTRY_PASSWORD|CI_DEPENDENCY_PROXY_PASSWORD)\b`)
-
-// literalTokenRef reports whether s names a job-token variable without
-// holding its value. CI_JOB_TOKEN is always defined during analysis, so an
-// unexpanded reference means the shell did not expand it.
-func literalTokenRef(s string) bool { return tokenRefRE.MatchString(s) && !HasJobToken(s) }
-
-// classifyUserPass classifies basic-auth credentials.
-func classifyUserPass(user, pass string) cred {
-	switch {
-	case HasJobToken(pass) && user == inventory.JobTokenUser:
-		return cred{kind: credJobToken, user: user}
-	case HasJobToken(pass):
-		return cred{kind: credWrongUser, user: user}
-	case HasJobToken(user):
-		return cred{kind: credWrongUser, user: "(the job token itself)"}
-	case literalTokenRef(pass) || literalTokenRef(user):
-		return cred{kind: credLiteral, user: user}
-	case user == "" && pass == "":
-		return cred{}
-	}
-	return cred{kind: credOther, user: user}
-}
-
-// wrongUserText explains a credWrongUser.
-func wrongUserText(user string) string {
-	return "the job token is sent with user name " + redactUser(user) + "; GitLab accepts it over basic auth only as " + inventory.JobTokenUser
-}
-
-// redactUser keeps a user name readable unless it looks like a secret.
-func redactUser(u string) string {
-	if u == "" {
-		return `""`
-	}
-	if d := Detail(u); d != u || len(u) > 40 {
-		return "(a credential)"
-	}
-	return u
-}
-
-const literalText = "the job-token variable is written literally (single quotes or a quoted here-document), so the text itself is sent and authentication fails"
 
 // cmdLine is the command as written with its redirections ("cat >
 // ~/.netrc <<'EOF'"), for notes about what a command writes.

@@ -126,19 +126,19 @@ func TestClassifyUserPass(t *testing.T) {
 }
 
 func TestParseNetrc(t *testing.T) {
-	got := parseNetrc("machine git.example.org\nlogin gitlab-ci-token\npassword "+tok+"\nmachine github.com login x password y\n", shell.Pos{File: "f", Line: 3})
+	got := netrcCreds("machine git.example.org\nlogin gitlab-ci-token\npassword "+tok+"\nmachine github.com login x password y\n", shell.Pos{File: "f", Line: 3})
 	if got["git.example.org"].kind != credJobToken || got["github.com"].kind != credOther {
-		t.Fatalf("parseNetrc = %+v", got)
+		t.Fatalf("netrcCreds = %+v", got)
 	}
 	if !strings.Contains(got["git.example.org"].via, "f:3") {
 		t.Errorf("via = %q", got["git.example.org"].via)
 	}
 	// One-line form with a literal \n (echo without -e), and a port.
-	got = parseNetrc(`machine git.example.org:443\nlogin gitlab-ci-token\npassword `+tok, shell.Pos{})
+	got = netrcCreds(`machine git.example.org:443\nlogin gitlab-ci-token\npassword `+tok, shell.Pos{})
 	if got["git.example.org"].kind != credJobToken {
 		t.Errorf("one-line netrc = %+v", got)
 	}
-	if len(parseNetrc("machine", shell.Pos{})) != 0 || len(parseNetrc("", shell.Pos{})) != 0 {
+	if len(netrcCreds("machine", shell.Pos{})) != 0 || len(netrcCreds("", shell.Pos{})) != 0 {
 		t.Error("truncated netrc yields credentials")
 	}
 }
@@ -424,7 +424,7 @@ func FuzzGitParsers(f *testing.F) {
 			t.Fatalf("relative URL %q escaped the host: %q", s, r)
 		}
 		_ = parseGitmodules([]byte(s))
-		_ = parseNetrc(s, shell.Pos{})
+		_ = netrcCreds(s, shell.Pos{})
 		_ = parseGitCredentials(s, shell.Pos{})
 		_, _ = parseAuthJSON(output{value: s, raw: s}, shell.Pos{})
 		_ = classifyImage(testServer, s)

@@ -116,12 +116,14 @@ func (in *Input) emitPyIndex(ix pyIndex, netrc map[string]netrcEntry, out *Outpu
 	case ix.cred != nil:
 		cred = *ix.cred
 	case !u.HasUser:
-		if e, ok := netrc[hostname(u.Host)]; ok {
-			cred = credential{User: e.Login, Secret: e.Password, Where: ".netrc"}
-		} else if e, ok := netrc[u.Host]; ok {
-			cred = credential{User: e.Login, Secret: e.Password, Where: ".netrc"}
+		if e, ok := netrcFor(netrc, u.Host); ok {
+			cred = credential{User: e.login, Secret: e.password, Where: ".netrc"}
 		}
 	}
+	// A ~/.netrc entry that sends the job token elsewhere, or with the
+	// wrong user name, is noted once where the job writes it
+	// (jobState.netrcNotes).
+	setUp := cred.Where == ".netrc"
 	note := func(k use.NoteKind, d string) {
 		switch {
 		case ix.cmd != nil:
@@ -133,7 +135,7 @@ func (in *Input) emitPyIndex(ix pyIndex, netrc map[string]netrcEntry, out *Outpu
 		}
 	}
 	if !OnServer(in.Server, u.Host) {
-		if cred.jobToken() && UnknownReason(u.Host) == "" {
+		if cred.jobToken() && UnknownReason(u.Host) == "" && !setUp {
 			note(use.OtherHost, "the job token is sent to Python index host "+u.Host+", which is not this GitLab server: "+ix.detail)
 		}
 		return
@@ -149,7 +151,9 @@ func (in *Input) emitPyIndex(ix pyIndex, netrc map[string]netrcEntry, out *Outpu
 	isUse, wontWork := basicAuthVerdict(cred)
 	switch {
 	case wontWork != "":
-		note(use.WontWork, wontWork+" ("+cred.Where+"): "+ix.detail)
+		if !setUp {
+			note(use.WontWork, wontWork+" ("+cred.Where+"): "+ix.detail)
+		}
 		return
 	case !isUse:
 		if cred.Secret != "" && !ix.cmdLine {

@@ -301,6 +301,29 @@ func (in *Input) commandWrites(c *shell.Command, match func(dest string) bool, p
 	return out
 }
 
+// maxStateFile bounds the content kept for one credential file (real ones
+// are a few hundred bytes): a script appending in a loop must not grow
+// memory, or the work of re-reading the file after each write, without
+// bound.
+const maxStateFile = 16 << 10
+
+// applyWrite returns a file's content after write w: ">" replaces it,
+// ">>" appends, and a write of unknown content leaves only what was
+// known before it (an unknown overwrite empties the file).
+func applyWrite(old string, w fileWrite) string {
+	content := ""
+	if w.append {
+		content = old
+	}
+	if w.known {
+		content += w.out.value
+	}
+	if len(content) > maxStateFile {
+		content = content[:maxStateFile]
+	}
+	return content
+}
+
 // writes returns the files the job writes whose destination matches, in
 // run order; see commandWrites.
 func (in *Input) writes(match func(dest string) bool) []fileWrite {
