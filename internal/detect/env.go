@@ -70,6 +70,14 @@ type setting struct {
 	Var   *ciconfig.Variable
 }
 
+// site is where the setting was made, for evidence.
+func (s setting) site() site {
+	if s.Cmd != nil {
+		return cmdSite(s.Cmd)
+	}
+	return yamlSite(s.Var.Pos)
+}
+
 // origin finds where the variable name seen by command c (nil: the job's
 // start) was set: a prefix assignment of c, the last export before c, or a
 // YAML variable. ok is false for predefined or unset variables.

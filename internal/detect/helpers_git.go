@@ -6,61 +6,11 @@ package detect
 // directory) that earlier commands leave for later ones.
 
 import (
-	"strconv"
 	"strings"
 
-	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
-
-// cmdLine is the command as written with its redirections ("cat >
-// ~/.netrc <<'EOF'"), for notes about what a command writes.
-func cmdLine(c *shell.Command) string {
-	parts := []string{CommandText(c)}
-	for _, r := range c.Redirects {
-		parts = append(parts, r.Op+" "+r.Target.Raw)
-	}
-	return strings.Join(parts, " ")
-}
-
-// ---- evidence --------------------------------------------------------------
-
-// detailVia is the evidence detail for a command with a note on where its
-// credential comes from; the command text is shortened first so that the
-// note survives Detail's bound.
-func detailVia(text, via string) string {
-	if via == "" {
-		return text
-	}
-	text = strings.Join(strings.Fields(text), " ")
-	room := maxDetail - len(via) - 3
-	if room < 40 {
-		room = 40
-	}
-	if len(text) > room {
-		text = text[:room-3] + "..."
-	}
-	return text + " (" + via + ")"
-}
-
-// at renders a position for evidence details.
-func at(p shell.Pos) string {
-	if p.File == "" {
-		return ""
-	}
-	if p.Line > 0 {
-		return p.File + ":" + itoa(p.Line)
-	}
-	return p.File
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-// noteInFile builds a note about a line of a repository file of the caller.
-func (in *Input) noteInFile(file string, line int, k use.NoteKind, detail string) use.Note {
-	return use.Note{Project: in.Caller.Path, File: file, Line: line, Job: in.jobName(), Kind: k, Detail: Detail(detail)}
-}
 
 // owner maps a path of the job's working tree to the project whose file
 // it is: a file under a directory the job cloned another project into
@@ -140,42 +90,6 @@ func rawHost(s string) string {
 func isOwnPath(caller, p string) bool {
 	c, p := strings.ToLower(caller), strings.ToLower(strings.Trim(p, "/"))
 	return p == c || strings.HasPrefix(p, c+"/")
-}
-
-// ---- where evidence goes ---------------------------------------------------
-
-// site is where a use or note is reported: a command, or a line of a
-// repository file (a .gitmodules entry, a Dockerfile FROM, a go.mod
-// require). project is the file's project ("" = the caller).
-type site struct {
-	c       *shell.Command
-	file    string
-	line    int
-	project string
-}
-
-func cmdSite(c *shell.Command) site { return site{c: c} }
-
-func (in *Input) useAtSite(s site, k access.Kind, t use.Target, detail string) use.Use {
-	if s.file == "" && s.c != nil {
-		return in.UseAt(s.c, k, t, detail)
-	}
-	u := in.UseInFile(s.file, s.line, k, t, detail)
-	if s.project != "" {
-		u.Evidence.Project = s.project
-	}
-	return u
-}
-
-func (in *Input) noteAtSite(s site, kind use.NoteKind, detail string) use.Note {
-	if s.file == "" && s.c != nil {
-		return in.NoteAt(s.c, kind, detail)
-	}
-	n := in.noteInFile(s.file, s.line, kind, detail)
-	if s.project != "" && s.project != in.Caller.Path {
-		n.Detail = Detail(s.project + "/" + s.file + ": " + detail)
-	}
-	return n
 }
 
 // ---- job state -------------------------------------------------------------

@@ -305,19 +305,13 @@ func (in *Input) mavenRun(r mvnRun, xmlWrites []fileWrite, seen map[string]bool,
 		hdr := expand(srv.headerValue, settings.props)
 		pass := expand(srv.pass, settings.props)
 		detail := repo.id + " → " + repo.url + " (" + where
-		evidence := func(kind access.Kind, t use.Target, d string) use.Use {
-			if repo.file == "" {
-				return in.UseAt(r.c, kind, t, d)
-			}
-			return in.UseInFile(repo.file, repo.line, kind, t, d)
+		// The evidence is the repository's line, or the command for one
+		// given on the command line (-DaltDeploymentRepository).
+		at := fileSite(repo.file, repo.line)
+		if repo.file == "" {
+			at = cmdSite(r.c)
 		}
-		note := func(nk use.NoteKind, d string) {
-			if repo.file == "" {
-				out.Notes = append(out.Notes, in.NoteAt(r.c, nk, d))
-				return
-			}
-			out.Notes = append(out.Notes, use.Note{Project: in.Caller.Path, File: repo.file, Line: repo.line, Job: in.jobName(), Kind: nk, Detail: Detail(d)})
-		}
+		note := func(nk use.NoteKind, d string) { out.Notes = append(out.Notes, in.noteAtSite(at, nk, d)) }
 		var isUse bool
 		switch {
 		case srv.header == "job-token" && HasJobToken(hdr):
@@ -376,7 +370,7 @@ func (in *Input) mavenRun(r mvnRun, xmlWrites []fileWrite, seen map[string]bool,
 		if t.Reason != "" {
 			t.Reference = repo.url
 		}
-		out.Uses = append(out.Uses, evidence(k, t, detail+" via "+CommandText(r.c)))
+		out.Uses = append(out.Uses, in.useAtSite(at, k, t, detail+" via "+CommandText(r.c)))
 	}
 }
 
@@ -636,9 +630,8 @@ func (in *Input) gradleRepo(c *shell.Command, r gradleRepo, props map[string]str
 	if !ok || ep.Access == "" {
 		return
 	}
-	note := func(nk use.NoteKind, d string) {
-		out.Notes = append(out.Notes, use.Note{Project: in.Caller.Path, File: r.file, Line: r.urlLine, Job: in.jobName(), Kind: nk, Detail: Detail(d)})
-	}
+	at := fileSite(r.file, r.urlLine)
+	note := func(nk use.NoteKind, d string) { out.Notes = append(out.Notes, in.noteAtSite(at, nk, d)) }
 	key := r.file + ":" + url + ":" + string(k)
 	if seen[key] {
 		return
@@ -654,7 +647,7 @@ func (in *Input) gradleRepo(c *shell.Command, r gradleRepo, props map[string]str
 				if t.Reason != "" {
 					t.Reference = r.url
 				}
-				out.Uses = append(out.Uses, in.UseInFile(r.file, r.urlLine, k, t,
+				out.Uses = append(out.Uses, in.useAtSite(at, k, t,
 					"maven "+r.url+" with a Job-Token header ("+h.value+") via "+CommandText(c)))
 				return
 			}

@@ -28,11 +28,9 @@ type pyIndex struct {
 	URL    string
 	Name   string // uv/poetry index name, "" when unnamed
 	Access access.Kind
-	// place: exactly one of cmd, set, file is the evidence.
-	cmd  *shell.Command
-	set  *setting
-	file string
-	line int
+	// at is the evidence: the command, variable or file line that names
+	// the index.
+	at site
 	// cred overrides credentials from the URL (named-index variables).
 	cred   *credential
 	detail string
@@ -72,7 +70,7 @@ func (pipDetector) Detect(in *Input, out *Output) {
 			if s.Cmd != nil {
 				detail = CommandText(s.Cmd)
 			}
-			ix := pyIndex{URL: u, Name: name, Access: access.PackagesRead, set: &s, detail: detail}
+			ix := pyIndex{URL: u, Name: name, Access: access.PackagesRead, at: s.site(), detail: detail}
 			if name != "" {
 				ix.cred = in.uvIndexCred(s.Cmd, name, u)
 			}
@@ -124,16 +122,7 @@ func (in *Input) emitPyIndex(ix pyIndex, netrc map[string]netrcEntry, out *Outpu
 	// wrong user name, is noted once where the job writes it
 	// (jobState.netrcNotes).
 	setUp := cred.Where == ".netrc"
-	note := func(k use.NoteKind, d string) {
-		switch {
-		case ix.cmd != nil:
-			out.Notes = append(out.Notes, in.NoteAt(ix.cmd, k, d))
-		case ix.set != nil:
-			out.Notes = append(out.Notes, in.noteFor(*ix.set, k, d))
-		default:
-			out.Notes = append(out.Notes, use.Note{Project: in.Caller.Path, File: ix.file, Line: ix.line, Job: in.jobName(), Kind: k, Detail: Detail(d)})
-		}
-	}
+	note := func(k use.NoteKind, d string) { out.Notes = append(out.Notes, in.noteAtSite(ix.at, k, d)) }
 	if !OnServer(in.Server, u.Host) {
 		if cred.jobToken() && UnknownReason(u.Host) == "" && !setUp {
 			note(use.OtherHost, "the job token is sent to Python index host "+u.Host+", which is not this GitLab server: "+ix.detail)
@@ -165,15 +154,7 @@ func (in *Input) emitPyIndex(ix pyIndex, netrc map[string]netrcEntry, out *Outpu
 	if cred.Where != "URL user info" {
 		d += " (credentials from " + cred.Where + ")"
 	}
-	var u2 use.Use
-	switch {
-	case ix.cmd != nil:
-		u2 = in.UseAt(ix.cmd, ix.Access, ep.Target, d)
-	case ix.set != nil:
-		u2 = in.useFor(*ix.set, ix.Access, ep.Target, d)
-	default:
-		u2 = in.UseInFile(ix.file, ix.line, ix.Access, ep.Target, d)
-	}
+	u2 := in.useAtSite(ix.at, ix.Access, ep.Target, d)
 	if u2.Target.Reason != "" {
 		u2.Target.Reference = ix.URL
 	}
@@ -243,7 +224,7 @@ func (in *Input) pipCommandIndexes() []pyIndex {
 						name, v = n, rest
 					}
 				}
-				ix := pyIndex{URL: v, Name: name, Access: access.PackagesRead, cmd: c, detail: detail, cmdLine: true}
+				ix := pyIndex{URL: v, Name: name, Access: access.PackagesRead, at: cmdSite(c), detail: detail, cmdLine: true}
 				if name != "" {
 					ix.cred = in.uvIndexCred(c, name, v)
 				}
@@ -293,7 +274,7 @@ func (in *Input) requirementsIndexes(c *shell.Command, name string, depth int) [
 		}
 		switch fields[0] {
 		case "-i", "--index-url", "--extra-index-url":
-			out = append(out, pyIndex{URL: expandBraced(fields[1], env), Access: access.PackagesRead, file: rel, line: i + 1,
+			out = append(out, pyIndex{URL: expandBraced(fields[1], env), Access: access.PackagesRead, at: fileSite(rel, i+1),
 				detail: rel + ": " + line + " (used by " + CommandText(c) + ")"})
 		case "-r", "--requirement", "-c", "--constraint":
 			out = append(out, in.requirementsIndexes(c, path.Join(path.Dir(rel), fields[1]), depth+1)...)
@@ -319,7 +300,7 @@ func (in *Input) pipConfWrites() []pyIndex {
 					continue
 				}
 				cred := &credential{User: sec.get("username"), Secret: sec.get("password"), Where: ".pypirc [" + sec.name + "]"}
-				out = append(out, pyIndex{URL: repo, Name: sec.name, Access: access.PackagesWrite, cmd: w.cmd, cred: cred,
+				out = append(out, pyIndex{URL: repo, Name: sec.name, Access: access.PackagesWrite, at: cmdSite(w.cmd), cred: cred,
 					detail: "writes .pypirc [" + sec.name + "] repository = " + repo})
 			}
 			continue
@@ -327,7 +308,7 @@ func (in *Input) pipConfWrites() []pyIndex {
 		for _, sec := range ini {
 			for _, key := range []string{"index-url", "extra-index-url"} {
 				for _, u := range strings.Fields(sec.get(key)) {
-					out = append(out, pyIndex{URL: u, Access: access.PackagesRead, cmd: w.cmd, detail: "writes " + path.Base(w.path) + " " + key + " = " + u})
+					out = append(out, pyIndex{URL: u, Access: access.PackagesRead, at: cmdSite(w.cmd), detail: "writes " + path.Base(w.path) + " " + key + " = " + u})
 				}
 			}
 		}
@@ -346,8 +327,8 @@ func (in *Input) committedPipConf(out *Output) {
 		}
 		for i, line := range strings.Split(text, "\n") {
 			if isJobTokenRef(line) && strings.Contains(line, "index-url") {
-				out.Notes = append(out.Notes, use.Note{Project: in.Caller.Path, File: name, Line: i + 1, Kind: use.WontWork,
-					Detail: Detail("pip does not expand variables in " + name + ", so the literal text is sent instead of the job token: " + strings.TrimSpace(line))})
+				out.Notes = append(out.Notes, in.noteAtSite(fileSite(name, i+1), use.WontWork,
+					"pip does not expand variables in "+name+", so the literal text is sent instead of the job token: "+strings.TrimSpace(line)))
 			}
 		}
 	}
@@ -495,10 +476,10 @@ func (in *Input) pyprojectIndexes() []pyIndex {
 			if cred == nil {
 				continue
 			}
-			ix := pyIndex{URL: s.url, Name: s.name, Access: access.PackagesRead, cred: cred, cmd: c,
+			ix := pyIndex{URL: s.url, Name: s.name, Access: access.PackagesRead, cred: cred, at: cmdSite(c),
 				detail: "pyproject.toml:" + strconv.Itoa(s.line) + " " + s.kind + " source " + s.name + " = " + s.url + " (" + CommandText(c) + ")"}
 			if place != nil {
-				ix.cmd = place
+				ix.at = cmdSite(place)
 			}
 			out = append(out, ix)
 		}
@@ -540,8 +521,8 @@ func dedupeIndexes(ix []pyIndex) []pyIndex {
 	var out []pyIndex
 	for _, x := range ix {
 		k := x.URL + "\x00" + string(x.Access)
-		if x.cmd != nil {
-			k += "\x00" + x.cmd.Pos.File + ":" + strconv.Itoa(x.cmd.Pos.Line)
+		if x.at.c != nil {
+			k += "\x00" + x.at.c.Pos.File + ":" + strconv.Itoa(x.at.c.Pos.Line)
 		}
 		if seen[k] {
 			continue
@@ -585,7 +566,7 @@ func (in *Input) pyUploads() []pyIndex {
 				continue
 			}
 			user, pass := in.flagOrEnv(c, p, []string{"-u", "--username"}, "TWINE_USERNAME"), in.flagOrEnv(c, p, []string{"-p", "--password"}, "TWINE_PASSWORD")
-			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, cmd: c, detail: CommandText(c),
+			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, at: cmdSite(c), detail: CommandText(c),
 				cred: &credential{User: user, Secret: pass, Where: "twine credentials"}, cmdLine: true})
 		case name == "uv" && len(args) > 0 && args[0].Value == "publish":
 			p := uvPublishSpec.parse(args[1:])
@@ -620,7 +601,7 @@ func (in *Input) pyUploads() []pyIndex {
 					user, pass = "__token__", t
 				}
 			}
-			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, cmd: c, detail: CommandText(c),
+			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, at: cmdSite(c), detail: CommandText(c),
 				cred: &credential{User: user, Secret: pass, Where: "uv publish credentials"}, cmdLine: true})
 		case name == "poetry" && len(args) > 0 && args[0].Value == "publish":
 			p := poetryPublishSpec.parse(args[1:])
@@ -640,7 +621,7 @@ func (in *Input) pyUploads() []pyIndex {
 			if cred == nil {
 				continue
 			}
-			out = append(out, pyIndex{URL: url, Name: repo.Value, Access: access.PackagesWrite, cmd: c, cred: cred, detail: CommandText(c) + " (repository " + repo.Value + " = " + url + ")"})
+			out = append(out, pyIndex{URL: url, Name: repo.Value, Access: access.PackagesWrite, at: cmdSite(c), cred: cred, detail: CommandText(c) + " (repository " + repo.Value + " = " + url + ")"})
 		}
 	}
 	return out

@@ -363,12 +363,12 @@ func (in *Input) tfBackendBlock(dir string) (tfBlock, []use.Note) {
 			}
 			switch {
 			case strings.Contains(v, "${env."):
-				notes = append(notes, use.Note{Project: in.Caller.Path, File: f, Line: line, Job: in.jobName(), Kind: use.WontWork,
-					Detail: Detail(k + ` = "` + v + `": Terraform has no ${env.X} syntax and does not expand backend blocks, so the literal text is sent`)})
+				notes = append(notes, in.noteAtSite(fileSite(f, line), use.WontWork,
+					k+` = "`+v+`": Terraform has no ${env.X} syntax and does not expand backend blocks, so the literal text is sent`))
 				continue
 			case strings.Contains(v, "${var.") || strings.Contains(v, "${local."):
-				notes = append(notes, use.Note{Project: in.Caller.Path, File: f, Line: line, Job: in.jobName(), Kind: use.WontWork,
-					Detail: Detail(k + ` = "` + v + `": Terraform does not allow variables in a backend block`)})
+				notes = append(notes, in.noteAtSite(fileSite(f, line), use.WontWork,
+					k+` = "`+v+`": Terraform does not allow variables in a backend block`))
 				continue
 			}
 			switch k {
