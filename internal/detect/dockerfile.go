@@ -211,19 +211,6 @@ func cacheRef(v string) (string, bool) {
 	return ref, isRegistry && ref != ""
 }
 
-// repoDirOf resolves a directory operand to a repository directory ("" =
-// the root).
-func (st *jobState) repoDirOf(c *shell.Command, p string) (string, bool) {
-	r := st.resolve(c, p)
-	if r == "" || r == "." {
-		return "", true
-	}
-	if strings.HasPrefix(r, "/") || strings.HasPrefix(r, "~") || strings.HasPrefix(r, "..") {
-		return "", false
-	}
-	return r, true
-}
-
 // buildUses reports the registry reads of one image build.
 func (st *jobState) buildUses(out *Output, c *shell.Command) {
 	b, ok := st.parseBuild(c)
@@ -284,16 +271,8 @@ func (st *jobState) buildUses(out *Output, c *shell.Command) {
 func (st *jobState) readDockerfile(candidates []string) (site, []byte, error) {
 	var last error = fs.ErrNotExist
 	for _, f := range candidates {
-		if st.in.Files == nil {
-			return site{}, nil, errNoFiles
-		}
-		project, rel := st.owner(f)
-		data, err := st.in.Files.ReadFile(project, rel)
+		data, s, err := st.readTree(f)
 		if err == nil {
-			s := site{file: rel}
-			if project != st.in.Caller.Path {
-				s.project = project
-			}
 			return s, data, nil
 		}
 		last = err
@@ -792,9 +771,7 @@ func (st *jobState) analyseRuns(out *Output, fsite site, df dockerfile, stages [
 			st.gitUses(out, c, goSeen)
 			st.registryUses(out, c)
 		})
-		for _, n := range notes {
-			out.Notes = append(out.Notes, n.note)
-		}
+		keepNotes(out, notes, "")
 	}
 }
 

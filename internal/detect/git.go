@@ -37,11 +37,7 @@ func (gitDetector) Detect(in *Input, out *Output) {
 	notes := walkJob(in, func(c *shell.Command, st *jobState) {
 		st.gitUses(out, c, goSeen)
 	})
-	for _, n := range notes {
-		if n.family == "git" {
-			out.Notes = append(out.Notes, n.note)
-		}
-	}
+	keepNotes(out, notes, "git")
 }
 
 // gitUses reports the git accesses of one command.
@@ -717,65 +713,6 @@ func (st *jobState) originURL(dir string) (string, bool) {
 
 // ---- credential files ------------------------------------------------------
 
-// isStateFile reports whether a file c writes is one the job state
-// follows: ~/.netrc, ~/.git-credentials and registry auth files.
-func (st *jobState) isStateFile(c *shell.Command, p string) bool {
-	switch path.Base(strings.ReplaceAll(p, `\`, "/")) {
-	case ".netrc", "_netrc", ".git-credentials":
-		return true
-	}
-	return st.in.isRegistryAuthFile(c, p)
-}
-
-// applyFileWrite records a write to a credential file: ~/.netrc and
-// ~/.git-credentials for git, Docker/Podman auth files for registries.
-func (st *jobState) applyFileWrite(c *shell.Command, w fileWrite) []stateNote {
-	base := path.Base(strings.ReplaceAll(w.path, `\`, "/"))
-	switch {
-	case base == ".netrc" || base == "_netrc":
-		old := st.netrc
-		content, changed := st.writeFile("~/.netrc", w)
-		if !changed {
-			return nil
-		}
-		st.netrc = netrcCreds(content, c.Pos)
-		return st.netrcNotes(c, old)
-	case base == ".git-credentials":
-		if content, changed := st.writeFile("~/.git-credentials", w); changed {
-			st.stored = parseGitCredentials(content, c.Pos)
-		}
-	case st.in.isRegistryAuthFile(c, w.path):
-		return st.applyRegistryFile(c, w)
-	}
-	return nil
-}
-
-// writeFile updates a credential file's content and returns it, and
-// whether it changed (a job appending in a loop past the size bound does
-// not make every later write re-read the file). An unknown overwrite
-// empties it: what it holds cannot be known.
-func (st *jobState) writeFile(key string, w fileWrite) (string, bool) {
-	old, existed := st.files[key]
-	content := applyWrite(old, w)
-	st.files[key] = content
-	return content, !existed || content != old
-}
-
-func (st *jobState) removeFile(c *shell.Command, f string) {
-	switch path.Base(f) {
-	case ".netrc", "_netrc":
-		delete(st.files, "~/.netrc")
-		st.netrc = map[string]cred{}
-	case ".git-credentials":
-		delete(st.files, "~/.git-credentials")
-		st.stored = map[string]cred{}
-	default:
-		if st.in.isRegistryAuthFile(c, f) {
-			delete(st.reg, registryStore(f))
-		}
-	}
-}
-
 // netrcNotes explains ~/.netrc entries changed by c that cannot work or
 // send the token elsewhere.
 func (st *jobState) netrcNotes(c *shell.Command, old map[string]cred) []stateNote {
@@ -905,8 +842,8 @@ func (st *jobState) vcsUses(out *Output, c *shell.Command) {
 // requirementsUses reports VCS URLs in a pip requirements file. pip expands
 // ${VAR} (only that form) from the environment.
 func (st *jobState) requirementsUses(out *Output, c *shell.Command, cfg gitCfg, file string, depth int) {
-	b, fsite, ok := st.readFile(file)
-	if !ok || depth > 4 {
+	b, fsite, err := st.readTree(file)
+	if err != nil || depth > 4 {
 		return
 	}
 	e := st.in.envOf(c)
@@ -947,8 +884,8 @@ var galaxySrcRE = regexp.MustCompile(`^\s*(?:-\s*)?src:\s*["']?([^"'\s]+)`)
 // ${CI_JOB_TOKEN} in the file is sent as written unless the job ran
 // envsubst on it; host credentials (~/.netrc, insteadOf) still apply.
 func (st *jobState) galaxyUses(out *Output, c *shell.Command, cfg gitCfg, file string) {
-	b, fsite, ok := st.readFile(file)
-	if !ok {
+	b, fsite, err := st.readTree(file)
+	if err != nil {
 		return
 	}
 	for i, line := range strings.Split(string(b), "\n") {
@@ -1002,16 +939,12 @@ func isNodeInstall(ws []shell.Word) bool {
 // packageJSONUses reports git dependencies of the package.json in the
 // command's directory.
 func (st *jobState) packageJSONUses(out *Output, c *shell.Command, cfg gitCfg) {
-	file := "package.json"
-	if st.cwd != "" {
-		f, ok := st.repoFile(c, "package.json")
-		if !ok {
-			return
-		}
-		file = f
-	}
-	b, fsite, ok := st.readFile(file)
+	file, ok := st.repoFile(c, "package.json")
 	if !ok {
+		return
+	}
+	b, fsite, err := st.readTree(file)
+	if err != nil {
 		return
 	}
 	for i, line := range strings.Split(string(b), "\n") {
@@ -1154,13 +1087,9 @@ func (st *jobState) goUses(out *Output, c *shell.Command, seen map[string]bool) 
 		return
 	}
 	flags := st.goSetting(c, "GOFLAGS")
-	modFile := "go.mod"
-	if st.cwd != "" {
-		f, ok := st.repoFile(c, "go.mod")
-		if !ok {
-			return
-		}
-		modFile = f
+	modFile, ok := st.repoFile(c, "go.mod")
+	if !ok {
+		return
 	}
 	if goLoads[sub] && sub != "get" && (strings.Contains(flags, "-mod=vendor") || st.hasRepoFile(path.Join(path.Dir(modFile), "vendor/modules.txt"))) {
 		return
@@ -1168,8 +1097,8 @@ func (st *jobState) goUses(out *Output, c *shell.Command, seen map[string]bool) 
 	if seen[modFile] {
 		return
 	}
-	b, fsite, ok := st.readFile(modFile)
-	if !ok {
+	b, fsite, err := st.readTree(modFile)
+	if err != nil {
 		return
 	}
 	seen[modFile] = true
@@ -1182,8 +1111,8 @@ func (st *jobState) goUses(out *Output, c *shell.Command, seen map[string]bool) 
 }
 
 func (st *jobState) hasRepoFile(name string) bool {
-	_, _, ok := st.readFile(name)
-	return ok
+	_, _, err := st.readTree(name)
+	return err == nil
 }
 
 // goModuleUse reports one module if it lives on this GitLab and is fetched

@@ -48,11 +48,7 @@ func (registryDetector) Detect(in *Input, out *Output) {
 		return
 	}
 	notes := walkJob(in, func(c *shell.Command, st *jobState) { st.registryUses(out, c) })
-	for _, n := range notes {
-		if n.family == "registry" {
-			out.Notes = append(out.Notes, n.note)
-		}
-	}
+	keepNotes(out, notes, "registry")
 }
 
 // ---- image references --------------------------------------------------------

@@ -314,6 +314,32 @@ func (in *Input) rawVar(c *shell.Command, name, fallback string) string {
 	return fallback
 }
 
+// tfFile is a .tf file of the root module.
+type tfFile struct{ name, text string }
+
+// tfFiles reads the .tf files of the root module in dir (as the job names
+// it; "." is the repository root), in name order. A folder outside the
+// repository, or one named by an unexpanded variable, has no files the
+// scan can read.
+func (in *Input) tfFiles(dir string) []tfFile {
+	rel, ok := in.repoPath(dir)
+	if !ok && dir != "." || in.Files == nil || in.Caller == nil {
+		return nil
+	}
+	if !ok {
+		rel = "."
+	}
+	names, _ := in.Files.Glob(in.Caller.Path, path.Join(rel, "*.tf"))
+	sort.Strings(names)
+	var out []tfFile
+	for _, f := range names {
+		if text, ok := in.readRepo(f); ok {
+			out = append(out, tfFile{f, text})
+		}
+	}
+	return out
+}
+
 // tfBlock is a backend "http" block.
 type tfBlock struct {
 	address, addrFrom  string
@@ -332,23 +358,8 @@ var (
 func (in *Input) tfBackendBlock(dir string) (tfBlock, []use.Note) {
 	var b tfBlock
 	var notes []use.Note
-	if in.Files == nil || in.Caller == nil {
-		return b, nil
-	}
-	rel, ok := in.repoPath(dir)
-	if !ok && dir != "." {
-		return b, nil
-	}
-	if !ok {
-		rel = "."
-	}
-	files, _ := in.Files.Glob(in.Caller.Path, path.Join(rel, "*.tf"))
-	sort.Strings(files)
-	for _, f := range files {
-		text, ok := in.readRepo(f)
-		if !ok {
-			continue
-		}
+	for _, tf := range in.tfFiles(dir) {
+		f, text := tf.name, tf.text
 		loc := backendHTTPRE.FindStringSubmatchIndex(text)
 		if loc == nil {
 			continue
@@ -424,20 +435,11 @@ func (in *Input) tfModules(c *shell.Command, dir string, out *Output) {
 			hosts[host] = name
 		}
 	}
-	if len(hosts) == 0 || in.Files == nil {
+	if len(hosts) == 0 {
 		return
 	}
-	rel, ok := in.repoPath(dir)
-	if !ok {
-		rel = "."
-	}
-	files, _ := in.Files.Glob(in.Caller.Path, path.Join(rel, "*.tf"))
-	sort.Strings(files)
-	for _, f := range files {
-		text, ok := in.readRepo(f)
-		if !ok {
-			continue
-		}
+	for _, tf := range in.tfFiles(dir) {
+		f, text := tf.name, tf.text
 		for _, m := range tfModuleRE.FindAllStringSubmatchIndex(text, -1) {
 			src := text[m[2]:m[3]]
 			parts := strings.Split(src, "/")
@@ -487,20 +489,8 @@ var (
 // backend whose password is the job token (literally, or through
 // var.X set by TF_VAR_X): plan, apply and refresh read that state.
 func (in *Input) tfRemoteState(c *shell.Command, dir string, out *Output) {
-	if in.Files == nil || in.Caller == nil {
-		return
-	}
-	rel, ok := in.repoPath(dir)
-	if !ok {
-		rel = "."
-	}
-	files, _ := in.Files.Glob(in.Caller.Path, path.Join(rel, "*.tf"))
-	sort.Strings(files)
-	for _, f := range files {
-		text, ok := in.readRepo(f)
-		if !ok {
-			continue
-		}
+	for _, tf := range in.tfFiles(dir) {
+		f, text := tf.name, tf.text
 		for _, m := range remoteStateRE.FindAllStringSubmatchIndex(text, -1) {
 			end := matchBrace(text, m[1]-1)
 			if end < 0 {

@@ -1,98 +1,18 @@
 package detect
 
-// Shared helpers of the git, submodule, registry and dockerfile detectors:
-// command-line parsing, what a command writes to a file, how a credential
-// is classified, and the job state (credentials, clones, working
-// directory) that earlier commands leave for later ones.
+// The job state: what the commands run so far in a job leave behind for
+// later ones (working directory, git configuration and credentials,
+// clones and remotes, registry logins), replayed command by command for
+// the git, submodule, registry and dockerfile detectors.
 
 import (
+	"io/fs"
+	"path"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
-
-// owner maps a path of the job's working tree to the project whose file
-// it is: a file under a directory the job cloned another project into
-// belongs to that project (when its files are in the snapshot).
-func (st *jobState) owner(p string) (project, rel string) {
-	best := ""
-	for k := range st.clones {
-		if k != "" && strings.HasPrefix(p, k+"/") && len(k) > len(best) {
-			best = k
-		}
-	}
-	if best == "" || st.clones[best] == "" {
-		return st.in.Caller.Path, p
-	}
-	url, _ := st.git.rewrite(st.clones[best], false)
-	u, ok := ParseURL(url)
-	if !ok || !OnServer(st.in.Server, u.Host) {
-		return st.in.Caller.Path, p
-	}
-	t := GitTarget(st.in.Server, u)
-	if t.Reason != "" || !repoPath(t) {
-		return st.in.Caller.Path, p
-	}
-	return t.Value, strings.TrimPrefix(p, best+"/")
-}
-
-// readFile reads a file of the job's working tree (see owner) and returns
-// the site of its evidence.
-func (st *jobState) readFile(p string) ([]byte, site, bool) {
-	project, rel := st.owner(p)
-	if st.in.Files == nil || rel == "" {
-		return nil, site{}, false
-	}
-	b, err := st.in.Files.ReadFile(project, rel)
-	if err != nil {
-		return nil, site{}, false
-	}
-	s := site{file: rel}
-	if project != st.in.Caller.Path {
-		s.project = project
-	}
-	return b, s, true
-}
-
-// stripUserinfo removes "user:password@" from a URL for display.
-func stripUserinfo(s string) string {
-	i := strings.Index(s, "://")
-	if i < 0 {
-		return s
-	}
-	rest := s[i+3:]
-	end := strings.IndexByte(rest, '/')
-	if end < 0 {
-		end = len(rest)
-	}
-	if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
-		return s[:i+3] + rest[at+1:]
-	}
-	return s
-}
-
-// rawHost returns the host part of a URL as written (case kept), for
-// explaining unknown parts.
-func rawHost(s string) string {
-	s = stripUserinfo(s)
-	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+3:]
-	}
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		s = s[:i]
-	}
-	return s
-}
-
-// isOwnPath reports whether p (a project or registry path) is the
-// caller's own project or below it.
-func isOwnPath(caller, p string) bool {
-	c, p := strings.ToLower(caller), strings.ToLower(strings.Trim(p, "/"))
-	return p == c || strings.HasPrefix(p, c+"/")
-}
-
-// ---- job state -------------------------------------------------------------
 
 // jobState is what the commands run so far in a job leave behind for later
 // commands: the working directory, git credentials (insteadOf rules,
@@ -162,6 +82,15 @@ func walkJob(in *Input, visit func(c *shell.Command, st *jobState)) []stateNote 
 	return notes
 }
 
+// keepNotes appends the state notes of one detector family ("" for all).
+func keepNotes(out *Output, notes []stateNote, family string) {
+	for _, n := range notes {
+		if family == "" || n.family == family {
+			out.Notes = append(out.Notes, n.note)
+		}
+	}
+}
+
 // enter resets the working directory when a new shell starts.
 func (st *jobState) enter(c *shell.Command) {
 	if c.Section != st.section {
@@ -219,6 +148,19 @@ func (st *jobState) repoFile(c *shell.Command, p string) (string, bool) {
 	return r, true
 }
 
+// repoDirOf resolves a directory operand to a repository directory ("" =
+// the root).
+func (st *jobState) repoDirOf(c *shell.Command, p string) (string, bool) {
+	r := st.resolve(c, p)
+	if r == "" || r == "." {
+		return "", true
+	}
+	if outsideRepo(r) {
+		return "", false
+	}
+	return r, true
+}
+
 // repoDir returns the repository that directory dir belongs to: a clone
 // made earlier in the job, or "" for the project's own checkout; ok is
 // false for directories outside both.
@@ -239,4 +181,108 @@ func (st *jobState) repoDir(dir string) (string, bool) {
 		return dir, false
 	}
 	return "", true
+}
+
+// owner maps a path of the job's working tree to the project whose file
+// it is: a file under a directory the job cloned another project into
+// belongs to that project (when its files are in the snapshot).
+func (st *jobState) owner(p string) (project, rel string) {
+	best := ""
+	for k := range st.clones {
+		if k != "" && strings.HasPrefix(p, k+"/") && len(k) > len(best) {
+			best = k
+		}
+	}
+	if best == "" || st.clones[best] == "" {
+		return st.in.Caller.Path, p
+	}
+	url, _ := st.git.rewrite(st.clones[best], false)
+	u, ok := ParseURL(url)
+	if !ok || !OnServer(st.in.Server, u.Host) {
+		return st.in.Caller.Path, p
+	}
+	t := GitTarget(st.in.Server, u)
+	if t.Reason != "" || !repoPath(t) {
+		return st.in.Caller.Path, p
+	}
+	return t.Value, strings.TrimPrefix(p, best+"/")
+}
+
+// readTree reads a file of the job's working tree (see owner) and returns
+// the site of its evidence.
+func (st *jobState) readTree(p string) ([]byte, site, error) {
+	project, rel := st.owner(p)
+	if rel == "" {
+		return nil, site{}, fs.ErrNotExist
+	}
+	b, err := st.in.readFile(project, rel)
+	if err != nil {
+		return nil, site{}, err
+	}
+	s := site{file: rel}
+	if project != st.in.Caller.Path {
+		s.project = project
+	}
+	return b, s, nil
+}
+
+// ---- credential files ------------------------------------------------------
+
+// isStateFile reports whether a file c writes is one the job state
+// follows: ~/.netrc, ~/.git-credentials and registry auth files.
+func (st *jobState) isStateFile(c *shell.Command, p string) bool {
+	switch path.Base(strings.ReplaceAll(p, `\`, "/")) {
+	case ".netrc", "_netrc", ".git-credentials":
+		return true
+	}
+	return st.in.isRegistryAuthFile(c, p)
+}
+
+// applyFileWrite records a write to a credential file: ~/.netrc and
+// ~/.git-credentials for git, Docker/Podman auth files for registries.
+func (st *jobState) applyFileWrite(c *shell.Command, w fileWrite) []stateNote {
+	base := path.Base(strings.ReplaceAll(w.path, `\`, "/"))
+	switch {
+	case base == ".netrc" || base == "_netrc":
+		old := st.netrc
+		content, changed := st.writeFile("~/.netrc", w)
+		if !changed {
+			return nil
+		}
+		st.netrc = netrcCreds(content, c.Pos)
+		return st.netrcNotes(c, old)
+	case base == ".git-credentials":
+		if content, changed := st.writeFile("~/.git-credentials", w); changed {
+			st.stored = parseGitCredentials(content, c.Pos)
+		}
+	case st.in.isRegistryAuthFile(c, w.path):
+		return st.applyRegistryFile(c, w)
+	}
+	return nil
+}
+
+// writeFile updates a credential file's content and returns it, and
+// whether it changed (a job appending in a loop past the size bound does
+// not make every later write re-read the file). An unknown overwrite
+// empties it: what it holds cannot be known.
+func (st *jobState) writeFile(key string, w fileWrite) (string, bool) {
+	old, existed := st.files[key]
+	content := applyWrite(old, w)
+	st.files[key] = content
+	return content, !existed || content != old
+}
+
+func (st *jobState) removeFile(c *shell.Command, f string) {
+	switch path.Base(f) {
+	case ".netrc", "_netrc":
+		delete(st.files, "~/.netrc")
+		st.netrc = map[string]cred{}
+	case ".git-credentials":
+		delete(st.files, "~/.git-credentials")
+		st.stored = map[string]cred{}
+	default:
+		if st.in.isRegistryAuthFile(c, f) {
+			delete(st.reg, registryStore(f))
+		}
+	}
 }
