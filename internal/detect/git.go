@@ -760,17 +760,10 @@ func parseGitCredentials(s string, pos shell.Pos) map[string]cred {
 var vcsTools = setOf("pip", "pip3", "pipx", "uv", "uvx", "poetry", "pdm", "pipenv", "npm", "npx", "pnpm", "pnpx",
 	"yarn", "bun", "bunx", "nix", "ansible-galaxy", "cargo")
 
+// isPythonPip reports "python -m pip" (or pip3, pipx).
 func isPythonPip(c *shell.Command) bool {
-	ws := argv(c)
-	if !strings.HasPrefix(cmdBase(ws[0].Value), "python") {
-		return false
-	}
-	for i := 1; i+1 < len(ws); i++ {
-		if ws[i].Value == "-m" {
-			return strings.HasPrefix(ws[i+1].Value, "pip")
-		}
-	}
-	return false
+	m, _, ok := pythonModule(argv(c))
+	return ok && strings.HasPrefix(m, "pip")
 }
 
 // gitPlusRE finds VCS URLs in requirement strings:
@@ -843,34 +836,20 @@ func (st *jobState) vcsUses(out *Output, c *shell.Command) {
 // ${VAR} (only that form) from the environment.
 func (st *jobState) requirementsUses(out *Output, c *shell.Command, cfg gitCfg, file string, depth int) {
 	b, fsite, err := st.readTree(file)
-	if err != nil || depth > 4 {
+	if err != nil || depth > maxRequirementDepth {
 		return
 	}
 	e := st.in.envOf(c)
-	lines := strings.Split(string(b), "\n")
-	for i := 0; i < len(lines) && i < 10000; i++ {
-		line := strings.TrimSpace(lines[i])
-		n := i + 1
-		for strings.HasSuffix(line, `\`) && i+1 < len(lines) {
-			i++
-			line = strings.TrimSuffix(line, `\`) + strings.TrimSpace(lines[i])
-		}
-		if j := strings.Index(line, " #"); j >= 0 {
-			line = line[:j]
-		}
-		if strings.HasPrefix(line, "#") || line == "" {
-			continue
-		}
-		written := line
-		line = expandBraced(line, e)
-		if f, isReq := cutOption(line, "-r", "--requirement", "-c", "--constraint"); isReq {
-			st.requirementsUses(out, c, cfg, path.Join(path.Dir(file), f), depth+1)
+	for _, l := range requirementsLines(string(b)) {
+		line := expandBraced(l.text, e)
+		if f, ok := requirementsInclude(file, line); ok {
+			st.requirementsUses(out, c, cfg, f, depth+1)
 			continue
 		}
 		for _, m := range gitPlusRE.FindAllStringSubmatch(line, -1) {
 			s := fsite
-			s.line = n
-			detail := written + " (installed by " + strings.Join(strings.Fields(CommandText(c)), " ") + " at " + at(c.Pos) + ")"
+			s.line = l.n
+			detail := l.text + " (installed by " + strings.Join(strings.Fields(CommandText(c)), " ") + " at " + at(c.Pos) + ")"
 			st.reportGit(out, s, st.judgeGit(cfg, vcsURL(m[1]), false), access.RepositoryRead, detail)
 		}
 	}
@@ -902,16 +881,6 @@ func (st *jobState) galaxyUses(out *Output, c *shell.Command, cfg gitCfg, file s
 		detail := strings.TrimSpace(line) + " (installed by " + CommandText(c) + " at " + at(c.Pos) + ")"
 		st.reportGit(out, s, st.judgeGit(cfg, url, false), access.RepositoryRead, detail)
 	}
-}
-
-// cutOption returns the value of a requirements-file option line.
-func cutOption(line string, names ...string) (string, bool) {
-	for _, n := range names {
-		if rest, ok := strings.CutPrefix(line, n); ok && (strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "=")) {
-			return strings.TrimSpace(strings.TrimPrefix(rest, "=")), true
-		}
-	}
-	return "", false
 }
 
 func isNodeInstall(ws []shell.Word) bool {

@@ -168,13 +168,8 @@ func isPipCommand(ws []shell.Word) (rest []shell.Word, ok bool) {
 	case name == "pip" || strings.HasPrefix(name, "pip3") || name == "pip2":
 		return ws[1:], true
 	case strings.HasPrefix(name, "python") || name == "py":
-		for i := 1; i+1 < len(ws); i++ {
-			if ws[i].Value == "-m" {
-				if m := ws[i+1].Value; m == "pip" {
-					return ws[i+2:], true
-				}
-				return nil, false
-			}
+		if m, args, ok := pythonModule(ws); ok && m == "pip" {
+			return args, true
 		}
 	case name == "uv":
 		if len(ws) > 2 && ws[1].Value == "pip" {
@@ -254,7 +249,7 @@ func (in *Input) uvIndexCred(c *shell.Command, name, url string) *credential {
 // (pip docs, "Requirements File Format").
 func (in *Input) requirementsIndexes(c *shell.Command, name string, depth int) []pyIndex {
 	rel, ok := in.repoPath(name)
-	if !ok || depth > 3 {
+	if !ok || depth > maxRequirementDepth {
 		return nil
 	}
 	text, ok := in.readRepo(rel)
@@ -263,21 +258,14 @@ func (in *Input) requirementsIndexes(c *shell.Command, name string, depth int) [
 	}
 	var out []pyIndex
 	env := in.envOf(c)
-	for i, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
-		if j := strings.Index(line, " #"); j >= 0 {
-			line = strings.TrimSpace(line[:j])
-		}
-		fields := strings.Fields(strings.Replace(line, "=", " ", 1))
-		if len(fields) < 2 {
+	for _, l := range requirementsLines(text) {
+		if f, ok := requirementsInclude(rel, l.text); ok {
+			out = append(out, in.requirementsIndexes(c, f, depth+1)...)
 			continue
 		}
-		switch fields[0] {
-		case "-i", "--index-url", "--extra-index-url":
-			out = append(out, pyIndex{URL: expandBraced(fields[1], env), Access: access.PackagesRead, at: fileSite(rel, i+1),
-				detail: rel + ": " + line + " (used by " + CommandText(c) + ")"})
-		case "-r", "--requirement", "-c", "--constraint":
-			out = append(out, in.requirementsIndexes(c, path.Join(path.Dir(rel), fields[1]), depth+1)...)
+		if u, ok := cutOption(l.text, "-i", "--index-url", "--extra-index-url"); ok && u != "" {
+			out = append(out, pyIndex{URL: expandBraced(strings.Fields(u)[0], env), Access: access.PackagesRead, at: fileSite(rel, l.n),
+				detail: rel + ": " + l.text + " (used by " + CommandText(c) + ")"})
 		}
 	}
 	return out
@@ -549,8 +537,8 @@ func (in *Input) pyUploads() []pyIndex {
 		ws := argv(c)
 		name := cmdBase(ws[0].Value)
 		args := ws[1:]
-		if strings.HasPrefix(name, "python") && len(ws) > 2 && ws[1].Value == "-m" {
-			name, args = ws[2].Value, ws[3:]
+		if m, margs, ok := pythonModule(ws); ok {
+			name, args = m, margs
 		}
 		switch {
 		case name == "twine" && len(args) > 0 && args[0].Value == "upload":
@@ -665,16 +653,12 @@ var pythonTools = map[string]bool{
 // packages (pip, uv, poetry, ..., or python -m pip).
 func runsPythonTool(cmds []*shell.Command) bool {
 	for _, c := range cmds {
-		name := path.Base(c.Name())
-		if pythonTools[name] || strings.HasPrefix(name, "pip3.") {
+		ws := argv(c)
+		if name := cmdBase(ws[0].Value); pythonTools[name] || strings.HasPrefix(name, "pip3.") {
 			return true
 		}
-		if strings.HasPrefix(name, "python") {
-			for i, a := range c.Args[1:] {
-				if a.Value == "-m" && i+2 < len(c.Args) && pythonTools[c.Args[i+2].Value] {
-					return true
-				}
-			}
+		if m, _, ok := pythonModule(ws); ok && pythonTools[m] {
+			return true
 		}
 	}
 	return false

@@ -450,7 +450,7 @@ func (in *Input) tfModules(c *shell.Command, dir string, out *Output) {
 			if !ok {
 				continue
 			}
-			line := strings.Count(text[:m[2]], "\n") + 1
+			line := lineAt(text, m[2])
 			out.Uses = append(out.Uses, in.UseInFile(f, line, access.PackagesRead,
 				use.Target{Kind: use.Group, Value: parts[1]},
 				"module source "+src+" ("+name+" is the job token; the Terraform module registry finds "+parts[2]+"/"+parts[3]+" across namespace "+parts[1]+")"))
