@@ -1,56 +1,12 @@
 package detect
 
 import (
+	"strings"
 	"testing"
-)
 
-// The ~/.netrc a job writes is read by both families (git transport, and
-// curl -n, wget and pip for the API): a problem with an entry is noted
-// once, where it is written, whichever tools later send it.
-func TestNetrcAcrossFamilies(t *testing.T) {
-	const api = `"$CI_API_V4_URL/projects/55/packages/generic/a/1/a"`
-	for _, tc := range []struct {
-		name   string
-		script string
-		files  map[string]string
-		uses   []string
-		notes  []string
-	}{
-		{name: "wrong user name: one note at the write, none at curl, wget, pip or git",
-			script: "echo \"machine git.example.org login oauth2 password ${CI_JOB_TOKEN}\" > ~/.netrc\ncurl -n -O " + api + "\nwget -q " + api +
-				"\npip install --index-url https://git.example.org/api/v4/projects/4/packages/pypi/simple x\ngit clone https://git.example.org/acme/lib.git",
-			notes: []string{".gitlab-ci.yml:1 will-not-work"}},
-		{name: "token for another host: one note at the write, none at curl",
-			script: "echo \"machine github.com login gitlab-ci-token password ${CI_JOB_TOKEN}\" > ~/.netrc\ncurl -n -O https://github.com/x",
-			notes:  []string{".gitlab-ci.yml:1 other-host"}},
-		{name: "default entry with the wrong user name is noted; curl and git send it",
-			script: "echo \"default login oauth2 password ${CI_JOB_TOKEN}\" > ~/.netrc\ncurl -n -O " + api + "\ngit clone https://git.example.org/acme/lib.git",
-			notes:  []string{".gitlab-ci.yml:1 will-not-work"}},
-		{name: "default entry as gitlab-ci-token is a use for curl and git",
-			script: "echo \"default login gitlab-ci-token password ${CI_JOB_TOKEN}\" > ~/.netrc\ncurl -n -O " + api + "\ngit clone https://git.example.org/acme/lib.git",
-			uses:   []string{".gitlab-ci.yml:3 repository-read path:acme/lib @job", ".gitlab-ci.yml:2 packages-read id:55 @job"}},
-		{name: "a .netrc copied from the repository serves curl and git",
-			files:  map[string]string{"ci/netrc": "machine git.example.org login gitlab-ci-token password ${CI_JOB_TOKEN}\n"},
-			script: "envsubst < ci/netrc > ~/.netrc\ncurl -n -O " + api + "\ngit clone https://git.example.org/acme/lib.git",
-			uses:   []string{".gitlab-ci.yml:3 repository-read path:acme/lib @job", ".gitlab-ci.yml:2 packages-read id:55 @job"}},
-		{name: "rm and an overwrite of unknown content end the .netrc for curl and wget",
-			script: "echo \"machine git.example.org login gitlab-ci-token password ${CI_JOB_TOKEN}\" > ~/.netrc\nvault read -field=netrc secret/ci > ~/.netrc\ncurl -n -O " + api +
-				"\necho \"machine git.example.org login gitlab-ci-token password ${CI_JOB_TOKEN}\" > ~/.netrc\nrm -f ~/.netrc\nwget -q " + api},
-		{name: "the job token as the user name will not work",
-			script: "curl -u \"$CI_JOB_TOKEN:x\" -O " + api,
-			notes:  []string{".gitlab-ci.yml:1 will-not-work"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			// Detectors run in All() order: the git family first.
-			in := tjob{script: tc.script, files: tc.files}.input(t)
-			out := &Output{}
-			for _, d := range All() {
-				d.Detect(in, out)
-			}
-			check(t, out, tc.uses, tc.notes, "")
-		})
-	}
-}
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/shell"
+)
 
 func TestJobTokenRefs(t *testing.T) {
 	for s, want := range map[string]bool{
@@ -65,5 +21,62 @@ func TestJobTokenRefs(t *testing.T) {
 	// looks a job token up only for user gitlab-ci-token.
 	if ok, why := basicAuthVerdict(credential{User: tok, Secret: tok}); ok || why == "" {
 		t.Errorf("token:token = %v %q", ok, why)
+	}
+}
+
+func TestBasicAuthVerdict(t *testing.T) {
+	tok := inventory.JobToken
+	for _, tc := range []struct {
+		user, secret string
+		use, wont    bool
+	}{
+		{"gitlab-ci-token", tok, true, false},
+		{"__token__", tok, false, true},
+		{"oauth2", tok, false, true},
+		{"", tok, false, true},
+		{"gitlab-ci-token", "${PAT}", false, false},
+	} {
+		ok, why := basicAuthVerdict(credential{User: tc.user, Secret: tc.secret})
+		if ok != tc.use || (why != "") != tc.wont {
+			t.Errorf("basicAuthVerdict(%q) = %v, %q", tc.user, ok, why)
+		}
+	}
+}
+
+func TestClassifyUserPass(t *testing.T) {
+	for _, tc := range []struct {
+		user, pass string
+		want       credKind
+	}{
+		{"gitlab-ci-token", tok, credJobToken},
+		{"oauth2", tok, credWrongUser},                      // trap §3.3
+		{"__token__", tok, credWrongUser},                   // trap §3.3
+		{tok, "", credWrongUser},                            // token as user name
+		{"gitlab-ci-token", "${CI_JOB_TOKEN}", credLiteral}, // single-quoted
+		{"oauth2", "${GL_TOKEN}", credOther},                // PAT
+		{"deployer", "gldt-abc", credOther},                 // deploy token
+		{"", "", credNone},
+	} {
+		if got := classifyUserPass(tc.user, tc.pass); got.kind != tc.want {
+			t.Errorf("classifyUserPass(%q, %q) = %v, want %v", tc.user, tc.pass, got.kind, tc.want)
+		}
+	}
+}
+
+func TestParseNetrc(t *testing.T) {
+	got := netrcCreds("machine git.example.org\nlogin gitlab-ci-token\npassword "+tok+"\nmachine github.com login x password y\n", shell.Pos{File: "f", Line: 3})
+	if got["git.example.org"].kind != credJobToken || got["github.com"].kind != credOther {
+		t.Fatalf("netrcCreds = %+v", got)
+	}
+	if !strings.Contains(got["git.example.org"].via, "f:3") {
+		t.Errorf("via = %q", got["git.example.org"].via)
+	}
+	// One-line form with a literal \n (echo without -e), and a port.
+	got = netrcCreds(`machine git.example.org:443\nlogin gitlab-ci-token\npassword `+tok, shell.Pos{})
+	if got["git.example.org"].kind != credJobToken {
+		t.Errorf("one-line netrc = %+v", got)
+	}
+	if len(netrcCreds("machine", shell.Pos{})) != 0 || len(netrcCreds("", shell.Pos{})) != 0 {
+		t.Error("truncated netrc yields credentials")
 	}
 }

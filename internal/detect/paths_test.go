@@ -33,3 +33,13 @@ func TestResolvePath(t *testing.T) {
 		}
 	}
 }
+
+func TestRepoPath(t *testing.T) {
+	in := inputFor(acmeApp)
+	for p, want := range map[string]string{"./a/b.txt": "a/b.txt", "/builds/acme/app/ci/x.xml": "ci/x.xml", "/etc/pip.conf": "", "~/.npmrc": "", "../x": "", "${X}/a": ""} {
+		got, ok := in.repoPath(p)
+		if (want == "") == ok || got != want {
+			t.Errorf("repoPath(%q) = %q, %v", p, got, ok)
+		}
+	}
+}
