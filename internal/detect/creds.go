@@ -128,8 +128,10 @@ func isNetrc(p string) bool {
 // host wins, as in curl. Literal "\n" counts as a line break: echo without
 // -e interprets it in dash and busybox sh.
 func parseNetrc(s string) map[string]netrcEntry {
-	s = strings.NewReplacer(`\n`, "\n", `\t`, " ").Replace(s)
-	f := strings.Fields(s)
+	f := strings.Fields(netrcEscapes.Replace(s))
+	if len(f) == 0 {
+		return nil
+	}
 	entries := map[string]*netrcEntry{}
 	var cur *netrcEntry
 	for i := 0; i < len(f); i++ {
@@ -170,6 +172,8 @@ func parseNetrc(s string) map[string]netrcEntry {
 	}
 	return out
 }
+
+var netrcEscapes = strings.NewReplacer(`\n`, "\n", `\t`, " ")
 
 // netrcCreds classifies the entries of a .netrc written at pos; entries
 // without credentials are left out.

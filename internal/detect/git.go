@@ -279,7 +279,8 @@ func (st *jobState) parseGitCall(c *shell.Command) (gitCall, bool) {
 			args = args[1:]
 		default:
 			call.sub, call.args = a, args[1:]
-			if n, err := strconv.Atoi(st.in.envValue(c, "GIT_CONFIG_COUNT")); err == nil {
+			if count := st.in.envValue(c, "GIT_CONFIG_COUNT"); count != "" {
+				n, _ := strconv.Atoi(count) // 0 when malformed
 				for i := 0; i < n && i < 64; i++ {
 					k := st.in.envValue(c, "GIT_CONFIG_KEY_"+strconv.Itoa(i))
 					call.cfg = append(call.cfg, [2]string{k, st.in.envValue(c, "GIT_CONFIG_VALUE_"+strconv.Itoa(i))})

@@ -33,7 +33,10 @@ func (in *Input) resolvePath(c *shell.Command, dir, p string) string {
 	if strings.HasPrefix(p, "/") {
 		return path.Clean(p)
 	}
-	j := path.Join(dir, p)
+	j := path.Clean(p) // no copy when p is clean
+	if dir != "" {
+		j = path.Join(dir, p)
+	}
 	if j == "." {
 		return ""
 	}
