@@ -12,7 +12,7 @@ import (
 // Variables: what a command sees, and where the job set a variable.
 
 // envOf is the environment command c runs with; for c nil, the job's
-// before its scripts run. Never nil.
+// environment before its scripts run. Never nil.
 func (in *Input) envOf(c *shell.Command) shell.Env {
 	if c != nil && c.Env != nil {
 		return c.Env

@@ -1,9 +1,7 @@
 package detect
 
-// The job state: what the commands run so far in a job leave behind for
-// later ones (working directory, git configuration and credentials,
-// clones and remotes, registry logins), replayed command by command for
-// the git, submodule, registry and dockerfile detectors.
+// The job state, replayed command by command for the git, submodule,
+// registry and dockerfile detectors, and the credential files it follows.
 
 import (
 	"io/fs"
