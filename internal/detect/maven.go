@@ -216,7 +216,7 @@ func (mavenDetector) Detect(in *Input, out *Output) {
 	for _, c := range in.Commands {
 		ws := argv(c)
 		switch cmdBase(ws[0].Value) {
-		case "mvn", "mvnw", "mvnd", "mvnw.cmd", "mvnDebug":
+		case "mvn", "mvnw", "mvnd", "mvndebug": // cmdBase lowers case and drops .cmd
 		default:
 			continue
 		}
