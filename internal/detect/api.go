@@ -47,14 +47,6 @@ func (apiDetector) Detect(in *Input, out *Output) {
 	}
 }
 
-func words(ws []shell.Word) []string {
-	out := make([]string, len(ws))
-	for i, w := range ws {
-		out[i] = w.Value
-	}
-	return out
-}
-
 // request is an HTTP request as a command line describes it.
 type request struct {
 	urls    []shell.Word
@@ -67,41 +59,31 @@ type request struct {
 	netrc bool
 }
 
-var curlSpec = optSpec{
-	short: "dFHXuoTeAbcEKwxUrmyYzCDQtP",
-	long: setOf("data", "data-raw", "data-binary", "data-ascii", "data-urlencode", "form", "form-string", "header",
-		"request", "user", "output", "upload-file", "url", "referer", "user-agent", "cookie", "cookie-jar", "cert",
-		"config", "write-out", "proxy", "proxy-user", "range", "max-time", "connect-timeout", "retry", "retry-delay",
-		"retry-max-time", "cacert", "capath", "key", "key-type", "cert-type", "output-dir", "limit-rate",
-		"max-filesize", "resolve", "connect-to", "interface", "dns-servers", "oauth2-bearer", "json", "variable",
-		"netrc-file", "noproxy", "pass", "pinnedpubkey", "proto", "proto-default", "proto-redir", "quote",
-		"request-target", "stderr", "trace", "trace-ascii", "unix-socket", "abstract-unix-socket", "url-query",
-		"etag-save", "etag-compare", "hsts", "alt-svc", "doh-url", "expect100-timeout", "create-file-mode", "ciphers",
-		"tls-max", "keepalive-time", "local-port", "max-redirs", "speed-limit", "speed-time", "time-cond", "aws-sigv4"),
-}
-
-func setOf(names ...string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
+var curlSpec = optSpec{value: opts("dFHXuoTeAbcEKwxUrmyYzCDQtP", "data", "data-raw", "data-binary", "data-ascii",
+	"data-urlencode", "form", "form-string", "header", "request", "user", "output", "upload-file", "url", "referer",
+	"user-agent", "cookie", "cookie-jar", "cert", "config", "write-out", "proxy", "proxy-user", "range", "max-time",
+	"connect-timeout", "retry", "retry-delay", "retry-max-time", "cacert", "capath", "key", "key-type", "cert-type",
+	"output-dir", "limit-rate", "max-filesize", "resolve", "connect-to", "interface", "dns-servers", "oauth2-bearer",
+	"json", "variable", "netrc-file", "noproxy", "pass", "pinnedpubkey", "proto", "proto-default", "proto-redir",
+	"quote", "request-target", "stderr", "trace", "trace-ascii", "unix-socket", "abstract-unix-socket", "url-query",
+	"etag-save", "etag-compare", "hsts", "alt-svc", "doh-url", "expect100-timeout", "create-file-mode", "ciphers",
+	"tls-max", "keepalive-time", "local-port", "max-redirs", "speed-limit", "speed-time", "time-cond", "aws-sigv4"),
 }
 
 func parseCurl(args []shell.Word) request {
-	p := parseOpts(args, curlSpec)
-	r := request{urls: append(p.values("--url"), p.Pos...)}
-	for _, h := range p.values("-H", "--header") {
+	p := curlSpec.parse(args)
+	r := request{urls: append(p.all("--url"), p.pos...)}
+	for _, h := range p.all("-H", "--header") {
 		r.headers = append(r.headers, h.Value)
 	}
 	if b, ok := p.last("--oauth2-bearer"); ok {
 		r.headers = append(r.headers, "Authorization: Bearer "+b.Value)
 	}
-	data := p.values("-d", "--data", "--data-raw", "--data-binary", "--data-ascii", "--data-urlencode")
+	data := p.all("-d", "--data", "--data-raw", "--data-binary", "--data-ascii", "--data-urlencode")
 	for _, d := range data {
 		r.fields = append(r.fields, strings.Split(d.Value, "&")...)
 	}
-	forms := p.values("-F", "--form", "--form-string")
+	forms := p.all("-F", "--form", "--form-string")
 	for _, f := range forms {
 		r.fields = append(r.fields, f.Value)
 	}
@@ -128,23 +110,22 @@ func parseCurl(args []shell.Word) request {
 	return r
 }
 
-var wgetSpec = optSpec{
-	short: "OoaePUTtwYlADQIRXBi",
-	long: setOf("header", "method", "post-data", "post-file", "body-data", "body-file", "user", "password",
-		"http-user", "http-password", "output-document", "output-file", "user-agent", "directory-prefix", "tries",
-		"timeout", "wait", "referer", "load-cookies", "save-cookies", "ca-certificate", "certificate", "private-key",
-		"input-file", "append-output", "base", "execute", "level", "accept", "reject", "domains", "exclude-domains",
-		"include-directories", "exclude-directories", "cut-dirs", "limit-rate", "quota", "bind-address", "dns-timeout",
-		"connect-timeout", "read-timeout", "waitretry", "proxy-user", "proxy-password", "default-page", "restrict-file-names"),
+var wgetSpec = optSpec{value: opts("OoaePUTtwYlADQIRXBi", "header", "method", "post-data", "post-file", "body-data",
+	"body-file", "user", "password", "http-user", "http-password", "output-document", "output-file", "user-agent",
+	"directory-prefix", "tries", "timeout", "wait", "referer", "load-cookies", "save-cookies", "ca-certificate",
+	"certificate", "private-key", "input-file", "append-output", "base", "execute", "level", "accept", "reject",
+	"domains", "exclude-domains", "include-directories", "exclude-directories", "cut-dirs", "limit-rate", "quota",
+	"bind-address", "dns-timeout", "connect-timeout", "read-timeout", "waitretry", "proxy-user", "proxy-password",
+	"default-page", "restrict-file-names"),
 }
 
 func parseWget(args []shell.Word) request {
-	p := parseOpts(args, wgetSpec)
-	r := request{urls: p.Pos, method: "GET", netrc: !p.has("--no-netrc")}
-	for _, h := range p.values("--header") {
+	p := wgetSpec.parse(args)
+	r := request{urls: p.pos, method: "GET", netrc: !p.has("--no-netrc")}
+	for _, h := range p.all("--header") {
 		r.headers = append(r.headers, h.Value)
 	}
-	for _, d := range p.values("--post-data", "--body-data") {
+	for _, d := range p.all("--post-data", "--body-data") {
 		r.fields = append(r.fields, strings.Split(d.Value, "&")...)
 	}
 	if p.has("--post-data", "--post-file") {
@@ -161,19 +142,17 @@ func parseWget(args []shell.Word) request {
 	return r
 }
 
-var httpieSpec = optSpec{
-	short: "aAops",
-	long: setOf("auth", "auth-type", "output", "print", "style", "session", "session-read-only", "timeout",
-		"verify", "cert", "cert-key", "proxy", "max-redirects", "pretty", "format-options", "boundary", "raw",
-		"ssl", "ciphers", "default-scheme", "max-headers"),
+var httpieSpec = optSpec{value: opts("aAops", "auth", "auth-type", "output", "print", "style", "session",
+	"session-read-only", "timeout", "verify", "cert", "cert-key", "proxy", "max-redirects", "pretty",
+	"format-options", "boundary", "raw", "ssl", "ciphers", "default-scheme", "max-headers"),
 }
 
 // parseHTTPie reads "http [METHOD] URL [ITEM...]" where items are
 // Header:value, field=value, field:=json, param==value and field@file.
 func parseHTTPie(tool string, args []shell.Word) request {
-	p := parseOpts(args, httpieSpec)
+	p := httpieSpec.parse(args)
 	var r request
-	pos := p.Pos
+	pos := p.pos
 	if len(pos) > 1 && isUpperWord(pos[0].Value) {
 		r.method = pos[0].Value
 		pos = pos[1:]
@@ -245,6 +224,10 @@ type tokenCarrier struct {
 	wontWork string
 	// triggerOnly: the "token" field authenticates only the trigger API.
 	triggerOnly bool
+	// setUp: the credential was set up earlier in the job (~/.netrc). A
+	// problem with it is noted once, where it was set up
+	// (jobState.netrcNotes), not at every request that sends it.
+	setUp bool
 }
 
 // literalCarrier is a job-token reference the shell never expanded
@@ -347,11 +330,9 @@ func (in *Input) request(c *shell.Command, r request, out *Output) {
 		if parsed {
 			carriers = append(append([]tokenCarrier(nil), base...), urlCarriers(u)...)
 			if r.netrc && r.user == nil && !u.HasUser {
-				if e, ok := in.netrc(c)[hostname(u.Host)]; ok && HasJobToken(e.Password) {
-					if ok, why := basicAuthVerdict(credential{User: e.Login, Secret: e.Password}); ok {
-						carriers = append(carriers, tokenCarrier{how: ".netrc as gitlab-ci-token"})
-					} else {
-						carriers = append(carriers, tokenCarrier{how: ".netrc", wontWork: why + " (.netrc)"})
+				if e, ok := netrcFor(in.netrc(c), u.Host); ok {
+					if ok, _ := basicAuthVerdict(credential{User: e.login, Secret: e.password}); ok {
+						carriers = append(carriers, tokenCarrier{how: ".netrc as gitlab-ci-token", setUp: true})
 					}
 				}
 			}
@@ -389,7 +370,7 @@ func (in *Input) classifyRequest(c *shell.Command, method string, w shell.Word, 
 		return
 	}
 	if !OnServer(in.Server, u.Host) {
-		if usable(carriers, true) != nil {
+		if cr := usable(carriers, true); cr != nil && !cr.setUp {
 			out.Notes = append(out.Notes, in.NoteAt(c, use.OtherHost, "the job token is sent to "+u.Host+", which is not this GitLab server: "+detail))
 		}
 		return
@@ -446,19 +427,21 @@ func looksLikeURLRef(v string) bool {
 	return strings.HasPrefix(v, "$") || strings.Contains(v, "://")
 }
 
+var glabSpec = optSpec{value: opts("RXfFHtgpjmnlaP", "repo", "method", "field", "raw-field", "header", "hostname",
+	"job-token", "token", "group", "page", "per-page", "input", "assets-links", "name", "notes", "ref", "tag-name",
+	"milestone", "released-at", "asset-name", "dir", "path", "output", "output-dir")}
+
 // glab handles one glab command. It returns whether glab is logged in
 // with the job token from here on.
 func (in *Input) glab(c *shell.Command, args []shell.Word, loggedIn bool, out *Output) bool {
-	p := parseOpts(args, optSpec{short: "RXfFHtgpjmnlaP", long: setOf("repo", "method", "field", "raw-field", "header",
-		"hostname", "job-token", "token", "group", "page", "per-page", "input", "assets-links", "name", "notes", "ref",
-		"tag-name", "milestone", "released-at", "asset-name", "dir", "path", "output", "output-dir")})
-	if len(p.Pos) == 0 {
+	p := glabSpec.parse(args)
+	if len(p.pos) == 0 {
 		return loggedIn
 	}
-	sub := p.Pos[0].Value
+	sub := p.pos[0].Value
 	verb := ""
-	if len(p.Pos) > 1 {
-		verb = p.Pos[1].Value
+	if len(p.pos) > 1 {
+		verb = p.pos[1].Value
 	}
 	if sub == "auth" && verb == "login" {
 		if t, ok := p.last("-j", "--job-token"); ok && HasJobToken(t.Value) {
@@ -558,12 +541,15 @@ func (in *Input) glabAPI(c *shell.Command, p parsed, target use.Target, apiPath 
 		[]tokenCarrier{{how: "glab job-token login"}}, out)
 }
 
+var releaseCLISpec = optSpec{value: opts("", "server-url", "job-token", "private-token", "project-id", "timeout",
+	"name", "description", "tag-name", "ref", "assets-link", "milestone", "released-at", "file", "tag-message",
+	"config-file")}
+
 // releaseCLI handles GitLab's release-cli (P36): it authenticates with
 // --job-token (default $CI_JOB_TOKEN) on --project-id (default
 // $CI_PROJECT_ID).
 func (in *Input) releaseCLI(c *shell.Command, args []shell.Word, out *Output) {
-	p := parseOpts(args, optSpec{long: setOf("server-url", "job-token", "private-token", "project-id", "timeout",
-		"name", "description", "tag-name", "ref", "assets-link", "milestone", "released-at", "file", "tag-message", "config-file")})
+	p := releaseCLISpec.parse(args)
 	tok, ok := p.last("--job-token")
 	token := tok.Value
 	if !ok {
@@ -578,7 +564,7 @@ func (in *Input) releaseCLI(c *shell.Command, args []shell.Word, out *Output) {
 		id, _ = in.getenv(c, "CI_PROJECT_ID")
 	}
 	k := access.ReleasesWrite
-	for _, w := range p.Pos {
+	for _, w := range p.pos {
 		if w.Value == "get" {
 			k = access.ReleasesRead
 		}
@@ -602,7 +588,7 @@ func (in *Input) secureFiles(c *shell.Command, out *Output) {
 
 // isOwn reports whether a target names the job's own project.
 func (in *Input) isOwn(t use.Target) bool {
-	env := in.envOrEmpty()
+	env := in.envOf(nil)
 	switch t.Kind {
 	case use.ID:
 		id, _ := env.Get("CI_PROJECT_ID")

@@ -1,4 +1,4 @@
-package detect
+package detect_test
 
 import (
 	"testing"
@@ -7,14 +7,7 @@ import (
 )
 
 func TestAPIDetector(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		vars    []ciconfig.Variable
-		script  string
-		uses    []string
-		notes   []string
-		noteHas string
-	}{
+	runRows(t, "api", []row{
 		{name: "P27 generic download, project ID from a job variable",
 			vars:   []ciconfig.Variable{v("TOOLS_PROJECT_ID", "55", 3)},
 			script: `curl --fail -H "JOB-TOKEN: $CI_JOB_TOKEN" -o tool.tgz "${CI_API_V4_URL}/projects/${TOOLS_PROJECT_ID}/packages/generic/tool/1.2.0/tool.tgz"`,
@@ -166,16 +159,11 @@ func TestAPIDetector(t *testing.T) {
 			vars:   []ciconfig.Variable{v("CI_PROJECT_ID", "55", 2)},
 			script: `curl -s https://gitlab.com/gitlab-org/incubation-engineering/mobile-devops/download-secure-files/-/raw/main/installer | bash`,
 			uses:   []string{".gitlab-ci.yml:1 secure-files-read id:55 @job"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, apiDetector{}, tjob{vars: tc.vars, script: tc.script})
-			check(t, out, tc.uses, tc.notes, tc.noteHas)
-		})
-	}
+	})
 }
 
 func TestAPIDetectorRepositoryPassDoesNothing(t *testing.T) {
-	out := run(t, apiDetector{}, tjob{repo: true})
+	out := runDetectors(t, row{repo: true}.job(), "api")
 	if len(out.Uses)+len(out.Notes) != 0 {
 		t.Fatalf("repository pass produced %v %v", out.Uses, out.Notes)
 	}

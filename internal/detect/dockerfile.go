@@ -61,33 +61,34 @@ type build struct {
 }
 
 var (
-	dockerBuildSpec = argSpec{unknownValue: true, shortBool: "q",
-		boolean: set("--no-cache", "--pull", "-q", "--quiet", "--push", "--load", "--rm", "--force-rm", "--squash",
-			"--compress", "--disable-content-trust", "--check", "--layers", "--no-hosts", "--squash-all", "--stdin",
-			"--omit-history", "--identity-label", "--all-platforms", "--disable-compression", "--tls-verify",
-			"--help", "--debug", "--sbom", "--provenance", "--skip-unused-stages", "--http-proxy")}
-	kanikoSpec = argSpec{value: set("--context", "-c", "--dockerfile", "-f", "--build-arg", "--destination", "-d",
-		"--cache-repo", "--target", "--tar-path", "--digest-file", "--image-name-with-digest-file",
-		"--image-name-tag-with-digest-file", "--registry-mirror", "--insecure-registry", "--skip-tls-verify-registry",
-		"--registry-certificate", "--registry-client-cert", "--label", "--customPlatform", "--custom-platform",
-		"--snapshot-mode", "--snapshotMode", "--verbosity", "-v", "--kaniko-dir", "--ignore-path", "--oci-layout-path",
-		"--push-retry", "--image-fs-extract-retry", "--cache-dir", "--cache-ttl", "--git", "--log-format",
-		"--compression", "--compression-level", "--build-arg-file", "--secret")}
+	dockerBuildSpec = optSpec{unknownValue: true,
+		boolean: opts("q", "no-cache", "pull", "quiet", "push", "load", "rm", "force-rm", "squash", "compress",
+			"disable-content-trust", "check", "layers", "no-hosts", "squash-all", "stdin", "omit-history",
+			"identity-label", "all-platforms", "disable-compression", "tls-verify", "help", "debug", "sbom",
+			"provenance", "skip-unused-stages", "http-proxy")}
+	kanikoSpec = optSpec{value: opts("cfdv", "context", "dockerfile", "build-arg", "destination", "cache-repo",
+		"target", "tar-path", "digest-file", "image-name-with-digest-file", "image-name-tag-with-digest-file",
+		"registry-mirror", "insecure-registry", "skip-tls-verify-registry", "registry-certificate",
+		"registry-client-cert", "label", "customPlatform", "custom-platform", "snapshot-mode", "snapshotMode",
+		"verbosity", "kaniko-dir", "ignore-path", "oci-layout-path", "push-retry", "image-fs-extract-retry",
+		"cache-dir", "cache-ttl", "git", "log-format", "compression", "compression-level", "build-arg-file",
+		"secret")}
 )
 
 // parseBuild recognises an image build command.
 func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
-	tool := baseName(c.Name())
-	env := cmdEnv(st.in, c)
+	ws := argv(c)
+	tool := cmdBase(ws[0].Value)
+	env := st.in.envOf(c)
 	b := build{tool: tool, buildArgs: map[string]shell.Word{}}
-	var p parsedArgs
+	var p parsed
 	switch tool {
 	case "executor", "kaniko":
 		b.kaniko = true
-		p = kanikoSpec.parse(c.Args[1:])
+		p = kanikoSpec.parse(ws[1:])
 		b.allStages = !p.has("--skip-unused-stages")
 		ctx := "."
-		if w, ok := p.get("--context", "-c"); ok {
+		if w, ok := p.last("--context", "-c"); ok {
 			ctx = strings.TrimPrefix(w.Value, "dir://")
 			if strings.Contains(w.Value, "://") && !strings.HasPrefix(w.Value, "dir://") {
 				b.gitContext = w.Value
@@ -95,7 +96,7 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 			}
 		}
 		b.context, b.contextOK = st.repoDirOf(c, ctx)
-		if w, ok := p.get("--dockerfile", "-f"); ok {
+		if w, ok := p.last("--dockerfile", "-f"); ok {
 			if f, ok := st.repoFile(c, w.Value); ok {
 				b.candidates = append(b.candidates, f)
 			}
@@ -109,7 +110,7 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 			b.writes = p.all("--destination", "-d")
 		}
 	case "docker", "podman", "nerdctl", "buildah":
-		args := dockerGlobal(c.Args[1:])
+		args := dockerGlobal(ws[1:])
 		switch {
 		case len(args) > 0 && (args[0].Value == "build" || tool == "buildah" && args[0].Value == "bud"):
 			args = args[1:]
@@ -119,7 +120,7 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 			return build{}, false
 		}
 		p = dockerBuildSpec.parse(args)
-		b.allStages = tool == "docker" && getenv(env, "DOCKER_BUILDKIT") == "0"
+		b.allStages = tool == "docker" && st.in.envValue(c, "DOCKER_BUILDKIT") == "0"
 		ctx := "."
 		if len(p.pos) > 0 {
 			ctx = p.pos[0].Value
@@ -132,7 +133,7 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 			return b, true
 		}
 		b.context, b.contextOK = st.repoDirOf(c, ctx)
-		if w, ok := p.get("-f", "--file"); ok && w.Value != "-" {
+		if w, ok := p.last("-f", "--file"); ok && w.Value != "-" {
 			if f, ok := st.repoFile(c, w.Value); ok {
 				b.candidates = []string{f}
 			}
@@ -179,13 +180,13 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 	for _, w := range p.all("--secret") {
 		if strings.Contains(w.Value, "env=") {
 			for _, kv := range strings.Split(w.Value, ",") {
-				if k, v, _ := strings.Cut(kv, "="); k == "env" && HasJobToken(getenv(env, v)) {
+				if k, v, _ := strings.Cut(kv, "="); k == "env" && HasJobToken(st.in.envValue(c, v)) {
 					b.secrets = append(b.secrets, w.Value)
 				}
 			}
 		}
 	}
-	if t, ok := p.get("--target"); ok {
+	if t, ok := p.last("--target"); ok {
 		b.target = t.Value
 	}
 	return b, true
@@ -208,19 +209,6 @@ func cacheRef(v string) (string, bool) {
 		}
 	}
 	return ref, isRegistry && ref != ""
-}
-
-// repoDirOf resolves a directory operand to a repository directory ("" =
-// the root).
-func (st *jobState) repoDirOf(c *shell.Command, p string) (string, bool) {
-	r := st.resolve(c, p)
-	if r == "" || r == "." {
-		return "", true
-	}
-	if strings.HasPrefix(r, "/") || strings.HasPrefix(r, "~") || strings.HasPrefix(r, "..") {
-		return "", false
-	}
-	return r, true
 }
 
 // buildUses reports the registry reads of one image build.
@@ -283,16 +271,8 @@ func (st *jobState) buildUses(out *Output, c *shell.Command) {
 func (st *jobState) readDockerfile(candidates []string) (site, []byte, error) {
 	var last error = fs.ErrNotExist
 	for _, f := range candidates {
-		if st.in.Files == nil {
-			return site{}, nil, errNoFiles
-		}
-		project, rel := st.owner(f)
-		data, err := st.in.Files.ReadFile(project, rel)
+		data, s, err := st.readTree(f)
 		if err == nil {
-			s := site{file: rel}
-			if project != st.in.Caller.Path {
-				s.project = project
-			}
 			return s, data, nil
 		}
 		last = err
@@ -510,7 +490,7 @@ func (df dockerfile) stages(buildArgs map[string]shell.Word) []dfStage {
 			if len(rest) >= 3 && strings.EqualFold(rest[1], "AS") {
 				s.name = strings.ToLower(rest[2])
 			}
-			if i, ok := stageRef(ref); ok && !isDigitsOnly(ref) {
+			if i, ok := stageRef(ref); ok && !isDigits(ref) {
 				s.base = i
 				s.deps = append(s.deps, i)
 			} else if !strings.EqualFold(ref, "scratch") {
@@ -549,8 +529,6 @@ func (df dockerfile) stages(buildArgs map[string]shell.Word) []dfStage {
 	}
 	return stages
 }
-
-func isDigitsOnly(s string) bool { return isDigits(s) }
 
 // neededStages returns the stages a build runs: every stage up to the
 // target for builders that build all stages, otherwise the target and
@@ -793,9 +771,7 @@ func (st *jobState) analyseRuns(out *Output, fsite site, df dockerfile, stages [
 			st.gitUses(out, c, goSeen)
 			st.registryUses(out, c)
 		})
-		for _, n := range notes {
-			out.Notes = append(out.Notes, n.note)
-		}
+		keepNotes(out, notes, "")
 	}
 }
 

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
@@ -80,4 +81,96 @@ func (in *Input) NoteAt(c *shell.Command, k use.NoteKind, detail string) use.Not
 // NoteAtPos builds a note about a YAML position.
 func (in *Input) NoteAtPos(p ciconfig.Pos, k use.NoteKind, detail string) use.Note {
 	return use.Note{Project: in.Caller.Path, File: p.File, Line: p.Line, Job: in.jobName(), Kind: k, Detail: Detail(detail)}
+}
+
+// detailVia is the evidence detail for a command with a note on where its
+// credential comes from; the command text is shortened first so that the
+// note survives Detail's bound.
+func detailVia(text, via string) string {
+	if via == "" {
+		return text
+	}
+	text = strings.Join(strings.Fields(text), " ")
+	room := maxDetail - len(via) - 3
+	if room < 40 {
+		room = 40
+	}
+	if len(text) > room {
+		text = text[:room-3] + "..."
+	}
+	return text + " (" + via + ")"
+}
+
+// at renders a position for evidence details.
+func at(p shell.Pos) string {
+	if p.File == "" {
+		return ""
+	}
+	if p.Line > 0 {
+		return p.File + ":" + itoa(p.Line)
+	}
+	return p.File
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// noteInFile builds a note about a line of a repository file of the caller.
+func (in *Input) noteInFile(file string, line int, k use.NoteKind, detail string) use.Note {
+	return use.Note{Project: in.Caller.Path, File: file, Line: line, Job: in.jobName(), Kind: k, Detail: Detail(detail)}
+}
+
+// cmdLine is the command as written with its redirections ("cat >
+// ~/.netrc <<'EOF'"), for notes about what a command writes.
+func cmdLine(c *shell.Command) string {
+	parts := []string{CommandText(c)}
+	for _, r := range c.Redirects {
+		parts = append(parts, r.Op+" "+r.Target.Raw)
+	}
+	return strings.Join(parts, " ")
+}
+
+// site is where a use or note is reported: a command, a YAML position
+// (variables:, image:), or a line of a repository file (a .gitmodules
+// entry, a Dockerfile FROM, an .npmrc line). project is the file's
+// project ("" = the caller).
+type site struct {
+	c       *shell.Command
+	yaml    *ciconfig.Pos
+	file    string
+	line    int
+	project string
+}
+
+func cmdSite(c *shell.Command) site       { return site{c: c} }
+func yamlSite(p ciconfig.Pos) site        { return site{yaml: &p} }
+func fileSite(file string, line int) site { return site{file: file, line: line} }
+
+// useAtSite builds a use reported at s.
+func (in *Input) useAtSite(s site, k access.Kind, t use.Target, detail string) use.Use {
+	switch {
+	case s.file == "" && s.c != nil:
+		return in.UseAt(s.c, k, t, detail)
+	case s.file == "" && s.yaml != nil:
+		return in.UseAtPos(*s.yaml, k, t, detail)
+	}
+	u := in.UseInFile(s.file, s.line, k, t, detail)
+	if s.project != "" {
+		u.Evidence.Project = s.project
+	}
+	return u
+}
+
+// noteAtSite builds a note reported at s.
+func (in *Input) noteAtSite(s site, kind use.NoteKind, detail string) use.Note {
+	switch {
+	case s.file == "" && s.c != nil:
+		return in.NoteAt(s.c, kind, detail)
+	case s.file == "" && s.yaml != nil:
+		return in.NoteAtPos(*s.yaml, kind, detail)
+	}
+	n := in.noteInFile(s.file, s.line, kind, detail)
+	if s.project != "" && s.project != in.Caller.Path {
+		n.Detail = Detail(s.project + "/" + s.file + ": " + detail)
+	}
+	return n
 }

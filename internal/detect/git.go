@@ -37,24 +37,20 @@ func (gitDetector) Detect(in *Input, out *Output) {
 	notes := walkJob(in, func(c *shell.Command, st *jobState) {
 		st.gitUses(out, c, goSeen)
 	})
-	for _, n := range notes {
-		if n.family == "git" {
-			out.Notes = append(out.Notes, n.note)
-		}
-	}
+	keepNotes(out, notes, "git")
 }
 
 // gitUses reports the git accesses of one command.
 func (st *jobState) gitUses(out *Output, c *shell.Command, goSeen map[string]bool) {
-	switch name := baseName(c.Name()); name {
-	case "git", "git.exe":
+	switch name := cmdName(c); name {
+	case "git":
 		st.gitCommandUses(out, c)
 	case "go":
 		st.goUses(out, c, goSeen)
 	case "repo", "west":
 		st.manifestUses(out, c)
 	default:
-		if vcsTools[strings.TrimSuffix(name, ".exe")] || isPythonPip(c) {
+		if vcsTools[name] || isPythonPip(c) {
 			st.vcsUses(out, c)
 		}
 	}
@@ -263,7 +259,7 @@ type gitCall struct {
 
 func (st *jobState) parseGitCall(c *shell.Command) (gitCall, bool) {
 	call := gitCall{dir: st.cwd}
-	args := c.Args[1:]
+	args := argv(c)[1:]
 	for len(args) > 0 {
 		a := args[0].Value
 		switch {
@@ -272,7 +268,7 @@ func (st *jobState) parseGitCall(c *shell.Command) (gitCall, bool) {
 			call.cfg = append(call.cfg, [2]string{k, v})
 			args = args[2:]
 		case a == "-C" && len(args) > 1:
-			call.dir = st.resolveFrom(c, call.dir, args[1].Value)
+			call.dir = st.in.resolvePath(c, call.dir, args[1].Value)
 			args = args[2:]
 		case a == "--git-dir" || a == "--work-tree" || a == "--namespace" || a == "--super-prefix" || a == "--config-env":
 			if len(args) < 2 {
@@ -283,26 +279,17 @@ func (st *jobState) parseGitCall(c *shell.Command) (gitCall, bool) {
 			args = args[1:]
 		default:
 			call.sub, call.args = a, args[1:]
-			e := cmdEnv(st.in, c)
-			if n, err := strconv.Atoi(getenv(e, "GIT_CONFIG_COUNT")); err == nil {
+			if count := st.in.envValue(c, "GIT_CONFIG_COUNT"); count != "" {
+				n, _ := strconv.Atoi(count) // 0 when malformed
 				for i := 0; i < n && i < 64; i++ {
-					k := getenv(e, "GIT_CONFIG_KEY_"+strconv.Itoa(i))
-					call.cfg = append(call.cfg, [2]string{k, getenv(e, "GIT_CONFIG_VALUE_"+strconv.Itoa(i))})
+					k := st.in.envValue(c, "GIT_CONFIG_KEY_"+strconv.Itoa(i))
+					call.cfg = append(call.cfg, [2]string{k, st.in.envValue(c, "GIT_CONFIG_VALUE_"+strconv.Itoa(i))})
 				}
 			}
 			return call, true
 		}
 	}
 	return call, false
-}
-
-// resolveFrom resolves p against directory base (state form).
-func (st *jobState) resolveFrom(c *shell.Command, base, p string) string {
-	saved := st.cwd
-	st.cwd = base
-	r := st.resolve(c, p)
-	st.cwd = saved
-	return r
 }
 
 // cfgFor is the git configuration one invocation at pos sees: the job's
@@ -320,18 +307,19 @@ func (st *jobState) cfgFor(call gitCall, pos shell.Pos, extra ...[2]string) gitC
 }
 
 var (
-	cloneSpec = argSpec{value: set("-b", "--branch", "-o", "--origin", "--depth", "--reference", "--reference-if-able",
-		"-c", "--config", "--filter", "-j", "--jobs", "--separate-git-dir", "--template", "-u", "--upload-pack",
-		"--shallow-since", "--shallow-exclude", "--server-option", "--bundle-uri", "--ref-format", "--revision")}
-	fetchSpec = argSpec{value: set("--depth", "--deepen", "--shallow-since", "--shallow-exclude", "-j", "--jobs",
-		"--upload-pack", "-o", "--server-option", "--refmap", "--negotiation-tip", "--recurse-submodules-default",
-		"-s", "--strategy", "-X", "--strategy-option", "--filter", "--sort", "--receive-pack", "--exec",
-		"--push-option", "--repo")}
-	remoteSpec    = argSpec{value: set("-t", "-m", "--mirror")}
-	submoduleSpec = argSpec{value: set("-b", "--branch", "--name", "--reference", "--depth", "--jobs", "-j")}
-	configSpec    = argSpec{value: set("-f", "--file", "--blob", "--type", "--default", "--comment", "--value")}
-	initSpec      = argSpec{value: set("-b", "--initial-branch", "--template", "--separate-git-dir", "--object-format", "--ref-format", "--shared")}
-	manifestSpec  = argSpec{value: set("-u", "--manifest-url", "-m", "-b", "--manifest-branch", "--mr", "--manifest-rev", "-g", "--groups", "--depth", "--reference")}
+	cloneSpec = optSpec{value: opts("bocju", "branch", "origin", "depth", "reference", "reference-if-able", "config",
+		"filter", "jobs", "separate-git-dir", "template", "upload-pack", "shallow-since", "shallow-exclude",
+		"server-option", "bundle-uri", "ref-format", "revision")}
+	fetchSpec = optSpec{value: opts("josX", "depth", "deepen", "shallow-since", "shallow-exclude", "jobs",
+		"upload-pack", "server-option", "refmap", "negotiation-tip", "recurse-submodules-default", "strategy",
+		"strategy-option", "filter", "sort", "receive-pack", "exec", "push-option", "repo")}
+	remoteSpec    = optSpec{value: opts("tm", "mirror")}
+	submoduleSpec = optSpec{value: opts("bj", "branch", "name", "reference", "depth", "jobs")}
+	configSpec    = optSpec{value: opts("f", "file", "blob", "type", "default", "comment", "value")}
+	initSpec      = optSpec{value: opts("b", "initial-branch", "template", "separate-git-dir", "object-format",
+		"ref-format", "shared")}
+	manifestSpec = optSpec{value: opts("umbg", "manifest-url", "manifest-branch", "mr", "manifest-rev", "groups",
+		"depth", "reference")}
 )
 
 // applyGit records what a git command changes: configuration, clones and
@@ -354,9 +342,9 @@ func (st *jobState) applyGit(c *shell.Command) []stateNote {
 		if len(p.pos) > 1 {
 			dir = p.pos[1].Value
 		}
-		key := st.resolveFrom(c, call.dir, dir)
+		key := st.in.resolvePath(c, call.dir, dir)
 		origin := "origin"
-		if o, ok := p.get("-o", "--origin"); ok {
+		if o, ok := p.last("-o", "--origin"); ok {
 			origin = o.Value
 		}
 		st.clones[key] = url
@@ -391,7 +379,7 @@ func (st *jobState) applyGit(c *shell.Command) []stateNote {
 	case "init":
 		key := call.dir
 		if ps := initSpec.parse(call.args).pos; len(ps) > 0 {
-			key = st.resolveFrom(c, call.dir, ps[0].Value)
+			key = st.in.resolvePath(c, call.dir, ps[0].Value)
 		}
 		if key != "" {
 			st.clones[key] = ""
@@ -446,7 +434,8 @@ func (st *jobState) applyGitConfig(c *shell.Command, call gitCall) []stateNote {
 // approveCredential records "git credential approve": the credential goes
 // to the configured helper for the host it names.
 func (st *jobState) approveCredential(c *shell.Command) []stateNote {
-	text := stdinText(c)
+	o, _ := st.in.stdin(c, nil)
+	text := o.value
 	fields := map[string]string{}
 	for _, line := range strings.Split(strings.NewReplacer(`\n`, "\n").Replace(text), "\n") {
 		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
@@ -638,7 +627,7 @@ func (st *jobState) gitCommandUses(out *Output, c *shell.Command) {
 		if len(p.pos) > 0 {
 			repo = p.pos[0].Value
 		}
-		if r, ok := p.get("--repo"); ok && push {
+		if r, ok := p.last("--repo"); ok && push {
 			repo = r.Value
 		}
 		url, via, ok := st.remoteURL(call.dir, repo)
@@ -719,122 +708,11 @@ func (st *jobState) originURL(dir string) (string, bool) {
 	if key != "" {
 		return "", false
 	}
-	u := getenv(st.in.Env, "CI_REPOSITORY_URL")
+	u := st.in.envValue(nil, "CI_REPOSITORY_URL")
 	return u, u != ""
 }
 
 // ---- credential files ------------------------------------------------------
-
-// applyFileWrite records a write to a credential file: ~/.netrc and
-// ~/.git-credentials for git, Docker/Podman auth files for registries.
-func (st *jobState) applyFileWrite(c *shell.Command, w fileWrite) []stateNote {
-	base := path.Base(strings.ReplaceAll(w.path, `\`, "/"))
-	switch {
-	case base == ".netrc" || base == "_netrc":
-		old := st.netrc
-		content, changed := st.writeFile("~/.netrc", w)
-		if !changed {
-			return nil
-		}
-		st.netrc = parseNetrc(content, c.Pos)
-		return st.netrcNotes(c, old)
-	case base == ".git-credentials":
-		if content, changed := st.writeFile("~/.git-credentials", w); changed {
-			st.stored = parseGitCredentials(content, c.Pos)
-		}
-	case isRegistryAuthFile(w.path, cmdEnv(st.in, c)):
-		return st.applyRegistryFile(c, w)
-	}
-	return nil
-}
-
-// writeFile updates a credential file's content and returns it, and
-// whether it changed (a job appending in a loop past the size bound does
-// not make every later write re-read the file). An unknown overwrite
-// empties it: what it holds cannot be known.
-func (st *jobState) writeFile(key string, w fileWrite) (string, bool) {
-	old, existed := st.files[key]
-	content := ""
-	if w.append {
-		content = old
-	}
-	if w.known {
-		content += w.out.value
-	}
-	if len(content) > maxStateFile {
-		content = content[:maxStateFile]
-	}
-	st.files[key] = content
-	return content, !existed || content != old
-}
-
-func (st *jobState) removeFile(c *shell.Command, f string) {
-	switch path.Base(f) {
-	case ".netrc", "_netrc":
-		delete(st.files, "~/.netrc")
-		st.netrc = map[string]cred{}
-	case ".git-credentials":
-		delete(st.files, "~/.git-credentials")
-		st.stored = map[string]cred{}
-	default:
-		if isRegistryAuthFile(f, cmdEnv(st.in, c)) {
-			delete(st.reg, registryStore(f))
-		}
-	}
-}
-
-// parseNetrc reads machine/login/password entries. Literal "\n" counts as
-// a line break: echo without -e still interprets it in dash and busybox sh.
-func parseNetrc(s string, pos shell.Pos) map[string]cred {
-	s = strings.NewReplacer(`\n`, "\n", `\t`, " ").Replace(s)
-	f := strings.Fields(s)
-	type entry struct{ login, password string }
-	entries := map[string]*entry{}
-	var cur *entry
-	for i := 0; i < len(f); i++ {
-		next := func() string {
-			if i+1 < len(f) {
-				i++
-				return strings.Trim(f[i], `"`)
-			}
-			return ""
-		}
-		switch f[i] {
-		case "machine", "default":
-			h := "*"
-			if f[i] == "machine" {
-				h = hostname(strings.ToLower(next()))
-			}
-			cur = &entry{}
-			// curl uses the first entry for a host.
-			if _, dup := entries[h]; !dup {
-				entries[h] = cur
-			}
-		case "login":
-			if v := next(); cur != nil {
-				cur.login = v
-			}
-		case "password":
-			if v := next(); cur != nil {
-				cur.password = v
-			}
-		case "account":
-			next()
-		case "macdef":
-			i = len(f) // a macro runs to the end of its paragraph; nothing after it matters here
-		}
-	}
-	out := make(map[string]cred, len(entries))
-	for h, e := range entries {
-		cr := classifyUserPass(e.login, e.password)
-		if cr.kind == credNone {
-			continue
-		}
-		cr.pos, cr.via = pos, "credentials from ~/.netrc written at "+at(pos)
-		out[h] = cr
-	}
-	return out
-}
 
 // netrcNotes explains ~/.netrc entries changed by c that cannot work or
 // send the token elsewhere.
@@ -845,10 +723,13 @@ func (st *jobState) netrcNotes(c *shell.Command, old map[string]cred) []stateNot
 		if o, ok := old[h]; ok && o.kind == cr.kind && o.user == cr.user {
 			continue
 		}
+		host, what := h, "~/.netrc (machine "+h+")"
 		if h == "*" {
-			continue
+			// The default entry serves every host without its own entry,
+			// this GitLab included.
+			host, what = st.in.Server.FQDN, "~/.netrc (default entry)"
 		}
-		if kind, detail := setupNote(st.in.Server, "https://"+h, cr, "~/.netrc (machine "+h+")"); kind != "" {
+		if kind, detail := setupNote(st.in.Server, "https://"+host, cr, what); kind != "" {
 			notes = append(notes, stateNote{family: "git", note: st.in.NoteAt(c, kind, detail+": "+cmdLine(c))})
 		}
 	}
@@ -877,20 +758,13 @@ func parseGitCredentials(s string, pos shell.Pos) map[string]cred {
 
 // vcsTools are package managers that clone "git+https://..." dependencies
 // with git.
-var vcsTools = set("pip", "pip3", "pipx", "uv", "uvx", "poetry", "pdm", "pipenv", "npm", "npx", "pnpm", "pnpx",
+var vcsTools = setOf("pip", "pip3", "pipx", "uv", "uvx", "poetry", "pdm", "pipenv", "npm", "npx", "pnpm", "pnpx",
 	"yarn", "bun", "bunx", "nix", "ansible-galaxy", "cargo")
 
+// isPythonPip reports "python -m pip" (or pip3, pipx).
 func isPythonPip(c *shell.Command) bool {
-	n := baseName(c.Name())
-	if !strings.HasPrefix(n, "python") {
-		return false
-	}
-	for i := 1; i+1 < len(c.Args); i++ {
-		if c.Args[i].Value == "-m" {
-			return strings.HasPrefix(c.Args[i+1].Value, "pip")
-		}
-	}
-	return false
+	m, _, ok := pythonModule(argv(c))
+	return ok && strings.HasPrefix(m, "pip")
 }
 
 // gitPlusRE finds VCS URLs in requirement strings:
@@ -919,23 +793,24 @@ func (st *jobState) vcsUses(out *Output, c *shell.Command) {
 	text := CommandText(c)
 	cfg := st.git
 	found := false
-	for i, a := range c.Args[1:] {
+	ws := argv(c)
+	name := cmdBase(ws[0].Value)
+	for i, a := range ws[1:] {
 		for _, m := range gitPlusRE.FindAllStringSubmatch(a.Value, -1) {
 			found = true
 			st.reportGit(out, cmdSite(c), st.judgeGit(cfg, vcsURL(m[1]), false), access.RepositoryRead, text)
 		}
-		if baseName(c.Name()) == "cargo" && a.Value == "--git" && i+2 < len(c.Args) {
+		if name == "cargo" && a.Value == "--git" && i+2 < len(ws) {
 			found = true
-			st.reportGit(out, cmdSite(c), st.judgeGit(cfg, c.Args[i+2].Value, false), access.RepositoryRead, text)
+			st.reportGit(out, cmdSite(c), st.judgeGit(cfg, ws[i+2].Value, false), access.RepositoryRead, text)
 		}
 	}
-	name := strings.TrimSuffix(baseName(c.Name()), ".exe")
-	for i := 1; i < len(c.Args); i++ {
-		a := c.Args[i].Value
+	for i := 1; i < len(ws); i++ {
+		a := ws[i].Value
 		var file string
 		switch {
-		case (a == "-r" || a == "--requirement" || a == "-c" || a == "--constraint") && i+1 < len(c.Args):
-			file = c.Args[i+1].Value
+		case (a == "-r" || a == "--requirement" || a == "-c" || a == "--constraint") && i+1 < len(ws):
+			file = ws[i+1].Value
 			i++
 		case strings.HasPrefix(a, "--requirement="), strings.HasPrefix(a, "--constraint="):
 			_, file, _ = strings.Cut(a, "=")
@@ -953,7 +828,7 @@ func (st *jobState) vcsUses(out *Output, c *shell.Command) {
 			}
 		}
 	}
-	if !found && isNodeInstall(name, c) {
+	if !found && isNodeInstall(ws) {
 		st.packageJSONUses(out, c, cfg)
 	}
 }
@@ -961,35 +836,21 @@ func (st *jobState) vcsUses(out *Output, c *shell.Command) {
 // requirementsUses reports VCS URLs in a pip requirements file. pip expands
 // ${VAR} (only that form) from the environment.
 func (st *jobState) requirementsUses(out *Output, c *shell.Command, cfg gitCfg, file string, depth int) {
-	b, fsite, ok := st.readFile(file)
-	if !ok || depth > 4 {
+	b, fsite, err := st.readTree(file)
+	if err != nil || depth > maxRequirementDepth {
 		return
 	}
-	e := cmdEnv(st.in, c)
-	lines := strings.Split(string(b), "\n")
-	for i := 0; i < len(lines) && i < 10000; i++ {
-		line := strings.TrimSpace(lines[i])
-		n := i + 1
-		for strings.HasSuffix(line, `\`) && i+1 < len(lines) {
-			i++
-			line = strings.TrimSuffix(line, `\`) + strings.TrimSpace(lines[i])
-		}
-		if j := strings.Index(line, " #"); j >= 0 {
-			line = line[:j]
-		}
-		if strings.HasPrefix(line, "#") || line == "" {
-			continue
-		}
-		written := line
-		line = expandBraces(line, e)
-		if f, isReq := cutOption(line, "-r", "--requirement", "-c", "--constraint"); isReq {
-			st.requirementsUses(out, c, cfg, path.Join(path.Dir(file), f), depth+1)
+	e := st.in.envOf(c)
+	for _, l := range requirementsLines(string(b)) {
+		line := expandBraced(l.text, e)
+		if f, ok := requirementsInclude(file, line); ok {
+			st.requirementsUses(out, c, cfg, f, depth+1)
 			continue
 		}
 		for _, m := range gitPlusRE.FindAllStringSubmatch(line, -1) {
 			s := fsite
-			s.line = n
-			detail := written + " (installed by " + strings.Join(strings.Fields(CommandText(c)), " ") + " at " + at(c.Pos) + ")"
+			s.line = l.n
+			detail := l.text + " (installed by " + strings.Join(strings.Fields(CommandText(c)), " ") + " at " + at(c.Pos) + ")"
 			st.reportGit(out, s, st.judgeGit(cfg, vcsURL(m[1]), false), access.RepositoryRead, detail)
 		}
 	}
@@ -1003,8 +864,8 @@ var galaxySrcRE = regexp.MustCompile(`^\s*(?:-\s*)?src:\s*["']?([^"'\s]+)`)
 // ${CI_JOB_TOKEN} in the file is sent as written unless the job ran
 // envsubst on it; host credentials (~/.netrc, insteadOf) still apply.
 func (st *jobState) galaxyUses(out *Output, c *shell.Command, cfg gitCfg, file string) {
-	b, fsite, ok := st.readFile(file)
-	if !ok {
+	b, fsite, err := st.readTree(file)
+	if err != nil {
 		return
 	}
 	for i, line := range strings.Split(string(b), "\n") {
@@ -1023,40 +884,19 @@ func (st *jobState) galaxyUses(out *Output, c *shell.Command, cfg gitCfg, file s
 	}
 }
 
-// cutOption returns the value of a requirements-file option line.
-func cutOption(line string, names ...string) (string, bool) {
-	for _, n := range names {
-		if rest, ok := strings.CutPrefix(line, n); ok && (strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "=")) {
-			return strings.TrimSpace(strings.TrimPrefix(rest, "=")), true
-		}
-	}
-	return "", false
-}
-
-var bracesRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// expandBraces expands ${VAR} only, keeping unknown references.
-func expandBraces(s string, e shell.Env) string {
-	return bracesRE.ReplaceAllStringFunc(s, func(m string) string {
-		if v, ok := e.Get(m[2 : len(m)-1]); ok {
-			return v
-		}
-		return m
-	})
-}
-
-func isNodeInstall(name string, c *shell.Command) bool {
+func isNodeInstall(ws []shell.Word) bool {
+	name := cmdBase(ws[0].Value)
 	switch name {
 	case "npm", "pnpm", "yarn", "bun":
 	default:
 		return false
 	}
-	if len(c.Args) == 1 {
+	if len(ws) == 1 {
 		return name == "yarn"
 	}
-	switch c.Args[1].Value {
+	switch ws[1].Value {
 	case "install", "i", "ci", "add":
-		for _, a := range c.Args[2:] {
+		for _, a := range ws[2:] {
 			if !strings.HasPrefix(a.Value, "-") {
 				return false // installs named packages, not package.json
 			}
@@ -1069,16 +909,12 @@ func isNodeInstall(name string, c *shell.Command) bool {
 // packageJSONUses reports git dependencies of the package.json in the
 // command's directory.
 func (st *jobState) packageJSONUses(out *Output, c *shell.Command, cfg gitCfg) {
-	file := "package.json"
-	if st.cwd != "" {
-		f, ok := st.repoFile(c, "package.json")
-		if !ok {
-			return
-		}
-		file = f
-	}
-	b, fsite, ok := st.readFile(file)
+	file, ok := st.repoFile(c, "package.json")
 	if !ok {
+		return
+	}
+	b, fsite, err := st.readTree(file)
+	if err != nil {
 		return
 	}
 	for i, line := range strings.Split(string(b), "\n") {
@@ -1095,15 +931,16 @@ func (st *jobState) packageJSONUses(out *Output, c *shell.Command, cfg gitCfg) {
 // "west init -m URL" (P09); the projects the manifest lists are fetched
 // later and are not visible here.
 func (st *jobState) manifestUses(out *Output, c *shell.Command) {
-	if len(c.Args) < 2 || c.Args[1].Value != "init" {
+	ws := argv(c)
+	if len(ws) < 2 || ws[1].Value != "init" {
 		return
 	}
-	p := manifestSpec.parse(c.Args[2:])
+	p := manifestSpec.parse(ws[2:])
 	names := []string{"-u", "--manifest-url"}
-	if baseName(c.Name()) == "west" {
+	if cmdBase(ws[0].Value) == "west" {
 		names = []string{"-m", "--manifest-url"}
 	}
-	if w, ok := p.get(names...); ok {
+	if w, ok := p.last(names...); ok {
 		st.reportGit(out, cmdSite(c), st.judgeGit(st.git, w.Value, false), access.RepositoryRead, CommandText(c))
 	}
 }
@@ -1112,10 +949,11 @@ func (st *jobState) manifestUses(out *Output, c *shell.Command) {
 
 // applyGoEnv records "go env -w K=V".
 func (st *jobState) applyGoEnv(c *shell.Command) {
-	if len(c.Args) < 3 || c.Args[1].Value != "env" || c.Args[2].Value != "-w" {
+	ws := argv(c)
+	if len(ws) < 3 || ws[1].Value != "env" || ws[2].Value != "-w" {
 		return
 	}
-	for _, a := range c.Args[3:] {
+	for _, a := range ws[3:] {
 		if k, v, ok := strings.Cut(a.Value, "="); ok {
 			st.goEnv[k] = v
 		}
@@ -1126,7 +964,7 @@ func (st *jobState) goSetting(c *shell.Command, name string) string {
 	if v, ok := st.goEnv[name]; ok {
 		return v
 	}
-	return getenv(cmdEnv(st.in, c), name)
+	return st.in.envValue(c, name)
 }
 
 // goFetchesDirect reports whether go fetches mod from its origin (with
@@ -1175,17 +1013,18 @@ func goGlobMatch(patterns, mod string) bool {
 }
 
 // goLoads are go subcommands that download missing modules of go.mod.
-var goLoads = set("build", "test", "run", "vet", "list", "install", "generate", "get")
+var goLoads = setOf("build", "test", "run", "vet", "list", "install", "generate", "get")
 
 // goUses reports Go modules on this GitLab fetched with host credentials:
 // named on the command line (go get/install/run x@v), or required by
 // go.mod when a command loads the module graph.
 func (st *jobState) goUses(out *Output, c *shell.Command, seen map[string]bool) {
-	if len(c.Args) < 2 {
+	ws := argv(c)
+	if len(ws) < 2 {
 		return
 	}
-	sub := c.Args[1].Value
-	rest := c.Args[2:]
+	sub := ws[1].Value
+	rest := ws[2:]
 	if sub == "mod" {
 		if len(rest) == 0 {
 			return
@@ -1218,13 +1057,9 @@ func (st *jobState) goUses(out *Output, c *shell.Command, seen map[string]bool) 
 		return
 	}
 	flags := st.goSetting(c, "GOFLAGS")
-	modFile := "go.mod"
-	if st.cwd != "" {
-		f, ok := st.repoFile(c, "go.mod")
-		if !ok {
-			return
-		}
-		modFile = f
+	modFile, ok := st.repoFile(c, "go.mod")
+	if !ok {
+		return
 	}
 	if goLoads[sub] && sub != "get" && (strings.Contains(flags, "-mod=vendor") || st.hasRepoFile(path.Join(path.Dir(modFile), "vendor/modules.txt"))) {
 		return
@@ -1232,8 +1067,8 @@ func (st *jobState) goUses(out *Output, c *shell.Command, seen map[string]bool) 
 	if seen[modFile] {
 		return
 	}
-	b, fsite, ok := st.readFile(modFile)
-	if !ok {
+	b, fsite, err := st.readTree(modFile)
+	if err != nil {
 		return
 	}
 	seen[modFile] = true
@@ -1246,8 +1081,8 @@ func (st *jobState) goUses(out *Output, c *shell.Command, seen map[string]bool) 
 }
 
 func (st *jobState) hasRepoFile(name string) bool {
-	_, _, ok := st.readFile(name)
-	return ok
+	_, _, err := st.readTree(name)
+	return err == nil
 }
 
 // goModuleUse reports one module if it lives on this GitLab and is fetched

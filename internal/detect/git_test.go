@@ -11,6 +11,9 @@ var gitCases = []jobCase{
 	{name: "P01 $CI_JOB_TOKEN without braces and git -c credential.helper=",
 		script: `git -c credential.helper= clone https://gitlab-ci-token:$CI_JOB_TOKEN@git.example.org/acme/tools/helpers lib`,
 		uses:   []string{"repository-read path=acme/tools/helpers .gitlab-ci.yml:10"}},
+	{name: "P01 a launcher the shell layer leaves in place (retry) is unwrapped",
+		script: `retry 3 git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/tools/helpers.git`,
+		uses:   []string{"repository-read path=acme/tools/helpers .gitlab-ci.yml:10"}},
 	{name: "P01 prefix built in a shell variable",
 		script: `prefix="https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org"
 git clone ${prefix}/cadi/higgs-tools.git`,

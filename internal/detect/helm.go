@@ -27,13 +27,12 @@ type helmRepo struct {
 	cred credential
 }
 
-var helmSpec = optSpec{
-	short: "nfod",
-	long: setOf("username", "password", "ca-file", "cert-file", "key-file", "timeout", "kube-context", "namespace",
-		"kubeconfig", "registry-config", "repository-config", "repository-cache", "repo", "version", "values", "set",
-		"set-string", "set-file", "context-path", "kube-token", "kube-apiserver", "kube-as-user", "kube-as-group",
-		"kube-ca-file", "burst-limit", "qps", "post-renderer", "post-renderer-args", "description", "output",
-		"destination", "untardir", "app-version", "keyring", "wait-for-jobs", "history-max", "max-history"),
+var helmSpec = optSpec{value: opts("nfod", "username", "password", "ca-file", "cert-file", "key-file", "timeout",
+	"kube-context", "namespace", "kubeconfig", "registry-config", "repository-config", "repository-cache", "repo",
+	"version", "values", "set", "set-string", "set-file", "context-path", "kube-token", "kube-apiserver",
+	"kube-as-user", "kube-as-group", "kube-ca-file", "burst-limit", "qps", "post-renderer", "post-renderer-args",
+	"description", "output", "destination", "untardir", "app-version", "keyring", "wait-for-jobs", "history-max",
+	"max-history"),
 }
 
 func (helmDetector) Detect(in *Input, out *Output) {
@@ -54,8 +53,8 @@ func (helmDetector) Detect(in *Input, out *Output) {
 				break
 			}
 		}
-		p := parseOpts(ws[1:], spec)
-		pos := p.Pos
+		p := spec.parse(ws[1:])
+		pos := p.pos
 		if len(pos) == 0 {
 			continue
 		}
@@ -93,10 +92,8 @@ func (helmDetector) Detect(in *Input, out *Output) {
 	}
 }
 
-var cmPushSpec = optSpec{
-	short: "upvt",
-	long:  setOf("username", "password", "version", "access-token", "auth-header", "ca-file", "cert-file", "key-file", "context-path", "timeout"),
-}
+var cmPushSpec = optSpec{value: opts("upvt", "username", "password", "version", "access-token", "auth-header",
+	"ca-file", "cert-file", "key-file", "context-path", "timeout")}
 
 // helmCred reads --username/--password or --password-stdin fed by a pipe.
 func (in *Input) helmCred(c *shell.Command, p parsed) credential {
@@ -105,8 +102,8 @@ func (in *Input) helmCred(c *shell.Command, p parsed) credential {
 	if pw, ok := p.last("--password", "-p"); ok {
 		cr.Secret = pw.Value
 	} else if p.has("--password-stdin") {
-		if s, ok := stdinContent(in, c); ok {
-			cr.Secret, cr.Where = strings.TrimSpace(s), "--password-stdin"
+		if s, ok := in.stdin(c, nil); ok {
+			cr.Secret, cr.Where = strings.TrimSpace(s.value), "--password-stdin"
 		}
 	}
 	return cr

@@ -1,4 +1,4 @@
-package detect
+package detect_test
 
 import (
 	"testing"
@@ -8,15 +8,7 @@ import (
 
 func TestHelmDetector(t *testing.T) {
 	const charts = "${CI_API_V4_URL}/projects/4711/packages/helm/stable"
-	for _, tc := range []struct {
-		name    string
-		vars    []ciconfig.Variable
-		script  string
-		items   []ciconfig.Script
-		uses    []string
-		notes   []string
-		noteHas string
-	}{
+	runRows(t, "helm", []row{
 		{name: "P26 helm repo add with the job token, project ID from a variable",
 			vars:   []ciconfig.Variable{v("CHARTS_PROJECT_ID", "4711", 2)},
 			script: `helm repo add --username gitlab-ci-token --password ${CI_JOB_TOKEN} charts "${CI_API_V4_URL}/projects/${CHARTS_PROJECT_ID}/packages/helm/stable"`,
@@ -65,10 +57,5 @@ func TestHelmDetector(t *testing.T) {
 			script:  "helm repo add --username gitlab-ci-token --password $CI_JOB_TOKEN bitnami https://charts.bitnami.com/bitnami",
 			notes:   []string{".gitlab-ci.yml:1 other-host"},
 			noteHas: "charts.bitnami.com"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, helmDetector{}, tjob{vars: tc.vars, script: tc.script, items: tc.items})
-			check(t, out, tc.uses, tc.notes, tc.noteHas)
-		})
-	}
+	})
 }

@@ -211,12 +211,12 @@ func (mavenDetector) Detect(in *Input, out *Output) {
 		return
 	}
 	in.gradle(out)
-	var xmlWrites []writtenFile
+	var xmlWrites []fileWrite
 	seen := map[string]bool{}
 	for _, c := range in.Commands {
 		ws := argv(c)
 		switch cmdBase(ws[0].Value) {
-		case "mvn", "mvnw", "mvnd", "mvnw.cmd", "mvnDebug":
+		case "mvn", "mvnw", "mvnd", "mvndebug": // cmdBase lowers case and drops .cmd
 		default:
 			continue
 		}
@@ -230,15 +230,15 @@ func (mavenDetector) Detect(in *Input, out *Output) {
 }
 
 // mavenRun joins one invocation's settings and pom.
-func (in *Input) mavenRun(r mvnRun, xmlWrites []writtenFile, seen map[string]bool, out *Output) {
+func (in *Input) mavenRun(r mvnRun, xmlWrites []fileWrite, seen map[string]bool, out *Output) {
 	settingsName := r.settings
 	var settingsText, settingsFile string
 	if settingsName != "" {
-		settingsText, settingsFile = in.readSource(xmlWrites, settingsName)
+		settingsText, settingsFile, _ = in.readSource(xmlWrites, settingsName)
 	} else {
 		for i := len(xmlWrites) - 1; i >= 0; i-- {
-			if strings.HasSuffix(xmlWrites[i].Path, ".m2/settings.xml") {
-				settingsText, settingsFile, settingsName = xmlWrites[i].Content, xmlWrites[i].From, xmlWrites[i].Path
+			if strings.HasSuffix(xmlWrites[i].path, ".m2/settings.xml") {
+				settingsText, settingsFile, settingsName = xmlWrites[i].out.value, xmlWrites[i].out.from, xmlWrites[i].path
 				break
 			}
 		}
@@ -305,19 +305,13 @@ func (in *Input) mavenRun(r mvnRun, xmlWrites []writtenFile, seen map[string]boo
 		hdr := expand(srv.headerValue, settings.props)
 		pass := expand(srv.pass, settings.props)
 		detail := repo.id + " → " + repo.url + " (" + where
-		evidence := func(kind access.Kind, t use.Target, d string) use.Use {
-			if repo.file == "" {
-				return in.UseAt(r.c, kind, t, d)
-			}
-			return in.UseInFile(repo.file, repo.line, kind, t, d)
+		// The evidence is the repository's line, or the command for one
+		// given on the command line (-DaltDeploymentRepository).
+		at := fileSite(repo.file, repo.line)
+		if repo.file == "" {
+			at = cmdSite(r.c)
 		}
-		note := func(nk use.NoteKind, d string) {
-			if repo.file == "" {
-				out.Notes = append(out.Notes, in.NoteAt(r.c, nk, d))
-				return
-			}
-			out.Notes = append(out.Notes, use.Note{Project: in.Caller.Path, File: repo.file, Line: repo.line, Job: in.jobName(), Kind: nk, Detail: Detail(d)})
-		}
+		note := func(nk use.NoteKind, d string) { out.Notes = append(out.Notes, in.noteAtSite(at, nk, d)) }
 		var isUse bool
 		switch {
 		case srv.header == "job-token" && HasJobToken(hdr):
@@ -376,7 +370,7 @@ func (in *Input) mavenRun(r mvnRun, xmlWrites []writtenFile, seen map[string]boo
 		if t.Reason != "" {
 			t.Reference = repo.url
 		}
-		out.Uses = append(out.Uses, evidence(k, t, detail+" via "+CommandText(r.c)))
+		out.Uses = append(out.Uses, in.useAtSite(at, k, t, detail+" via "+CommandText(r.c)))
 	}
 }
 
@@ -574,6 +568,9 @@ func gradleEval(expr string, env shell.Env, props map[string]string) string {
 	return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(expr), ")"))
 }
 
+var gradleSpec = optSpec{value: opts("pbPDx", "project-dir", "build-file", "project-prop", "system-prop",
+	"exclude-task", "init-script", "settings-file", "console", "warning-mode", "max-workers")}
+
 // gradle handles the Gradle invocations of a job.
 func (in *Input) gradle(out *Output) {
 	seen := map[string]bool{}
@@ -585,15 +582,15 @@ func (in *Input) gradle(out *Output) {
 			continue
 		}
 		dir, props, publish := ".", map[string]string{}, false
-		p := parseOpts(ws[1:], optSpec{short: "pbPDx", long: setOf("project-dir", "build-file", "project-prop", "system-prop", "exclude-task", "init-script", "settings-file", "console", "warning-mode", "max-workers")})
+		p := gradleSpec.parse(ws[1:])
 		if d, ok := p.last("-p", "--project-dir"); ok {
 			dir = d.Value
 		}
-		for _, w := range p.values("-P", "--project-prop") {
+		for _, w := range p.all("-P", "--project-prop") {
 			k, val, _ := strings.Cut(w.Value, "=")
 			props[k] = val
 		}
-		for _, w := range p.Pos {
+		for _, w := range p.pos {
 			if strings.HasPrefix(w.Value, "publish") || strings.Contains(w.Value, ":publish") {
 				publish = true
 			}
@@ -633,9 +630,8 @@ func (in *Input) gradleRepo(c *shell.Command, r gradleRepo, props map[string]str
 	if !ok || ep.Access == "" {
 		return
 	}
-	note := func(nk use.NoteKind, d string) {
-		out.Notes = append(out.Notes, use.Note{Project: in.Caller.Path, File: r.file, Line: r.urlLine, Job: in.jobName(), Kind: nk, Detail: Detail(d)})
-	}
+	at := fileSite(r.file, r.urlLine)
+	note := func(nk use.NoteKind, d string) { out.Notes = append(out.Notes, in.noteAtSite(at, nk, d)) }
 	key := r.file + ":" + url + ":" + string(k)
 	if seen[key] {
 		return
@@ -651,7 +647,7 @@ func (in *Input) gradleRepo(c *shell.Command, r gradleRepo, props map[string]str
 				if t.Reason != "" {
 					t.Reference = r.url
 				}
-				out.Uses = append(out.Uses, in.UseInFile(r.file, r.urlLine, k, t,
+				out.Uses = append(out.Uses, in.useAtSite(at, k, t,
 					"maven "+r.url+" with a Job-Token header ("+h.value+") via "+CommandText(c)))
 				return
 			}

@@ -1,4 +1,4 @@
-package detect
+package detect_test
 
 import (
 	"strings"
@@ -40,15 +40,7 @@ const testPom = `<project>
 
 func TestMavenDetector(t *testing.T) {
 	jobTok := mvnSettings([3]string{"shared-libs", "Job-Token", "${env.CI_JOB_TOKEN}"}, [3]string{"gitlab-maven", "Job-Token", "${CI_JOB_TOKEN}"})
-	for _, tc := range []struct {
-		name    string
-		vars    []ciconfig.Variable
-		script  string
-		files   map[string]string
-		uses    []string
-		notes   []string
-		noteHas string
-	}{
+	runRows(t, "maven", []row{
 		{name: "P21 settings server joined to the pom repository by id (qiwa notes)",
 			files:  map[string]string{"ci_settings.xml": jobTok, "pom.xml": testPom},
 			script: "mvn -s ci_settings.xml package",
@@ -68,6 +60,10 @@ func TestMavenDetector(t *testing.T) {
 		{name: "P21 default .m2/settings.xml committed in the repository",
 			files:  map[string]string{".m2/settings.xml": jobTok, "pom.xml": testPom},
 			script: "mvn package",
+			uses:   []string{"pom.xml:5 packages-read id:1295 @job"}},
+		{name: "P21 mvnDebug reads the same settings and pom",
+			files:  map[string]string{"ci_settings.xml": jobTok, "pom.xml": testPom},
+			script: "mvnDebug -s ci_settings.xml package",
 			uses:   []string{"pom.xml:5 packages-read id:1295 @job"}},
 		{name: "P21 -f chooses the pom",
 			files:  map[string]string{"ci_settings.xml": jobTok, "lib/pom.xml": testPom},
@@ -107,12 +103,7 @@ func TestMavenDetector(t *testing.T) {
 		{name: "hostile input: malformed XML yields no panic and no use",
 			files:  map[string]string{"ci_settings.xml": "<settings><servers><server><id>x</id", "pom.xml": "<project><repositories"},
 			script: "mvn -s ci_settings.xml package"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, mavenDetector{}, tjob{vars: tc.vars, script: tc.script, files: tc.files})
-			check(t, out, tc.uses, tc.notes, tc.noteHas)
-		})
-	}
+	})
 }
 
 func TestGradle(t *testing.T) {
@@ -154,14 +145,7 @@ func TestGradle(t *testing.T) {
     }
 }
 `
-	for _, tc := range []struct {
-		name   string
-		vars   []ciconfig.Variable
-		script string
-		files  map[string]string
-		uses   []string
-		notes  []string
-	}{
+	runRows(t, "maven", []row{
 		{name: "P22 Kotlin maven(url) with a Job-Token header",
 			files: map[string]string{"build.gradle.kts": kts}, script: "./gradlew build",
 			uses: []string{"build.gradle.kts:2 packages-read id:85 @job"}},
@@ -185,10 +169,5 @@ func TestGradle(t *testing.T) {
 			files:  map[string]string{"build.gradle.kts": strings.NewReplacer(`"Job-Token"`, `"Private-Token"`, `"CI_JOB_TOKEN"`, `"GITLAB_PAT"`).Replace(kts)},
 			script: "./gradlew build",
 			notes:  []string{"build.gradle.kts:2 not-a-job-token-edge"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, mavenDetector{}, tjob{vars: tc.vars, script: tc.script, files: tc.files})
-			check(t, out, tc.uses, tc.notes, "")
-		})
-	}
+	})
 }

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/shell"
@@ -25,8 +26,8 @@ func (needsDetector) Detect(in *Input, out *Output) {
 			continue
 		}
 		// GitLab expands variables in project: before the pipeline runs.
-		w := shell.ExpandVars(n.Project, in.envOrEmpty())
-		t := use.Target{Kind: use.Path, Value: trimPath(w.Value)}
+		w := shell.ExpandVars(n.Project, in.envOf(nil))
+		t := use.Target{Kind: use.Path, Value: strings.Trim(w.Value, "/")}
 		if !w.Known() || UnknownReason(w.Value) != "" {
 			t = use.Target{Kind: use.Unknown, Value: n.Project, Reason: UnknownReason(w.Value)}
 			if t.Reason == "" {
@@ -39,21 +40,4 @@ func (needsDetector) Detect(in *Input, out *Output) {
 		detail := fmt.Sprintf("needs:project %s job %s ref %s artifacts: true", n.Project, n.Job, n.Ref)
 		out.Uses = append(out.Uses, in.UseAtPos(n.Pos, access.ArtifactsRead, t, detail))
 	}
-}
-
-func (in *Input) envOrEmpty() shell.Env {
-	if in.Env == nil {
-		return shell.MapEnv{}
-	}
-	return in.Env
-}
-
-func trimPath(p string) string {
-	for len(p) > 0 && p[0] == '/' {
-		p = p[1:]
-	}
-	for len(p) > 0 && p[len(p)-1] == '/' {
-		p = p[:len(p)-1]
-	}
-	return p
 }

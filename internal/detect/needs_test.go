@@ -1,4 +1,4 @@
-package detect
+package detect_test
 
 import (
 	"testing"
@@ -11,12 +11,7 @@ func need(project, job, ref string, artifacts bool, line int) ciconfig.Need {
 }
 
 func TestNeedsDetector(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		vars  []ciconfig.Variable
-		needs []ciconfig.Need
-		uses  []string
-	}{
+	runRows(t, "needs", []row{
 		{name: "P31 literal project",
 			needs: []ciconfig.Need{need("platform/firmware", "build-fw", "main", true, 7)},
 			uses:  []string{".gitlab-ci.yml:7 artifacts-read path:platform/firmware @job"}},
@@ -35,13 +30,8 @@ func TestNeedsDetector(t *testing.T) {
 		{name: "P31 own project is emitted as a target (graph turns it into a note)",
 			needs: []ciconfig.Need{need("$CI_PROJECT_PATH", "build", "main", true, 5)},
 			uses:  []string{".gitlab-ci.yml:5 artifacts-read path:acme/app @job"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, needsDetector{}, tjob{vars: tc.vars, needs: tc.needs})
-			check(t, out, tc.uses, nil, "")
-		})
-	}
-	if out := run(t, needsDetector{}, tjob{repo: true}); len(out.Uses) != 0 {
+	})
+	if out := runDetectors(t, row{repo: true}.job(), "needs"); len(out.Uses) != 0 {
 		t.Errorf("repository pass: %v", out.Uses)
 	}
 }

@@ -36,14 +36,7 @@ type npmEntry struct {
 	// Direct: the raw value names a job-token variable itself, so the
 	// repository-level pass (no job) already sees it.
 	Direct bool
-	Src    npmSrc
-}
-
-// npmSrc is where an entry was set.
-type npmSrc struct {
-	File string // repository file, or "" for a command
-	Line int
-	Cmd  *shell.Command
+	Src    site // the file line or command that set it
 }
 
 // npmConfig is what npm would read, in order of precedence (later wins).
@@ -54,14 +47,14 @@ type npmConfig struct {
 }
 
 type npmNote struct {
-	src    npmSrc
+	src    site
 	detail string
 }
 
 func (npmDetector) Detect(in *Input, out *Output) {
 	if in.Job == nil {
 		var cfg npmConfig
-		cfg.addCommitted(in, in.envOrEmpty())
+		cfg.addCommitted(in, in.envOf(nil))
 		cfg.emitReads(in, out)
 		return
 	}
@@ -71,7 +64,7 @@ func (npmDetector) Detect(in *Input, out *Output) {
 		return
 	}
 	var cfg npmConfig
-	cfg.addCommitted(in, in.envOrEmpty())
+	cfg.addCommitted(in, in.envOf(nil))
 	committed := len(cfg.auths)
 	cfg.registries = append(cfg.registries, written.registries...)
 	cfg.auths = append(cfg.auths, written.auths...)
@@ -111,15 +104,15 @@ func (npmDetector) Detect(in *Input, out *Output) {
 // addCommitted reads the repository's .npmrc and .yarnrc.yml.
 func (cfg *npmConfig) addCommitted(in *Input, env shell.Env) {
 	if s, ok := in.readRepo(".npmrc"); ok {
-		cfg.addNpmrc(s, env, npmSrc{File: ".npmrc"})
+		cfg.addNpmrc(s, env, fileSite(".npmrc", 0))
 	}
 	if s, ok := in.readRepo(".yarnrc.yml"); ok {
-		cfg.addYarnrc(s, env, npmSrc{File: ".yarnrc.yml"})
+		cfg.addYarnrc(s, env, fileSite(".yarnrc.yml", 0))
 	}
 }
 
 // addNpmrc parses .npmrc text ("key=value" lines).
-func (cfg *npmConfig) addNpmrc(text string, env shell.Env, src npmSrc) {
+func (cfg *npmConfig) addNpmrc(text string, env shell.Env, src site) {
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
 		if line == "" || line[0] == '#' || line[0] == ';' {
@@ -130,15 +123,15 @@ func (cfg *npmConfig) addNpmrc(text string, env shell.Env, src npmSrc) {
 			continue
 		}
 		s := src
-		if s.File != "" {
-			s.Line = i + 1
+		if s.file != "" {
+			s.line = i + 1
 		}
 		cfg.addSetting(strings.TrimSpace(k), strings.Trim(strings.TrimSpace(v), `"'`), line, env, s)
 	}
 }
 
 // addSetting records one npm setting key=value.
-func (cfg *npmConfig) addSetting(rawKey, rawVal, line string, env shell.Env, src npmSrc) {
+func (cfg *npmConfig) addSetting(rawKey, rawVal, line string, env shell.Env, src site) {
 	key := expandBraced(rawKey, env)
 	val := expandBraced(rawVal, env)
 	switch {
@@ -159,15 +152,15 @@ func (cfg *npmConfig) addSetting(rawKey, rawVal, line string, env shell.Env, src
 // addYarnrc maps yarn berry settings onto npm's model: a scope's
 // npmRegistryServer with its npmAuthToken becomes a registry plus an auth
 // for exactly that URL.
-func (cfg *npmConfig) addYarnrc(text string, env shell.Env, src npmSrc) {
+func (cfg *npmConfig) addYarnrc(text string, env shell.Env, src site) {
 	var root yaml.Node
 	if err := yaml.Unmarshal([]byte(text), &root); err != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return
 	}
-	at := func(n *yaml.Node) npmSrc {
+	at := func(n *yaml.Node) site {
 		s := src
-		if s.File != "" {
-			s.Line = n.Line
+		if s.file != "" {
+			s.line = n.Line
 		}
 		return s
 	}
@@ -260,7 +253,7 @@ func (cfg *npmConfig) authFor(registry string) (npmEntry, bool) {
 // emitReads turns job-token auths into packages-read uses.
 func (cfg *npmConfig) emitReads(in *Input, out *Output) {
 	for _, n := range cfg.notes {
-		out.Notes = append(out.Notes, in.npmNote(n.src, use.WontWork, n.detail))
+		out.Notes = append(out.Notes, in.noteAtSite(n.src, use.WontWork, n.detail))
 	}
 	for _, a := range cfg.auths {
 		if !HasJobToken(a.Value) {
@@ -272,13 +265,13 @@ func (cfg *npmConfig) emitReads(in *Input, out *Output) {
 		}
 		if !OnServer(in.Server, u.Host) {
 			if UnknownReason(u.Host) == "" {
-				out.Notes = append(out.Notes, in.npmNote(a.Src, use.OtherHost, "the job token is configured for npm registry host "+u.Host+", which is not this GitLab server: "+a.Raw))
+				out.Notes = append(out.Notes, in.noteAtSite(a.Src, use.OtherHost, "the job token is configured for npm registry host "+u.Host+", which is not this GitLab server: "+a.Raw))
 			}
 			continue
 		}
 		ep, ok := ClassifyAPI(in.Server, u, "GET")
 		if ok && ep.Access != "" && ep.Target.Kind != use.Instance {
-			out.Uses = append(out.Uses, in.npmUse(a.Src, access.PackagesRead, ep.Target, a.Raw))
+			out.Uses = append(out.Uses, in.useAtSite(a.Src, access.PackagesRead, ep.Target, a.Raw))
 			continue
 		}
 		if ok && ep.Target.Kind == use.Instance {
@@ -291,7 +284,7 @@ func (cfg *npmConfig) emitReads(in *Input, out *Output) {
 				if s != "" {
 					t.Value = "npm packages of scope " + s
 				}
-				out.Uses = append(out.Uses, in.npmUse(a.Src, access.PackagesRead, t, a.Raw))
+				out.Uses = append(out.Uses, in.useAtSite(a.Src, access.PackagesRead, t, a.Raw))
 			}
 			continue
 		}
@@ -315,7 +308,7 @@ func (cfg *npmConfig) emitReads(in *Input, out *Output) {
 			if t.Kind == use.Instance && r.Scope != "" {
 				t.Value = "npm packages of scope " + r.Scope
 			}
-			out.Uses = append(out.Uses, in.npmUse(r.Src, access.PackagesRead, t, r.Raw+" (credential "+a.Raw+")"))
+			out.Uses = append(out.Uses, in.useAtSite(r.Src, access.PackagesRead, t, r.Raw+" (credential "+a.Raw+")"))
 		}
 	}
 }
@@ -334,20 +327,6 @@ func (cfg *npmConfig) scopesAt(prefix string) []string {
 	return out
 }
 
-func (in *Input) npmUse(s npmSrc, k access.Kind, t use.Target, detail string) use.Use {
-	if s.Cmd != nil {
-		return in.UseAt(s.Cmd, k, t, detail)
-	}
-	return in.UseInFile(s.File, s.Line, k, t, detail)
-}
-
-func (in *Input) npmNote(s npmSrc, k use.NoteKind, detail string) use.Note {
-	if s.Cmd != nil {
-		return in.NoteAt(s.Cmd, k, detail)
-	}
-	return use.Note{Project: in.Caller.Path, File: s.File, Line: s.Line, Job: in.jobName(), Kind: k, Detail: Detail(detail)}
-}
-
 // npm command kinds.
 const (
 	npmOther = iota
@@ -363,8 +342,9 @@ type npmCmd struct {
 }
 
 var (
-	npmSpec       = optSpec{long: setOf("registry", "workspace", "tag", "access", "otp", "prefix", "cwd", "filter", "dir")}
-	npmConfigSpec = optSpec{long: setOf("location", "userconfig", "global")}
+	npmSpec = optSpec{value: opts("", "registry", "workspace", "tag", "access", "otp", "prefix", "cwd", "filter",
+		"dir")}
+	npmConfigSpec = optSpec{value: opts("", "location", "userconfig", "global")}
 )
 
 // npmCommands lists the npm/yarn/pnpm/npx commands of the job.
@@ -378,13 +358,13 @@ func npmCommands(in *Input) []npmCmd {
 		default:
 			continue
 		}
-		p := parseOpts(ws[1:], npmSpec)
+		p := npmSpec.parse(ws[1:])
 		nc := npmCmd{c: c, kind: npmOther}
 		if r, ok := p.last("--registry"); ok {
 			nc.registry = r.Value
 		}
 		var sub []string
-		for _, w := range p.Pos {
+		for _, w := range p.pos {
 			sub = append(sub, w.Value)
 		}
 		first := ""
@@ -418,16 +398,16 @@ func npmCommands(in *Input) []npmCmd {
 func (in *Input) npmWrites() npmConfig {
 	var cfg npmConfig
 	for _, w := range in.writes(func(d string) bool { b := path.Base(d); return b == ".npmrc" || b == ".yarnrc.yml" }) {
-		env := in.envOf(w.Cmd)
-		src := npmSrc{Cmd: w.Cmd}
-		if w.From != "" {
+		env := in.envOf(w.cmd)
+		src := cmdSite(w.cmd)
+		if w.out.from != "" {
 			// A committed file copied into place: evidence at its lines.
-			src = npmSrc{File: w.From}
+			src = fileSite(w.out.from, 0)
 		}
-		if path.Base(w.Path) == ".yarnrc.yml" {
-			cfg.addYarnrc(w.Content, env, src)
+		if path.Base(w.path) == ".yarnrc.yml" {
+			cfg.addYarnrc(w.out.value, env, src)
 		} else {
-			cfg.addNpmrc(w.Content, env, src)
+			cfg.addNpmrc(w.out.value, env, src)
 		}
 	}
 	for _, c := range in.Commands {
@@ -436,8 +416,8 @@ func (in *Input) npmWrites() npmConfig {
 		if tool != "npm" && tool != "pnpm" && tool != "yarn" {
 			continue
 		}
-		p := parseOpts(ws[1:], npmConfigSpec)
-		pos := words(p.Pos)
+		p := npmConfigSpec.parse(ws[1:])
+		pos := words(p.pos)
 		if len(pos) < 3 || (pos[0] != "config" && pos[0] != "set") {
 			continue
 		}
@@ -456,17 +436,17 @@ func (in *Input) npmWrites() npmConfig {
 		env := in.envOf(c)
 		line := CommandText(c)
 		if tool == "yarn" && strings.HasPrefix(k, "npm") {
-			cfg.addYarnSetting(k, v, line, env, npmSrc{Cmd: c})
+			cfg.addYarnSetting(k, v, line, env, cmdSite(c))
 			continue
 		}
-		cfg.addSetting(k, v, line, env, npmSrc{Cmd: c})
+		cfg.addSetting(k, v, line, env, cmdSite(c))
 	}
 	return cfg
 }
 
 // addYarnSetting maps "yarn config set npmScopes.acme.npmAuthToken X" and
 // friends.
-func (cfg *npmConfig) addYarnSetting(key, val, line string, env shell.Env, src npmSrc) {
+func (cfg *npmConfig) addYarnSetting(key, val, line string, env shell.Env, src site) {
 	val = expandBraced(val, env)
 	parts := strings.Split(key, ".")
 	scope := ""

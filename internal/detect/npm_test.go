@@ -1,4 +1,4 @@
-package detect
+package detect_test
 
 import (
 	"testing"
@@ -12,13 +12,7 @@ const (
 )
 
 func TestNPMDetectorCommittedFiles(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		files   map[string]string
-		uses    []string
-		notes   []string
-		noteHas string
-	}{
+	rows := []row{
 		{name: "P20 committed project-level .npmrc with a ${CI_JOB_TOKEN} placeholder",
 			files: map[string]string{".npmrc": "@acme:registry=" + npmProj + "\n" + npmProjAuth + "${CI_JOB_TOKEN}\n"},
 			uses:  []string{".npmrc:2 packages-read id:31337"}},
@@ -46,25 +40,16 @@ func TestNPMDetectorCommittedFiles(t *testing.T) {
 			uses:  []string{".yarnrc.yml:5 packages-read id:31337"}},
 		{name: "hostile input: malformed .yarnrc.yml is ignored without panic",
 			files: map[string]string{".yarnrc.yml": "npmScopes: [\n  :::\n", ".npmrc": "=\n==\n//\n"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, npmDetector{}, tjob{repo: true, files: tc.files})
-			check(t, out, tc.uses, tc.notes, tc.noteHas)
-		})
 	}
+	for i := range rows {
+		rows[i].repo = true
+	}
+	runRows(t, "npm", rows)
 }
 
 func TestNPMDetectorJobs(t *testing.T) {
 	pkgOwn := `{"name":"@acme/widget","publishConfig":{"@acme:registry":"https://git.example.org/api/v4/projects/100/packages/npm/"}}`
-	for _, tc := range []struct {
-		name    string
-		vars    []ciconfig.Variable
-		script  string
-		files   map[string]string
-		uses    []string
-		notes   []string
-		noteHas string
-	}{
+	runRows(t, "npm", []row{
 		{name: "P20 echo of the auth line into .npmrc, then npm ci",
 			script: "echo \"//git.example.org/api/v4/projects/31337/packages/npm/:_authToken=${CI_JOB_TOKEN}\" >> .npmrc\nnpm ci",
 			uses:   []string{".gitlab-ci.yml:1 packages-read id:31337 @job"}},
@@ -115,10 +100,5 @@ func TestNPMDetectorJobs(t *testing.T) {
 			files:  map[string]string{".npmrc": npmProjAuth + "${NPM_TOKEN}\n"},
 			vars:   []ciconfig.Variable{v("NPM_TOKEN", "$CI_JOB_TOKEN", 3)},
 			script: "make test"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, npmDetector{}, tjob{vars: tc.vars, script: tc.script, files: tc.files})
-			check(t, out, tc.uses, tc.notes, tc.noteHas)
-		})
-	}
+	})
 }

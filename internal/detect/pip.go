@@ -28,11 +28,9 @@ type pyIndex struct {
 	URL    string
 	Name   string // uv/poetry index name, "" when unnamed
 	Access access.Kind
-	// place: exactly one of cmd, set, file is the evidence.
-	cmd  *shell.Command
-	set  *setting
-	file string
-	line int
+	// at is the evidence: the command, variable or file line that names
+	// the index.
+	at site
 	// cred overrides credentials from the URL (named-index variables).
 	cred   *credential
 	detail string
@@ -72,7 +70,7 @@ func (pipDetector) Detect(in *Input, out *Output) {
 			if s.Cmd != nil {
 				detail = CommandText(s.Cmd)
 			}
-			ix := pyIndex{URL: u, Name: name, Access: access.PackagesRead, set: &s, detail: detail}
+			ix := pyIndex{URL: u, Name: name, Access: access.PackagesRead, at: s.site(), detail: detail}
 			if name != "" {
 				ix.cred = in.uvIndexCred(s.Cmd, name, u)
 			}
@@ -116,24 +114,17 @@ func (in *Input) emitPyIndex(ix pyIndex, netrc map[string]netrcEntry, out *Outpu
 	case ix.cred != nil:
 		cred = *ix.cred
 	case !u.HasUser:
-		if e, ok := netrc[hostname(u.Host)]; ok {
-			cred = credential{User: e.Login, Secret: e.Password, Where: ".netrc"}
-		} else if e, ok := netrc[u.Host]; ok {
-			cred = credential{User: e.Login, Secret: e.Password, Where: ".netrc"}
+		if e, ok := netrcFor(netrc, u.Host); ok {
+			cred = credential{User: e.login, Secret: e.password, Where: ".netrc"}
 		}
 	}
-	note := func(k use.NoteKind, d string) {
-		switch {
-		case ix.cmd != nil:
-			out.Notes = append(out.Notes, in.NoteAt(ix.cmd, k, d))
-		case ix.set != nil:
-			out.Notes = append(out.Notes, in.noteFor(*ix.set, k, d))
-		default:
-			out.Notes = append(out.Notes, use.Note{Project: in.Caller.Path, File: ix.file, Line: ix.line, Job: in.jobName(), Kind: k, Detail: Detail(d)})
-		}
-	}
+	// A ~/.netrc entry that sends the job token elsewhere, or with the
+	// wrong user name, is noted once where the job writes it
+	// (jobState.netrcNotes).
+	setUp := cred.Where == ".netrc"
+	note := func(k use.NoteKind, d string) { out.Notes = append(out.Notes, in.noteAtSite(ix.at, k, d)) }
 	if !OnServer(in.Server, u.Host) {
-		if cred.jobToken() && UnknownReason(u.Host) == "" {
+		if cred.jobToken() && UnknownReason(u.Host) == "" && !setUp {
 			note(use.OtherHost, "the job token is sent to Python index host "+u.Host+", which is not this GitLab server: "+ix.detail)
 		}
 		return
@@ -149,7 +140,9 @@ func (in *Input) emitPyIndex(ix pyIndex, netrc map[string]netrcEntry, out *Outpu
 	isUse, wontWork := basicAuthVerdict(cred)
 	switch {
 	case wontWork != "":
-		note(use.WontWork, wontWork+" ("+cred.Where+"): "+ix.detail)
+		if !setUp {
+			note(use.WontWork, wontWork+" ("+cred.Where+"): "+ix.detail)
+		}
 		return
 	case !isUse:
 		if cred.Secret != "" && !ix.cmdLine {
@@ -161,15 +154,7 @@ func (in *Input) emitPyIndex(ix pyIndex, netrc map[string]netrcEntry, out *Outpu
 	if cred.Where != "URL user info" {
 		d += " (credentials from " + cred.Where + ")"
 	}
-	var u2 use.Use
-	switch {
-	case ix.cmd != nil:
-		u2 = in.UseAt(ix.cmd, ix.Access, ep.Target, d)
-	case ix.set != nil:
-		u2 = in.useFor(*ix.set, ix.Access, ep.Target, d)
-	default:
-		u2 = in.UseInFile(ix.file, ix.line, ix.Access, ep.Target, d)
-	}
+	u2 := in.useAtSite(ix.at, ix.Access, ep.Target, d)
 	if u2.Target.Reason != "" {
 		u2.Target.Reference = ix.URL
 	}
@@ -183,13 +168,8 @@ func isPipCommand(ws []shell.Word) (rest []shell.Word, ok bool) {
 	case name == "pip" || strings.HasPrefix(name, "pip3") || name == "pip2":
 		return ws[1:], true
 	case strings.HasPrefix(name, "python") || name == "py":
-		for i := 1; i+1 < len(ws); i++ {
-			if ws[i].Value == "-m" {
-				if m := ws[i+1].Value; m == "pip" {
-					return ws[i+2:], true
-				}
-				return nil, false
-			}
+		if m, args, ok := pythonModule(ws); ok && m == "pip" {
+			return args, true
 		}
 	case name == "uv":
 		if len(ws) > 2 && ws[1].Value == "pip" {
@@ -207,13 +187,12 @@ func isPipCommand(ws []shell.Word) (rest []shell.Word, ok bool) {
 	return nil, false
 }
 
-var pipSpec = optSpec{
-	short: "irceft",
-	long: setOf("index-url", "extra-index-url", "index", "default-index", "requirement", "constraint", "find-links",
-		"target", "prefix", "root", "python", "from", "with", "editable", "src", "upgrade-strategy", "cache-dir",
-		"trusted-host", "platform", "python-version", "implementation", "abi", "progress-bar", "log", "timeout",
-		"retries", "proxy", "cert", "client-cert", "only-binary", "no-binary", "config-settings", "report", "group",
-		"extra", "output-file", "directory", "project", "index-strategy", "keyring-provider", "spec", "pip-args"),
+var pipSpec = optSpec{value: opts("irceft", "index-url", "extra-index-url", "index", "default-index", "requirement",
+	"constraint", "find-links", "target", "prefix", "root", "python", "from", "with", "editable", "src",
+	"upgrade-strategy", "cache-dir", "trusted-host", "platform", "python-version", "implementation", "abi",
+	"progress-bar", "log", "timeout", "retries", "proxy", "cert", "client-cert", "only-binary", "no-binary",
+	"config-settings", "report", "group", "extra", "output-file", "directory", "project", "index-strategy",
+	"keyring-provider", "spec", "pip-args"),
 }
 
 // pipCommandIndexes reads index options from pip/uv command lines and the
@@ -225,28 +204,28 @@ func (in *Input) pipCommandIndexes() []pyIndex {
 		if !ok {
 			continue
 		}
-		p := parseOpts(args, pipSpec)
+		p := pipSpec.parse(args)
 		detail := CommandText(c)
-		for _, o := range p.Opts {
-			if !o.HasV {
+		for _, o := range p.opts {
+			if !o.has {
 				continue
 			}
-			switch o.Name {
+			switch o.name {
 			case "-i", "--index-url", "--extra-index-url", "--index", "--default-index":
-				v := o.Value.Value
+				v := o.val.Value
 				name := ""
-				if o.Name == "--index" || o.Name == "--default-index" {
+				if o.name == "--index" || o.name == "--default-index" {
 					if n, rest, ok := strings.Cut(v, "="); ok && !strings.Contains(n, "/") {
 						name, v = n, rest
 					}
 				}
-				ix := pyIndex{URL: v, Name: name, Access: access.PackagesRead, cmd: c, detail: detail, cmdLine: true}
+				ix := pyIndex{URL: v, Name: name, Access: access.PackagesRead, at: cmdSite(c), detail: detail, cmdLine: true}
 				if name != "" {
 					ix.cred = in.uvIndexCred(c, name, v)
 				}
 				out = append(out, ix)
 			case "-r", "--requirement", "-c", "--constraint":
-				out = append(out, in.requirementsIndexes(c, o.Value.Value, 0)...)
+				out = append(out, in.requirementsIndexes(c, o.val.Value, 0)...)
 			}
 		}
 	}
@@ -270,7 +249,7 @@ func (in *Input) uvIndexCred(c *shell.Command, name, url string) *credential {
 // (pip docs, "Requirements File Format").
 func (in *Input) requirementsIndexes(c *shell.Command, name string, depth int) []pyIndex {
 	rel, ok := in.repoPath(name)
-	if !ok || depth > 3 {
+	if !ok || depth > maxRequirementDepth {
 		return nil
 	}
 	text, ok := in.readRepo(rel)
@@ -279,21 +258,14 @@ func (in *Input) requirementsIndexes(c *shell.Command, name string, depth int) [
 	}
 	var out []pyIndex
 	env := in.envOf(c)
-	for i, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
-		if j := strings.Index(line, " #"); j >= 0 {
-			line = strings.TrimSpace(line[:j])
-		}
-		fields := strings.Fields(strings.Replace(line, "=", " ", 1))
-		if len(fields) < 2 {
+	for _, l := range requirementsLines(text) {
+		if f, ok := requirementsInclude(rel, l.text); ok {
+			out = append(out, in.requirementsIndexes(c, f, depth+1)...)
 			continue
 		}
-		switch fields[0] {
-		case "-i", "--index-url", "--extra-index-url":
-			out = append(out, pyIndex{URL: expandBraced(fields[1], env), Access: access.PackagesRead, file: rel, line: i + 1,
-				detail: rel + ": " + line + " (used by " + CommandText(c) + ")"})
-		case "-r", "--requirement", "-c", "--constraint":
-			out = append(out, in.requirementsIndexes(c, path.Join(path.Dir(rel), fields[1]), depth+1)...)
+		if u, ok := cutOption(l.text, "-i", "--index-url", "--extra-index-url"); ok && u != "" {
+			out = append(out, pyIndex{URL: expandBraced(strings.Fields(u)[0], env), Access: access.PackagesRead, at: fileSite(rel, l.n),
+				detail: rel + ": " + l.text + " (used by " + CommandText(c) + ")"})
 		}
 	}
 	return out
@@ -308,15 +280,15 @@ func (in *Input) pipConfWrites() []pyIndex {
 		b := path.Base(d)
 		return b == "pip.conf" || b == "pip.ini" || b == ".pypirc"
 	}) {
-		ini := parseINI(w.Content)
-		if path.Base(w.Path) == ".pypirc" {
+		ini := parseINI(w.out.value)
+		if path.Base(w.path) == ".pypirc" {
 			for _, sec := range ini {
 				repo := sec.get("repository")
 				if repo == "" || sec.name == "distutils" {
 					continue
 				}
 				cred := &credential{User: sec.get("username"), Secret: sec.get("password"), Where: ".pypirc [" + sec.name + "]"}
-				out = append(out, pyIndex{URL: repo, Name: sec.name, Access: access.PackagesWrite, cmd: w.Cmd, cred: cred,
+				out = append(out, pyIndex{URL: repo, Name: sec.name, Access: access.PackagesWrite, at: cmdSite(w.cmd), cred: cred,
 					detail: "writes .pypirc [" + sec.name + "] repository = " + repo})
 			}
 			continue
@@ -324,7 +296,7 @@ func (in *Input) pipConfWrites() []pyIndex {
 		for _, sec := range ini {
 			for _, key := range []string{"index-url", "extra-index-url"} {
 				for _, u := range strings.Fields(sec.get(key)) {
-					out = append(out, pyIndex{URL: u, Access: access.PackagesRead, cmd: w.Cmd, detail: "writes " + path.Base(w.Path) + " " + key + " = " + u})
+					out = append(out, pyIndex{URL: u, Access: access.PackagesRead, at: cmdSite(w.cmd), detail: "writes " + path.Base(w.path) + " " + key + " = " + u})
 				}
 			}
 		}
@@ -343,8 +315,8 @@ func (in *Input) committedPipConf(out *Output) {
 		}
 		for i, line := range strings.Split(text, "\n") {
 			if isJobTokenRef(line) && strings.Contains(line, "index-url") {
-				out.Notes = append(out.Notes, use.Note{Project: in.Caller.Path, File: name, Line: i + 1, Kind: use.WontWork,
-					Detail: Detail("pip does not expand variables in " + name + ", so the literal text is sent instead of the job token: " + strings.TrimSpace(line))})
+				out.Notes = append(out.Notes, in.noteAtSite(fileSite(name, i+1), use.WontWork,
+					"pip does not expand variables in "+name+", so the literal text is sent instead of the job token: "+strings.TrimSpace(line)))
 			}
 		}
 	}
@@ -444,7 +416,7 @@ var tomlKV = regexp.MustCompile(`^([A-Za-z_-]+)\s*=\s*["']([^"']*)["']`)
 func (in *Input) pyprojectIndexes() []pyIndex {
 	runs := false
 	for _, c := range in.Commands {
-		if n := cmdBase(argv(c)[0].Value); n == "poetry" || n == "uv" {
+		if n := cmdName(c); n == "poetry" || n == "uv" {
 			runs = true
 			break
 		}
@@ -492,10 +464,10 @@ func (in *Input) pyprojectIndexes() []pyIndex {
 			if cred == nil {
 				continue
 			}
-			ix := pyIndex{URL: s.url, Name: s.name, Access: access.PackagesRead, cred: cred, cmd: c,
+			ix := pyIndex{URL: s.url, Name: s.name, Access: access.PackagesRead, cred: cred, at: cmdSite(c),
 				detail: "pyproject.toml:" + strconv.Itoa(s.line) + " " + s.kind + " source " + s.name + " = " + s.url + " (" + CommandText(c) + ")"}
 			if place != nil {
-				ix.cmd = place
+				ix.at = cmdSite(place)
 			}
 			out = append(out, ix)
 		}
@@ -537,8 +509,8 @@ func dedupeIndexes(ix []pyIndex) []pyIndex {
 	var out []pyIndex
 	for _, x := range ix {
 		k := x.URL + "\x00" + string(x.Access)
-		if x.cmd != nil {
-			k += "\x00" + x.cmd.Pos.File + ":" + strconv.Itoa(x.cmd.Pos.Line)
+		if x.at.c != nil {
+			k += "\x00" + x.at.c.Pos.File + ":" + strconv.Itoa(x.at.c.Pos.Line)
 		}
 		if seen[k] {
 			continue
@@ -549,6 +521,14 @@ func dedupeIndexes(ix []pyIndex) []pyIndex {
 	return out
 }
 
+var (
+	twineSpec = optSpec{value: opts("rup", "repository", "repository-url", "username", "password", "config-file",
+		"comment", "sign-with", "identity", "client-cert", "cert")}
+	uvPublishSpec = optSpec{value: opts("upt", "publish-url", "username", "password", "token", "index", "check-url",
+		"trusted-publishing", "keyring-provider")}
+	poetryPublishSpec = optSpec{value: opts("rup", "repository", "username", "password", "build", "dist-dir")}
+)
+
 // pyUploads finds twine upload and uv publish (packages-write), and
 // poetry publish to a repository configured in the job.
 func (in *Input) pyUploads() []pyIndex {
@@ -557,12 +537,12 @@ func (in *Input) pyUploads() []pyIndex {
 		ws := argv(c)
 		name := cmdBase(ws[0].Value)
 		args := ws[1:]
-		if strings.HasPrefix(name, "python") && len(ws) > 2 && ws[1].Value == "-m" {
-			name, args = ws[2].Value, ws[3:]
+		if m, margs, ok := pythonModule(ws); ok {
+			name, args = m, margs
 		}
 		switch {
 		case name == "twine" && len(args) > 0 && args[0].Value == "upload":
-			p := parseOpts(args[1:], optSpec{short: "rup", long: setOf("repository", "repository-url", "username", "password", "config-file", "comment", "sign-with", "identity", "client-cert", "cert")})
+			p := twineSpec.parse(args[1:])
 			url, ok := p.last("--repository-url")
 			if !ok {
 				if v, set := in.getenv(c, "TWINE_REPOSITORY_URL"); set {
@@ -574,10 +554,10 @@ func (in *Input) pyUploads() []pyIndex {
 				continue
 			}
 			user, pass := in.flagOrEnv(c, p, []string{"-u", "--username"}, "TWINE_USERNAME"), in.flagOrEnv(c, p, []string{"-p", "--password"}, "TWINE_PASSWORD")
-			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, cmd: c, detail: CommandText(c),
+			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, at: cmdSite(c), detail: CommandText(c),
 				cred: &credential{User: user, Secret: pass, Where: "twine credentials"}, cmdLine: true})
 		case name == "uv" && len(args) > 0 && args[0].Value == "publish":
-			p := parseOpts(args[1:], optSpec{short: "upt", long: setOf("publish-url", "username", "password", "token", "index", "check-url", "trusted-publishing", "keyring-provider")})
+			p := uvPublishSpec.parse(args[1:])
 			url, ok := p.last("--publish-url")
 			if !ok {
 				if v, set := in.getenv(c, "UV_PUBLISH_URL"); set {
@@ -609,10 +589,10 @@ func (in *Input) pyUploads() []pyIndex {
 					user, pass = "__token__", t
 				}
 			}
-			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, cmd: c, detail: CommandText(c),
+			out = append(out, pyIndex{URL: url.Value, Access: access.PackagesWrite, at: cmdSite(c), detail: CommandText(c),
 				cred: &credential{User: user, Secret: pass, Where: "uv publish credentials"}, cmdLine: true})
 		case name == "poetry" && len(args) > 0 && args[0].Value == "publish":
-			p := parseOpts(args[1:], optSpec{short: "rup", long: setOf("repository", "username", "password", "build", "dist-dir")})
+			p := poetryPublishSpec.parse(args[1:])
 			repo, ok := p.last("-r", "--repository")
 			if !ok {
 				continue
@@ -629,7 +609,7 @@ func (in *Input) pyUploads() []pyIndex {
 			if cred == nil {
 				continue
 			}
-			out = append(out, pyIndex{URL: url, Name: repo.Value, Access: access.PackagesWrite, cmd: c, cred: cred, detail: CommandText(c) + " (repository " + repo.Value + " = " + url + ")"})
+			out = append(out, pyIndex{URL: url, Name: repo.Value, Access: access.PackagesWrite, at: cmdSite(c), cred: cred, detail: CommandText(c) + " (repository " + repo.Value + " = " + url + ")"})
 		}
 	}
 	return out
@@ -673,16 +653,12 @@ var pythonTools = map[string]bool{
 // packages (pip, uv, poetry, ..., or python -m pip).
 func runsPythonTool(cmds []*shell.Command) bool {
 	for _, c := range cmds {
-		name := path.Base(c.Name())
-		if pythonTools[name] || strings.HasPrefix(name, "pip3.") {
+		ws := argv(c)
+		if name := cmdBase(ws[0].Value); pythonTools[name] || strings.HasPrefix(name, "pip3.") {
 			return true
 		}
-		if strings.HasPrefix(name, "python") {
-			for i, a := range c.Args[1:] {
-				if a.Value == "-m" && i+2 < len(c.Args) && pythonTools[c.Args[i+2].Value] {
-					return true
-				}
-			}
+		if m, _, ok := pythonModule(ws); ok && pythonTools[m] {
+			return true
 		}
 	}
 	return false

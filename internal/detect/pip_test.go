@@ -1,4 +1,4 @@
-package detect
+package detect_test
 
 import (
 	"testing"
@@ -8,15 +8,7 @@ import (
 
 func TestPipDetector(t *testing.T) {
 	const simple = "/packages/pypi/simple"
-	for _, tc := range []struct {
-		name    string
-		vars    []ciconfig.Variable
-		script  string
-		files   map[string]string
-		uses    []string
-		notes   []string
-		noteHas string
-	}{
+	runRows(t, "pip", []row{
 		{name: "P17 PIP_INDEX_URL job variable with the project ID in another variable",
 			vars: []ciconfig.Variable{
 				v("PIP_INDEX_URL", "https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/api/v4/projects/${PYREG_PROJECT_ID}"+simple, 3),
@@ -119,23 +111,11 @@ func TestPipDetector(t *testing.T) {
 			script: "git clone https://example.org/x.git && python -m etl"},
 		{name: "§3.2 trap: Forgejo-like /api/packages path is not GitLab's API",
 			vars: []ciconfig.Variable{v("PIP_INDEX_URL", "https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/api/packages/owner/pypi/simple", 3)}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, pipDetector{}, tjob{vars: tc.vars, script: tc.script, files: tc.files})
-			check(t, out, tc.uses, tc.notes, tc.noteHas)
-		})
-	}
+	})
 }
 
 func TestPipDetectorCommittedPipConf(t *testing.T) {
-	out := run(t, pipDetector{}, tjob{repo: true, files: map[string]string{
-		"pip.conf": "[global]\nindex-url = https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/api/v4/projects/4242/packages/pypi/simple\n"}})
-	check(t, out, nil, []string{"pip.conf:2 will-not-work"}, "does not expand")
-}
-
-func TestParseINIContinuation(t *testing.T) {
-	secs := parseINI("[global]\nindex-url = https://a/simple\nextra-index-url =\n    https://b/simple\n    https://c/simple\n")
-	if len(secs) != 1 || secs[0].get("extra-index-url") != " https://b/simple https://c/simple" {
-		t.Fatalf("parseINI = %+v", secs)
-	}
+	out := runDetectors(t, row{repo: true, files: map[string]string{
+		"pip.conf": "[global]\nindex-url = https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/api/v4/projects/4242/packages/pypi/simple\n"}}.job(), "pip")
+	checkOrdered(t, out, nil, []string{"pip.conf:2 will-not-work"}, "does not expand", false)
 }

@@ -48,11 +48,7 @@ func (registryDetector) Detect(in *Input, out *Output) {
 		return
 	}
 	notes := walkJob(in, func(c *shell.Command, st *jobState) { st.registryUses(out, c) })
-	for _, n := range notes {
-		if n.family == "registry" {
-			out.Notes = append(out.Notes, n.note)
-		}
-	}
+	keepNotes(out, notes, "registry")
 }
 
 // ---- image references --------------------------------------------------------
@@ -187,11 +183,11 @@ func yamlImages(in *Input, out *Output) {
 	imgs = append(imgs, in.Job.Services...)
 	var auth map[string]cred
 	authValid := false
-	if v, ok := in.Env.Get("DOCKER_AUTH_CONFIG"); ok && v != "" {
+	if v := in.envValue(nil, "DOCKER_AUTH_CONFIG"); v != "" {
 		auth, authValid = parseAuthJSON(output{value: v}, shell.Pos{})
 	}
 	for _, img := range imgs {
-		w := shell.ExpandVars(img.Name, in.Env)
+		w := shell.ExpandVars(img.Name, in.envOf(nil))
 		im := classifyImage(in.Server, w.Value)
 		if im.kind == imgOther {
 			continue
@@ -358,15 +354,15 @@ func authCred(o output, auth string) cred {
 // isRegistryAuthFile reports whether p is a registry auth file: a Docker
 // config.json (~/.docker, /kaniko/.docker, $DOCKER_CONFIG) or a
 // containers auth.json ($REGISTRY_AUTH_FILE, .../containers/auth.json).
-func isRegistryAuthFile(p string, e shell.Env) bool {
+func (in *Input) isRegistryAuthFile(c *shell.Command, p string) bool {
 	base := path.Base(p)
 	dir := path.Dir(p)
 	switch base {
 	case "config.json":
-		dc := strings.TrimSuffix(getenv(e, "DOCKER_CONFIG"), "/")
+		dc := strings.TrimSuffix(in.envValue(c, "DOCKER_CONFIG"), "/")
 		return strings.Contains(p, ".docker/") || strings.Contains(p, "kaniko/") || dc != "" && dir == dc
 	case "auth.json":
-		return strings.Contains(p, "containers/") || p == getenv(e, "REGISTRY_AUTH_FILE")
+		return strings.Contains(p, "containers/") || p == in.envValue(c, "REGISTRY_AUTH_FILE")
 	}
 	return false
 }
@@ -445,11 +441,11 @@ func (st *jobState) loginNote(c *shell.Command, host string, cr cred, what strin
 }
 
 // containerTools are the registry clients handled here.
-var containerTools = set("docker", "podman", "nerdctl", "buildah", "skopeo", "crane", "oras")
+var containerTools = setOf("docker", "podman", "nerdctl", "buildah", "skopeo", "crane", "oras")
 
 // dockerGlobalValue are global options of docker/podman/nerdctl that
 // take a value.
-var dockerGlobalValue = set("--config", "-c", "--context", "-H", "--host", "-l", "--log-level", "--tlscacert", "--tlscert",
+var dockerGlobalValue = setOf("--config", "-c", "--context", "-H", "--host", "-l", "--log-level", "--tlscacert", "--tlscert",
 	"--tlskey", "--root", "--runroot", "--storage-driver", "--connection", "--url", "--identity", "--namespace", "-n",
 	"--address", "-a", "--cgroup-manager", "--registries-conf")
 
@@ -466,16 +462,17 @@ func dockerGlobal(args []shell.Word) []shell.Word {
 	return args
 }
 
-var loginSpec = argSpec{value: set("-u", "--username", "-p", "--password", "--authfile", "--cert-dir", "--secret",
-	"--compat-auth-file")}
+var loginSpec = optSpec{value: opts("up", "username", "password", "authfile", "cert-dir", "secret",
+	"compat-auth-file")}
 
 // applyRegistry records logins and logouts.
 func (st *jobState) applyRegistry(c *shell.Command) []stateNote {
-	tool := baseName(c.Name())
+	ws := argv(c)
+	tool := cmdBase(ws[0].Value)
 	if !containerTools[tool] {
 		return nil
 	}
-	args := dockerGlobal(c.Args[1:])
+	args := dockerGlobal(ws[1:])
 	if tool == "crane" && len(args) > 0 && args[0].Value == "auth" {
 		args = args[1:]
 	}
@@ -495,13 +492,14 @@ func (st *jobState) applyRegistry(c *shell.Command) []stateNote {
 		}
 		host = normRegistryHost(host)
 		user := ""
-		if u, ok := p.get("-u", "--username"); ok {
+		if u, ok := p.last("-u", "--username"); ok {
 			user = u.Value
 		}
-		pass, ok := p.get("-p", "--password")
+		pass, ok := p.last("-p", "--password")
 		password := pass.Value
 		if !ok && p.has("--password-stdin") {
-			password = stdinText(c)
+			o, _ := st.in.stdin(c, nil)
+			password = o.value
 		}
 		cr := classifyUserPass(user, strings.TrimSpace(password))
 		if cr.kind == credNone {
@@ -532,23 +530,6 @@ func (st *jobState) applyRegistry(c *shell.Command) []stateNote {
 	return nil
 }
 
-// stdinText is what a command reads on stdin: a pipe from echo/printf, a
-// here-string or a here-document.
-func stdinText(c *shell.Command) string {
-	for _, r := range c.Redirects {
-		switch {
-		case r.Op == "<<<":
-			return r.Target.Value
-		case (r.Op == "<<" || r.Op == "<<-") && r.Heredoc != nil:
-			return r.Heredoc.Value
-		}
-	}
-	if o, ok := commandOutput(c.Stdin); ok {
-		return o.value
-	}
-	return ""
-}
-
 // regCred returns the registry credential for host from any store.
 func (st *jobState) regCred(host string) (cred, bool) {
 	for _, store := range sortedKeys(st.reg) {
@@ -568,21 +549,26 @@ func (st *jobState) regCred(host string) (cred, bool) {
 // ---- registry commands -------------------------------------------------------
 
 var (
-	dockerRunSpec = argSpec{unknownValue: true, shortBool: "ditPq",
-		boolean: set("--rm", "--privileged", "--init", "--detach", "--interactive", "--tty", "--read-only",
-			"--publish-all", "--no-healthcheck", "--oom-kill-disable", "--sig-proxy", "--help", "--quiet",
-			"--disable-content-trust", "--replace", "--rmi", "--http-proxy", "--no-hosts", "--tls-verify")}
-	pullSpec       = argSpec{value: set("--platform", "--arch", "--os", "--variant", "--authfile", "--creds", "--cert-dir", "--decryption-key", "--retry", "--retry-delay", "--policy")}
-	pushSpec       = argSpec{value: set("--authfile", "--creds", "--cert-dir", "--digestfile", "--format", "-f", "--sign-by", "--compression-format", "--retry", "--encryption-key", "--remove-signatures")}
-	imagetoolsSpec = argSpec{value: set("-t", "--tag", "-f", "--file", "--annotation", "--builder", "--progress")}
-	craneSpec      = argSpec{value: set("--platform", "-t", "--tag", "-b", "--base", "--format", "--new_layer", "-f", "--filesystem", "--append", "-o", "--output", "--annotation", "--label", "--cmd", "--entrypoint", "--env", "--user", "--workdir", "--exposed-ports", "--jobs", "-j")}
-	skopeoSpec     = argSpec{value: set("--src-creds", "--dest-creds", "--creds", "--authfile", "--src-authfile", "--dest-authfile",
-		"--format", "-f", "--src-cert-dir", "--dest-cert-dir", "--override-arch", "--override-os", "--override-variant",
-		"--sign-by", "--retry-times", "--src-registry-token", "--dest-registry-token", "--multi-arch", "--additional-tag",
-		"--dest-compress-format", "--encryption-key", "--decryption-key", "--digestfile", "--cert-dir", "--registry-token")}
-	orasSpec = argSpec{value: set("-u", "--username", "-p", "--password", "-o", "--output", "--artifact-type",
-		"--config", "-a", "--annotation", "--annotation-file", "--export-manifest", "--platform", "--concurrency",
-		"--format", "--from-username", "--from-password", "--to-username", "--to-password", "--registry-config")}
+	dockerRunSpec = optSpec{unknownValue: true,
+		boolean: opts("ditPq", "rm", "privileged", "init", "detach", "interactive", "tty", "read-only",
+			"publish-all", "no-healthcheck", "oom-kill-disable", "sig-proxy", "help", "quiet",
+			"disable-content-trust", "replace", "rmi", "http-proxy", "no-hosts", "tls-verify")}
+	pullSpec = optSpec{value: opts("", "platform", "arch", "os", "variant", "authfile", "creds", "cert-dir",
+		"decryption-key", "retry", "retry-delay", "policy")}
+	pushSpec = optSpec{value: opts("f", "authfile", "creds", "cert-dir", "digestfile", "format", "sign-by",
+		"compression-format", "retry", "encryption-key", "remove-signatures")}
+	imagetoolsSpec = optSpec{value: opts("tf", "tag", "file", "annotation", "builder", "progress")}
+	craneSpec      = optSpec{value: opts("tbfoj", "platform", "tag", "base", "format", "new_layer", "filesystem",
+		"append", "output", "annotation", "label", "cmd", "entrypoint", "env", "user", "workdir", "exposed-ports",
+		"jobs")}
+	skopeoSpec = optSpec{value: opts("f", "src-creds", "dest-creds", "creds", "authfile", "src-authfile",
+		"dest-authfile", "format", "src-cert-dir", "dest-cert-dir", "override-arch", "override-os",
+		"override-variant", "sign-by", "retry-times", "src-registry-token", "dest-registry-token", "multi-arch",
+		"additional-tag", "dest-compress-format", "encryption-key", "decryption-key", "digestfile", "cert-dir",
+		"registry-token")}
+	orasSpec = optSpec{value: opts("upoa", "username", "password", "output", "artifact-type", "config", "annotation",
+		"annotation-file", "export-manifest", "platform", "concurrency", "format", "from-username", "from-password",
+		"to-username", "to-password", "registry-config")}
 )
 
 // imageOp is one registry access of a command.
@@ -594,11 +580,12 @@ type imageOp struct {
 
 // registryOps lists the registry reads and writes of a command.
 func registryOps(c *shell.Command) []imageOp {
-	tool := baseName(c.Name())
+	ws := argv(c)
+	tool := cmdBase(ws[0].Value)
 	if !containerTools[tool] {
 		return nil
 	}
-	args := dockerGlobal(c.Args[1:])
+	args := dockerGlobal(ws[1:])
 	if len(args) == 0 {
 		return nil
 	}
@@ -617,7 +604,7 @@ func registryOps(c *shell.Command) []imageOp {
 	case "skopeo":
 		p := skopeoSpec.parse(rest)
 		creds := func(names ...string) *cred {
-			if w, ok := p.get(names...); ok {
+			if w, ok := p.last(names...); ok {
 				u, pw, _ := strings.Cut(w.Value, ":")
 				cr := classifyUserPass(u, pw)
 				return &cr
@@ -665,13 +652,13 @@ func registryOps(c *shell.Command) []imageOp {
 			}
 		case "append", "mutate", "flatten", "rebase":
 			var ops []imageOp
-			if b, ok := p.get("-b", "--base"); ok {
+			if b, ok := p.last("-b", "--base"); ok {
 				ops = append(ops, imageOp{ref: b.Value})
 			}
 			if len(p.pos) >= 1 {
 				ops = append(ops, imageOp{ref: p.pos[0].Value})
 			}
-			if t, ok := p.get("-t", "--tag"); ok {
+			if t, ok := p.last("-t", "--tag"); ok {
 				ops = append(ops, imageOp{ref: t.Value, write: true})
 			}
 			return ops
@@ -812,11 +799,12 @@ func (st *jobState) registryAccess(out *Output, s site, op imageOp, text string)
 // forwardedIntoContainer notes "docker run -e CI_JOB_TOKEN=..." (P39): what
 // the token reaches inside the container is not visible to the scan.
 func (st *jobState) forwardedIntoContainer(out *Output, c *shell.Command) {
-	tool := baseName(c.Name())
+	ws := argv(c)
+	tool := cmdBase(ws[0].Value)
 	if tool != "docker" && tool != "podman" && tool != "nerdctl" {
 		return
 	}
-	args := dockerGlobal(c.Args[1:])
+	args := dockerGlobal(ws[1:])
 	if len(args) == 0 || args[0].Value != "run" && args[0].Value != "create" && args[0].Value != "exec" {
 		return
 	}
@@ -824,7 +812,7 @@ func (st *jobState) forwardedIntoContainer(out *Output, c *shell.Command) {
 	for _, w := range p.all("-e", "--env") {
 		name, val, hasVal := strings.Cut(w.Value, "=")
 		if !hasVal {
-			val = getenv(cmdEnv(st.in, c), name)
+			val = st.in.envValue(c, name)
 		}
 		if HasJobToken(val) {
 			out.Notes = append(out.Notes, st.in.NoteAt(c, use.NotFetched, "the job token is passed into a container as "+name+"; what it reaches from there is not visible to the scan: "+CommandText(c)))

@@ -54,6 +54,10 @@ docker pull node:20`,
 		script: `docker login -u gitlab-ci-token -p $CI_JOB_TOKEN registry.example.org
 docker run --rm -e FOO=1 registry.example.org/qa/e2e-runner:3 run-tests`,
 		uses: []string{"container-read image=qa/e2e-runner .gitlab-ci.yml:11"}},
+	{name: "P14 docker run with a stuck -p value and a -dit cluster keeps the image as the operand",
+		script: `docker login -u gitlab-ci-token -p $CI_JOB_TOKEN $CI_REGISTRY
+docker run -dit -e=MODE=ci -p8080:80 registry.example.org/qa/e2e-runner:3 run-tests`,
+		uses: []string{"container-read image=qa/e2e-runner .gitlab-ci.yml:11"}},
 	{name: "P14 here-string to podman login, podman pull",
 		script: `podman login -u gitlab-ci-token --password-stdin registry.example.org <<< "$CI_JOB_TOKEN"
 podman pull registry.example.org/platform/tools:1`,

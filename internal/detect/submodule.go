@@ -173,8 +173,8 @@ func pathFilter(spec string) func(string) bool {
 // noCheckout reports a GIT_STRATEGY that leaves no repository: none, and
 // empty (runner 17.3+, gitlab-runner MR !4889: an empty build directory;
 // job logs say "Skipping Git submodules setup").
-func noCheckout(e shell.Env) bool {
-	switch strings.ToLower(strings.TrimSpace(getenv(e, "GIT_STRATEGY"))) {
+func (in *Input) noCheckout() bool {
+	switch strings.ToLower(strings.TrimSpace(in.envValue(nil, "GIT_STRATEGY"))) {
 	case "none", "empty":
 		return true
 	}
@@ -192,21 +192,21 @@ func isTrue(s string) bool {
 // runnerSubmodules reports the submodules the runner fetches before the
 // job's scripts run.
 func runnerSubmodules(in *Input, out *Output) {
-	strategy := strings.ToLower(strings.TrimSpace(getenv(in.Env, "GIT_SUBMODULE_STRATEGY")))
-	if strategy != "normal" && strategy != "recursive" || noCheckout(in.Env) {
+	strategy := strings.ToLower(strings.TrimSpace(in.envValue(nil, "GIT_SUBMODULE_STRATEGY")))
+	if strategy != "normal" && strategy != "recursive" || in.noCheckout() {
 		return
 	}
-	base := getenv(in.Env, "CI_REPOSITORY_URL")
+	base := in.envValue(nil, "CI_REPOSITORY_URL")
 	if base == "" {
 		return
 	}
-	forceHTTPS := isTrue(getenv(in.Env, "GIT_SUBMODULE_FORCE_HTTPS"))
-	filter := pathFilter(getenv(in.Env, "GIT_SUBMODULE_PATHS"))
+	forceHTTPS := isTrue(in.envValue(nil, "GIT_SUBMODULE_FORCE_HTTPS"))
+	filter := pathFilter(in.envValue(nil, "GIT_SUBMODULE_PATHS"))
 	why := "GIT_SUBMODULE_STRATEGY=" + strategy
 	seen := map[string]bool{strings.ToLower(in.Caller.Path): true}
 	var walk func(project, base string, depth int)
 	walk = func(project, base string, depth int) {
-		b, err := readProjectFile(in.Files, project, ".gitmodules")
+		b, err := in.readFile(project, ".gitmodules")
 		if err != nil {
 			return
 		}
@@ -276,27 +276,14 @@ func runnerSubmoduleTarget(in *Input, out *Output, s site, url, base string, for
 	return t, next, true
 }
 
-func readProjectFile(files inventory.Files, project, name string) ([]byte, error) {
-	if files == nil {
-		return nil, errNoFiles
-	}
-	return files.ReadFile(project, name)
-}
-
-type noFilesError struct{}
-
-func (noFilesError) Error() string { return "no repository files" }
-
-var errNoFiles error = noFilesError{}
-
-var submoduleUpdateSpec = argSpec{value: set("--reference", "--depth", "-j", "--jobs", "--filter")}
+var submoduleUpdateSpec = optSpec{value: opts("j", "reference", "depth", "jobs", "filter")}
 
 // submoduleUpdateUses reports "git submodule update" in a script: the
 // submodules of the repository it runs in, fetched with the credentials in
 // place (relative URLs inherit the origin URL, which for the project's own
 // checkout carries the job token).
 func (st *jobState) submoduleUpdateUses(out *Output, c *shell.Command) {
-	if baseName(c.Name()) != "git" {
+	if cmdName(c) != "git" {
 		return
 	}
 	call, ok := st.parseGitCall(c)
@@ -316,7 +303,7 @@ func (st *jobState) submoduleUpdateUses(out *Output, c *shell.Command) {
 		return
 	}
 	project := st.in.Caller.Path
-	if key == "" && noCheckout(st.in.Env) {
+	if key == "" && st.in.noCheckout() {
 		return // no checkout
 	}
 	base, ok := st.originURL(call.dir)
@@ -359,7 +346,7 @@ func (st *jobState) submoduleFetches(out *Output, c *shell.Command, cfg gitCfg, 
 	text := CommandText(c)
 	var walk func(project, base string, depth int)
 	walk = func(project, base string, depth int) {
-		b, err := readProjectFile(st.in.Files, project, ".gitmodules")
+		b, err := st.in.readFile(project, ".gitmodules")
 		if err != nil {
 			return
 		}

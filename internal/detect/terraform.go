@@ -314,6 +314,32 @@ func (in *Input) rawVar(c *shell.Command, name, fallback string) string {
 	return fallback
 }
 
+// tfFile is a .tf file of the root module.
+type tfFile struct{ name, text string }
+
+// tfFiles reads the .tf files of the root module in dir (as the job names
+// it; "." is the repository root), in name order. A folder outside the
+// repository, or one named by an unexpanded variable, has no files the
+// scan can read.
+func (in *Input) tfFiles(dir string) []tfFile {
+	rel, ok := in.repoPath(dir)
+	if !ok && dir != "." || in.Files == nil || in.Caller == nil {
+		return nil
+	}
+	if !ok {
+		rel = "."
+	}
+	names, _ := in.Files.Glob(in.Caller.Path, path.Join(rel, "*.tf"))
+	sort.Strings(names)
+	var out []tfFile
+	for _, f := range names {
+		if text, ok := in.readRepo(f); ok {
+			out = append(out, tfFile{f, text})
+		}
+	}
+	return out
+}
+
 // tfBlock is a backend "http" block.
 type tfBlock struct {
 	address, addrFrom  string
@@ -332,23 +358,8 @@ var (
 func (in *Input) tfBackendBlock(dir string) (tfBlock, []use.Note) {
 	var b tfBlock
 	var notes []use.Note
-	if in.Files == nil || in.Caller == nil {
-		return b, nil
-	}
-	rel, ok := in.repoPath(dir)
-	if !ok && dir != "." {
-		return b, nil
-	}
-	if !ok {
-		rel = "."
-	}
-	files, _ := in.Files.Glob(in.Caller.Path, path.Join(rel, "*.tf"))
-	sort.Strings(files)
-	for _, f := range files {
-		text, ok := in.readRepo(f)
-		if !ok {
-			continue
-		}
+	for _, tf := range in.tfFiles(dir) {
+		f, text := tf.name, tf.text
 		loc := backendHTTPRE.FindStringSubmatchIndex(text)
 		if loc == nil {
 			continue
@@ -363,12 +374,12 @@ func (in *Input) tfBackendBlock(dir string) (tfBlock, []use.Note) {
 			}
 			switch {
 			case strings.Contains(v, "${env."):
-				notes = append(notes, use.Note{Project: in.Caller.Path, File: f, Line: line, Job: in.jobName(), Kind: use.WontWork,
-					Detail: Detail(k + ` = "` + v + `": Terraform has no ${env.X} syntax and does not expand backend blocks, so the literal text is sent`)})
+				notes = append(notes, in.noteAtSite(fileSite(f, line), use.WontWork,
+					k+` = "`+v+`": Terraform has no ${env.X} syntax and does not expand backend blocks, so the literal text is sent`))
 				continue
 			case strings.Contains(v, "${var.") || strings.Contains(v, "${local."):
-				notes = append(notes, use.Note{Project: in.Caller.Path, File: f, Line: line, Job: in.jobName(), Kind: use.WontWork,
-					Detail: Detail(k + ` = "` + v + `": Terraform does not allow variables in a backend block`)})
+				notes = append(notes, in.noteAtSite(fileSite(f, line), use.WontWork,
+					k+` = "`+v+`": Terraform does not allow variables in a backend block`))
 				continue
 			}
 			switch k {
@@ -424,20 +435,11 @@ func (in *Input) tfModules(c *shell.Command, dir string, out *Output) {
 			hosts[host] = name
 		}
 	}
-	if len(hosts) == 0 || in.Files == nil {
+	if len(hosts) == 0 {
 		return
 	}
-	rel, ok := in.repoPath(dir)
-	if !ok {
-		rel = "."
-	}
-	files, _ := in.Files.Glob(in.Caller.Path, path.Join(rel, "*.tf"))
-	sort.Strings(files)
-	for _, f := range files {
-		text, ok := in.readRepo(f)
-		if !ok {
-			continue
-		}
+	for _, tf := range in.tfFiles(dir) {
+		f, text := tf.name, tf.text
 		for _, m := range tfModuleRE.FindAllStringSubmatchIndex(text, -1) {
 			src := text[m[2]:m[3]]
 			parts := strings.Split(src, "/")
@@ -448,7 +450,7 @@ func (in *Input) tfModules(c *shell.Command, dir string, out *Output) {
 			if !ok {
 				continue
 			}
-			line := strings.Count(text[:m[2]], "\n") + 1
+			line := lineAt(text, m[2])
 			out.Uses = append(out.Uses, in.UseInFile(f, line, access.PackagesRead,
 				use.Target{Kind: use.Group, Value: parts[1]},
 				"module source "+src+" ("+name+" is the job token; the Terraform module registry finds "+parts[2]+"/"+parts[3]+" across namespace "+parts[1]+")"))
@@ -487,20 +489,8 @@ var (
 // backend whose password is the job token (literally, or through
 // var.X set by TF_VAR_X): plan, apply and refresh read that state.
 func (in *Input) tfRemoteState(c *shell.Command, dir string, out *Output) {
-	if in.Files == nil || in.Caller == nil {
-		return
-	}
-	rel, ok := in.repoPath(dir)
-	if !ok {
-		rel = "."
-	}
-	files, _ := in.Files.Glob(in.Caller.Path, path.Join(rel, "*.tf"))
-	sort.Strings(files)
-	for _, f := range files {
-		text, ok := in.readRepo(f)
-		if !ok {
-			continue
-		}
+	for _, tf := range in.tfFiles(dir) {
+		f, text := tf.name, tf.text
 		for _, m := range remoteStateRE.FindAllStringSubmatchIndex(text, -1) {
 			end := matchBrace(text, m[1]-1)
 			if end < 0 {

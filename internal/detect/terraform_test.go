@@ -1,4 +1,4 @@
-package detect
+package detect_test
 
 import (
 	"testing"
@@ -12,15 +12,7 @@ func TestTerraformDetector(t *testing.T) {
 		return append(append([]ciconfig.Variable(nil), httpCreds...), extra...)
 	}
 	const backendLiteral = "terraform {\n  backend \"http\" {\n    address = \"https://git.example.org/api/v4/projects/136/terraform/state/main\"\n  }\n}\n"
-	for _, tc := range []struct {
-		name    string
-		vars    []ciconfig.Variable
-		script  string
-		files   map[string]string
-		uses    []string
-		notes   []string
-		noteHas string
-	}{
+	runRows(t, "terraform", []row{
 		{name: "P33 TF_HTTP_ADDRESS in another project: plan locks, one write use at the first locking command",
 			vars:   with(v("TF_HTTP_ADDRESS", "${CI_API_V4_URL}/projects/${STATE_PROJECT_ID}/terraform/state/prod", 3), v("STATE_PROJECT_ID", "42", 4)),
 			script: "terraform init\nterraform plan -out plan.cache\nterraform apply -auto-approve plan.cache",
@@ -104,24 +96,15 @@ func TestTerraformDetector(t *testing.T) {
 			files:  map[string]string{"main.tf": "module \"vpc\" {\n  source  = \"git.example.org/acme-infra/vpc/aws\"\n  version = \"1.0.0\"\n}\nmodule \"local\" {\n  source = \"./modules/x\"\n}\n"},
 			script: "terraform init",
 			uses:   []string{"main.tf:2 packages-read group:acme-infra @job"}},
+		{name: "P29 the root module is in a folder the scan cannot name: its .tf files are not guessed",
+			vars:   []ciconfig.Variable{v("TF_TOKEN_git_example_org", "$CI_JOB_TOKEN", 3), v("TF_ROOT", "${TF_DIR}", 4)},
+			files:  map[string]string{"main.tf": "module \"vpc\" {\n  source  = \"git.example.org/acme-infra/vpc/aws\"\n}\n"},
+			script: "terraform -chdir=$TF_ROOT init"},
 		{name: "P29 TF_TOKEN with a PAT is no use",
 			vars:   []ciconfig.Variable{v("TF_TOKEN_git_example_org", "$TF_REGISTRY_PAT", 3)},
 			files:  map[string]string{"main.tf": "module \"vpc\" {\n  source  = \"git.example.org/acme-infra/vpc/aws\"\n}\n"},
 			script: "terraform init"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, terraformDetector{}, tjob{vars: tc.vars, script: tc.script, files: tc.files})
-			check(t, out, tc.uses, tc.notes, tc.noteHas)
-		})
-	}
-}
-
-func TestTFTokenHost(t *testing.T) {
-	for in, want := range map[string]string{"git_example_org": "git.example.org", "my__gitlab_example_com": "my-gitlab.example.com"} {
-		if got := tfTokenHost(in); got != want {
-			t.Errorf("tfTokenHost(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }
 
 func TestTerraformRemoteState(t *testing.T) {
@@ -134,12 +117,7 @@ func TestTerraformRemoteState(t *testing.T) {
   }
 }
 `
-	for _, tc := range []struct {
-		name   string
-		vars   []ciconfig.Variable
-		script string
-		uses   []string
-	}{
+	rows := []row{
 		{name: "P33 terraform_remote_state with the job token through TF_VAR_",
 			vars:   []ciconfig.Variable{v("TF_VAR_state_token", "$CI_JOB_TOKEN", 3)},
 			script: "terraform init\nterraform plan",
@@ -150,10 +128,9 @@ func TestTerraformRemoteState(t *testing.T) {
 		{name: "P33 terraform_remote_state with a PAT",
 			vars:   []ciconfig.Variable{v("TF_VAR_state_token", "$STATE_PAT", 3)},
 			script: "terraform plan"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, terraformDetector{}, tjob{vars: tc.vars, script: tc.script, files: map[string]string{"data.tf": remote}})
-			check(t, out, tc.uses, nil, "")
-		})
 	}
+	for i := range rows {
+		rows[i].files = map[string]string{"data.tf": remote}
+	}
+	runRows(t, "terraform", rows)
 }

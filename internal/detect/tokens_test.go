@@ -1,20 +1,14 @@
-package detect
+package detect_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/tokenscope/tokenscope/internal/ciconfig"
+	"github.com/tokenscope/tokenscope/internal/detect"
 )
 
 func TestTokensDetector(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		vars    []ciconfig.Variable
-		script  string
-		notes   []string
-		noteHas string
-	}{
+	runRows(t, "tokens", []row{
 		{name: "§3.2 PRIVATE-TOKEN header to another project (P37: everything else used PRIVATE-TOKEN)",
 			script:  `curl -H "PRIVATE-TOKEN: $GITLAB_API_TOKEN" "$CI_API_V4_URL/projects/platform%2Fshared-templates/repository/files/ci.yml/raw?ref=main"`,
 			notes:   []string{".gitlab-ci.yml:1 not-a-job-token-edge"},
@@ -62,15 +56,11 @@ func TestTokensDetector(t *testing.T) {
 			script: `curl -H "PRIVATE-TOKEN: $PAT" "$CI_API_V4_URL/projects/$CI_PROJECT_ID/releases"`},
 		{name: "§3.2 unauthenticated call notes nothing",
 			script: `curl -L -o x.zip "$CI_API_V4_URL/projects/55/jobs/artifacts/main/download?job=b"`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := run(t, tokensDetector{}, tjob{vars: tc.vars, script: tc.script})
-			check(t, out, nil, tc.notes, tc.noteHas)
-			for _, n := range out.Notes {
-				if strings.Contains(n.Detail, "AbCdEfGh") || strings.Contains(n.Detail, "0123456789abcdef") {
-					t.Errorf("literal token echoed: %q", n.Detail)
-				}
+	}, func(t *testing.T, out *detect.Output) {
+		for _, n := range out.Notes {
+			if strings.Contains(n.Detail, "AbCdEfGh") || strings.Contains(n.Detail, "0123456789abcdef") {
+				t.Errorf("literal token echoed: %q", n.Detail)
 			}
-		})
-	}
+		}
+	})
 }

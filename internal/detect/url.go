@@ -204,3 +204,40 @@ func ImageRef(ref string) (host, path string, ok bool) {
 	}
 	return strings.ToLower(host), strings.ToLower(path), path != ""
 }
+
+// stripUserinfo removes "user:password@" from a URL for display.
+func stripUserinfo(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	rest := s[i+3:]
+	end := strings.IndexByte(rest, '/')
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+		return s[:i+3] + rest[at+1:]
+	}
+	return s
+}
+
+// rawHost returns the host part of a URL as written (case kept), for
+// explaining unknown parts.
+func rawHost(s string) string {
+	s = stripUserinfo(s)
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// isOwnPath reports whether p (a project or registry path) is the
+// caller's own project or below it.
+func isOwnPath(caller, p string) bool {
+	c, p := strings.ToLower(caller), strings.ToLower(strings.Trim(p, "/"))
+	return p == c || strings.HasPrefix(p, c+"/")
+}

@@ -9,14 +9,6 @@ import (
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
-var testServer = func() inventory.Server {
-	s, err := (&inventory.Inventory{ServerURL: "https://git.example.org", Registry: "registry.example.org"}).Server()
-	if err != nil {
-		panic(err)
-	}
-	return s
-}()
-
 func TestParseURL(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
