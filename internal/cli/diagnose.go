@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/diagnose"
@@ -21,7 +19,7 @@ type diagnoseOptions struct {
 	Project string
 	Source  string
 	Trust   string
-	Format  string
+	Format  formatOption
 }
 
 func newDiagnoseCmd(io *IO, runF func(*diagnoseOptions) error) *cobra.Command {
@@ -44,8 +42,8 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Logs = args
-			if !slices.Contains(report.DiagnoseFormats, opts.Format) {
-				return usageErrorf("unknown --format %q (valid: %s)", opts.Format, strings.Join(report.DiagnoseFormats, ", "))
+			if err := opts.Format.check(); err != nil {
+				return err
 			}
 			if opts.Trust != "" && opts.Source == "" {
 				return usageErrorf("--trust needs --source: the trust file names projects of a snapshot")
@@ -60,7 +58,7 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 	cmd.Flags().StringVarP(&opts.Project, "project", "p", "", "full `path` of the project whose job wrote the logs (the caller)")
 	cmd.Flags().StringVar(&opts.Source, "source", "", "snapshot `directory` of the org, to resolve projects and check discovered edges")
 	cmd.Flags().StringVar(&opts.Trust, "trust", "", "reviewed intent (`trust.yaml`), to say whether each edge is approved or denied")
-	cmd.Flags().StringVarP(&opts.Format, "format", "f", report.FormatTable, "output `format`: "+strings.Join(report.DiagnoseFormats, ", "))
+	opts.Format.addFlag(cmd, report.DiagnoseFormats)
 	return cmd
 }
 
@@ -100,7 +98,7 @@ func diagnoseRun(cmd *cobra.Command, opts *diagnoseOptions) error {
 		ctx.Graph = g
 	}
 	ds := diagnose.Explain(failures, ctx)
-	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Diagnose(w, ds, opts.Format) }); err != nil {
+	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Diagnose(w, ds, opts.Format.Value) }); err != nil {
 		return err
 	}
 	for _, d := range ds {

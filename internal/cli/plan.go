@@ -3,8 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/discovery"
@@ -20,7 +18,7 @@ type planOptions struct {
 	output           outputOptions
 	Trust            string
 	Prune            bool
-	Format           string
+	Format           formatOption
 	GitLabVersion    string
 	DetailedExitCode bool
 	Quiet            bool
@@ -58,8 +56,8 @@ review, a denied, unapproved or stale entry.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.source.Dir = args[0]
-			if !slices.Contains(report.PlanFormats, opts.Format) {
-				return usageErrorf("unknown --format %q (valid: %s)", opts.Format, strings.Join(report.PlanFormats, ", "))
+			if err := opts.Format.check(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -72,7 +70,7 @@ review, a denied, unapproved or stale entry.`,
 	f := cmd.Flags()
 	f.StringVarP(&opts.Trust, "trust", "t", "", "reviewed intent: trust.yaml `file` (without it, every discovered edge is proposed)")
 	f.BoolVar(&opts.Prune, "prune", false, "remove allowlist entries no approval covers (without it they are kept and listed)")
-	f.StringVarP(&opts.Format, "format", "f", report.FormatTable, "output `format`: "+strings.Join(report.PlanFormats, ", "))
+	opts.Format.addFlag(cmd, report.PlanFormats)
 	f.StringVar(&opts.GitLabVersion, "gitlab-version", "", "plan for this GitLab `version` (default: the inventory's gitlab_version)")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 3 when the plan is not empty (changes, reviews, drift)")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print configuration problems on standard error")
@@ -114,13 +112,13 @@ func planRun(cmd *cobra.Command, opts *planOptions) error {
 		printDiags(opts.io, diags)
 	}
 	p := plan.Compute(g, snap.Index, tf, popts)
-	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Plan(w, p, opts.Format) }); err != nil {
+	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Plan(w, p, opts.Format.Value) }); err != nil {
 		return err
 	}
 	if !p.Trusted {
 		fmt.Fprintf(opts.io.Err, "tokenscope: WARNING: no --trust file: every discovered edge is proposed, not reviewed\n")
 	}
-	if opts.Format != report.FormatTable && opts.Format != report.FormatMarkdown && len(p.Warnings) > 0 && !opts.Quiet {
+	if opts.Format.Value != report.FormatTable && opts.Format.Value != report.FormatMarkdown && len(p.Warnings) > 0 && !opts.Quiet {
 		for _, w := range p.Warnings {
 			fmt.Fprintf(opts.io.Err, "warning: %s\n", w)
 		}

@@ -3,8 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/discovery"
@@ -15,7 +13,7 @@ type scanOptions struct {
 	io     *IO
 	source sourceOptions
 	output outputOptions
-	Format string
+	Format formatOption
 	Quiet  bool
 }
 
@@ -35,8 +33,8 @@ with the reason; look-alikes that are not job-token edges are listed as notes.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.source.Dir = args[0]
-			if !slices.Contains(report.ScanFormats, opts.Format) {
-				return usageErrorf("unknown --format %q (valid: %s)", opts.Format, strings.Join(report.ScanFormats, ", "))
+			if err := opts.Format.check(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -46,7 +44,7 @@ with the reason; look-alikes that are not job-token edges are listed as notes.`,
 	}
 	opts.source.addFlags(cmd)
 	opts.output.addFlags(cmd)
-	cmd.Flags().StringVarP(&opts.Format, "format", "f", report.FormatTable, "output `format`: "+strings.Join(report.ScanFormats, ", "))
+	opts.Format.addFlag(cmd, report.ScanFormats)
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print configuration problems on standard error")
 	return cmd
 }
@@ -68,5 +66,5 @@ func scanRun(cmd *cobra.Command, opts *scanOptions) error {
 			fmt.Fprintf(opts.io.Err, "%d configuration problem(s); the scan went on without the parts that could not be read\n", len(diags))
 		}
 	}
-	return opts.output.write(opts.io, func(w io.Writer) error { return report.Scan(w, g, opts.Format) })
+	return opts.output.write(opts.io, func(w io.Writer) error { return report.Scan(w, g, opts.Format.Value) })
 }

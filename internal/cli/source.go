@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -121,3 +122,23 @@ func (o *outputOptions) write(io *IO, render func(w io.Writer) error) error {
 }
 
 var errNoGroup = errors.New("--group is required with --gitlab: name the groups to read (subgroups are included)")
+
+// formatOption is a command's --format flag over the formats its renderer
+// knows.
+type formatOption struct {
+	Value string
+	valid []string
+}
+
+func (o *formatOption) addFlag(cmd *cobra.Command, valid []string) {
+	o.valid = valid
+	cmd.Flags().StringVarP(&o.Value, "format", "f", valid[0], "output `format`: "+strings.Join(valid, ", "))
+}
+
+// check is a usage error for a format the command does not have.
+func (o *formatOption) check() error {
+	if !slices.Contains(o.valid, o.Value) {
+		return usageErrorf("unknown --format %q (valid: %s)", o.Value, strings.Join(o.valid, ", "))
+	}
+	return nil
+}
