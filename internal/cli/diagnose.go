@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/diagnose"
@@ -20,6 +22,8 @@ type diagnoseOptions struct {
 	Source  string
 	Trust   string
 	Format  formatOption
+	Job     int64
+	live    liveOptions
 }
 
 func newDiagnoseCmd(io *IO, runF func(*diagnoseOptions) error) *cobra.Command {
@@ -38,10 +42,21 @@ is a job to change, not an allowlist to widen.
 
 Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`,
 		Example: `  tokenscope diagnose job.log --project apps/web --source examples/acme --trust examples/acme/trust.yaml
-  curl -s --header "PRIVATE-TOKEN: $GITLAB_TOKEN" "$GITLAB_URL/api/v4/projects/301/jobs/42/trace" | tokenscope diagnose - --project apps/web`,
-		Args: cobra.MinimumNArgs(1),
+  tokenscope diagnose --job 4242 --project apps/web --gitlab https://gitlab.example.com --source snap
+  cat job.log | tokenscope diagnose - --project apps/web`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Logs = args
+			switch {
+			case opts.Job == 0 && len(args) == 0:
+				return usageErrorf("give job logs (files, or - for standard input), or --job ID with --project and --gitlab")
+			case opts.Job != 0 && len(args) > 0:
+				return usageErrorf("give either job logs or --job, not both")
+			case opts.Job != 0 && opts.Project == "":
+				return usageErrorf("--job needs --project: the project whose job it is")
+			case opts.Job != 0 && opts.live.url(opts.io) == "":
+				return usageErrorf("--job needs the GitLab URL: --gitlab URL or GITLAB_URL (token from GITLAB_TOKEN)")
+			}
 			if err := opts.Format.check(); err != nil {
 				return err
 			}
@@ -55,6 +70,10 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 		},
 	}
 	opts.output.addFlags(cmd)
+	cmd.Flags().Int64Var(&opts.Job, "job", 0, "read the log of job `ID` of --project from GitLab (--gitlab, GITLAB_URL; token from GITLAB_TOKEN)")
+	cmd.Flags().StringVar(&opts.live.URL, "gitlab", "", "GitLab `URL` for --job (default $GITLAB_URL)")
+	cmd.Flags().StringVar(&opts.live.CAFile, "ca-file", "", "PEM `file` of extra certificate authorities to trust for GitLab")
+	opts.live.Concurrency, opts.live.Timeout = 1, time.Minute
 	cmd.Flags().StringVarP(&opts.Project, "project", "p", "", "full `path` of the project whose job wrote the logs (the caller)")
 	cmd.Flags().StringVar(&opts.Source, "source", "", "snapshot `directory` of the org, to resolve projects and check discovered edges")
 	cmd.Flags().StringVar(&opts.Trust, "trust", "", "reviewed intent (`trust.yaml`), to say whether each edge is approved or denied")
@@ -64,6 +83,21 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 
 func diagnoseRun(cmd *cobra.Command, opts *diagnoseOptions) error {
 	var failures []diagnose.Failure
+	if opts.Job != 0 {
+		c, err := opts.live.newClient(opts.io)
+		if err != nil {
+			return err
+		}
+		trace, err := c.JobTrace(cmd.Context(), opts.Project, opts.Job)
+		if err != nil {
+			return err
+		}
+		fs, err := diagnose.Parse(fmt.Sprintf("%s job %d", opts.Project, opts.Job), bytes.NewReader(trace))
+		if err != nil {
+			return err
+		}
+		failures = fs
+	}
 	for _, name := range opts.Logs {
 		fs, err := readLog(opts.io, name)
 		if err != nil {

@@ -46,6 +46,12 @@ func (o *liveOptions) client(io *IO) (*gitlab.Client, error) {
 	if len(o.Groups) == 0 {
 		return nil, &UsageError{Err: errNoGroup}
 	}
+	return o.newClient(io)
+}
+
+// newClient builds the client without asking for groups (diagnose --job
+// reads one job's log).
+func (o *liveOptions) newClient(io *IO) (*gitlab.Client, error) {
 	url := o.url(io)
 	if url == "" {
 		return nil, usageErrorf("no GitLab URL: pass --gitlab URL or set GITLAB_URL")
