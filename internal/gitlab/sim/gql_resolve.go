@@ -327,11 +327,7 @@ func (o *treeEntryObj) typeName() string { return o.name }
 func (o *treeEntryObj) field(ec *execCtx, f *ast.Field, _ map[string]any) (any, error) {
 	switch f.Name {
 	case "id", "sha":
-		if o.e.id == "" {
-			entries := []treeEntry{o.e}
-			ec.st.fillIDs(o.p, entries)
-			o.e.id = entries[0].id
-		}
+		o.e = ec.st.withID(o.p, o.e)
 		return o.e.id, nil
 	case "name":
 		return o.e.name, nil
@@ -435,10 +431,8 @@ func (o *scopeObj) field(ec *execCtx, f *ast.Field, args map[string]any) (any, e
 
 func (o *scopeObj) groups(st *state) []any {
 	var out []any
-	for _, l := range o.p.groupLinks {
-		if g := st.groupByID[l.targetID]; g != nil {
-			out = append(out, &accessibleObj{kind: "Group", id: g.id, path: g.path})
-		}
+	for _, g := range st.allowlistGroups(o.p) {
+		out = append(out, &accessibleObj{kind: "Group", id: g.id, path: g.path})
 	}
 	return out
 }

@@ -184,6 +184,18 @@ func (s *state) allowlistProjects(src *project) []*project {
 	return out
 }
 
+// allowlistGroups is Allowlist#groups: the targets of the group links, in
+// the order they were added.
+func (s *state) allowlistGroups(src *project) []*group {
+	var out []*group
+	for _, l := range src.groupLinks {
+		if g := s.groupByID[l.targetID]; g != nil {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // updatePolicies is UpdatePoliciesService. Exactly one of tp and tg is
 // non-nil, or neither for an unknown target. A project's own entry is
 // created on first update (build_scope_for_self_target).
