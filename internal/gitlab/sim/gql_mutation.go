@@ -154,7 +154,7 @@ func (ec *execCtx) autopopulate(src *project, _ map[string]any) (any, error) {
 	clearAutopopulated(src)
 	var add []int
 	for _, r := range src.authLog {
-		if r.originID != src.id && src.findProjectLink(r.originID) == nil && !slices.Contains(add, r.originID) {
+		if r.originID != src.id && findLink(src.projectLinks, r.originID) == nil && !slices.Contains(add, r.originID) {
 			add = append(add, r.originID)
 		}
 	}

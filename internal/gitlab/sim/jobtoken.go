@@ -66,7 +66,7 @@ func (s *Server) addProjectLink(u *user, src, target *project, defaultPermission
 	if len(src.projectLinks) >= projectLinkLimit {
 		return nil, fail(msgProjectLimit)
 	}
-	if src.findProjectLink(target.id) != nil {
+	if findLink(src.projectLinks, target.id) != nil {
 		if s.beh.newDuplicates {
 			return nil, fail(msgDupProjectNew)
 		}
@@ -88,7 +88,7 @@ func (s *Server) addGroupLink(u *user, src *project, target *group, defaultPermi
 	if len(src.groupLinks) >= groupLinkLimit {
 		return nil, fail(msgGroupLimit)
 	}
-	if src.findGroupLink(target.id) != nil {
+	if findLink(src.groupLinks, target.id) != nil {
 		if s.beh.newDuplicates {
 			return nil, fail(msgDupGroupNew)
 		}
@@ -212,9 +212,9 @@ func (s *Server) updatePolicies(u *user, src *project, tp *project, tg *group, d
 	var l *link
 	switch {
 	case tg != nil:
-		l = src.findGroupLink(tg.id)
+		l = findLink(src.groupLinks, tg.id)
 	default:
-		l = src.findProjectLink(tp.id)
+		l = findLink(src.projectLinks, tp.id)
 		if l == nil && tp == src {
 			l = &link{targetID: src.id, createdAt: s.now(), addedBy: u.username}
 			src.projectLinks = append(src.projectLinks, l)

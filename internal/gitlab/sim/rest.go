@@ -221,25 +221,30 @@ func readLocked[T any](find func(*rctx) *T, h func(*rctx, *T)) func(*rctx) {
 	}
 }
 
-// findProject resolves :id (a numeric ID or a full path) to a project the
-// user can read, or answers 404 Project Not Found. The caller holds the
+// findProject and findGroup resolve :id (a numeric ID or a full path) to
+// what the user can read, or answer GitLab's 404. The caller holds the
 // state lock.
 func (c *rctx) findProject() *project {
-	p := c.s.st.lookupProject(c.params["id"])
-	if p == nil || !canRead(c.u, p) {
-		writeMessage(c.w, http.StatusNotFound, "404 Project Not Found")
-		return nil
-	}
-	return p
+	return findVisible(c, c.s.st.projByID, c.s.st.project, canRead, "404 Project Not Found")
 }
 
 func (c *rctx) findGroup() *group {
-	g := c.s.st.lookupGroup(c.params["id"])
-	if g == nil || !canReadGroup(c.u, g) {
-		writeMessage(c.w, http.StatusNotFound, "404 Group Not Found")
+	return findVisible(c, c.s.st.groupByID, c.s.st.group, canReadGroup, "404 Group Not Found")
+}
+
+func findVisible[T any](c *rctx, byID map[int]*T, byPath func(string) *T, readable func(*user, *T) bool, notFound string) *T {
+	key := c.params["id"]
+	var x *T
+	if id, err := strconv.Atoi(key); err == nil {
+		x = byID[id]
+	} else {
+		x = byPath(key)
+	}
+	if x == nil || !readable(c.u, x) {
+		writeMessage(c.w, http.StatusNotFound, notFound)
 		return nil
 	}
-	return g
+	return x
 }
 
 // readableRepo resolves :id for the repository routes: 404 for an unknown
@@ -254,20 +259,6 @@ func (c *rctx) readableRepo() *project {
 		return nil
 	}
 	return p
-}
-
-func (s *state) lookupProject(key string) *project {
-	if id, err := strconv.Atoi(key); err == nil {
-		return s.projByID[id]
-	}
-	return s.project(key)
-}
-
-func (s *state) lookupGroup(key string) *group {
-	if id, err := strconv.Atoi(key); err == nil {
-		return s.groupByID[id]
-	}
-	return s.group(key)
 }
 
 // boolParam reads a Grape Boolean parameter: absent gives def; a value
