@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -155,7 +156,7 @@ func fieldCost(s *ast.Schema, f *ast.Field, vars map[string]any) int {
 			limit = c.maxPage
 		}
 		for _, a := range []string{"first", "last"} {
-			if n, ok := toInt(args[a]); ok && n < limit {
+			if n, ok := IntArg(args[a]); ok && n < limit {
 				limit = n
 			}
 		}
@@ -164,7 +165,10 @@ func fieldCost(s *ast.Schema, f *ast.Field, vars map[string]any) int {
 	return int(math.Floor(total))
 }
 
-func toInt(v any) (int, bool) {
+// IntArg reads an Int argument the way it arrives: int64 from a query
+// literal (gqlparser), float64 or json.Number from decoded variables, int
+// from Go callers. ok is false for anything else, null included.
+func IntArg(v any) (int, bool) {
 	switch n := v.(type) {
 	case int:
 		return n, true
@@ -172,6 +176,9 @@ func toInt(v any) (int, bool) {
 		return int(n), true
 	case float64:
 		return int(n), true
+	case json.Number:
+		i, err := n.Int64()
+		return int(i), err == nil
 	}
 	return 0, false
 }

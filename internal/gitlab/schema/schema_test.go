@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -104,5 +105,28 @@ func TestMessages(t *testing.T) {
 	}
 	if got := DepthError(21, 20); got != "Query has depth of 21, which exceeds max depth of 20" {
 		t.Error(got)
+	}
+}
+
+// IntArg serves both the complexity count and the simulator's page sizes,
+// so it must read first/last however they arrive.
+func TestIntArg(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		v    any
+		want int
+		ok   bool
+	}{
+		{"query literal (gqlparser)", int64(50), 50, true},
+		{"variable (encoding/json)", float64(20), 20, true},
+		{"variable (UseNumber)", json.Number("7"), 7, true},
+		{"fractional json.Number", json.Number("7.5"), 0, false},
+		{"Go caller", 3, 3, true},
+		{"null", nil, 0, false},
+		{"string", "5", 0, false},
+	} {
+		if got, ok := IntArg(tc.v); got != tc.want || ok != tc.ok {
+			t.Errorf("%s: IntArg(%#v) = %d, %v; want %d, %v", tc.name, tc.v, got, ok, tc.want, tc.ok)
+		}
 	}
 }

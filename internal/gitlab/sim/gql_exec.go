@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tokenscope/tokenscope/internal/gitlab/schema"
 )
 
 // A small GraphQL executor over the org state: it walks a validated
@@ -322,8 +324,8 @@ func newConnection(name string, all []any, args map[string]any, maxPage int) (*c
 		}
 		end = max(min(i, end), start)
 	}
-	first, hasFirst := intArg(args["first"])
-	last, hasLast := intArg(args["last"])
+	first, hasFirst := schema.IntArg(args["first"])
+	last, hasLast := schema.IntArg(args["last"])
 	if !hasFirst && !hasLast {
 		first, hasFirst = maxPage, true
 	}
@@ -342,21 +344,6 @@ func newConnection(name string, all []any, args map[string]any, maxPage int) (*c
 }
 
 func clamp(n, maxPage int) int { return min(max(n, 0), maxPage) }
-
-func intArg(v any) (int, bool) {
-	switch n := v.(type) {
-	case int:
-		return n, true
-	case int64:
-		return int(n), true
-	case float64:
-		return int(n), true
-	case json.Number:
-		i, err := n.Int64()
-		return int(i), err == nil
-	}
-	return 0, false
-}
 
 func (c *connection) typeName() string { return c.name }
 

@@ -19,25 +19,31 @@ func (mutationRoot) typeName() string { return "Mutation" }
 
 func (mutationRoot) field(ec *execCtx, f *ast.Field, args map[string]any) (any, error) {
 	in, _ := args["input"].(map[string]any)
-	switch f.Name {
-	case "ciJobTokenScopeAddGroupOrProject":
-		return ec.addGroupOrProject(in)
-	case "ciJobTokenScopeAddProject":
-		return ec.addProject(in)
-	case "ciJobTokenScopeRemoveProject":
-		return ec.removeProject(in)
-	case "ciJobTokenScopeRemoveGroup":
-		return ec.removeGroup(in)
-	case "ciJobTokenScopeUpdatePolicies":
-		return ec.updatePolicies(in)
-	case "ciJobTokenScopeAutopopulateAllowlist":
-		return ec.autopopulate(in)
-	case "ciJobTokenScopeClearAllowlistAutopopulations":
-		return ec.clearAutopopulations(in)
-	case "projectCiCdSettingsUpdate":
+	if f.Name == "projectCiCdSettingsUpdate" {
 		return ec.ciCdSettingsUpdate(in)
 	}
-	return nil, unknownField(mutationRoot{}, f)
+	m, ok := scopeMutations[f.Name]
+	if !ok {
+		return nil, unknownField(mutationRoot{}, f)
+	}
+	src, err := ec.authorizedFind(in["projectPath"])
+	if err != nil {
+		return nil, err
+	}
+	return m(ec, src, in)
+}
+
+// scopeMutations change the job token scope of the input's projectPath,
+// which the root finds first. projectCiCdSettingsUpdate is not one: it
+// names the project fullPath and checks its input before the lookup.
+var scopeMutations = map[string]func(ec *execCtx, src *project, in map[string]any) (any, error){
+	"ciJobTokenScopeAddGroupOrProject":             (*execCtx).addGroupOrProject,
+	"ciJobTokenScopeAddProject":                    (*execCtx).addProject,
+	"ciJobTokenScopeRemoveProject":                 (*execCtx).removeProject,
+	"ciJobTokenScopeRemoveGroup":                   (*execCtx).removeGroup,
+	"ciJobTokenScopeUpdatePolicies":                (*execCtx).updatePolicies,
+	"ciJobTokenScopeAutopopulateAllowlist":         (*execCtx).autopopulate,
+	"ciJobTokenScopeClearAllowlistAutopopulations": (*execCtx).clearAutopopulations,
 }
 
 // authorizedFind is authorized_find! with admin_project.
@@ -64,6 +70,12 @@ func result(name string, err error, fields map[string]any) *payload {
 	return &payload{name: name, fields: fields}
 }
 
+// scopePayload is the payload of the add and remove mutations: the scope
+// and the entry added (nil for the removals).
+func scopePayload(name string, src *project, err error, entry any) *payload {
+	return result(name, err, map[string]any{"ciJobTokenScope": &scopeObj{src}, "ciJobTokenScopeAllowlistEntry": entry})
+}
+
 func boolOr(v any, def bool) bool {
 	if b, ok := v.(bool); ok {
 		return b
@@ -71,15 +83,12 @@ func boolOr(v any, def bool) bool {
 	return def
 }
 
-func (ec *execCtx) addGroupOrProject(in map[string]any) (any, error) {
-	src, err := ec.authorizedFind(in["projectPath"])
-	if err != nil {
-		return nil, err
-	}
+func (ec *execCtx) addGroupOrProject(src *project, in map[string]any) (any, error) {
 	target := str(in["targetPath"])
 	defaultPermissions := boolOr(in["defaultPermissions"], true)
 	policies := strList(in["jobTokenPolicies"])
 	var l *link
+	var err error
 	isGroup := false
 	// Group first, then project (find_target_path).
 	switch g, p := ec.st.group(target), ec.st.project(target); {
@@ -91,63 +100,38 @@ func (ec *execCtx) addGroupOrProject(in map[string]any) (any, error) {
 	default:
 		err = fail("The group or project does not exist.")
 	}
-	return result("CiJobTokenScopeAddGroupOrProjectPayload", err, map[string]any{
-		"ciJobTokenScope":               &scopeObj{src},
-		"ciJobTokenScopeAllowlistEntry": &entryObj{src: src, l: l, group: isGroup},
-	}), nil
+	return scopePayload("CiJobTokenScopeAddGroupOrProjectPayload", src, err, &entryObj{src: src, l: l, group: isGroup}), nil
 }
 
-func (ec *execCtx) addProject(in map[string]any) (any, error) {
-	src, err := ec.authorizedFind(in["projectPath"])
-	if err != nil {
-		return nil, err
-	}
+func (ec *execCtx) addProject(src *project, in map[string]any) (any, error) {
 	var l *link
+	var err error
 	if t := ec.st.project(str(in["targetProjectPath"])); t != nil {
 		l, err = ec.s.addProjectLink(ec.u, src, t, true, nil)
 	} else {
 		err = fail(msgTargetProjectNA)
 	}
-	return result("CiJobTokenScopeAddProjectPayload", err, map[string]any{
-		"ciJobTokenScope":               &scopeObj{src},
-		"ciJobTokenScopeAllowlistEntry": &entryObj{src: src, l: l},
-	}), nil
+	return scopePayload("CiJobTokenScopeAddProjectPayload", src, err, &entryObj{src: src, l: l}), nil
 }
 
 // removeProject defaults direction to OUTBOUND, as GitLab's mutation still
 // does: removing an inbound entry needs direction: INBOUND.
-func (ec *execCtx) removeProject(in map[string]any) (any, error) {
-	src, err := ec.authorizedFind(in["projectPath"])
-	if err != nil {
-		return nil, err
-	}
+func (ec *execCtx) removeProject(src *project, in map[string]any) (any, error) {
 	outbound := str(in["direction"]) != "INBOUND"
-	err = ec.s.removeProjectLink(ec.u, src, ec.st.project(str(in["targetProjectPath"])), outbound)
-	return result("CiJobTokenScopeRemoveProjectPayload", err, map[string]any{
-		"ciJobTokenScope": &scopeObj{src}, "ciJobTokenScopeAllowlistEntry": nil,
-	}), nil
+	err := ec.s.removeProjectLink(ec.u, src, ec.st.project(str(in["targetProjectPath"])), outbound)
+	return scopePayload("CiJobTokenScopeRemoveProjectPayload", src, err, nil), nil
 }
 
-func (ec *execCtx) removeGroup(in map[string]any) (any, error) {
-	src, err := ec.authorizedFind(in["projectPath"])
-	if err != nil {
-		return nil, err
-	}
-	err = ec.s.removeGroupLink(ec.u, src, ec.st.group(str(in["targetGroupPath"])))
-	return result("CiJobTokenScopeRemoveGroupPayload", err, map[string]any{
-		"ciJobTokenScope": &scopeObj{src}, "ciJobTokenScopeAllowlistEntry": nil,
-	}), nil
+func (ec *execCtx) removeGroup(src *project, in map[string]any) (any, error) {
+	err := ec.s.removeGroupLink(ec.u, src, ec.st.group(str(in["targetGroupPath"])))
+	return scopePayload("CiJobTokenScopeRemoveGroupPayload", src, err, nil), nil
 }
 
 // msgPoliciesFlag is raised (top-level) while add_policies_to_ci_job_token
 // is off, before 18.3.
 const msgPoliciesFlag = "`add_policies_to_ci_job_token` feature flag is disabled."
 
-func (ec *execCtx) updatePolicies(in map[string]any) (any, error) {
-	src, err := ec.authorizedFind(in["projectPath"])
-	if err != nil {
-		return nil, err
-	}
+func (ec *execCtx) updatePolicies(src *project, in map[string]any) (any, error) {
 	if !ec.s.beh.policies {
 		return nil, &fieldError{msg: msgPoliciesFlag}
 	}
@@ -166,15 +150,11 @@ func (ec *execCtx) updatePolicies(in map[string]any) (any, error) {
 // AutopopulateAllowlistService: every origin of the auth log becomes an
 // autopopulated project entry. GitLab compacts more than 200 entries into
 // groups; the simulator reports an error instead.
-func (ec *execCtx) autopopulate(in map[string]any) (any, error) {
-	src, err := ec.authorizedFind(in["projectPath"])
-	if err != nil {
-		return nil, err
-	}
+func (ec *execCtx) autopopulate(src *project, _ map[string]any) (any, error) {
 	clearAutopopulated(src)
 	var add []int
 	for _, r := range src.authLog {
-		if r.originID != src.id && src.findProjectLink(r.originID) == nil && !slices.Contains(add, r.originID) {
+		if r.originID != src.id && findLink(src.projectLinks, r.originID) == nil && !slices.Contains(add, r.originID) {
 			add = append(add, r.originID)
 		}
 	}
@@ -190,11 +170,7 @@ func (ec *execCtx) autopopulate(in map[string]any) (any, error) {
 	return autopopulatePayload(nil), nil
 }
 
-func (ec *execCtx) clearAutopopulations(in map[string]any) (any, error) {
-	src, err := ec.authorizedFind(in["projectPath"])
-	if err != nil {
-		return nil, err
-	}
+func (ec *execCtx) clearAutopopulations(src *project, _ map[string]any) (any, error) {
 	clearAutopopulated(src)
 	p := autopopulatePayload(nil)
 	p.name = "CiJobTokenScopeClearAllowlistAutopopulationsPayload"

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/tokenscope/tokenscope/internal/inventory"
 )
 
 // Resolvers of the GraphQL types the simulator serves. Authorization
@@ -59,8 +61,6 @@ func (ec *execCtx) queryProjects(args map[string]any) (any, error) {
 	if len(paths) > 50 {
 		return nil, &fieldError{msg: "You cannot provide more than 50 full_paths"}
 	}
-	ids := idSet(strList(args["ids"]), "Project")
-	search := strings.ToLower(str(args["search"]))
 	membership, _ := args["membership"].(bool)
 	var want map[string]bool
 	if args["fullPaths"] != nil {
@@ -69,19 +69,33 @@ func (ec *execCtx) queryProjects(args map[string]any) (any, error) {
 			want[strings.ToLower(p)] = true
 		}
 	}
-	var out []any
-	for _, p := range ec.st.projects {
+	return ec.projectConnection(ec.st.projects, args, func(p *project) bool {
+		return (want == nil || want[strings.ToLower(p.path)]) && (!membership || ec.u.roleOn(p.path) >= RoleGuest)
+	})
+}
+
+// projectConnection is what ProjectsResolver and NamespaceProjectsResolver
+// share: the projects of list the user can read that match the ids and
+// search arguments and keep, newest first (ProjectsFinder's id desc).
+func (ec *execCtx) projectConnection(list []*project, args map[string]any, keep func(*project) bool) (any, error) {
+	ids := idSet(strList(args["ids"]), "Project")
+	search := strings.ToLower(str(args["search"]))
+	var found []*project
+	for _, p := range list {
 		switch {
 		case !canRead(ec.u, p),
-			want != nil && !want[strings.ToLower(p.path)],
 			ids != nil && !ids[p.id],
 			search != "" && !strings.Contains(strings.ToLower(p.path), search),
-			membership && ec.u.roleOn(p.path) < RoleGuest:
+			!keep(p):
 			continue
 		}
+		found = append(found, p)
+	}
+	slices.SortFunc(found, func(a, b *project) int { return b.id - a.id })
+	var out []any
+	for _, p := range found {
 		out = append(out, &projectObj{p})
 	}
-	slices.SortStableFunc(out, func(a, b any) int { return b.(*projectObj).p.id - a.(*projectObj).p.id })
 	return newConnection("ProjectConnection", out, args, maxPageSize)
 }
 
@@ -118,6 +132,36 @@ func idSet(ids []string, kind string) map[int]bool {
 
 func gid(kind string, id int) string { return fmt.Sprintf("gid://gitlab/%s/%d", kind, id) }
 
+// ident is what Project, Group and the CiJobTokenAccessible types have in
+// common.
+type ident struct {
+	kind string // "Project" or "Group"
+	id   int
+	path string
+}
+
+func (p *project) ident() ident { return ident{kind: "Project", id: p.id, path: p.path} }
+func (g *group) ident() ident   { return ident{kind: "Group", id: g.id, path: g.path} }
+
+// field resolves the fields every type with an ident has; ok is false
+// for any other.
+func (n ident) field(ec *execCtx, name string) (v any, ok bool) {
+	switch name {
+	case "id":
+		return gid(n.kind, n.id), true
+	case "name", "path":
+		return inventory.Name(n.path), true
+	case "fullPath":
+		return n.path, true
+	case "webUrl":
+		if n.kind == "Group" {
+			return ec.base + "/groups/" + n.path, true
+		}
+		return ec.base + "/" + n.path, true
+	}
+	return nil, false
+}
+
 // --- Project ---
 
 type projectObj struct{ p *project }
@@ -126,15 +170,10 @@ func (*projectObj) typeName() string { return "Project" }
 
 func (o *projectObj) field(ec *execCtx, f *ast.Field, args map[string]any) (any, error) {
 	p := o.p
+	if v, ok := p.ident().field(ec, f.Name); ok {
+		return v, nil
+	}
 	switch f.Name {
-	case "id":
-		return gid("Project", p.id), nil
-	case "name", "path":
-		return p.name(), nil
-	case "fullPath":
-		return p.path, nil
-	case "webUrl":
-		return ec.base + "/" + p.path, nil
 	case "visibility":
 		return p.visibility, nil
 	case "archived":
@@ -179,7 +218,7 @@ func (ec *execCtx) authLogs(p *project, args map[string]any) (any, error) {
 	for _, r := range rows {
 		if origin := ec.st.projByID[r.originID]; origin != nil {
 			out = append(out, &payload{name: "CiJobTokenAuthLog", fields: map[string]any{
-				"originProject":    &accessibleObj{kind: "Project", id: origin.id, path: origin.path},
+				"originProject":    &accessibleObj{origin.ident()},
 				"lastAuthorizedAt": r.at.UTC().Format(time.RFC3339),
 			}})
 		}
@@ -195,36 +234,16 @@ func (*groupObj) typeName() string { return "Group" }
 
 func (o *groupObj) field(ec *execCtx, f *ast.Field, args map[string]any) (any, error) {
 	g := o.g
+	if v, ok := g.ident().field(ec, f.Name); ok {
+		return v, nil
+	}
 	switch f.Name {
-	case "id":
-		return gid("Group", g.id), nil
-	case "name", "path":
-		return g.name(), nil
-	case "fullPath":
-		return g.path, nil
-	case "webUrl":
-		return ec.base + "/groups/" + g.path, nil
 	case "visibility":
 		return g.visibility, nil
 	case "projects":
 		sub, _ := args["includeSubgroups"].(bool)
-		archived, ok := args["includeArchived"].(bool)
-		if !ok {
-			archived = true
-		}
-		ids := idSet(strList(args["ids"]), "Project")
-		search := strings.ToLower(str(args["search"]))
-		var out []any
-		for _, p := range ec.st.projectsUnder(g, sub) {
-			switch {
-			case !canRead(ec.u, p), !archived && p.archived, ids != nil && !ids[p.id],
-				search != "" && !strings.Contains(strings.ToLower(p.path), search):
-				continue
-			}
-			out = append(out, &projectObj{p})
-		}
-		slices.SortStableFunc(out, func(a, b any) int { return b.(*projectObj).p.id - a.(*projectObj).p.id })
-		return newConnection("ProjectConnection", out, args, maxPageSize)
+		archived := boolOr(args["includeArchived"], true)
+		return ec.projectConnection(ec.st.projectsUnder(g, sub), args, func(p *project) bool { return archived || !p.archived })
 	case "descendantGroups":
 		search := strings.ToLower(str(args["search"]))
 		var out []any
@@ -327,11 +346,7 @@ func (o *treeEntryObj) typeName() string { return o.name }
 func (o *treeEntryObj) field(ec *execCtx, f *ast.Field, _ map[string]any) (any, error) {
 	switch f.Name {
 	case "id", "sha":
-		if o.e.id == "" {
-			entries := []treeEntry{o.e}
-			ec.st.fillIDs(o.p, entries)
-			o.e.id = entries[0].id
-		}
+		o.e = ec.st.withID(o.p, o.e)
 		return o.e.id, nil
 	case "name":
 		return o.e.name, nil
@@ -410,13 +425,9 @@ func (o *scopeObj) field(ec *execCtx, f *ast.Field, args map[string]any) (any, e
 	p, st := o.p, ec.st
 	switch f.Name {
 	case "inboundAllowlist":
-		var out []any
-		for _, t := range st.allowlistProjects(p) {
-			out = append(out, &accessibleObj{kind: "Project", id: t.id, path: t.path})
-		}
-		return newConnection("CiJobTokenAccessibleProjectConnection", out, args, maxPageSize)
+		return newConnection("CiJobTokenAccessibleProjectConnection", accessible(st.allowlistProjects(p)), args, maxPageSize)
 	case "groupsAllowlist":
-		return newConnection("CiJobTokenAccessibleGroupConnection", o.groups(st), args, maxPageSize)
+		return newConnection("CiJobTokenAccessibleGroupConnection", accessible(st.allowlistGroups(p)), args, maxPageSize)
 	case "inboundAllowlistCount":
 		return len(st.allowlistProjects(p)), nil
 	case "groupsAllowlistCount":
@@ -433,12 +444,12 @@ func (o *scopeObj) field(ec *execCtx, f *ast.Field, args map[string]any) (any, e
 	return nil, unknownField(o, f)
 }
 
-func (o *scopeObj) groups(st *state) []any {
+// accessible lists projects or groups as CiJobTokenAccessibleProject or
+// CiJobTokenAccessibleGroup.
+func accessible[T interface{ ident() ident }](list []T) []any {
 	var out []any
-	for _, l := range o.p.groupLinks {
-		if g := st.groupByID[l.targetID]; g != nil {
-			out = append(out, &accessibleObj{kind: "Group", id: g.id, path: g.path})
-		}
+	for _, x := range list {
+		out = append(out, &accessibleObj{x.ident()})
 	}
 	return out
 }
@@ -453,28 +464,15 @@ func gids(kind string, ids []int) []string {
 
 // accessibleObj is CiJobTokenAccessibleProject or CiJobTokenAccessibleGroup,
 // the minimal types without authorization (MR 178401).
-type accessibleObj struct {
-	kind string // "Project" or "Group"
-	id   int
-	path string
-}
+type accessibleObj struct{ ident }
 
 func (o *accessibleObj) typeName() string { return "CiJobTokenAccessible" + o.kind }
 
 func (o *accessibleObj) field(ec *execCtx, f *ast.Field, _ map[string]any) (any, error) {
-	switch f.Name {
-	case "id":
-		return gid(o.kind, o.id), nil
-	case "name", "path":
-		return o.path[strings.LastIndexByte(o.path, '/')+1:], nil
-	case "fullPath":
-		return o.path, nil
-	case "webUrl":
-		if o.kind == "Group" {
-			return ec.base + "/groups/" + o.path, nil
-		}
-		return ec.base + "/" + o.path, nil
-	case "avatarUrl":
+	if v, ok := o.ident.field(ec, f.Name); ok {
+		return v, nil
+	}
+	if f.Name == "avatarUrl" {
 		return nil, nil
 	}
 	return nil, unknownField(o, f)
@@ -484,21 +482,23 @@ type allowlistObj struct{ p *project }
 
 func (*allowlistObj) typeName() string { return "CiJobTokenScopeAllowlist" }
 
+// The connections page by the link limits (their max_page_size).
 func (o *allowlistObj) field(ec *execCtx, f *ast.Field, args map[string]any) (any, error) {
-	var out []any
 	switch f.Name {
 	case "projectsAllowlist":
-		for _, l := range o.p.projectLinks {
-			out = append(out, &entryObj{src: o.p, l: l})
-		}
-		return newConnection("CiJobTokenScopeAllowlistEntryConnection", out, args, projectLinkLimit)
+		return o.entries(o.p.projectLinks, false, projectLinkLimit, args)
 	case "groupsAllowlist":
-		for _, l := range o.p.groupLinks {
-			out = append(out, &entryObj{src: o.p, l: l, group: true})
-		}
-		return newConnection("CiJobTokenScopeAllowlistEntryConnection", out, args, groupLinkLimit)
+		return o.entries(o.p.groupLinks, true, groupLinkLimit, args)
 	}
 	return nil, unknownField(o, f)
+}
+
+func (o *allowlistObj) entries(links []*link, group bool, maxPage int, args map[string]any) (any, error) {
+	var out []any
+	for _, l := range links {
+		out = append(out, &entryObj{src: o.p, l: l, group: group})
+	}
+	return newConnection("CiJobTokenScopeAllowlistEntryConnection", out, args, maxPage)
 }
 
 // entryObj is an allowlist entry (CiJobTokenScopeAllowlistEntry).
@@ -517,12 +517,12 @@ func (o *entryObj) field(ec *execCtx, f *ast.Field, _ map[string]any) (any, erro
 	case "target":
 		if o.group {
 			if g := ec.st.groupByID[o.l.targetID]; g != nil {
-				return &accessibleObj{kind: "Group", id: g.id, path: g.path}, nil
+				return &accessibleObj{g.ident()}, nil
 			}
 			return nil, nil
 		}
 		if t := ec.st.projByID[o.l.targetID]; t != nil {
-			return &accessibleObj{kind: "Project", id: t.id, path: t.path}, nil
+			return &accessibleObj{t.ident()}, nil
 		}
 		return nil, nil
 	case "direction":

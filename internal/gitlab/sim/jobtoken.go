@@ -37,6 +37,21 @@ const (
 	groupLinkLimit   = 200
 )
 
+// linkRules are what the project and group link tables enforce with
+// their own limits and messages: the link limit, the unique index, and
+// the removal of a link that is not there.
+type linkRules struct {
+	limit                int
+	msgLimit             string
+	msgDupNew, msgDupOld string // newer GitLab, older GitLab
+	msgNotListed         string
+}
+
+var (
+	projectLinkRules = linkRules{projectLinkLimit, msgProjectLimit, msgDupProjectNew, msgDupProjectOld, msgProjectNotListed}
+	groupLinkRules   = linkRules{groupLinkLimit, msgGroupLimit, msgDupGroupNew, msgDupGroupOld, msgGroupNotListed}
+)
+
 // svcError is a ServiceResponse error; perm marks reason
 // :insufficient_permissions, which the REST DELETEs turn into a 403.
 type svcError struct {
@@ -63,18 +78,7 @@ func (s *Server) addProjectLink(u *user, src, target *project, defaultPermission
 	if target == src && !s.beh.selfLink {
 		return nil, fail(msgSelfLink)
 	}
-	if len(src.projectLinks) >= projectLinkLimit {
-		return nil, fail(msgProjectLimit)
-	}
-	if src.findProjectLink(target.id) != nil {
-		if s.beh.newDuplicates {
-			return nil, fail(msgDupProjectNew)
-		}
-		return nil, fail(msgDupProjectOld)
-	}
-	l := s.newLink(u, target.id, defaultPermissions, policies)
-	src.projectLinks = append(src.projectLinks, l)
-	return l, nil
+	return s.appendLink(u, &src.projectLinks, projectLinkRules, target.id, defaultPermissions, policies)
 }
 
 // addGroupLink is AddGroupService.
@@ -85,17 +89,23 @@ func (s *Server) addGroupLink(u *user, src *project, target *group, defaultPermi
 	if !canReadGroup(u, target) {
 		return nil, fail(msgTargetGroupNA)
 	}
-	if len(src.groupLinks) >= groupLinkLimit {
-		return nil, fail(msgGroupLimit)
+	return s.appendLink(u, &src.groupLinks, groupLinkRules, target.id, defaultPermissions, policies)
+}
+
+// appendLink is where both add services end: the limit, the unique index,
+// then the new link.
+func (s *Server) appendLink(u *user, links *[]*link, r linkRules, target int, defaultPermissions bool, policies []string) (*link, error) {
+	if len(*links) >= r.limit {
+		return nil, fail(r.msgLimit)
 	}
-	if src.findGroupLink(target.id) != nil {
+	if findLink(*links, target) != nil {
 		if s.beh.newDuplicates {
-			return nil, fail(msgDupGroupNew)
+			return nil, fail(r.msgDupNew)
 		}
-		return nil, fail(msgDupGroupOld)
+		return nil, fail(r.msgDupOld)
 	}
-	l := s.newLink(u, target.id, defaultPermissions, policies)
-	src.groupLinks = append(src.groupLinks, l)
+	l := s.newLink(u, target, defaultPermissions, policies)
+	*links = append(*links, l)
 	return l, nil
 }
 
@@ -132,12 +142,7 @@ func (s *Server) removeProjectLink(u *user, src, target *project, outbound bool)
 		// removed in 18.0).
 		return fail(msgProjectNotListed)
 	}
-	i := slices.IndexFunc(src.projectLinks, func(l *link) bool { return l.targetID == target.id })
-	if i < 0 {
-		return fail(msgProjectNotListed)
-	}
-	src.projectLinks = slices.Delete(src.projectLinks, i, i+1)
-	return nil
+	return dropLink(&src.projectLinks, projectLinkRules, target.id)
 }
 
 // removeGroupLink is RemoveGroupService.
@@ -148,11 +153,16 @@ func (s *Server) removeGroupLink(u *user, src *project, target *group) error {
 	if target == nil {
 		return fail(msgGroupNotListed)
 	}
-	i := slices.IndexFunc(src.groupLinks, func(l *link) bool { return l.targetID == target.id })
+	return dropLink(&src.groupLinks, groupLinkRules, target.id)
+}
+
+// dropLink is where both remove services end.
+func dropLink(links *[]*link, r linkRules, target int) error {
+	i := slices.IndexFunc(*links, func(l *link) bool { return l.targetID == target })
 	if i < 0 {
-		return fail(msgGroupNotListed)
+		return fail(r.msgNotListed)
 	}
-	src.groupLinks = slices.Delete(src.groupLinks, i, i+1)
+	*links = slices.Delete(*links, i, i+1)
 	return nil
 }
 
@@ -184,6 +194,18 @@ func (s *state) allowlistProjects(src *project) []*project {
 	return out
 }
 
+// allowlistGroups is Allowlist#groups: the targets of the group links, in
+// the order they were added.
+func (s *state) allowlistGroups(src *project) []*group {
+	var out []*group
+	for _, l := range src.groupLinks {
+		if g := s.groupByID[l.targetID]; g != nil {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // updatePolicies is UpdatePoliciesService. Exactly one of tp and tg is
 // non-nil, or neither for an unknown target. A project's own entry is
 // created on first update (build_scope_for_self_target).
@@ -200,9 +222,9 @@ func (s *Server) updatePolicies(u *user, src *project, tp *project, tg *group, d
 	var l *link
 	switch {
 	case tg != nil:
-		l = src.findGroupLink(tg.id)
+		l = findLink(src.groupLinks, tg.id)
 	default:
-		l = src.findProjectLink(tp.id)
+		l = findLink(src.projectLinks, tp.id)
 		if l == nil && tp == src {
 			l = &link{targetID: src.id, createdAt: s.now(), addedBy: u.username}
 			src.projectLinks = append(src.projectLinks, l)

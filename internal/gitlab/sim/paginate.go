@@ -78,6 +78,20 @@ func (c *rctx) paginate(n int) (start, end int, ok bool) {
 	return start, min(start+perPage, n), true
 }
 
+// writePage answers the page of list the request asks for, each row as
+// entity renders it.
+func writePage[T, J any](c *rctx, list []T, entity func(T) J) {
+	start, end, ok := c.paginate(len(list))
+	if !ok {
+		return
+	}
+	out := make([]J, 0, end-start)
+	for _, x := range list[start:end] {
+		out = append(out, entity(x))
+	}
+	writeJSON(c.w, http.StatusOK, out)
+}
+
 // pageURL is the request's URL with page and per_page replaced, as the
 // client sent it (scheme and host from the request).
 func (c *rctx) pageURL(page, perPage int) string {

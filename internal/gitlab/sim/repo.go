@@ -88,25 +88,24 @@ func (p *project) tree(dir string, recursive bool) []treeEntry {
 }
 
 // blobEntry leaves id empty: it is the blob's SHA-1, which costs a read
-// (state.fillIDs).
+// (state.withID).
 func blobEntry(f string) treeEntry {
 	return treeEntry{name: path.Base(f), path: f, kind: "blob", mode: "100644"}
 }
 
-// fillIDs sets the blob SHA-1s of entries; a file that cannot be read
-// keeps a SHA-1 of its path so that the listing still works.
-func (s *state) fillIDs(p *project, entries []treeEntry) {
-	for i := range entries {
-		if entries[i].kind != "blob" || entries[i].id != "" {
-			continue
-		}
-		if bi, err := s.blobInfo(p, entries[i].path); err == nil {
-			entries[i].id = bi.oid
-			continue
-		}
-		h := sha1.Sum([]byte("path\x00" + entries[i].path))
-		entries[i].id = hex.EncodeToString(h[:])
+// withID returns e with its blob SHA-1; a file that cannot be read gets
+// a SHA-1 of its path so that the listing still works.
+func (s *state) withID(p *project, e treeEntry) treeEntry {
+	if e.kind != "blob" || e.id != "" {
+		return e
 	}
+	if bi, err := s.blobInfo(p, e.path); err == nil {
+		e.id = bi.oid
+		return e
+	}
+	h := sha1.Sum([]byte("path\x00" + e.path))
+	e.id = hex.EncodeToString(h[:])
+	return e
 }
 
 // isDir reports whether dir is a folder of the repository.

@@ -41,25 +41,25 @@ func newRouter(s *Server) *router {
 	add := func(method, pattern string, h func(*rctx)) {
 		rt.routes = append(rt.routes, &route{method: method, pattern: strings.Split(strings.Trim(pattern, "/"), "/"), name: method + " /api/v4" + pattern, h: h})
 	}
-	add("GET", "/version", getVersion)
-	add("GET", "/application/settings", getSettings)
-	add("GET", "/groups/:id", getGroup)
-	add("GET", "/groups/:id/projects", listGroupProjects)
-	add("GET", "/groups/:id/subgroups", listSubgroups)
-	add("GET", "/groups/:id/descendant_groups", listDescendantGroups)
-	add("GET", "/projects/:id", getProject)
-	add("GET", "/projects/:id/repository/tree", listTree)
-	add("GET", "/projects/:id/repository/files/:file_path", getFile)
-	add("GET", "/projects/:id/repository/files/:file_path/raw", getRawFile)
-	add("GET", "/projects/:id/jobs/:job_id/trace", getTrace)
-	add("GET", "/projects/:id/job_token_scope", getScope)
-	add("PATCH", "/projects/:id/job_token_scope", patchScope)
-	add("GET", "/projects/:id/job_token_scope/allowlist", listProjectAllowlist)
-	add("POST", "/projects/:id/job_token_scope/allowlist", addProjectAllowlist)
-	add("DELETE", "/projects/:id/job_token_scope/allowlist/:target_project_id", removeProjectAllowlist)
-	add("GET", "/projects/:id/job_token_scope/groups_allowlist", listGroupAllowlist)
-	add("POST", "/projects/:id/job_token_scope/groups_allowlist", addGroupAllowlist)
-	add("DELETE", "/projects/:id/job_token_scope/groups_allowlist/:target_group_id", removeGroupAllowlist)
+	add("GET", "/version", authed(getVersion))
+	add("GET", "/application/settings", authed(getSettings))
+	add("GET", "/groups/:id", onGroup(getGroup))
+	add("GET", "/groups/:id/projects", onGroup(listGroupProjects))
+	add("GET", "/groups/:id/subgroups", onGroup(listSubgroups))
+	add("GET", "/groups/:id/descendant_groups", onGroup(listDescendantGroups))
+	add("GET", "/projects/:id", onProject(getProject))
+	add("GET", "/projects/:id/repository/tree", onRepo(listTree))
+	add("GET", "/projects/:id/repository/files/:file_path", requires("ref", onRepo(getFile)))
+	add("GET", "/projects/:id/repository/files/:file_path/raw", onRepo(getRawFile))
+	add("GET", "/projects/:id/jobs/:job_id/trace", authed(onProject(getTrace)))
+	add("GET", "/projects/:id/job_token_scope", authed(getScope))
+	add("PATCH", "/projects/:id/job_token_scope", authed(patchScope))
+	add("GET", "/projects/:id/job_token_scope/allowlist", authed(projectAllowlist.listRoute))
+	add("POST", "/projects/:id/job_token_scope/allowlist", authed(projectAllowlist.addRoute))
+	add("DELETE", "/projects/:id/job_token_scope/allowlist/:target_project_id", authed(projectAllowlist.removeRoute))
+	add("GET", "/projects/:id/job_token_scope/groups_allowlist", authed(groupAllowlist.listRoute))
+	add("POST", "/projects/:id/job_token_scope/groups_allowlist", authed(groupAllowlist.addRoute))
+	add("DELETE", "/projects/:id/job_token_scope/groups_allowlist/:target_group_id", authed(groupAllowlist.removeRoute))
 	return rt
 }
 
@@ -181,39 +181,84 @@ func (c *rctx) authenticated() bool {
 	return true
 }
 
-// findProject resolves :id (a numeric ID or a full path) to a project the
-// user can read, or answers 404 Project Not Found. The caller holds the
-// state lock.
-func (c *rctx) findProject(key string) *project {
-	p := c.s.st.lookupProject(c.params[key])
-	if p == nil || !canRead(c.u, p) {
-		writeMessage(c.w, http.StatusNotFound, "404 Project Not Found")
-		return nil
+// authed wraps a route behind authenticate!, which comes before any other
+// check.
+func authed(h func(*rctx)) func(*rctx) {
+	return func(c *rctx) {
+		if c.authenticated() {
+			h(c)
+		}
 	}
-	return p
+}
+
+// requires wraps a route with Grape's `requires :name`, checked before the
+// route looks anything up.
+func requires(name string, h func(*rctx)) func(*rctx) {
+	return func(c *rctx) {
+		if _, ok := c.input[name]; !ok {
+			writeError(c.w, http.StatusBadRequest, name+" is missing")
+			return
+		}
+		h(c)
+	}
+}
+
+// onGroup, onProject and onRepo wrap the read-only routes on /groups/:id
+// and /projects/:id: they run under the state's read lock, after the 404
+// for what the user cannot see (and for onRepo the 403 without
+// read_code).
+func onGroup(h func(*rctx, *group)) func(*rctx)     { return readLocked((*rctx).findGroup, h) }
+func onProject(h func(*rctx, *project)) func(*rctx) { return readLocked((*rctx).findProject, h) }
+func onRepo(h func(*rctx, *project)) func(*rctx)    { return readLocked((*rctx).readableRepo, h) }
+
+func readLocked[T any](find func(*rctx) *T, h func(*rctx, *T)) func(*rctx) {
+	return func(c *rctx) {
+		c.s.st.mu.RLock()
+		defer c.s.st.mu.RUnlock()
+		if x := find(c); x != nil {
+			h(c, x)
+		}
+	}
+}
+
+// findProject and findGroup resolve :id (a numeric ID or a full path) to
+// what the user can read, or answer GitLab's 404. The caller holds the
+// state lock.
+func (c *rctx) findProject() *project {
+	return findVisible(c, c.s.st.projByID, c.s.st.project, canRead, "404 Project Not Found")
 }
 
 func (c *rctx) findGroup() *group {
-	g := c.s.st.lookupGroup(c.params["id"])
-	if g == nil || !canReadGroup(c.u, g) {
-		writeMessage(c.w, http.StatusNotFound, "404 Group Not Found")
+	return findVisible(c, c.s.st.groupByID, c.s.st.group, canReadGroup, "404 Group Not Found")
+}
+
+func findVisible[T any](c *rctx, byID map[int]*T, byPath func(string) *T, readable func(*user, *T) bool, notFound string) *T {
+	key := c.params["id"]
+	var x *T
+	if id, err := strconv.Atoi(key); err == nil {
+		x = byID[id]
+	} else {
+		x = byPath(key)
+	}
+	if x == nil || !readable(c.u, x) {
+		writeMessage(c.w, http.StatusNotFound, notFound)
 		return nil
 	}
-	return g
+	return x
 }
 
-func (s *state) lookupProject(key string) *project {
-	if id, err := strconv.Atoi(key); err == nil {
-		return s.projByID[id]
+// readableRepo resolves :id for the repository routes: 404 for an unknown
+// project, 403 without read_code.
+func (c *rctx) readableRepo() *project {
+	p := c.findProject()
+	if p == nil {
+		return nil
 	}
-	return s.project(key)
-}
-
-func (s *state) lookupGroup(key string) *group {
-	if id, err := strconv.Atoi(key); err == nil {
-		return s.groupByID[id]
+	if !canReadCode(c.u, p) {
+		c.forbidden()
+		return nil
 	}
-	return s.group(key)
+	return p
 }
 
 // boolParam reads a Grape Boolean parameter: absent gives def; a value

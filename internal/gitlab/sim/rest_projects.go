@@ -16,9 +16,6 @@ import (
 
 // GET /version (lib/api/version.rb; needs authentication).
 func getVersion(c *rctx) {
-	if !c.authenticated() {
-		return
-	}
 	v := c.s.beh.versionText
 	if strings.Count(v, ".") == 1 {
 		v += ".0"
@@ -38,9 +35,6 @@ func getVersion(c *rctx) {
 // matter to job tokens. enforce_ci_inbound_job_token_scope_enabled exists
 // since 17.6 (jobtoken-model.md §1.7).
 func getSettings(c *rctx) {
-	if !c.authenticated() {
-		return
-	}
 	if !c.u.admin {
 		c.forbidden()
 		return
@@ -58,20 +52,13 @@ func (s *Server) revision() string {
 
 // GET /groups/:id: the group, with its projects unless with_projects=false
 // (deprecated but still GitLab's default).
-func getGroup(c *rctx) {
-	st := c.s.st
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	g := c.findGroup()
-	if g == nil {
-		return
-	}
+func getGroup(c *rctx, g *group) {
 	withProjects, ok := c.boolParam("with_projects", true)
 	if !ok {
 		writeError(c.w, http.StatusBadRequest, "with_projects is invalid")
 		return
 	}
-	base := c.s.baseURL(c.r)
+	st, base := c.s.st, c.s.baseURL(c.r)
 	j := st.groupEntity(base, g)
 	if withProjects {
 		for _, p := range st.projectsUnder(g, false) {
@@ -85,14 +72,7 @@ func getGroup(c *rctx) {
 
 // GET /groups/:id/projects with include_subgroups, archived, simple,
 // search, order_by, sort and offset pagination.
-func listGroupProjects(c *rctx) {
-	st := c.s.st
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	g := c.findGroup()
-	if g == nil {
-		return
-	}
+func listGroupProjects(c *rctx, g *group) {
 	subgroups, ok1 := c.boolParam("include_subgroups", false)
 	simple, ok2 := c.boolParam("simple", false)
 	_, archivedSet := c.input["archived"]
@@ -102,6 +82,7 @@ func listGroupProjects(c *rctx) {
 		return
 	}
 	search := strings.ToLower(c.str("search", ""))
+	st := c.s.st
 	var list []*project
 	for _, p := range st.projectsUnder(g, subgroups) {
 		if !canRead(c.u, p) || archivedSet && p.archived != archived {
@@ -115,24 +96,12 @@ func listGroupProjects(c *rctx) {
 	if !sortProjects(c, list) {
 		return
 	}
-	start, end, ok := c.paginate(len(list))
-	if !ok {
-		return
-	}
 	base := c.s.baseURL(c.r)
 	if simple {
-		out := make([]basicProjectJSON, 0, end-start)
-		for _, p := range list[start:end] {
-			out = append(out, st.basicProject(base, p))
-		}
-		writeJSON(c.w, http.StatusOK, out)
+		writePage(c, list, func(p *project) basicProjectJSON { return st.basicProject(base, p) })
 		return
 	}
-	out := make([]projectJSON, 0, end-start)
-	for _, p := range list[start:end] {
-		out = append(out, st.fullProject(base, p))
-	}
-	writeJSON(c.w, http.StatusOK, out)
+	writePage(c, list, func(p *project) projectJSON { return st.fullProject(base, p) })
 }
 
 func firstInvalid(c *rctx, names ...string) string {
@@ -172,17 +141,11 @@ func sortProjects(c *rctx, list []*project) bool {
 }
 
 // GET /groups/:id/subgroups and /descendant_groups, ordered by name.
-func listSubgroups(c *rctx)        { listGroups(c, false) }
-func listDescendantGroups(c *rctx) { listGroups(c, true) }
+func listSubgroups(c *rctx, g *group)        { listGroups(c, g, false) }
+func listDescendantGroups(c *rctx, g *group) { listGroups(c, g, true) }
 
-func listGroups(c *rctx, all bool) {
+func listGroups(c *rctx, g *group, all bool) {
 	st := c.s.st
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	g := c.findGroup()
-	if g == nil {
-		return
-	}
 	var list []*group
 	for _, sg := range st.subgroups(g, all) {
 		if canReadGroup(c.u, sg) {
@@ -190,28 +153,13 @@ func listGroups(c *rctx, all bool) {
 		}
 	}
 	slices.SortStableFunc(list, func(a, b *group) int { return cmp.Or(strings.Compare(a.name(), b.name()), cmp.Compare(a.id, b.id)) })
-	start, end, ok := c.paginate(len(list))
-	if !ok {
-		return
-	}
 	base := c.s.baseURL(c.r)
-	out := make([]groupJSON, 0, end-start)
-	for _, sg := range list[start:end] {
-		out = append(out, st.groupEntity(base, sg))
-	}
-	writeJSON(c.w, http.StatusOK, out)
+	writePage(c, list, func(sg *group) groupJSON { return st.groupEntity(base, sg) })
 }
 
 // GET /projects/:id, with the caller's permissions.
-func getProject(c *rctx) {
-	st := c.s.st
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	p := c.findProject("id")
-	if p == nil {
-		return
-	}
-	j := st.fullProject(c.s.baseURL(c.r), p)
+func getProject(c *rctx, p *project) {
+	j := c.s.st.fullProject(c.s.baseURL(c.r), p)
 	j.Permissions = &permissionsJSON{}
 	if c.u != nil {
 		if r := c.u.roleOn(p.path); r > RoleNone {
@@ -219,20 +167,6 @@ func getProject(c *rctx) {
 		}
 	}
 	writeJSON(c.w, http.StatusOK, j)
-}
-
-// readableRepo resolves :id for the repository routes: 404 for an unknown
-// project, 403 without read_code.
-func (c *rctx) readableRepo() *project {
-	p := c.findProject("id")
-	if p == nil {
-		return nil
-	}
-	if !canReadCode(c.u, p) {
-		c.forbidden()
-		return nil
-	}
-	return p
 }
 
 type treeJSON struct {
@@ -246,14 +180,7 @@ type treeJSON struct {
 // GET /projects/:id/repository/tree with path, ref, recursive and offset
 // pagination. An unknown ref or an empty repository is 404 Tree Not Found;
 // a path that is no folder lists nothing.
-func listTree(c *rctx) {
-	st := c.s.st
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	p := c.readableRepo()
-	if p == nil {
-		return
-	}
+func listTree(c *rctx, p *project) {
 	recursive, ok := c.boolParam("recursive", false)
 	if !ok {
 		writeError(c.w, http.StatusBadRequest, "recursive is invalid")
@@ -269,17 +196,10 @@ func listTree(c *rctx) {
 	if p.isDir(dir) {
 		entries = p.tree(dir, recursive)
 	}
-	start, end, ok := c.paginate(len(entries))
-	if !ok {
-		return
-	}
-	page := entries[start:end]
-	st.fillIDs(p, page)
-	out := make([]treeJSON, 0, len(page))
-	for _, e := range page {
-		out = append(out, treeJSON{ID: e.id, Name: e.name, Type: e.kind, Path: e.path, Mode: e.mode})
-	}
-	writeJSON(c.w, http.StatusOK, out)
+	writePage(c, entries, func(e treeEntry) treeJSON {
+		e = c.s.st.withID(p, e)
+		return treeJSON{ID: e.id, Name: e.name, Type: e.kind, Path: e.path, Mode: e.mode}
+	})
 }
 
 // fileAt resolves :file_path at the ref for the files API (lib/api/files.rb
@@ -309,18 +229,7 @@ func (c *rctx) fileAt(p *project, ref string) (string, []byte, blobInfo, bool) {
 }
 
 // GET /projects/:id/repository/files/:file_path?ref= (ref is required).
-func getFile(c *rctx) {
-	st := c.s.st
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	if _, ok := c.input["ref"]; !ok {
-		writeError(c.w, http.StatusBadRequest, "ref is missing")
-		return
-	}
-	p := c.readableRepo()
-	if p == nil {
-		return
-	}
+func getFile(c *rctx, p *project) {
 	ref := fmt.Sprint(c.input["ref"])
 	name, data, bi, ok := c.fileAt(p, ref)
 	if !ok {
@@ -336,14 +245,7 @@ func getFile(c *rctx) {
 
 // GET /projects/:id/repository/files/:file_path/raw (ref defaults to the
 // default branch).
-func getRawFile(c *rctx) {
-	st := c.s.st
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	p := c.readableRepo()
-	if p == nil {
-		return
-	}
+func getRawFile(c *rctx, p *project) {
 	ref := c.str("ref", p.defaultBranch)
 	name, data, bi, ok := c.fileAt(p, ref)
 	if !ok {
@@ -368,17 +270,7 @@ func getRawFile(c *rctx) {
 
 // GET /projects/:id/jobs/:job_id/trace: the job log as plain text
 // (API::Ci::Jobs, behind authenticate! and read_build).
-func getTrace(c *rctx) {
-	if !c.authenticated() {
-		return
-	}
-	st := c.s.st
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	p := c.findProject("id")
-	if p == nil {
-		return
-	}
+func getTrace(c *rctx, p *project) {
 	if !canReadJobs(c.u, p) {
 		c.forbidden()
 		return

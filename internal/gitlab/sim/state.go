@@ -265,14 +265,14 @@ func (s *state) loadScopes(inv *inventory.Inventory, now time.Time) error {
 		}
 		for _, e := range scopeEntries(ip, false) {
 			t := s.project(e.Path)
-			if p.findProjectLink(t.id) != nil {
+			if findLink(p.projectLinks, t.id) != nil {
 				return fmt.Errorf("project %s: allowlist lists project %s twice", p.path, t.path)
 			}
 			p.projectLinks = append(p.projectLinks, entryLink(e, t.id, now))
 		}
 		for _, e := range scopeEntries(ip, true) {
 			g := s.group(e.Path)
-			if p.findGroupLink(g.id) != nil {
+			if findLink(p.groupLinks, g.id) != nil {
 				return fmt.Errorf("project %s: allowlist lists group %s twice", p.path, g.path)
 			}
 			p.groupLinks = append(p.groupLinks, entryLink(e, g.id, now))
@@ -316,17 +316,9 @@ func (s *state) group(path string) *group {
 	return s.groupByPath[strings.ToLower(strings.Trim(path, "/"))]
 }
 
-func (p *project) findProjectLink(target int) *link {
-	for _, l := range p.projectLinks {
-		if l.targetID == target {
-			return l
-		}
-	}
-	return nil
-}
-
-func (p *project) findGroupLink(target int) *link {
-	for _, l := range p.groupLinks {
+// findLink returns the link of links to target, nil when there is none.
+func findLink(links []*link, target int) *link {
+	for _, l := range links {
 		if l.targetID == target {
 			return l
 		}
