@@ -160,6 +160,7 @@ func (l *loader) list(n *yaml.Node, what string, item func(*yaml.Node)) {
 
 func (l *loader) edge(n *yaml.Node) {
 	e := Edge{Line: n.Line}
+	var t terms
 	for _, kv := range l.pairs(n, "an edge", "caller", "callee", "access", "reason", "owner", "expires") {
 		k, v := kv[0], kv[1]
 		switch k.Value {
@@ -167,16 +168,11 @@ func (l *loader) edge(n *yaml.Node) {
 			e.Caller = l.str(v, "caller")
 		case "callee":
 			e.Callee = l.str(v, "callee")
-		case "access":
-			e.Access = l.kinds(v)
-		case "reason":
-			e.Reason = l.str(v, "reason")
-		case "owner":
-			e.Owner = l.str(v, "owner")
-		case "expires":
-			e.Expires = l.date(v)
+		default:
+			l.term(&t, k.Value, v)
 		}
 	}
+	e.Access, e.Reason, e.Owner, e.Expires = t.access, t.reason, t.owner, t.expires
 	if !l.required(n, "edge", map[string]string{"caller": e.Caller, "callee": e.Callee}) {
 		return
 	}
@@ -200,8 +196,31 @@ func (l *loader) edge(n *yaml.Node) {
 	l.f.Edges = append(l.f.Edges, e)
 }
 
+// terms are what an edge and a group grant approve on the same terms:
+// access kinds, reason, owner, expiry.
+type terms struct {
+	access        []access.Kind
+	reason, owner string
+	expires       time.Time
+}
+
+// term reads one of the shared fields.
+func (l *loader) term(t *terms, key string, v *yaml.Node) {
+	switch key {
+	case "access":
+		t.access = l.kinds(v)
+	case "reason":
+		t.reason = l.str(v, "reason")
+	case "owner":
+		t.owner = l.str(v, "owner")
+	case "expires":
+		t.expires = l.date(v)
+	}
+}
+
 func (l *loader) group(n *yaml.Node) {
 	g := GroupGrant{Line: n.Line}
+	var t terms
 	for _, kv := range l.pairs(n, "a group grant", "callee", "caller_group", "access", "reason", "owner", "expires") {
 		k, v := kv[0], kv[1]
 		switch k.Value {
@@ -209,16 +228,11 @@ func (l *loader) group(n *yaml.Node) {
 			g.Callee = l.str(v, "callee")
 		case "caller_group":
 			g.CallerGroup = l.str(v, "caller_group")
-		case "access":
-			g.Access = l.kinds(v)
-		case "reason":
-			g.Reason = l.str(v, "reason")
-		case "owner":
-			g.Owner = l.str(v, "owner")
-		case "expires":
-			g.Expires = l.date(v)
+		default:
+			l.term(&t, k.Value, v)
 		}
 	}
+	g.Access, g.Reason, g.Owner, g.Expires = t.access, t.reason, t.owner, t.expires
 	if !l.required(n, "group grant", map[string]string{"callee": g.Callee, "caller_group": g.CallerGroup}) {
 		return
 	}
