@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/tokenscope/tokenscope/internal/diagnose"
 	"github.com/tokenscope/tokenscope/internal/discovery"
+	"github.com/tokenscope/tokenscope/internal/joblog"
 	"github.com/tokenscope/tokenscope/internal/report"
 	"github.com/tokenscope/tokenscope/internal/trust"
 )
@@ -82,7 +82,7 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 }
 
 func diagnoseRun(cmd *cobra.Command, opts *diagnoseOptions) error {
-	var failures []diagnose.Failure
+	var failures []joblog.Failure
 	if opts.Job != 0 {
 		c, err := opts.live.newClient(opts.io)
 		if err != nil {
@@ -92,7 +92,7 @@ func diagnoseRun(cmd *cobra.Command, opts *diagnoseOptions) error {
 		if err != nil {
 			return err
 		}
-		fs, err := diagnose.Parse(fmt.Sprintf("%s job %d", opts.Project, opts.Job), bytes.NewReader(trace))
+		fs, err := joblog.Parse(fmt.Sprintf("%s job %d", opts.Project, opts.Job), bytes.NewReader(trace))
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func diagnoseRun(cmd *cobra.Command, opts *diagnoseOptions) error {
 		}
 		failures = append(failures, fs...)
 	}
-	ctx := diagnose.Context{Caller: opts.Project}
+	ctx := joblog.Context{Caller: opts.Project}
 	if opts.Source != "" {
 		src := sourceOptions{Dir: opts.Source}
 		snap, err := src.load(cmd.Context(), opts.io)
@@ -131,7 +131,7 @@ func diagnoseRun(cmd *cobra.Command, opts *diagnoseOptions) error {
 		}
 		ctx.Graph = g
 	}
-	ds := diagnose.Explain(failures, ctx)
+	ds := joblog.Explain(failures, ctx)
 	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Diagnose(w, ds, opts.Format.Value) }); err != nil {
 		return err
 	}
@@ -143,14 +143,14 @@ func diagnoseRun(cmd *cobra.Command, opts *diagnoseOptions) error {
 	return nil
 }
 
-func readLog(io *IO, name string) ([]diagnose.Failure, error) {
+func readLog(io *IO, name string) ([]joblog.Failure, error) {
 	if name == "-" {
-		return diagnose.Parse("stdin", io.In)
+		return joblog.Parse("stdin", io.In)
 	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("read job log: %w", err)
 	}
 	defer f.Close()
-	return diagnose.Parse(name, f)
+	return joblog.Parse(name, f)
 }

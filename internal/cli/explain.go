@@ -2,7 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
-	"github.com/tokenscope/tokenscope/internal/explain"
+	"github.com/tokenscope/tokenscope/internal/capability"
+	"github.com/tokenscope/tokenscope/internal/report"
 )
 
 type explainOptions struct {
@@ -35,12 +36,12 @@ names of the settings in V; without it, the whole timeline.`,
 }
 
 func explainRun(opts *explainOptions) error {
-	var v explain.Version
+	var v capability.Version
 	if opts.Version != "" {
 		var err error
-		if v, err = explain.ParseVersion(opts.Version); err != nil {
+		if v, err = capability.ParseVersion(opts.Version); err != nil {
 			return &UsageError{Err: err}
 		}
 	}
-	return explain.Write(opts.io.Out, v)
+	return report.Capabilities(opts.io.Out, v, "give --gitlab-version V for what one version has and lacks")
 }

@@ -5,8 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/discovery"
-	"github.com/tokenscope/tokenscope/internal/explain"
 	"github.com/tokenscope/tokenscope/internal/plan"
 	"github.com/tokenscope/tokenscope/internal/report"
 	"github.com/tokenscope/tokenscope/internal/trust"
@@ -84,7 +84,7 @@ func planRun(cmd *cobra.Command, opts *planOptions) error {
 	popts.Prune = opts.Prune
 	popts.ProjectLimit = opts.Limit
 	if opts.GitLabVersion != "" {
-		v, err := explain.ParseVersion(opts.GitLabVersion)
+		v, err := capability.ParseVersion(opts.GitLabVersion)
 		if err != nil {
 			return &UsageError{Err: fmt.Errorf("--gitlab-version: %w", err)}
 		}

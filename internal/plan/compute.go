@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tokenscope/tokenscope/internal/access"
-	"github.com/tokenscope/tokenscope/internal/explain"
+	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/trust"
@@ -29,7 +29,7 @@ type Options struct {
 	// are kept and listed as unapproved.
 	Prune bool
 	// GitLabVersion overrides the inventory's gitlab_version.
-	GitLabVersion explain.Version
+	GitLabVersion capability.Version
 	// ProjectLimit and GroupLimit default to GitLab's 200 each.
 	ProjectLimit, GroupLimit int
 }
@@ -90,7 +90,7 @@ type computer struct {
 	ix       *inventory.Index
 	tf       *trust.File
 	opts     Options
-	caps     explain.Capabilities
+	caps     capability.Capabilities
 	plan     *Plan
 	byCallee map[string][]graph.Edge
 	under    map[string][]string // lower group -> projects under it, built on first use
@@ -106,12 +106,12 @@ func (c *computer) version() {
 	v := c.opts.GitLabVersion
 	if v.IsZero() && c.ix.Inventory().GitLabVersion != "" {
 		var err error
-		v, err = explain.ParseVersion(c.ix.Inventory().GitLabVersion)
+		v, err = capability.ParseVersion(c.ix.Inventory().GitLabVersion)
 		if err != nil {
 			c.warn("inventory gitlab_version: %v; planning for the newest GitLab tokenscope knows", err)
 		}
 	}
-	c.caps = explain.For(v)
+	c.caps = capability.For(v)
 	c.plan.Capabilities = c.caps
 	switch {
 	case !c.caps.Known:

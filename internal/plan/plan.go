@@ -2,7 +2,7 @@ package plan
 
 import (
 	"github.com/tokenscope/tokenscope/internal/access"
-	"github.com/tokenscope/tokenscope/internal/explain"
+	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/trust"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -143,7 +143,7 @@ type Plan struct {
 	TrustFile string
 	Pruned    bool
 	// Capabilities of the GitLab version the plan targets.
-	Capabilities explain.Capabilities
+	Capabilities capability.Capabilities
 	// StateDigest identifies the allowlist state the plan was computed
 	// from (see StateDigest).
 	StateDigest string

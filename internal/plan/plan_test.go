@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/tokenscope/tokenscope/internal/access"
-	"github.com/tokenscope/tokenscope/internal/explain"
+	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/trust"
@@ -386,11 +386,11 @@ func TestPoliciesByVersion(t *testing.T) {
 		{"18.5", nil, "null: access kinds unknown"},
 		{"", []access.Kind{access.RepositoryRead}, "read_repositories"},
 	} {
-		var v explain.Version
+		var v capability.Version
 		if tc.version != "" {
-			v = explain.MustVersion(tc.version)
+			v = capability.MustVersion(tc.version)
 		}
-		pol, reason := Policies(tc.kinds, explain.For(v))
+		pol, reason := Policies(tc.kinds, capability.For(v))
 		got := strings.Join(pol, ",")
 		if pol == nil {
 			got = "null: " + reason
@@ -408,7 +408,7 @@ func TestVersionFromInventoryOrOption(t *testing.T) {
 	if pr := project(t, p, "libs/jslib"); pr.Add[0].Policies != nil || p.Capabilities.Version.String() != "17.8" {
 		t.Errorf("17.8 from the inventory: %+v", pr.Add[0])
 	}
-	p = Compute(g, ix, nil, Options{GitLabVersion: explain.MustVersion("18.4")})
+	p = Compute(g, ix, nil, Options{GitLabVersion: capability.MustVersion("18.4")})
 	if pr := project(t, p, "libs/jslib"); paths(pr.Add) != "project:apps/web[read_packages]" {
 		t.Errorf("--gitlab-version wins: %s", paths(pr.Add))
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
-	"github.com/tokenscope/tokenscope/internal/explain"
+	"github.com/tokenscope/tokenscope/internal/capability"
 )
 
 // policies sets e.Policies (nil: default permissions, with the reason)
@@ -19,7 +19,7 @@ func (c *computer) policies(e *Entry) {
 
 // Policies returns the fine-grained policies that cover kinds on a GitLab
 // with caps, or nil and the reason the entry needs default permissions.
-func Policies(kinds []access.Kind, caps explain.Capabilities) ([]string, string) {
+func Policies(kinds []access.Kind, caps capability.Capabilities) ([]string, string) {
 	if len(kinds) == 0 {
 		return nil, "access kinds unknown (the authentication log does not say which): default permissions until trust.yaml names them"
 	}
@@ -35,7 +35,7 @@ func Policies(kinds []access.Kind, caps explain.Capabilities) ([]string, string)
 		if in.Policy == "" {
 			return nil, fmt.Sprintf("%s: %s", k, in.NoPolicyReason)
 		}
-		if caps.Known && in.PolicySince != "" && caps.Version.Before(explain.MustVersion(in.PolicySince)) {
+		if caps.Known && in.PolicySince != "" && caps.Version.Before(capability.MustVersion(in.PolicySince)) {
 			return nil, fmt.Sprintf("%s needs the policy %s, which GitLab has from %s (this is %s)", k, in.Policy, in.PolicySince, caps.Version)
 		}
 		out = append(out, in.Policies()...)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/tokenscope/tokenscope/internal/diagnose"
+	"github.com/tokenscope/tokenscope/internal/joblog"
 )
 
 // DiagnoseFormats lists the formats of `tokenscope diagnose`.
@@ -16,7 +16,7 @@ var DiagnoseFormats = []string{FormatTable, FormatJSON, FormatMarkdown}
 const DiagnoseFormatVersion = 1
 
 // Diagnose renders explained job-log failures.
-func Diagnose(w io.Writer, ds []diagnose.Diagnosis, format string) error {
+func Diagnose(w io.Writer, ds []joblog.Diagnosis, format string) error {
 	switch format {
 	case FormatTable, "":
 		return diagnoseText(w, ds)
@@ -55,7 +55,7 @@ type (
 	}
 )
 
-func diagnoseDoc(ds []diagnose.Diagnosis) diagDoc {
+func diagnoseDoc(ds []joblog.Diagnosis) diagDoc {
 	doc := diagDoc{Version: DiagnoseFormatVersion, Failures: []diagFailure{}}
 	for _, d := range ds {
 		c := d.Candidates
@@ -72,7 +72,7 @@ func diagnoseDoc(ds []diagnose.Diagnosis) diagDoc {
 	return doc
 }
 
-func edgeText(d diagnose.Diagnosis) string {
+func edgeText(d joblog.Diagnosis) string {
 	caller, callee := d.Caller, d.Callee
 	if caller == "" {
 		caller = "?"
@@ -89,7 +89,7 @@ func edgeText(d diagnose.Diagnosis) string {
 	return caller + " → " + callee
 }
 
-func diagnoseText(w io.Writer, ds []diagnose.Diagnosis) error {
+func diagnoseText(w io.Writer, ds []joblog.Diagnosis) error {
 	ew := &errWriter{w: w}
 	if len(ds) == 0 {
 		fmt.Fprintln(ew, "no job-token failure signatures found")
@@ -127,7 +127,7 @@ func orDash(s string) string {
 	return s
 }
 
-func diagnoseMarkdown(w io.Writer, ds []diagnose.Diagnosis) error {
+func diagnoseMarkdown(w io.Writer, ds []joblog.Diagnosis) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "# Job-token failures\n\n")
 	if len(ds) == 0 {

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tokenscope/tokenscope/internal/explain"
+	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/plan"
 )
 
@@ -17,7 +17,7 @@ import (
 
 // uiSteps are the clicks in the project settings, with the names of the
 // GitLab version the plan targets.
-func uiSteps(pr plan.Project, caps explain.Capabilities) []string {
+func uiSteps(pr plan.Project, caps capability.Capabilities) []string {
 	n := caps.Names
 	steps := []string{fmt.Sprintf("Open %s > Settings > CI/CD and expand **%s**.", pr.Path, n.Section)}
 	for _, e := range pr.Add {
@@ -45,12 +45,12 @@ func uiSteps(pr plan.Project, caps explain.Capabilities) []string {
 	return steps
 }
 
-func uiEnforce(n explain.UINames) string {
+func uiEnforce(n capability.UINames) string {
 	s := n.Enforce
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func uiPermissions(pol []string, caps explain.Capabilities) string {
+func uiPermissions(pol []string, caps capability.Capabilities) string {
 	n := caps.Names
 	if !caps.PoliciesUsable() || n.FineGrained == "" {
 		return ""
@@ -94,7 +94,7 @@ var (
 // writes need numeric IDs (the POST and DELETE routes declare Integer
 // IDs); where the inventory lacks one, the path-based GraphQL mutation is
 // used instead. Fine-grained policies are GraphQL only.
-func apiCalls(pr plan.Project, caps explain.Capabilities) []apiCall {
+func apiCalls(pr plan.Project, caps capability.Capabilities) []apiCall {
 	var calls []apiCall
 	proj := projectRef(pr)
 	for _, e := range pr.Add {
@@ -253,9 +253,9 @@ func checklist(p *plan.Plan) []string {
 	out = append(out, monitor)
 	out = append(out, "Watch what runs rarely: scheduled pipelines, tag and release pipelines, manual jobs. The authentication log shows only what ran; a 403 weeks later is the classic failure of the 18.0 migration.")
 	switch {
-	case caps.Instance == explain.Default:
+	case caps.Instance == capability.Default:
 		out = append(out, "Enforce org-wide: on GitLab 18.0+ the admin setting \"Enable and enforce job token allowlist for all projects\" is on by default; check it is on (Admin > Settings > CI/CD > Job token permissions) once every wave is done.")
-	case caps.Instance == explain.Available:
+	case caps.Instance == capability.Available:
 		out = append(out, "Enforce org-wide once every wave is done: Admin > Settings > CI/CD > Job token permissions > \"Enable and enforce job token allowlist for all projects\".")
 	default:
 		out = append(out, fmt.Sprintf("Enforce org-wide: GitLab %s has no instance setting (17.6+); every project's allowlist is enforced one by one by the waves.", caps.Version))

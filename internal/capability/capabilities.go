@@ -1,4 +1,4 @@
-package explain
+package capability
 
 // newest stands in for an unknown version: tokenscope then assumes the
 // newest behaviour it knows and says so.

@@ -1,4 +1,4 @@
-package explain
+package capability
 
 // Stage is where a feature stands in one GitLab version.
 type Stage string

@@ -1,9 +1,11 @@
-package explain
+package report
 
 import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/capability"
 )
 
 // model is the part of the explanation that does not depend on the
@@ -43,22 +45,23 @@ The inbound allowlist ("Limit access to this project")
     use a project access token, or a deploy token/key, for that.
 `
 
-// Write prints the model and, for v, what that version has and lacks. The
-// zero Version prints the whole timeline instead.
-func Write(w io.Writer, v Version) error {
+// Capabilities prints the job token model and, for v, what that version has
+// and lacks. The zero Version prints the whole timeline instead, headed by
+// timelineHint (the caller says how to ask for one version).
+func Capabilities(w io.Writer, v capability.Version, timelineHint string) error {
 	ew := &errWriter{w: w}
 	fmt.Fprint(ew, model)
 	if v.IsZero() {
-		writeTimeline(ew)
+		writeTimeline(ew, timelineHint)
 	} else {
 		writeVersion(ew, v)
 	}
 	return ew.err
 }
 
-func writeTimeline(w io.Writer) {
-	fmt.Fprintf(w, "\nTimeline (give --gitlab-version V for what one version has and lacks)\n")
-	for _, f := range Features {
+func writeTimeline(w io.Writer, hint string) {
+	fmt.Fprintf(w, "\nTimeline (%s)\n", hint)
+	for _, f := range capability.Features {
 		fmt.Fprintf(w, "  %s\n", f.Name)
 		for _, s := range f.Steps {
 			line := fmt.Sprintf("    %-6s %s", s.Since, s.Stage)
@@ -70,11 +73,11 @@ func writeTimeline(w io.Writer) {
 	}
 }
 
-func writeVersion(w io.Writer, v Version) {
-	c := For(v)
+func writeVersion(w io.Writer, v capability.Version) {
+	c := capability.For(v)
 	fmt.Fprintf(w, "\nGitLab %s\n", v)
 	var has, lacks []string
-	for _, f := range Features {
+	for _, f := range capability.Features {
 		st := f.At(v)
 		switch {
 		case st.Stage.Has():
@@ -83,7 +86,7 @@ func writeVersion(w io.Writer, v Version) {
 				line += ": " + st.Note
 			}
 			has = append(has, line+")")
-		case st.Stage == Removed:
+		case st.Stage == capability.Removed:
 			lacks = append(lacks, f.Name+" (removed in "+st.Since.String()+")")
 		default:
 			lacks = append(lacks, f.Name+" (from "+f.Steps[0].Since.String()+")")
@@ -109,7 +112,7 @@ func writeVersion(w io.Writer, v Version) {
 }
 
 // advice is what the version means for a least-privilege plan.
-func advice(c Capabilities) []string {
+func advice(c capability.Capabilities) []string {
 	var out []string
 	if !c.Allowlist {
 		return []string{"this version has no inbound allowlist: upgrade to 15.9 or later before planning one"}
@@ -131,25 +134,10 @@ func advice(c Capabilities) []string {
 		out = append(out, "compare the authentication log with the plan before enforcing: every logged origin not on the allowlist would break")
 	}
 	switch c.Instance {
-	case Default:
+	case capability.Default:
 		out = append(out, "the instance setting enforces every allowlist unless an administrator turned it off: check it before assuming \"All groups and projects\"")
-	case Available:
+	case capability.Available:
 		out = append(out, "an administrator can enforce all allowlists at once once every project's plan is applied")
 	}
 	return out
-}
-
-// errWriter keeps the first write error.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return len(p), nil
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, nil
 }

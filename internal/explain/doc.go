@@ -1,7 +1,0 @@
-// Package explain holds tokenscope's model of the CI_JOB_TOKEN access
-// controls by GitLab version: one versioned table of features (inbound
-// allowlist, group entries, authentication log, instance enforcement,
-// autopopulation, fine-grained policies, job-token push, removal of the
-// outbound scope) and the names the settings UI used over time. Plan uses
-// it to decide what a given GitLab can do; `tokenscope explain` prints it.
-package explain
