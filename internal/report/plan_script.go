@@ -31,9 +31,17 @@ done
 `
 
 const scriptCall = `
-if [ -n "$wave" ] && ! printf '%s\n' "${waves[@]}" | grep -qxF -- "$wave"; then
-  echo "unknown wave: $wave (waves: ${waves[*]})" >&2
-  exit 2
+# A loop, not printf | grep -q: under pipefail grep -q's early exit can
+# SIGPIPE printf and fail the check for a wave that exists.
+if [ -n "$wave" ]; then
+  known=0
+  for w in "${waves[@]}"; do
+    if [ "$w" = "$wave" ]; then known=1; fi
+  done
+  if [ "$known" != 1 ]; then
+    echo "unknown wave: $wave (waves: ${waves[*]})" >&2
+    exit 2
+  fi
 fi
 if [ "$execute" = 1 ]; then
   if [ "$reviewed" != 1 ] && [ "$unreviewed" != 1 ]; then

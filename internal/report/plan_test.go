@@ -318,8 +318,11 @@ func TestScriptExecute(t *testing.T) {
 		t.Fatalf("execute: exit %d\n%s\n%s", code, out, errOut)
 	}
 	want := []string{"POST /api/v4/projects/201/job_token_scope/allowlist", "POST /api/graphql", "PATCH /api/v4/projects/201/job_token_scope"}
-	if !slices.Equal(calls, want) {
-		t.Errorf("calls = %v; want %v (entries, policies, then enforcement)", calls, want)
+	mu.Lock()
+	got := slices.Clone(calls)
+	mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Errorf("calls = %v; want %v (entries, policies, then enforcement)", got, want)
 	}
 	if strings.Contains(out+errOut, token) {
 		t.Error("the script printed the token")
@@ -329,7 +332,9 @@ func TestScriptExecute(t *testing.T) {
 		t.Errorf("second run must be idempotent: exit %d\n%s\n%s", code, out, errOut)
 	}
 	// A failed entry skips the project's enforcement and fails the run.
+	mu.Lock()
 	calls = nil
+	mu.Unlock()
 	env[0] = "GITLAB_TOKEN=wrong"
 	_, errOut, code = runScript(t, path, env, "--execute", "--wave", "pilot")
 	if code != 1 || !strings.Contains(errOut, "SKIPPED turn on the allowlist") || strings.Contains(errOut, "wrong") {
