@@ -9,7 +9,7 @@ import (
 // string form is part of every machine-readable output and of trust.yaml.
 type Kind string
 
-// The access kinds. Keep this list, Table and DESIGN.md §3 in step.
+// The access kinds. Keep this list, Table and docs/design.md §3 in step.
 const (
 	RepositoryRead      Kind = "repository-read"
 	RepositoryWrite     Kind = "repository-write"
@@ -81,7 +81,7 @@ type Info struct {
 // table is the one mapping from access kinds to fine-grained policies and
 // roles.
 //
-// Sources (../shared/reference/jobtoken-model.md §1.11, §2), checked against
+// Sources (https://docs.gitlab.com/ci/jobs/fine_grained_permissions/, https://docs.gitlab.com/ci/jobs/ci_job_token/), checked against
 // GitLab's docs and issues:
 //   - policies: lib/ci/job_token/policies.rb; the fine-grained permissions
 //     docs table (doc/ci/jobs/fine_grained_permissions.md, 17.10 and 18.0

@@ -78,7 +78,7 @@ type UINames struct {
 }
 
 // namesAt follows the renames in the docs' history notes
-// (jobtoken-model.md §1.2): 16.3 "Limit access to this project", 17.2
+// (https://docs.gitlab.com/ci/jobs/ci_job_token/): 16.3 "Limit access to this project", 17.2
 // "Authorized groups and projects" in section "Job token permissions",
 // 17.6 "Add project" became "Add", 17.10 the Add menu gained "Group or
 // project" and "All projects in authentication log".

@@ -68,8 +68,8 @@ const (
 	KeyJWT            = "jwt-tokens"
 )
 
-// Features is the versioned table (../shared/reference/jobtoken-model.md
-// §1.6, with the sources of each row). Keep steps ascending.
+// Features is the versioned table (the history notes of
+// https://docs.gitlab.com/ci/jobs/ci_job_token/; each step names its public source). Keep steps ascending.
 var Features = []Feature{
 	{Key: KeyAllowlist, Name: "Inbound job token allowlist",
 		Why: "the callee lists which projects' job tokens may come in; everything else is refused",

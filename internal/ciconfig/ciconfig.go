@@ -116,7 +116,7 @@ type Config struct {
 }
 
 // Limits bound the work a configuration may cause. The defaults mirror
-// GitLab's own limits (../shared/reference/ci-yaml-semantics.md §11).
+// GitLab's own limits (https://docs.gitlab.com/ci/yaml/includes/, https://docs.gitlab.com/administration/instance_limits/).
 type Limits struct {
 	MaxIncludes       int   // includes per pipeline, nested and duplicates counted (150)
 	MaxIncludeDepth   int   // nesting of includes (GitLab: 100; any deeper is a cycle)

@@ -8,7 +8,7 @@
 // or a panic.
 //
 // Load follows Gitlab::Ci::Config#build_config
-// (../shared/reference/ci-yaml-semantics.md §0, §12):
+// (lib/gitlab/ci/config.rb in gitlab-org/gitlab):
 //
 //  1. each file is split into its header and configuration documents
 //     (yaml.go), loaded into an immutable value tree (node.go) with Psych's

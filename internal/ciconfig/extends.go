@@ -4,8 +4,8 @@ import (
 	"strings"
 )
 
-// extends, after GitLab's Config::Extendable::Entry (ci-yaml-semantics.md
-// §3): parents are merged in order (later parents win), the entry's own
+// extends, after GitLab's Config::Extendable::Entry (lib/gitlab/ci/config/extendable/entry.rb;
+// https://docs.gitlab.com/ci/yaml/yaml_optimization/): parents are merged in order (later parents win), the entry's own
 // keys last; hashes deep-merge, anything else replaces, so `key: null`
 // removes an inherited value. The names are any top-level keys of the
 // merged configuration.

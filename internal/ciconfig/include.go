@@ -12,7 +12,7 @@ import (
 )
 
 // include: after GitLab's External::Processor and Mapper
-// (ci-yaml-semantics.md §5): every included file is loaded on its own
+// (lib/gitlab/ci/config/external/; https://docs.gitlab.com/ci/yaml/includes/): every included file is loaded on its own
 // (anchors do not cross files, inputs are interpolated per include entry),
 // its own includes are merged below it, and the including file is merged
 // last so that it wins; later includes win over earlier ones.

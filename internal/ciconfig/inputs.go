@@ -11,7 +11,7 @@ import (
 
 // spec:inputs and $[[ ... ]] interpolation, after GitLab's
 // lib/gitlab/ci/config/interpolation/{interpolator,inputs,block,access,
-// functions/*}.rb (ci-yaml-semantics.md §6). Interpolation works on the
+// functions/*}.rb (https://docs.gitlab.com/ci/inputs/). Interpolation works on the
 // parsed tree (GitLab's Interpolator), which keeps every line number, and
 // happens per include entry, before the file is merged.
 

@@ -7,7 +7,7 @@ import (
 )
 
 // Root composition, after GitLab's Entry::Root and Entry::Jobs
-// (ci-yaml-semantics.md §1-§2): reserved keywords are global, names that
+// (lib/gitlab/ci/config/entry/{root,jobs,default}.rb): reserved keywords are global, names that
 // start with "." are hidden, a mapping with script: or run: is a job, one
 // with trigger: a bridge. default: and the deprecated top-level keywords
 // are copied whole into jobs that do not set the key, per inherit:default.

@@ -6,7 +6,7 @@ import (
 )
 
 // !reference, after GitLab's Config::Yaml::Tags::{Resolver,Reference}
-// (ci-yaml-semantics.md §4): resolved after extends, against the whole
+// (lib/gitlab/ci/config/yaml/tags/): resolved after extends, against the whole
 // merged configuration; the path digs through mappings only; the target is
 // resolved recursively; a reference met again while it is being resolved
 // is a circular chain.

@@ -15,7 +15,7 @@ import (
 // variable values into strings with Ruby's to_s. The resolver below follows
 // Psych::ScalarScanner#tokenize (psych 4/5, legacy integer mode) branch by
 // branch so that `VAR: 012` becomes "10", `on` becomes "true" and `1.10`
-// becomes "1.1", as they do on GitLab (ci-yaml-semantics.md §10).
+// becomes "1.1", as they do on GitLab (GitLab's Psych loader, lib/gitlab/config/loader/yaml.rb).
 
 // plainResult is a plain scalar after Psych's implicit typing.
 type plainResult struct {

@@ -7,7 +7,7 @@ import (
 )
 
 // Psych's YAML 1.1 typing of plain scalars, and Ruby's to_s of the result
-// (ci-yaml-semantics.md §8.3, §10: "VAR: 012345 becomes 5349").
+// (https://docs.gitlab.com/ci/variables/ and GitLab's Psych loader: "VAR: 012345 becomes 5349").
 func TestResolvePlain(t *testing.T) {
 	tests := []struct {
 		in         string

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Variables (ci-yaml-semantics.md §8): a scalar becomes its Ruby to_s, a
+// Variables (https://docs.gitlab.com/ci/variables/, lib/gitlab/ci/config/entry/variable.rb): a scalar becomes its Ruby to_s, a
 // hash {value:, expand:, description:, options:} its value's to_s ("" when
 // missing), expand: false makes it raw. Job variables override global ones;
 // rules:variables, workflow:rules:variables and parallel:matrix are

@@ -11,7 +11,7 @@ import (
 
 // Psych applies `<<` in order: keys before it are overwritten by the merged
 // mapping, keys after it win; in `<<: [*a, *b]` the earlier alias wins
-// (ci-yaml-semantics.md §10, GitLab issue 55139).
+// (GitLab's Psych loader, lib/gitlab/config/loader/yaml.rb, GitLab issue 55139).
 func TestMergeKeyPsychOrder(t *testing.T) {
 	cfg := loadApp(t, `
 .a: &a

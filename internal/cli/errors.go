@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// Exit codes (DESIGN.md §2).
+// Exit codes (docs/design.md §2).
 const (
 	ExitOK       = 0
 	ExitError    = 1

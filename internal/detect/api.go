@@ -11,7 +11,7 @@ import (
 )
 
 // apiDetector finds REST calls that carry the job token: curl, wget and
-// httpie (patterns P27, P30, P32, P36–P38 of usage-patterns.md), glab
+// httpie (patterns P27, P30, P32, P36–P38 of docs/patterns.md), glab
 // with a job-token login (P34), release-cli and download-secure-files
 // (P35). Endpoints are classified by ClassifyAPI; the ones a job token
 // cannot use, and wrong ways of sending it, become will-not-work notes.
@@ -392,7 +392,7 @@ func (in *Input) classifyRequest(c *shell.Command, method string, w shell.Word, 
 	}
 	if ep.Family == "registry" && in.isOwn(ep.Target) {
 		// The container registry API accepts a job token for the job's own
-		// project only (jobtoken-model.md §2.1): an own-project use.
+		// project only ("Job token access" in https://docs.gitlab.com/ci/jobs/ci_job_token/): an own-project use.
 		ep.WontWork, ep.Access = "", access.APIRead
 		if IsWrite(method) {
 			ep.Access = access.APIWrite

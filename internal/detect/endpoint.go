@@ -122,8 +122,8 @@ func isDigits(s string) bool {
 }
 
 // projectEndpoints maps the path after /projects/:id/ to what a job token
-// does there. Sources: jobtoken-model.md §2.1 (what the token can reach)
-// and §1.11 (policy coverage); writes are decided by the HTTP method.
+// does there. Sources: "Job token access" in https://docs.gitlab.com/ci/jobs/ci_job_token/ (what the token can reach)
+// and https://docs.gitlab.com/ci/jobs/fine_grained_permissions/ (policy coverage); writes are decided by the HTTP method.
 var projectEndpoints = []struct {
 	re          *regexp.Regexp
 	family      string

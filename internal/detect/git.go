@@ -20,8 +20,8 @@ import (
 // credential helpers), VCS dependency URLs of pip/npm/uv/bun/nix/cargo
 // (P10) and Go modules fetched with such credentials (P28).
 //
-// Sources: usage-patterns.md P01–P06, P10, P11 and traps §3;
-// jobtoken-model.md §2.2 (git over HTTPS as gitlab-ci-token; cross-project
+// Sources: docs/patterns.md P01–P06, P10, P11 and traps §3;
+// https://docs.gitlab.com/ci/jobs/ci_job_token/ (git over HTTPS as gitlab-ci-token; cross-project
 // push is rejected).
 type gitDetector struct{}
 

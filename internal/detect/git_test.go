@@ -2,7 +2,7 @@ package detect_test
 
 import "testing"
 
-// Rows cite the usage pattern (usage-patterns.md) or trap (§3) they come
+// Rows cite the usage pattern (docs/patterns.md) or trap (docs/patterns.md §3) they come
 // from. Lines: the script starts at .gitlab-ci.yml:10.
 var gitCases = []jobCase{
 	{name: "P01 literal host and path, --depth",

@@ -11,7 +11,7 @@ import (
 
 // needsDetector turns needs:project entries into artifact downloads (P31):
 // the runner fetches the other project's artifacts with the job token
-// (jobtoken-model.md §2.2), so the callee's allowlist must hold the
+// (https://docs.gitlab.com/ci/jobs/ci_job_token/), so the callee's allowlist must hold the
 // caller. Entries with artifacts: false download nothing.
 type needsDetector struct{}
 

@@ -19,9 +19,9 @@ import (
 // credentials (P12), and docker/podman/nerdctl/buildah/skopeo/crane/oras
 // pulls and pushes after a job-token login or auth file (P14, P15).
 //
-// Sources: ci-yaml-semantics.md §9 (the runner authenticates image pulls
+// Sources: https://docs.gitlab.com/ci/docker/using_docker_images/ (the runner authenticates image pulls
 // from the GitLab registry and the dependency proxy with the job payload);
-// jobtoken-model.md §2.2 (cross-project pull needs the callee's allowlist,
+// https://docs.gitlab.com/ci/jobs/ci_job_token/ (cross-project pull needs the callee's allowlist,
 // cross-project push is never allowed); the runner resolves credentials
 // in the order DOCKER_AUTH_CONFIG, the runner's home config, then the job
 // payload (getAuthConfig quoted in
@@ -29,7 +29,7 @@ import (
 //
 // Dependency proxy images (<host>/<group>/dependency_proxy/containers/...)
 // are group-scoped: the proxy checks the pipeline user's membership in the
-// group, not a project's job token allowlist (jobtoken-model.md §2.2, not
+// group, not a project's job token allowlist (https://docs.gitlab.com/user/packages/dependency_proxy/, not
 // confirmed). The proxy of the job's own group is reported as an
 // own-project note; another group's as a use with a Group target whose
 // reason says so, which the graph lists as unresolved "group-scoped".

@@ -18,10 +18,10 @@ import (
 // resolve against the superproject's clone URL, which carries the token,
 // and absolute https URLs on this GitLab get it through an insteadOf rule
 // the runner passes to git; git@/ssh URLs get it only with
-// GIT_SUBMODULE_FORCE_HTTPS (runner 15.11+). Sources: ci-yaml-semantics.md
-// §9; https://docs.gitlab.com/ci/runners/git_submodules/ ("Using absolute
+// GIT_SUBMODULE_FORCE_HTTPS (runner 15.11+). Sources: https://gitlab.com/gitlab-org/gitlab-runner/-/issues/35990 (the
+// runner's insteadOf rewrite in a job log); https://docs.gitlab.com/ci/runners/git_submodules/ ("Using absolute
 // URLs": no extra variables are needed for same-host https URLs);
-// jobtoken-model.md §2.2 (the submodule project must allowlist the
+// https://docs.gitlab.com/ci/jobs/ci_job_token/ (the submodule project must allowlist the
 // superproject).
 //
 // In scripts the fetch happens at "git submodule update" (and at "git

@@ -9,7 +9,7 @@ import (
 
 // tokensDetector notes GitLab API and package access that looks
 // cross-project but is not authenticated with the job token
-// (usage-patterns.md §3.2): PRIVATE-TOKEN and Deploy-Token headers, bearer
+// (docs/patterns.md §3.2): PRIVATE-TOKEN and Deploy-Token headers, bearer
 // tokens, "__token__:${PAT}@" and other user info on /api/v4/ URLs, trigger
 // tokens ("-F token=$TRIGGER_TOKEN", glptt-…) and private_token
 // parameters. These are never edges: the callee's job token allowlist does

@@ -71,7 +71,7 @@ func (c *Client) Version(ctx context.Context) (Version, error) {
 }
 
 // versionEnforceSetting is when the admin setting "Enable and enforce job
-// token allowlist for all projects" appeared (jobtoken-model.md §1.7).
+// token allowlist for all projects" appeared (https://docs.gitlab.com/administration/settings/continuous_integration/).
 var versionEnforceSetting = Version{17, 6}
 
 // instanceEnforcesAllowlist reads the admin setting; only administrators

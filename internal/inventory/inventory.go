@@ -21,7 +21,7 @@ const Version = 1
 
 // Inventory is the org model: the server, its groups and projects, and for
 // each project its job token settings and authentication log. It is the
-// content of inventory.yaml (DESIGN.md §4). Every field but Version and the
+// content of inventory.yaml (docs/design.md §4). Every field but Version and the
 // projects' Path is optional.
 type Inventory struct {
 	Version       int    `yaml:"version"`

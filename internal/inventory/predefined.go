@@ -65,7 +65,7 @@ func (inv *Inventory) Server() (Server, error) {
 // Predefined returns the predefined CI/CD variables a job of project p
 // sees, as far as they matter for finding job-token use (URL building and
 // the token and its aliases). Values follow GitLab's app/models/project.rb
-// and ci/build.rb (../shared/reference/ci-yaml-semantics.md §8.4).
+// and ci/build.rb (https://docs.gitlab.com/ci/variables/predefined_variables/).
 func Predefined(s Server, p *Project) map[string]string {
 	ns := Namespace(p.Path)
 	root := p.Path

@@ -48,7 +48,7 @@ type signature struct {
 }
 
 // signatures are the failure messages tokenscope recognises, most specific
-// first. Sources: ../shared/reference/jobtoken-model.md §4 (GitLab's
+// first. Sources (https://docs.gitlab.com/ci/jobs/ci_job_token/#troubleshooting; GitLab's
 // lib/gitlab/git_access.rb, lib/api/helpers.rb, the job token docs'
 // troubleshooting section, runner and client output quoted in GitLab
 // issues).

@@ -17,7 +17,7 @@ import (
 
 // Limits GitLab enforces per project, separately for project and group
 // links (Ci::JobToken::ProjectScopeLink::PROJECT_LINK_DIRECTIONAL_LIMIT and
-// GroupScopeLink::GROUP_LINK_LIMIT; api-specs.md §4.3).
+// GroupScopeLink::GROUP_LINK_LIMIT, app/models/ci/job_token/ in gitlab-org/gitlab).
 const (
 	DefaultProjectLimit = 200
 	DefaultGroupLimit   = 200
@@ -38,7 +38,7 @@ type Options struct {
 // discovered edge is proposed (and the plan says so). The result depends
 // only on the arguments.
 //
-// Rules (DESIGN.md §6), in order of precedence:
+// Rules (docs/design.md §6), in order of precedence:
 //   - deny wins: a denied caller is never added, and its entry is removed
 //     even without --prune;
 //   - discovered ∧ approved → add, or keep when an entry (project, or a

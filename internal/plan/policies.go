@@ -121,7 +121,7 @@ func kindsText(ks []access.Kind) string {
 }
 
 // neverAdvice says which credential to use where a job token cannot work
-// (jobtoken-model.md §2.2, §5).
+// (https://docs.gitlab.com/ci/jobs/ci_job_token/, https://docs.gitlab.com/security/tokens/).
 func neverAdvice(k access.Kind, caller, callee string) string {
 	switch k {
 	case access.RepositoryWrite:

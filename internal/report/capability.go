@@ -9,7 +9,7 @@ import (
 )
 
 // model is the part of the explanation that does not depend on the
-// version (jobtoken-model.md §1.1–1.4, §2.2, §5).
+// version (https://docs.gitlab.com/ci/jobs/ci_job_token/).
 const model = `CI_JOB_TOKEN: what it can reach, and what the inbound allowlist changes
 
 Every CI/CD job gets a CI_JOB_TOKEN that lives while the job runs. It carries

@@ -11,7 +11,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
-// PlanFormatVersion is the version of the plan JSON document (DESIGN.md
+// PlanFormatVersion is the version of the plan JSON document (docs/design.md
 // §6b). Bump it only when a consumer (apply, people's scripts) must
 // change; adding fields does not.
 const PlanFormatVersion = 1

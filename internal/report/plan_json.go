@@ -6,14 +6,14 @@ import (
 	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
-// Wire structs of the plan JSON document (DESIGN.md §6b), separate from
+// Wire structs of the plan JSON document (docs/design.md §6b), separate from
 // the model so that the contract changes only on purpose. Fields beyond
 // §6b are additive: consumers of §6b can ignore them.
 //
 // Allowed values: type is "project" or "group"; policies is a sorted list
 // of lower-case fine-grained policy names, or null for default
 // permissions (the reason then says why); access lists access kinds
-// (DESIGN.md §3). Lists are never null; projects are sorted by path and
+// (docs/design.md §3). Lists are never null; projects are sorted by path and
 // entries by type and path.
 type (
 	planDoc struct {
@@ -97,7 +97,7 @@ type (
 	}
 )
 
-// PlanDocument returns the wire form of p (DESIGN.md §6b).
+// PlanDocument returns the wire form of p (docs/design.md §6b).
 func PlanDocument(p *plan.Plan) any {
 	doc := planDoc{Version: PlanFormatVersion, Projects: []planProject{}, Warnings: append([]string{}, p.Warnings...),
 		Trusted: p.Trusted, TrustFile: p.TrustFile, Pruned: p.Pruned, StateDigest: p.StateDigest,

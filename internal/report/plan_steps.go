@@ -82,7 +82,7 @@ type apiCall struct {
 	Done []string
 }
 
-// Response texts of an already-made change (api-specs.md §4.3, §5.2): the
+// Response texts of an already-made change (GitLab's app/services/ci/job_token_scope/ and app/services/concerns/ci/job_token_scope/edit_scope_validations.rb, shared by REST and GraphQL): the
 // newer wording first, then the older.
 var (
 	doneAddProject = []string{"already in the job token allowlist", "already in the job token scope"}

@@ -127,7 +127,7 @@ func TestPlanFormats(t *testing.T) {
 	}
 }
 
-// TestPlanJSONContract checks DESIGN.md §6b: field names, arrays never
+// TestPlanJSONContract checks docs/design.md §6b: field names, arrays never
 // null, policies null for default permissions with the reason in reason.
 func TestPlanJSONContract(t *testing.T) {
 	var buf bytes.Buffer

@@ -52,7 +52,7 @@ func Scan(w io.Writer, g *graph.Graph, format string) error {
 	}
 }
 
-// Wire structs of the scan JSON document (DESIGN.md §5). They are separate
+// Wire structs of the scan JSON document (docs/design.md §5). They are separate
 // from the model so that the contract changes only on purpose.
 type (
 	scanDoc struct {
@@ -93,7 +93,7 @@ type (
 	}
 )
 
-// ScanDocument returns the wire form of g (DESIGN.md §5).
+// ScanDocument returns the wire form of g (docs/design.md §5).
 func ScanDocument(g *graph.Graph) any {
 	doc := scanDoc{Version: ScanFormatVersion, Edges: []scanEdge{}, Unresolved: []scanUnresolved{}, Notes: []scanNote{}}
 	for _, e := range g.Edges {

@@ -28,7 +28,7 @@
 // Options.Version unless overridden. Requests are counted by route and
 // GraphQL operation (Server.Stats) for benchmarks.
 //
-// # Snapshot layout read besides DESIGN.md §4
+// # Snapshot layout read besides docs/design.md §4
 //
 // Job logs, served by GET /projects/:id/jobs/:job_id/trace, live in
 //

@@ -262,12 +262,12 @@ func resolveBehaviour(o Options, inventoryVersion string, inventoryEnforce *bool
 	b := behaviour{
 		version:     v,
 		versionText: text,
-		// api-specs.md §4.4: the release where self links became legal is
+		// app/services/ci/job_token_scope/add_project_service.rb: the release where self links became legal is
 		// not pinned; 18.x accepts them.
 		selfLink: v.atLeast(18, 0),
-		// api-specs.md §0 item 3: the wording changed, release not pinned.
+		// app/services/concerns/ci/job_token_scope/edit_scope_validations.rb: the duplicate-entry wording changed, release not pinned.
 		newDuplicates: v.atLeast(18, 0),
-		// jobtoken-model.md §1.11: fine-grained permissions GA in 18.3.
+		// fine-grained permissions GA in 18.3 (https://gitlab.com/gitlab-org/gitlab/-/issues/519575).
 		policies: v.atLeast(18, 3),
 	}
 	if inventoryEnforce != nil {

@@ -33,7 +33,7 @@ func getVersion(c *rctx) {
 
 // GET /application/settings (administrators only): the settings that
 // matter to job tokens. enforce_ci_inbound_job_token_scope_enabled exists
-// since 17.6 (jobtoken-model.md §1.7).
+// since 17.6 (https://docs.gitlab.com/administration/settings/continuous_integration/).
 func getSettings(c *rctx) {
 	if !c.u.admin {
 		c.forbidden()

@@ -44,7 +44,7 @@ func New(inv *inventory.Inventory, files inventory.Files, opts Options) (*Server
 	return newServer(inv, files, nil, opts)
 }
 
-// Load builds a simulator for the snapshot directory dir (DESIGN.md §4),
+// Load builds a simulator for the snapshot directory dir (docs/design.md §4),
 // with the job logs of dir/_jobs (see the package documentation).
 func Load(dir string, opts Options) (*Server, error) {
 	snap, _, err := inventory.Load(dir, inventory.LoadOptions{})
