@@ -73,7 +73,9 @@ type Options struct {
 	PoliciesEnabled *bool
 	// InstanceEnforcesAllowlist overrides the inventory's
 	// instance_enforces_allowlist (the admin setting that forces every
-	// project's inbound allowlist on).
+	// project's inbound allowlist on). Default: the inventory's value,
+	// else on from 18.0 as GitLab ships it. PUT /application/settings
+	// changes it while the simulator runs.
 	InstanceEnforcesAllowlist *bool
 
 	// MaxQuerySize is the longest GraphQL query text accepted
@@ -270,6 +272,15 @@ func resolveBehaviour(o Options, inventoryVersion string, inventoryEnforce *bool
 		// jobtoken-model.md §1.11: fine-grained permissions GA in 18.3.
 		policies: v.atLeast(18, 3),
 	}
+	// The admin setting enforce_ci_inbound_job_token_scope_enabled exists
+	// since 17.6 and is on by default from 18.0: the migration
+	// EnableCiJobTokenAllowlistSetting (milestone 18.0) sets it on every
+	// instance, "When on (default on %18.0)" in
+	// https://gitlab.com/gitlab-org/gitlab/-/merge_requests/166952, and
+	// https://docs.gitlab.com/administration/settings/continuous_integration/
+	// ("Enforce job token allowlist"). An inventory that records the
+	// setting wins.
+	b.instanceEnforce = v.atLeast(18, 0)
 	if inventoryEnforce != nil {
 		b.instanceEnforce = *inventoryEnforce
 	}

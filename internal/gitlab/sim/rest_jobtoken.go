@@ -138,7 +138,8 @@ var projectAllowlist = allowlistKind{
 		if t == nil || !canRead(c.u, t) {
 			return notFound("404 Project Not Found")
 		}
-		return c.s.removeProjectLink(c.u, p, t, false)
+		_, err := c.s.removeProjectLink(c.u, p, t, false)
+		return err
 	},
 }
 
@@ -161,7 +162,7 @@ var groupAllowlist = allowlistKind{
 	remove: func(c *rctx, p *project, id int) error {
 		t, err := findByID(c.s.st.groupByID, id, "target_group_id")
 		if err == nil {
-			err = c.s.removeGroupLink(c.u, p, t)
+			_, err = c.s.removeGroupLink(c.u, p, t)
 		}
 		return err
 	},
