@@ -264,12 +264,19 @@ func resolveBehaviour(o Options, inventoryVersion string, inventoryEnforce *bool
 	b := behaviour{
 		version:     v,
 		versionText: text,
-		// api-specs.md §4.4: the release where self links became legal is
-		// not pinned; 18.x accepts them.
+		// Older ProjectScopeLink validated not_self_referential_link
+		// ("Target project can't be the same as the source project");
+		// the newer AddProjectService spec expects a self add to succeed
+		// (spec/services/ci/job_token_scope/add_project_service_spec.rb,
+		// "when target project is same as the source project"). The
+		// release is not pinned; 18.x accepts them.
 		selfLink: v.atLeast(18, 0),
-		// api-specs.md §0 item 3: the wording changed, release not pinned.
+		// EditScopeValidations' duplicate messages changed wording
+		// (app/services/concerns/ci/job_token_scope/edit_scope_validations.rb);
+		// the release is not pinned.
 		newDuplicates: v.atLeast(18, 0),
-		// jobtoken-model.md §1.11: fine-grained permissions GA in 18.3.
+		// Fine-grained permissions are GA in 18.3
+		// (https://docs.gitlab.com/ci/jobs/fine_grained_permissions/).
 		policies: v.atLeast(18, 3),
 	}
 	// The admin setting enforce_ci_inbound_job_token_scope_enabled exists

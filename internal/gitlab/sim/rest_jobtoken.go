@@ -8,7 +8,8 @@ import (
 
 // The eight /projects/:id/job_token_scope endpoints
 // (lib/api/project_job_token_scope.rb), with the order of checks of
-// api-specs.md §4.3: authentication (401, authed in the route table),
+// GitLab's request spec (spec/requests/api/project_job_token_scope_spec.rb):
+// authentication (401, authed in the route table),
 // parameters (400), the project (404), admin_project (403), the target
 // (404), then the service (400, or 403 for the DELETEs' permission
 // failure).
@@ -38,7 +39,7 @@ func (c *rctx) inScope(write, admin bool, h func(p *project)) {
 
 // numericID enforces the Integer :id of the write routes (Grape
 // `requires :id, type: Integer`): a URL-encoded path is refused there.
-// Inferred from the route declaration (api-specs.md §4.1); tools should
+// Inferred from the route declaration in lib/api/project_job_token_scope.rb; tools should
 // send numeric IDs for writes.
 func (c *rctx) numericID() bool {
 	if _, err := strconv.Atoi(c.params["id"]); err != nil {
