@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		addr      = fs.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on (port 0 picks a free one)")
 		rateLimit = fs.String("rate-limit", "", "requests per client, as `N/s`, N/m or N/<duration> (Rack::Attack style); empty for none")
 		faults    = fs.String("faults", "", "fault `KINDS` to inject, comma-separated: 429,500,502,503,slow,drop (default all)")
-		enforce   = fs.Bool("instance-enforces-allowlist", false, "simulate the admin setting that enforces every project's allowlist")
+		enforce   = fs.Bool("instance-enforces-allowlist", false, "the admin setting that enforces every project's allowlist; unset: the snapshot's value, else on from GitLab 18.0 as GitLab ships it (=false turns it off)")
 	)
 	fs.StringVar(&opts.Version, "version", "", "GitLab `VERSION` to simulate (default: the inventory's, else "+sim.DefaultVersion+")")
 	fs.DurationVar(&opts.Latency, "latency", 0, "`DURATION` added to every request")
@@ -100,9 +100,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		opts.Faults = kinds
 	}
-	if *enforce {
-		opts.InstanceEnforcesAllowlist = enforce
-	}
+	// Only an explicit flag overrides: 18.0 turns the setting on by
+	// default, so =false must be able to turn it off.
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "instance-enforces-allowlist" {
+			opts.InstanceEnforcesAllowlist = enforce
+		}
+	})
 	s, err := sim.Load(*org, opts)
 	if err != nil {
 		return err

@@ -86,3 +86,70 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// serve runs the command with args on a free port and returns its URL
+// and a function that stops it.
+func serve(t *testing.T, args ...string) (string, func()) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "g", "p"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "g", "p", ".gitlab-ci.yml"), []byte("x:\n  script: [true]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"--org", dir, "--addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	url := ""
+	for url == "" && sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "http://127.0.0.1:") {
+			url = sc.Text()
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if url == "" {
+		cancel()
+		t.Fatalf("no URL printed: %v", <-done)
+	}
+	return url, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}
+}
+
+// From 18.0 the instance enforces allowlists by default; an explicit
+// --instance-enforces-allowlist=false turns that off.
+func TestInstanceEnforcementFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--version", "18.5"}, true},
+		{[]string{"--version", "18.5", "--instance-enforces-allowlist=false"}, false},
+		{[]string{"--version", "17.9"}, false},
+		{[]string{"--version", "17.9", "--instance-enforces-allowlist"}, true},
+	} {
+		url, stop := serve(t, tc.args...)
+		req, _ := http.NewRequest("GET", url+"/api/v4/application/settings", nil)
+		req.Header.Set("PRIVATE-TOKEN", "any") // open mode: an administrator
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if body["enforce_ci_inbound_job_token_scope_enabled"] != tc.want {
+			t.Errorf("%v: settings %v; want enforcement %v", tc.args, body, tc.want)
+		}
+		stop()
+	}
+}

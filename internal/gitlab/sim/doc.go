@@ -53,4 +53,12 @@
 // an inbound entry needs direction: INBOUND. Autopopulation adds the auth
 // log's origins but does not compact more than 200 entries into groups.
 // Introspection (__schema, __type) is not answered.
+//
+// The admin setting that enforces every project's allowlist
+// (enforce_ci_inbound_job_token_scope_enabled) is on by default from
+// 18.0, as GitLab ships it, unless the inventory or Options say
+// otherwise; PUT /application/settings changes it while the simulator
+// runs. A job is known only by its log, so GET /projects/:id/jobs/:job_id
+// describes it as a successful job on the default branch. GET /projects
+// treats an administrator as a member of every project.
 package sim

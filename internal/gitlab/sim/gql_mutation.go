@@ -71,7 +71,7 @@ func result(name string, err error, fields map[string]any) *payload {
 }
 
 // scopePayload is the payload of the add and remove mutations: the scope
-// and the entry added (nil for the removals).
+// and the entry added or removed.
 func scopePayload(name string, src *project, err error, entry any) *payload {
 	return result(name, err, map[string]any{"ciJobTokenScope": &scopeObj{src}, "ciJobTokenScopeAllowlistEntry": entry})
 }
@@ -103,7 +103,15 @@ func (ec *execCtx) addGroupOrProject(src *project, in map[string]any) (any, erro
 	return scopePayload("CiJobTokenScopeAddGroupOrProjectPayload", src, err, &entryObj{src: src, l: l, group: isGroup}), nil
 }
 
+// msgOutboundAdd is the ArgumentError AddProject raises for direction:
+// OUTBOUND (app/graphql/mutations/ci/job_token_scope/add_project.rb, since
+// the argument's deprecation in 16.0): the outbound scope can only shrink.
+const msgOutboundAdd = "direction: OUTBOUND scope entries can only be removed. Only INBOUND scope can be expanded."
+
 func (ec *execCtx) addProject(src *project, in map[string]any) (any, error) {
+	if str(in["direction"]) == "OUTBOUND" && ec.s.beh.version.atLeast(16, 0) {
+		return nil, &fieldError{msg: msgOutboundAdd}
+	}
 	var l *link
 	var err error
 	if t := ec.st.project(str(in["targetProjectPath"])); t != nil {
@@ -115,16 +123,20 @@ func (ec *execCtx) addProject(src *project, in map[string]any) (any, error) {
 }
 
 // removeProject defaults direction to OUTBOUND, as GitLab's mutation still
-// does: removing an inbound entry needs direction: INBOUND.
+// does: removing an inbound entry needs direction: INBOUND. On success the
+// payload carries the removed entry (ci_job_token_scope_allowlist_entry:
+// result.payload in app/graphql/mutations/ci/job_token_scope/remove_project.rb).
 func (ec *execCtx) removeProject(src *project, in map[string]any) (any, error) {
 	outbound := str(in["direction"]) != "INBOUND"
-	err := ec.s.removeProjectLink(ec.u, src, ec.st.project(str(in["targetProjectPath"])), outbound)
-	return scopePayload("CiJobTokenScopeRemoveProjectPayload", src, err, nil), nil
+	l, err := ec.s.removeProjectLink(ec.u, src, ec.st.project(str(in["targetProjectPath"])), outbound)
+	return scopePayload("CiJobTokenScopeRemoveProjectPayload", src, err, &entryObj{src: src, l: l}), nil
 }
 
+// removeGroup returns the removed entry like removeProject
+// (app/graphql/mutations/ci/job_token_scope/remove_group.rb).
 func (ec *execCtx) removeGroup(src *project, in map[string]any) (any, error) {
-	err := ec.s.removeGroupLink(ec.u, src, ec.st.group(str(in["targetGroupPath"])))
-	return scopePayload("CiJobTokenScopeRemoveGroupPayload", src, err, nil), nil
+	l, err := ec.s.removeGroupLink(ec.u, src, ec.st.group(str(in["targetGroupPath"])))
+	return scopePayload("CiJobTokenScopeRemoveGroupPayload", src, err, &entryObj{src: src, l: l, group: true}), nil
 }
 
 // msgPoliciesFlag is raised (top-level) while add_policies_to_ci_job_token

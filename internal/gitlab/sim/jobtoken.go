@@ -129,48 +129,58 @@ func normPolicies(in []string) []string {
 }
 
 // removeProjectLink is RemoveProjectService; target may be nil (unknown
-// path in GraphQL), outbound says which direction to remove.
-func (s *Server) removeProjectLink(u *user, src, target *project, outbound bool) error {
+// path in GraphQL), outbound says which direction to remove. It returns
+// the removed link, the service's payload
+// (app/services/ci/job_token_scope/remove_project_service.rb), which the
+// GraphQL mutation hands back as ciJobTokenScopeAllowlistEntry.
+func (s *Server) removeProjectLink(u *user, src, target *project, outbound bool) (*link, error) {
 	if !canAdmin(u, src) {
-		return permFail(msgInsufficient)
+		return nil, permFail(msgInsufficient)
 	}
 	if target == src {
-		return fail(msgSourceRemoval)
+		return nil, fail(msgSourceRemoval)
 	}
 	if target == nil || outbound {
 		// The simulator keeps no outbound links (the outbound scope was
 		// removed in 18.0).
-		return fail(msgProjectNotListed)
+		return nil, fail(msgProjectNotListed)
 	}
 	return dropLink(&src.projectLinks, projectLinkRules, target.id)
 }
 
-// removeGroupLink is RemoveGroupService.
-func (s *Server) removeGroupLink(u *user, src *project, target *group) error {
+// removeGroupLink is RemoveGroupService; like removeProjectLink it returns
+// the removed link (app/services/ci/job_token_scope/remove_group_service.rb).
+func (s *Server) removeGroupLink(u *user, src *project, target *group) (*link, error) {
 	if !canAdmin(u, src) {
-		return permFail(msgInsufficient)
+		return nil, permFail(msgInsufficient)
 	}
 	if target == nil {
-		return fail(msgGroupNotListed)
+		return nil, fail(msgGroupNotListed)
 	}
 	return dropLink(&src.groupLinks, groupLinkRules, target.id)
 }
 
 // dropLink is where both remove services end.
-func dropLink(links *[]*link, r linkRules, target int) error {
+func dropLink(links *[]*link, r linkRules, target int) (*link, error) {
 	i := slices.IndexFunc(*links, func(l *link) bool { return l.targetID == target })
 	if i < 0 {
-		return fail(r.msgNotListed)
+		return nil, fail(r.msgNotListed)
 	}
+	l := (*links)[i]
 	*links = slices.Delete(*links, i, i+1)
-	return nil
+	return l, nil
 }
 
 // setInbound changes "Limit access to this project". With the instance
-// setting on, turning it off is refused (measured on GitLab.com and
-// 19.0.2, see the package report); turning it on is always allowed.
+// setting on, turning it off is refused with msgEnforced and the setting
+// stays on (https://docs.gitlab.com/api/project_job_token_scopes/:
+// inbound_enabled "can be true due to the Enforce job token allowlist
+// instance setting"; python-gitlab's functional test against 18.9.2-ee is
+// xfail for this, https://gitlab.com/gitlab-org/gitlab/-/issues/582271;
+// the 400 and its text were measured on GitLab.com). Turning it on is
+// always allowed.
 func (s *Server) setInbound(src *project, enabled bool) error {
-	if !enabled && s.beh.instanceEnforce {
+	if !enabled && s.st.enforce {
 		return fail(msgEnforced)
 	}
 	src.inboundEnabled = enabled
@@ -179,23 +189,31 @@ func (s *Server) setInbound(src *project, enabled bool) error {
 
 // inboundEnabled is what GitLab reports: the project setting, or true
 // when the instance enforces allowlists.
-func (s *Server) inboundEnabled(p *project) bool { return p.inboundEnabled || s.beh.instanceEnforce }
+func (s *Server) inboundEnabled(p *project) bool { return p.inboundEnabled || s.st.enforce }
 
 // allowlistProjects is Allowlist#projects: the source project itself and
-// its inbound project links, by ID.
+// its inbound project links, by ID. GitLab builds it with
+// Project.from_union(target_projects, remove_duplicates: false)
+// (app/models/ci/job_token/allowlist.rb), a UNION ALL of the source
+// project and the link targets, so a project that added itself (allowed
+// from 18.0, see addProjectLink) is listed twice. The REST list pages it
+// with Gitlab::Pagination::OffsetPagination, which orders by id; the sort
+// is stable so the two rows stay side by side.
 func (s *state) allowlistProjects(src *project) []*project {
 	out := []*project{src}
 	for _, l := range src.projectLinks {
-		if t := s.projByID[l.targetID]; t != nil && t != src {
+		if t := s.projByID[l.targetID]; t != nil {
 			out = append(out, t)
 		}
 	}
-	slices.SortFunc(out, func(a, b *project) int { return a.id - b.id })
+	slices.SortStableFunc(out, func(a, b *project) int { return a.id - b.id })
 	return out
 }
 
-// allowlistGroups is Allowlist#groups: the targets of the group links, in
-// the order they were added.
+// allowlistGroups is Allowlist#groups, ::Group.id_in(group_links.pluck(
+// :target_group_id)) (app/models/ci/job_token/allowlist.rb): a relation
+// without an order, which OffsetPagination orders by id (primary key), not
+// by when the links were added.
 func (s *state) allowlistGroups(src *project) []*group {
 	var out []*group
 	for _, l := range src.groupLinks {
@@ -203,6 +221,7 @@ func (s *state) allowlistGroups(src *project) []*group {
 			out = append(out, g)
 		}
 	}
+	slices.SortFunc(out, func(a, b *group) int { return a.id - b.id })
 	return out
 }
 

@@ -34,8 +34,10 @@ func runChecks(t *testing.T, rec *recorder, checks []check) {
 	}
 }
 
+// The instance setting is off here (an administrator turned it off; 18.0+
+// turns it on by default), so the project setting decides.
 func TestJobTokenScopeSettings(t *testing.T) {
-	_, base := start(t, sim.Options{})
+	_, base := start(t, sim.Options{InstanceEnforcesAllowlist: ptr(false)})
 	maint, rec := client(t, base, tokMaint)
 	s, _, err := maint.JobTokenScope.GetProjectJobTokenAccessSettings("platform/build-scripts")
 	if err != nil || !s.InboundEnabled {

@@ -73,7 +73,9 @@ type Options struct {
 	PoliciesEnabled *bool
 	// InstanceEnforcesAllowlist overrides the inventory's
 	// instance_enforces_allowlist (the admin setting that forces every
-	// project's inbound allowlist on).
+	// project's inbound allowlist on). Default: the inventory's value,
+	// else on from 18.0 as GitLab ships it. PUT /application/settings
+	// changes it while the simulator runs.
 	InstanceEnforcesAllowlist *bool
 
 	// MaxQuerySize is the longest GraphQL query text accepted
@@ -262,14 +264,30 @@ func resolveBehaviour(o Options, inventoryVersion string, inventoryEnforce *bool
 	b := behaviour{
 		version:     v,
 		versionText: text,
-		// app/services/ci/job_token_scope/add_project_service.rb: the release where self links became legal is
-		// not pinned; 18.x accepts them.
+		// Older ProjectScopeLink validated not_self_referential_link
+		// ("Target project can't be the same as the source project");
+		// the newer AddProjectService spec expects a self add to succeed
+		// (spec/services/ci/job_token_scope/add_project_service_spec.rb,
+		// "when target project is same as the source project"). The
+		// release is not pinned; 18.x accepts them.
 		selfLink: v.atLeast(18, 0),
-		// app/services/concerns/ci/job_token_scope/edit_scope_validations.rb: the duplicate-entry wording changed, release not pinned.
+		// EditScopeValidations' duplicate messages changed wording
+		// (app/services/concerns/ci/job_token_scope/edit_scope_validations.rb);
+		// the release is not pinned.
 		newDuplicates: v.atLeast(18, 0),
-		// fine-grained permissions GA in 18.3 (https://gitlab.com/gitlab-org/gitlab/-/issues/519575).
+		// Fine-grained permissions are GA in 18.3
+		// (https://docs.gitlab.com/ci/jobs/fine_grained_permissions/).
 		policies: v.atLeast(18, 3),
 	}
+	// The admin setting enforce_ci_inbound_job_token_scope_enabled exists
+	// since 17.6 and is on by default from 18.0: the migration
+	// EnableCiJobTokenAllowlistSetting (milestone 18.0) sets it on every
+	// instance, "When on (default on %18.0)" in
+	// https://gitlab.com/gitlab-org/gitlab/-/merge_requests/166952, and
+	// https://docs.gitlab.com/administration/settings/continuous_integration/
+	// ("Enforce job token allowlist"). An inventory that records the
+	// setting wins.
+	b.instanceEnforce = v.atLeast(18, 0)
 	if inventoryEnforce != nil {
 		b.instanceEnforce = *inventoryEnforce
 	}

@@ -20,7 +20,17 @@ const (
 
 // paginate writes the pagination headers for n rows and returns the
 // window [start, end) of the page asked for; ok false after a 400 for a
-// parameter that is not a number.
+// parameter that is not a number, or for per_page=0.
+//
+// The parameters are API::PaginationParams (lib/api/concerns/
+// pagination_params.rb): `optional :per_page, type: Integer, default: 20,
+// except_values: [0]`, so per_page=0 is Grape's 400 "per_page has a value
+// not allowed" rather than the default page size. A page past the end is
+// an empty array with the headers; X-Next-Page and X-Prev-Page are
+// Kaminari's next_page and prev_page, both nil when the page is
+// out_of_range? (kaminari lib/kaminari/models/page_scope_methods.rb), so
+// neither they nor the prev and next links point anywhere then
+// (lib/gitlab/pagination/offset_pagination.rb).
 func (c *rctx) paginate(n int) (start, end int, ok bool) {
 	page, perPage := 1, defaultPerPage
 	if raw, set := c.input["page"]; set {
@@ -37,20 +47,27 @@ func (c *rctx) paginate(n int) (start, end int, ok bool) {
 			writeError(c.w, http.StatusBadRequest, "per_page is invalid")
 			return 0, 0, false
 		}
+		if v == 0 {
+			writeError(c.w, http.StatusBadRequest, "per_page has a value not allowed")
+			return 0, 0, false
+		}
 		if v > 0 {
 			perPage = min(v, maxPerPage)
 		}
 	}
 	pages := max(1, (n+perPage-1)/perPage)
+	// Kaminari's total_pages is 0 for no rows, so even page 1 is out of
+	// range then; GitLab still reports X-Total-Pages 1.
+	outOfRange := page > (n+perPage-1)/perPage
 	h := c.w.Header()
 	h.Set("X-Page", strconv.Itoa(page))
 	h.Set("X-Per-Page", strconv.Itoa(perPage))
 	next, prev := "", ""
-	if page < pages {
+	if page < pages && !outOfRange {
 		next = strconv.Itoa(page + 1)
 	}
-	if page > 1 {
-		prev = strconv.Itoa(min(page-1, pages))
+	if page > 1 && !outOfRange {
+		prev = strconv.Itoa(page - 1)
 	}
 	h.Set("X-Next-Page", next)
 	h.Set("X-Prev-Page", prev)

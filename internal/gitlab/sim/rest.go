@@ -43,6 +43,9 @@ func newRouter(s *Server) *router {
 	}
 	add("GET", "/version", authed(getVersion))
 	add("GET", "/application/settings", authed(getSettings))
+	add("PUT", "/application/settings", authed(putSettings))
+	add("GET", "/user", authed(getUser))
+	add("GET", "/projects", listProjects)
 	add("GET", "/groups/:id", onGroup(getGroup))
 	add("GET", "/groups/:id/projects", onGroup(listGroupProjects))
 	add("GET", "/groups/:id/subgroups", onGroup(listSubgroups))
@@ -51,6 +54,7 @@ func newRouter(s *Server) *router {
 	add("GET", "/projects/:id/repository/tree", onRepo(listTree))
 	add("GET", "/projects/:id/repository/files/:file_path", requires("ref", onRepo(getFile)))
 	add("GET", "/projects/:id/repository/files/:file_path/raw", onRepo(getRawFile))
+	add("GET", "/projects/:id/jobs/:job_id", authed(onProject(getJob)))
 	add("GET", "/projects/:id/jobs/:job_id/trace", authed(onProject(getTrace)))
 	add("GET", "/projects/:id/job_token_scope", authed(getScope))
 	add("PATCH", "/projects/:id/job_token_scope", authed(patchScope))

@@ -8,7 +8,8 @@ import (
 
 // The eight /projects/:id/job_token_scope endpoints
 // (lib/api/project_job_token_scope.rb), with the order of checks of
-// that file and app/services/ci/job_token_scope/: authentication (401, authed in the route table),
+// GitLab's request spec (spec/requests/api/project_job_token_scope_spec.rb):
+// authentication (401, authed in the route table),
 // parameters (400), the project (404), admin_project (403), the target
 // (404), then the service (400, or 403 for the DELETEs' permission
 // failure).
@@ -38,7 +39,7 @@ func (c *rctx) inScope(write, admin bool, h func(p *project)) {
 
 // numericID enforces the Integer :id of the write routes (Grape
 // `requires :id, type: Integer`): a URL-encoded path is refused there.
-// Inferred from the route declaration (lib/api/project_job_token_scope.rb); tools should
+// Inferred from the route declaration in lib/api/project_job_token_scope.rb; tools should
 // send numeric IDs for writes.
 func (c *rctx) numericID() bool {
 	if _, err := strconv.Atoi(c.params["id"]); err != nil {
@@ -138,7 +139,8 @@ var projectAllowlist = allowlistKind{
 		if t == nil || !canRead(c.u, t) {
 			return notFound("404 Project Not Found")
 		}
-		return c.s.removeProjectLink(c.u, p, t, false)
+		_, err := c.s.removeProjectLink(c.u, p, t, false)
+		return err
 	},
 }
 
@@ -161,7 +163,7 @@ var groupAllowlist = allowlistKind{
 	remove: func(c *rctx, p *project, id int) error {
 		t, err := findByID(c.s.st.groupByID, id, "target_group_id")
 		if err == nil {
-			err = c.s.removeGroupLink(c.u, p, t)
+			_, err = c.s.removeGroupLink(c.u, p, t)
 		}
 		return err
 	},

@@ -31,21 +31,6 @@ func getVersion(c *rctx) {
 	})
 }
 
-// GET /application/settings (administrators only): the settings that
-// matter to job tokens. enforce_ci_inbound_job_token_scope_enabled exists
-// since 17.6 (https://docs.gitlab.com/administration/settings/continuous_integration/).
-func getSettings(c *rctx) {
-	if !c.u.admin {
-		c.forbidden()
-		return
-	}
-	settings := map[string]any{"id": 1, "default_ci_config_path": nil, "default_project_visibility": "private"}
-	if c.s.beh.version.atLeast(17, 6) {
-		settings["enforce_ci_inbound_job_token_scope_enabled"] = c.s.beh.instanceEnforce
-	}
-	writeJSON(c.w, http.StatusOK, settings)
-}
-
 func (s *Server) revision() string {
 	return fmt.Sprintf("sim%07x", s.beh.version.major<<8|s.beh.version.minor)
 }
@@ -229,10 +214,19 @@ func (c *rctx) fileAt(p *project, ref string) (string, []byte, blobInfo, bool) {
 }
 
 // GET /projects/:id/repository/files/:file_path?ref= (ref is required).
+// HEAD is lib/api/files.rb's `head ":id/repository/files/:file_path"`:
+// the same checks, the X-Gitlab-* headers and no body
+// (https://docs.gitlab.com/api/repository_files/#get-file-metadata-only).
 func getFile(c *rctx, p *project) {
 	ref := fmt.Sprint(c.input["ref"])
 	name, data, bi, ok := c.fileAt(p, ref)
 	if !ok {
+		return
+	}
+	if c.r.Method == http.MethodHead {
+		setFileHeaders(c.w.Header(), p, name, ref, bi)
+		c.w.Header().Set("Content-Type", "application/json")
+		c.w.WriteHeader(http.StatusOK)
 		return
 	}
 	commit := p.commitID()
@@ -253,15 +247,7 @@ func getRawFile(c *rctx, p *project) {
 	}
 	h := c.w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Gitlab-Blob-Id", bi.oid)
-	h.Set("X-Gitlab-Commit-Id", p.commitID())
-	h.Set("X-Gitlab-Content-Sha256", bi.sha256)
-	h.Set("X-Gitlab-Encoding", "base64")
-	h.Set("X-Gitlab-File-Name", path.Base(name))
-	h.Set("X-Gitlab-File-Path", name)
-	h.Set("X-Gitlab-Last-Commit-Id", p.commitID())
-	h.Set("X-Gitlab-Ref", ref)
-	h.Set("X-Gitlab-Size", strconv.Itoa(bi.size))
+	setFileHeaders(h, p, name, ref, bi)
 	c.w.WriteHeader(http.StatusOK)
 	if c.r.Method != http.MethodHead {
 		c.w.Write(data)

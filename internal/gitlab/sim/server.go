@@ -99,6 +99,7 @@ func newServer(inv *inventory.Inventory, files inventory.Files, jobs map[string]
 	if s.st, err = newState(inv, files, jobs, s.now()); err != nil {
 		return nil, fmt.Errorf("simulate %s: %w", cmpOr(inv.ServerURL, "org"), err)
 	}
+	s.st.enforce = beh.instanceEnforce
 	if s.auth, err = newAuthenticator(opts.Tokens); err != nil {
 		return nil, err
 	}

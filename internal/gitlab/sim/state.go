@@ -29,6 +29,10 @@ type state struct {
 	serverID string   // server_url of the inventory, kept for Export
 	registry string
 	loadedAt time.Time
+
+	// enforce is the admin setting enforce_ci_inbound_job_token_scope_enabled
+	// (Behaviour decides it at load; PUT /application/settings changes it).
+	enforce bool
 }
 
 type group struct {
@@ -357,7 +361,7 @@ func isUnder(path, ancestor string) bool {
 func (s *state) export(b behaviour) *inventory.Inventory {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	enforce := b.instanceEnforce
+	enforce := s.enforce
 	inv := &inventory.Inventory{
 		Version: inventory.Version, ServerURL: s.serverID, Registry: s.registry,
 		GitLabVersion: b.versionText, InstanceEnforcesAllowlist: &enforce,
