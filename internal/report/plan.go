@@ -8,13 +8,13 @@ import (
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/planfile"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
-// PlanFormatVersion is the version of the plan JSON document (docs/design.md
-// §6b). Bump it only when a consumer (apply, people's scripts) must
-// change; adding fields does not.
-const PlanFormatVersion = 1
+// PlanFormatVersion is the version of the plan JSON document (DESIGN.md
+// §6b): planfile's, which reads what report writes.
+const PlanFormatVersion = planfile.Version
 
 // Plan formats beyond the scan ones.
 const (
@@ -147,10 +147,10 @@ func policyLabel(p string) string {
 	return p
 }
 
-func useList(us []use.Use) []scanUse {
-	out := []scanUse{}
+func useList(us []use.Use) []planfile.Use {
+	out := []planfile.Use{}
 	for _, u := range us {
-		out = append(out, scanUse{Origin: u.Origin, Access: u.Access, Project: evidenceProject(u),
+		out = append(out, planfile.Use{Origin: u.Origin, Access: u.Access, Project: evidenceProject(u),
 			File: u.Evidence.File, Line: u.Evidence.Line, Job: u.Evidence.Job, Detail: u.Evidence.Detail})
 	}
 	return out

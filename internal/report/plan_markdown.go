@@ -115,13 +115,13 @@ func markdownProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 			fmt.Fprintf(w, "%s\n", s)
 		}
 	}
-	if calls := apiCalls(pr, p.Capabilities); len(calls) > 0 {
+	if calls := pr.Calls(p.Capabilities); len(calls) > 0 {
 		fmt.Fprintf(w, "\nWith the API (token from `$GITLAB_TOKEN`):\n\n```sh\n")
 		if p.ServerURL != "" {
 			fmt.Fprintf(w, "GITLAB_URL=%s\n", shellQuote(p.ServerURL))
 		}
 		for _, c := range calls {
-			fmt.Fprintf(w, "# %s\n%s\n", c.Comment, c.curl())
+			fmt.Fprintf(w, "# %s\n%s\n", callComment(c, p.Capabilities), curl(c))
 		}
 		fmt.Fprintf(w, "```\n")
 	}

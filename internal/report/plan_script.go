@@ -143,7 +143,7 @@ func planScript(w io.Writer, p *plan.Plan) error {
 	fmt.Fprint(ew, ")\n")
 	io.WriteString(ew, scriptCall)
 	for _, pr := range p.Projects {
-		calls := apiCalls(pr, p.Capabilities)
+		calls := pr.Calls(p.Capabilities)
 		if len(calls) == 0 {
 			continue
 		}
@@ -158,7 +158,7 @@ func planScript(w io.Writer, p *plan.Plan) error {
 		}
 		fmt.Fprintf(ew, "%sbegin %s\n", indent, shellQuote(pr.Path))
 		for _, c := range calls {
-			fmt.Fprintf(ew, "%s%s\n", indent, scriptLine(c))
+			fmt.Fprintf(ew, "%s%s\n", indent, scriptLine(c, callComment(c, p.Capabilities)))
 		}
 		fmt.Fprintf(ew, "fi\n")
 	}
@@ -171,24 +171,21 @@ fi
 	return ew.err
 }
 
-// scriptLine renders one call for the script.
-func scriptLine(c apiCall) string {
-	done := ""
-	if len(c.Done) > 0 {
-		done = strings.Join(c.Done, "|")
+// scriptLine renders one call for the script, what it does in comment.
+func scriptLine(c plan.Call, comment string) string {
+	done := strings.Join(c.Done, "|")
+	if c.Kind == plan.CallEnforce {
+		return fmt.Sprintf("enforce %s %s", shellQuote(comment), shellQuote(c.Path))
 	}
-	if c.Method == "PATCH" && strings.HasSuffix(c.Path, "/job_token_scope") {
-		return fmt.Sprintf("enforce %s %s", shellQuote(c.Comment), shellQuote("api/v4/"+c.Path))
-	}
-	if c.Path == "graphql" {
-		return fmt.Sprintf("call %s POST api/graphql %s --header 'Content-Type: application/json' --data %s",
-			shellQuote(c.Comment), shellQuote(done), shellQuote(graphqlBody(c.Query)))
+	if c.GraphQL() {
+		return fmt.Sprintf("call %s %s %s %s --header 'Content-Type: application/json' --data %s",
+			shellQuote(comment), c.Method, c.Path, shellQuote(done), shellQuote(graphqlBody(graphqlQuery(c))))
 	}
 	var args []string
-	for _, f := range c.Form {
+	for _, f := range formFields(c) {
 		args = append(args, "--data "+shellQuote(f))
 	}
-	line := fmt.Sprintf("call %s %s %s %s", shellQuote(c.Comment), c.Method, shellQuote("api/v4/"+c.Path), shellQuote(done))
+	line := fmt.Sprintf("call %s %s %s %s", shellQuote(comment), c.Method, shellQuote(c.Path), shellQuote(done))
 	if len(args) > 0 {
 		line += " " + strings.Join(args, " ")
 	}

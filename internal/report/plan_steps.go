@@ -3,7 +3,6 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -13,7 +12,9 @@ import (
 
 // The steps of one callee's plan, in the order that never breaks a
 // pipeline that the plan keeps: entries first (adds, then policies), then
-// removals, then enforcement last, once everything approved is in.
+// removals, then enforcement last, once everything approved is in. The
+// API steps are plan.Project.Calls, which decides the calls and their
+// order; the UI steps follow the same order.
 
 // uiSteps are the clicks in the project settings, with the names of the
 // GitLab version the plan targets.
@@ -21,7 +22,7 @@ func uiSteps(pr plan.Project, caps capability.Capabilities) []string {
 	n := caps.Names
 	steps := []string{fmt.Sprintf("Open %s > Settings > CI/CD and expand **%s**.", pr.Path, n.Section)}
 	for _, e := range pr.Add {
-		if e.Type == plan.GroupEntry && !caps.GroupEntries {
+		if plan.Unsupported(e, caps) != "" {
 			steps = append(steps, fmt.Sprintf("Group entries need GitLab 17.0: add each project of %s instead, or upgrade.", e.Path))
 			continue
 		}
@@ -70,123 +71,66 @@ func uiPermissions(pol []string, caps capability.Capabilities) string {
 	return fmt.Sprintf(", choose **%s** and grant %s", n.FineGrained, strings.Join(labels, ", "))
 }
 
-// apiCall is one request of the API steps.
-type apiCall struct {
-	Comment string
-	Method  string
-	Path    string   // below /api/v4/, or "graphql" for the GraphQL endpoint
-	Form    []string // REST form fields, "name=value"
-	Query   string   // GraphQL query (for Path "graphql")
-	// Done lists response texts that mean the change is already made, so
-	// that running the steps twice is harmless.
-	Done []string
-}
+// The API steps render the plan's calls: the renderers choose words and
+// syntax, never which calls to make.
 
-// Response texts of an already-made change (GitLab's app/services/ci/job_token_scope/ and app/services/concerns/ci/job_token_scope/edit_scope_validations.rb, shared by REST and GraphQL): the
-// newer wording first, then the older.
-var (
-	doneAddProject = []string{"already in the job token allowlist", "already in the job token scope"}
-	doneAddGroup   = []string{"already in the job token allowlist", "already in the job token scope"}
-	doneRemove     = []string{"is not in the job token scope"}
-)
-
-// apiCalls are the REST and GraphQL requests of a callee's plan. REST
-// writes need numeric IDs (the POST and DELETE routes declare Integer
-// IDs); where the inventory lacks one, the path-based GraphQL mutation is
-// used instead. Fine-grained policies are GraphQL only.
-func apiCalls(pr plan.Project, caps capability.Capabilities) []apiCall {
-	var calls []apiCall
-	proj := projectRef(pr)
-	for _, e := range pr.Add {
-		calls = append(calls, addCall(pr, e, proj))
-		if e.Policies != nil && caps.PoliciesUsable() {
-			calls = append(calls, policyCall(pr, e))
+// callComment says what a call does, for the comment above it.
+func callComment(c plan.Call, caps capability.Capabilities) string {
+	var s string
+	switch c.Kind {
+	case plan.CallEnforce:
+		return "turn on the allowlist (" + caps.Names.Setting + ")"
+	case plan.CallUpdatePolicies:
+		what := "default permissions"
+		if c.Policies != nil {
+			what = strings.Join(c.Policies, ", ")
 		}
+		return fmt.Sprintf("policies of %s: %s", c.Target.Path, what)
+	case plan.CallAddProject, plan.CallAddGroup:
+		s = fmt.Sprintf("add %s %s", c.Target.Type, c.Target.Path)
+	default:
+		s = fmt.Sprintf("remove %s %s", c.Target.Type, c.Target.Path)
 	}
-	for _, e := range pr.Update {
-		if caps.PoliciesUsable() {
-			calls = append(calls, policyCall(pr, e))
+	if c.ByPath {
+		s += " (ID unknown to the inventory: GraphQL by path)"
+	}
+	return s
+}
+
+// graphqlQuery writes a GraphQL call as a query with inline arguments.
+func graphqlQuery(c plan.Call) string {
+	args := make([]string, len(c.Params))
+	for i, p := range c.Params {
+		args[i] = p.Name + ": " + gqlValue(p.Value)
+	}
+	return fmt.Sprintf("mutation { %s(input: {%s}) { errors } }", c.Mutation, strings.Join(args, ", "))
+}
+
+// gqlValue writes a parameter value in GraphQL syntax.
+func gqlValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return gqlString(v)
+	case plan.Enum:
+		return string(v)
+	case []plan.Enum:
+		s := make([]string, len(v))
+		for i, e := range v {
+			s[i] = string(e)
 		}
+		return "[" + strings.Join(s, ", ") + "]"
+	default:
+		return fmt.Sprint(v)
 	}
-	for _, e := range pr.Remove {
-		calls = append(calls, removeCall(pr, e, proj))
-	}
-	if pr.Enforce {
-		calls = append(calls, apiCall{Comment: "turn on the allowlist (" + caps.Names.Setting + ")", Method: "PATCH",
-			Path: "projects/" + proj + "/job_token_scope", Form: []string{"enabled=true"}})
-	}
-	return calls
 }
 
-// projectRef is the :id of the callee: numeric, or the URL-encoded path
-// (GET and PATCH accept both).
-func projectRef(pr plan.Project) string {
-	if pr.ID != 0 {
-		return fmt.Sprint(pr.ID)
+// formFields are a REST call's parameters as "name=value" form fields.
+func formFields(c plan.Call) []string {
+	out := make([]string, len(c.Params))
+	for i, p := range c.Params {
+		out[i] = fmt.Sprintf("%s=%v", p.Name, p.Value)
 	}
-	return url.PathEscape(pr.Path)
-}
-
-func addCall(pr plan.Project, e plan.Entry, proj string) apiCall {
-	c := apiCall{Comment: fmt.Sprintf("add %s %s", e.Type, e.Path)}
-	if e.Type == plan.GroupEntry {
-		c.Done = doneAddGroup
-	} else {
-		c.Done = doneAddProject
-	}
-	if pr.ID == 0 || e.ID == 0 {
-		c.Method, c.Path = "POST", "graphql"
-		c.Query = fmt.Sprintf("mutation { ciJobTokenScopeAddGroupOrProject(input: {projectPath: %s, targetPath: %s}) { errors } }", gqlString(pr.Path), gqlString(e.Path))
-		c.Comment += " (ID unknown to the inventory: GraphQL by path)"
-		return c
-	}
-	c.Method = "POST"
-	if e.Type == plan.GroupEntry {
-		c.Path = "projects/" + proj + "/job_token_scope/groups_allowlist"
-		c.Form = []string{fmt.Sprintf("target_group_id=%d", e.ID)}
-	} else {
-		c.Path = "projects/" + proj + "/job_token_scope/allowlist"
-		c.Form = []string{fmt.Sprintf("target_project_id=%d", e.ID)}
-	}
-	return c
-}
-
-func policyCall(pr plan.Project, e plan.Entry) apiCall {
-	def := e.Policies == nil
-	enum := make([]string, len(e.Policies))
-	for i, p := range e.Policies {
-		enum[i] = strings.ToUpper(p)
-	}
-	what := "default permissions"
-	if !def {
-		what = strings.Join(e.Policies, ", ")
-	}
-	return apiCall{Comment: fmt.Sprintf("policies of %s: %s", e.Path, what), Method: "POST", Path: "graphql",
-		Query: fmt.Sprintf("mutation { ciJobTokenScopeUpdatePolicies(input: {projectPath: %s, targetPath: %s, defaultPermissions: %t, jobTokenPolicies: [%s]}) { errors } }",
-			gqlString(pr.Path), gqlString(e.Path), def, strings.Join(enum, ", "))}
-}
-
-func removeCall(pr plan.Project, e plan.Entry, proj string) apiCall {
-	c := apiCall{Comment: fmt.Sprintf("remove %s %s", e.Type, e.Path), Method: "DELETE", Done: doneRemove}
-	if pr.ID == 0 || e.ID == 0 {
-		c.Method, c.Path = "POST", "graphql"
-		if e.Type == plan.GroupEntry {
-			c.Query = fmt.Sprintf("mutation { ciJobTokenScopeRemoveGroup(input: {projectPath: %s, targetGroupPath: %s}) { errors } }", gqlString(pr.Path), gqlString(e.Path))
-		} else {
-			// The mutation's direction still defaults to OUTBOUND in GitLab's
-			// source (mutations/ci/job_token_scope/remove_project.rb): an
-			// inbound entry is removed only with direction: INBOUND.
-			c.Query = fmt.Sprintf("mutation { ciJobTokenScopeRemoveProject(input: {projectPath: %s, targetProjectPath: %s, direction: INBOUND}) { errors } }", gqlString(pr.Path), gqlString(e.Path))
-		}
-		c.Comment += " (ID unknown to the inventory: GraphQL by path)"
-		return c
-	}
-	if e.Type == plan.GroupEntry {
-		c.Path = fmt.Sprintf("projects/%s/job_token_scope/groups_allowlist/%d", proj, e.ID)
-	} else {
-		c.Path = fmt.Sprintf("projects/%s/job_token_scope/allowlist/%d", proj, e.ID)
-	}
-	return c
+	return out
 }
 
 // gqlString quotes s for a GraphQL query (JSON string syntax is a subset).
@@ -208,17 +152,17 @@ func shellQuote(s string) string {
 
 // curl renders the call as a command for people to copy: the token comes
 // from $GITLAB_TOKEN, the server from $GITLAB_URL.
-func (c apiCall) curl() string {
+func curl(c plan.Call) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "curl --request %s --header \"PRIVATE-TOKEN: $GITLAB_TOKEN\"", c.Method)
-	if c.Path == "graphql" {
-		fmt.Fprintf(&b, " --header \"Content-Type: application/json\" \\\n     --data %s \\\n     \"$GITLAB_URL/api/graphql\"", shellQuote(graphqlBody(c.Query)))
+	if c.GraphQL() {
+		fmt.Fprintf(&b, " --header \"Content-Type: application/json\" \\\n     --data %s \\\n     \"$GITLAB_URL/%s\"", shellQuote(graphqlBody(graphqlQuery(c))), c.Path)
 		return b.String()
 	}
-	for _, f := range c.Form {
+	for _, f := range formFields(c) {
 		fmt.Fprintf(&b, " --data %s", shellQuote(f))
 	}
-	fmt.Fprintf(&b, " \\\n     \"$GITLAB_URL/api/v4/%s\"", c.Path)
+	fmt.Fprintf(&b, " \\\n     \"$GITLAB_URL/%s\"", c.Path)
 	return b.String()
 }
 

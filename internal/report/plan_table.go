@@ -120,11 +120,11 @@ func tableProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 			fmt.Fprintf(w, "     %s\n", strings.ReplaceAll(strings.ReplaceAll(s, "**", "\""), "`", ""))
 		}
 	}
-	if calls := apiCalls(pr, p.Capabilities); len(calls) > 0 {
+	if calls := pr.Calls(p.Capabilities); len(calls) > 0 {
 		fmt.Fprintf(w, "   API (token from $GITLAB_TOKEN, server from $GITLAB_URL%s):\n", serverHint(p))
 		for _, c := range calls {
-			fmt.Fprintf(w, "     # %s\n", c.Comment)
-			for _, l := range strings.Split(c.curl(), "\n") {
+			fmt.Fprintf(w, "     # %s\n", callComment(c, p.Capabilities))
+			for _, l := range strings.Split(curl(c), "\n") {
 				fmt.Fprintf(w, "     %s\n", l)
 			}
 		}
