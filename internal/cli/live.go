@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/gitlab"
+	"github.com/tokenscope/tokenscope/internal/live"
 )
 
 // liveOptions are the flags that read an org from GitLab. The token only
@@ -59,28 +61,48 @@ func (o *liveOptions) newClient(io *IO) (*gitlab.Client, error) {
 	if o.Concurrency < 1 {
 		return nil, usageErrorf("--concurrency must be at least 1")
 	}
-	return gitlab.New(gitlab.Options{
+	c, err := gitlab.New(gitlab.Options{
 		URL:         url,
 		Token:       io.Getenv("GITLAB_TOKEN"),
 		CAFile:      o.CAFile,
 		Concurrency: o.Concurrency,
 		Timeout:     o.Timeout,
 	})
+	return c, clientError(err)
+}
+
+// clientError words the client's option errors with the flags that set
+// the options.
+func clientError(err error) error {
+	var ca *gitlab.CAFileError
+	switch {
+	case errors.Is(err, gitlab.ErrNoURL):
+		return usageErrorf("no GitLab URL: pass --gitlab URL or set GITLAB_URL")
+	case errors.As(err, &ca) && errors.Is(ca.Err, gitlab.ErrNoPEM):
+		return fmt.Errorf("--ca-file %s: no PEM certificate found", ca.File)
+	case errors.As(err, &ca):
+		return fmt.Errorf("read --ca-file: %w", ca.Err)
+	}
+	return err
 }
 
 // snapshot reads GitLab and writes the snapshot directory dir atomically.
-func (o *liveOptions) snapshot(ctx context.Context, io *IO, dir string) (*gitlab.Result, error) {
+func (o *liveOptions) snapshot(ctx context.Context, io *IO, dir string) (*live.Result, error) {
 	c, err := o.client(io)
 	if err != nil {
 		return nil, err
 	}
 	bar := newProgressBar(io)
-	res, err := c.Snapshot(ctx, gitlab.SnapshotOptions{
+	res, err := live.Snapshot(ctx, c, live.Options{
 		Groups:          o.Groups,
 		IncludeArchived: o.IncludeArchived,
 		Progress:        bar.update,
+		AddGroupHint:    "add its group with --group to read it",
 	})
 	bar.done()
+	if errors.Is(err, live.ErrNoGroup) {
+		return nil, &UsageError{Err: errNoGroup}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", strings.Join(o.Groups, ", "), err)
 	}
@@ -101,7 +123,7 @@ type progressBar struct {
 
 func newProgressBar(io *IO) *progressBar { return &progressBar{io: io} }
 
-func (b *progressBar) update(p gitlab.Progress) {
+func (b *progressBar) update(p live.Progress) {
 	if !b.io.ErrTTY {
 		return
 	}

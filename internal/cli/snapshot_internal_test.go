@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokenscope/tokenscope/internal/gitlab"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/live"
 )
 
-func testResult() *gitlab.Result {
-	return &gitlab.Result{
+func testResult() *live.Result {
+	return &live.Result{
 		Inventory: &inventory.Inventory{Version: 1, ServerURL: "https://gitlab.example.com", Projects: []*inventory.Project{
 			{Path: "g/web", ID: 2}, {Path: "g/custom", ID: 3, CIConfigPath: "ci/pipeline.yml"},
 		}},
@@ -85,7 +85,7 @@ func TestWriteSnapshotCancelledLeavesNothing(t *testing.T) {
 }
 
 func TestWriteSnapshotRefusesEscapingPaths(t *testing.T) {
-	for _, res := range []*gitlab.Result{
+	for _, res := range []*live.Result{
 		{Inventory: &inventory.Inventory{Version: 1}, Files: map[string]map[string][]byte{"../evil": {"x": nil}}},
 		{Inventory: &inventory.Inventory{Version: 1}, Files: map[string]map[string][]byte{"g/p": {"../../x": nil}}},
 	} {
@@ -104,16 +104,37 @@ func TestWriteSnapshotRefusesEscapingPaths(t *testing.T) {
 func TestProgressBar(t *testing.T) {
 	var buf strings.Builder
 	b := newProgressBar(&IO{Err: &buf, ErrTTY: true})
-	b.update(gitlab.Progress{Stage: "files", Done: 12, Total: 10})
+	b.update(live.Progress{Stage: "files", Done: 12, Total: 10})
 	b.done()
 	if !strings.Contains(buf.String(), "[==============================] 12/10") || !strings.HasSuffix(buf.String(), "\r\033[K") {
 		t.Errorf("bar = %q", buf.String())
 	}
 	buf.Reset()
 	b = newProgressBar(&IO{Err: &buf})
-	b.update(gitlab.Progress{Stage: "files", Done: 1, Total: 10})
+	b.update(live.Progress{Stage: "files", Done: 1, Total: 10})
 	b.done()
 	if buf.Len() != 0 {
 		t.Errorf("drew on a pipe: %q", buf.String())
+	}
+}
+
+// The client's typed option errors read as they always did, with the flag
+// that named the file.
+func TestClientErrorsNameTheFlags(t *testing.T) {
+	io := &IO{Getenv: func(k string) string {
+		return map[string]string{"GITLAB_URL": "https://gitlab.example.com", "GITLAB_TOKEN": "glpat-x"}[k]
+	}}
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "none.pem")
+	notPEM := filepath.Join(dir, "not.pem")
+	os.WriteFile(notPEM, []byte("hello\n"), 0o600)
+	for file, want := range map[string]string{
+		missing: "read --ca-file: open " + missing + ": ",
+		notPEM:  "--ca-file " + notPEM + ": no PEM certificate found",
+	} {
+		o := &liveOptions{CAFile: file, Concurrency: 1}
+		if _, err := o.newClient(io); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("err = %v; want %q...", err, want)
+		}
 	}
 }

@@ -57,10 +57,29 @@ type Client struct {
 	counter *countingTransport
 }
 
+// ErrNoURL is returned by New without a URL; the caller says where one
+// comes from.
+var ErrNoURL = errors.New("no GitLab URL")
+
+// ErrNoPEM is a CAFileError's Err when the file holds no PEM certificate.
+var ErrNoPEM = errors.New("no PEM certificate found")
+
+// CAFileError is a certificate authority file that cannot be used: Err is
+// the read error, or ErrNoPEM. The caller words it with the option that
+// named the file.
+type CAFileError struct {
+	File string
+	Err  error
+}
+
+func (e *CAFileError) Error() string { return "CA file " + e.File + ": " + e.Err.Error() }
+
+func (e *CAFileError) Unwrap() error { return e.Err }
+
 // New builds a client. It makes no request.
 func New(o Options) (*Client, error) {
 	if o.URL == "" {
-		return nil, errors.New("no GitLab URL: pass --gitlab URL or set GITLAB_URL")
+		return nil, ErrNoURL
 	}
 	// Users paste the API URL as often as the instance URL.
 	raw := strings.TrimSuffix(strings.TrimRight(o.URL, "/"), "/api/v4")
@@ -128,14 +147,14 @@ func New(o Options) (*Client, error) {
 func loadCA(file string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("read --ca-file: %w", err)
+		return nil, &CAFileError{File: file, Err: err}
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("--ca-file %s: no PEM certificate found", file)
+		return nil, &CAFileError{File: file, Err: ErrNoPEM}
 	}
 	return pool, nil
 }

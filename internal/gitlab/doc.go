@@ -1,8 +1,10 @@
-// Package gitlab is the only package that speaks HTTP to GitLab. It reads
-// what a snapshot needs (groups and projects, job token settings and
-// allowlists, authentication logs, and the repository files discovery
-// reads) through the official client-go REST client and its GraphQL Do,
-// and returns inventory types, never client-go types.
+// Package gitlab is the only package that speaks HTTP to GitLab. It is a
+// client and nothing more: it reads groups and projects, job token
+// settings and allowlists, authentication logs, repository trees and files
+// through the official client-go REST client and its GraphQL Do, pages,
+// retries and paces, and returns inventory data types (never client-go
+// types) and per-project Problems. Which files to read, and when, is
+// package live's business.
 //
 // # Request plan
 //
@@ -19,15 +21,12 @@
 //     project at a time (no policies), plus the AuthLogs batch from 17.6.
 //   - GraphQL ProjectTreesAndFiles (16.6+): each repository's file list and
 //     its CI configuration, 50 projects a request.
-//   - Then rounds: discovery runs over the files fetched so far (memFiles),
-//     which records every file it tries to read; those, and the files the
-//     trees list as container or package-manager configuration, are fetched
-//     with ProjectFiles, many projects and paths a request, until discovery
-//     reads nothing new. A file the tree does not list is known absent
-//     without a request. Before 16.6: REST, one file at a time.
+//   - Then the files its caller wants (package live asks in rounds) are
+//     fetched with ProjectFiles, many projects and paths a request, into
+//     the caller's FileStore. Before 16.6: REST, one file at a time.
 //
 // Permission gaps (job token data needs Maintainer) are per-project
-// diagnostics. Every request is a read; 429, 5xx, timeouts and dropped
+// Problems. Every request is a read; 429, 5xx, timeouts and dropped
 // connections are retried with backoff, waiting as Retry-After or
 // RateLimit-Reset say, and all workers pause when RateLimit-Remaining says
 // the window is spent.

@@ -7,30 +7,58 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 
 	gl "gitlab.com/gitlab-org/api/client-go"
 
-	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/gitlab/schema"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 )
 
-// fileFetcher lists trees and fetches files into a memFiles, reporting
-// per-project problems as diagnostics.
-type fileFetcher struct {
-	c      *Client
-	m      *memFiles
-	rest   bool // one project and one file per request (GitLab < 16.6, or the baseline)
-	byPath map[string]*inventory.Project
-	mu     sync.Mutex
-	diags  diag.List
+// FileStore is where a FileFetcher puts what it reads. The caller owns it
+// (and decides from it what to fetch next); calls may be concurrent.
+type FileStore interface {
+	// SetTree records a project's listing of blob paths; nil: no
+	// repository (empty, or not readable).
+	SetTree(project string, paths []string)
+	// SetPartial marks a project's listing as cut short.
+	SetPartial(project string)
+	// Put stores a fetched file; nil content marks it absent.
+	Put(project, name string, content []byte)
+	// Want asks for a file again in the next round.
+	Want(project, name string)
+	// Listed reports whether the listing holds the file.
+	Listed(project, name string) bool
+	// Known reports whether the file was stored (fetched or absent).
+	Known(project, name string) bool
 }
 
-func (f *fileFetcher) warnf(project, file, format string, args ...any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.diags.Warnf(project, file, 0, format, args...)
+// FileFetcher lists repository trees and fetches files into a FileStore,
+// noting per-project problems.
+type FileFetcher struct {
+	c        *Client
+	m        FileStore
+	rest     bool // one project and one file per request (GitLab < 16.6, or the baseline)
+	byPath   map[string]*inventory.Project
+	problems problems
+}
+
+// NewFileFetcher returns a fetcher of the projects' files into store. It
+// reads over GraphQL where the version has projects(fullPaths:) and over
+// REST before, or always when forceREST is set.
+func (c *Client) NewFileFetcher(store FileStore, v Version, forceREST bool, projects []*inventory.Project) *FileFetcher {
+	byPath := map[string]*inventory.Project{}
+	for _, p := range projects {
+		byPath[p.Path] = p
+	}
+	rest := forceREST || !v.AtLeast(versionFullPaths.Major, versionFullPaths.Minor)
+	return &FileFetcher{c: c, m: store, rest: rest, byPath: byPath}
+}
+
+// Problems returns what could not be read so far.
+func (f *FileFetcher) Problems() []Problem { return f.problems.all() }
+
+func (f *FileFetcher) warnf(project, file, format string, args ...any) {
+	f.problems.add(Problem{Project: project, File: file, Summary: fmt.Sprintf(format, args...)})
 }
 
 type blobNode struct {
@@ -59,34 +87,34 @@ type filesNode struct {
 }
 
 // store keeps a blob if the project asked for it.
-func (f *fileFetcher) store(project string, asked map[string]bool, b blobNode) {
+func (f *FileFetcher) store(project string, asked map[string]bool, b blobNode) {
 	if !asked[b.Path] {
 		return
 	}
 	switch {
 	case b.RawTextBlob == nil:
-		f.m.put(project, b.Path, nil) // binary: nothing discovery can read
+		f.m.Put(project, b.Path, nil) // binary: nothing discovery can read
 	case b.StoredExternally:
-		f.m.put(project, b.Path, nil)
+		f.m.Put(project, b.Path, nil)
 		f.warnf(project, b.Path, "stored in Git LFS; not read")
 	case len(*b.RawTextBlob) > inventory.MaxFileSize:
-		f.m.put(project, b.Path, nil)
+		f.m.Put(project, b.Path, nil)
 		f.warnf(project, b.Path, "%d bytes: too large (limit %d); not read", len(*b.RawTextBlob), inventory.MaxFileSize)
 	default:
-		f.m.put(project, b.Path, []byte(*b.RawTextBlob))
+		f.m.Put(project, b.Path, []byte(*b.RawTextBlob))
 	}
 }
 
-// treesAndConfig lists every project's tree and fetches its CI
+// TreesAndConfig lists every project's tree and fetches its CI
 // configuration file.
-func (f *fileFetcher) treesAndConfig(ctx context.Context, projects []*inventory.Project, progress func(int)) error {
+func (f *FileFetcher) TreesAndConfig(ctx context.Context, projects []*inventory.Project, progress func(int)) error {
 	if f.rest {
 		return batches(ctx, f.c, pathsOf(projects), 1, func(ctx context.Context, b []string) error {
 			p := f.byPath[b[0]]
 			if err := f.treeREST(ctx, p); err != nil {
 				return err
 			}
-			if f.m.repo(p.Path).tree[configPath(p)] {
+			if f.m.Listed(p.Path, configPath(p)) {
 				if err := f.fileREST(ctx, p, configPath(p)); err != nil {
 					return err
 				}
@@ -133,26 +161,26 @@ func (f *fileFetcher) treesAndConfig(ctx context.Context, projects []*inventory.
 				}
 				seen[strings.ToLower(n.FullPath)] = true
 				if n.Repository == nil || n.Repository.Tree == nil {
-					f.m.setTree(n.FullPath, nil)
+					f.m.SetTree(n.FullPath, nil)
 					continue
 				}
 				tree, err := f.restOfTree(ctx, n.FullPath, n.Repository.Tree.Blobs)
 				if err != nil {
 					return err
 				}
-				f.m.setTree(n.FullPath, tree)
+				f.m.SetTree(n.FullPath, tree)
 				if n.Repository.Blobs != nil {
 					for _, b := range n.Repository.Blobs.Nodes {
 						f.store(n.FullPath, map[string]bool{cfg: true}, b)
 					}
 				}
-				if f.m.repo(n.FullPath).tree[cfg] {
-					f.m.want(n.FullPath, cfg) // listed but not returned: ask again
+				if f.m.Listed(n.FullPath, cfg) {
+					f.m.Want(n.FullPath, cfg) // listed but not returned: ask again
 				}
 			}
 			for _, p := range batch {
 				if !seen[strings.ToLower(p)] {
-					f.m.setTree(p, nil)
+					f.m.SetTree(p, nil)
 					f.warnf(p, "", "repository not returned by GitLab (deleted, or no access to its code); no files read")
 				}
 			}
@@ -166,7 +194,7 @@ func (f *fileFetcher) treesAndConfig(ctx context.Context, projects []*inventory.
 	return nil
 }
 
-func (f *fileFetcher) nodeErrors(nodes []filesNode, errs []gqlError) {
+func (f *FileFetcher) nodeErrors(nodes []filesNode, errs []gqlError) {
 	for _, e := range errs {
 		if i, ok := e.nodeIndex(); ok && i < len(nodes) {
 			f.warnf(nodes[i].FullPath, "", "cannot read the repository: %s", f.c.redact(e.Message))
@@ -180,7 +208,7 @@ func (f *fileFetcher) nodeErrors(nodes []filesNode, errs []gqlError) {
 const maxTreePages = 50
 
 // restOfTree follows a tree listing past its first page.
-func (f *fileFetcher) restOfTree(ctx context.Context, project string, first treeConn) ([]string, error) {
+func (f *FileFetcher) restOfTree(ctx context.Context, project string, first treeConn) ([]string, error) {
 	var out []string
 	conn := first
 	for page := 1; ; page++ {
@@ -191,7 +219,7 @@ func (f *fileFetcher) restOfTree(ctx context.Context, project string, first tree
 			return out, nil
 		}
 		if page >= maxTreePages {
-			f.m.setPartial(project)
+			f.m.SetPartial(project)
 			f.warnf(project, "", "more than %d files: only the first %d were listed; globs and Dockerfile/package-manager files beyond them are not read", len(out), len(out))
 			return out, nil
 		}
@@ -218,11 +246,11 @@ func (f *fileFetcher) restOfTree(ctx context.Context, project string, first tree
 	}
 }
 
-// files fetches the wanted files, packing projects into requests so that
+// Files fetches the wanted files (project full path -> file paths), packing projects into requests so that
 // each stays within GitLab's complexity limit: projects with the same
 // wants are adjacent, and a request asks every project in it for the union
 // of their wants (keeping only what each asked for).
-func (f *fileFetcher) files(ctx context.Context, want map[string][]string, progress func(int)) error {
+func (f *FileFetcher) Files(ctx context.Context, want map[string][]string, progress func(int)) error {
 	order := slices.Sorted(func(y func(string) bool) {
 		for k := range want {
 			if !y(k) {
@@ -301,7 +329,7 @@ func (f *fileFetcher) files(ctx context.Context, want map[string][]string, progr
 
 // filesOneByOne is the fallback when GitLab found a packed request too
 // complex: one project and its own wants per request.
-func (f *fileFetcher) filesOneByOne(ctx context.Context, q *query, projects []string, want map[string][]string, asked func(string) map[string]bool, vars func(p, n []string) map[string]any) error {
+func (f *FileFetcher) filesOneByOne(ctx context.Context, q *query, projects []string, want map[string][]string, asked func(string) map[string]bool, vars func(p, n []string) map[string]any) error {
 	for _, p := range projects {
 		var data struct {
 			Projects struct {
@@ -328,33 +356,26 @@ func (f *fileFetcher) filesOneByOne(ctx context.Context, q *query, projects []st
 // markUnanswered records as absent what a request asked for and GitLab did
 // not return (deleted since the tree listing, or unreadable), so that the
 // next round does not ask again.
-func (f *fileFetcher) markUnanswered(projects, paths []string, asked func(string) map[string]bool) {
+func (f *FileFetcher) markUnanswered(projects, paths []string, asked func(string) map[string]bool) {
 	for _, p := range projects {
 		a := asked(p)
-		r := f.m.repo(p)
-		f.m.mu.Lock()
-		var missing []string
 		for _, n := range paths {
-			if _, ok := r.files[n]; a[n] && !ok && !r.absent[n] {
-				missing = append(missing, n)
+			if a[n] && !f.m.Known(p, n) {
+				f.m.Put(p, n, nil)
 			}
-		}
-		f.m.mu.Unlock()
-		for _, n := range missing {
-			f.m.put(p, n, nil)
 		}
 	}
 }
 
 // treeREST lists a project's files over REST (paged).
-func (f *fileFetcher) treeREST(ctx context.Context, p *inventory.Project) error {
+func (f *FileFetcher) treeREST(ctx context.Context, p *inventory.Project) error {
 	nodes, err := listAll(ctx, f.c, "list the files of "+p.Path, func(page int64) ([]*gl.TreeNode, *gl.Response, error) {
 		return f.c.gl.Repositories.ListTree(p.ID, &gl.ListTreeOptions{ListOptions: gl.ListOptions{PerPage: 100, Page: page}, Recursive: gl.Ptr(true)}, gl.WithContext(ctx))
 	})
 	var ae *APIError
 	if errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusForbidden) {
 		// An empty repository answers 404 "Tree Not Found".
-		f.m.setTree(p.Path, nil)
+		f.m.SetTree(p.Path, nil)
 		if ae.Status == http.StatusForbidden {
 			f.warnf(p.Path, "", "cannot read the repository: %s", ae.Msg)
 		}
@@ -369,12 +390,12 @@ func (f *fileFetcher) treeREST(ctx context.Context, p *inventory.Project) error 
 			paths = append(paths, n.Path)
 		}
 	}
-	f.m.setTree(p.Path, paths)
+	f.m.SetTree(p.Path, paths)
 	return nil
 }
 
 // fileREST fetches one file over REST.
-func (f *fileFetcher) fileREST(ctx context.Context, p *inventory.Project, name string) error {
+func (f *FileFetcher) fileREST(ctx context.Context, p *inventory.Project, name string) error {
 	if err := f.c.acquire(ctx); err != nil {
 		return err
 	}
@@ -382,19 +403,19 @@ func (f *fileFetcher) fileREST(ctx context.Context, p *inventory.Project, name s
 	f.c.release()
 	switch {
 	case errors.Is(err, gl.ErrNotFound):
-		f.m.put(p.Path, name, nil)
+		f.m.Put(p.Path, name, nil)
 		return nil
 	case err != nil:
 		return f.c.apiError("read "+p.Path+"/"+name, err)
 	case len(data) > inventory.MaxFileSize:
-		f.m.put(p.Path, name, nil)
+		f.m.Put(p.Path, name, nil)
 		f.warnf(p.Path, name, "%d bytes: too large (limit %d); not read", len(data), inventory.MaxFileSize)
 		return nil
 	}
 	if data == nil {
 		data = []byte{}
 	}
-	f.m.put(p.Path, name, data)
+	f.m.Put(p.Path, name, data)
 	return nil
 }
 

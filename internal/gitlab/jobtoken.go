@@ -12,7 +12,6 @@ import (
 
 	gl "gitlab.com/gitlab-org/api/client-go"
 
-	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/gitlab/schema"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 )
@@ -70,10 +69,10 @@ type pageInfo struct {
 
 // jobTokens is what was read about the projects' job token settings.
 type jobTokens struct {
-	mu     sync.Mutex
-	scopes map[string]*inventory.JobTokenScope
-	logs   map[string][]inventory.AuthLogEntry
-	diags  diag.List
+	mu       sync.Mutex
+	scopes   map[string]*inventory.JobTokenScope
+	logs     map[string][]inventory.AuthLogEntry
+	problems problems
 }
 
 func newJobTokens() *jobTokens {
@@ -87,13 +86,11 @@ func (j *jobTokens) store(project string, scope *inventory.JobTokenScope) {
 }
 
 func (j *jobTokens) gap(project, what, msg string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	d := diag.Diagnostic{Severity: diag.Warning, Project: project, Summary: "cannot read the " + what, Detail: maintainerHint}
+	d := Problem{Project: project, Summary: "cannot read the " + what, Detail: maintainerHint}
 	if msg != "" {
 		d.Detail += "; GitLab said: " + msg
 	}
-	j.diags = append(j.diags, d)
+	j.problems.add(d)
 }
 
 // jobTokensGraphQL reads, many projects per request, the settings and
@@ -215,7 +212,7 @@ func scopeFromGraphQL(out *jobTokens, n jtNode) *inventory.JobTokenScope {
 		}
 		if conn.c.Count > len(conn.c.Nodes) {
 			out.mu.Lock()
-			out.diags.Warnf(n.FullPath, "", 0, "the %s allowlist has %d entries but GitLab returned %d; the snapshot lists only those", conn.kind, conn.c.Count, len(conn.c.Nodes))
+			out.problems.add(Problem{Project: n.FullPath, Summary: fmt.Sprintf("the %s allowlist has %d entries but GitLab returned %d; the snapshot lists only those", conn.kind, conn.c.Count, len(conn.c.Nodes))})
 			out.mu.Unlock()
 		}
 	}

@@ -15,22 +15,22 @@ import (
 	"github.com/tokenscope/tokenscope/internal/inventory"
 )
 
-// listing is what the group walk found.
-type listing struct {
-	groups   []inventory.Group
-	projects []*inventory.Project
-	// registry is CI_REGISTRY as the projects' image prefixes show it.
-	registry string
-	// serverURL is CI_SERVER_URL as the projects' web URLs show it: the
+// Listing is what the group walk found.
+type Listing struct {
+	Groups   []inventory.Group
+	Projects []*inventory.Project
+	// Registry is CI_REGISTRY as the projects' image prefixes show it.
+	Registry string
+	// ServerURL is CI_SERVER_URL as the projects' web URLs show it: the
 	// instance's external URL, which can differ from the URL we talk to.
-	serverURL string
+	ServerURL string
 }
 
-// listGroups reads the groups (with their subgroups) and their projects,
+// ListGroups reads the groups (with their subgroups) and their projects,
 // archived ones only when asked. Groups are walked concurrently and may
 // overlap; each group and project is listed once.
-func (c *Client) listGroups(ctx context.Context, groups []string, archived bool) (*listing, error) {
-	walks := make([]*listing, len(groups))
+func (c *Client) ListGroups(ctx context.Context, groups []string, archived bool) (*Listing, error) {
+	walks := make([]*Listing, len(groups))
 	errs := make([]error, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
@@ -44,33 +44,33 @@ func (c *Client) listGroups(ctx context.Context, groups []string, archived bool)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	out := &listing{}
+	out := &Listing{}
 	seenG := map[int]bool{}
 	seenP := map[int]bool{}
 	for _, w := range walks {
-		for _, g := range w.groups {
+		for _, g := range w.Groups {
 			if !seenG[g.ID] {
 				seenG[g.ID] = true
-				out.groups = append(out.groups, g)
+				out.Groups = append(out.Groups, g)
 			}
 		}
-		for _, p := range w.projects {
+		for _, p := range w.Projects {
 			if !seenP[p.ID] {
 				seenP[p.ID] = true
-				out.projects = append(out.projects, p)
+				out.Projects = append(out.Projects, p)
 			}
 		}
-		out.registry = cmp.Or(out.registry, w.registry)
-		out.serverURL = cmp.Or(out.serverURL, w.serverURL)
+		out.Registry = cmp.Or(out.Registry, w.Registry)
+		out.ServerURL = cmp.Or(out.ServerURL, w.ServerURL)
 	}
-	slices.SortFunc(out.projects, func(a, b *inventory.Project) int { return cmp.Compare(a.Path, b.Path) })
-	slices.SortFunc(out.groups, func(a, b inventory.Group) int { return cmp.Compare(a.Path, b.Path) })
+	slices.SortFunc(out.Projects, func(a, b *inventory.Project) int { return cmp.Compare(a.Path, b.Path) })
+	slices.SortFunc(out.Groups, func(a, b inventory.Group) int { return cmp.Compare(a.Path, b.Path) })
 	return out, nil
 }
 
 // walkGroup lists one group, its subgroups and all their projects.
-func (c *Client) walkGroup(ctx context.Context, g string, archived bool) (*listing, error) {
-	out := &listing{}
+func (c *Client) walkGroup(ctx context.Context, g string, archived bool) (*Listing, error) {
+	out := &Listing{}
 	root, err := c.getGroup(ctx, g)
 	if err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func (c *Client) walkGroup(ctx context.Context, g string, archived bool) (*listi
 		return nil, err
 	}
 	for _, sg := range append([]*gl.Group{root}, subs...) {
-		out.groups = append(out.groups, inventory.Group{Path: sg.FullPath, ID: int(sg.ID)})
+		out.Groups = append(out.Groups, inventory.Group{Path: sg.FullPath, ID: int(sg.ID)})
 	}
 	opt := &gl.ListGroupProjectsOptions{
 		ListOptions:      gl.ListOptions{PerPage: 100, OrderBy: "id", Sort: "asc"},
@@ -103,12 +103,12 @@ func (c *Client) walkGroup(ctx context.Context, g string, archived bool) (*listi
 		if p.Archived && !archived {
 			continue
 		}
-		out.projects = append(out.projects, projectFromREST(p))
-		if out.registry == "" {
-			out.registry = registryHost(p.ContainerRegistryImagePrefix)
+		out.Projects = append(out.Projects, projectFromREST(p))
+		if out.Registry == "" {
+			out.Registry = registryHost(p.ContainerRegistryImagePrefix)
 		}
-		if out.serverURL == "" && strings.HasSuffix(p.WebURL, "/"+p.PathWithNamespace) {
-			out.serverURL = strings.TrimSuffix(p.WebURL, "/"+p.PathWithNamespace)
+		if out.ServerURL == "" && strings.HasSuffix(p.WebURL, "/"+p.PathWithNamespace) {
+			out.ServerURL = strings.TrimSuffix(p.WebURL, "/"+p.PathWithNamespace)
 		}
 	}
 	return out, nil

@@ -74,9 +74,9 @@ func (c *Client) Version(ctx context.Context) (Version, error) {
 // token allowlist for all projects" appeared (https://docs.gitlab.com/administration/settings/continuous_integration/).
 var versionEnforceSetting = Version{17, 6}
 
-// instanceEnforcesAllowlist reads the admin setting; only administrators
+// InstanceEnforcesAllowlist reads the admin setting; only administrators
 // may (GET /application/settings), so for others it is unknown (nil).
-func (c *Client) instanceEnforcesAllowlist(ctx context.Context, v Version) (*bool, error) {
+func (c *Client) InstanceEnforcesAllowlist(ctx context.Context, v Version) (*bool, error) {
 	if !v.AtLeast(versionEnforceSetting.Major, versionEnforceSetting.Minor) {
 		return nil, nil
 	}

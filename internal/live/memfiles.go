@@ -1,4 +1,4 @@
-package gitlab
+package live
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tokenscope/tokenscope/internal/detect"
+	"github.com/tokenscope/tokenscope/internal/gitlab"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 )
 
@@ -27,14 +29,20 @@ type repo struct {
 }
 
 // memFiles is an inventory.Files over fetched files that records every
-// read of a file it does not have yet: running discovery over it tells the
-// client which files to fetch next. A read of a file that the tree listing
-// shows is absent answers "not found" without a fetch.
+// read of a file it does not have yet: running discovery over it tells
+// Snapshot which files to fetch next. A read of a file that the tree
+// listing shows is absent answers "not found" without a fetch. It is the
+// gitlab.FileStore the client fetches into.
 type memFiles struct {
 	mu      sync.Mutex
 	repos   map[string]*repo           // lower-case path
 	outside map[string]map[string]bool // reads in projects outside the snapshot
 }
+
+var (
+	_ gitlab.FileStore = (*memFiles)(nil)
+	_ inventory.Files  = (*memFiles)(nil)
+)
 
 func newMemFiles(projects []*inventory.Project) *memFiles {
 	m := &memFiles{repos: map[string]*repo{}, outside: map[string]map[string]bool{}}
@@ -46,8 +54,8 @@ func newMemFiles(projects []*inventory.Project) *memFiles {
 
 func (m *memFiles) repo(project string) *repo { return m.repos[strings.ToLower(project)] }
 
-// setTree records a project's tree listing.
-func (m *memFiles) setTree(project string, paths []string) {
+// SetTree records a project's tree listing.
+func (m *memFiles) SetTree(project string, paths []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := m.repo(project)
@@ -77,15 +85,15 @@ func (m *memFiles) setTree(project string, paths []string) {
 	})
 }
 
-// setPartial marks a project's listing as cut short.
-func (m *memFiles) setPartial(project string) {
+// SetPartial marks a project's listing as cut short.
+func (m *memFiles) SetPartial(project string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.repo(project).partial = true
 }
 
-// put stores a fetched file; a nil content marks it absent.
-func (m *memFiles) put(project, name string, content []byte) {
+// Put stores a fetched file; a nil content marks it absent.
+func (m *memFiles) Put(project, name string, content []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := m.repo(project)
@@ -97,8 +105,8 @@ func (m *memFiles) put(project, name string, content []byte) {
 	r.files[name] = content
 }
 
-// want marks a file to fetch unless it is known.
-func (m *memFiles) want(project, name string) {
+// Want marks a file to fetch unless it is known.
+func (m *memFiles) Want(project, name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := m.repo(project)
@@ -106,6 +114,22 @@ func (m *memFiles) want(project, name string) {
 		return
 	}
 	r.wanted[name] = true
+}
+
+// Listed reports whether the project's listing holds name.
+func (m *memFiles) Listed(project, name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.repo(project).tree[name]
+}
+
+// Known reports whether name was fetched or is known absent.
+func (m *memFiles) Known(project, name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.repo(project)
+	_, ok := r.files[name]
+	return ok || r.absent[name]
 }
 
 // takeWanted returns the files to fetch next, per project, sorted, and
@@ -255,32 +279,10 @@ func cleanRel(name string) (string, error) {
 }
 
 // candidate reports whether a repository file is one discovery reads on
-// its own (outside any job's commands): submodules, container builds and
-// package-manager configuration (usage-patterns.md). Vendored trees are
-// skipped: they hold other people's configuration.
-func candidate(p string) bool {
-	for _, d := range strings.Split(path.Dir(p), "/") {
-		switch d {
-		case "node_modules", "vendor", "third_party", ".git":
-			return false
-		}
-	}
-	base := path.Base(p)
-	lower := strings.ToLower(base)
-	switch lower {
-	case ".gitmodules", ".npmrc", ".yarnrc", ".yarnrc.yml", "pip.conf", "pip.ini", ".pypirc",
-		"settings.xml", "ci_settings.xml", "pom.xml", "chart.yaml", "requirements.yaml",
-		"containerfile", ".terraformrc", "terraform.rc", "nuget.config":
-		return true
-	}
-	switch {
-	case strings.HasPrefix(base, "Dockerfile"), strings.HasSuffix(lower, ".dockerfile"), strings.HasPrefix(lower, "containerfile"):
-		return true
-	case strings.HasPrefix(lower, "requirements") && strings.HasSuffix(lower, ".txt"):
-		return true
-	}
-	return false
-}
+// its own (outside any job's commands): the detectors declare which
+// (detect.IsRepoFile), so the tree's candidates are fetched before the
+// first round instead of one round each.
+func candidate(p string) bool { return detect.IsRepoFile(p) }
 
 // maxCandidates bounds the candidate files fetched per project; a monorepo
 // with hundreds of Dockerfiles gets the first ones (sorted) and a warning.

@@ -1,8 +1,8 @@
-package gitlab
+package live
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -11,11 +11,16 @@ import (
 	"github.com/tokenscope/tokenscope/internal/detect"
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/discovery"
+	"github.com/tokenscope/tokenscope/internal/gitlab"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 )
 
-// SnapshotOptions say what to read.
-type SnapshotOptions struct {
+// ErrNoGroup is returned by Snapshot without a group to read; the caller
+// says how to name one.
+var ErrNoGroup = errors.New("no group to read")
+
+// Options say what to read.
+type Options struct {
 	// Groups are the full paths of the groups to read, subgroups included.
 	Groups []string
 	// IncludeArchived also reads archived projects (skipped by default:
@@ -31,6 +36,10 @@ type SnapshotOptions struct {
 	Detectors []detect.Detector
 	// Progress, when set, is told what is being read. Calls are serialised.
 	Progress func(Progress)
+	// AddGroupHint is the detail of the warning about files read in
+	// projects outside the groups: how to add their group, in the words of
+	// the caller's interface.
+	AddGroupHint string
 }
 
 // Progress reports one stage of a snapshot.
@@ -52,12 +61,15 @@ type Result struct {
 // Snapshot reads the groups' projects, their job token settings,
 // allowlists and authentication logs, and the files discovery reads. It
 // makes only read requests.
-func (c *Client) Snapshot(ctx context.Context, o SnapshotOptions) (*Result, error) {
+func Snapshot(ctx context.Context, c *gitlab.Client, o Options) (*Result, error) {
 	if len(o.Groups) == 0 {
-		return nil, fmt.Errorf("no group to read: pass --group")
+		return nil, ErrNoGroup
 	}
 	if o.MaxRounds <= 0 {
 		o.MaxRounds = 8
+	}
+	if o.AddGroupHint == "" {
+		o.AddGroupHint = "add its group to read it"
 	}
 	report := progressFunc(o.Progress)
 	version, err := c.Version(ctx)
@@ -65,39 +77,38 @@ func (c *Client) Snapshot(ctx context.Context, o SnapshotOptions) (*Result, erro
 		return nil, err
 	}
 	report("projects", 0, 0)
-	l, err := c.listGroups(ctx, o.Groups, o.IncludeArchived)
+	l, err := c.ListGroups(ctx, o.Groups, o.IncludeArchived)
 	if err != nil {
 		return nil, err
 	}
-	server := l.serverURL
+	server := l.ServerURL
 	if server == "" {
-		server = c.base.String()
+		server = c.URL()
 	}
 	inv := &inventory.Inventory{
 		Version:       inventory.Version,
 		ServerURL:     server,
-		Registry:      l.registry,
+		Registry:      l.Registry,
 		GitLabVersion: version.String(),
-		Groups:        l.groups,
-		Projects:      l.projects,
+		Groups:        l.Groups,
+		Projects:      l.Projects,
 	}
-	if inv.InstanceEnforcesAllowlist, err = c.instanceEnforcesAllowlist(ctx, version); err != nil {
+	if inv.InstanceEnforcesAllowlist, err = c.InstanceEnforcesAllowlist(ctx, version); err != nil {
 		return nil, err
 	}
 	res := &Result{Inventory: inv}
-	useREST := o.REST || !version.AtLeast(versionFullPaths.Major, versionFullPaths.Minor)
 
-	jt, err := c.readJobTokens(ctx, l.projects, version, o.REST, report)
+	jt, err := c.ReadJobTokens(ctx, l.Projects, version, o.REST, counter(report, "job tokens", len(l.Projects)))
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range l.projects {
-		p.JobTokenScope = jt.scopes[p.Path]
-		p.AuthLog = jt.logs[p.Path]
+	for _, p := range l.Projects {
+		p.JobTokenScope = jt.Scopes[p.Path]
+		p.AuthLog = jt.Logs[p.Path]
 	}
-	res.Diags = append(res.Diags, jt.diags...)
+	res.Diags = append(res.Diags, warnings(jt.Problems)...)
 
-	files, diags, err := c.readFiles(ctx, inv, useREST, o, report)
+	files, diags, err := readFiles(ctx, c, inv, version, o, report)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +116,15 @@ func (c *Client) Snapshot(ctx context.Context, o SnapshotOptions) (*Result, erro
 	res.Diags = append(res.Diags, diags...).Sort()
 	res.Requests = c.Requests()
 	return res, nil
+}
+
+// warnings turns what the client could not read into diagnostics.
+func warnings(ps []gitlab.Problem) diag.List {
+	out := make(diag.List, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, diag.Diagnostic{Severity: diag.Warning, Project: p.Project, File: p.File, Summary: p.Summary, Detail: p.Detail})
+	}
+	return out
 }
 
 func progressFunc(f func(Progress)) func(stage string, done, total int) {
@@ -126,48 +146,23 @@ func counter(report func(string, int, int), stage string, total int) func(int) {
 	return func(n int) { report(stage, int(done.Add(int64(n))), total) }
 }
 
-// readJobTokens picks how to read job token data by version: GraphQL
-// batches where GitLab's schema has what the inventory needs, REST (one
-// project at a time, no policies) before.
-func (c *Client) readJobTokens(ctx context.Context, projects []*inventory.Project, v Version, rest bool, report func(string, int, int)) (*jobTokens, error) {
-	tick := counter(report, "job tokens", len(projects))
-	switch {
-	case !rest && v.AtLeast(versionAutopopulated.Major, versionAutopopulated.Minor):
-		return c.jobTokensGraphQL(ctx, projects, qJobTokenSettings, true, tick)
-	case !rest && v.AtLeast(versionAllowlistGraphQL.Major, versionAllowlistGraphQL.Minor):
-		return c.jobTokensGraphQL(ctx, projects, qJobTokenSettings179, true, tick)
-	}
-	jt, err := c.jobTokensREST(ctx, projects, tick)
-	if err != nil || rest || !v.AtLeast(versionAuthLog.Major, versionAuthLog.Minor) || !v.AtLeast(versionFullPaths.Major, versionFullPaths.Minor) {
-		return jt, err
-	}
-	logs, err := c.jobTokensGraphQL(ctx, projects, qAuthLogs, false, nil)
-	if err != nil {
-		return nil, err
-	}
-	jt.logs = logs.logs
-	jt.diags = append(jt.diags, logs.diags...)
-	return jt, nil
-}
-
 // readFiles fetches each project's tree and CI configuration, then runs
 // discovery over what it has, fetches what discovery tried to read (plus
 // the candidates the trees list), and repeats until discovery reads
 // nothing new.
-func (c *Client) readFiles(ctx context.Context, inv *inventory.Inventory, rest bool, o SnapshotOptions, report func(string, int, int)) (map[string]map[string][]byte, diag.List, error) {
+func readFiles(ctx context.Context, c *gitlab.Client, inv *inventory.Inventory, version gitlab.Version, o Options, report func(string, int, int)) (map[string]map[string][]byte, diag.List, error) {
 	var active []*inventory.Project
-	byPath := map[string]*inventory.Project{}
 	for _, p := range inv.Projects {
-		byPath[p.Path] = p
 		if !p.Archived {
 			active = append(active, p)
 		}
 	}
 	m := newMemFiles(active)
-	f := &fileFetcher{c: c, m: m, rest: rest, byPath: byPath}
-	if err := f.treesAndConfig(ctx, active, counter(report, "files", len(active))); err != nil {
+	f := c.NewFileFetcher(m, version, o.REST, inv.Projects)
+	if err := f.TreesAndConfig(ctx, active, counter(report, "files", len(active))); err != nil {
 		return nil, nil, err
 	}
+	var diags diag.List
 	for _, p := range active {
 		r := m.repo(p.Path)
 		var cands []string
@@ -177,11 +172,11 @@ func (c *Client) readFiles(ctx context.Context, inv *inventory.Inventory, rest b
 			}
 		}
 		if len(cands) > maxCandidates {
-			f.warnf(p.Path, "", "%d package-manager and container files; only the first %d were read", len(cands), maxCandidates)
+			diags.Warnf(p.Path, "", 0, "%d package-manager and container files; only the first %d were read", len(cands), maxCandidates)
 			cands = cands[:maxCandidates]
 		}
 		for _, name := range cands {
-			m.want(p.Path, name)
+			m.Want(p.Path, name)
 		}
 	}
 	discoverInv := *inv
@@ -196,7 +191,7 @@ func (c *Client) readFiles(ctx context.Context, inv *inventory.Inventory, rest b
 		}
 		if round > o.MaxRounds {
 			for p, names := range want {
-				f.warnf(p, "", "discovery still wanted %s after %d rounds of fetching; not read", strings.Join(names, ", "), o.MaxRounds)
+				diags.Warnf(p, "", 0, "discovery still wanted %s after %d rounds of fetching; not read", strings.Join(names, ", "), o.MaxRounds)
 			}
 			break
 		}
@@ -204,7 +199,7 @@ func (c *Client) readFiles(ctx context.Context, inv *inventory.Inventory, rest b
 		for _, names := range want {
 			n += len(names)
 		}
-		if err := f.files(ctx, want, counter(report, "files", n)); err != nil {
+		if err := f.Files(ctx, want, counter(report, "files", n)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -216,9 +211,9 @@ func (c *Client) readFiles(ctx context.Context, inv *inventory.Inventory, rest b
 			}
 		}
 	}) {
-		f.diags = append(f.diags, diag.Diagnostic{Severity: diag.Warning, Project: p, File: strings.Join(outside[p], ", "),
+		diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Project: p, File: strings.Join(outside[p], ", "),
 			Summary: "read by a project of the snapshot (include:project or a cross-project reference), but not in the snapshot's groups",
-			Detail:  "add its group with --group to read it"})
+			Detail:  o.AddGroupHint})
 	}
-	return m.fetched(), f.diags, nil
+	return m.fetched(), append(warnings(f.Problems()), diags...), nil
 }

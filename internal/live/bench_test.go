@@ -1,4 +1,4 @@
-package gitlab_test
+package live_test
 
 import (
 	"os"
@@ -10,6 +10,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/gitlab"
 	"github.com/tokenscope/tokenscope/internal/gitlab/sim"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/live"
 	"github.com/tokenscope/tokenscope/internal/orggen"
 )
 
@@ -22,7 +23,7 @@ import (
 // wall time for each, and checks that a batched run with 20% of requests
 // failing (429, 5xx, slow, dropped) ends with the clean run's snapshot.
 //
-//	go test -run '^$' -bench Snapshot -benchtime 1x ./internal/gitlab
+//	go test -run '^$' -bench Snapshot -benchtime 1x ./internal/live
 //
 // TOKENSCOPE_BENCH_PROJECTS changes the org size.
 func BenchmarkSnapshot(b *testing.B) {
@@ -47,7 +48,7 @@ func BenchmarkSnapshot(b *testing.B) {
 	for g := range groups {
 		top = append(top, g)
 	}
-	var clean *gitlab.Result
+	var clean *live.Result
 	for _, mode := range []struct {
 		name  string
 		rest  bool
@@ -58,7 +59,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			for b.Loop() {
 				s.ResetStats()
 				start := time.Now()
-				res := snapshot(b, url, gitlab.Options{}, gitlab.SnapshotOptions{Groups: top, REST: mode.rest})
+				res := snapshot(b, url, gitlab.Options{}, live.Options{Groups: top, REST: mode.rest})
 				switch {
 				case mode.name == "batched":
 					clean = res

@@ -1,13 +1,10 @@
-package gitlab_test
+package live_test
 
 import (
 	"bytes"
 	"context"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,6 +17,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/gitlab"
 	"github.com/tokenscope/tokenscope/internal/gitlab/sim"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/live"
 )
 
 const token = "glpat-e2e-Tok3nValue-0123456789"
@@ -59,12 +57,12 @@ func client(t testing.TB, url string, o gitlab.Options) *gitlab.Client {
 
 var acmeGroups = []string{"platform", "libs", "apps", "infra", "data", "sandbox"}
 
-func snapshot(t testing.TB, url string, co gitlab.Options, so gitlab.SnapshotOptions) *gitlab.Result {
+func snapshot(t testing.TB, url string, co gitlab.Options, so live.Options) *live.Result {
 	t.Helper()
 	if so.Groups == nil {
 		so.Groups = acmeGroups
 	}
-	res, err := client(t, url, co).Snapshot(context.Background(), so)
+	res, err := live.Snapshot(context.Background(), client(t, url, co), so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +116,7 @@ func TestSnapshotEqualsSource(t *testing.T) {
 func testSnapshotEqualsSource(t *testing.T, version string, rest bool) {
 	dir := acme(t)
 	s, url := startSim(t, dir, sim.Options{Version: version})
-	res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{REST: rest, IncludeArchived: true})
+	res := snapshot(t, url, gitlab.Options{}, live.Options{REST: rest, IncludeArchived: true})
 	want := s.Export()
 	if rest || version == "16.4" {
 		want = withoutGraphQLOnly(want)
@@ -161,7 +159,7 @@ func testSnapshotEqualsSource(t *testing.T, version string, rest bool) {
 // Archived projects are skipped unless asked for: their pipelines do not run.
 func TestArchivedSkipped(t *testing.T) {
 	_, url := startSim(t, acme(t), sim.Options{Version: "16.4"})
-	res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{})
+	res := snapshot(t, url, gitlab.Options{}, live.Options{})
 	if p := inventory.NewIndex(res.Inventory).Project("apps/legacy-portal"); p != nil {
 		t.Errorf("archived project listed: %+v", p)
 	}
@@ -181,7 +179,7 @@ func splitProjectFile(src *inventory.Snapshot, f string) (string, string) {
 func TestPermissionGapsPerProject(t *testing.T) {
 	_, url := startSim(t, acme(t), sim.Options{Tokens: []sim.Token{{Value: token, Role: sim.RoleDeveloper,
 		Roles: map[string]sim.Role{"platform": sim.RoleMaintainer}}}})
-	res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{})
+	res := snapshot(t, url, gitlab.Options{}, live.Options{})
 	gaps := map[string]bool{}
 	for _, d := range res.Diags {
 		if strings.Contains(d.Summary, "job token settings") {
@@ -210,10 +208,10 @@ func TestPermissionGapsPerProject(t *testing.T) {
 func TestRateLimitRetryAfterHonoured(t *testing.T) {
 	groups := []string{"platform"}
 	_, clean := startSim(t, acme(t), sim.Options{})
-	want := snapshot(t, clean, gitlab.Options{}, gitlab.SnapshotOptions{Groups: groups})
+	want := snapshot(t, clean, gitlab.Options{}, live.Options{Groups: groups})
 	s, url := startSim(t, acme(t), sim.Options{RateLimit: 4, RateLimitPeriod: time.Second})
 	start := time.Now()
-	got := snapshot(t, url, gitlab.Options{Concurrency: 4}, gitlab.SnapshotOptions{Groups: groups})
+	got := snapshot(t, url, gitlab.Options{Concurrency: 4}, live.Options{Groups: groups})
 	if s.Stats().RateLimited == 0 {
 		t.Fatal("the rate limit never applied; the test proves nothing")
 	}
@@ -251,9 +249,9 @@ func sameFiles(a, b map[string]map[string][]byte) bool {
 // same as a clean run's.
 func TestFaultInjectionSameSnapshot(t *testing.T) {
 	_, clean := startSim(t, acme(t), sim.Options{})
-	want := snapshot(t, clean, gitlab.Options{}, gitlab.SnapshotOptions{})
+	want := snapshot(t, clean, gitlab.Options{}, live.Options{})
 	s, url := startSim(t, acme(t), sim.Options{FailRate: 0.2, Seed: 7, SlowDelay: 300 * time.Millisecond, FaultRetryAfter: 10 * time.Millisecond})
-	got := snapshot(t, url, gitlab.Options{Timeout: 200 * time.Millisecond, RetryMax: 12}, gitlab.SnapshotOptions{})
+	got := snapshot(t, url, gitlab.Options{Timeout: 200 * time.Millisecond, RetryMax: 12}, live.Options{})
 	st := s.Stats()
 	faults := 0
 	for _, n := range st.Faults {
@@ -292,7 +290,7 @@ func TestOlderVersions(t *testing.T) {
 	} {
 		t.Run(tc.version, func(t *testing.T) {
 			s, url := startSim(t, acme(t), sim.Options{Version: tc.version})
-			res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{})
+			res := snapshot(t, url, gitlab.Options{}, live.Options{})
 			st := s.Stats()
 			rest := st.ByRoute["GET /api/v4/projects/:id/job_token_scope/allowlist"]
 			if tc.operation != "" && st.GraphQLOperations[tc.operation] == 0 || tc.operation == "JobTokenSettings" && rest > 0 {
@@ -330,7 +328,7 @@ func TestCancelStops(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := client(t, url, gitlab.Options{}).Snapshot(ctx, gitlab.SnapshotOptions{Groups: acmeGroups})
+	_, err := live.Snapshot(ctx, client(t, url, gitlab.Options{}), live.Options{Groups: acmeGroups})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v; want the context's", err)
 	}
@@ -343,41 +341,14 @@ func TestCancelStops(t *testing.T) {
 // in an error.
 func TestErrorsNeverCarryTheToken(t *testing.T) {
 	_, url := startSim(t, acme(t), sim.Options{Tokens: []sim.Token{{Value: "another-token-entirely", Role: sim.RoleOwner}}})
-	_, err := client(t, url, gitlab.Options{}).Snapshot(context.Background(), gitlab.SnapshotOptions{Groups: acmeGroups})
+	_, err := live.Snapshot(context.Background(), client(t, url, gitlab.Options{}), live.Options{Groups: acmeGroups})
 	if err == nil || strings.Contains(err.Error(), token) {
 		t.Errorf("err = %v", err)
 	}
 	_, url = startSim(t, acme(t), sim.Options{})
-	_, err = client(t, url, gitlab.Options{}).Snapshot(context.Background(), gitlab.SnapshotOptions{Groups: []string{"no/such/group"}})
+	_, err = live.Snapshot(context.Background(), client(t, url, gitlab.Options{}), live.Options{Groups: []string{"no/such/group"}})
 	if err == nil || !strings.Contains(err.Error(), "no/such/group") || strings.Contains(err.Error(), token) {
 		t.Errorf("err = %v", err)
-	}
-}
-
-// A self-managed GitLab behind a private CA: trusted with CAFile, refused
-// without it.
-func TestCustomCA(t *testing.T) {
-	s, err := sim.Load(acme(t), sim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(s)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client(t, srv.URL, gitlab.Options{RetryMax: 1}).Version(context.Background()); err == nil || !strings.Contains(err.Error(), "certificate") {
-		t.Errorf("untrusted CA accepted: %v", err)
-	}
-	v, err := client(t, srv.URL, gitlab.Options{CAFile: ca}).Version(context.Background())
-	if err != nil || v.String() != "18.5" {
-		t.Errorf("with the CA: %v, %v", v, err)
-	}
-	if _, err := gitlab.New(gitlab.Options{URL: srv.URL, Token: token, CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
-		t.Error("missing CA file accepted")
 	}
 }
 
@@ -407,7 +378,7 @@ func TestPagesFollowed(t *testing.T) {
 	}
 	write("big/repo/zz/Dockerfile", "FROM alpine\n")
 	s, url := startSim(t, dir, sim.Options{})
-	res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{Groups: []string{"big"}})
+	res := snapshot(t, url, gitlab.Options{}, live.Options{Groups: []string{"big"}})
 	p := inventory.NewIndex(res.Inventory).Project("big/repo")
 	if p == nil || len(p.AuthLog) != 45 {
 		t.Fatalf("auth log: %+v", p)
@@ -429,7 +400,7 @@ func TestPagesFollowed(t *testing.T) {
 // says it is not in the snapshot (ciconfig asks HasFiles before reading).
 func TestOnlyTheGroupsAreRead(t *testing.T) {
 	_, url := startSim(t, acme(t), sim.Options{})
-	res := snapshot(t, url, gitlab.Options{}, gitlab.SnapshotOptions{Groups: []string{"apps"}})
+	res := snapshot(t, url, gitlab.Options{}, live.Options{Groups: []string{"apps"}})
 	for p := range res.Files {
 		if !strings.HasPrefix(p, "apps/") {
 			t.Errorf("files of %s, outside the group, were read", p)

@@ -1,4 +1,4 @@
-package gitlab
+package live
 
 import (
 	"context"
@@ -42,9 +42,9 @@ func TestRecordAndRefetchConverges(t *testing.T) {
 			}
 			return nil
 		})
-		m.setTree(p.Path, tree)
+		m.SetTree(p.Path, tree)
 		if data, err := snap.ReadFile(p.Path, configPath(p)); err == nil {
-			m.put(p.Path, configPath(p), data)
+			m.Put(p.Path, configPath(p), data)
 		}
 	}
 	rounds := 0
@@ -64,7 +64,7 @@ func TestRecordAndRefetchConverges(t *testing.T) {
 				} else if err != nil {
 					t.Fatal(err)
 				}
-				m.put(p, n, data)
+				m.Put(p, n, data)
 			}
 		}
 	}
@@ -95,4 +95,12 @@ func TestRecordAndRefetchConverges(t *testing.T) {
 		}
 	}
 	t.Logf("%d rounds; fetched beyond CI configs: %v", rounds, got)
+}
+
+// configPath is the project's CI configuration file as GitLab defaults it.
+func configPath(p *inventory.Project) string {
+	if p.CIConfigPath != "" {
+		return p.CIConfigPath
+	}
+	return ".gitlab-ci.yml"
 }
