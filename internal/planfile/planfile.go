@@ -18,14 +18,14 @@ import (
 // adding fields does not.
 const Version = 1
 
-// Wire types of the plan JSON document (DESIGN.md §6b), separate from the
+// Wire types of the plan JSON document (docs/design.md §6b), separate from the
 // model so that the contract changes only on purpose. Fields beyond §6b
 // are additive: consumers of §6b can ignore them.
 //
 // Allowed values: type is "project" or "group"; policies is a sorted list
 // of lower-case fine-grained policy names, or null for default
 // permissions (the reason then says why); access lists access kinds
-// (DESIGN.md §3). Lists are never null; projects are sorted by path and
+// (docs/design.md §3). Lists are never null; projects are sorted by path and
 // entries by type and path; calls are in the order they are made.
 type (
 	// Document is a whole plan.

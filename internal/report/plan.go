@@ -12,7 +12,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
-// PlanFormatVersion is the version of the plan JSON document (DESIGN.md
+// PlanFormatVersion is the version of the plan JSON document (docs/design.md
 // §6b): planfile's, which reads what report writes.
 const PlanFormatVersion = planfile.Version
 

@@ -7,7 +7,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
-// PlanDocument returns the wire form of p (DESIGN.md §6b); the wire types
+// PlanDocument returns the wire form of p (docs/design.md §6b); the wire types
 // are planfile's, which reads the document back.
 func PlanDocument(p *plan.Plan) any {
 	doc := planfile.Document{Version: PlanFormatVersion, Projects: []planfile.Project{}, Warnings: append([]string{}, p.Warnings...),
