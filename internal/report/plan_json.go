@@ -43,7 +43,7 @@ type (
 		Wave        string       `json:"wave,omitempty"`
 		Enforced    bool         `json:"enforced"` // enforced today (project or instance setting)
 		Denied      []planReview `json:"denied"`
-		Unapproved  []planEntry  `json:"unapproved"` // on the allowlist, not approved, kept without --prune
+		Unapproved  []planEntry  `json:"unapproved"` // on the allowlist, not approved, kept without pruning
 		Never       []planReview `json:"never"`      // a job token cannot do this; see advice
 		Advice      []planAdvice `json:"advice"`
 	}
@@ -97,9 +97,9 @@ type (
 	}
 )
 
-// PlanDocument returns the wire form of p (DESIGN.md §6b).
-func PlanDocument(p *plan.Plan) any {
-	doc := planDoc{Version: PlanFormatVersion, Projects: []planProject{}, Warnings: append([]string{}, p.Warnings...),
+// planDocument returns the wire form of a worded plan (DESIGN.md §6b).
+func planDocument(p *plan.Plan) any {
+	doc := planDoc{Version: PlanFormatVersion, Projects: []planProject{}, Warnings: warningTexts(p.Warnings),
 		Trusted: p.Trusted, TrustFile: p.TrustFile, Pruned: p.Pruned, StateDigest: p.StateDigest,
 		Waves: []planWave{}, Unresolved: []scanUnresolved{}}
 	if p.Capabilities.Known {
@@ -155,6 +155,14 @@ func reviews(rs []plan.Review) []planReview {
 	out := []planReview{}
 	for _, r := range rs {
 		out = append(out, planReview{Caller: r.Caller, Access: kindList(r.Access), Uses: useList(r.Uses), Reason: r.Reason, OnAllowlist: r.OnAllowlist})
+	}
+	return out
+}
+
+func warningTexts(ws []plan.Warning) []string {
+	out := []string{}
+	for _, w := range ws {
+		out = append(out, w.Text)
 	}
 	return out
 }
