@@ -614,7 +614,9 @@ waves:
 	if project(t, p, "libs/jslib").Wave != "pilot" || project(t, p, "infra/tfstate").Wave != "" {
 		t.Errorf("waves from trust.yaml")
 	}
-	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool { return strings.Contains(w.Text, "in no wave") && strings.Contains(w.Text, "infra/tfstate") }) {
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool {
+		return strings.Contains(w.Text, "in no wave") && strings.Contains(w.Text, "infra/tfstate")
+	}) {
 		t.Errorf("a project in no wave is reported: %v", p.Warnings)
 	}
 	p = Compute(g, ix, nil, Options{})
