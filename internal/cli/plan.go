@@ -44,9 +44,9 @@ rules win over everything; callees with approved callers get "enforce". Without
 --trust every discovered edge is proposed, unreviewed, and the output says so.
 
 Formats: table (edge table, per-project UI and API steps, rollout checklist),
-json (versioned; documented in docs/design.md), markdown (the same with a Mermaid graph, for a
-merge request), script (bash: dry run unless --execute, token from GITLAB_TOKEN),
-terraform (gitlab_project_job_token_scopes per callee).
+json (versioned; documented in docs/design.md), markdown (the same with a
+Mermaid graph, for a merge request), script (bash: dry run unless --execute,
+token from GITLAB_TOKEN), terraform (gitlab_project_job_token_scopes per callee).
 
 Exit codes: 0 ok, 1 error (including mistakes in the trust file), 2 usage; with
 --detailed-exitcode, 3 when the plan is not empty: a change to make, an edge to
