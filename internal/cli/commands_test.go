@@ -334,3 +334,40 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestHintsNameRealFlags keeps the words cli lends plan, report and joblog
+// in step with the flags: every hint names a flag of its command.
+func TestHintsNameRealFlags(t *testing.T) {
+	ios := testIO(nil)
+	planCmd, diagnoseCmd := newPlanCmd(ios, nil), newDiagnoseCmd(ios, nil)
+	for _, h := range []struct {
+		cmd  *cobra.Command
+		hint string
+	}{
+		{planCmd, planHints.Trust}, {planCmd, planHints.Prune}, {planCmd, planHints.GitLabVersion},
+		{planCmd, planHints.Format}, {planCmd, planHints.DetailedExitCode},
+		{diagnoseCmd, diagnoseHints.Caller}, {diagnoseCmd, diagnoseHints.Snapshot},
+	} {
+		if !strings.HasPrefix(h.hint, "--") || h.cmd.Flags().Lookup(strings.TrimPrefix(h.hint, "--")) == nil {
+			t.Errorf("%s has no flag %q", h.cmd.Name(), h.hint)
+		}
+	}
+	for _, f := range strings.Fields(diagnoseHints.Apply) {
+		if strings.HasPrefix(f, "--") && planCmd.Flags().Lookup(strings.TrimPrefix(f, "--")) == nil {
+			t.Errorf("plan has no flag %q (diagnose's Apply hint)", f)
+		}
+	}
+}
+
+// TestPlanWarnsOnceWithoutTrust: with a machine format the warnings go to
+// stderr, and the missing trust file is said once, not twice.
+func TestPlanWarnsOnceWithoutTrust(t *testing.T) {
+	for _, format := range []string{"table", "json", "script", "terraform"} {
+		ios := testIO(nil)
+		code := Main(t.Context(), []string{"plan", "../../examples/acme", "--format", format}, ios)
+		stderr := ios.Err.(*bytes.Buffer).String()
+		if code != ExitOK || strings.Count(stderr, "no --trust file") != 1 || strings.Count(strings.ToLower(stderr), "no trust file") != 0 {
+			t.Errorf("--format %s: exit %d, stderr:\n%s", format, code, stderr)
+		}
+	}
+}
