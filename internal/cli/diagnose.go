@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 type diagnoseOptions struct {
 	io      *IO
+	ctx     context.Context
 	output  outputOptions
 	Logs    []string
 	Project string
@@ -46,6 +48,7 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
   cat job.log | tokenscope diagnose - --project apps/web`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
 			opts.Logs = args
 			switch {
 			case opts.Job == 0 && len(args) == 0:
@@ -66,7 +69,7 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 			if runF != nil {
 				return runF(opts)
 			}
-			return diagnoseRun(cmd, opts)
+			return diagnoseRun(opts)
 		},
 	}
 	opts.output.addFlags(cmd)
@@ -81,14 +84,21 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 	return cmd
 }
 
-func diagnoseRun(cmd *cobra.Command, opts *diagnoseOptions) error {
+// diagnoseHints word joblog's verdicts with diagnose's flags.
+var diagnoseHints = joblog.Hints{
+	Caller:   "--project",
+	Snapshot: "--source",
+	Apply:    "tokenscope plan --trust ... --format script",
+}
+
+func diagnoseRun(opts *diagnoseOptions) error {
 	var failures []joblog.Failure
 	if opts.Job != 0 {
 		c, err := opts.live.newClient(opts.io)
 		if err != nil {
 			return err
 		}
-		trace, err := c.JobTrace(cmd.Context(), opts.Project, opts.Job)
+		trace, err := c.JobTrace(opts.ctx, opts.Project, opts.Job)
 		if err != nil {
 			return err
 		}
@@ -105,10 +115,10 @@ func diagnoseRun(cmd *cobra.Command, opts *diagnoseOptions) error {
 		}
 		failures = append(failures, fs...)
 	}
-	ctx := joblog.Context{Caller: opts.Project}
+	ctx := joblog.Context{Caller: opts.Project, Hints: diagnoseHints}
 	if opts.Source != "" {
 		src := sourceOptions{Dir: opts.Source}
-		snap, err := src.load(cmd.Context(), opts.io)
+		snap, err := src.load(opts.ctx, opts.io)
 		if err != nil {
 			return err
 		}
@@ -125,7 +135,7 @@ func diagnoseRun(cmd *cobra.Command, opts *diagnoseOptions) error {
 				return err
 			}
 		}
-		g, _, err := discovery.Scan(cmd.Context(), snap, discovery.Options{})
+		g, _, err := discovery.Scan(opts.ctx, snap, discovery.Options{})
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Exit codes (docs/design.md §2).
@@ -31,7 +32,8 @@ func usageErrorf(format string, args ...any) error {
 // output already says what.
 var ErrFindings = errors.New("findings")
 
-// exitCode classifies err; it is the only place that does.
+// exitCode classifies err; it is the only place that does (Main prints
+// the usage hint for ExitUsage).
 func exitCode(err error) int {
 	var ue *UsageError
 	switch {
@@ -39,11 +41,20 @@ func exitCode(err error) int {
 		return ExitOK
 	case errors.Is(err, ErrFindings):
 		return ExitFindings
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), isCobraUsageError(err.Error()):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitError
 	default:
 		return ExitError
 	}
+}
+
+// isCobraUsageError recognises cobra's own mistakes-in-the-call errors
+// (unknown commands, wrong argument counts), which it returns as plain
+// errors; flag errors already come wrapped by the root's flag error func.
+func isCobraUsageError(msg string) bool {
+	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") || strings.Contains(msg, "accepts ") ||
+		strings.HasPrefix(msg, "requires at least")
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -14,6 +15,7 @@ import (
 
 type planOptions struct {
 	io               *IO
+	ctx              context.Context
 	source           sourceOptions
 	output           outputOptions
 	Trust            string
@@ -30,7 +32,7 @@ func newPlanCmd(io *IO, runF func(*planOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan SOURCE",
 		Short: "Plan every callee's allowlist: edge table, UI and API steps, rollout checklist",
-		Long: `Plan compares what discovery finds in SOURCE (a snapshot directory) and the reviewed
+		Long: liveHelp(`Plan compares what discovery finds in SOURCE (a snapshot directory) and the reviewed
 intent in --trust with the allowlists in the inventory, and prints for every callee
 project what to add, keep, update and remove, with least-privilege fine-grained
 policies for the GitLab version (inventory gitlab_version, or --gitlab-version).
@@ -42,27 +44,29 @@ rules win over everything; callees with approved callers get "enforce". Without
 --trust every discovered edge is proposed, unreviewed, and the output says so.
 
 Formats: table (edge table, per-project UI and API steps, rollout checklist),
-json (DESIGN.md §6b, read by apply), markdown (the same with a Mermaid graph, for a
-merge request), script (bash: dry run unless --execute, token from GITLAB_TOKEN),
-terraform (gitlab_project_job_token_scopes per callee).
+json (versioned; documented in docs/design.md), markdown (the same with a
+Mermaid graph, for a merge request), script (bash: dry run unless --execute,
+token from GITLAB_TOKEN), terraform (gitlab_project_job_token_scopes per callee).
 
 Exit codes: 0 ok, 1 error (including mistakes in the trust file), 2 usage; with
 --detailed-exitcode, 3 when the plan is not empty: a change to make, an edge to
-review, a denied, unapproved or stale entry.`,
+review, a denied, unapproved or stale entry.`),
 		Example: `  tokenscope plan examples/acme --trust examples/acme/trust.yaml
   tokenscope plan examples/acme --trust examples/acme/trust.yaml --format markdown -o plan.md
   tokenscope plan examples/acme --trust examples/acme/trust.yaml --format script -o plan.sh
   tokenscope plan ./snapshot --trust trust.yaml --prune --detailed-exitcode`,
-		Args: cobra.ExactArgs(1),
+		Args: opts.source.args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.source.Dir = args[0]
+			opts.ctx = cmd.Context()
+			opts.source.from(args)
+			defer opts.source.cleanup()
 			if err := opts.Format.check(); err != nil {
 				return err
 			}
 			if runF != nil {
 				return runF(opts)
 			}
-			return planRun(cmd, opts)
+			return planRun(opts)
 		},
 	}
 	opts.source.addFlags(cmd)
@@ -79,7 +83,16 @@ review, a denied, unapproved or stale entry.`,
 	return cmd
 }
 
-func planRun(cmd *cobra.Command, opts *planOptions) error {
+// planHints word plan's and report's remedies with plan's flags.
+var planHints = report.PlanHints{
+	Trust:            "--trust",
+	Prune:            "--prune",
+	GitLabVersion:    "--gitlab-version",
+	Format:           "--format",
+	DetailedExitCode: "--detailed-exitcode",
+}
+
+func planRun(opts *planOptions) error {
 	var popts plan.Options
 	popts.Prune = opts.Prune
 	popts.ProjectLimit = opts.Limit
@@ -90,7 +103,7 @@ func planRun(cmd *cobra.Command, opts *planOptions) error {
 		}
 		popts.GitLabVersion = v
 	}
-	ctx := cmd.Context()
+	ctx := opts.ctx
 	snap, err := opts.source.load(ctx, opts.io)
 	if err != nil {
 		return err
@@ -112,7 +125,7 @@ func planRun(cmd *cobra.Command, opts *planOptions) error {
 		printDiags(opts.io, diags)
 	}
 	p := plan.Compute(g, snap.Index, tf, popts)
-	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Plan(w, p, opts.Format.Value) }); err != nil {
+	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Plan(w, p, opts.Format.Value, planHints) }); err != nil {
 		return err
 	}
 	if !p.Trusted {
@@ -120,7 +133,10 @@ func planRun(cmd *cobra.Command, opts *planOptions) error {
 	}
 	if opts.Format.Value != report.FormatTable && opts.Format.Value != report.FormatMarkdown && len(p.Warnings) > 0 && !opts.Quiet {
 		for _, w := range p.Warnings {
-			fmt.Fprintf(opts.io.Err, "warning: %s\n", w)
+			if w.Kind == plan.WarnNoTrust {
+				continue // the WARNING above says it, once
+			}
+			fmt.Fprintf(opts.io.Err, "warning: %s\n", report.PlanWarning(w, planHints))
 		}
 	}
 	if opts.DetailedExitCode && p.Findings() {

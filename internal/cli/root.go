@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -20,16 +19,14 @@ func Main(ctx context.Context, args []string, io *IO) int {
 	root := NewRoot(io)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err != nil && !errors.Is(err, ErrFindings) {
-		msg := err.Error()
-		fmt.Fprintf(io.Err, "tokenscope: %s\n", msg)
-		var ue *UsageError
-		if errors.As(err, &ue) || isFlagError(msg) {
+	code := exitCode(err)
+	if err != nil && code != ExitFindings {
+		fmt.Fprintf(io.Err, "tokenscope: %s\n", err)
+		if code == ExitUsage {
 			fmt.Fprintf(io.Err, "Run 'tokenscope %s --help' for usage.\n", commandPath(root, args))
-			return ExitUsage
 		}
 	}
-	return exitCode(err)
+	return code
 }
 
 // NewRoot builds the command tree.
@@ -46,7 +43,7 @@ project, and helps roll it out.`,
 	}
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newScanCmd(io, nil))
 	root.AddCommand(newDiagnoseCmd(io, nil))
 	root.AddCommand(newTrustCmd(io), newPlanCmd(io, nil), newExplainCmd(io, nil))
@@ -54,11 +51,8 @@ project, and helps roll it out.`,
 	return root
 }
 
-func isFlagError(msg string) bool {
-	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
-		strings.HasPrefix(msg, "unknown shorthand flag") || strings.Contains(msg, "accepts ") ||
-		strings.HasPrefix(msg, "requires at least")
-}
+// flagError makes cobra's flag parsing errors usage errors.
+func flagError(_ *cobra.Command, err error) error { return &UsageError{Err: err} }
 
 func commandPath(root *cobra.Command, args []string) string {
 	c, _, err := root.Find(args)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -11,6 +12,7 @@ import (
 
 type scanOptions struct {
 	io     *IO
+	ctx    context.Context
 	source sourceOptions
 	output outputOptions
 	Format formatOption
@@ -22,24 +24,26 @@ func newScanCmd(io *IO, runF func(*scanOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scan SOURCE",
 		Short: "Discover every cross-project CI_JOB_TOKEN edge, with evidence",
-		Long: `Scan reads a snapshot directory (one folder per project, optional inventory.yaml)
+		Long: liveHelp(`Scan reads a snapshot directory (one folder per project, optional inventory.yaml)
 and prints every caller → callee edge where a job in the caller uses its job token
 to reach the callee, each with the evidence a reviewer needs (file:line, job,
 what was matched). References that cannot be resolved to a project are listed
-with the reason; look-alikes that are not job-token edges are listed as notes.`,
+with the reason; look-alikes that are not job-token edges are listed as notes.`),
 		Example: `  tokenscope scan examples/acme
   tokenscope scan examples/acme --format json -o edges.json
   tokenscope scan ./clones --server-url https://gitlab.example.com --format markdown`,
-		Args: cobra.ExactArgs(1),
+		Args: opts.source.args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.source.Dir = args[0]
+			opts.ctx = cmd.Context()
+			opts.source.from(args)
+			defer opts.source.cleanup()
 			if err := opts.Format.check(); err != nil {
 				return err
 			}
 			if runF != nil {
 				return runF(opts)
 			}
-			return scanRun(cmd, opts)
+			return scanRun(opts)
 		},
 	}
 	opts.source.addFlags(cmd)
@@ -49,8 +53,8 @@ with the reason; look-alikes that are not job-token edges are listed as notes.`,
 	return cmd
 }
 
-func scanRun(cmd *cobra.Command, opts *scanOptions) error {
-	ctx := cmd.Context()
+func scanRun(opts *scanOptions) error {
+	ctx := opts.ctx
 	snap, err := opts.source.load(ctx, opts.io)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 type snapshotOptions struct {
 	io     *IO
+	ctx    context.Context
 	live   liveOptions
 	Output string
 }
@@ -39,6 +40,7 @@ are masked.`,
   tokenscope scan snap`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
 			if opts.Output == "" {
 				return usageErrorf("-o DIR is required: the snapshot directory to write")
 			}
@@ -48,7 +50,7 @@ are masked.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return snapshotRun(cmd, opts)
+			return snapshotRun(opts)
 		},
 	}
 	opts.live.addFlags(cmd)
@@ -56,8 +58,8 @@ are masked.`,
 	return cmd
 }
 
-func snapshotRun(cmd *cobra.Command, opts *snapshotOptions) error {
-	res, err := opts.live.snapshot(cmd.Context(), opts.io, opts.Output)
+func snapshotRun(opts *snapshotOptions) error {
+	res, err := opts.live.snapshot(opts.ctx, opts.io, opts.Output)
 	if err != nil {
 		return err
 	}

@@ -29,37 +29,44 @@ type sourceOptions struct {
 // args[0] into Dir, and load replaces it.
 const liveArg = "\x00live"
 
+// addFlags adds the source flags. It changes nothing else of cmd: the
+// command states SOURCE's argument check with args, takes SOURCE with
+// from, and says so in its help with liveHelp, so that the order of the
+// calls does not matter.
 func (o *sourceOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.ServerURL, "server-url", "", "GitLab `URL` jobs see as CI_SERVER_URL, when the snapshot has no inventory.yaml (default "+inventory.DefaultServerURL+")")
 	o.live.addFlags(cmd)
-	// SOURCE or --gitlab/--group, not both: wrap the command's argument
-	// check and run function so that every command taking SOURCE accepts
-	// the live flags without code of its own.
-	args, run := cmd.Args, cmd.RunE
-	cmd.Args = func(c *cobra.Command, a []string) error {
+}
+
+// args checks the positional arguments: SOURCE by check, or none with
+// --gitlab/--group (not both), so that every command taking SOURCE
+// accepts the live flags without code of its own.
+func (o *sourceOptions) args(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, a []string) error {
 		if !o.live.enabled() {
-			if args == nil {
-				return nil
-			}
-			return args(c, a)
+			return check(c, a)
 		}
 		if len(a) > 0 {
 			return usageErrorf("give either SOURCE (%s) or --gitlab/--group, not both", a[0])
 		}
 		return nil
 	}
-	if run != nil {
-		cmd.RunE = func(c *cobra.Command, a []string) error {
-			if o.live.enabled() {
-				a = []string{liveArg}
-			}
-			defer o.cleanup()
-			return run(c, a)
-		}
+}
+
+// from takes SOURCE from the arguments args let through; with the live
+// flags it stands for the org read from GitLab, which load reads.
+func (o *sourceOptions) from(args []string) {
+	if o.live.enabled() {
+		o.Dir = liveArg
+		return
 	}
-	if !strings.Contains(cmd.Long, "--gitlab") && cmd.Long != "" {
-		cmd.Long += "\n\nSOURCE may be replaced by --gitlab URL --group G... to read live GitLab (token\nfrom GITLAB_TOKEN, URL also from GITLAB_URL); the result is the same as on a\nsnapshot written by 'tokenscope snapshot'."
-	}
+	o.Dir = args[0]
+}
+
+// liveHelp is long, a command's help, followed by how to read the org live
+// instead of SOURCE.
+func liveHelp(long string) string {
+	return long + "\n\nSOURCE may be replaced by --gitlab URL --group G... to read live GitLab (token\nfrom GITLAB_TOKEN, URL also from GITLAB_URL); the result is the same as on a\nsnapshot written by 'tokenscope snapshot'."
 }
 
 // load reads the snapshot, or reads GitLab into a temporary one.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +22,7 @@ func newTrustCmd(io *IO) *cobra.Command {
 		Long: `trust.yaml is the reviewed intent: which caller may reach which callee with its
 job token, with which access, why and who answers for it; group grants (explicit
 widenings); deny rules; and the rollout waves. Keep it in a repository and change
-it through merge requests. See DESIGN.md §6.`,
+it through merge requests. See docs/design.md.`,
 	}
 	cmd.AddCommand(newTrustInitCmd(io, nil), newTrustCheckCmd(io, nil))
 	return cmd
@@ -29,6 +30,7 @@ it through merge requests. See DESIGN.md §6.`,
 
 type trustInitOptions struct {
 	io     *IO
+	ctx    context.Context
 	source sourceOptions
 	Output string
 	Force  bool
@@ -39,7 +41,7 @@ func newTrustInitCmd(io *IO, runF func(*trustInitOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "init SOURCE",
 		Short: "Draft trust.yaml from what discovery finds, evidence as comments",
-		Long: `Init scans SOURCE (a snapshot directory) and writes a draft trust.yaml for a human
+		Long: liveHelp(`Init scans SOURCE (a snapshot directory) and writes a draft trust.yaml for a human
 to review in a merge request: every discovered edge with its access kinds and its
 evidence as comments (origin, file:line, job, what was matched), placeholders for
 reason and owner, unresolved references as comments to look at, and suggested
@@ -47,16 +49,18 @@ rollout waves (a pilot of callees with few callers, then top-level groups, then
 everything). Accesses a job token can never make are listed, not drafted.
 
 The file is written atomically. An existing file is never overwritten without
---force: it may hold reviewed intent.`,
+--force: it may hold reviewed intent.`),
 		Example: `  tokenscope trust init examples/acme -o trust.yaml
   tokenscope trust init ./snapshot                 # to standard output`,
-		Args: cobra.ExactArgs(1),
+		Args: opts.source.args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.source.Dir = args[0]
+			opts.ctx = cmd.Context()
+			opts.source.from(args)
+			defer opts.source.cleanup()
 			if runF != nil {
 				return runF(opts)
 			}
-			return trustInitRun(cmd, opts)
+			return trustInitRun(opts)
 		},
 	}
 	opts.source.addFlags(cmd)
@@ -65,7 +69,7 @@ The file is written atomically. An existing file is never overwritten without
 	return cmd
 }
 
-func trustInitRun(cmd *cobra.Command, opts *trustInitOptions) error {
+func trustInitRun(opts *trustInitOptions) error {
 	if opts.Output != "" && opts.Output != "-" && !opts.Force {
 		if _, err := os.Stat(opts.Output); err == nil {
 			return fmt.Errorf("%s exists and may hold reviewed intent; review the new draft elsewhere, or pass --force to overwrite it", opts.Output)
@@ -73,12 +77,12 @@ func trustInitRun(cmd *cobra.Command, opts *trustInitOptions) error {
 			return fmt.Errorf("check %s: %w", opts.Output, err)
 		}
 	}
-	snap, err := opts.source.load(cmd.Context(), opts.io)
+	snap, err := opts.source.load(opts.ctx, opts.io)
 	if err != nil {
 		return err
 	}
 	defer snap.Close()
-	g, diags, err := discovery.Scan(cmd.Context(), snap, discovery.Options{})
+	g, diags, err := discovery.Scan(opts.ctx, snap, discovery.Options{})
 	if err != nil {
 		return err
 	}

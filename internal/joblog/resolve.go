@@ -20,11 +20,22 @@ import (
 type Context struct {
 	Index  *inventory.Index
 	Server inventory.Server
-	// Caller is the project whose job wrote the log (--project); it wins
+	// Caller is the project whose job wrote the log, as the user gave it; it wins
 	// over what the message says, which is only a short path.
 	Caller string
 	Graph  *graph.Graph // the scan, to say whether the edge was discovered
 	Trust  *trust.File  // the reviewed intent, to say whether it is approved
+	// Hints word the verdicts that tell the user what to give next.
+	Hints Hints
+}
+
+// Hints say how the user gives what a verdict asks for. The command line
+// fills them in: it alone knows its flags, and joblog only knows that a
+// caller, a snapshot or a plan is missing.
+type Hints struct {
+	Caller   string // how to name the caller whose job wrote the log
+	Snapshot string // how to give a snapshot of the org
+	Apply    string // the command that prints the calls applying a reviewed plan
 }
 
 // Intent is what trust.yaml says about an edge.
@@ -59,7 +70,7 @@ func (d Diagnosis) JobToken() bool { return d.Kind != NotJobToken }
 // A failure that only repeats an earlier one of the same command about the
 // same edge (git prints the allowlist message, then its own 403) is dropped.
 //
-// A job log is one job's, so one caller's: when --project is not given, the
+// A job log is one job's, so one caller's: when the caller is not given, the
 // caller a denial message names holds for the log's other failures too.
 func Explain(fs []Failure, ctx Context) []Diagnosis {
 	out := make([]Diagnosis, 0, len(fs))
@@ -324,17 +335,17 @@ func verdict(d Diagnosis, ctx Context) string {
 	}
 	switch {
 	case d.Callee == "" && len(d.Candidates) > 0:
-		return prefix + "the log names the callee " + d.CalleeRef + ", which may be any of " + strings.Join(d.Candidates, ", ") + "; run with --project and a snapshot to tell."
+		return prefix + "the log names the callee " + d.CalleeRef + ", which may be any of " + strings.Join(d.Candidates, ", ") + "; run with " + ctx.Hints.Caller + " and a snapshot to tell."
 	case d.Callee == "":
-		return prefix + "the callee could not be resolved from the log; give a snapshot (--source) and the caller (--project)."
+		return prefix + "the callee could not be resolved from the log; give a snapshot (" + ctx.Hints.Snapshot + ") and the caller (" + ctx.Hints.Caller + ")."
 	case d.Caller == "":
-		return prefix + "the callee is " + d.Callee + "; give the caller with --project to check the edge."
+		return prefix + "the callee is " + d.Callee + "; give the caller with " + ctx.Hints.Caller + " to check the edge."
 	case d.OnAllowlist:
 		return prefix + d.Caller + " is already on " + d.Callee + "'s allowlist: check the triggering user's role on " + d.Callee + ", the entry's fine-grained policies, and whether the snapshot is current."
 	case d.Intent == Denied:
 		return fmt.Sprintf("%sintended: trust.yaml:%d denies %s. Change the job, do not widen the allowlist.", prefix, d.IntentLine, edge)
 	case d.Intent == Approved:
-		return fmt.Sprintf("%s%s is approved (trust.yaml:%d) but not on the allowlist: apply the plan (tokenscope plan --trust ... --format script).", prefix, edge, d.IntentLine)
+		return fmt.Sprintf("%s%s is approved (trust.yaml:%d) but not on the allowlist: apply the plan (%s).", prefix, edge, d.IntentLine, ctx.Hints.Apply)
 	case d.Intent == Unapproved && d.Discovered:
 		return fmt.Sprintf("%s%s is a discovered edge that trust.yaml does not approve: review it; approve it with a reason if the access is intended, otherwise fix the job.", prefix, edge)
 	case d.Intent == Unapproved:

@@ -40,7 +40,7 @@ type Options struct {
 //
 // Rules (docs/design.md §6), in order of precedence:
 //   - deny wins: a denied caller is never added, and its entry is removed
-//     even without --prune;
+//     even without pruning;
 //   - discovered ∧ approved → add, or keep when an entry (project, or a
 //     group entry with enough permissions) already covers it; update when
 //     the entry's policies differ;
@@ -48,7 +48,7 @@ type Options struct {
 //   - approved ∧ not discovered → stale: the approval is honoured (kept,
 //     or added when missing, since discovery cannot see every use) and
 //     flagged for review;
-//   - on the allowlist ∧ not approved → removed with --prune, else kept
+//   - on the allowlist ∧ not approved → removed with Options.Prune, else kept
 //     and listed as unapproved;
 //   - enforce the allowlist of every callee with approved callers that
 //     does not enforce it yet.
@@ -74,7 +74,7 @@ func Compute(g *graph.Graph, ix *inventory.Index, tf *trust.File, opts Options) 
 		c.byCallee[key(e.Callee)] = append(c.byCallee[key(e.Callee)], e)
 	}
 	if tf == nil {
-		c.warn("no trust file: every discovered edge is PROPOSED, not reviewed. Draft one with `tokenscope trust init`, review it in a merge request, and plan with --trust")
+		c.plan.Warnings = append(c.plan.Warnings, Warning{Kind: WarnNoTrust})
 	}
 	for _, callee := range c.callees() {
 		if pr, ok := c.callee(callee); ok {
@@ -99,7 +99,7 @@ type computer struct {
 func key(p string) string { return strings.ToLower(p) }
 
 func (c *computer) warn(format string, args ...any) {
-	c.plan.Warnings = append(c.plan.Warnings, fmt.Sprintf(format, args...))
+	c.plan.Warnings = append(c.plan.Warnings, Warning{Kind: WarnNote, Text: fmt.Sprintf(format, args...)})
 }
 
 func (c *computer) version() {
@@ -115,7 +115,7 @@ func (c *computer) version() {
 	c.plan.Capabilities = c.caps
 	switch {
 	case !c.caps.Known:
-		c.warn("GitLab version unknown (no gitlab_version in the inventory, no --gitlab-version): planning for the newest GitLab tokenscope knows; fine-grained policies need 18.3 or later (17.10 with a feature flag)")
+		c.plan.Warnings = append(c.plan.Warnings, Warning{Kind: WarnVersionUnknown})
 	case !c.caps.Allowlist:
 		c.warn("GitLab %s has no inbound job token allowlist (15.9+): upgrade before applying this plan", c.caps.Version)
 	case c.caps.PoliciesNeedFlag():
@@ -606,9 +606,6 @@ func (s *calleeState) unapprovedReason(path string, group bool, auto bool) strin
 	}
 	if auto {
 		r += "; added by GitLab from the authentication log (autopopulated)"
-	}
-	if !s.c.opts.Prune {
-		r += "; kept: plan with --prune to remove"
 	}
 	return r
 }

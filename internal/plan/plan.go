@@ -25,12 +25,12 @@ const (
 	StatusAdd        Status = "add"        // approved, not on the allowlist yet
 	StatusKeep       Status = "keep"       // approved and already covered
 	StatusUpdate     Status = "update"     // approved, on the allowlist with other policies
-	StatusRemove     Status = "remove"     // on the allowlist, going away (--prune, deny, limit)
+	StatusRemove     Status = "remove"     // on the allowlist, going away (pruned, denied, limit)
 	StatusReview     Status = "review"     // discovered, not approved: never added
 	StatusStale      Status = "stale"      // approved, not discovered: kept, flagged
 	StatusDenied     Status = "denied"     // a deny rule forbids it
 	StatusNever      Status = "never"      // a job token cannot do this at all
-	StatusUnapproved Status = "unapproved" // on the allowlist, not approved, kept without --prune
+	StatusUnapproved Status = "unapproved" // on the allowlist, not approved, kept without pruning
 )
 
 // Entry is one allowlist entry the plan adds, keeps, updates or removes.
@@ -122,7 +122,9 @@ type Project struct {
 	Stale                     []Entry
 	Denied                    []Review
 	// Unapproved are entries on the allowlist that no approval covers,
-	// kept because the plan ran without --prune.
+	// kept because the plan ran without Options.Prune (their Reason does
+	// not say how to remove them: that is a flag, the command line's to
+	// word).
 	Unapproved []Entry
 	// Never are edges whose every access kind a job token cannot make
 	// across projects: no entry helps, Advice says what to use instead.
@@ -151,8 +153,31 @@ type Plan struct {
 	ServerURL  string
 	Projects   []Project
 	Waves      []trust.Wave
-	Warnings   []string
+	Warnings   []Warning
 	Unresolved []use.Unresolved
+}
+
+// WarningKind says what a warning is about. Most warnings are whole
+// sentences; the ones whose remedy is a command-line flag carry only their
+// kind, and the command line words them: plan does not know its flags.
+type WarningKind int
+
+// Warning kinds.
+const (
+	// WarnNote is a warning that Text says in full.
+	WarnNote WarningKind = iota
+	// WarnNoTrust: the plan was computed without a trust file, so every
+	// discovered edge is proposed, not reviewed.
+	WarnNoTrust
+	// WarnVersionUnknown: neither the options nor the inventory name the
+	// GitLab version, so the plan targets the newest one tokenscope knows.
+	WarnVersionUnknown
+)
+
+// Warning is something the plan's reader must know before applying it.
+type Warning struct {
+	Kind WarningKind
+	Text string // the sentence, for WarnNote; empty for the other kinds
 }
 
 // Findings reports whether the plan holds anything to act on: a change to

@@ -247,7 +247,7 @@ func TestUnapprovedEntriesRemovedOnlyWithPrune(t *testing.T) {
 		t.Errorf("without --prune: remove=%s unapproved=%s", paths(pr.Remove), paths(pr.Unapproved))
 	}
 	legacy := pr.Unapproved[0]
-	for _, want := range []string{"still used (authentication log: last authorized 2026-11-20", "autopopulated", "plan with --prune"} {
+	for _, want := range []string{"still used (authentication log: last authorized 2026-11-20", "autopopulated"} {
 		if !strings.Contains(legacy.Reason, want) {
 			t.Errorf("reason %q lacks %q", legacy.Reason, want)
 		}
@@ -287,7 +287,7 @@ deny:
 	if paths(pr.Remove) != "group:apps[default] project:apps/web[default]" {
 		t.Errorf("denied entries go even without --prune: remove = %s", paths(pr.Remove))
 	}
-	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "group grant apps") }) {
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool { return strings.Contains(w.Text, "group grant apps") }) {
 		t.Errorf("the overridden group grant is reported: %v", p.Warnings)
 	}
 }
@@ -315,8 +315,8 @@ func TestEnforce(t *testing.T) {
 		if pr.Enforce != tc.enforce || !strings.Contains(pr.EnforceNote, tc.note) {
 			t.Errorf("%s: enforce=%v note=%q", tc.name, pr.Enforce, pr.EnforceNote)
 		}
-		blocked := slices.ContainsFunc(p.Warnings, func(w string) bool {
-			return strings.Contains(w, "libs/jslib: enforcing its allowlist blocks 1 caller(s) without an approved entry: data/etl")
+		blocked := slices.ContainsFunc(p.Warnings, func(w Warning) bool {
+			return strings.Contains(w.Text, "libs/jslib: enforcing its allowlist blocks 1 caller(s) without an approved entry: data/etl")
 		})
 		if blocked != tc.enforce {
 			t.Errorf("%s: the caller awaiting review must be named when enforcing: %v", tc.name, p.Warnings)
@@ -334,7 +334,7 @@ func TestWithoutTrustEveryEdgeIsProposed(t *testing.T) {
 	if p.Trusted || paths(pr.Add) != "project:apps/legacy[default] project:apps/web[read_packages]" {
 		t.Errorf("add = %s", paths(pr.Add))
 	}
-	if !strings.Contains(p.Warnings[0], "no trust file: every discovered edge is PROPOSED") {
+	if p.Warnings[0].Kind != WarnNoTrust {
 		t.Errorf("the plan says so loudly: %v", p.Warnings)
 	}
 	if !strings.Contains(pr.Add[0].PolicyReason, "authentication log does not say which") {
@@ -413,7 +413,7 @@ func TestVersionFromInventoryOrOption(t *testing.T) {
 		t.Errorf("--gitlab-version wins: %s", paths(pr.Add))
 	}
 	p = Compute(g, org("18.1", nil), nil, Options{})
-	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "add_policies_to_ci_job_token") }) {
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool { return strings.Contains(w.Text, "add_policies_to_ci_job_token") }) {
 		t.Errorf("beta policies need the flag: %v", p.Warnings)
 	}
 }
@@ -549,7 +549,7 @@ func TestLimit(t *testing.T) {
 	if len(groups) == 2 && strings.Join(groups[1].Widening.Extra, " ") != "team-b/y team-b/z" {
 		t.Errorf("team-b lets in exactly y and z: %+v", groups[1].Widening)
 	}
-	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "lets in 2 more project(s): team-b/y, team-b/z") }) {
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool { return strings.Contains(w.Text, "lets in 2 more project(s): team-b/y, team-b/z") }) {
 		t.Errorf("the widening is loud: %v", p.Warnings)
 	}
 }
@@ -578,7 +578,7 @@ func TestLimitRespectsDeny(t *testing.T) {
 	}
 	ix := inventory.NewIndex(inv)
 	p := Compute(graphOf(edges...), ix, nil, Options{ProjectLimit: 2})
-	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "proposed group entry g ") }) {
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool { return strings.Contains(w.Text, "proposed group entry g ") }) {
 		t.Fatalf("without deny the group g is proposed: %v", p.Warnings)
 	}
 	// With a trust file, the edges need approval; approve them all.
@@ -596,7 +596,7 @@ deny:
 			t.Errorf("a group entry letting in a denied project is never proposed: %s", e.Path)
 		}
 	}
-	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "exceed GitLab's limit of 2") }) {
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool { return strings.Contains(w.Text, "exceed GitLab's limit of 2") }) {
 		t.Errorf("the plan says it cannot fit: %v", p.Warnings)
 	}
 }
@@ -614,7 +614,9 @@ waves:
 	if project(t, p, "libs/jslib").Wave != "pilot" || project(t, p, "infra/tfstate").Wave != "" {
 		t.Errorf("waves from trust.yaml")
 	}
-	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "in no wave") && strings.Contains(w, "infra/tfstate") }) {
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool {
+		return strings.Contains(w.Text, "in no wave") && strings.Contains(w.Text, "infra/tfstate")
+	}) {
 		t.Errorf("a project in no wave is reported: %v", p.Warnings)
 	}
 	p = Compute(g, ix, nil, Options{})

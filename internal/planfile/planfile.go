@@ -57,7 +57,7 @@ type (
 		Wave        string    `json:"wave,omitempty"`
 		Enforced    bool      `json:"enforced"` // enforced today (project or instance setting)
 		Denied      []Review  `json:"denied"`
-		Unapproved  []Entry   `json:"unapproved"` // on the allowlist, not approved, kept without --prune
+		Unapproved  []Entry   `json:"unapproved"` // on the allowlist, not approved, kept without pruning
 		Never       []Review  `json:"never"`      // a job token cannot do this; see advice
 		Advice      []Advice  `json:"advice"`
 		// Calls are the GitLab calls that apply the project's plan, in

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
@@ -27,27 +28,73 @@ const (
 var PlanFormats = []string{FormatTable, FormatJSON, FormatMarkdown, FormatScript, FormatTerraform}
 
 // Plan renders a plan in format.
-func Plan(w io.Writer, p *plan.Plan, format string) error {
+func Plan(w io.Writer, p *plan.Plan, format string, h PlanHints) error {
+	p = worded(p, h)
 	switch format {
 	case FormatTable, "":
-		return planTable(w, p)
+		return planTable(w, p, h)
 	case FormatJSON:
-		return writeJSON(w, PlanDocument(p))
+		return writeJSON(w, planDocument(p))
 	case FormatMarkdown:
-		return planMarkdown(w, p)
+		return planMarkdown(w, p, h)
 	case FormatScript:
-		return planScript(w, p)
+		return planScript(w, p, h)
 	case FormatTerraform:
-		return planTerraform(w, p)
+		return planTerraform(w, p, h)
 	default:
 		return fmt.Errorf("unknown format %q (valid: %s)", format, strings.Join(PlanFormats, ", "))
 	}
 }
 
+// PlanHints name the command-line flags a plan's output tells its reader
+// to use. The command line supplies them: it alone knows its flags, while
+// plan and report only know what the reader must do.
+type PlanHints struct {
+	Trust            string // plan with a trust file
+	Prune            string // plan removing the entries no approval covers
+	GitLabVersion    string // plan for a GitLab version
+	Format           string // choose the output format
+	DetailedExitCode string // exit 3 when the plan is not empty
+}
+
+// PlanWarning words a plan warning.
+func PlanWarning(w plan.Warning, h PlanHints) string {
+	switch w.Kind {
+	case plan.WarnNoTrust:
+		return "no trust file: every discovered edge is PROPOSED, not reviewed. Draft one with `tokenscope trust init`, review it in a merge request, and plan with " + h.Trust
+	case plan.WarnVersionUnknown:
+		return "GitLab version unknown (no gitlab_version in the inventory, no " + h.GitLabVersion + "): planning for the newest GitLab tokenscope knows; fine-grained policies need 18.3 or later (17.10 with a feature flag)"
+	default:
+		return w.Text
+	}
+}
+
+// worded is p with the words plan leaves to the command line filled in:
+// every warning's text, and how to remove an unapproved entry it keeps.
+// p itself is not changed.
+func worded(p *plan.Plan, h PlanHints) *plan.Plan {
+	c := *p
+	c.Warnings = make([]plan.Warning, len(p.Warnings))
+	for i, w := range p.Warnings {
+		c.Warnings[i] = plan.Warning{Kind: w.Kind, Text: PlanWarning(w, h)}
+	}
+	c.Projects = slices.Clone(p.Projects)
+	for i := range c.Projects {
+		pr := &c.Projects[i]
+		pr.Unapproved = slices.Clone(pr.Unapproved)
+		for j := range pr.Unapproved {
+			pr.Unapproved[j].Reason += "; kept: plan with " + h.Prune + " to remove"
+		}
+	}
+	return &c
+}
+
 // untrustedBanner is printed by every human format of a plan computed
 // without a trust file: nothing in it was reviewed.
-const untrustedBanner = "NO TRUST FILE: every discovered edge is PROPOSED, not reviewed. " +
-	"Draft one with `tokenscope trust init SOURCE -o trust.yaml`, review it in a merge request, then plan with --trust trust.yaml."
+func untrustedBanner(h PlanHints) string {
+	return "NO TRUST FILE: every discovered edge is PROPOSED, not reviewed. " +
+		"Draft one with `tokenscope trust init SOURCE -o trust.yaml`, review it in a merge request, then plan with " + h.Trust + " trust.yaml."
+}
 
 func summary(p *plan.Plan) string {
 	t := p.Totals()
@@ -56,7 +103,7 @@ func summary(p *plan.Plan) string {
 }
 
 // computedFrom says what the plan rests on: trust file, version, state.
-func computedFrom(p *plan.Plan) string {
+func computedFrom(p *plan.Plan, h PlanHints) string {
 	var parts []string
 	if p.Trusted {
 		parts = append(parts, "trust file "+p.TrustFile)
@@ -69,7 +116,7 @@ func computedFrom(p *plan.Plan) string {
 		parts = append(parts, "GitLab version unknown (newest assumed)")
 	}
 	if p.Pruned {
-		parts = append(parts, "--prune")
+		parts = append(parts, h.Prune)
 	}
 	parts = append(parts, "allowlist state "+p.StateDigest)
 	return strings.Join(parts, "; ")

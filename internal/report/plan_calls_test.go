@@ -43,7 +43,7 @@ func TestPlanFileRoundTrip(t *testing.T) {
 	for _, trusted := range []bool{true, false} {
 		p := samplePlan(t, trusted)
 		var buf bytes.Buffer
-		if err := Plan(&buf, p, FormatJSON); err != nil {
+		if err := Plan(&buf, p, FormatJSON, testHints); err != nil {
 			t.Fatal(err)
 		}
 		doc, err := planfile.Read(bytes.NewReader(buf.Bytes()), "plan.json")
@@ -101,7 +101,7 @@ func roundTrip[T any](t *testing.T, v T) T {
 
 func TestPlanFileReadFile(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Plan(&buf, samplePlan(t, true), FormatJSON); err != nil {
+	if err := Plan(&buf, samplePlan(t, true), FormatJSON, testHints); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "plan.json")

@@ -7,10 +7,10 @@ import (
 	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
-// PlanDocument returns the wire form of p (docs/design.md §6b); the wire types
+// planDocument returns the wire form of a worded plan (docs/design.md §6b); the wire types
 // are planfile's, which reads the document back.
-func PlanDocument(p *plan.Plan) any {
-	doc := planfile.Document{Version: PlanFormatVersion, Projects: []planfile.Project{}, Warnings: append([]string{}, p.Warnings...),
+func planDocument(p *plan.Plan) any {
+	doc := planfile.Document{Version: PlanFormatVersion, Projects: []planfile.Project{}, Warnings: warningTexts(p.Warnings),
 		Trusted: p.Trusted, TrustFile: p.TrustFile, Pruned: p.Pruned, StateDigest: p.StateDigest,
 		Waves: []planfile.Wave{}, Unresolved: []planfile.Unresolved{}}
 	if p.Capabilities.Known {
@@ -90,6 +90,14 @@ func reviews(rs []plan.Review) []planfile.Review {
 	out := []planfile.Review{}
 	for _, r := range rs {
 		out = append(out, planfile.Review{Caller: r.Caller, Access: kindList(r.Access), Uses: useList(r.Uses), Reason: r.Reason, OnAllowlist: r.OnAllowlist})
+	}
+	return out
+}
+
+func warningTexts(ws []plan.Warning) []string {
+	out := []string{}
+	for _, w := range ws {
+		out = append(out, w.Text)
 	}
 	return out
 }

@@ -11,13 +11,13 @@ import (
 
 // planMarkdown renders the three parts of the plan for a merge request or
 // wiki page, with a Mermaid graph that GitLab renders.
-func planMarkdown(w io.Writer, p *plan.Plan) error {
+func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "# CI_JOB_TOKEN allowlist plan\n\n")
 	if !p.Trusted {
-		fmt.Fprintf(ew, "> **Warning:** %s\n\n", md(untrustedBanner))
+		fmt.Fprintf(ew, "> **Warning:** %s\n\n", md(untrustedBanner(h)))
 	}
-	fmt.Fprintf(ew, "%s.\n\nComputed from: %s.\n\n", upperFirst(summary(p)), md(computedFrom(p)))
+	fmt.Fprintf(ew, "%s.\n\nComputed from: %s.\n\n", upperFirst(summary(p)), md(computedFrom(p, h)))
 	rows := p.Rows()
 	if len(rows) > 0 {
 		fmt.Fprintf(ew, "```mermaid\n")
@@ -53,7 +53,7 @@ func planMarkdown(w io.Writer, p *plan.Plan) error {
 		markdownProject(ew, p, pr)
 	}
 	fmt.Fprintf(ew, "\n## Rollout checklist\n\n")
-	for _, c := range checklist(p) {
+	for _, c := range checklist(p, h) {
 		fmt.Fprintf(ew, "- [ ] %s\n", c)
 	}
 	if len(p.Unresolved) > 0 {
@@ -65,7 +65,7 @@ func planMarkdown(w io.Writer, p *plan.Plan) error {
 	if len(p.Warnings) > 0 {
 		fmt.Fprintf(ew, "\n## Warnings\n\n")
 		for _, wn := range p.Warnings {
-			fmt.Fprintf(ew, "- %s\n", md(wn))
+			fmt.Fprintf(ew, "- %s\n", md(wn.Text))
 		}
 	}
 	return ew.err

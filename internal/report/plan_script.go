@@ -30,6 +30,8 @@ while [ $# -gt 0 ]; do
 done
 `
 
+// scriptCall is the rest of the fixed part; {{trust}} stands for the
+// command line's trust flag (PlanHints.Trust).
 const scriptCall = `
 # A loop, not printf | grep -q: under pipefail grep -q's early exit can
 # SIGPIPE printf and fail the check for a wave that exists.
@@ -46,7 +48,7 @@ fi
 if [ "$execute" = 1 ]; then
   if [ "$reviewed" != 1 ] && [ "$unreviewed" != 1 ]; then
     echo "this plan was computed WITHOUT a trust file: nothing in it was reviewed." >&2
-    echo "plan with --trust, or run with --execute --unreviewed if you really mean it." >&2
+    echo "plan with {{trust}}, or run with --execute --unreviewed if you really mean it." >&2
     exit 2
   fi
   if [ -z "${GITLAB_TOKEN:-}" ]; then
@@ -109,14 +111,14 @@ enforce() {
 
 // planScript renders the plan's API calls as a bash script: a dry run
 // unless run with --execute, one wave with --wave, idempotent.
-func planScript(w io.Writer, p *plan.Plan) error {
+func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "#!/usr/bin/env bash\n")
 	fmt.Fprintf(ew, "# The API calls of a tokenscope plan, callee by callee, wave by wave.\n")
 	if !p.Trusted {
-		fmt.Fprintf(ew, "#\n# %s\n# --execute refuses to run it without --unreviewed.\n", wrapComment(untrustedBanner))
+		fmt.Fprintf(ew, "#\n# %s\n# --execute refuses to run it without --unreviewed.\n", wrapComment(untrustedBanner(h)))
 	}
-	fmt.Fprintf(ew, "#\n# %s\n# %s\n#\n", wrapComment(upperFirst(summary(p))+"."), wrapComment("Computed from: "+computedFrom(p)+"."))
+	fmt.Fprintf(ew, "#\n# %s\n# %s\n#\n", wrapComment(upperFirst(summary(p))+"."), wrapComment("Computed from: "+computedFrom(p, h)+"."))
 	fmt.Fprintf(ew, `# Usage: GITLAB_TOKEN=... ./plan.sh [--execute] [--wave NAME]
 #   without --execute it only prints the calls (dry run)
 #   --wave NAME  makes the calls of one wave (%s)
@@ -141,7 +143,7 @@ func planScript(w io.Writer, p *plan.Plan) error {
 		fmt.Fprint(ew, shellQuote(n))
 	}
 	fmt.Fprint(ew, ")\n")
-	io.WriteString(ew, scriptCall)
+	io.WriteString(ew, strings.ReplaceAll(scriptCall, "{{trust}}", h.Trust))
 	for _, pr := range p.Projects {
 		calls := pr.Calls(p.Capabilities)
 		if len(calls) == 0 {

@@ -168,11 +168,11 @@ func curl(c plan.Call) string {
 
 // checklist is the rollout checklist: what to do, in order, what to watch
 // and how to roll back, with the plan's own waves and numbers.
-func checklist(p *plan.Plan) []string {
+func checklist(p *plan.Plan, h PlanHints) []string {
 	caps := p.Capabilities
 	var out []string
 	if !p.Trusted {
-		out = append(out, "Review first: draft trust.yaml with `tokenscope trust init`, review it in a merge request, and plan with --trust. Nothing in this plan was reviewed.")
+		out = append(out, "Review first: draft trust.yaml with `tokenscope trust init`, review it in a merge request, and plan with "+h.Trust+". Nothing in this plan was reviewed.")
 	} else {
 		out = append(out, fmt.Sprintf("Keep %s reviewed: every change to it goes through a merge request with the evidence from `tokenscope plan`.", p.TrustFile))
 	}
@@ -186,7 +186,7 @@ func checklist(p *plan.Plan) []string {
 		if i == 0 {
 			step += ". This is the pilot: watch it for a week, through the schedules and release pipelines that run rarely, before the next wave"
 		}
-		out = append(out, step+". `tokenscope plan --format script` prints the calls; its script runs one wave with --wave.")
+		out = append(out, step+". `tokenscope plan "+h.Format+" script` prints the calls; its script runs one wave with --wave.")
 	}
 	monitor := "Monitor after each wave: "
 	if caps.AuthLog {
@@ -206,7 +206,7 @@ func checklist(p *plan.Plan) []string {
 	}
 	out = append(out, "Roll back one callee by re-adding the entry that broke (the API steps above, or `--data enabled=false` on PATCH /projects/:id/job_token_scope while the instance setting allows it); keep the plan's JSON as the record of what changed.")
 	out = append(out, "Jobs outside GitLab CI (laptops, other CI systems) never have a job token: give them deploy tokens or project access tokens. Access that must not depend on the user who triggers the pipeline (schedules owned by bots, contributors without a role on the callee) needs a deploy token for repository, registry and package reads.")
-	out = append(out, "Keep it locked: run `tokenscope plan --trust trust.yaml --detailed-exitcode` in a scheduled pipeline; exit code 3 means the org drifted from the reviewed intent.")
+	out = append(out, "Keep it locked: run `tokenscope plan "+h.Trust+" trust.yaml "+h.DetailedExitCode+"` in a scheduled pipeline; exit code 3 means the org drifted from the reviewed intent.")
 	return out
 }
 

@@ -11,16 +11,16 @@ import (
 
 // planTable is the default output: (a) the edge table, (b) per callee the
 // UI and API steps, (c) the rollout checklist, then warnings.
-func planTable(w io.Writer, p *plan.Plan) error {
+func planTable(w io.Writer, p *plan.Plan, h PlanHints) error {
 	ew := &errWriter{w: w}
 	banner := func() {
 		if !p.Trusted {
-			fmt.Fprintf(ew, "!!! %s\n\n", untrustedBanner)
+			fmt.Fprintf(ew, "!!! %s\n\n", untrustedBanner(h))
 		}
 	}
 	banner()
 	fmt.Fprintf(ew, "tokenscope plan: %s\n", summary(p))
-	fmt.Fprintf(ew, "computed from: %s\n\n", computedFrom(p))
+	fmt.Fprintf(ew, "computed from: %s\n\n", computedFrom(p, h))
 
 	fmt.Fprintf(ew, "EDGES (caller → callee)\n")
 	rows := p.Rows()
@@ -45,7 +45,7 @@ func planTable(w io.Writer, p *plan.Plan) error {
 	}
 
 	fmt.Fprintf(ew, "\nROLLOUT CHECKLIST\n")
-	for i, c := range checklist(p) {
+	for i, c := range checklist(p, h) {
 		fmt.Fprintf(ew, "%2d. %s\n", i+1, strings.ReplaceAll(c, "`", ""))
 	}
 	if len(p.Unresolved) > 0 {
@@ -57,7 +57,7 @@ func planTable(w io.Writer, p *plan.Plan) error {
 	if len(p.Warnings) > 0 {
 		fmt.Fprintf(ew, "\nWARNINGS\n")
 		for _, wn := range p.Warnings {
-			fmt.Fprintf(ew, "  - %s\n", wn)
+			fmt.Fprintf(ew, "  - %s\n", wn.Text)
 		}
 	}
 	if !p.Trusted {

@@ -13,16 +13,16 @@ import (
 // planTerraform renders one gitlab_project_job_token_scopes resource per
 // callee with the allowlist the plan leaves behind. The resource is
 // authoritative (entries not listed are removed), so it lists everything
-// that stays, including unapproved entries a plan without --prune keeps.
+// that stays, including unapproved entries a plan without pruning keeps.
 // Fine-grained policies cannot be expressed there: they are listed as
 // comments, for the GraphQL steps.
-func planTerraform(w io.Writer, p *plan.Plan) error {
+func planTerraform(w io.Writer, p *plan.Plan, h PlanHints) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "# The allowlists of a tokenscope plan, for the GitLab Terraform provider.\n")
 	if !p.Trusted {
-		fmt.Fprintf(ew, "#\n# %s\n", wrapComment(untrustedBanner))
+		fmt.Fprintf(ew, "#\n# %s\n", wrapComment(untrustedBanner(h)))
 	}
-	fmt.Fprintf(ew, "#\n# %s\n#\n", wrapComment("Computed from: "+computedFrom(p)+"."))
+	fmt.Fprintf(ew, "#\n# %s\n#\n", wrapComment("Computed from: "+computedFrom(p, h)+"."))
 	fmt.Fprintf(ew, `# Each gitlab_project_job_token_scopes resource is AUTHORITATIVE: on apply,
 # entries not listed are removed. Import existing scopes first
 # (terraform import gitlab_project_job_token_scopes.NAME PROJECT_ID).
@@ -84,7 +84,7 @@ func planTerraform(w io.Writer, p *plan.Plan) error {
 				if e.Type != kind {
 					continue
 				}
-				lines = append(lines, fmt.Sprintf("    %s, # %s: %s", ref(string(kind), e.Path, e.ID), e.Path, tfNote(pr, e)))
+				lines = append(lines, fmt.Sprintf("    %s, # %s: %s", ref(string(kind), e.Path, e.ID), e.Path, tfNote(pr, e, h)))
 			}
 			if len(lines) == 0 {
 				attrs = append(attrs, tfAttr{attr, "[]"})
@@ -119,10 +119,10 @@ func stayingEntries(pr plan.Project) []plan.Entry {
 	return slices.CompactFunc(out, func(a, b plan.Entry) bool { return a.Type == b.Type && a.Path == b.Path })
 }
 
-func tfNote(pr plan.Project, e plan.Entry) string {
+func tfNote(pr plan.Project, e plan.Entry, h PlanHints) string {
 	for _, u := range pr.Unapproved {
 		if u.Type == e.Type && u.Path == e.Path {
-			return "UNAPPROVED, kept because the plan ran without --prune"
+			return "UNAPPROVED, kept because the plan ran without " + h.Prune
 		}
 	}
 	note := "default permissions"

@@ -111,7 +111,7 @@ func TestPlanFormats(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				var buf bytes.Buffer
-				if err := Plan(&buf, samplePlan(t, trusted), f); err != nil {
+				if err := Plan(&buf, samplePlan(t, trusted), f, testHints); err != nil {
 					t.Fatal(err)
 				}
 				if strings.Contains(buf.String(), "glpat") {
@@ -131,7 +131,7 @@ func TestPlanFormats(t *testing.T) {
 // null, policies null for default permissions with the reason in reason.
 func TestPlanJSONContract(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Plan(&buf, samplePlan(t, true), FormatJSON); err != nil {
+	if err := Plan(&buf, samplePlan(t, true), FormatJSON, testHints); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
@@ -207,7 +207,7 @@ func TestPolicyLabel(t *testing.T) {
 func scriptFile(t *testing.T, p *plan.Plan) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := Plan(&buf, p, FormatScript); err != nil {
+	if err := Plan(&buf, p, FormatScript, testHints); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "plan.sh")
@@ -348,7 +348,7 @@ func TestTerraformFormatted(t *testing.T) {
 		t.Skip("terraform not installed")
 	}
 	var buf bytes.Buffer
-	if err := Plan(&buf, samplePlan(t, true), FormatTerraform); err != nil {
+	if err := Plan(&buf, samplePlan(t, true), FormatTerraform, testHints); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(tf, "fmt", "-")
@@ -373,10 +373,10 @@ func TestWithoutIDs(t *testing.T) {
 		Uses: []use.Use{{Origin: use.CIConfig, Access: access.PackagesRead, Evidence: use.Evidence{Project: "apps/web", File: ".npmrc", Line: 1}}}}}}
 	p := plan.Compute(g, inventory.NewIndex(inv), nil, plan.Options{Prune: true})
 	var script, tf bytes.Buffer
-	if err := Plan(&script, p, FormatScript); err != nil {
+	if err := Plan(&script, p, FormatScript, testHints); err != nil {
 		t.Fatal(err)
 	}
-	if err := Plan(&tf, p, FormatTerraform); err != nil {
+	if err := Plan(&tf, p, FormatTerraform, testHints); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -420,7 +420,7 @@ func TestPlanGraphQLIsValid(t *testing.T) {
 	p := plan.Compute(g, inventory.NewIndex(inv), nil, plan.Options{Prune: true})
 	var out bytes.Buffer
 	for _, f := range []string{FormatScript, FormatTable} {
-		if err := Plan(&out, p, f); err != nil {
+		if err := Plan(&out, p, f, testHints); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -440,3 +440,7 @@ func TestPlanGraphQLIsValid(t *testing.T) {
 		}
 	}
 }
+
+// testHints are the flag names the command line gives (internal/cli
+// planHints); the goldens are its output.
+var testHints = PlanHints{Trust: "--trust", Prune: "--prune", GitLabVersion: "--gitlab-version", Format: "--format", DetailedExitCode: "--detailed-exitcode"}
