@@ -13,18 +13,20 @@ import (
 // net/http follows redirects and copies the first request's headers onto
 // each hop. It drops Authorization and Cookie only when the new host is
 // neither the original host nor a subdomain of it, and it compares host
-// names without ports (https://pkg.go.dev/net/http#Client: "when
-// forwarding sensitive headers like Authorization, WWW-Authenticate, and
-// Cookie to untrusted targets. These headers will be ignored when
-// following a redirect to a domain that is not an exact match or subdomain
-// match of the initial domain"). Every other header is forwarded, and
-// client-go sends the token in PRIVATE-TOKEN, so a GitLab (or anything in
-// front of it) answering 302 Location: https://elsewhere/ would hand the
-// token to elsewhere; a redirect to another port of the same host keeps
-// even Authorization. TestRedirectKeepsToken shows both.
+// names without ports (https://pkg.go.dev/net/http#Client: all headers
+// are forwarded except "sensitive headers like "Authorization",
+// "WWW-Authenticate", and "Cookie" to untrusted targets. These headers
+// will be ignored when following a redirect to a domain that is not a
+// subdomain match or exact match of the initial domain"). Every other
+// header is forwarded, and client-go sends the token in PRIVATE-TOKEN, so
+// a GitLab (or anything in front of it) answering 302 Location:
+// https://elsewhere/ would hand the token to elsewhere; a redirect to
+// another port of the same host keeps even Authorization.
+// TestRedirectKeepsToken shows both.
 //
 // checkRedirect therefore refuses, before the hop is sent, any redirect to
-// another origin (scheme, host or port, RFC 6454) than the request's.
+// another origin (scheme, host and port, https://www.rfc-editor.org/rfc/rfc6454)
+// than the request's.
 // Stripping the token and following instead would turn a misdirection into
 // confusing 401s or, worse, data read anonymously from another server.
 // GitLab's API does not redirect across origins in what tokenscope reads:
