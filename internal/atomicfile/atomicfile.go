@@ -2,20 +2,59 @@
 // the complete new one, never a half-written file: content goes to a
 // temporary file in the same folder, which is synced and renamed over the
 // target.
+//
+// Outputs never destroy: Write replaces only regular files. A directory, a
+// device, a FIFO, a socket or any other special file is refused before
+// anything is written, so a mistyped -o /dev/sda or -o somedir cannot
+// replace it (as root, a rename over /dev/sda would succeed).
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
 
+var (
+	// ErrNotRegular means the target exists and is not a regular file
+	// (a directory, device, FIFO, socket...). It is wrapped in an
+	// *fs.PathError naming the path.
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrReadOnly means the target is a regular file without its owner's
+	// write bit: the user marked it so it would not be changed, and a
+	// rename would replace it all the same (renaming needs write access to
+	// the folder, not the file). Wrapped in an *fs.PathError.
+	ErrReadOnly = errors.New("read-only file")
+)
+
 // Write creates or replaces path with what fill writes. If fill or any
 // step fails, path is untouched and the temporary file is removed.
+//
+// A new file gets perm. An existing file keeps its permission bits (not
+// reset to perm), so a report the user made private stays private; its
+// owner and group are those of whoever runs tokenscope, as with any
+// replace-by-rename, and hard links to the old file keep the old content.
+//
+// A symlink is followed: the file it points to (through any chain of
+// links) is replaced and the link is kept. Replacing the link itself
+// would silently turn a link the user set up, e.g. report.md pointing into
+// a shared folder, into a plain file and leave the real target stale. A
+// link whose target does not exist is refused rather than guessed at.
+// The target must pass the same checks as a plain path.
+//
+// The checks run before the temporary file is made; a file swapped for
+// something else between the check and the rename is not guarded against
+// (tokenscope is not meant to run against an adversary sharing the folder).
 func Write(path string, perm os.FileMode, fill func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	target, mode, err := resolve(path, perm)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(target)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -28,7 +67,7 @@ func Write(path string, perm os.FileMode, fill func(io.Writer) error) (err error
 	if err = fill(tmp); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = tmp.Chmod(perm); err != nil {
+	if err = tmp.Chmod(mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = tmp.Sync(); err != nil {
@@ -37,10 +76,40 @@ func Write(path string, perm os.FileMode, fill func(io.Writer) error) (err error
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err = os.Rename(tmp.Name(), target); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// resolve returns the file to replace (path, or what the symlink at path
+// points to) and the permission bits the new content gets.
+func resolve(path string, perm os.FileMode) (string, os.FileMode, error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return path, perm, nil
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("write %s: %w", path, err)
+	}
+	target := path
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		// EvalSymlinks resolves the whole chain and fails on a dangling
+		// link (https://pkg.go.dev/path/filepath#EvalSymlinks).
+		if target, err = filepath.EvalSymlinks(path); err != nil {
+			return "", 0, fmt.Errorf("write %s: follow symlink: %w", path, err)
+		}
+		if fi, err = os.Stat(target); err != nil {
+			return "", 0, fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		return "", 0, &fs.PathError{Op: "write", Path: path, Err: ErrNotRegular}
+	}
+	if fi.Mode().Perm()&0o200 == 0 {
+		return "", 0, &fs.PathError{Op: "write", Path: path, Err: ErrReadOnly}
+	}
+	return target, fi.Mode().Perm(), nil
 }
 
 // WriteFile is Write with a byte slice.

@@ -125,7 +125,16 @@ func (o *outputOptions) write(io *IO, render func(w io.Writer) error) error {
 	if o.Path == "" || o.Path == "-" {
 		return render(io.Out)
 	}
-	return atomicfile.Write(o.Path, 0o644, render)
+	err := atomicfile.Write(o.Path, 0o644, render)
+	// atomicfile refuses what it must not replace; say so in terms of the
+	// flag the user typed.
+	switch {
+	case errors.Is(err, atomicfile.ErrNotRegular):
+		return fmt.Errorf("-o %s: not a regular file; give a file path", o.Path)
+	case errors.Is(err, atomicfile.ErrReadOnly):
+		return fmt.Errorf("-o %s: the file is read-only; make it writable or give another path", o.Path)
+	}
+	return err
 }
 
 var errNoGroup = errors.New("--group is required with --gitlab: name the groups to read (subgroups are included)")

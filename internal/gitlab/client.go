@@ -123,7 +123,7 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{base: base, token: o.Token, sem: make(chan struct{}, o.Concurrency), pacer: &pacer{reserve: o.Concurrency}}
 	c.counter = &countingTransport{next: &pacingTransport{next: rt, p: c.pacer}}
-	httpClient := &http.Client{Transport: c.counter, Timeout: o.Timeout}
+	httpClient := &http.Client{Transport: c.counter, Timeout: o.Timeout, CheckRedirect: checkRedirect}
 	c.gl, err = gl.NewClient(o.Token,
 		gl.WithBaseURL(base.String()),
 		gl.WithHTTPClient(httpClient),
@@ -227,7 +227,7 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		return false, ctx.Err()
 	}
 	if err != nil {
-		return true, nil
+		return !isRedirectRefused(err), nil
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:

@@ -58,7 +58,7 @@ func (c *Client) graphql(ctx context.Context, q *query, vars map[string]any, out
 	var fatal []string
 	for _, e := range resp.Errors {
 		if strings.Contains(e.Message, "which exceeds max complexity") || strings.Contains(e.Message, "which exceeds max depth") {
-			return nil, fmt.Errorf("%s: %w: %s", q.name, errTooComplex, e.Message)
+			return nil, fmt.Errorf("%s: %w: %s", q.name, errTooComplex, c.redact(e.Message))
 		}
 		if len(e.Path) == 0 {
 			fatal = append(fatal, c.redact(e.Message))
