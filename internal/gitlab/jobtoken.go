@@ -15,6 +15,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/gitlab/schema"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // maintainerHint is the advice for every permission gap: GitLab shows job
@@ -89,7 +90,7 @@ func (j *jobTokens) store(project string, scope *inventory.JobTokenScope) {
 func (j *jobTokens) gap(project, what, msg string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	d := diag.Diagnostic{Severity: diag.Warning, Project: project, Summary: "cannot read the " + what, Detail: maintainerHint}
+	d := diag.Diagnostic{Severity: diag.Warning, Pos: loc.Pos{Project: project}, Summary: "cannot read the " + what, Detail: maintainerHint}
 	if msg != "" {
 		d.Detail += "; GitLab said: " + msg
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // SnapshotOptions say what to read.
@@ -216,7 +217,7 @@ func (c *Client) readFiles(ctx context.Context, inv *inventory.Inventory, rest b
 			}
 		}
 	}) {
-		f.diags = append(f.diags, diag.Diagnostic{Severity: diag.Warning, Project: p, File: strings.Join(outside[p], ", "),
+		f.diags = append(f.diags, diag.Diagnostic{Severity: diag.Warning, Pos: loc.Pos{Project: p, File: strings.Join(outside[p], ", ")},
 			Summary: "read by a project of the snapshot (include:project or a cross-project reference), but not in the snapshot's groups",
 			Detail:  "add its group with --group to read it"})
 	}
