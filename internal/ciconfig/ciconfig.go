@@ -3,22 +3,14 @@ package ciconfig
 import (
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/inventory"
-	"github.com/tokenscope/tokenscope/internal/use"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
-
-// Pos is a place in a project's file. Project matters because included
-// files can come from other projects (include:project, component).
-type Pos struct {
-	Project string
-	File    string
-	Line    int // 1-based
-}
 
 // Script is one flattened item of a job's script array. Text may hold
 // several lines (a block scalar) or one folded line.
 type Script struct {
 	Text string
-	Pos  Pos // the line where Text starts in the file
+	Pos  loc.Pos // the line where Text starts in the file
 	// LineStep is 1 when each line of Text is one line of the file (a
 	// literal block scalar or a plain single line), 0 when lines of the file
 	// were folded together (folded block, multi-line plain or quoted scalar),
@@ -34,13 +26,13 @@ type Variable struct {
 	Name  string
 	Value string // as GitLab turns the YAML scalar into a string (Psych + to_s)
 	Raw   bool   // expand: false: no $VAR expansion of the value
-	Pos   Pos
+	Pos   loc.Pos
 }
 
 // Image is an image: or services: entry.
 type Image struct {
 	Name string // after YAML, before variable expansion
-	Pos  Pos
+	Pos  loc.Pos
 }
 
 // Need is one needs:project entry (cross-project artifacts).
@@ -49,7 +41,7 @@ type Need struct {
 	Job       string
 	Ref       string
 	Artifacts bool // artifacts: true (the default)
-	Pos       Pos
+	Pos       loc.Pos
 }
 
 // Variant is one alternative set of variables under which a job can run:
@@ -64,7 +56,7 @@ type Variant struct {
 // and inherit: have been applied.
 type Job struct {
 	Name string
-	Pos  Pos // the line of the job's key in the file that defines it
+	Pos  loc.Pos // the line of the job's key in the file that defines it
 	// Image and Services are the effective (defaulted) entries.
 	Image    *Image
 	Services []Image
@@ -93,7 +85,7 @@ type Job struct {
 type Trigger struct {
 	Project string // multi-project pipeline target; "" for a child pipeline
 	Branch  string
-	Pos     Pos
+	Pos     loc.Pos
 }
 
 // Config is a project's effective CI configuration.
@@ -108,11 +100,38 @@ type Config struct {
 	// and component includes (resolved with the pipeline user's rights, not
 	// the job token), remote and template includes (not fetched offline),
 	// trigger: jobs.
-	Notes []use.Note
+	Notes []Note
 	// Diags are problems with the configuration. An error diagnostic means
 	// the configuration (or part of it) could not be read; Jobs then holds
 	// what could be.
 	Diags diag.List
+}
+
+// NoteKind classifies notes.
+type NoteKind string
+
+// Note kinds. They say what the configuration does, not what that means
+// for the job token: the scan turns them into its own notes.
+const (
+	// PipelineUser: an entry GitLab resolves with the permissions of the
+	// user who runs the pipeline (include:project, include:component,
+	// trigger:).
+	PipelineUser NoteKind = "pipeline-user"
+	// NotFetched: configuration that cannot be read offline (remote,
+	// template and artifact includes, files of projects outside the
+	// snapshot, child pipelines).
+	NotFetched NoteKind = "not-fetched"
+)
+
+// Note is something about the configuration worth saying that is neither
+// a job nor a problem with the input. Pos.Project is the loaded project
+// even when File is in another project's included file; Detail then names
+// that project.
+type Note struct {
+	loc.Pos
+	Job    string // "" for notes about includes
+	Kind   NoteKind
+	Detail string
 }
 
 // Limits bound the work a configuration may cause. The defaults mirror

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
-	"github.com/tokenscope/tokenscope/internal/use"
 )
 
 const app = "g/app"
@@ -82,7 +81,7 @@ func diagText(ds diag.List) string {
 	return b.String()
 }
 
-func noteText(ns []use.Note) string {
+func noteText(ns []Note) string {
 	var b strings.Builder
 	for _, n := range ns {
 		fmt.Fprintf(&b, "%s %s:%d %s %s\n", n.Kind, n.File, n.Line, n.Job, n.Detail)
@@ -121,7 +120,7 @@ func requireDiag(t *testing.T, cfg *Config, sev diag.Severity, fragments ...stri
 	return diag.Diagnostic{}
 }
 
-func requireNote(t *testing.T, cfg *Config, kind use.NoteKind, fragments ...string) use.Note {
+func requireNote(t *testing.T, cfg *Config, kind NoteKind, fragments ...string) Note {
 	t.Helper()
 	for _, n := range cfg.Notes {
 		if n.Kind != kind {
@@ -139,7 +138,7 @@ func requireNote(t *testing.T, cfg *Config, kind use.NoteKind, fragments ...stri
 		}
 	}
 	t.Fatalf("no %s note containing %q; got:\n%s", kind, fragments, noteText(cfg.Notes))
-	return use.Note{}
+	return Note{}
 }
 
 func equalStrings(t *testing.T, what string, got, want []string) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/inventory"
-	"github.com/tokenscope/tokenscope/internal/use"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // include: after GitLab's External::Processor and Mapper
@@ -32,7 +32,7 @@ type fileCtx struct {
 	kind               incKind
 	inputs             *node
 	comp               *componentCtx
-	via                Pos // the include entry (the root: the file itself)
+	via                loc.Pos // the include entry (the root: the file itself)
 }
 
 func (f *fileCtx) src() *source { return &source{project: f.project, file: f.file} }
@@ -65,7 +65,7 @@ func (l *loader) loadTree(fc *fileCtx, chain []*fileCtx) *node {
 	}
 	if !content.isMap() {
 		what := map[kind]string{kScalar: "a string", kSeq: "a list", kRef: "a !reference", kNull: "empty"}[content.kind]
-		l.errorAt(Pos{Project: fc.project, File: fc.file, Line: int(content.line)},
+		l.errorAt(loc.Pos{Project: fc.project, File: fc.file, Line: int(content.line)},
 			"the file must be a mapping of keywords and job names",
 			"invalid configuration format: the document is %s, not a mapping", what)
 		return nil
@@ -143,7 +143,7 @@ func (l *loader) fetch(fc *fileCtx) *node {
 	l.bytes += rf.size
 	if l.bytes > l.lim.MaxTotalBytes {
 		l.stopIncludes = true
-		l.errorAt(Pos{Project: fc.project, File: fc.file}, "GitLab limits the combined size of the configuration and its includes; include less",
+		l.errorAt(loc.Pos{Project: fc.project, File: fc.file}, "GitLab limits the combined size of the configuration and its includes; include less",
 			"Total size of combined CI/CD configuration is too big (more than %d bytes)", l.lim.MaxTotalBytes)
 		return nil
 	}
@@ -247,7 +247,7 @@ func (l *loader) readError(fc *fileCtx, err error) {
 		l.errorAt(at, "GitLab rejects configuration files this large too",
 			"%s is too large to be a CI configuration file: %v", fc.label(l.project), err)
 	case errors.Is(err, inventory.ErrNoProject):
-		l.note(use.NotFetched, at, "", "%s is in project %s, which is not in the snapshot; add the project to the snapshot to analyse the jobs it defines", fc.file, fc.project)
+		l.note(NotFetched, at, "", "%s is in project %s, which is not in the snapshot; add the project to the snapshot to analyse the jobs it defines", fc.file, fc.project)
 	default:
 		l.errorAt(at, "check that the snapshot is readable", "cannot read %s: %v", fc.label(l.project), err)
 	}
@@ -276,16 +276,16 @@ func (l *loader) includeEntry(it *node, parent *fileCtx) []*fileCtx {
 	at := it.pos()
 	switch {
 	case it.kind == kScalar:
-		loc, ok := l.expandInclude(it.str, at, "include")
+		local, ok := l.expandInclude(it.str, at, "include")
 		if !ok {
 			return nil
 		}
-		if isURL(loc) {
-			l.note(use.NotFetched, at, "", "include:remote %s is not fetched offline; the jobs it defines are not analysed", loc)
+		if isURL(local) {
+			l.note(NotFetched, at, "", "include:remote %s is not fetched offline; the jobs it defines are not analysed", local)
 			l.countInclude(&fileCtx{via: at})
 			return nil
 		}
-		return l.localFiles(loc, nil, parent, at)
+		return l.localFiles(local, nil, parent, at)
 	case it.kind != kMap:
 		l.errorAt(at, "each include entry is a path, a URL or a mapping such as {local: path}",
 			"include entry is not valid: it must be a string or a mapping")
@@ -321,21 +321,21 @@ func (l *loader) includeEntry(it *node, parent *fileCtx) []*fileCtx {
 			l.errorAt(at, "give the path of a file in this repository", "include:local must be a string")
 			return nil
 		}
-		loc, ok := l.expandInclude(v.str, v.pos(), "include:local")
+		local, ok := l.expandInclude(v.str, v.pos(), "include:local")
 		if !ok {
 			return nil
 		}
-		return l.localFiles(loc, inputs, parent, at)
+		return l.localFiles(local, inputs, parent, at)
 	case "project":
 		return l.projectFiles(it, inputs, at)
 	case "component":
 		return l.componentFile(it, inputs, at)
 	case "remote":
-		l.note(use.NotFetched, at, "", "include:remote %s is not fetched offline; the jobs it defines are not analysed", it.get(a).str)
+		l.note(NotFetched, at, "", "include:remote %s is not fetched offline; the jobs it defines are not analysed", it.get(a).str)
 	case "template":
-		l.note(use.NotFetched, at, "", "include:template %s is a GitLab template tokenscope does not ship; the jobs it defines are not analysed", it.get(a).str)
+		l.note(NotFetched, at, "", "include:template %s is a GitLab template tokenscope does not ship; the jobs it defines are not analysed", it.get(a).str)
 	case "artifact":
-		l.note(use.NotFetched, at, "", "include:artifact %s is generated while the pipeline runs; its jobs are not analysed", it.get(a).str)
+		l.note(NotFetched, at, "", "include:artifact %s is generated while the pipeline runs; its jobs are not analysed", it.get(a).str)
 	}
 	// remote/template/artifact still count as included files in GitLab.
 	l.countInclude(&fileCtx{via: at})
@@ -359,10 +359,10 @@ func isURL(s string) bool {
 // (Options.Vars: project and predefined variables). A reference to any
 // other variable cannot be resolved offline: the include is noted and
 // skipped.
-func (l *loader) expandInclude(s string, at Pos, what string) (string, bool) {
+func (l *loader) expandInclude(s string, at loc.Pos, what string) (string, bool) {
 	out, unknown := expandVars(s, l.opts.Vars)
 	if len(unknown) > 0 {
-		l.note(use.NotFetched, at, "", "%s %q uses variables tokenscope cannot see (%s: project, group or pipeline variables); the file is not analysed", what, s, strings.Join(unknown, ", "))
+		l.note(NotFetched, at, "", "%s %q uses variables tokenscope cannot see (%s: project, group or pipeline variables); the file is not analysed", what, s, strings.Join(unknown, ", "))
 		return "", false
 	}
 	return out, true
@@ -380,21 +380,21 @@ func hasYAMLExt(p string) bool {
 // localFiles resolves include:local in the project of the including file
 // (so a local include inside a file from another project reads that
 // project), expanding * and ** wildcards.
-func (l *loader) localFiles(loc string, inputs *node, parent *fileCtx, at Pos) []*fileCtx {
-	loc = cleanPath(loc)
-	files := []string{loc}
-	if strings.Contains(loc, "*") {
-		m, err := l.opts.Files.Glob(parent.project, loc)
+func (l *loader) localFiles(local string, inputs *node, parent *fileCtx, at loc.Pos) []*fileCtx {
+	local = cleanPath(local)
+	files := []string{local}
+	if strings.Contains(local, "*") {
+		m, err := l.opts.Files.Glob(parent.project, local)
 		if err != nil {
 			if errors.Is(err, inventory.ErrNoProject) {
-				l.note(use.NotFetched, at, "", "include:local %s is in project %s, which is not in the snapshot", loc, parent.project)
+				l.note(NotFetched, at, "", "include:local %s is in project %s, which is not in the snapshot", local, parent.project)
 				return nil
 			}
-			l.errorAt(at, "fix the wildcard pattern", "include:local %s: %v", loc, err)
+			l.errorAt(at, "fix the wildcard pattern", "include:local %s: %v", local, err)
 			return nil
 		}
 		if len(m) == 0 {
-			l.warnAt(at, "check the pattern: * stays in one folder, ** crosses folders", "include:local %s matches no file", loc)
+			l.warnAt(at, "check the pattern: * stays in one folder, ** crosses folders", "include:local %s matches no file", local)
 		}
 		files = m
 	}
@@ -411,7 +411,7 @@ func (l *loader) localFiles(loc string, inputs *node, parent *fileCtx, at Pos) [
 }
 
 // projectFiles resolves include:project with file as a string or a list.
-func (l *loader) projectFiles(it, inputs *node, at Pos) []*fileCtx {
+func (l *loader) projectFiles(it, inputs *node, at loc.Pos) []*fileCtx {
 	pv := it.get("project")
 	if !pv.isString() {
 		l.errorAt(at, "give the full path of the project", "include:project must be a string")
@@ -440,9 +440,9 @@ func (l *loader) projectFiles(it, inputs *node, at Pos) []*fileCtx {
 			"include:project %s needs file: as a string or a list of strings", project)
 		return nil
 	}
-	l.note(use.NotJobToken, at, "", "include:project %s is resolved with the pipeline user's permissions, not the job token", project)
+	l.note(PipelineUser, at, "", "include:project %s is resolved with the pipeline user's permissions, not the job token", project)
 	if !l.opts.Files.HasFiles(project) {
-		l.note(use.NotFetched, at, "", "include:project %s (%s) is not in the snapshot; add the project to the snapshot to analyse the jobs it defines", project, joinFiles(files))
+		l.note(NotFetched, at, "", "include:project %s (%s) is not in the snapshot; add the project to the snapshot to analyse the jobs it defines", project, joinFiles(files))
 		for range files {
 			if !l.countInclude(&fileCtx{via: at}) {
 				break
@@ -483,7 +483,7 @@ func joinFiles(files []*node) string {
 // componentFile resolves include:component
 // <fqdn>/<project path>/<name>@<version> to templates/<name>.yml or
 // templates/<name>/template.yml in that project (docs: components).
-func (l *loader) componentFile(it, inputs *node, at Pos) []*fileCtx {
+func (l *loader) componentFile(it, inputs *node, at loc.Pos) []*fileCtx {
 	cv := it.get("component")
 	if !cv.isString() {
 		l.errorAt(at, "write the component as <fqdn>/<project path>/<name>@<version>", "include:component must be a string")
@@ -493,17 +493,17 @@ func (l *loader) componentFile(it, inputs *node, at Pos) []*fileCtx {
 	if !ok {
 		return nil
 	}
-	loc, version, hasVersion := cutLast(addr, "@")
-	host, rest, _ := strings.Cut(loc, "/")
+	spec, version, hasVersion := cutLast(addr, "@")
+	host, rest, _ := strings.Cut(spec, "/")
 	segs := strings.Split(strings.Trim(rest, "/"), "/")
 	if !hasVersion || version == "" || len(segs) < 2 || host == "" {
 		l.errorAt(cv.pos(), "write the component as <fqdn>/<project path>/<name>@<version>",
 			"include:component %q is not a valid component address", addr)
 		return nil
 	}
-	l.note(use.NotJobToken, at, "", "include:component %s is resolved with the pipeline user's permissions, not the job token", addr)
+	l.note(PipelineUser, at, "", "include:component %s is resolved with the pipeline user's permissions, not the job token", addr)
 	if !l.sameInstance(host) {
-		l.note(use.NotFetched, at, "", "include:component %s is on %s, not on this GitLab instance; GitLab only includes components from its own instance", addr, host)
+		l.note(NotFetched, at, "", "include:component %s is on %s, not on this GitLab instance; GitLab only includes components from its own instance", addr, host)
 		l.countInclude(&fileCtx{via: at})
 		return nil
 	}
@@ -519,7 +519,7 @@ func (l *loader) componentFile(it, inputs *node, at Pos) []*fileCtx {
 	}
 	comp := &componentCtx{name: name, version: version, reference: version}
 	if !l.opts.Files.HasFiles(project) {
-		l.note(use.NotFetched, at, "", "include:component %s: project %s is not in the snapshot; add it to analyse the component's jobs", addr, project)
+		l.note(NotFetched, at, "", "include:component %s: project %s is not in the snapshot; add it to analyse the component's jobs", addr, project)
 		l.countInclude(&fileCtx{via: at})
 		return nil
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
-	"github.com/tokenscope/tokenscope/internal/use"
 )
 
 // The forms of include:local (docs includes.md, gitlab-ci-local
@@ -154,7 +153,7 @@ include:
 	if p := b.Script[0].Pos; p.Project != "g/templates" || p.File != "ci/build.yml" || p.Line != 4 {
 		t.Errorf("script position %+v", p)
 	}
-	n := requireNote(t, cfg, use.NotJobToken, "include:project g/templates is resolved with the pipeline user's permissions, not the job token")
+	n := requireNote(t, cfg, PipelineUser, "include:project g/templates is resolved with the pipeline user's permissions, not the job token")
 	if n.Project != app || n.File != ".gitlab-ci.yml" || n.Line != 3 {
 		t.Errorf("note placed at %s %s:%d", n.Project, n.File, n.Line)
 	}
@@ -163,11 +162,11 @@ include:
 func TestIncludeProjectNotInSnapshot(t *testing.T) {
 	cfg := loadApp(t, "include:\n  - project: other/shared\n    file: ci.yml\njob:\n  script: [echo]\n", nil)
 	requireClean(t, cfg)
-	n := requireNote(t, cfg, use.NotFetched, "other/shared", "ci.yml", "snapshot")
+	n := requireNote(t, cfg, NotFetched, "other/shared", "ci.yml", "snapshot")
 	if n.Line != 2 {
 		t.Errorf("note line %d, want 2", n.Line)
 	}
-	requireNote(t, cfg, use.NotJobToken, "include:project other/shared")
+	requireNote(t, cfg, PipelineUser, "include:project other/shared")
 	jobNamed(t, cfg, "job")
 }
 
@@ -180,7 +179,7 @@ func TestIncludeVariables(t *testing.T) {
 	jobNamed(t, cfg, "tpl")
 
 	cfg = loadApp(t, "include:\n  - local: ci/$ENVIRONMENT.yml\njob: {script: [echo]}\n", nil)
-	requireNote(t, cfg, use.NotFetched, "ENVIRONMENT", "variables tokenscope cannot see")
+	requireNote(t, cfg, NotFetched, "ENVIRONMENT", "variables tokenscope cannot see")
 	requireClean(t, cfg)
 }
 
@@ -198,9 +197,9 @@ job:
         job: gen
 `, nil)
 	requireClean(t, cfg)
-	requireNote(t, cfg, use.NotFetched, "include:remote https://example.com/ci.yml")
-	requireNote(t, cfg, use.NotFetched, "include:remote https://example.com/other.yml")
-	requireNote(t, cfg, use.NotFetched, "include:template Auto-DevOps.gitlab-ci.yml")
+	requireNote(t, cfg, NotFetched, "include:remote https://example.com/ci.yml")
+	requireNote(t, cfg, NotFetched, "include:remote https://example.com/other.yml")
+	requireNote(t, cfg, NotFetched, "include:template Auto-DevOps.gitlab-ci.yml")
 	// Remote and template includes count towards the include limit.
 	cfg = loadApp(t, "include:\n  - https://example.com/a.yml\n  - template: A.yml\n  - local: ci/x.yml\njob: {script: [echo]}\n",
 		memFiles{app: {"ci/x.yml": "x: {script: [echo]}\n"}}, withLimits(Limits{MaxIncludes: 2}))
@@ -352,13 +351,13 @@ include:
 	equalStrings(t, "jobs", jobNames(cfg), []string{"deploy", "scan-api", "scan-web"})
 	equalStrings(t, "script", texts(jobNamed(t, cfg, "scan-web").Script), []string{"scan --version 1.2.0 web"})
 	equalStrings(t, "script", texts(jobNamed(t, cfg, "scan-api").Script), []string{"scan --version ~latest api"})
-	requireNote(t, cfg, use.NotJobToken, "include:component gitlab.example.com/g/components/scan@1.2.0")
-	requireNote(t, cfg, use.NotFetched, "gitlab.com/components/opentofu/full-pipeline@1.0.0", "not on this GitLab instance")
+	requireNote(t, cfg, PipelineUser, "include:component gitlab.example.com/g/components/scan@1.2.0")
+	requireNote(t, cfg, NotFetched, "gitlab.com/components/opentofu/full-pipeline@1.0.0", "not on this GitLab instance")
 
 	cfg = loadApp(t, "include:\n  - component: gitlab.example.com/g/components/nope@1\njob: {script: [echo]}\n", files)
 	requireDiag(t, cfg, diag.Error, "templates/nope.yml", "templates/nope/template.yml")
 	cfg = loadApp(t, "include:\n  - component: gitlab.example.com/g/missing/x@1\njob: {script: [echo]}\n", files)
-	requireNote(t, cfg, use.NotFetched, "project g/missing is not in the snapshot")
+	requireNote(t, cfg, NotFetched, "project g/missing is not in the snapshot")
 	cfg = loadApp(t, "include:\n  - component: gitlab.example.com/g/components/scan\njob: {script: [echo]}\n", files)
 	requireDiag(t, cfg, diag.Error, "not a valid component address")
 }

@@ -3,7 +3,7 @@ package ciconfig
 import (
 	"strings"
 
-	"github.com/tokenscope/tokenscope/internal/use"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // Root composition, after GitLab's Entry::Root and Entry::Jobs
@@ -53,8 +53,8 @@ func (l *loader) jobs(x *extended, r *refResolver) []Job {
 		}
 		jobs = append(jobs, l.job(name, p, v, g, r))
 	}
-	if len(jobs) == 0 && !l.diags.HasErrors() && !l.hasNote(use.NotFetched) {
-		l.warnAt(Pos{Project: l.project, File: l.root}, "GitLab rejects a configuration without jobs",
+	if len(jobs) == 0 && !l.diags.HasErrors() && !l.hasNote(NotFetched) {
+		l.warnAt(loc.Pos{Project: l.project, File: l.root}, "GitLab rejects a configuration without jobs",
 			"the configuration has no visible jobs")
 	}
 	return jobs
@@ -65,7 +65,7 @@ func has(m *node, key string) bool {
 	return ok
 }
 
-func (l *loader) hasNote(k use.NoteKind) bool {
+func (l *loader) hasNote(k NoteKind) bool {
 	for _, n := range l.notes {
 		if n.Kind == k {
 			return true
@@ -210,11 +210,11 @@ func (l *loader) trigger(job string, v *node) *Trigger {
 		}
 	}
 	if t.Project != "" {
-		l.note(use.NotJobToken, t.Pos, job, "trigger: %s creates the downstream pipeline as the pipeline user, not with the job token", t.Project)
+		l.note(PipelineUser, t.Pos, job, "trigger: %s creates the downstream pipeline as the pipeline user, not with the job token", t.Project)
 	} else if inc := v.get("include"); inc != nil {
 		// A child pipeline runs in this project with its own job tokens; its
 		// configuration is a separate pipeline that Load does not expand.
-		l.note(use.NotFetched, inc.pos(), job, "trigger:include starts a child pipeline (%s); the jobs of child pipelines are not analysed", childFiles(inc))
+		l.note(NotFetched, inc.pos(), job, "trigger:include starts a child pipeline (%s); the jobs of child pipelines are not analysed", childFiles(inc))
 	}
 	return t
 }

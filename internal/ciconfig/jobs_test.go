@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
-	"github.com/tokenscope/tokenscope/internal/use"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // gitlab-ci-local before-script-default and GitLab's default: docs: default
@@ -181,16 +181,16 @@ text-job: just text
 	if c.Trigger == nil || c.Trigger.Project != "" {
 		t.Errorf("child pipeline trigger %+v", c.Trigger)
 	}
-	n := requireNote(t, cfg, use.NotJobToken, "trigger: g/downstream creates the downstream pipeline as the pipeline user, not with the job token")
+	n := requireNote(t, cfg, PipelineUser, "trigger: g/downstream creates the downstream pipeline as the pipeline user, not with the job token")
 	if n.Job != "bridge" || n.Line != 17 || n.Project != app {
 		t.Errorf("note %+v", n)
 	}
 	for _, n := range cfg.Notes {
-		if n.Job == "child" && n.Kind == use.NotJobToken {
+		if n.Job == "child" && n.Kind == PipelineUser {
 			t.Errorf("a child pipeline is not a cross-project trigger: %+v", n)
 		}
 	}
-	cn := requireNote(t, cfg, use.NotFetched, "trigger:include starts a child pipeline (child.yml)")
+	cn := requireNote(t, cfg, NotFetched, "trigger:include starts a child pipeline (child.yml)")
 	if cn.Job != "child" || cn.Line != 20 {
 		t.Errorf("child note %+v", cn)
 	}
@@ -232,8 +232,8 @@ job:
 		t.Fatalf("needs %+v", needs)
 	}
 	want := []Need{
-		{Project: "g/lib", Job: "build-lib", Ref: "main", Artifacts: true, Pos: Pos{Project: app, File: ".gitlab-ci.yml", Line: 8}},
-		{Project: "$UPSTREAM_PROJECT", Job: "package", Ref: "v1", Artifacts: false, Pos: Pos{Project: app, File: ".gitlab-ci.yml", Line: 11}},
+		{Project: "g/lib", Job: "build-lib", Ref: "main", Artifacts: true, Pos: loc.Pos{Project: app, File: ".gitlab-ci.yml", Line: 8}},
+		{Project: "$UPSTREAM_PROJECT", Job: "package", Ref: "v1", Artifacts: false, Pos: loc.Pos{Project: app, File: ".gitlab-ci.yml", Line: 11}},
 	}
 	for i := range want {
 		if needs[i] != want[i] {
@@ -255,7 +255,7 @@ func TestJobsSortedAndDeterministic(t *testing.T) {
 // Trigger notes from a template of another project say where they are.
 func TestNoteFromOtherProject(t *testing.T) {
 	cfg := loadApp(t, "include: {project: g/tpl, file: t.yml}\n", memFiles{"g/tpl": {"t.yml": "deploy:\n  trigger: g/down\n"}})
-	n := requireNote(t, cfg, use.NotJobToken, "trigger: g/down", "(in t.yml of project g/tpl)")
+	n := requireNote(t, cfg, PipelineUser, "trigger: g/down", "(in t.yml of project g/tpl)")
 	if n.Project != app || n.Job != "deploy" || n.Line != 2 {
 		t.Errorf("note %+v", n)
 	}

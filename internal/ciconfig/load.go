@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
-	"github.com/tokenscope/tokenscope/internal/use"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // Cache shares files of other projects (include:project, components,
@@ -100,12 +100,12 @@ func Load(project, file string, opts Options) (cfg *Config) {
 		if recoverPanics {
 			if r := recover(); r != nil {
 				cfg.Jobs = nil
-				l.errorAt(Pos{Project: project, File: file}, "please report it with this file; the rest of the scan is not affected",
+				l.errorAt(loc.Pos{Project: project, File: file}, "please report it with this file; the rest of the scan is not affected",
 					"internal error while reading the CI configuration: %v", r)
 			}
 		}
 		cfg.Missing = l.rootMissing
-		cfg.Notes = use.SortNotes(l.notes)
+		cfg.Notes = sortNotes(l.notes)
 		cfg.Diags = l.diags.Sort()
 	}()
 	cfg.Jobs = l.run()
@@ -120,7 +120,7 @@ type loader struct {
 	opts    Options
 	lim     Limits
 	diags   diag.List
-	notes   []use.Note
+	notes   []Note
 	// include accounting (GitLab counts every included file, duplicates too)
 	includes     int
 	bytes        int64
@@ -150,11 +150,11 @@ func newLoader(project, file string, opts Options) *loader {
 // !reference, then the jobs.
 func (l *loader) run() []Job {
 	if l.opts.Files == nil {
-		l.errorAt(Pos{Project: l.project, File: l.root}, "internal: Options.Files is nil",
+		l.errorAt(loc.Pos{Project: l.project, File: l.root}, "internal: Options.Files is nil",
 			"no repository files to read the CI configuration from")
 		return nil
 	}
-	root := &fileCtx{project: l.project, file: l.root, kind: incRoot, via: Pos{Project: l.project, File: l.root}}
+	root := &fileCtx{project: l.project, file: l.root, kind: incRoot, via: loc.Pos{Project: l.project, File: l.root}}
 	cfg := l.loadTree(root, nil)
 	if cfg == nil {
 		return nil
@@ -166,27 +166,37 @@ func (l *loader) run() []Job {
 
 // note records a note about the loaded project, placed at pos. When pos is
 // in another project's file (an included template), the detail says so.
-func (l *loader) note(kind use.NoteKind, pos Pos, job, format string, args ...any) {
+func (l *loader) note(kind NoteKind, pos loc.Pos, job, format string, args ...any) {
 	detail := fmt.Sprintf(format, args...)
 	if pos.Project != "" && pos.Project != l.project {
 		detail += fmt.Sprintf(" (in %s of project %s)", pos.File, pos.Project)
 	}
-	l.notes = append(l.notes, use.Note{Project: l.project, File: pos.File, Line: pos.Line, Job: job, Kind: kind, Detail: detail})
+	l.notes = append(l.notes, Note{Pos: loc.Pos{Project: l.project, File: pos.File, Line: pos.Line}, Job: job, Kind: kind, Detail: detail})
+}
+
+// sortNotes orders notes by place, job, kind and detail and drops
+// exact duplicates.
+func sortNotes(ns []Note) []Note {
+	slices.SortFunc(ns, func(a, b Note) int {
+		return cmp.Or(loc.Compare(a.Pos, b.Pos), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(a.Detail, b.Detail))
+	})
+	return slices.Compact(ns)
 }
 
 // errorAt and warnAt place a diagnostic in the file pos names.
-func (l *loader) errorAt(pos Pos, detail, format string, args ...any) {
-	l.diags = append(l.diags, diag.Diagnostic{Severity: diag.Error, Project: pos.Project, File: pos.File, Line: pos.Line,
+func (l *loader) errorAt(pos loc.Pos, detail, format string, args ...any) {
+	l.diags = append(l.diags, diag.Diagnostic{Severity: diag.Error, Pos: pos,
 		Summary: fmt.Sprintf(format, args...), Detail: detail})
 }
 
-func (l *loader) warnAt(pos Pos, detail, format string, args ...any) {
-	l.diags = append(l.diags, diag.Diagnostic{Severity: diag.Warning, Project: pos.Project, File: pos.File, Line: pos.Line,
+func (l *loader) warnAt(pos loc.Pos, detail, format string, args ...any) {
+	l.diags = append(l.diags, diag.Diagnostic{Severity: diag.Warning, Pos: pos,
 		Summary: fmt.Sprintf(format, args...), Detail: detail})
 }
 
 // produce charges n values to the output budget; false once it is spent.
-func (l *loader) produce(n int, pos Pos) bool {
+func (l *loader) produce(n int, pos loc.Pos) bool {
 	if l.outDone {
 		return false
 	}

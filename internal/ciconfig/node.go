@@ -3,6 +3,8 @@ package ciconfig
 import (
 	"maps"
 	"math"
+
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // The loader works on its own value tree instead of yaml.Node so that it can
@@ -74,13 +76,15 @@ type pair struct {
 	val  *node
 }
 
-func (p pair) pos() Pos { return Pos{Project: p.src.project, File: p.src.file, Line: int(p.line)} }
+func (p pair) pos() loc.Pos {
+	return loc.Pos{Project: p.src.project, File: p.src.file, Line: int(p.line)}
+}
 
-func (n *node) pos() Pos {
+func (n *node) pos() loc.Pos {
 	if n == nil || n.src == nil {
-		return Pos{}
+		return loc.Pos{}
 	}
-	return Pos{Project: n.src.project, File: n.src.file, Line: int(n.line)}
+	return loc.Pos{Project: n.src.project, File: n.src.file, Line: int(n.line)}
 }
 
 // indexThreshold is the map size above which lookups go through an index.

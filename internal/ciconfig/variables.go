@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // Variables (https://docs.gitlab.com/ci/variables/, lib/gitlab/ci/config/entry/variable.rb): a scalar becomes its Ruby to_s, a
@@ -144,7 +146,7 @@ func (l *loader) matrix(job string, parallel *node) []Variant {
 	type axis struct {
 		name   string
 		values []*node
-		pos    Pos
+		pos    loc.Pos
 	}
 	var out []Variant
 	total := 0

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // Both forms, expand: false, precedence (job over global), positions, and
@@ -32,11 +33,11 @@ test-job:
 	requireClean(t, cfg)
 	j := jobNamed(t, cfg, "test-job")
 	want := []Variable{
-		{Name: "DEPLOY_ENVIRONMENT", Value: "staging", Pos: Pos{Project: app, File: ".gitlab-ci.yml", Line: 5}},
-		{Name: "EMPTY_GLOBAL_VAR", Value: "", Pos: Pos{Project: app, File: ".gitlab-ci.yml", Line: 3}},
-		{Name: "EMPTY_JOB_VAR", Value: "", Pos: Pos{Project: app, File: ".gitlab-ci.yml", Line: 14}},
-		{Name: "RAW", Value: "$NOT_EXPANDED", Raw: true, Pos: Pos{Project: app, File: ".gitlab-ci.yml", Line: 9}},
-		{Name: "SHARED", Value: "job", Pos: Pos{Project: app, File: ".gitlab-ci.yml", Line: 15}},
+		{Name: "DEPLOY_ENVIRONMENT", Value: "staging", Pos: loc.Pos{Project: app, File: ".gitlab-ci.yml", Line: 5}},
+		{Name: "EMPTY_GLOBAL_VAR", Value: "", Pos: loc.Pos{Project: app, File: ".gitlab-ci.yml", Line: 3}},
+		{Name: "EMPTY_JOB_VAR", Value: "", Pos: loc.Pos{Project: app, File: ".gitlab-ci.yml", Line: 14}},
+		{Name: "RAW", Value: "$NOT_EXPANDED", Raw: true, Pos: loc.Pos{Project: app, File: ".gitlab-ci.yml", Line: 9}},
+		{Name: "SHARED", Value: "job", Pos: loc.Pos{Project: app, File: ".gitlab-ci.yml", Line: 15}},
 	}
 	if fmt.Sprint(j.Variables) != fmt.Sprint(want) {
 		t.Errorf("variables\n got %+v\nwant %+v", j.Variables, want)

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // dividers finds up to max matches of GitLab's
@@ -96,7 +97,7 @@ func parseFile(src *source, data []byte, lim Limits) *parsed {
 	default:
 		p.header, p.content = docs[0], docs[len(docs)-1]
 		if len(docs) > maxDocuments {
-			p.diags = append(p.diags, diag.Diagnostic{Severity: diag.Warning, Project: src.project, File: src.file, Line: int(docs[1].line),
+			p.diags = append(p.diags, diag.Diagnostic{Severity: diag.Warning, Pos: loc.Pos{Project: src.project, File: src.file, Line: int(docs[1].line)},
 				Summary: fmt.Sprintf("this file has more than %d YAML documents: GitLab reads the first as the spec: header and the last as the configuration, and ignores this one", maxDocuments),
 				Detail:  "keep one spec: header and one configuration document"})
 		}
@@ -244,7 +245,7 @@ func (c *converter) fatal(line int, format string, args ...any) {
 		return
 	}
 	c.failed = true
-	d := diag.Diagnostic{Severity: diag.Error, Project: c.src.project, File: c.src.file, Line: line,
+	d := diag.Diagnostic{Severity: diag.Error, Pos: loc.Pos{Project: c.src.project, File: c.src.file, Line: line},
 		Summary: fmt.Sprintf(format, args...)}
 	d.Detail = "fix the file; GitLab rejects it too, so the pipeline does not run"
 	*c.diags = append(*c.diags, d)
@@ -253,7 +254,7 @@ func (c *converter) fatal(line int, format string, args ...any) {
 func (c *converter) line(n *yaml.Node) int { return n.Line + c.lineOff }
 
 func (c *converter) report(sev diag.Severity, line int, detail, format string, args ...any) {
-	*c.diags = append(*c.diags, diag.Diagnostic{Severity: sev, Project: c.src.project, File: c.src.file, Line: line,
+	*c.diags = append(*c.diags, diag.Diagnostic{Severity: sev, Pos: loc.Pos{Project: c.src.project, File: c.src.file, Line: line},
 		Summary: fmt.Sprintf(format, args...), Detail: detail})
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/ciconfig"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/shell"
 )
 
@@ -59,14 +60,14 @@ func TestDetectorsOnBuiltCommands(t *testing.T) {
 			[]string{"repository-read path=${FIXTURES_REPO} .gitlab-ci.yml:7 (unresolved)"}, nil},
 		{"P11 push to another project", gitDetector{},
 			[]*shell.Command{{Args: []shell.Word{wd("git"), wd("push"), wd("x", tokURL("gitlab-ci-token", "git.example.org/releases/bin-drop.git")), wd("HEAD:main")},
-				Pos: shell.Pos{File: ".gitlab-ci.yml", Line: 8}}},
+				Pos: loc.Pos{File: ".gitlab-ci.yml", Line: 8}}},
 			[]string{"repository-write path=releases/bin-drop .gitlab-ci.yml:8"}, []string{"will-not-work .gitlab-ci.yml:8"}},
 		{"P06 netrc then plain clone", gitDetector{},
 			[]*shell.Command{
 				{Args: []shell.Word{wd("echo"), wd("x", "machine git.example.org login gitlab-ci-token password "+tok)},
-					Redirects: []shell.Redirect{{Op: ">", Target: wd("~/.netrc")}}, Pos: shell.Pos{File: ".gitlab-ci.yml", Line: 2}},
+					Redirects: []shell.Redirect{{Op: ">", Target: wd("~/.netrc")}}, Pos: loc.Pos{File: ".gitlab-ci.yml", Line: 2}},
 				clone(3, "https://git.example.org/acme/lib.git", "https://git.example.org/acme/lib.git"),
-				{Args: []shell.Word{wd("rm"), wd("-f"), wd("~/.netrc")}, Pos: shell.Pos{File: ".gitlab-ci.yml", Line: 4}},
+				{Args: []shell.Word{wd("rm"), wd("-f"), wd("~/.netrc")}, Pos: loc.Pos{File: ".gitlab-ci.yml", Line: 4}},
 				clone(5, "https://git.example.org/acme/other.git", "https://git.example.org/acme/other.git")},
 			[]string{"repository-read path=acme/lib .gitlab-ci.yml:3"}, nil},
 		{"P12 image from another project, services from Docker Hub", registryDetector{}, nil,
@@ -75,8 +76,8 @@ func TestDetectorsOnBuiltCommands(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := testInput(tc.cmds...)
 			if tc.name[:3] == "P12" {
-				in.Job.Image = &ciconfig.Image{Name: "registry.example.org/platform/ci-images/builder:1.4", Pos: ciconfig.Pos{File: ".gitlab-ci.yml", Line: 1}}
-				in.Job.Services = []ciconfig.Image{{Name: "docker:27-dind", Pos: ciconfig.Pos{File: ".gitlab-ci.yml", Line: 2}}}
+				in.Job.Image = &ciconfig.Image{Name: "registry.example.org/platform/ci-images/builder:1.4", Pos: loc.Pos{File: ".gitlab-ci.yml", Line: 1}}
+				in.Job.Services = []ciconfig.Image{{Name: "docker:27-dind", Pos: loc.Pos{File: ".gitlab-ci.yml", Line: 2}}}
 			}
 			out := &Output{}
 			tc.det.Detect(in, out)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/shell"
 )
 
@@ -30,7 +31,7 @@ type cred struct {
 	// via says where a credential set up earlier in the job comes from
 	// ("~/.netrc written at .gitlab-ci.yml:12"); "" when it is in the text.
 	via string
-	pos shell.Pos
+	pos loc.Pos
 }
 
 // credential is a user name and password as a tool is given them.
@@ -177,7 +178,7 @@ var netrcEscapes = strings.NewReplacer(`\n`, "\n", `\t`, " ")
 
 // netrcCreds classifies the entries of a .netrc written at pos; entries
 // without credentials are left out.
-func netrcCreds(s string, pos shell.Pos) map[string]cred {
+func netrcCreds(s string, pos loc.Pos) map[string]cred {
 	entries := parseNetrc(s)
 	out := make(map[string]cred, len(entries))
 	for h, e := range entries {

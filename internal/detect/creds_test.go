@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/inventory"
-	"github.com/tokenscope/tokenscope/internal/shell"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 func TestJobTokenRefs(t *testing.T) {
@@ -64,7 +64,7 @@ func TestClassifyUserPass(t *testing.T) {
 }
 
 func TestParseNetrc(t *testing.T) {
-	got := netrcCreds("machine git.example.org\nlogin gitlab-ci-token\npassword "+tok+"\nmachine github.com login x password y\n", shell.Pos{File: "f", Line: 3})
+	got := netrcCreds("machine git.example.org\nlogin gitlab-ci-token\npassword "+tok+"\nmachine github.com login x password y\n", loc.Pos{File: "f", Line: 3})
 	if got["git.example.org"].kind != credJobToken || got["github.com"].kind != credOther {
 		t.Fatalf("netrcCreds = %+v", got)
 	}
@@ -72,11 +72,11 @@ func TestParseNetrc(t *testing.T) {
 		t.Errorf("via = %q", got["git.example.org"].via)
 	}
 	// One-line form with a literal \n (echo without -e), and a port.
-	got = netrcCreds(`machine git.example.org:443\nlogin gitlab-ci-token\npassword `+tok, shell.Pos{})
+	got = netrcCreds(`machine git.example.org:443\nlogin gitlab-ci-token\npassword `+tok, loc.Pos{})
 	if got["git.example.org"].kind != credJobToken {
 		t.Errorf("one-line netrc = %+v", got)
 	}
-	if len(netrcCreds("machine", shell.Pos{})) != 0 || len(netrcCreds("", shell.Pos{})) != 0 {
+	if len(netrcCreds("machine", loc.Pos{})) != 0 || len(netrcCreds("", loc.Pos{})) != 0 {
 		t.Error("truncated netrc yields credentials")
 	}
 }

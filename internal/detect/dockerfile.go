@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -757,7 +758,7 @@ func (st *jobState) analyseRuns(out *Output, fsite site, df dockerfile, stages [
 				if project == "" {
 					project = in.Caller.Path
 				}
-				r := shell.Analyze([]shell.Source{{Text: script, Pos: shell.Pos{Project: project, File: fsite.file, Line: ins.line}, LineStep: 1, Section: fsite.file}}, snapshot, shell.Options{})
+				r := shell.Analyze([]shell.Source{{Text: script, Pos: loc.Pos{Project: project, File: fsite.file, Line: ins.line}, LineStep: 1, Section: fsite.file}}, snapshot, shell.Options{})
 				cmds = append(cmds, r.Commands...)
 			}
 		}

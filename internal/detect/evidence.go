@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
-	"github.com/tokenscope/tokenscope/internal/ciconfig"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/redact"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
@@ -53,15 +53,15 @@ func CommandText(c *shell.Command) string {
 func (in *Input) UseAt(c *shell.Command, k access.Kind, t use.Target, detail string) use.Use {
 	return use.Use{
 		Origin: use.CIConfig, Access: k, Caller: in.Caller.Path, Target: t,
-		Evidence: use.Evidence{Project: c.Pos.Project, File: c.Pos.File, Line: c.Pos.Line, Job: in.jobName(), Detail: Detail(detail)},
+		Evidence: use.Evidence{Pos: c.Pos, Job: in.jobName(), Detail: Detail(detail)},
 	}
 }
 
 // UseAtPos builds a use found at a YAML position (image:, needs:, variables:).
-func (in *Input) UseAtPos(p ciconfig.Pos, k access.Kind, t use.Target, detail string) use.Use {
+func (in *Input) UseAtPos(p loc.Pos, k access.Kind, t use.Target, detail string) use.Use {
 	return use.Use{
 		Origin: use.CIConfig, Access: k, Caller: in.Caller.Path, Target: t,
-		Evidence: use.Evidence{Project: p.Project, File: p.File, Line: p.Line, Job: in.jobName(), Detail: Detail(detail)},
+		Evidence: use.Evidence{Pos: p, Job: in.jobName(), Detail: Detail(detail)},
 	}
 }
 
@@ -69,18 +69,19 @@ func (in *Input) UseAtPos(p ciconfig.Pos, k access.Kind, t use.Target, detail st
 func (in *Input) UseInFile(file string, line int, k access.Kind, t use.Target, detail string) use.Use {
 	return use.Use{
 		Origin: use.CIConfig, Access: k, Caller: in.Caller.Path, Target: t,
-		Evidence: use.Evidence{Project: in.Caller.Path, File: file, Line: line, Job: in.jobName(), Detail: Detail(detail)},
+		Evidence: use.Evidence{Pos: loc.Pos{Project: in.Caller.Path, File: file, Line: line}, Job: in.jobName(), Detail: Detail(detail)},
 	}
 }
 
-// NoteAt builds a note about a command.
+// NoteAt builds a note about a command. Notes are the caller's, even when
+// the command comes from another project's template.
 func (in *Input) NoteAt(c *shell.Command, k use.NoteKind, detail string) use.Note {
-	return use.Note{Project: in.Caller.Path, File: c.Pos.File, Line: c.Pos.Line, Job: in.jobName(), Kind: k, Detail: Detail(detail)}
+	return in.noteInFile(c.Pos.File, c.Pos.Line, k, detail)
 }
 
 // NoteAtPos builds a note about a YAML position.
-func (in *Input) NoteAtPos(p ciconfig.Pos, k use.NoteKind, detail string) use.Note {
-	return use.Note{Project: in.Caller.Path, File: p.File, Line: p.Line, Job: in.jobName(), Kind: k, Detail: Detail(detail)}
+func (in *Input) NoteAtPos(p loc.Pos, k use.NoteKind, detail string) use.Note {
+	return in.noteInFile(p.File, p.Line, k, detail)
 }
 
 // detailVia is the evidence detail for a command with a note on where its
@@ -102,21 +103,18 @@ func detailVia(text, via string) string {
 }
 
 // at renders a position for evidence details.
-func at(p shell.Pos) string {
+func at(p loc.Pos) string {
 	if p.File == "" {
 		return ""
 	}
-	if p.Line > 0 {
-		return p.File + ":" + itoa(p.Line)
-	}
-	return p.File
+	return loc.Pos{File: p.File, Line: p.Line}.Place()
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // noteInFile builds a note about a line of a repository file of the caller.
 func (in *Input) noteInFile(file string, line int, k use.NoteKind, detail string) use.Note {
-	return use.Note{Project: in.Caller.Path, File: file, Line: line, Job: in.jobName(), Kind: k, Detail: Detail(detail)}
+	return use.Note{Pos: loc.Pos{Project: in.Caller.Path, File: file, Line: line}, Job: in.jobName(), Kind: k, Detail: Detail(detail)}
 }
 
 // cmdLine is the command as written with its redirections ("cat >
@@ -135,14 +133,14 @@ func cmdLine(c *shell.Command) string {
 // project ("" = the caller).
 type site struct {
 	c       *shell.Command
-	yaml    *ciconfig.Pos
+	yaml    *loc.Pos
 	file    string
 	line    int
 	project string
 }
 
 func cmdSite(c *shell.Command) site       { return site{c: c} }
-func yamlSite(p ciconfig.Pos) site        { return site{yaml: &p} }
+func yamlSite(p loc.Pos) site             { return site{yaml: &p} }
 func fileSite(file string, line int) site { return site{file: file, line: line} }
 
 // useAtSite builds a use reported at s.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/ciconfig"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/shell"
 )
 
@@ -92,7 +93,7 @@ var (
 // cmdAt builds a command of apps/web at .gitlab-ci.yml:line from plain
 // words.
 func cmdAt(line int, words ...string) *shell.Command {
-	return &shell.Command{Args: plain(words...), Pos: shell.Pos{Project: "apps/web", File: ".gitlab-ci.yml", Line: line}, Section: "script"}
+	return &shell.Command{Args: plain(words...), Pos: loc.Pos{Project: "apps/web", File: ".gitlab-ci.yml", Line: line}, Section: "script"}
 }
 
 // testInput is a job of apps/web running cmds with the predefined
@@ -119,7 +120,7 @@ func scriptInput(t testing.TB, p *inventory.Project, script string, files map[st
 		fs[p.Path+":"+k] = v
 	}
 	in.Files = fs
-	res := shell.Analyze([]shell.Source{{Text: script, Pos: shell.Pos{Project: p.Path, File: ".gitlab-ci.yml", Line: 1}, LineStep: 1, Section: "script"}},
+	res := shell.Analyze([]shell.Source{{Text: script, Pos: loc.Pos{Project: p.Path, File: ".gitlab-ci.yml", Line: 1}, LineStep: 1, Section: "script"}},
 		in.Env, shell.Options{ReadFile: func(name string) ([]byte, error) { return fs.ReadFile(p.Path, name) }})
 	in.Commands = res.Commands
 	return in

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -41,8 +42,8 @@ func TestMavenExpandAndGradleEval(t *testing.T) {
 func TestGitRewrite(t *testing.T) {
 	var g gitCfg
 	g.helpers = map[string]cred{}
-	g.set(testServer, opSet, "url.https://gitlab-ci-token:"+tok+"@git.example.org/.insteadOf", "https://git.example.org/", shell.Pos{})
-	g.set(testServer, opAdd, "url.https://gitlab-ci-token:"+tok+"@git.example.org/.insteadOf", "git@git.example.org:", shell.Pos{})
+	g.set(testServer, opSet, "url.https://gitlab-ci-token:"+tok+"@git.example.org/.insteadOf", "https://git.example.org/", loc.Pos{})
+	g.set(testServer, opAdd, "url.https://gitlab-ci-token:"+tok+"@git.example.org/.insteadOf", "git@git.example.org:", loc.Pos{})
 	for in, want := range map[string]string{
 		"https://git.example.org/a/b.git": "https://gitlab-ci-token:" + tok + "@git.example.org/a/b.git",
 		"git@git.example.org:a/b.git":     "https://gitlab-ci-token:" + tok + "@git.example.org/a/b.git",
@@ -53,14 +54,14 @@ func TestGitRewrite(t *testing.T) {
 		}
 	}
 	// Unset removes every value of the key (set-then-unset trap, P05).
-	g.set(testServer, opUnset, "url.https://gitlab-ci-token:"+tok+"@git.example.org/.insteadOf", "", shell.Pos{})
+	g.set(testServer, opUnset, "url.https://gitlab-ci-token:"+tok+"@git.example.org/.insteadOf", "", loc.Pos{})
 	if len(g.rules) != 0 {
 		t.Errorf("rules after unset = %+v", g.rules)
 	}
-	if k, _ := g.set(testServer, opSet, "url.https://oauth2:"+tok+"@github.com/.insteadOf", "https://github.com/", shell.Pos{}); k != use.OtherHost {
+	if k, _ := g.set(testServer, opSet, "url.https://oauth2:"+tok+"@github.com/.insteadOf", "https://github.com/", loc.Pos{}); k != use.OtherHost {
 		t.Errorf("token to github.com: note %q, want other-host", k)
 	}
-	if k, _ := g.set(testServer, opSet, "url.https://oauth2:"+tok+"@git.example.org/.insteadOf", "https://git.example.org/", shell.Pos{}); k != use.WontWork {
+	if k, _ := g.set(testServer, opSet, "url.https://oauth2:"+tok+"@git.example.org/.insteadOf", "https://git.example.org/", loc.Pos{}); k != use.WontWork {
 		t.Errorf("oauth2 user: note %q, want will-not-work", k)
 	}
 }
@@ -115,7 +116,7 @@ func TestParseAuthJSON(t *testing.T) {
 		{"quoted heredoc (trap)", output{value: `{"auths":{"registry.example.org":{"auth":"${CI_JOB_TOKEN}"}}}`}, "registry.example.org", credLiteral, true},
 		{"unescaped quotes (trap)", output{value: `{auths:{registry.example.org:{username:gitlab-ci-token,password:` + tok + `}}}`}, "", credNone, false},
 	} {
-		got, ok := parseAuthJSON(tc.o, shell.Pos{})
+		got, ok := parseAuthJSON(tc.o, loc.Pos{})
 		if ok != tc.ok || got[tc.host].kind != tc.want {
 			t.Errorf("%s: parseAuthJSON = %+v, %v", tc.name, got, ok)
 		}
@@ -227,16 +228,16 @@ func FuzzGitParsers(f *testing.F) {
 			t.Fatalf("relative URL %q escaped the host: %q", s, r)
 		}
 		_ = parseGitmodules([]byte(s))
-		_ = netrcCreds(s, shell.Pos{})
-		_ = parseGitCredentials(s, shell.Pos{})
-		_, _ = parseAuthJSON(output{value: s, raw: s}, shell.Pos{})
+		_ = netrcCreds(s, loc.Pos{})
+		_ = parseGitCredentials(s, loc.Pos{})
+		_, _ = parseAuthJSON(output{value: s, raw: s}, loc.Pos{})
 		_ = classifyImage(testServer, s)
 		_ = goRequires(s)
 		_ = vcsURL(s)
 		_ = printf(s, []string{"a", "b"})
 		var g gitCfg
 		g.helpers = map[string]cred{}
-		g.set(testServer, opSet, "url."+s+".insteadOf", s, shell.Pos{})
+		g.set(testServer, opSet, "url."+s+".insteadOf", s, loc.Pos{})
 		_, _ = g.rewrite(s, false)
 	})
 }

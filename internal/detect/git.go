@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -62,7 +63,7 @@ func (st *jobState) gitUses(out *Output, c *shell.Command, goSeen map[string]boo
 type gitRule struct {
 	base, prefix string
 	push         bool
-	pos          shell.Pos
+	pos          loc.Pos
 	cred         cred // credential carried by base
 }
 
@@ -107,7 +108,7 @@ func configKey(k string) (section, sub, name string) {
 
 // set applies one configuration change; it returns a note when the change
 // sets up a credential that cannot work or goes to another host.
-func (g *gitCfg) set(srv inventory.Server, op configOp, key, value string, pos shell.Pos) (use.NoteKind, string) {
+func (g *gitCfg) set(srv inventory.Server, op configOp, key, value string, pos loc.Pos) (use.NoteKind, string) {
 	if op == opRemoveSection {
 		section, sub := strings.ToLower(key), ""
 		if i := strings.IndexByte(key, '.'); i >= 0 {
@@ -294,7 +295,7 @@ func (st *jobState) parseGitCall(c *shell.Command) (gitCall, bool) {
 
 // cfgFor is the git configuration one invocation at pos sees: the job's
 // plus what the command line and GIT_CONFIG_* give it.
-func (st *jobState) cfgFor(call gitCall, pos shell.Pos, extra ...[2]string) gitCfg {
+func (st *jobState) cfgFor(call gitCall, pos loc.Pos, extra ...[2]string) gitCfg {
 	all := append(append([][2]string(nil), call.cfg...), extra...)
 	if len(all) == 0 {
 		return st.git
@@ -737,7 +738,7 @@ func (st *jobState) netrcNotes(c *shell.Command, old map[string]cred) []stateNot
 }
 
 // parseGitCredentials reads ~/.git-credentials (one URL per line).
-func parseGitCredentials(s string, pos shell.Pos) map[string]cred {
+func parseGitCredentials(s string, pos loc.Pos) map[string]cred {
 	out := map[string]cred{}
 	for _, line := range strings.Split(strings.ReplaceAll(s, `\n`, "\n"), "\n") {
 		u, ok := ParseURL(strings.TrimSpace(line))

@@ -33,6 +33,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -79,15 +80,15 @@ func (j job) input(t testing.TB) *detect.Input {
 	if j.repo {
 		return &detect.Input{Caller: p, Server: srv, Env: discovery.JobEnv(predefined, nil, nil), Files: files}
 	}
-	job := &ciconfig.Job{Name: "job", Pos: ciconfig.Pos{Project: p.Path, File: ".gitlab-ci.yml", Line: 1}, Variables: j.vars, Needs: j.needs}
+	job := &ciconfig.Job{Name: "job", Pos: loc.Pos{Project: p.Path, File: ".gitlab-ci.yml", Line: 1}, Variables: j.vars, Needs: j.needs}
 	if j.image != "" {
-		job.Image = &ciconfig.Image{Name: j.image, Pos: ciconfig.Pos{Project: p.Path, File: ".gitlab-ci.yml", Line: 2}}
+		job.Image = &ciconfig.Image{Name: j.image, Pos: loc.Pos{Project: p.Path, File: ".gitlab-ci.yml", Line: 2}}
 	}
 	for i, s := range j.services {
-		job.Services = append(job.Services, ciconfig.Image{Name: s, Pos: ciconfig.Pos{Project: p.Path, File: ".gitlab-ci.yml", Line: 3 + i}})
+		job.Services = append(job.Services, ciconfig.Image{Name: s, Pos: loc.Pos{Project: p.Path, File: ".gitlab-ci.yml", Line: 3 + i}})
 	}
 	if j.script != "" {
-		job.Script = append(job.Script, ciconfig.Script{Text: j.script, Pos: ciconfig.Pos{Project: p.Path, File: ".gitlab-ci.yml", Line: j.scriptLine}, LineStep: 1})
+		job.Script = append(job.Script, ciconfig.Script{Text: j.script, Pos: loc.Pos{Project: p.Path, File: ".gitlab-ci.yml", Line: j.scriptLine}, LineStep: 1})
 	}
 	for _, it := range j.items {
 		it.Pos.Project, it.Pos.File = p.Path, ".gitlab-ci.yml"
@@ -192,7 +193,7 @@ var testCaller = &inventory.Project{Path: callerPath, ID: 100}
 
 // v is a YAML variable defined at line.
 func v(name, value string, line int) ciconfig.Variable {
-	return ciconfig.Variable{Name: name, Value: value, Pos: ciconfig.Pos{Project: callerPath, File: ".gitlab-ci.yml", Line: line}}
+	return ciconfig.Variable{Name: name, Value: value, Pos: loc.Pos{Project: callerPath, File: ".gitlab-ci.yml", Line: line}}
 }
 
 // job is the row's job.
@@ -297,7 +298,7 @@ func (tc jobCase) job() job {
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		j.vars = append(j.vars, ciconfig.Variable{Name: k, Value: tc.vars[k], Pos: ciconfig.Pos{Project: caller, File: ".gitlab-ci.yml", Line: 5}})
+		j.vars = append(j.vars, ciconfig.Variable{Name: k, Value: tc.vars[k], Pos: loc.Pos{Project: caller, File: ".gitlab-ci.yml", Line: 5}})
 	}
 	return j
 }

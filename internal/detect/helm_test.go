@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/ciconfig"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 func TestHelmDetector(t *testing.T) {
@@ -18,11 +19,11 @@ func TestHelmDetector(t *testing.T) {
 			uses:   []string{".gitlab-ci.yml:1 packages-read unknown:${VERITY_PROJECT_ID} ? @job"}},
 		{name: "P26 YAML plain scalar folded onto one line is one command (ciconfig gives LineStep 0)",
 			items: []ciconfig.Script{{Text: `helm repo add --username gitlab-ci-token --password ${CI_JOB_TOKEN} charts "` + charts + `"`,
-				Pos: ciconfig.Pos{Line: 12}, LineStep: 0}},
+				Pos: loc.Pos{Line: 12}, LineStep: 0}},
 			uses: []string{".gitlab-ci.yml:12 packages-read id:4711 @job"}},
 		{name: "P26 the same text split by lines would be two fragments and find nothing",
 			items: []ciconfig.Script{{Text: "helm repo add --username gitlab-ci-token --password ${CI_JOB_TOKEN}\ncharts \"" + charts + "\"",
-				Pos: ciconfig.Pos{Line: 12}, LineStep: 1}}},
+				Pos: loc.Pos{Line: 12}, LineStep: 1}}},
 		{name: "P26 cm-push to the alias publishes",
 			script: "helm repo add --username gitlab-ci-token --password $CI_JOB_TOKEN shared ${CI_API_V4_URL}/projects/202/packages/helm/stable\nhelm cm-push mychart-1.0.tgz shared",
 			uses:   []string{".gitlab-ci.yml:1 packages-read id:202 @job", ".gitlab-ci.yml:2 packages-write id:202 @job"}},

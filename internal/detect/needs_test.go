@@ -4,10 +4,11 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/ciconfig"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 func need(project, job, ref string, artifacts bool, line int) ciconfig.Need {
-	return ciconfig.Need{Project: project, Job: job, Ref: ref, Artifacts: artifacts, Pos: ciconfig.Pos{Project: callerPath, File: ".gitlab-ci.yml", Line: line}}
+	return ciconfig.Need{Project: project, Job: job, Ref: ref, Artifacts: artifacts, Pos: loc.Pos{Project: callerPath, File: ".gitlab-ci.yml", Line: line}}
 }
 
 func TestNeedsDetector(t *testing.T) {

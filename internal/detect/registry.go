@@ -10,6 +10,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/ciconfig"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -184,7 +185,7 @@ func yamlImages(in *Input, out *Output) {
 	var auth map[string]cred
 	authValid := false
 	if v := in.envValue(nil, "DOCKER_AUTH_CONFIG"); v != "" {
-		auth, authValid = parseAuthJSON(output{value: v}, shell.Pos{})
+		auth, authValid = parseAuthJSON(output{value: v}, loc.Pos{})
 	}
 	for _, img := range imgs {
 		w := shell.ExpandVars(img.Name, in.envOf(nil))
@@ -280,7 +281,7 @@ var authsHostRE = regexp.MustCompile(`"auths"\s*:\s*\{\s*"([^"]+)"`)
 // parseAuthJSON reads a Docker config.json / containers auth.json (or
 // DOCKER_AUTH_CONFIG). ok is false when the text is not valid JSON and no
 // host can be found in it.
-func parseAuthJSON(o output, pos shell.Pos) (map[string]cred, bool) {
+func parseAuthJSON(o output, pos loc.Pos) (map[string]cred, bool) {
 	var doc struct {
 		Auths map[string]struct {
 			Auth     string `json:"auth"`

@@ -7,6 +7,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // Severity says whether a diagnostic stops the thing it is about (Error)
@@ -22,23 +24,17 @@ const (
 // Diagnostic is one problem with the input, with the place it is about.
 type Diagnostic struct {
 	Severity Severity
-	Project  string // full path of the project whose files are at fault; "" for the snapshot itself
-	File     string // path inside the project, or inside the snapshot directory when Project is ""
-	Line     int    // 1-based; 0 when the problem is about the whole file
-	Summary  string // what is wrong, one sentence without a trailing period
-	Detail   string // what to do about it; may be ""
+	// Pos is the place: Project is the project whose files are at fault
+	// ("" for the snapshot itself, and then File is inside the snapshot
+	// directory); Line is 0 when the problem is about the whole file.
+	loc.Pos
+	Summary string // what is wrong, one sentence without a trailing period
+	Detail  string // what to do about it; may be ""
 }
 
 // String renders the diagnostic as "project/file:line: severity: summary (detail)".
 func (d Diagnostic) String() string {
-	place := d.File
-	if d.Project != "" {
-		place = d.Project + "/" + d.File
-	}
-	if d.Line > 0 {
-		place = fmt.Sprintf("%s:%d", place, d.Line)
-	}
-	s := fmt.Sprintf("%s: %s: %s", place, d.Severity, d.Summary)
+	s := fmt.Sprintf("%s: %s: %s", d.Place(), d.Severity, d.Summary)
 	if d.Detail != "" {
 		s += " (" + d.Detail + ")"
 	}
@@ -50,12 +46,12 @@ type List []Diagnostic
 
 // Errorf appends an error diagnostic.
 func (l *List) Errorf(project, file string, line int, format string, args ...any) {
-	*l = append(*l, Diagnostic{Severity: Error, Project: project, File: file, Line: line, Summary: fmt.Sprintf(format, args...)})
+	*l = append(*l, Diagnostic{Severity: Error, Pos: loc.Pos{Project: project, File: file, Line: line}, Summary: fmt.Sprintf(format, args...)})
 }
 
 // Warnf appends a warning diagnostic.
 func (l *List) Warnf(project, file string, line int, format string, args ...any) {
-	*l = append(*l, Diagnostic{Severity: Warning, Project: project, File: file, Line: line, Summary: fmt.Sprintf(format, args...)})
+	*l = append(*l, Diagnostic{Severity: Warning, Pos: loc.Pos{Project: project, File: file, Line: line}, Summary: fmt.Sprintf(format, args...)})
 }
 
 // HasErrors reports whether any diagnostic is an error.
@@ -67,8 +63,7 @@ func (l List) HasErrors() bool {
 // exact duplicates.
 func (l List) Sort() List {
 	slices.SortFunc(l, func(a, b Diagnostic) int {
-		return cmp.Or(cmp.Compare(a.Project, b.Project), cmp.Compare(a.File, b.File),
-			cmp.Compare(a.Line, b.Line), cmp.Compare(a.Summary, b.Summary), cmp.Compare(a.Detail, b.Detail))
+		return cmp.Or(loc.Compare(a.Pos, b.Pos), cmp.Compare(a.Summary, b.Summary), cmp.Compare(a.Detail, b.Detail))
 	})
 	return slices.Compact(l)
 }

@@ -143,7 +143,7 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	if cfg.Missing && p.CIConfigPath != "" {
 		res.Diags.Errorf(p.Path, cfgPath, 0, "the configured CI/CD configuration file %s is not in the snapshot", cfgPath)
 	}
-	res.Notes = append(res.Notes, cfg.Notes...)
+	res.Notes = append(res.Notes, configNotes(cfg.Notes)...)
 	res.Diags = append(res.Diags, cfg.Diags...)
 	for i := range cfg.Jobs {
 		job := &cfg.Jobs[i]
@@ -196,7 +196,7 @@ func Commands(files inventory.Files, project string, job *ciconfig.Job, env shel
 			for _, s := range part.items {
 				srcs = append(srcs, shell.Source{
 					Text:     s.Text,
-					Pos:      shell.Pos{Project: s.Pos.Project, File: s.Pos.File, Line: s.Pos.Line},
+					Pos:      s.Pos,
 					LineStep: s.LineStep,
 					Section:  part.section,
 				})
@@ -212,6 +212,26 @@ func Commands(files inventory.Files, project string, job *ciconfig.Job, env shel
 	return cmds, diags
 }
 
+// configNotes turns the notes of a CI configuration into scan notes, in
+// the order use.SortNotes gives them. What GitLab resolves with the
+// pipeline user's permissions is not a job-token edge.
+func configNotes(ns []ciconfig.Note) []use.Note {
+	out := make([]use.Note, 0, len(ns))
+	for _, n := range ns {
+		var k use.NoteKind
+		switch n.Kind {
+		case ciconfig.PipelineUser:
+			k = use.NotJobToken
+		case ciconfig.NotFetched:
+			k = use.NotFetched
+		default:
+			panic("discovery: unknown ciconfig note kind " + string(n.Kind))
+		}
+		out = append(out, use.Note{Pos: n.Pos, Job: n.Job, Kind: k, Detail: n.Detail})
+	}
+	return use.SortNotes(out)
+}
+
 // DiagNotes turns diagnostics into notes so that machine output carries
 // them next to the edges.
 func DiagNotes(ds diag.List) []use.Note {
@@ -225,7 +245,7 @@ func DiagNotes(ds diag.List) []use.Note {
 		if d.Detail != "" {
 			detail += " (" + d.Detail + ")"
 		}
-		out = append(out, use.Note{Project: d.Project, File: d.File, Line: d.Line, Kind: k, Detail: detail})
+		out = append(out, use.Note{Pos: d.Pos, Kind: k, Detail: detail})
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -70,7 +71,7 @@ func Build(ix *inventory.Index, uses []use.Use, notes []use.Note) *Graph {
 				ref = u.Target.Value
 			}
 			g.Unresolved = append(g.Unresolved, use.Unresolved{
-				Project: u.Caller, File: u.Evidence.File, Line: u.Evidence.Line, Job: u.Evidence.Job,
+				Pos: loc.Pos{Project: u.Caller, File: u.Evidence.File, Line: u.Evidence.Line}, Job: u.Evidence.Job,
 				Access: u.Access, Reference: ref, Reason: reason,
 			})
 			continue
@@ -81,7 +82,7 @@ func Build(ix *inventory.Index, uses []use.Use, notes []use.Note) *Graph {
 		u.Callee = callee
 		if strings.EqualFold(callee, u.Caller) {
 			g.Notes = append(g.Notes, use.Note{
-				Project: u.Caller, File: u.Evidence.File, Line: u.Evidence.Line, Job: u.Evidence.Job,
+				Pos: loc.Pos{Project: u.Caller, File: u.Evidence.File, Line: u.Evidence.Line}, Job: u.Evidence.Job,
 				Kind: use.OwnProject, Detail: fmt.Sprintf("%s of the job's own project (no allowlist entry needed): %s", u.Access, u.Evidence.Detail),
 			})
 			continue
@@ -174,8 +175,8 @@ func AuthLogUses(inv *inventory.Inventory) []use.Use {
 				Caller: a.Origin,
 				Target: use.Target{Kind: use.Path, Value: p.Path},
 				Evidence: use.Evidence{
-					Project: p.Path,
-					Detail:  "job token authentication log: last authorized " + a.LastAuthorizedAt.UTC().Format(time.RFC3339),
+					Pos:    loc.Pos{Project: p.Path},
+					Detail: "job token authentication log: last authorized " + a.LastAuthorizedAt.UTC().Format(time.RFC3339),
 				},
 			})
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -58,7 +59,7 @@ func TestResolve(t *testing.T) {
 func TestBuild(t *testing.T) {
 	ix := testIndex()
 	ev := func(file string, line int) use.Evidence {
-		return use.Evidence{Project: "apps/web", File: file, Line: line, Job: "build", Detail: "x"}
+		return use.Evidence{Pos: loc.Pos{Project: "apps/web", File: file, Line: line}, Job: "build", Detail: "x"}
 	}
 	uses := []use.Use{
 		{Origin: use.CIConfig, Access: access.PackagesRead, Caller: "apps/web", Target: use.Target{Kind: use.ID, Value: "201"}, Evidence: ev(".npmrc", 2)},

@@ -5,13 +5,15 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/redact"
 )
 
 // JobToken is the value tokenscope gives CI_JOB_TOKEN and its aliases
-// during analysis. It is a marker, never a real token: a word that contains
-// it after expansion carries the job token. It is made of characters that
-// survive URL parsing (it sits in userinfo) and never occurs in real text.
-const JobToken = "__CI_JOB_TOKEN__"
+// during analysis: a marker, never a real token, so a word that contains
+// it after expansion carries the job token. It is redact.JobToken, which
+// redact masks in every text tokenscope echoes.
+const JobToken = redact.JobToken
 
 // SelfID stands for CI_PROJECT_ID when the inventory does not know the
 // project's numeric ID; it resolves to the job's own project.

@@ -192,7 +192,9 @@ func (ctx Context) callee(f Failure, caller string) (string, []string) {
 			// The runner echoes commands unexpanded: fill in what the
 			// caller's jobs see (CI_API_V4_URL, CI_SERVER_HOST, ...).
 			if p := ctx.project(caller); p != nil {
-				raw = expandWord(raw, shell.MapEnv(inventory.Predefined(ctx.Server, p)))
+				if w, ok := shell.ExpandWord(raw, shell.MapEnv(inventory.Predefined(ctx.Server, p))); ok {
+					raw = w.Value
+				}
 			}
 		}
 		u, ok := detect.ParseURL(raw)
@@ -362,14 +364,4 @@ func orUnknown(s string) string {
 		return "(unknown project)"
 	}
 	return s
-}
-
-// expandWord expands a word as the job's shell would (${X:-default}
-// included), through the shell layer.
-func expandWord(word string, env shell.Env) string {
-	r := shell.Analyze([]shell.Source{{Text: `echo "` + strings.ReplaceAll(word, `"`, `\"`) + `"`}}, env, shell.Options{})
-	if len(r.Commands) == 1 && len(r.Commands[0].Args) == 2 {
-		return r.Commands[0].Args[1].Value
-	}
-	return word
 }

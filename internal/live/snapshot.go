@@ -13,6 +13,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/gitlab"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // ErrNoGroup is returned by Snapshot without a group to read; the caller
@@ -122,7 +123,7 @@ func Snapshot(ctx context.Context, c *gitlab.Client, o Options) (*Result, error)
 func warnings(ps []gitlab.Problem) diag.List {
 	out := make(diag.List, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, diag.Diagnostic{Severity: diag.Warning, Project: p.Project, File: p.File, Summary: p.Summary, Detail: p.Detail})
+		out = append(out, diag.Diagnostic{Severity: diag.Warning, Pos: loc.Pos{Project: p.Project, File: p.File}, Summary: p.Summary, Detail: p.Detail})
 	}
 	return out
 }
@@ -211,7 +212,7 @@ func readFiles(ctx context.Context, c *gitlab.Client, inv *inventory.Inventory, 
 			}
 		}
 	}) {
-		diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Project: p, File: strings.Join(outside[p], ", "),
+		diags = append(diags, diag.Diagnostic{Severity: diag.Warning, Pos: loc.Pos{Project: p, File: strings.Join(outside[p], ", ")},
 			Summary: "read by a project of the snapshot (include:project or a cross-project reference), but not in the snapshot's groups",
 			Detail:  o.AddGroupHint})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/trust"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -50,11 +51,11 @@ func edge(caller, callee string, kinds ...access.Kind) graph.Edge {
 	e := graph.Edge{Caller: caller, Callee: callee, Access: access.Sort(slices.Clone(kinds))}
 	for i, k := range kinds {
 		e.Uses = append(e.Uses, use.Use{Origin: use.CIConfig, Access: k, Caller: caller, Callee: callee,
-			Evidence: use.Evidence{Project: caller, File: ".gitlab-ci.yml", Line: 10 + i, Job: "build", Detail: string(k) + " of " + callee}})
+			Evidence: use.Evidence{Pos: loc.Pos{Project: caller, File: ".gitlab-ci.yml", Line: 10 + i}, Job: "build", Detail: string(k) + " of " + callee}})
 	}
 	if len(kinds) == 0 {
 		e.Uses = []use.Use{{Origin: use.AuthLog, Caller: caller, Callee: callee,
-			Evidence: use.Evidence{Project: callee, Detail: "job token authentication log: last authorized 2026-11-20T08:15:00Z"}}}
+			Evidence: use.Evidence{Pos: loc.Pos{Project: callee}, Detail: "job token authentication log: last authorized 2026-11-20T08:15:00Z"}}}
 	}
 	return e
 }

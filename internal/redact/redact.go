@@ -10,14 +10,17 @@
 // most expensive step of a 10,000-project scan.
 package redact
 
-import (
-	"strings"
-
-	"github.com/tokenscope/tokenscope/internal/inventory"
-)
+import "strings"
 
 // Mask replaces every secret.
 const Mask = "[MASKED]"
+
+// JobToken is the marker tokenscope puts in place of the job token while
+// it analyses jobs (inventory gives it to CI_JOB_TOKEN and its aliases).
+// It is never a real token, but text holding it is text that carries the
+// job token, so String masks it. It is made of characters that survive
+// URL parsing (it sits in userinfo) and never occurs in real text.
+const JobToken = "__CI_JOB_TOKEN__"
 
 // tokenPrefixes are GitLab's token prefixes (docs: security/tokens, "Token
 // prefixes"; glcbt- is the legacy job token) and other forges' tokens.
@@ -31,7 +34,7 @@ func String(s string) string {
 	if s == "" {
 		return s
 	}
-	s = strings.ReplaceAll(s, inventory.JobToken, Mask)
+	s = strings.ReplaceAll(s, JobToken, Mask)
 	s = maskPrefixed(s)
 	s = maskJWTs(s)
 	s = maskUserinfo(s)

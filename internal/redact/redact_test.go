@@ -3,15 +3,13 @@ package redact
 import (
 	"strings"
 	"testing"
-
-	"github.com/tokenscope/tokenscope/internal/inventory"
 )
 
 func TestString(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/a/b.git",
 			"git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/a/b.git"},
-		{"git clone https://gitlab-ci-token:" + inventory.JobToken + "@h/a/b.git",
+		{"git clone https://gitlab-ci-token:" + JobToken + "@h/a/b.git",
 			"git clone https://gitlab-ci-token:[MASKED]@h/a/b.git"},
 		{"git clone https://oauth2:s3cretvalue@h/a/b.git", "git clone https://oauth2:[MASKED]@h/a/b.git"},
 		{`curl -H "PRIVATE-TOKEN: glpat-abcdefghijklmnopqrst" https://h/api/v4/projects/1`,
@@ -34,8 +32,8 @@ func TestString(t *testing.T) {
 }
 
 func TestStringNeverLeaksMarker(t *testing.T) {
-	s := String("x " + inventory.JobToken + " y " + inventory.JobToken)
-	if strings.Contains(s, inventory.JobToken) {
+	s := String("x " + JobToken + " y " + JobToken)
+	if strings.Contains(s, JobToken) {
 		t.Fatalf("marker leaked: %q", s)
 	}
 }
@@ -72,12 +70,12 @@ func TestStringMore(t *testing.T) {
 }
 
 func FuzzString(f *testing.F) {
-	for _, s := range []string{"https://a:b@c/d", "PRIVATE-TOKEN: x", "token=glpat-aaaaaaaaaaaa", "eyJaaaaaaaaaaa.eyJbbbbbbbbbbbb.cccccccccc", "İ" + inventory.JobToken} {
+	for _, s := range []string{"https://a:b@c/d", "PRIVATE-TOKEN: x", "token=glpat-aaaaaaaaaaaa", "eyJaaaaaaaaaaa.eyJbbbbbbbbbbbb.cccccccccc", "İ" + JobToken} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := String(s)
-		if strings.Contains(out, inventory.JobToken) {
+		if strings.Contains(out, JobToken) {
 			t.Fatalf("marker leaked: %q", out)
 		}
 		if String(out) != out {

@@ -20,6 +20,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/plan"
 	"github.com/tokenscope/tokenscope/internal/trust"
 	"github.com/tokenscope/tokenscope/internal/use"
@@ -47,10 +48,10 @@ func samplePlan(t *testing.T, withTrust bool) *plan.Plan {
 	add(&inventory.Project{Path: "platform/build-scripts", JobTokenScope: &inventory.JobTokenScope{}}) // no ID known
 	ix := inventory.NewIndex(inv)
 	ev := func(caller string, k access.Kind, file string, line int, job, detail string) use.Use {
-		return use.Use{Origin: use.CIConfig, Access: k, Caller: caller, Evidence: use.Evidence{Project: caller, File: file, Line: line, Job: job, Detail: detail}}
+		return use.Use{Origin: use.CIConfig, Access: k, Caller: caller, Evidence: use.Evidence{Pos: loc.Pos{Project: caller, File: file, Line: line}, Job: job, Detail: detail}}
 	}
 	logUse := func(callee, when string) use.Use {
-		return use.Use{Origin: use.AuthLog, Evidence: use.Evidence{Project: callee, Detail: "job token authentication log: last authorized " + when}}
+		return use.Use{Origin: use.AuthLog, Evidence: use.Evidence{Pos: loc.Pos{Project: callee}, Detail: "job token authentication log: last authorized " + when}}
 	}
 	g := &graph.Graph{Edges: []graph.Edge{
 		{Caller: "apps/api", Callee: "platform/base-images", Access: []access.Kind{access.ContainerRead}, Uses: []use.Use{
@@ -71,7 +72,7 @@ func samplePlan(t *testing.T, withTrust bool) *plan.Plan {
 			ev("data/etl", access.RepositoryRead, ".gitlab-ci.yml", 12, "prepare", "git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.acme.example/platform/build-scripts.git")}},
 		{Caller: "data/etl", Callee: "apps/web", Access: []access.Kind{access.RepositoryWrite}, Uses: []use.Use{
 			ev("data/etl", access.RepositoryWrite, ".gitlab-ci.yml", 40, "publish", "git push https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.acme.example/apps/web.git")}},
-	}, Unresolved: []use.Unresolved{{Project: "data/etl", File: ".gitlab-ci.yml", Line: 20, Job: "fixtures", Access: access.RepositoryRead,
+	}, Unresolved: []use.Unresolved{{Pos: loc.Pos{Project: "data/etl", File: ".gitlab-ci.yml", Line: 20}, Job: "fixtures", Access: access.RepositoryRead,
 		Reference: "${FIXTURES_REPO}", Reason: "variable FIXTURES_REPO is not defined in the CI config"}}}
 	slices.SortFunc(g.Edges, func(a, b graph.Edge) int { return strings.Compare(a.Caller+" "+a.Callee, b.Caller+" "+b.Callee) })
 	var tf *trust.File
@@ -370,7 +371,7 @@ func TestWithoutIDs(t *testing.T) {
 		{Path: "apps/web"}, {Path: "libs/jslib", JobTokenScope: &inventory.JobTokenScope{
 			Allowlist: inventory.Allowlist{Projects: []inventory.Entry{{Path: "apps/old"}}}}}, {Path: "apps/old"}}}
 	g := &graph.Graph{Edges: []graph.Edge{{Caller: "apps/web", Callee: "libs/jslib", Access: []access.Kind{access.PackagesRead},
-		Uses: []use.Use{{Origin: use.CIConfig, Access: access.PackagesRead, Evidence: use.Evidence{Project: "apps/web", File: ".npmrc", Line: 1}}}}}}
+		Uses: []use.Use{{Origin: use.CIConfig, Access: access.PackagesRead, Evidence: use.Evidence{Pos: loc.Pos{Project: "apps/web", File: ".npmrc", Line: 1}}}}}}}
 	p := plan.Compute(g, inventory.NewIndex(inv), nil, plan.Options{Prune: true})
 	var script, tf bytes.Buffer
 	if err := Plan(&script, p, FormatScript, testHints); err != nil {
@@ -413,9 +414,9 @@ func TestPlanGraphQLIsValid(t *testing.T) {
 				Groups: []inventory.Entry{{Path: "sandbox"}}}}}, {Path: "apps/old"}}}
 	g := &graph.Graph{Edges: []graph.Edge{
 		{Caller: "apps/web", Callee: "libs/jslib", Access: []access.Kind{access.PackagesRead},
-			Uses: []use.Use{{Origin: use.CIConfig, Access: access.PackagesRead, Evidence: use.Evidence{Project: "apps/web", File: ".npmrc", Line: 1}}}},
+			Uses: []use.Use{{Origin: use.CIConfig, Access: access.PackagesRead, Evidence: use.Evidence{Pos: loc.Pos{Project: "apps/web", File: ".npmrc", Line: 1}}}}},
 		{Caller: "apps/api", Callee: "libs/jslib", Access: []access.Kind{access.ArtifactsRead},
-			Uses: []use.Use{{Origin: use.CIConfig, Access: access.ArtifactsRead, Evidence: use.Evidence{Project: "apps/api", File: ".gitlab-ci.yml", Line: 3}}}},
+			Uses: []use.Use{{Origin: use.CIConfig, Access: access.ArtifactsRead, Evidence: use.Evidence{Pos: loc.Pos{Project: "apps/api", File: ".gitlab-ci.yml", Line: 3}}}}},
 	}}
 	p := plan.Compute(g, inventory.NewIndex(inv), nil, plan.Options{Prune: true})
 	var out bytes.Buffer

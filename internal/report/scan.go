@@ -11,6 +11,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -144,14 +145,13 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// place is file:line, without the project (the caller names it, or the
+// row is about the caller); "" for no file.
 func place(file string, line int) string {
 	if file == "" {
 		return ""
 	}
-	if line > 0 {
-		return file + ":" + strconv.Itoa(line)
-	}
-	return file
+	return loc.Pos{File: file, Line: line}.Place()
 }
 
 // usePlace is where a use was found: [project:]file:line (job), or "" for

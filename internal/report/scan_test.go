@@ -11,6 +11,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -22,19 +23,19 @@ func sampleGraph() *graph.Graph {
 		Edges: []graph.Edge{
 			{Caller: "apps/web", Callee: "libs/jslib", Access: []access.Kind{access.ArtifactsRead, access.PackagesRead},
 				Uses: []use.Use{
-					{Origin: use.AuthLog, Caller: "apps/web", Callee: "libs/jslib", Evidence: use.Evidence{Project: "libs/jslib", Detail: "job token authentication log: last authorized 2026-11-01T10:00:00Z"}},
-					{Origin: use.CIConfig, Access: access.PackagesRead, Caller: "apps/web", Callee: "libs/jslib", Evidence: use.Evidence{Project: "apps/web", File: ".npmrc", Line: 2, Detail: "npm registry projects/201 with _authToken=${CI_JOB_TOKEN}"}},
-					{Origin: use.CIConfig, Access: access.ArtifactsRead, Caller: "apps/web", Callee: "libs/jslib", Evidence: use.Evidence{Project: "apps/web", File: ".gitlab-ci.yml", Line: 24, Job: "build", Detail: "needs:project libs/jslib job build"}},
+					{Origin: use.AuthLog, Caller: "apps/web", Callee: "libs/jslib", Evidence: use.Evidence{Pos: loc.Pos{Project: "libs/jslib"}, Detail: "job token authentication log: last authorized 2026-11-01T10:00:00Z"}},
+					{Origin: use.CIConfig, Access: access.PackagesRead, Caller: "apps/web", Callee: "libs/jslib", Evidence: use.Evidence{Pos: loc.Pos{Project: "apps/web", File: ".npmrc", Line: 2}, Detail: "npm registry projects/201 with _authToken=${CI_JOB_TOKEN}"}},
+					{Origin: use.CIConfig, Access: access.ArtifactsRead, Caller: "apps/web", Callee: "libs/jslib", Evidence: use.Evidence{Pos: loc.Pos{Project: "apps/web", File: ".gitlab-ci.yml", Line: 24}, Job: "build", Detail: "needs:project libs/jslib job build"}},
 				}},
 			{Caller: "apps/web", Callee: "platform/build-scripts", Access: []access.Kind{access.RepositoryRead},
 				Uses: []use.Use{{Origin: use.CIConfig, Access: access.RepositoryRead, Caller: "apps/web", Callee: "platform/build-scripts",
-					Evidence: use.Evidence{Project: "platform/ci-templates", File: "templates/build.yml", Line: 7, Job: "build", Detail: `git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/platform/build-scripts.git" | x`}}}},
+					Evidence: use.Evidence{Pos: loc.Pos{Project: "platform/ci-templates", File: "templates/build.yml", Line: 7}, Job: "build", Detail: `git clone "https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/platform/build-scripts.git" | x`}}}},
 		},
-		Unresolved: []use.Unresolved{{Project: "data/etl", File: ".gitlab-ci.yml", Line: 30, Job: "fixtures", Access: access.RepositoryRead,
+		Unresolved: []use.Unresolved{{Pos: loc.Pos{Project: "data/etl", File: ".gitlab-ci.yml", Line: 30}, Job: "fixtures", Access: access.RepositoryRead,
 			Reference: "${FIXTURES_REPO}", Reason: "variable FIXTURES_REPO is not defined in the CI config"}},
 		Notes: []use.Note{
-			{Project: "apps/web", File: "ci/deploy.yml", Line: 5, Job: "deploy", Kind: use.NotJobToken, Detail: "trigger: apps/deploy creates the downstream pipeline as the pipeline user"},
-			{Project: "data/reports", File: "ci/x.csv", Line: 1, Kind: use.WontWork, Detail: "=HYPERLINK(\"x\")"},
+			{Pos: loc.Pos{Project: "apps/web", File: "ci/deploy.yml", Line: 5}, Job: "deploy", Kind: use.NotJobToken, Detail: "trigger: apps/deploy creates the downstream pipeline as the pipeline user"},
+			{Pos: loc.Pos{Project: "data/reports", File: "ci/x.csv", Line: 1}, Kind: use.WontWork, Detail: "=HYPERLINK(\"x\")"},
 		},
 	}
 }

@@ -10,12 +10,13 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // Source is one piece of script text to analyse, with its place.
 type Source struct {
 	Text string
-	Pos  Pos // where Text starts
+	Pos  loc.Pos // where Text starts
 	// LineStep is 1 when each line of Text is a line of the file, 0 when
 	// the text was folded from several lines (all lines map to Pos.Line).
 	LineStep int
@@ -179,15 +180,15 @@ type srcCtx struct {
 	lines   []int // when set, the file line of each text line
 }
 
-func (c *srcCtx) pos(p syntax.Pos) Pos {
+func (c *srcCtx) pos(p syntax.Pos) loc.Pos {
 	l := int(p.Line())
 	if l < 1 {
 		l = 1
 	}
 	if c.lines != nil {
-		return Pos{Project: c.project, File: c.file, Line: c.lines[min(l, len(c.lines))-1]}
+		return loc.Pos{Project: c.project, File: c.file, Line: c.lines[min(l, len(c.lines))-1]}
 	}
-	return Pos{Project: c.project, File: c.file, Line: c.line + (l-1)*c.step}
+	return loc.Pos{Project: c.project, File: c.file, Line: c.line + (l-1)*c.step}
 }
 
 // raw returns the source text of a node.
@@ -318,7 +319,7 @@ func (a *analyzer) source(st *shState, sources []Source, i int) (n int) {
 		if p, ok := errPos(err); ok {
 			line = ctx.pos(p).Line
 		}
-		a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Error, Project: ctx.project, File: ctx.file, Line: line,
+		a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Error, Pos: loc.Pos{Project: ctx.project, File: ctx.file, Line: line},
 			Summary: "cannot parse the script as shell: " + errText(err),
 			Detail:  "the commands of this script item were not analysed; check its quoting"})
 		return n
@@ -416,7 +417,7 @@ func (a *analyzer) limit(ctx *srcCtx, p syntax.Pos, msg string) {
 	a.halted = true
 	if !a.limitDiag {
 		a.limitDiag = true
-		a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Warning, Project: ctx.project, File: ctx.file,
-			Line: ctx.pos(p).Line, Summary: msg, Detail: "commands after this point were not analysed"})
+		a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Warning, Pos: loc.Pos{Project: ctx.project, File: ctx.file, Line: ctx.pos(p).Line},
+			Summary: msg, Detail: "commands after this point were not analysed"})
 	}
 }

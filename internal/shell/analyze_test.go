@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // jobEnv is a job environment as discovery builds it (inventory
@@ -63,7 +65,7 @@ func renderAll(cs []*Command) []string {
 
 // script is a single literal block starting at line 10 of .gitlab-ci.yml.
 func script(text string) []Source {
-	return []Source{{Text: text, Pos: Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 10}, LineStep: 1, Section: "script"}}
+	return []Source{{Text: text, Pos: loc.Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 10}, LineStep: 1, Section: "script"}}
 }
 
 func TestAnalyzeCommands(t *testing.T) {
@@ -453,19 +455,19 @@ func TestAnalyzeSessionAndPositions(t *testing.T) {
 	const file = ".gitlab-ci.yml"
 	srcs := []Source{
 		// before_script: - export REPO=acme/lib   (line 5)
-		{Text: "export REPO=acme/lib", Pos: Pos{Project: "acme/app-core", File: file, Line: 5}, LineStep: 1, Section: "before_script"},
+		{Text: "export REPO=acme/lib", Pos: loc.Pos{Project: "acme/app-core", File: file, Line: 5}, LineStep: 1, Section: "before_script"},
 		// script: - |   (block starts on line 8)
 		{Text: "git clone \\\n  --depth 1 \\\n  \"https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/$REPO.git\"\n" +
 			"curl -H \"JOB-TOKEN: $CI_JOB_TOKEN\" \\\n  \"$CI_API_V4_URL/projects/$PID/jobs/artifacts/main/download?job=build\"\n",
-			Pos: Pos{Project: "acme/app-core", File: file, Line: 8}, LineStep: 1, Section: "script"},
+			Pos: loc.Pos{Project: "acme/app-core", File: file, Line: 8}, LineStep: 1, Section: "script"},
 		// A plain scalar folded by YAML over lines 14-15 (P26): one line of text.
 		{Text: `helm repo add --username gitlab-ci-token --password ${CI_JOB_TOKEN} charts "${CI_API_V4_URL}/projects/7/packages/helm/stable"`,
-			Pos: Pos{Project: "acme/app-core", File: file, Line: 14}, LineStep: 0, Section: "script"},
+			Pos: loc.Pos{Project: "acme/app-core", File: file, Line: 14}, LineStep: 0, Section: "script"},
 		// - > folded block (lines 17-19) keeping a newline between two commands.
-		{Text: "echo first\necho second $REPO\n", Pos: Pos{Project: "acme/app-core", File: file, Line: 17}, LineStep: 0, Section: "script"},
+		{Text: "echo first\necho second $REPO\n", Pos: loc.Pos{Project: "acme/app-core", File: file, Line: 17}, LineStep: 0, Section: "script"},
 		// An item that does not parse (line 21), then one that does (line 22).
-		{Text: `echo "unterminated`, Pos: Pos{Project: "acme/app-core", File: file, Line: 21}, LineStep: 1, Section: "script"},
-		{Text: `echo after`, Pos: Pos{Project: "acme/app-core", File: file, Line: 22}, LineStep: 1, Section: "script"},
+		{Text: `echo "unterminated`, Pos: loc.Pos{Project: "acme/app-core", File: file, Line: 21}, LineStep: 1, Section: "script"},
+		{Text: `echo after`, Pos: loc.Pos{Project: "acme/app-core", File: file, Line: 22}, LineStep: 1, Section: "script"},
 	}
 	r := Analyze(srcs, jobEnv(), Options{})
 	want := []string{
@@ -493,8 +495,8 @@ func TestAnalyzeSessionAndPositions(t *testing.T) {
 
 func TestAnalyzeExitInBeforeScriptStopsScript(t *testing.T) {
 	srcs := []Source{
-		{Text: "echo setup\nexit 0", Pos: Pos{File: "ci.yml", Line: 3}, LineStep: 1, Section: "before_script"},
-		{Text: "git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/a/b.git", Pos: Pos{File: "ci.yml", Line: 6}, LineStep: 1, Section: "script"},
+		{Text: "echo setup\nexit 0", Pos: loc.Pos{File: "ci.yml", Line: 3}, LineStep: 1, Section: "before_script"},
+		{Text: "git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/a/b.git", Pos: loc.Pos{File: "ci.yml", Line: 6}, LineStep: 1, Section: "script"},
 	}
 	r := Analyze(srcs, jobEnv(), Options{})
 	if got, want := renderAll(r.Commands), []string{"3: echo setup", "4: exit 0"}; !slices.Equal(got, want) {
@@ -544,7 +546,7 @@ func TestAnalyzeConstructAcrossItems(t *testing.T) {
 	var srcs []Source
 	for i, text := range []string{`if [ -n "$DEPLOY_TOKEN_OK" ]; then`,
 		"git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/acme/x.git", "fi", "echo after"} {
-		srcs = append(srcs, Source{Text: text, Pos: Pos{File: "ci.yml", Line: 20 + i}, LineStep: 1, Section: "script"})
+		srcs = append(srcs, Source{Text: text, Pos: loc.Pos{File: "ci.yml", Line: 20 + i}, LineStep: 1, Section: "script"})
 	}
 	r := Analyze(srcs, jobEnv(), Options{})
 	want := []string{"20: [ -n ${DEPLOY_TOKEN_OK}?{DEPLOY_TOKEN_OK} ]", "21: git clone https://gitlab-ci-token:__CI_JOB_TOKEN__@git.example.org/acme/x.git", "23: echo after"}

@@ -4,14 +4,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // benchSources is a realistic job: before_script items and a script
 // with a block scalar, 30 lines in all.
 var benchSources = []Source{
-	{Text: `echo "$CI_REGISTRY_PASSWORD" | docker login -u "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`, Pos: Pos{File: ".gitlab-ci.yml", Line: 12}, LineStep: 1, Section: "before_script"},
-	{Text: `git config --global url."https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/".insteadOf "git@${CI_SERVER_HOST}:"`, Pos: Pos{File: ".gitlab-ci.yml", Line: 13}, LineStep: 1, Section: "before_script"},
-	{Text: `export GOPRIVATE="${CI_SERVER_HOST}/platform/*"`, Pos: Pos{File: ".gitlab-ci.yml", Line: 14}, LineStep: 1, Section: "before_script"},
+	{Text: `echo "$CI_REGISTRY_PASSWORD" | docker login -u "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`, Pos: loc.Pos{File: ".gitlab-ci.yml", Line: 12}, LineStep: 1, Section: "before_script"},
+	{Text: `git config --global url."https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/".insteadOf "git@${CI_SERVER_HOST}:"`, Pos: loc.Pos{File: ".gitlab-ci.yml", Line: 13}, LineStep: 1, Section: "before_script"},
+	{Text: `export GOPRIVATE="${CI_SERVER_HOST}/platform/*"`, Pos: loc.Pos{File: ".gitlab-ci.yml", Line: 14}, LineStep: 1, Section: "before_script"},
 	{Text: `set -euo pipefail
 [[ -z ${MANIFEST_URL:+x} ]] && MANIFEST_URL="https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/${CI_PROJECT_NAMESPACE}/deploy-manifests.git"
 VERSION=$(git describe --tags --always)
@@ -40,7 +42,7 @@ fi
 git clone "$MANIFEST_URL" manifests
 (cd manifests && sed -i "s|image: .*|image: ${IMAGE}|" app.yaml && git commit -am "deploy ${VERSION}")
 helm repo add --username gitlab-ci-token --password "${CI_JOB_TOKEN}" charts "${CI_API_V4_URL}/projects/${CHARTS_PROJECT_ID:-12}/packages/helm/stable"
-`, Pos: Pos{File: ".gitlab-ci.yml", Line: 16}, LineStep: 1, Section: "script"},
+`, Pos: loc.Pos{File: ".gitlab-ci.yml", Line: 16}, LineStep: 1, Section: "script"},
 }
 
 // BenchmarkAnalyze measures one job's analysis (parse + expansion) on

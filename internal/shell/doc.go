@@ -21,5 +21,6 @@
 // function calls), expand.go, param.go, arith.go, match.go (word
 // expansion), subst.go and filters.go ($(...) output), files.go (script
 // files, eval, bash -c), env.go (layered environment), cache.go (shared
-// parse cache), expandvars.go (runner-style $VAR expansion).
+// parse cache), expandvars.go (runner-style $VAR expansion), word.go (one
+// word outside any script).
 package shell

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // runFile analyses a script file of the repository that c runs:
@@ -100,7 +101,7 @@ func (a *analyzer) parseFile(c *Command, rel string, shell bool) *parsedFile {
 		// Files without a shell extension that the job sources or runs
 		// (venv/bin/activate, .env) are usually created by the job.
 		if isShellName(rel) {
-			a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Warning, Project: c.Pos.Project, File: c.Pos.File, Line: c.Pos.Line,
+			a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Warning, Pos: c.Pos,
 				Summary: "script " + rel + " run by the job is not in the repository",
 				Detail:  "its commands were not analysed; it may be created by the job or the path may be wrong"})
 		}
@@ -121,7 +122,7 @@ func (a *analyzer) parseFile(c *Command, rel string, shell bool) *parsedFile {
 		if p, ok := errPos(err); ok {
 			line = int(p.Line())
 		}
-		a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Error, Project: a.project, File: rel, Line: line,
+		a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Error, Pos: loc.Pos{Project: a.project, File: rel, Line: line},
 			Summary: "cannot parse the script as shell: " + errText(err),
 			Detail:  "its commands were not analysed"})
 		return nil

@@ -4,6 +4,8 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // FuzzAnalyze feeds arbitrary text as a job script (and as the script
@@ -21,8 +23,8 @@ func FuzzAnalyze(f *testing.F) {
 			return nil, fs.ErrNotExist
 		}
 		srcs := []Source{
-			{Text: text, Pos: Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 7}, LineStep: step & 1, Section: "script"},
-			{Text: "echo end", Pos: Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 1000}, LineStep: 1, Section: "script"},
+			{Text: text, Pos: loc.Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 7}, LineStep: step & 1, Section: "script"},
+			{Text: "echo end", Pos: loc.Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 1000}, LineStep: 1, Section: "script"},
 		}
 		r := Analyze(srcs, jobEnv(), Options{ReadFile: read, MaxCommands: 5000})
 		lines := strings.Count(text, "\n") + 1

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // TestAnalyzeHostile checks that scripts built to explode terminate
@@ -128,8 +130,8 @@ func TestAnalyzeConcurrent(t *testing.T) {
 func TestAnalyzeRecoversPerSource(t *testing.T) {
 	read := func(name string) ([]byte, error) { panic("disk on fire") }
 	srcs := []Source{
-		{Text: "bash ci/boom.sh", Pos: Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 3}, LineStep: 1, Section: "script"},
-		{Text: "echo after", Pos: Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 4}, LineStep: 1, Section: "script"},
+		{Text: "bash ci/boom.sh", Pos: loc.Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 3}, LineStep: 1, Section: "script"},
+		{Text: "echo after", Pos: loc.Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 4}, LineStep: 1, Section: "script"},
 	}
 	r := Analyze(srcs, jobEnv(), Options{ReadFile: read})
 	if got := renderAll(r.Commands); strings.Join(got, "|") != "3: bash ci/boom.sh|4: echo after" {

@@ -1,5 +1,7 @@
 package shell
 
+import "github.com/tokenscope/tokenscope/internal/loc"
+
 // Env is a read-only view of the variables visible at one point of a
 // script. Implementations must be safe for concurrent reads.
 type Env interface {
@@ -14,13 +16,6 @@ type MapEnv map[string]string
 func (m MapEnv) Get(name string) (string, bool) {
 	v, ok := m[name]
 	return v, ok
-}
-
-// Pos is a place in a file of the caller project.
-type Pos struct {
-	Project string
-	File    string
-	Line    int
 }
 
 // Word is one shell word after expansion.
@@ -65,7 +60,7 @@ type Command struct {
 	// Env is the environment when the command runs (job variables, earlier
 	// assignments and exports, prefix assignments).
 	Env Env
-	Pos Pos
+	Pos loc.Pos
 	// Section is the script section ("before_script", "script",
 	// "after_script", "pre_get_sources_script") or the script file that
 	// holds the command.

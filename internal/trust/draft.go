@@ -167,13 +167,7 @@ func usePlace(u use.Use) string {
 	if u.Evidence.File == "" {
 		return ""
 	}
-	p := u.Evidence.File
-	if u.Evidence.Project != "" {
-		p = u.Evidence.Project + "/" + p
-	}
-	if u.Evidence.Line > 0 {
-		p = fmt.Sprintf("%s:%d", p, u.Evidence.Line)
-	}
+	p := u.Evidence.Place()
 	if u.Evidence.Job != "" {
 		p += " (job " + u.Evidence.Job + ")"
 	}

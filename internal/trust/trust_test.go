@@ -9,6 +9,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -166,19 +167,19 @@ func TestDenyGroups(t *testing.T) {
 func sampleGraph() *graph.Graph {
 	return &graph.Graph{
 		Edges: []graph.Edge{
-			{Caller: "apps/deploy", Callee: "infra/tfstate", Uses: []use.Use{{Origin: use.AuthLog, Evidence: use.Evidence{Project: "infra/tfstate", Detail: "job token authentication log: last authorized 2026-11-27T22:01:13Z"}}}},
+			{Caller: "apps/deploy", Callee: "infra/tfstate", Uses: []use.Use{{Origin: use.AuthLog, Evidence: use.Evidence{Pos: loc.Pos{Project: "infra/tfstate"}, Detail: "job token authentication log: last authorized 2026-11-27T22:01:13Z"}}}},
 			{Caller: "apps/web", Callee: "libs/jslib", Access: []access.Kind{access.ArtifactsRead, access.PackagesRead}, Uses: []use.Use{
-				{Origin: use.CIConfig, Access: access.PackagesRead, Evidence: use.Evidence{Project: "apps/web", File: ".npmrc", Line: 2, Detail: "npm registry projects/201 with _authToken=glpat-abcdefghijklmnop\nsecond line"}},
-				{Origin: use.CIConfig, Access: access.ArtifactsRead, Evidence: use.Evidence{Project: "apps/web", File: ".gitlab-ci.yml", Line: 24, Job: "build", Detail: "needs:project libs/jslib"}},
+				{Origin: use.CIConfig, Access: access.PackagesRead, Evidence: use.Evidence{Pos: loc.Pos{Project: "apps/web", File: ".npmrc", Line: 2}, Detail: "npm registry projects/201 with _authToken=glpat-abcdefghijklmnop\nsecond line"}},
+				{Origin: use.CIConfig, Access: access.ArtifactsRead, Evidence: use.Evidence{Pos: loc.Pos{Project: "apps/web", File: ".gitlab-ci.yml", Line: 24}, Job: "build", Detail: "needs:project libs/jslib"}},
 			}},
 			{Caller: "apps/web", Callee: "platform/base-images", Access: []access.Kind{access.ContainerRead, access.ContainerWrite}, Uses: []use.Use{
-				{Origin: use.CIConfig, Access: access.ContainerWrite, Evidence: use.Evidence{Project: "apps/web", File: ".gitlab-ci.yml", Line: 40, Job: "push", Detail: "docker push registry.example.com/platform/base-images/node"}},
+				{Origin: use.CIConfig, Access: access.ContainerWrite, Evidence: use.Evidence{Pos: loc.Pos{Project: "apps/web", File: ".gitlab-ci.yml", Line: 40}, Job: "push", Detail: "docker push registry.example.com/platform/base-images/node"}},
 			}},
 			{Caller: "data/reports", Callee: "apps/web", Access: []access.Kind{access.RepositoryWrite}, Uses: []use.Use{
-				{Origin: use.CIConfig, Access: access.RepositoryWrite, Evidence: use.Evidence{Project: "data/reports", File: ".gitlab-ci.yml", Line: 12, Job: "publish", Detail: "git push"}},
+				{Origin: use.CIConfig, Access: access.RepositoryWrite, Evidence: use.Evidence{Pos: loc.Pos{Project: "data/reports", File: ".gitlab-ci.yml", Line: 12}, Job: "publish", Detail: "git push"}},
 			}},
 		},
-		Unresolved: []use.Unresolved{{Project: "data/etl", File: ".gitlab-ci.yml", Line: 30, Job: "fixtures", Access: access.RepositoryRead, Reference: "${FIXTURES_REPO}", Reason: "variable FIXTURES_REPO is not defined"}},
+		Unresolved: []use.Unresolved{{Pos: loc.Pos{Project: "data/etl", File: ".gitlab-ci.yml", Line: 30}, Job: "fixtures", Access: access.RepositoryRead, Reference: "${FIXTURES_REPO}", Reason: "variable FIXTURES_REPO is not defined"}},
 	}
 }
 

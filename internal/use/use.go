@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
 // Origin says how a use was found.
@@ -61,11 +62,12 @@ type Target struct {
 
 // Evidence is where a use was found.
 type Evidence struct {
-	Project string // project whose file holds the evidence (an included file may live in another project)
-	File    string // path inside Project
-	Line    int    // 1-based, 0 when unknown
-	Job     string // job name; "" for repository files read outside any job
-	Detail  string // what was matched, with tokens redacted
+	// Pos is the file that holds the evidence; its project may not be the
+	// caller (an included file may live in another project). Line is 0
+	// when unknown.
+	loc.Pos
+	Job    string // job name; "" for repository files read outside any job
+	Detail string // what was matched, with tokens redacted
 }
 
 // Use is one place where a caller reaches a callee with its job token.
@@ -81,9 +83,7 @@ type Use struct {
 
 // Unresolved is a use whose target could not be resolved to a project.
 type Unresolved struct {
-	Project   string // the caller
-	File      string
-	Line      int
+	loc.Pos   // Project is the caller
 	Job       string
 	Access    access.Kind
 	Reference string // the target as written
@@ -115,12 +115,10 @@ const (
 
 // Note is something a reviewer should know that is not an edge.
 type Note struct {
-	Project string
-	File    string
-	Line    int
-	Job     string
-	Kind    NoteKind
-	Detail  string
+	loc.Pos
+	Job    string
+	Kind   NoteKind
+	Detail string
 }
 
 // CompareUses orders uses by caller, callee, access, then evidence place.
@@ -128,8 +126,7 @@ func CompareUses(a, b Use) int {
 	return cmp.Or(
 		cmp.Compare(a.Caller, b.Caller), cmp.Compare(a.Callee, b.Callee),
 		cmp.Compare(a.Access, b.Access), cmp.Compare(a.Origin, b.Origin),
-		cmp.Compare(a.Evidence.Project, b.Evidence.Project), cmp.Compare(a.Evidence.File, b.Evidence.File),
-		cmp.Compare(a.Evidence.Line, b.Evidence.Line), cmp.Compare(a.Evidence.Job, b.Evidence.Job),
+		loc.Compare(a.Evidence.Pos, b.Evidence.Pos), cmp.Compare(a.Evidence.Job, b.Evidence.Job),
 		cmp.Compare(a.Evidence.Detail, b.Evidence.Detail),
 	)
 }
@@ -138,8 +135,7 @@ func CompareUses(a, b Use) int {
 // duplicates.
 func SortNotes(ns []Note) []Note {
 	slices.SortFunc(ns, func(a, b Note) int {
-		return cmp.Or(cmp.Compare(a.Project, b.Project), cmp.Compare(a.File, b.File),
-			cmp.Compare(a.Line, b.Line), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Kind, b.Kind),
+		return cmp.Or(loc.Compare(a.Pos, b.Pos), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Kind, b.Kind),
 			cmp.Compare(a.Detail, b.Detail))
 	})
 	return slices.Compact(ns)
@@ -148,8 +144,7 @@ func SortNotes(ns []Note) []Note {
 // SortUnresolved orders unresolved references and drops duplicates.
 func SortUnresolved(us []Unresolved) []Unresolved {
 	slices.SortFunc(us, func(a, b Unresolved) int {
-		return cmp.Or(cmp.Compare(a.Project, b.Project), cmp.Compare(a.File, b.File),
-			cmp.Compare(a.Line, b.Line), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Reference, b.Reference),
+		return cmp.Or(loc.Compare(a.Pos, b.Pos), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Reference, b.Reference),
 			cmp.Compare(a.Access, b.Access), cmp.Compare(a.Reason, b.Reason))
 	})
 	return slices.Compact(us)
