@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/tokenscope/tokenscope/internal/apply"
 )
 
 // Exit codes (docs/design.md §2).
@@ -34,10 +36,14 @@ var ErrFindings = errors.New("findings")
 // exitCode classifies err; it is the only place that does.
 func exitCode(err error) int {
 	var ue *UsageError
+	var partial *apply.PartialError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, ErrFindings):
+		return ExitFindings
+	case errors.As(err, &partial):
+		// apply made some changes but not all (docs/design.md §2: 3).
 		return ExitFindings
 	case errors.As(err, &ue):
 		return ExitUsage

@@ -51,6 +51,7 @@ project, and helps roll it out.`,
 	root.AddCommand(newDiagnoseCmd(io, nil))
 	root.AddCommand(newTrustCmd(io), newPlanCmd(io, nil), newExplainCmd(io, nil))
 	root.AddCommand(newSnapshotCmd(io, nil))
+	root.AddCommand(newApplyCmd(io, nil))
 	return root
 }
 
