@@ -255,6 +255,7 @@ func Run(ctx context.Context, doc *planfile.Document, gl GitLab, o Options) (*Re
 func runProject(ctx context.Context, doc *planfile.Document, p planfile.Project, st *State, gl GitLab, j *Journal, o Options, res *Result) error {
 	entryFailed := false
 	failedTargets := map[Key]bool{}
+	var stop error
 	for _, c := range p.Calls {
 		step := Step{Project: p.Project, Wave: p.Wave, Call: c}
 		before := snapshotState(*st, c)
@@ -281,7 +282,10 @@ func runProject(ctx context.Context, doc *planfile.Document, p planfile.Project,
 				step.Outcome = Done
 				effect(st, c)
 			case ctx.Err() != nil:
-				return ctx.Err()
+				// GitLab may or may not have made it: journal it as failed
+				// (a later run finds it "already" if it was made), then stop.
+				step.Outcome, step.Reason, step.Remaining = Failed, "interrupted: "+err.Error(), true
+				stop = ctx.Err()
 			case doneText(err, c.Done):
 				step.Outcome, step.Reason = Already, err.Error()
 				effect(st, c)
@@ -311,6 +315,9 @@ func runProject(ctx context.Context, doc *planfile.Document, p planfile.Project,
 			if err := j.Write(l); err != nil {
 				return err
 			}
+		}
+		if stop != nil {
+			return stop
 		}
 	}
 	return nil

@@ -225,3 +225,31 @@ func TestJournalPath(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+// cancelling fake: the context ends during the second write.
+type cancelling struct {
+	*fake
+	cancel context.CancelFunc
+}
+
+func (c cancelling) UpdateAllowlistPolicies(ctx context.Context, p, t gitlab.Ref, pol []string) error {
+	c.cancel()
+	return ctx.Err()
+}
+
+func TestInterruptedCallIsJournaled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	journal := filepath.Join(t.TempDir(), "j.jsonl")
+	res, err := Run(ctx, testPlan(true), cancelling{today(), cancel}, Options{Write: true, Journal: journal})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(res.Steps) != 2 || res.Steps[1].Outcome != Failed {
+		t.Errorf("steps %+v", res.Steps)
+	}
+	b, _ := os.ReadFile(journal)
+	if n := strings.Count(string(b), "\n"); n != 2 || !strings.Contains(string(b), `"outcome":"failed","error":"interrupted: context canceled"`) {
+		t.Errorf("journal:\n%s", b)
+	}
+}
