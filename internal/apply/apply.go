@@ -164,7 +164,11 @@ func Selected(doc *planfile.Document, wave string) ([]planfile.Project, error) {
 		}
 	}
 	if wave != "" && !slices.Contains(order, wave) {
-		return nil, fmt.Errorf("%w %q: the plan has %s", ErrUnknownWave, wave, strings.Join(slices.DeleteFunc(slices.Clone(order), func(s string) bool { return s == "" }), ", "))
+		names := slices.DeleteFunc(slices.Clone(order), func(s string) bool { return s == "" })
+		if len(names) == 0 {
+			return nil, fmt.Errorf("%w %q: the plan has no waves (trust.yaml names them)", ErrUnknownWave, wave)
+		}
+		return nil, fmt.Errorf("%w %q: the plan has %s", ErrUnknownWave, wave, strings.Join(names, ", "))
 	}
 	var out []planfile.Project
 	for _, w := range order {

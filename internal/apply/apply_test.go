@@ -253,3 +253,21 @@ func TestInterruptedCallIsJournaled(t *testing.T) {
 		t.Errorf("journal:\n%s", b)
 	}
 }
+
+// A plan applied halfway (by an earlier run) is not stale: what is made is
+// "already", the rest is made.
+func TestHalfAppliedPlanContinues(t *testing.T) {
+	f := today()
+	f.states["libs/jslib"].Entries[key(plan.ProjectEntry, "apps/web")] = nil // added, policies not yet set
+	delete(f.states["libs/jslib"].Entries, key(plan.ProjectEntry, "old/x"))  // already removed
+	res, err := Run(context.Background(), testPlan(true), f, Options{Write: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.writes, ","); got != "policies apps/web,add apps/api,enforce libs/jslib" {
+		t.Errorf("writes %s", got)
+	}
+	if res.Count(Already) != 2 || res.Count(Done) != 3 {
+		t.Errorf("already %d, done %d", res.Count(Already), res.Count(Done))
+	}
+}
