@@ -94,7 +94,7 @@ func (c *Client) UpdateAllowlistPolicies(ctx context.Context, project, target Re
 
 // EnforceAllowlist turns on "Limit access to this project"
 // (PATCH /projects/:id/job_token_scope with enabled=true,
-// https://docs.gitlab.com/api/project_job_token_scopes/#patch-a-projects-cicd-job-token-access-settings).
+// https://docs.gitlab.com/api/project_job_token_scopes/).
 // The route accepts the numeric ID or the URL-encoded path.
 func (c *Client) EnforceAllowlist(ctx context.Context, project Ref) error {
 	var pid any = project.Path
