@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/apply"
 )
 
 // Exit codes (docs/design.md §2).
@@ -36,10 +38,14 @@ var ErrFindings = errors.New("findings")
 // the usage hint for ExitUsage).
 func exitCode(err error) int {
 	var ue *UsageError
+	var partial *apply.PartialError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, ErrFindings):
+		return ExitFindings
+	case errors.As(err, &partial):
+		// apply made some changes but not all (docs/design.md §2: 3).
 		return ExitFindings
 	case errors.As(err, &ue), isCobraUsageError(err.Error()):
 		return ExitUsage

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,7 +21,9 @@ func Main(ctx context.Context, args []string, io *IO) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
-	if err != nil && code != ExitFindings {
+	// ErrFindings is silent (the output said what); other errors, exit 3
+	// included (a partial apply), are printed once, here.
+	if err != nil && !errors.Is(err, ErrFindings) {
 		fmt.Fprintf(io.Err, "tokenscope: %s\n", err)
 		if code == ExitUsage {
 			fmt.Fprintf(io.Err, "Run 'tokenscope %s --help' for usage.\n", commandPath(root, args))
@@ -48,6 +51,7 @@ project, and helps roll it out.`,
 	root.AddCommand(newDiagnoseCmd(io, nil))
 	root.AddCommand(newTrustCmd(io), newPlanCmd(io, nil), newExplainCmd(io, nil))
 	root.AddCommand(newSnapshotCmd(io, nil))
+	root.AddCommand(newApplyCmd(io, nil))
 	return root
 }
 

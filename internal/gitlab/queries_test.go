@@ -32,7 +32,7 @@ func TestQueriesValidate(t *testing.T) {
 			t.Errorf("%s: starts without a comment saying what it is for", f)
 		}
 	}
-	for _, name := range []string{qTreesAndFiles, qFiles, qTreePage, qJobTokenSettings, qJobTokenSettings179, qAuthLogs, qAuthLogPage} {
+	for _, name := range []string{qTreesAndFiles, qFiles, qTreePage, qJobTokenSettings, qJobTokenSettings179, qAuthLogs, qAuthLogPage, qAddEntry, qRemoveProject, qRemoveGroup, qUpdatePolicies} {
 		if _, err := getQuery(name); err != nil {
 			t.Error(err)
 		}

@@ -1,0 +1,108 @@
+package apply
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/planfile"
+)
+
+// Journal is the append-only record of an apply: one JSON line per call,
+// synced to disk before the next call is made, so that after a crash the
+// journal says what GitLab was asked and what it answered. It holds no
+// token: calls name projects and entries, and GitLab's answers are
+// redacted by the client.
+type Journal struct {
+	f *os.File
+}
+
+// JournalPath is the default journal of the plan file: PLAN.json becomes
+// PLAN.journal.jsonl next to it.
+func JournalPath(planFile string) string {
+	return strings.TrimSuffix(planFile, ".json") + ".journal.jsonl"
+}
+
+// OpenJournal opens file for appending, creating it (mode 0600: it names
+// the org's projects) if needed.
+func OpenJournal(file string) (*Journal, error) {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	return &Journal{f: f}, nil
+}
+
+// Close closes the journal file.
+func (j *Journal) Close() error { return j.f.Close() }
+
+// Line is one journal line.
+type Line struct {
+	Time        string         `json:"time"` // RFC 3339
+	StateDigest string         `json:"state_digest"`
+	Project     string         `json:"project"`
+	Wave        string         `json:"wave,omitempty"`
+	Kind        plan.CallKind  `json:"kind"`
+	Target      *Target        `json:"target,omitempty"`
+	Request     string         `json:"request"` // method and path, and the mutation for GraphQL
+	Outcome     Outcome        `json:"outcome"`
+	Error       string         `json:"error,omitempty"`
+	Before      *JournalState  `json:"before"`
+	After       *JournalState  `json:"after"`
+	Params      map[string]any `json:"params"`
+}
+
+// Target is the entry a journal line is about.
+type Target struct {
+	Type plan.EntryType `json:"type"`
+	Path string         `json:"path"`
+	ID   int            `json:"id,omitempty"`
+}
+
+// JournalState is the state a call changes, before or after it: an
+// entry's presence and policies (null: default permissions), or whether
+// the allowlist is enforced.
+type JournalState struct {
+	OnAllowlist *bool                     `json:"on_allowlist,omitempty"`
+	Policies    planfile.OptionalPolicies `json:"policies,omitzero"`
+	Enforced    *bool                     `json:"enforced,omitempty"`
+}
+
+// Write appends l and syncs the file.
+func (j *Journal) Write(l Line) error {
+	b, err := json.Marshal(l)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
+}
+
+// snapshotState is the JournalState of the part of s that c changes.
+func snapshotState(s State, c planfile.Call) *JournalState {
+	if c.Kind == plan.CallEnforce || c.Target == nil {
+		e := s.Enforced
+		return &JournalState{Enforced: &e}
+	}
+	pol, ok := s.Entries[key(c.Target.Type, c.Target.Path)]
+	js := &JournalState{OnAllowlist: &ok}
+	if ok {
+		js.Policies = planfile.Policies(pol)
+	}
+	return js
+}
+
+func now(f func() time.Time) string {
+	if f == nil {
+		f = time.Now
+	}
+	return f().UTC().Format(time.RFC3339)
+}
