@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 type applyOptions struct {
 	io      *IO
+	ctx     context.Context
 	Plan    string
 	Wave    string
 	Yes     bool
@@ -45,11 +47,11 @@ applied (what remains is listed).`,
   tokenscope apply plan.json --gitlab https://gitlab.example.com --wave pilot --yes`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Plan = args[0]
+			opts.ctx, opts.Plan = cmd.Context(), args[0]
 			if runF != nil {
 				return runF(opts)
 			}
-			return applyRun(cmd, opts)
+			return applyRun(opts)
 		},
 	}
 	f := cmd.Flags()
@@ -62,7 +64,7 @@ applied (what remains is listed).`,
 	return cmd
 }
 
-func applyRun(cmd *cobra.Command, opts *applyOptions) error {
+func applyRun(opts *applyOptions) error {
 	doc, err := planfile.ReadFile(opts.Plan)
 	if err != nil {
 		return err
@@ -106,7 +108,7 @@ func applyRun(cmd *cobra.Command, opts *applyOptions) error {
 			fmt.Fprintf(out, "             %s\n", s.Reason)
 		}
 	}
-	res, err := apply.Run(cmd.Context(), doc, apply.Live{Client: c}, o)
+	res, err := apply.Run(opts.ctx, doc, apply.Live{Client: c}, o)
 	if res != nil {
 		fmt.Fprintf(out, "%d done, %d already, %d planned, %d failed, %d skipped\n",
 			res.Count(apply.Done), res.Count(apply.Already), res.Count(apply.Planned), res.Count(apply.Failed), res.Count(apply.Skipped))

@@ -371,3 +371,35 @@ func TestPlanWarnsOnceWithoutTrust(t *testing.T) {
 		}
 	}
 }
+
+func TestNewCmdApply(t *testing.T) {
+	type parsed struct {
+		Plan, Wave, Journal, URL string
+		Yes                      bool
+	}
+	tests := []struct {
+		name    string
+		args    string
+		want    parsed
+		wantErr string
+	}{
+		{name: "defaults (a dry run)", args: "plan.json", want: parsed{Plan: "plan.json"}},
+		{name: "every flag", args: "plan.json --gitlab https://gitlab.example.com --wave pilot --yes --journal j.jsonl",
+			want: parsed{Plan: "plan.json", Wave: "pilot", Journal: "j.jsonl", URL: "https://gitlab.example.com", Yes: true}},
+		{name: "no plan", args: "", wantErr: "accepts 1 arg(s), received 0"},
+		{name: "two plans", args: "a.json b.json", wantErr: "accepts 1 arg(s), received 2"},
+		{name: "unknown flag", args: "plan.json --force", wantErr: "unknown flag: --force"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse(t, newApplyCmd, testIO(nil), tt.args)
+			if !checkErr(t, err, tt.wantErr) {
+				return
+			}
+			p := parsed{Plan: got.Plan, Wave: got.Wave, Journal: got.Journal, URL: got.live.URL, Yes: got.Yes}
+			if p != tt.want {
+				t.Errorf("parsed %+v, want %+v", p, tt.want)
+			}
+		})
+	}
+}
