@@ -206,7 +206,7 @@ func Read(r io.Reader, name string) (*Document, error) {
 	}
 	switch {
 	case head.Version == nil:
-		return nil, fmt.Errorf("%s: no plan format version: not a plan JSON document of tokenscope plan --format json", name)
+		return nil, fmt.Errorf("%s: no plan format version: not a tokenscope plan JSON document", name)
 	case *head.Version != Version:
 		return nil, fmt.Errorf("%s: plan format version %d is not supported (this tokenscope reads version %d)", name, *head.Version, Version)
 	}
