@@ -180,12 +180,17 @@ type calleeState struct {
 }
 
 func (c *computer) callee(path string) (Project, bool) {
-	s := &calleeState{c: c, p: Project{Path: path}, proj: c.ix.Project(path),
+	s := &calleeState{c: c, p: Project{Path: path, State: StateKnown}, proj: c.ix.Project(path),
 		curProj: map[string]inventory.Entry{}, curGroup: map[string]inventory.Entry{},
 		discovered: map[string]graph.Edge{}, wantProj: map[string]*Entry{}, wantGroup: map[string]*Entry{},
 		grantOf: map[string]trust.GroupGrant{}, keptGroups: map[string]inventory.Entry{}}
 	if s.proj != nil {
 		s.p.ID = s.proj.ID
+		if s.proj.StateUnknown() {
+			// Nothing is read into curProj and curGroup, so nothing is
+			// removed or updated; unknownState marks the adds.
+			s.p.State = StateUnknown
+		}
 		if sc := s.proj.JobTokenScope; sc != nil {
 			for _, e := range sc.Allowlist.Projects {
 				if !strings.EqualFold(e.Path, path) {
@@ -213,9 +218,10 @@ func (c *computer) callee(path string) (Project, bool) {
 	s.sort() // the limit's choices must not depend on map order
 	s.limit()
 	s.enforce()
+	s.unknownState()
 	s.sort()
 	p := s.p
-	empty := !p.Changes() && len(p.Keep)+len(p.NeedsReview)+len(p.Stale)+len(p.Denied)+len(p.Unapproved)+len(p.Never) == 0
+	empty := !p.Changes() && !p.Unknown() && len(p.Keep)+len(p.NeedsReview)+len(p.Stale)+len(p.Denied)+len(p.Unapproved)+len(p.Never) == 0
 	return p, !empty
 }
 
@@ -662,6 +668,18 @@ func (s *calleeState) enforce() {
 	}
 	if c := s.blockedCallers(); len(c) > 0 {
 		s.c.warn("%s: enforcing its allowlist blocks %d caller(s) without an approved entry: %s", s.p.Path, len(c), strings.Join(c, ", "))
+	}
+}
+
+// unknownState marks the adds of a project whose current allowlist could
+// not be read: each may already be there, and the plan only knows what it
+// needs, not what is there to keep or remove.
+func (s *calleeState) unknownState() {
+	if !s.p.Unknown() {
+		return
+	}
+	for i := range s.p.Add {
+		s.p.Add[i].Reason += "; current allowlist unknown: the entry may already exist"
 	}
 }
 

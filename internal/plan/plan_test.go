@@ -679,3 +679,51 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// A project whose settings could not be read (a token below Maintainer)
+// has an unknown state: no removal, no update, adds marked, and the plan
+// has findings even when nothing else would change.
+func TestUnknownState(t *testing.T) {
+	ix := org("18.5", func(m map[string]*inventory.Project) {
+		m["libs/jslib"].JobTokenScopeUnknown = true
+		m["infra/tfstate"].JobTokenScope = scope(true, []inventory.Entry{{Path: "apps/deploy"}})
+	})
+	tf := trustOf(t, ix, `edges:
+  - {caller: apps/web, callee: libs/jslib, access: [packages-read], reason: x}
+  - {caller: apps/deploy, callee: infra/tfstate, reason: y}
+deny:
+  - {callee: libs/jslib, callers: [data/etl]}
+`)
+	g := graphOf(edge("apps/web", "libs/jslib", access.PackagesRead), edge("apps/deploy", "infra/tfstate"))
+	p := Compute(g, ix, tf, Options{Prune: true})
+	pr := project(t, p, "libs/jslib")
+	if pr.State != StateUnknown || !pr.Unknown() {
+		t.Fatalf("state = %q; want unknown", pr.State)
+	}
+	if len(pr.Remove)+len(pr.Update)+len(pr.Unapproved) != 0 {
+		t.Errorf("an unknown allowlist gets no removal, update or unapproved entry: %+v", pr)
+	}
+	if got := paths(pr.Add); got != "project:apps/web[read_packages]" || !strings.Contains(pr.Add[0].Reason, "current allowlist unknown") {
+		t.Errorf("add = %s %+v; want the add marked", got, pr.Add)
+	}
+	if known := project(t, p, "infra/tfstate"); known.State != StateKnown {
+		t.Errorf("a read project is known: %q", known.State)
+	}
+	if p.Totals().Unknown != 1 || !p.Findings() {
+		t.Errorf("totals = %+v, findings = %v", p.Totals(), p.Findings())
+	}
+	// Unknown alone is a finding: the plan cannot say the org is in order.
+	ix = org("18.5", func(m map[string]*inventory.Project) {
+		m["libs/jslib"].JobTokenScopeUnknown = true
+	})
+	p = Compute(graphOf(edge("data/etl", "libs/jslib", access.PackagesRead)), ix, trustOf(t, ix, "deny:\n  - {callee: libs/jslib, callers: [data/etl]}\n"), Options{})
+	if pr := project(t, p, "libs/jslib"); pr.Changes() || !pr.Unknown() || !p.Findings() {
+		t.Errorf("changes=%v unknown=%v findings=%v", pr.Changes(), pr.Unknown(), p.Findings())
+	}
+	// The digest tells unknown from nothing configured.
+	a := StateDigest(org("18.5", nil).Inventory())
+	b := StateDigest(org("18.5", func(m map[string]*inventory.Project) { m["libs/jslib"].JobTokenScopeUnknown = true }).Inventory())
+	if a == b {
+		t.Error("the state digest must change when a project's state becomes unknown")
+	}
+}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"cmp"
+
 	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/plan"
 	"github.com/tokenscope/tokenscope/internal/planfile"
@@ -31,7 +33,8 @@ func planDocument(p *plan.Plan) any {
 
 func wireProject(pr plan.Project, caps capability.Capabilities) planfile.Project {
 	wp := planfile.Project{Project: pr.Path, Enforce: pr.Enforce, ID: pr.ID, Wave: pr.Wave, Enforced: pr.Enforced,
-		Add: entries(pr.Add), Update: entries(pr.Update), Keep: entries(pr.Keep),
+		State: cmp.Or(pr.State, plan.StateKnown),
+		Add:   entries(pr.Add), Update: entries(pr.Update), Keep: entries(pr.Keep),
 		Stale: entries(pr.Stale), Unapproved: entries(pr.Unapproved), Remove: []planfile.Removal{},
 		NeedsReview: reviews(pr.NeedsReview), Denied: reviews(pr.Denied), Never: reviews(pr.Never), Advice: []planfile.Advice{},
 		Calls: wireCalls(pr.Calls(caps))}

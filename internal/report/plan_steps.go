@@ -176,6 +176,9 @@ func checklist(p *plan.Plan, h PlanHints) []string {
 	} else {
 		out = append(out, fmt.Sprintf("Keep %s reviewed: every change to it goes through a merge request with the evidence from `tokenscope plan`.", p.TrustFile))
 	}
+	if u := unknownProjects(p); len(u) > 0 {
+		out = append(out, fmt.Sprintf("Plan again with a token that has the Maintainer role on %s: the current allowlist of %d project(s) is unknown to this plan, so it proposes no removal or update there and is not safe to apply to them (the script refuses them).", strings.Join(u, ", "), len(u)))
+	}
 	review := p.Totals().Review + p.Totals().Denied
 	if review > 0 {
 		out = append(out, fmt.Sprintf("Settle the %d edge(s) that need review or are denied before enforcing their callees: approve them in trust.yaml, or fix the caller's jobs.", review))
