@@ -137,6 +137,9 @@ type Project struct {
 	Enforced bool
 	// EnforceNote explains Enforce (or why not).
 	EnforceNote string
+	// Open is the trust.yaml exception that keeps the allowlist off (nil:
+	// locked down, the default).
+	Open *trust.Open
 
 	Add, Update, Remove, Keep []Entry
 	NeedsReview               []Review
@@ -173,6 +176,10 @@ type Plan struct {
 	// StateDigest identifies the allowlist state the plan was computed
 	// from (see StateDigest).
 	StateDigest string
+	// Instance is the instance setting "Enable and enforce job token
+	// allowlist for all projects" as read (nil: unknown, e.g. the token
+	// is not an administrator's).
+	Instance *bool
 	// ServerURL is the GitLab the inventory describes, for API steps.
 	ServerURL  string
 	Projects   []Project

@@ -61,11 +61,14 @@ type (
 		// Maintainer): the plan then holds no removal or update for it, and
 		// apply must not treat it as authoritative. Additive; a document
 		// without it reads as "known".
-		State      plan.State `json:"state"`
-		Denied     []Review   `json:"denied"`
-		Unapproved []Entry    `json:"unapproved"` // on the allowlist, not approved, kept without pruning
-		Never      []Review   `json:"never"`      // a job token cannot do this; see advice
-		Advice     []Advice   `json:"advice"`
+		State plan.State `json:"state"`
+		// Open is the trust.yaml exception that keeps the project's
+		// allowlist off (absent: locked down, the default).
+		Open       *Open    `json:"open,omitempty"`
+		Denied     []Review `json:"denied"`
+		Unapproved []Entry  `json:"unapproved"` // on the allowlist, not approved, kept without pruning
+		Never      []Review `json:"never"`      // a job token cannot do this; see advice
+		Advice     []Advice `json:"advice"`
 		// Calls are the GitLab calls that apply the project's plan, in
 		// order: adds (each with its policies), policy updates, removals,
 		// enforcement last.
@@ -127,6 +130,14 @@ type (
 		Caller string        `json:"caller"`
 		Access []access.Kind `json:"access"`
 		Advice string        `json:"advice"`
+	}
+	// Open is a lock-down exception of trust.yaml: reason, owner, the
+	// expiry date ("" when none) and the line.
+	Open struct {
+		Reason  string `json:"reason"`
+		Owner   string `json:"owner"`
+		Expires string `json:"expires,omitempty"`
+		Line    int    `json:"line"`
 	}
 	// Wave is a rollout wave of trust.yaml.
 	Wave struct {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"time"
 
 	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/plan"
@@ -38,6 +39,12 @@ func wireProject(pr plan.Project, caps capability.Capabilities) planfile.Project
 		Stale: entries(pr.Stale), Unapproved: entries(pr.Unapproved), Remove: []planfile.Removal{},
 		NeedsReview: reviews(pr.NeedsReview), Denied: reviews(pr.Denied), Never: reviews(pr.Never), Advice: []planfile.Advice{},
 		Calls: wireCalls(pr.Calls(caps))}
+	if o := pr.Open; o != nil {
+		wp.Open = &planfile.Open{Reason: o.Reason, Owner: o.Owner, Line: o.Line}
+		if !o.Expires.IsZero() {
+			wp.Open.Expires = o.Expires.Format(time.DateOnly)
+		}
+	}
 	for _, e := range pr.Remove {
 		wp.Remove = append(wp.Remove, planfile.Removal{Type: e.Type, Path: e.Path, Reason: e.Reason, ID: e.ID,
 			CurrentPolicies: current(e.CurrentPolicies), Autopopulated: e.Autopopulated})

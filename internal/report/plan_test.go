@@ -397,8 +397,11 @@ func TestWithoutIDs(t *testing.T) {
 			t.Errorf("terraform lacks %q:\n%s", want, tf.String())
 		}
 	}
-	if strings.Contains(tf.String(), "apps/old") {
-		t.Error("a pruned entry must not stay in the authoritative set")
+	// apps/old gets its own locked-down resource; it must not stay in
+	// libs/jslib's authoritative set.
+	_, jslib, _ := strings.Cut(tf.String(), `resource "gitlab_project_job_token_scopes" "libs_jslib"`)
+	if jslib, _, _ = strings.Cut(jslib, "\n}\n"); jslib == "" || strings.Contains(jslib, "apps/old") {
+		t.Errorf("a pruned entry must not stay in the authoritative set:\n%s", tf.String())
 	}
 }
 
@@ -544,5 +547,31 @@ func TestPlanUnknownState(t *testing.T) {
 	}
 	if !slices.Contains(calls, "PATCH /api/v4/projects/401/job_token_scope") {
 		t.Errorf("the known project's calls must still run: %v", calls)
+	}
+}
+
+// An open exception is listed in the JSON with its terms.
+func TestPlanJSONOpen(t *testing.T) {
+	inv := &inventory.Inventory{Version: 1, GitLabVersion: "18.5", Projects: []*inventory.Project{
+		{Path: "apps/docs", ID: 302, JobTokenScope: &inventory.JobTokenScope{}}, {Path: "apps/web", ID: 301, JobTokenScope: &inventory.JobTokenScope{}}}}
+	ix := inventory.NewIndex(inv)
+	tf, ds := trust.Load("trust.yaml", []byte("version: 1\nopen:\n  - {project: apps/docs, reason: public docs, owner: \"@docs\", expires: 2027-03-31}\n"),
+		trust.LoadOptions{Index: ix, Now: time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	var buf bytes.Buffer
+	if err := Plan(&buf, plan.Compute(&graph.Graph{}, ix, tf, plan.Options{}), FormatJSON, testHints); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, `"open": {
+        "reason": "public docs",
+        "owner": "@docs",
+        "expires": "2027-03-31",
+        "line": 3
+      }`) || strings.Count(out, `"open"`) != 1 || !strings.Contains(out, `"project": "apps/web",
+      "enforce": true`) {
+		t.Errorf("json:\n%s", out)
 	}
 }
