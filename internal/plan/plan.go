@@ -226,8 +226,9 @@ func (p *Plan) Findings() bool {
 // Totals counts the plan's entries by kind, for summaries.
 type Totals struct {
 	Projects, Enforce, Add, Update, Remove, Keep, Review, Stale, Denied, Unapproved, Never, Advice int
-	// Unknown counts projects whose current state could not be read.
-	Unknown int
+	// Unknown counts projects whose current state could not be read;
+	// Open those an open exception keeps off.
+	Unknown, Open int
 }
 
 // Totals counts the plan.
@@ -237,6 +238,9 @@ func (p *Plan) Totals() Totals {
 		t.Projects++
 		if pr.Unknown() {
 			t.Unknown++
+		}
+		if pr.Open != nil {
+			t.Open++
 		}
 		if pr.Enforce {
 			t.Enforce++

@@ -105,6 +105,9 @@ func summary(p *plan.Plan) string {
 	t := p.Totals()
 	s := fmt.Sprintf("%d callee project(s): enforce %d, add %d, update %d, remove %d, keep %d; %d need review, %d stale, %d denied, %d unapproved kept, %d impossible for a job token",
 		t.Projects, t.Enforce, t.Add, t.Update, t.Remove, t.Keep, t.Review, t.Stale, t.Denied, t.Unapproved, t.Never)
+	if t.Open > 0 {
+		s += fmt.Sprintf("; %d kept open by an exception", t.Open)
+	}
 	if t.Unknown > 0 {
 		s += fmt.Sprintf("; %d with the current allowlist UNKNOWN (no removal or update planned there)", t.Unknown)
 	}
