@@ -716,6 +716,11 @@ func (s *calleeState) unknownState() {
 	for i := range s.p.Add {
 		s.p.Add[i].Reason += "; current allowlist unknown: the entry may already exist"
 	}
+	if len(s.deny) > 0 {
+		// A deny rule removes what it forbids, but nothing can be removed
+		// from an allowlist the plan has not seen.
+		s.c.warn("%s: its allowlist is unknown, so the deny rule at %s cannot be checked against it: plan with a Maintainer token", s.p.Path, s.at(s.deny[0].Line))
+	}
 }
 
 // blockedCallers lists callers that use the callee today and will be

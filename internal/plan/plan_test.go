@@ -712,6 +712,11 @@ deny:
 	if got := paths(pr.Add); got != "project:apps/web[read_packages]" || !strings.Contains(pr.Add[0].Reason, "current allowlist unknown") {
 		t.Errorf("add = %s %+v; want the add marked", got, pr.Add)
 	}
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool {
+		return w.Text == "libs/jslib: its allowlist is unknown, so the deny rule at trust.yaml:6 cannot be checked against it: plan with a Maintainer token"
+	}) {
+		t.Errorf("the unchecked deny rule must be named: %v", p.Warnings)
+	}
 	if known := project(t, p, "infra/tfstate"); known.State != StateKnown {
 		t.Errorf("a read project is known: %q", known.State)
 	}
