@@ -215,6 +215,11 @@ func Run(ctx context.Context, doc *planfile.Document, gl GitLab, o Options) (*Re
 	// one the plan allows (see expected).
 	stale := &StaleError{}
 	for _, p := range projects {
+		if p.State == plan.StateUnknown {
+			// Nothing to compare with: the plan never saw this allowlist,
+			// and runProject touches none of it.
+			continue
+		}
 		st, ok := states[strings.ToLower(p.Project)]
 		if !ok {
 			return nil, fmt.Errorf("read the live allowlists: %s was not returned", p.Project)
@@ -265,13 +270,17 @@ func runProject(ctx context.Context, doc *planfile.Document, p planfile.Project,
 		before := snapshotState(*st, c)
 		isEntry := c.Kind == plan.CallAddProject || c.Kind == plan.CallAddGroup || c.Kind == plan.CallUpdatePolicies
 		switch {
+		case p.State == plan.StateUnknown:
+			// The plan was computed without seeing this allowlist (a token
+			// below Maintainer): its calls could undo what is there.
+			step.Outcome, step.Reason, step.Remaining = Skipped, "current allowlist unknown to the plan (its token could not read it): plan again with a Maintainer token", true
 		case c.Target != nil && failedTargets[key(c.Target.Type, c.Target.Path)]:
 			// The policies of an entry that could not be added.
 			step.Outcome, step.Reason, step.Remaining = Skipped, "an earlier call for this entry failed", true
 		case c.Kind == plan.CallEnforce && entryFailed:
 			step.Outcome, step.Reason, step.Remaining = Skipped, "an entry of this project is not made; enforcing would break its callers", true
 		case (c.Kind == plan.CallRemoveProject || c.Kind == plan.CallRemoveGroup) && !doc.Pruned:
-			step.Outcome, step.Reason = Skipped, "the plan was computed without --prune"
+			step.Outcome, step.Reason = Skipped, "the plan was computed without pruning"
 		case c.Unsupported != "":
 			step.Outcome, step.Reason, step.Remaining = Skipped, "unsupported: "+c.Unsupported, true
 			entryFailed = entryFailed || isEntry

@@ -178,7 +178,7 @@ func TestRemovalsOnlyWhenPruned(t *testing.T) {
 	}
 	for _, w := range f.writes {
 		if strings.HasPrefix(w, "remove") {
-			t.Errorf("removal made without --prune: %v", f.writes)
+			t.Errorf("removal made without pruning: %v", f.writes)
 		}
 	}
 	if res.Count(Skipped) != 1 || len(res.Remaining()) != 0 {
@@ -269,5 +269,24 @@ func TestHalfAppliedPlanContinues(t *testing.T) {
 	}
 	if res.Count(Already) != 2 || res.Count(Done) != 3 {
 		t.Errorf("already %d, done %d", res.Count(Already), res.Count(Done))
+	}
+}
+
+// A project whose allowlist the plan could not read is never touched, and
+// its live state (whatever it is) is not a stale plan.
+func TestUnknownStateNotTouched(t *testing.T) {
+	doc := testPlan(true)
+	doc.Projects[0].State = plan.StateUnknown
+	f := &fake{states: map[string]State{"libs/jslib": {Entries: map[Key][]string{key(plan.ProjectEntry, "someone/else"): nil}}}}
+	res, err := Run(context.Background(), doc, f, Options{Write: true})
+	var fe *FailedError
+	if !errors.As(err, &fe) {
+		t.Fatalf("err = %v; want a FailedError (nothing could be made)", err)
+	}
+	if len(f.writes) != 0 {
+		t.Errorf("writes %v to a project of unknown state", f.writes)
+	}
+	if res.Count(Skipped) != len(doc.Projects[0].Calls) || !strings.Contains(err.Error(), "unknown") {
+		t.Errorf("skipped %d of %d; err %v", res.Count(Skipped), len(doc.Projects[0].Calls), err)
 	}
 }

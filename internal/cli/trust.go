@@ -143,7 +143,7 @@ func trustCheckRun(opts *trustCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.io.Out, "%s: %d edge(s), %d group grant(s), %d deny rule(s), %d wave(s)\n", opts.File, len(f.Edges), len(f.Groups), len(f.Deny), len(f.Waves))
+	fmt.Fprintf(opts.io.Out, "%s: %d edge(s), %d group grant(s), %d deny rule(s), %d wave(s), %d open exception(s)\n", opts.File, len(f.Edges), len(f.Groups), len(f.Deny), len(f.Waves), len(f.Open))
 	return nil
 }
 

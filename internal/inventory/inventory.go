@@ -54,11 +54,24 @@ type Project struct {
 	CIConfigPath  string         `yaml:"ci_config_path,omitempty"`
 	Archived      bool           `yaml:"archived,omitempty"`
 	JobTokenScope *JobTokenScope `yaml:"job_token_scope,omitempty"`
-	AuthLog       []AuthLogEntry `yaml:"auth_log,omitempty"`
+	// JobTokenScopeUnknown records that the job token settings and
+	// allowlist were asked for and could not be read: GitLab answers
+	// GET /projects/:id/job_token_scope and the allowlist routes only to
+	// Maintainers (https://docs.gitlab.com/api/project_job_token_scopes/),
+	// so a lower role gets 403/404. The current state is then unknown, not
+	// empty; a hand-written inventory that just omits job_token_scope
+	// means "nothing configured" as before.
+	JobTokenScopeUnknown bool           `yaml:"job_token_scope_unknown,omitempty"`
+	AuthLog              []AuthLogEntry `yaml:"auth_log,omitempty"`
 }
 
+// StateUnknown reports whether the project's job token settings and
+// allowlist could not be read (see JobTokenScopeUnknown).
+func (p *Project) StateUnknown() bool { return p.JobTokenScopeUnknown && p.JobTokenScope == nil }
+
 // JobTokenScope is a project's inbound job token settings. Nil on a Project
-// means unknown (not read, or the reader lacked Maintainer).
+// means none was recorded: nothing configured in a hand-written inventory,
+// or, with Project.JobTokenScopeUnknown, that the reader lacked Maintainer.
 type JobTokenScope struct {
 	// InboundEnabled is "Limit access to this project": when false, any
 	// project's job token may come in (the legacy behaviour).

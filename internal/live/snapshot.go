@@ -105,6 +105,9 @@ func Snapshot(ctx context.Context, c *gitlab.Client, o Options) (*Result, error)
 	}
 	for _, p := range l.Projects {
 		p.JobTokenScope = jt.Scopes[p.Path]
+		// Asked for and not read (a permission gap, reported below): the
+		// state is unknown, which a plan must not mistake for empty.
+		p.JobTokenScopeUnknown = p.JobTokenScope == nil
 		p.AuthLog = jt.Logs[p.Path]
 	}
 	res.Diags = append(res.Diags, warnings(jt.Problems)...)

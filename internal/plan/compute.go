@@ -50,8 +50,12 @@ type Options struct {
 //     flagged for review;
 //   - on the allowlist ∧ not approved → removed with Options.Prune, else kept
 //     and listed as unapproved;
-//   - enforce the allowlist of every callee with approved callers that
-//     does not enforce it yet.
+//   - lock-down: enforce the allowlist of every project in scope that does
+//     not enforce it yet, called or not (an uncalled project's allowlist
+//     then holds only itself), unless an unexpired open exception in
+//     trust.yaml keeps it off;
+//   - a project whose settings could not be read (state unknown) gets no
+//     removal and no update.
 //
 // Edges known only from the authentication log carry no access kind: they
 // follow the same rules, and their entries get default permissions until
@@ -65,6 +69,7 @@ func Compute(g *graph.Graph, ix *inventory.Index, tf *trust.File, opts Options) 
 	}
 	c := &computer{g: g, ix: ix, tf: tf, opts: opts, byCallee: map[string][]graph.Edge{}}
 	c.plan = &Plan{Trusted: tf != nil, Pruned: opts.Prune, StateDigest: StateDigest(ix.Inventory()),
+		Instance:  ix.Inventory().InstanceEnforcesAllowlist,
 		ServerURL: strings.TrimRight(ix.Inventory().ServerURL, "/"), Unresolved: slices.Clone(g.Unresolved)}
 	if tf != nil {
 		c.plan.TrustFile = tf.Name
@@ -147,6 +152,15 @@ func (c *computer) callees() []string {
 		}
 	}
 	for _, p := range c.ix.Inventory().Projects {
+		// Lock-down is the default (docs/design.md §6): every project in
+		// scope gets its allowlist enforced, including projects nobody
+		// calls, whose allowlist then holds only themselves. Archived
+		// projects run no jobs and are read-only; they are planned only
+		// when something names them.
+		if !p.Archived {
+			add(p.Path)
+			continue
+		}
 		if s := p.JobTokenScope; s != nil {
 			for _, en := range append(slices.Clone(s.Allowlist.Projects), s.Allowlist.Groups...) {
 				if !strings.EqualFold(en.Path, p.Path) {
@@ -180,12 +194,17 @@ type calleeState struct {
 }
 
 func (c *computer) callee(path string) (Project, bool) {
-	s := &calleeState{c: c, p: Project{Path: path}, proj: c.ix.Project(path),
+	s := &calleeState{c: c, p: Project{Path: path, State: StateKnown}, proj: c.ix.Project(path),
 		curProj: map[string]inventory.Entry{}, curGroup: map[string]inventory.Entry{},
 		discovered: map[string]graph.Edge{}, wantProj: map[string]*Entry{}, wantGroup: map[string]*Entry{},
 		grantOf: map[string]trust.GroupGrant{}, keptGroups: map[string]inventory.Entry{}}
 	if s.proj != nil {
 		s.p.ID = s.proj.ID
+		if s.proj.StateUnknown() {
+			// Nothing is read into curProj and curGroup, so nothing is
+			// removed or updated; unknownState marks the adds.
+			s.p.State = StateUnknown
+		}
 		if sc := s.proj.JobTokenScope; sc != nil {
 			for _, e := range sc.Allowlist.Projects {
 				if !strings.EqualFold(e.Path, path) {
@@ -213,9 +232,10 @@ func (c *computer) callee(path string) (Project, bool) {
 	s.sort() // the limit's choices must not depend on map order
 	s.limit()
 	s.enforce()
+	s.unknownState()
 	s.sort()
 	p := s.p
-	empty := !p.Changes() && len(p.Keep)+len(p.NeedsReview)+len(p.Stale)+len(p.Denied)+len(p.Unapproved)+len(p.Never) == 0
+	empty := !p.Changes() && !p.Unknown() && p.Open == nil && len(p.Keep)+len(p.NeedsReview)+len(p.Stale)+len(p.Denied)+len(p.Unapproved)+len(p.Never) == 0
 	return p, !empty
 }
 
@@ -629,39 +649,77 @@ func lastSeen(e graph.Edge) string {
 	return strings.Join(parts, "; ")
 }
 
-// enforce decides whether to turn the allowlist on.
+// enforce decides whether to turn the allowlist on. Lock-down is the
+// default: every callee's allowlist is enforced ("Limit access to this
+// project", https://docs.gitlab.com/ci/jobs/ci_job_token/), whether or not
+// anything is approved for it; only an unexpired open exception in
+// trust.yaml leaves it off. The plan never turns an allowlist off.
 func (s *calleeState) enforce() {
 	inst := s.c.ix.Inventory().InstanceEnforcesAllowlist
 	var scope *inventory.JobTokenScope
 	if s.proj != nil {
 		scope = s.proj.JobTokenScope
 	}
+	open, hasOpen := s.c.tf.OpenException(s.p.Path)
 	switch {
 	case inst != nil && *inst:
 		s.p.Enforced = true
 		s.p.EnforceNote = "enforced by the instance setting \"Enable and enforce job token allowlist for all projects\""
+		if hasOpen && !open.Expired {
+			s.c.warn("%s: the open exception at %s cannot keep it open: the instance setting enforces every allowlist", s.p.Path, s.at(open.Line))
+		}
 		return
 	case scope != nil && scope.InboundEnabled:
 		s.p.Enforced = true
 		s.p.EnforceNote = "already enforced"
+		if hasOpen && !open.Expired {
+			s.p.EnforceNote += fmt.Sprintf("; the open exception at %s does not turn it off", s.at(open.Line))
+		}
 		return
 	}
-	approved := len(s.p.Add)+len(s.p.Keep)+len(s.p.Update) > 0
-	if !approved {
-		if len(s.p.NeedsReview)+len(s.p.Denied) > 0 {
-			s.p.EnforceNote = "not enforced: no approved caller yet; review the callers first"
-		} else {
-			s.p.EnforceNote = "not enforced"
+	if hasOpen && !open.Expired {
+		s.p.Open = &open
+		s.p.EnforceNote = fmt.Sprintf("stays open: exception at %s", s.at(open.Line))
+		if open.Reason != "" {
+			s.p.EnforceNote += ": " + open.Reason
 		}
+		s.p.EnforceNote += " (owner " + open.Owner
+		if !open.Expires.IsZero() {
+			s.p.EnforceNote += ", until " + open.Expires.Format(time.DateOnly)
+		}
+		s.p.EnforceNote += "); any project's job token may come in"
 		return
 	}
 	s.p.Enforce = true
 	s.p.EnforceNote = "turn on the allowlist"
+	if len(s.p.Add)+len(s.p.Keep)+len(s.p.Update)+len(s.p.Unapproved) == 0 {
+		s.p.EnforceNote += " (lock-down: no caller is approved, so it admits only the project itself)"
+	}
+	if hasOpen && open.Expired {
+		s.p.EnforceNote += fmt.Sprintf("; the open exception at %s expired on %s", s.at(open.Line), open.Expires.Format(time.DateOnly))
+	}
 	if scope == nil {
 		s.p.EnforceNote += " (current setting unknown; turning it on is idempotent)"
 	}
 	if c := s.blockedCallers(); len(c) > 0 {
 		s.c.warn("%s: enforcing its allowlist blocks %d caller(s) without an approved entry: %s", s.p.Path, len(c), strings.Join(c, ", "))
+	}
+}
+
+// unknownState marks the adds of a project whose current allowlist could
+// not be read: each may already be there, and the plan only knows what it
+// needs, not what is there to keep or remove.
+func (s *calleeState) unknownState() {
+	if !s.p.Unknown() {
+		return
+	}
+	for i := range s.p.Add {
+		s.p.Add[i].Reason += "; current allowlist unknown: the entry may already exist"
+	}
+	if len(s.deny) > 0 {
+		// A deny rule removes what it forbids, but nothing can be removed
+		// from an allowlist the plan has not seen.
+		s.c.warn("%s: its allowlist is unknown, so the deny rule at %s cannot be checked against it: plan with a Maintainer token", s.p.Path, s.at(s.deny[0].Line))
 	}
 }
 

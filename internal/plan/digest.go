@@ -25,6 +25,7 @@ func StateDigest(inv *inventory.Inventory) string {
 		Path     string  `json:"p"`
 		ID       int     `json:"i,omitempty"`
 		Known    bool    `json:"s"`
+		Unknown  bool    `json:"u,omitempty"` // asked for, not readable
 		Enabled  bool    `json:"e"`
 		Projects []entry `json:"a"`
 		Groups   []entry `json:"g"`
@@ -41,7 +42,7 @@ func StateDigest(inv *inventory.Inventory) string {
 		return out
 	}
 	for _, p := range inv.Canonical().Projects {
-		pr := project{Path: strings.ToLower(p.Path), ID: p.ID}
+		pr := project{Path: strings.ToLower(p.Path), ID: p.ID, Unknown: p.StateUnknown()}
 		if s := p.JobTokenScope; s != nil {
 			pr.Known, pr.Enabled = true, s.InboundEnabled
 			pr.Projects, pr.Groups = conv(s.Allowlist.Projects), conv(s.Allowlist.Groups)

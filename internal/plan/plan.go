@@ -104,11 +104,32 @@ type Advice struct {
 	Text   string
 }
 
+// State says whether the plan knows a project's current job token
+// settings and allowlist.
+type State string
+
+// States, as in the plan JSON.
+const (
+	// StateKnown: the settings and allowlist were read (or the inventory
+	// records them), so the plan is computed against them.
+	StateKnown State = "known"
+	// StateUnknown: they could not be read. GitLab shows a project's job
+	// token scope only to its Maintainers
+	// (https://docs.gitlab.com/api/project_job_token_scopes/), so a
+	// lower-role token gets 403/404. The plan then proposes no removal and
+	// no update (it cannot know what is there), its adds may already be
+	// made, and nothing of it is safe to apply authoritatively.
+	StateUnknown State = "unknown"
+)
+
 // Project is the plan for one callee project.
 type Project struct {
 	Path string
 	ID   int
 	Wave string
+	// State is StateUnknown when the project's current settings and
+	// allowlist could not be read.
+	State State
 	// Enforce turns on the allowlist ("Limit access to this project").
 	Enforce bool
 	// Enforced says the allowlist is enforced today (by the project or the
@@ -116,6 +137,9 @@ type Project struct {
 	Enforced bool
 	// EnforceNote explains Enforce (or why not).
 	EnforceNote string
+	// Open is the trust.yaml exception that keeps the allowlist off (nil:
+	// locked down, the default).
+	Open *trust.Open
 
 	Add, Update, Remove, Keep []Entry
 	NeedsReview               []Review
@@ -131,6 +155,9 @@ type Project struct {
 	Never  []Review
 	Advice []Advice
 }
+
+// Unknown reports whether the project's current state could not be read.
+func (p Project) Unknown() bool { return p.State == StateUnknown }
 
 // Changes reports whether applying the project's plan changes GitLab.
 func (p Project) Changes() bool {
@@ -149,6 +176,10 @@ type Plan struct {
 	// StateDigest identifies the allowlist state the plan was computed
 	// from (see StateDigest).
 	StateDigest string
+	// Instance is the instance setting "Enable and enforce job token
+	// allowlist for all projects" as read (nil: unknown, e.g. the token
+	// is not an administrator's).
+	Instance *bool
 	// ServerURL is the GitLab the inventory describes, for API steps.
 	ServerURL  string
 	Projects   []Project
@@ -181,10 +212,11 @@ type Warning struct {
 }
 
 // Findings reports whether the plan holds anything to act on: a change to
-// make, an edge to review, a denied or unapproved entry, a stale approval.
+// make, an edge to review, a denied or unapproved entry, a stale approval,
+// a project whose current state is unknown.
 func (p *Plan) Findings() bool {
 	for _, pr := range p.Projects {
-		if pr.Changes() || len(pr.NeedsReview)+len(pr.Denied)+len(pr.Unapproved)+len(pr.Stale) > 0 {
+		if pr.Changes() || pr.Unknown() || len(pr.NeedsReview)+len(pr.Denied)+len(pr.Unapproved)+len(pr.Stale) > 0 {
 			return true
 		}
 	}
@@ -194,6 +226,9 @@ func (p *Plan) Findings() bool {
 // Totals counts the plan's entries by kind, for summaries.
 type Totals struct {
 	Projects, Enforce, Add, Update, Remove, Keep, Review, Stale, Denied, Unapproved, Never, Advice int
+	// Unknown counts projects whose current state could not be read;
+	// Open those an open exception keeps off.
+	Unknown, Open int
 }
 
 // Totals counts the plan.
@@ -201,6 +236,12 @@ func (p *Plan) Totals() Totals {
 	var t Totals
 	for _, pr := range p.Projects {
 		t.Projects++
+		if pr.Unknown() {
+			t.Unknown++
+		}
+		if pr.Open != nil {
+			t.Open++
+		}
 		if pr.Enforce {
 			t.Enforce++
 		}

@@ -207,8 +207,14 @@ func TestDiscoveredUnapprovedNeedsReview(t *testing.T) {
 	if r := pr.NeedsReview[1]; r.Reason != "not approved in trust.yaml" || len(r.Uses) != 1 || r.Uses[0].Evidence.Line != 10 {
 		t.Errorf("review carries the evidence: %+v", r)
 	}
-	if pr.Enforce || !strings.Contains(pr.EnforceNote, "no approved caller") {
-		t.Errorf("enforcing with no approved caller would only break: %+v", pr)
+	// Lock-down: enforced all the same, and the callers it blocks are named.
+	if !pr.Enforce || !strings.Contains(pr.EnforceNote, "lock-down: no caller is approved") {
+		t.Errorf("lock-down enforces a callee without approved callers: %+v", pr)
+	}
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool {
+		return strings.Contains(w.Text, "platform/build-scripts: enforcing its allowlist blocks 2 caller(s) without an approved entry: apps/legacy, data/etl")
+	}) {
+		t.Errorf("the blocked callers must be named: %v", p.Warnings)
 	}
 }
 
@@ -678,5 +684,104 @@ func TestDeterministic(t *testing.T) {
 		if rows[i-1].Callee > rows[i].Callee {
 			t.Errorf("rows not sorted by callee")
 		}
+	}
+}
+
+// A project whose settings could not be read (a token below Maintainer)
+// has an unknown state: no removal, no update, adds marked, and the plan
+// has findings even when nothing else would change.
+func TestUnknownState(t *testing.T) {
+	ix := org("18.5", func(m map[string]*inventory.Project) {
+		m["libs/jslib"].JobTokenScopeUnknown = true
+		m["infra/tfstate"].JobTokenScope = scope(true, []inventory.Entry{{Path: "apps/deploy"}})
+	})
+	tf := trustOf(t, ix, `edges:
+  - {caller: apps/web, callee: libs/jslib, access: [packages-read], reason: x}
+  - {caller: apps/deploy, callee: infra/tfstate, reason: y}
+deny:
+  - {callee: libs/jslib, callers: [data/etl]}
+`)
+	g := graphOf(edge("apps/web", "libs/jslib", access.PackagesRead), edge("apps/deploy", "infra/tfstate"))
+	p := Compute(g, ix, tf, Options{Prune: true})
+	pr := project(t, p, "libs/jslib")
+	if pr.State != StateUnknown || !pr.Unknown() {
+		t.Fatalf("state = %q; want unknown", pr.State)
+	}
+	if len(pr.Remove)+len(pr.Update)+len(pr.Unapproved) != 0 {
+		t.Errorf("an unknown allowlist gets no removal, update or unapproved entry: %+v", pr)
+	}
+	if got := paths(pr.Add); got != "project:apps/web[read_packages]" || !strings.Contains(pr.Add[0].Reason, "current allowlist unknown") {
+		t.Errorf("add = %s %+v; want the add marked", got, pr.Add)
+	}
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool {
+		return w.Text == "libs/jslib: its allowlist is unknown, so the deny rule at trust.yaml:6 cannot be checked against it: plan with a Maintainer token"
+	}) {
+		t.Errorf("the unchecked deny rule must be named: %v", p.Warnings)
+	}
+	if known := project(t, p, "infra/tfstate"); known.State != StateKnown {
+		t.Errorf("a read project is known: %q", known.State)
+	}
+	if p.Totals().Unknown != 1 || !p.Findings() {
+		t.Errorf("totals = %+v, findings = %v", p.Totals(), p.Findings())
+	}
+	// Unknown alone is a finding: the plan cannot say the org is in order.
+	ix = org("18.5", func(m map[string]*inventory.Project) {
+		m["libs/jslib"].JobTokenScopeUnknown = true
+	})
+	ix.Inventory().InstanceEnforcesAllowlist = ptr(true) // nothing to enforce
+	p = Compute(graphOf(edge("data/etl", "libs/jslib", access.PackagesRead)), ix, trustOf(t, ix, "deny:\n  - {callee: libs/jslib, callers: [data/etl]}\n"), Options{})
+	if pr := project(t, p, "libs/jslib"); pr.Changes() || !pr.Unknown() || !p.Findings() {
+		t.Errorf("changes=%v unknown=%v findings=%v", pr.Changes(), pr.Unknown(), p.Findings())
+	}
+	// The digest tells unknown from nothing configured.
+	a := StateDigest(org("18.5", nil).Inventory())
+	b := StateDigest(org("18.5", func(m map[string]*inventory.Project) { m["libs/jslib"].JobTokenScopeUnknown = true }).Inventory())
+	if a == b {
+		t.Error("the state digest must change when a project's state becomes unknown")
+	}
+}
+
+// Lock-down is the default: every project in scope is enforced, called or
+// not; only an unexpired open exception keeps one open.
+func TestLockDown(t *testing.T) {
+	ix := org("18.5", func(m map[string]*inventory.Project) {
+		for _, p := range m {
+			p.JobTokenScope = scope(false, nil)
+		}
+		m["data/reports"].JobTokenScope = scope(true, nil) // enforced already
+	})
+	tf := trustOf(t, ix, `edges:
+  - {caller: apps/web, callee: libs/jslib, access: [packages-read], reason: x, expires: 2026-01-31}
+open:
+  - {project: apps/api, reason: public API docs pull from anywhere, owner: "@api", expires: 2027-03-31}
+  - {project: infra/tfstate, reason: old, owner: "@ops", expires: 2026-01-31}
+  - {project: data/reports, reason: x, owner: "@data"}
+`)
+	p := Compute(graphOf(edge("apps/web", "libs/jslib", access.PackagesRead)), ix, tf, Options{})
+	// Nobody calls apps/deploy: locked, admitting only itself.
+	if pr := project(t, p, "apps/deploy"); !pr.Enforce || !strings.Contains(pr.EnforceNote, "admits only the project itself") {
+		t.Errorf("uncalled project: %+v", pr)
+	}
+	// The only approval of libs/jslib expired: still locked.
+	if pr := project(t, p, "libs/jslib"); !pr.Enforce || len(pr.Add) != 0 || callers(pr.NeedsReview) != "apps/web" {
+		t.Errorf("expired approval: %+v", pr)
+	}
+	if pr := project(t, p, "apps/api"); pr.Enforce || pr.Open == nil || pr.Open.Owner != "@api" ||
+		pr.EnforceNote != "stays open: exception at trust.yaml:5: public API docs pull from anywhere (owner @api, until 2027-03-31); any project's job token may come in" {
+		t.Errorf("open exception: %+v", pr)
+	}
+	if pr := project(t, p, "infra/tfstate"); !pr.Enforce || pr.Open != nil || !strings.Contains(pr.EnforceNote, "the open exception at trust.yaml:6 expired on 2026-01-31") {
+		t.Errorf("expired open exception: %+v", pr)
+	}
+	// Archived projects run no jobs: not planned unless named. An
+	// exception does not turn an enforced allowlist off: data/reports has
+	// nothing to change.
+	for _, pr := range p.Projects {
+		if pr.Path == "apps/legacy" || pr.Path == "data/reports" {
+			t.Errorf("archived uncalled project planned: %+v", pr)
+		}
+	}
+	if p.Instance != nil {
+		t.Errorf("instance setting = %v; want unknown", *p.Instance)
 	}
 }

@@ -56,10 +56,19 @@ type (
 		ID          int       `json:"id,omitempty"`
 		Wave        string    `json:"wave,omitempty"`
 		Enforced    bool      `json:"enforced"` // enforced today (project or instance setting)
-		Denied      []Review  `json:"denied"`
-		Unapproved  []Entry   `json:"unapproved"` // on the allowlist, not approved, kept without pruning
-		Never       []Review  `json:"never"`      // a job token cannot do this; see advice
-		Advice      []Advice  `json:"advice"`
+		// State is "known", or "unknown" when the project's job token
+		// settings and allowlist could not be read (the token lacked
+		// Maintainer): the plan then holds no removal or update for it, and
+		// apply must not treat it as authoritative. Additive; a document
+		// without it reads as "known".
+		State plan.State `json:"state"`
+		// Open is the trust.yaml exception that keeps the project's
+		// allowlist off (absent: locked down, the default).
+		Open       *Open    `json:"open,omitempty"`
+		Denied     []Review `json:"denied"`
+		Unapproved []Entry  `json:"unapproved"` // on the allowlist, not approved, kept without pruning
+		Never      []Review `json:"never"`      // a job token cannot do this; see advice
+		Advice     []Advice `json:"advice"`
 		// Calls are the GitLab calls that apply the project's plan, in
 		// order: adds (each with its policies), policy updates, removals,
 		// enforcement last.
@@ -121,6 +130,14 @@ type (
 		Caller string        `json:"caller"`
 		Access []access.Kind `json:"access"`
 		Advice string        `json:"advice"`
+	}
+	// Open is a lock-down exception of trust.yaml: reason, owner, the
+	// expiry date ("" when none) and the line.
+	Open struct {
+		Reason  string `json:"reason"`
+		Owner   string `json:"owner"`
+		Expires string `json:"expires,omitempty"`
+		Line    int    `json:"line"`
 	}
 	// Wave is a rollout wave of trust.yaml.
 	Wave struct {
@@ -213,6 +230,17 @@ func Read(r io.Reader, name string) (*Document, error) {
 	var doc Document
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: not a plan JSON document: %s", name, jsonError(data, err))
+	}
+	for i := range doc.Projects {
+		switch doc.Projects[i].State {
+		case "":
+			// Written before the field existed: the plan was computed as if
+			// the state were known.
+			doc.Projects[i].State = plan.StateKnown
+		case plan.StateKnown, plan.StateUnknown:
+		default:
+			return nil, fmt.Errorf("%s: project %s: state %q is not known or unknown", name, doc.Projects[i].Project, doc.Projects[i].State)
+		}
 	}
 	return &doc, nil
 }

@@ -13,7 +13,7 @@ import (
 
 func TestReadRoundTrip(t *testing.T) {
 	doc := Document{Version: Version, Warnings: []string{}, Waves: []Wave{}, Unresolved: []Unresolved{}, StateDigest: "sha256:00",
-		Projects: []Project{{Project: "libs/jslib", ID: 201, Enforce: true,
+		Projects: []Project{{Project: "libs/jslib", ID: 201, Enforce: true, State: plan.StateKnown,
 			Add: []Entry{{Type: plan.ProjectEntry, Path: "apps/web", ID: 301, Policies: []string{"read_jobs"}}},
 			Keep: []Entry{
 				{Type: plan.ProjectEntry, Path: "apps/api", CurrentPolicies: Policies(nil)},           // default permissions
@@ -40,6 +40,20 @@ func TestReadRoundTrip(t *testing.T) {
 	}
 	if a := got.Projects[0].Add[0]; a.CurrentPolicies.Set {
 		t.Errorf("an absent current_policies must read as absent: %+v", a)
+	}
+}
+
+func TestReadState(t *testing.T) {
+	doc, err := Read(strings.NewReader(`{"version": 1, "projects": [{"project": "a/b"}, {"project": "c/d", "state": "unknown"}]}`), "plan.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Projects[0].State != plan.StateKnown || doc.Projects[1].State != plan.StateUnknown {
+		t.Errorf("states = %q, %q; want known (absent) and unknown", doc.Projects[0].State, doc.Projects[1].State)
+	}
+	_, err = Read(strings.NewReader(`{"version": 1, "projects": [{"project": "a/b", "state": "maybe"}]}`), "plan.json")
+	if err == nil || !strings.Contains(err.Error(), `project a/b: state "maybe"`) {
+		t.Errorf("err = %v; want the bad state named", err)
 	}
 }
 

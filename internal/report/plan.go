@@ -96,10 +96,33 @@ func untrustedBanner(h PlanHints) string {
 		"Draft one with `tokenscope trust init SOURCE -o trust.yaml`, review it in a merge request, then plan with " + h.Trust + " trust.yaml."
 }
 
+// unknownState is the line every human format prints for a project whose
+// current settings could not be read: GitLab shows the job token scope
+// only to Maintainers (https://docs.gitlab.com/api/project_job_token_scopes/).
+const unknownState = "current allowlist unknown: the token cannot read it (needs Maintainer)"
+
 func summary(p *plan.Plan) string {
 	t := p.Totals()
-	return fmt.Sprintf("%d callee project(s): enforce %d, add %d, update %d, remove %d, keep %d; %d need review, %d stale, %d denied, %d unapproved kept, %d impossible for a job token",
+	s := fmt.Sprintf("%d callee project(s): enforce %d, add %d, update %d, remove %d, keep %d; %d need review, %d stale, %d denied, %d unapproved kept, %d impossible for a job token",
 		t.Projects, t.Enforce, t.Add, t.Update, t.Remove, t.Keep, t.Review, t.Stale, t.Denied, t.Unapproved, t.Never)
+	if t.Open > 0 {
+		s += fmt.Sprintf("; %d kept open by an exception", t.Open)
+	}
+	if t.Unknown > 0 {
+		s += fmt.Sprintf("; %d with the current allowlist UNKNOWN (no removal or update planned there)", t.Unknown)
+	}
+	return s
+}
+
+// unknownProjects lists the projects whose current state is unknown.
+func unknownProjects(p *plan.Plan) []string {
+	var out []string
+	for _, pr := range p.Projects {
+		if pr.Unknown() {
+			out = append(out, pr.Path)
+		}
+	}
+	return out
 }
 
 // computedFrom says what the plan rests on: trust file, version, state.

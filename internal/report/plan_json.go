@@ -1,6 +1,9 @@
 package report
 
 import (
+	"cmp"
+	"time"
+
 	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/plan"
 	"github.com/tokenscope/tokenscope/internal/planfile"
@@ -31,10 +34,17 @@ func planDocument(p *plan.Plan) any {
 
 func wireProject(pr plan.Project, caps capability.Capabilities) planfile.Project {
 	wp := planfile.Project{Project: pr.Path, Enforce: pr.Enforce, ID: pr.ID, Wave: pr.Wave, Enforced: pr.Enforced,
-		Add: entries(pr.Add), Update: entries(pr.Update), Keep: entries(pr.Keep),
+		State: cmp.Or(pr.State, plan.StateKnown),
+		Add:   entries(pr.Add), Update: entries(pr.Update), Keep: entries(pr.Keep),
 		Stale: entries(pr.Stale), Unapproved: entries(pr.Unapproved), Remove: []planfile.Removal{},
 		NeedsReview: reviews(pr.NeedsReview), Denied: reviews(pr.Denied), Never: reviews(pr.Never), Advice: []planfile.Advice{},
 		Calls: wireCalls(pr.Calls(caps))}
+	if o := pr.Open; o != nil {
+		wp.Open = &planfile.Open{Reason: o.Reason, Owner: o.Owner, Line: o.Line}
+		if !o.Expires.IsZero() {
+			wp.Open.Expires = o.Expires.Format(time.DateOnly)
+		}
+	}
 	for _, e := range pr.Remove {
 		wp.Remove = append(wp.Remove, planfile.Removal{Type: e.Type, Path: e.Path, Reason: e.Reason, ID: e.ID,
 			CurrentPolicies: current(e.CurrentPolicies), Autopopulated: e.Autopopulated})

@@ -80,6 +80,9 @@ func markdownProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 		head += ", wave `" + pr.Wave + "`"
 	}
 	fmt.Fprintf(w, "\n### %s\n\nAllowlist: %s.\n\n", head, md(pr.EnforceNote))
+	if pr.Unknown() {
+		fmt.Fprintf(w, "> **%s**; no removal or update is planned, the adds may already exist.\n\n", md(upperFirst(unknownState)))
+	}
 	item := func(verb string, e plan.Entry) {
 		fmt.Fprintf(w, "- **%s** %s `%s`: %s", verb, e.Type, e.Path, md(entryReason(e)))
 		if e.Role != "" && verb != "remove" && verb != "unapproved" {

@@ -147,9 +147,15 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 	for _, pr := range p.Projects {
 		calls := pr.Calls(p.Capabilities)
 		if len(calls) == 0 {
+			if pr.Unknown() {
+				fmt.Fprintf(ew, "\n# %s: %s; no calls planned\n", pr.Path, unknownState)
+			}
 			continue
 		}
 		fmt.Fprintf(ew, "\n# %s: %s\n", pr.Path, pr.EnforceNote)
+		if pr.Unknown() {
+			fmt.Fprintf(ew, "# %s: --execute refuses this project\n", unknownState)
+		}
 		indent := ""
 		if pr.Wave != "" {
 			fmt.Fprintf(ew, "if in_wave %s; then\n", shellQuote(pr.Wave))
@@ -159,8 +165,23 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 			indent = "  "
 		}
 		fmt.Fprintf(ew, "%sbegin %s\n", indent, shellQuote(pr.Path))
-		for _, c := range calls {
-			fmt.Fprintf(ew, "%s%s\n", indent, scriptLine(c, callComment(c, p.Capabilities)))
+		if pr.Unknown() {
+			// The calls were computed without the current allowlist: run
+			// they could duplicate what is there and enforce an allowlist
+			// nobody has seen. Dry runs still show them.
+			fmt.Fprintf(ew, "%sif [ \"$execute\" = 1 ]; then\n", indent)
+			fmt.Fprintf(ew, "%s  printf 'REFUSED %%s: %%s\\n' %s %s >&2\n", indent, shellQuote(pr.Path),
+				shellQuote(unknownState+"; plan again with a Maintainer token"))
+			fmt.Fprintf(ew, "%s  failures=$((failures + 1))\n", indent)
+			fmt.Fprintf(ew, "%selse\n", indent)
+			for _, c := range calls {
+				fmt.Fprintf(ew, "%s  %s\n", indent, scriptLine(c, callComment(c, p.Capabilities)))
+			}
+			fmt.Fprintf(ew, "%sfi\n", indent)
+		} else {
+			for _, c := range calls {
+				fmt.Fprintf(ew, "%s%s\n", indent, scriptLine(c, callComment(c, p.Capabilities)))
+			}
 		}
 		fmt.Fprintf(ew, "fi\n")
 	}

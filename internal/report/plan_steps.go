@@ -176,6 +176,9 @@ func checklist(p *plan.Plan, h PlanHints) []string {
 	} else {
 		out = append(out, fmt.Sprintf("Keep %s reviewed: every change to it goes through a merge request with the evidence from `tokenscope plan`.", p.TrustFile))
 	}
+	if u := unknownProjects(p); len(u) > 0 {
+		out = append(out, fmt.Sprintf("Plan again with a token that has the Maintainer role on %s: the current allowlist of %d project(s) is unknown to this plan, so it proposes no removal or update there and is not safe to apply to them (the script refuses them).", strings.Join(u, ", "), len(u)))
+	}
 	review := p.Totals().Review + p.Totals().Denied
 	if review > 0 {
 		out = append(out, fmt.Sprintf("Settle the %d edge(s) that need review or are denied before enforcing their callees: approve them in trust.yaml, or fix the caller's jobs.", review))
@@ -196,14 +199,7 @@ func checklist(p *plan.Plan, h PlanHints) []string {
 		"`pull access denied`, `403 Forbidden` from package managers and `404 Not Found` from the pipeline trigger API (`tokenscope diagnose` maps them to the missing edge)."
 	out = append(out, monitor)
 	out = append(out, "Watch what runs rarely: scheduled pipelines, tag and release pipelines, manual jobs. The authentication log shows only what ran; a 403 weeks later is the classic failure of the 18.0 migration.")
-	switch {
-	case caps.Instance == capability.Default:
-		out = append(out, "Enforce org-wide: on GitLab 18.0+ the admin setting \"Enable and enforce job token allowlist for all projects\" is on by default; check it is on (Admin > Settings > CI/CD > Job token permissions) once every wave is done.")
-	case caps.Instance == capability.Available:
-		out = append(out, "Enforce org-wide once every wave is done: Admin > Settings > CI/CD > Job token permissions > \"Enable and enforce job token allowlist for all projects\".")
-	default:
-		out = append(out, fmt.Sprintf("Enforce org-wide: GitLab %s has no instance setting (17.6+); every project's allowlist is enforced one by one by the waves.", caps.Version))
-	}
+	out = append(out, instanceStep(p))
 	out = append(out, "Roll back one callee by re-adding the entry that broke (the API steps above, or `--data enabled=false` on PATCH /projects/:id/job_token_scope while the instance setting allows it); keep the plan's JSON as the record of what changed.")
 	out = append(out, "Jobs outside GitLab CI (laptops, other CI systems) never have a job token: give them deploy tokens or project access tokens. Access that must not depend on the user who triggers the pipeline (schedules owned by bots, contributors without a role on the callee) needs a deploy token for repository, registry and package reads.")
 	out = append(out, "Keep it locked: run `tokenscope plan "+h.Trust+" trust.yaml "+h.DetailedExitCode+"` in a scheduled pipeline; exit code 3 means the org drifted from the reviewed intent.")
@@ -230,4 +226,23 @@ func wavesWithWork(p *plan.Plan) []waveWork {
 		}
 	}
 	return out
+}
+
+// instanceStep says what the instance setting "Enable and enforce job
+// token allowlist for all projects" is, as read, not what the version's
+// default would be (https://docs.gitlab.com/ci/jobs/ci_job_token/).
+func instanceStep(p *plan.Plan) string {
+	caps := p.Capabilities
+	const setting = "the admin setting \"Enable and enforce job token allowlist for all projects\" (Admin > Settings > CI/CD > Job token permissions)"
+	if caps.Known && caps.Instance != capability.Default && caps.Instance != capability.Available {
+		return fmt.Sprintf("Enforce org-wide: GitLab %s has no instance setting (17.6+); every project's allowlist is enforced one by one by the waves.", caps.Version)
+	}
+	switch {
+	case p.Instance == nil:
+		return "Enforce org-wide: " + setting + " is unknown to this plan (reading it needs an administrator's token); check it, and turn it on once every wave is done."
+	case *p.Instance:
+		return "Enforce org-wide: " + setting + " is on: every project's allowlist is enforced whatever its own setting, and open exceptions cannot take effect."
+	default:
+		return "Enforce org-wide: " + setting + " is off; turn it on once every wave is done."
+	}
 }

@@ -85,6 +85,9 @@ func tableProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 	}
 	fmt.Fprintf(w, "\n== %s\n", head)
 	fmt.Fprintf(w, "   allowlist: %s\n", pr.EnforceNote)
+	if pr.Unknown() {
+		fmt.Fprintf(w, "   %s; no removal or update is planned, the adds may already exist\n", unknownState)
+	}
 	show := func(verb string, es []plan.Entry) {
 		for _, e := range es {
 			fmt.Fprintf(w, "   %s %s %s: %s\n", verb, e.Type, e.Path, entryReason(e))

@@ -53,6 +53,17 @@ func planTerraform(w io.Writer, p *plan.Plan, h PlanHints) error {
 	}
 	var body strings.Builder
 	for _, pr := range p.Projects {
+		if pr.Unknown() {
+			// The resource is authoritative: listing only what the plan
+			// adds would remove whatever is on the allowlist today, which
+			// this plan could not read.
+			fmt.Fprintf(&body, "\n# %s: NOT MANAGED\n# %s.\n", pr.Path, unknownState)
+			fmt.Fprintf(&body, "# %s\n", wrapComment("An authoritative gitlab_project_job_token_scopes resource would remove every entry not listed; plan again with a Maintainer token to manage it."))
+			for _, e := range pr.Add {
+				fmt.Fprintf(&body, "# it needs at least: %s %s (%s)\n", e.Type, e.Path, tfNote(pr, e, h))
+			}
+			continue
+		}
 		staying := stayingEntries(pr)
 		enabled := pr.Enforce || pr.Enforced
 		if len(staying) == 0 && !enabled {

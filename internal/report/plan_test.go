@@ -398,8 +398,11 @@ func TestWithoutIDs(t *testing.T) {
 			t.Errorf("terraform lacks %q:\n%s", want, tf.String())
 		}
 	}
-	if strings.Contains(tf.String(), "apps/old") {
-		t.Error("a pruned entry must not stay in the authoritative set")
+	// apps/old gets its own locked-down resource; it must not stay in
+	// libs/jslib's authoritative set.
+	_, jslib, _ := strings.Cut(tf.String(), `resource "gitlab_project_job_token_scopes" "libs_jslib"`)
+	if jslib, _, _ = strings.Cut(jslib, "\n}\n"); jslib == "" || strings.Contains(jslib, "apps/old") {
+		t.Errorf("a pruned entry must not stay in the authoritative set:\n%s", tf.String())
 	}
 }
 
@@ -445,3 +448,131 @@ func TestPlanGraphQLIsValid(t *testing.T) {
 // testHints are the flag names the command line gives (internal/cli
 // planHints); the goldens are its output.
 var testHints = PlanHints{Trust: "--trust", Prune: "--prune", GitLabVersion: "--gitlab-version", Format: "--format", DetailedExitCode: "--detailed-exitcode"}
+
+// unknownPlan has one callee whose settings could not be read (libs/jslib)
+// and one that was (infra/tfstate).
+func unknownPlan(t *testing.T) *plan.Plan {
+	t.Helper()
+	inv := &inventory.Inventory{Version: 1, ServerURL: "https://gitlab.acme.example", GitLabVersion: "18.5"}
+	inv.Projects = []*inventory.Project{{Path: "apps/web", ID: 301}, {Path: "apps/deploy", ID: 303},
+		{Path: "libs/jslib", ID: 201, JobTokenScopeUnknown: true},
+		{Path: "infra/tfstate", ID: 401, JobTokenScope: &inventory.JobTokenScope{}}}
+	ix := inventory.NewIndex(inv)
+	g := &graph.Graph{Edges: []graph.Edge{
+		{Caller: "apps/deploy", Callee: "infra/tfstate", Access: []access.Kind{access.TerraformStateRead}},
+		{Caller: "apps/web", Callee: "libs/jslib", Access: []access.Kind{access.PackagesRead}},
+	}}
+	tf, ds := trust.Load("trust.yaml", []byte(`version: 1
+edges:
+  - {caller: apps/web, callee: libs/jslib, access: [packages-read], reason: r}
+  - {caller: apps/deploy, callee: infra/tfstate, access: [terraform-state-read], reason: r}
+`), trust.LoadOptions{Index: ix, Now: time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	return plan.Compute(g, ix, tf, plan.Options{})
+}
+
+func TestPlanUnknownState(t *testing.T) {
+	p := unknownPlan(t)
+	render := func(f string) string {
+		var buf bytes.Buffer
+		if err := Plan(&buf, p, f, testHints); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	line := "current allowlist unknown: the token cannot read it (needs Maintainer)"
+	table := render(FormatTable)
+	if !strings.Contains(table, "== libs/jslib (id 201), wave libs\n   allowlist: turn on the allowlist (current setting unknown; turning it on is idempotent)\n   "+line) ||
+		strings.Count(table, line) != 1 || !strings.Contains(table, "1 with the current allowlist UNKNOWN") {
+		t.Errorf("table:\n%s", table)
+	}
+	if md := render(FormatMarkdown); !strings.Contains(md, "> **Current allowlist unknown: the token cannot read it (needs Maintainer)**") {
+		t.Errorf("markdown:\n%s", md)
+	}
+	var doc struct {
+		Projects []struct {
+			Project, State string
+		}
+	}
+	if err := json.Unmarshal([]byte(render(FormatJSON)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, pr := range doc.Projects {
+		states[pr.Project] = pr.State
+	}
+	if states["libs/jslib"] != "unknown" || states["infra/tfstate"] != "known" {
+		t.Errorf("json states = %v", states)
+	}
+	tf := render(FormatTerraform)
+	if strings.Contains(tf, `resource "gitlab_project_job_token_scopes" "libs_jslib"`) ||
+		!strings.Contains(tf, "# libs/jslib: NOT MANAGED\n# "+line+".") ||
+		!strings.Contains(tf, `resource "gitlab_project_job_token_scopes" "infra_tfstate"`) {
+		t.Errorf("terraform must manage only the known project:\n%s", tf)
+	}
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not installed")
+	}
+	path := scriptFile(t, p)
+	if out, err := exec.Command("bash", "-n", path).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+	out, _, code := runScript(t, path, nil)
+	if code != 0 || !strings.Contains(out, "would add project apps/web: POST api/v4/projects/201/job_token_scope/allowlist") {
+		t.Errorf("dry run (exit %d) must still show the calls:\n%s", code, out)
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed")
+	}
+	var mu sync.Mutex
+	var calls []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, r.Method+" "+r.URL.Path)
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	out, errOut, code := runScript(t, path, []string{"GITLAB_TOKEN=glpat-test-token-0123456789", "GITLAB_URL=" + srv.URL}, "--execute")
+	if code != 1 || !strings.Contains(errOut, "REFUSED libs/jslib: "+line) {
+		t.Errorf("--execute must refuse the unknown project and fail (exit %d):\n%s\n%s", code, out, errOut)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, c := range calls {
+		if strings.Contains(c, "/projects/201/") {
+			t.Errorf("a call was made for the unknown project: %s", c)
+		}
+	}
+	if !slices.Contains(calls, "PATCH /api/v4/projects/401/job_token_scope") {
+		t.Errorf("the known project's calls must still run: %v", calls)
+	}
+}
+
+// An open exception is listed in the JSON with its terms.
+func TestPlanJSONOpen(t *testing.T) {
+	inv := &inventory.Inventory{Version: 1, GitLabVersion: "18.5", Projects: []*inventory.Project{
+		{Path: "apps/docs", ID: 302, JobTokenScope: &inventory.JobTokenScope{}}, {Path: "apps/web", ID: 301, JobTokenScope: &inventory.JobTokenScope{}}}}
+	ix := inventory.NewIndex(inv)
+	tf, ds := trust.Load("trust.yaml", []byte("version: 1\nopen:\n  - {project: apps/docs, reason: public docs, owner: \"@docs\", expires: 2027-03-31}\n"),
+		trust.LoadOptions{Index: ix, Now: time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	var buf bytes.Buffer
+	if err := Plan(&buf, plan.Compute(&graph.Graph{}, ix, tf, plan.Options{}), FormatJSON, testHints); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, `"open": {
+        "reason": "public docs",
+        "owner": "@docs",
+        "expires": "2027-03-31",
+        "line": 3
+      }`) || strings.Count(out, `"open"`) != 1 || !strings.Contains(out, `"project": "apps/web",
+      "enforce": true`) {
+		t.Errorf("json:\n%s", out)
+	}
+}

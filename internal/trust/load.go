@@ -74,7 +74,7 @@ func Load(name string, data []byte, opts LoadOptions) (*File, diag.List) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		l.errAt(root.Line, "the file must be a mapping with version, edges, groups, deny and waves")
+		l.errAt(root.Line, "the file must be a mapping with version, edges, groups, deny, open and waves")
 		return l.f, l.diags
 	}
 	l.top(root)
@@ -117,7 +117,7 @@ func (l *loader) pairs(n *yaml.Node, what string, allowed ...string) [][2]*yaml.
 
 func (l *loader) top(root *yaml.Node) {
 	sawVersion := false
-	for _, kv := range l.pairs(root, "the file", "version", "edges", "groups", "deny", "waves") {
+	for _, kv := range l.pairs(root, "the file", "version", "edges", "groups", "deny", "open", "waves") {
 		k, v := kv[0], kv[1]
 		switch k.Value {
 		case "version":
@@ -132,6 +132,8 @@ func (l *loader) top(root *yaml.Node) {
 			l.list(v, "groups", l.group)
 		case "deny":
 			l.list(v, "deny", l.deny)
+		case "open":
+			l.list(v, "open", l.open)
 		case "waves":
 			l.list(v, "waves", l.wave)
 		}
@@ -247,6 +249,35 @@ func (l *loader) group(n *yaml.Node) {
 	l.reasonOwner(n.Line, g.Reason, g.Owner, "group "+g.CallerGroup+" → "+g.Callee)
 	g.Expired = l.expired(n.Line, g.Expires, "group "+g.CallerGroup+" → "+g.Callee)
 	l.f.Groups = append(l.f.Groups, g)
+}
+
+// open reads a lock-down exception: the same reason, owner and expiry
+// terms as an approval, for one project.
+func (l *loader) open(n *yaml.Node) {
+	o := Open{Line: n.Line}
+	var t terms
+	for _, kv := range l.pairs(n, "an open exception", "project", "reason", "owner", "expires") {
+		k, v := kv[0], kv[1]
+		if k.Value == "project" {
+			o.Project = l.str(v, "project")
+			continue
+		}
+		l.term(&t, k.Value, v)
+	}
+	o.Reason, o.Owner, o.Expires = t.reason, t.owner, t.expires
+	if !l.required(n, "open exception", map[string]string{"project": o.Project, "owner": o.Owner}) {
+		return
+	}
+	o.Project = l.project(o.Project, n.Line, "project")
+	for _, prev := range l.f.Open {
+		if samePath(prev.Project, o.Project) {
+			l.errAt(n.Line, "duplicate open exception for %s (first at line %d); merge them", o.Project, prev.Line)
+			return
+		}
+	}
+	l.reasonOwner(n.Line, o.Reason, o.Owner, "open "+o.Project)
+	o.Expired = l.expired(n.Line, o.Expires, "open "+o.Project)
+	l.f.Open = append(l.f.Open, o)
 }
 
 func (l *loader) deny(n *yaml.Node) {

@@ -30,7 +30,10 @@ type File struct {
 	Edges  []Edge
 	Groups []GroupGrant
 	Deny   []Deny
-	Waves  []Wave
+	// Open are the lock-down exceptions: projects whose allowlist the plan
+	// leaves off.
+	Open  []Open
+	Waves []Wave
 
 	once sync.Once
 	idx  fileIndex
@@ -105,6 +108,34 @@ type Deny struct {
 	Callers []string
 	Reason  string
 	Line    int
+}
+
+// Open is a reviewed exception to lock-down: the plan enforces every
+// project's allowlist ("Limit access to this project",
+// https://docs.gitlab.com/ci/jobs/ci_job_token/) unless an Open entry
+// names it. Reason and owner are required, as for an approval; an expired
+// exception no longer counts and the project is locked again.
+type Open struct {
+	Project string
+	Reason  string
+	Owner   string
+	Expires time.Time // zero when the exception does not expire
+	Expired bool      // set by Load when a clock was given and Expires has passed
+	Line    int
+}
+
+// OpenException returns the exception that keeps project open, if any
+// (expired ones included: check Expired).
+func (f *File) OpenException(project string) (Open, bool) {
+	if f == nil {
+		return Open{}, false
+	}
+	for _, o := range f.Open {
+		if samePath(o.Project, project) {
+			return o, true
+		}
+	}
+	return Open{}, false
 }
 
 // Wave is one step of the rollout: the callees it enforces.

@@ -109,6 +109,10 @@ func TestLoadMistakes(t *testing.T) {
 		{"waves", "version: 1\nwaves:\n  - {name: a, projects: [libs/jslib]}\n  - {name: a, all: true}\n  - {name: b}\n  - {name: c, all: true}\n  - {name: d, projects: [apps/web]}\n",
 			[]string{`4: error: duplicate wave "a"`, `5: error: wave "b" names no projects`, `7: warning: wave "d" comes after wave "c"`}},
 		{"not a list", "version: 1\nedges: {caller: x}\n", []string{"2: error: edges must be a list"}},
+		{"open exceptions", "version: 1\nopen:\n  - {project: apps/nope, reason: x, owner: a}\n  - {project: apps/web, owner: a}\n  - {project: libs/jslib, reason: x}\n  - {project: apps/api, reason: x, owner: a, expires: 2026-01-01}\n  - {project: apps/api, reason: y, owner: b}\n  - {project: apps/deploy, reasn: x, owner: a}\n",
+			[]string{"3: error: project: unknown project apps/nope", "4: error: open apps/web: reason is required", "5: error: open exception: owner is required",
+				"6: warning: open apps/api: approval expired on 2026-01-01", "7: error: duplicate open exception for apps/api (first at line 6)",
+				`8: error: unknown field "reasn" in an open exception`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, diags := Load("trust.yaml", []byte(tc.file), LoadOptions{Index: testIndex(), Now: now})
@@ -136,6 +140,20 @@ func diagText(diags diag.List) string {
 		b.WriteString(d.String() + "\n")
 	}
 	return b.String()
+}
+
+func TestOpenException(t *testing.T) {
+	f, diags := Load("trust.yaml", []byte("version: 1\nopen:\n  - {project: APPS/web, reason: public docs, owner: \"@web\", expires: 2027-01-31}\n"), LoadOptions{Index: testIndex(), Now: now})
+	if len(diags) != 0 {
+		t.Fatal(diagText(diags))
+	}
+	o, ok := f.OpenException("apps/web")
+	if !ok || o.Project != "apps/web" || o.Reason != "public docs" || o.Owner != "@web" || o.Expires.Format(time.DateOnly) != "2027-01-31" || o.Expired || o.Line != 3 {
+		t.Errorf("open = %+v, %v", o, ok)
+	}
+	if _, ok := f.OpenException("apps/api"); ok {
+		t.Error("only the named project is open")
+	}
 }
 
 func TestExpiredApprovalStopsCounting(t *testing.T) {
