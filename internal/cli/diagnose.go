@@ -25,6 +25,7 @@ type diagnoseOptions struct {
 	Trust   string
 	Format  formatOption
 	Job     int64
+	Quiet   bool
 	live    liveOptions
 }
 
@@ -81,6 +82,7 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 	cmd.Flags().StringVar(&opts.Source, "source", "", "snapshot `directory` of the org, to resolve projects and check discovered edges")
 	cmd.Flags().StringVar(&opts.Trust, "trust", "", "reviewed intent (`trust.yaml`), to say whether each edge is approved or denied")
 	opts.Format.addFlag(cmd, report.DiagnoseFormats)
+	addQuietFlag(cmd, &opts.Quiet)
 	return cmd
 }
 
@@ -117,7 +119,7 @@ func diagnoseRun(opts *diagnoseOptions) error {
 	}
 	ctx := joblog.Context{Caller: opts.Project, Hints: diagnoseHints}
 	if opts.Source != "" {
-		src := sourceOptions{Dir: opts.Source}
+		src := sourceOptions{Dir: opts.Source, Quiet: opts.Quiet}
 		snap, err := src.load(opts.ctx, opts.io)
 		if err != nil {
 			return err
@@ -131,7 +133,7 @@ func diagnoseRun(opts *diagnoseOptions) error {
 			return fmt.Errorf("--project %s is not in the snapshot %s (give its full path)", opts.Project, opts.Source)
 		}
 		if opts.Trust != "" {
-			if ctx.Trust, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}); err != nil {
+			if ctx.Trust, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}, opts.Quiet); err != nil {
 				return err
 			}
 		}

@@ -22,6 +22,7 @@ type liveOptions struct {
 	IncludeArchived bool
 	Concurrency     int
 	Timeout         time.Duration
+	Quiet           bool // -q: the read's warnings are not printed
 }
 
 func (o *liveOptions) addFlags(cmd *cobra.Command) {
@@ -106,7 +107,7 @@ func (o *liveOptions) snapshot(ctx context.Context, io *IO, dir string) (*live.R
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", strings.Join(o.Groups, ", "), err)
 	}
-	printDiags(io, res.Diags)
+	printDiags(io, res.Diags, o.Quiet)
 	if err := writeSnapshot(ctx, dir, res); err != nil {
 		return nil, err
 	}
