@@ -26,7 +26,8 @@ type Failure struct {
 	CalleeRef string
 	RefKind   RefKind
 	Policy    string // the fine-grained policy the message says is required
-	Explain   string
+	Explain   string // what the message means
+	Do        string // what to do, when the signature alone tells (NotJobToken)
 }
 
 // RefKind says how CalleeRef names the callee.
@@ -127,7 +128,7 @@ func match(line, command string) (Failure, bool) {
 		if m == nil {
 			continue
 		}
-		f := Failure{Signature: sig.id, Kind: sig.kind, Access: sig.access, Explain: sig.explain}
+		f := Failure{Signature: sig.id, Kind: sig.kind, Access: sig.access, Explain: sig.explain, Do: sig.do}
 		for i, g := range sig.re.SubexpNames() {
 			switch g {
 			case "caller":
