@@ -130,7 +130,11 @@ func diagnoseRun(opts *diagnoseOptions) error {
 		}
 		ctx.Index = snap.Index
 		if opts.Project != "" && snap.Index.Project(opts.Project) == nil {
-			return fmt.Errorf("--project %s is not in the snapshot %s (give its full path)", opts.Project, opts.Source)
+			var known []string
+			for _, p := range snap.Inventory.Projects {
+				known = append(known, p.Path)
+			}
+			return fmt.Errorf("--project %s is not in the snapshot %s (give its full path)%s", opts.Project, opts.Source, didYouMean(opts.Project, known))
 		}
 		if opts.Trust != "" {
 			if ctx.Trust, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}, opts.Quiet); err != nil {
