@@ -82,6 +82,7 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 		o.tmpDir = tmp
 		o.live.Quiet = o.Quiet
 		dir := tmp + string(os.PathSeparator) + "snapshot"
+		// The live read refuses a result without a project itself.
 		if _, err := o.live.snapshot(ctx, io, dir); err != nil {
 			return nil, err
 		}
@@ -99,7 +100,7 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 		// Nothing to analyse is a mistake in the source (a typo, the parent
 		// of the snapshot), not an empty result: exit 1, not 0.
 		snap.Close()
-		return nil, errNoProject(o.Dir, o.tmpDir != "")
+		return nil, errNoProject(o.Dir)
 	}
 	printDiags(io, diags, o.Quiet)
 	return snap, nil
@@ -107,10 +108,7 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 
 // errNoProject says that source holds no project, and what a snapshot
 // holds (docs/design.md §4).
-func errNoProject(source string, live bool) error {
-	if live {
-		return fmt.Errorf("%s: no project found in the groups read (check --group, and --include-archived for archived projects)", source)
-	}
+func errNoProject(source string) error {
 	return fmt.Errorf("%s: no project found: a snapshot holds one folder per project, named by its full path (group/subgroup/project), with its repository files (.gitlab-ci.yml, ...), and an optional %s listing the projects (write one with 'tokenscope snapshot')", source, inventory.FileName)
 }
 
