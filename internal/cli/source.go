@@ -109,7 +109,7 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 // errNoProject says that source holds no project, and what a snapshot
 // holds (docs/design.md §4).
 func errNoProject(source string) error {
-	return fmt.Errorf("%s: no project found: a snapshot holds one folder per project, named by its full path (group/subgroup/project), with its repository files (.gitlab-ci.yml, ...), and an optional %s listing the projects (write one with 'tokenscope snapshot')", source, inventory.FileName)
+	return fmt.Errorf("%s: no project found: a snapshot holds one folder per project, named by its full path (group/subgroup/project), with its repository files (a .gitlab-ci.yml or .git makes a folder a project), and an optional %s listing the projects; a folder of clones is one, and 'tokenscope snapshot' writes one from GitLab", source, inventory.FileName)
 }
 
 // cleanup removes a live snapshot.
