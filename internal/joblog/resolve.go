@@ -348,7 +348,7 @@ func verdict(d Diagnosis, ctx Context) string {
 		if info, ok := access.Lookup(d.Access); ok {
 			role = info.Role
 		}
-		return fmt.Sprintf("The allowlist is not the problem: the user who triggered the job needs at least %s on %s (a job token carries that user's role). Do not widen the allowlist.", role, orUnknown(d.Callee))
+		return fmt.Sprintf("The allowlist is not the problem: the user who triggered the job needs at least %s on %s (a job token carries that user's role). Do not widen the allowlist.", role, calleeText(d))
 	case EndpointNotAllowed:
 		return "The endpoint does not accept job tokens; no allowlist entry changes that. Use a project access token, or an endpoint the job token can reach."
 	case PolicyMissing:
@@ -393,7 +393,7 @@ func verdict(d Diagnosis, ctx Context) string {
 // the allowlist, its fine-grained permissions lack the policy.
 func policyVerdict(d Diagnosis, ctx Context) string {
 	if d.Caller == "" {
-		return fmt.Sprintf("An entry on %s's allowlist has fine-grained permissions that lack %s; give the caller with %s to name the entry and check the edge.", orUnknown(d.Callee), d.Policy, ctx.Hints.Caller)
+		return fmt.Sprintf("An entry on the allowlist of %s has fine-grained permissions that lack %s%s to name the entry and check the edge.", calleeText(d), d.Policy, ctx.missing(d))
 	}
 	edge := d.Caller + " → " + d.Callee
 	switch d.Intent {
@@ -445,9 +445,13 @@ func orQuoted(s string) string {
 	return s
 }
 
-func orUnknown(s string) string {
-	if s == "" {
-		return "(unknown project)"
+// calleeText names the callee: its full path, else as the log names it.
+func calleeText(d Diagnosis) string {
+	switch {
+	case d.Callee != "":
+		return d.Callee
+	case d.CalleeRef != "":
+		return d.CalleeRef + " (as the log names it)"
 	}
-	return s
+	return "the callee"
 }
