@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tokenscope/tokenscope/internal/ciconfig"
 	"github.com/tokenscope/tokenscope/internal/discovery"
+	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/joblog"
 	"github.com/tokenscope/tokenscope/internal/report"
+	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
@@ -146,6 +149,8 @@ func diagnoseRun(opts *diagnoseOptions) error {
 			return err
 		}
 		ctx.Graph = g
+		server := ctx.Server
+		ctx.JobEnvs = func(caller string) []shell.MapEnv { return jobEnvs(snap, server, caller) }
 	}
 	ds := joblog.Explain(failures, ctx)
 	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Diagnose(w, ds, opts.Format.Value) }); err != nil {
@@ -157,6 +162,34 @@ func diagnoseRun(opts *diagnoseOptions) error {
 		}
 	}
 	return nil
+}
+
+// jobEnvs are the environments caller's jobs start with, built as the scan
+// builds them (discovery.JobEnv over the effective CI configuration), one
+// per job and variant.
+func jobEnvs(snap *inventory.Snapshot, server inventory.Server, caller string) []shell.MapEnv {
+	p := snap.Index.Project(caller)
+	if p == nil {
+		return nil
+	}
+	predefined := inventory.Predefined(server, p)
+	cfgPath := p.CIConfigPath
+	if cfgPath == "" {
+		cfgPath = ".gitlab-ci.yml"
+	}
+	cfg := ciconfig.Load(p.Path, cfgPath, ciconfig.Options{Files: snap, Vars: predefined})
+	var envs []shell.MapEnv
+	for i := range cfg.Jobs {
+		job := &cfg.Jobs[i]
+		vs := job.Variants
+		if job.Matrix == 0 {
+			vs = append([]ciconfig.Variant{{}}, vs...)
+		}
+		for _, v := range vs {
+			envs = append(envs, discovery.JobEnv(predefined, job.Variables, v.Variables))
+		}
+	}
+	return envs
 }
 
 func readLog(io *IO, name string) ([]joblog.Failure, error) {

@@ -27,6 +27,10 @@ type Context struct {
 	Trust  *trust.File  // the reviewed intent, to say whether it is approved
 	// Hints word the verdicts that tell the user what to give next.
 	Hints Hints
+	// JobEnvs, when set, gives the environments the caller's jobs start
+	// with as the scan builds them (predefined variables, then the CI
+	// configuration's), to expand what predefined variables alone do not.
+	JobEnvs func(caller string) []shell.MapEnv
 }
 
 // Hints say how the user gives what a verdict asks for. The command line
@@ -208,31 +212,57 @@ func (ctx Context) callee(f Failure, caller string) (string, []string) {
 			return "", nil
 		}
 		raw := f.CalleeRef
-		if strings.Contains(raw, "$") {
-			// The runner echoes commands unexpanded: fill in what the
-			// caller's jobs see (CI_API_V4_URL, CI_SERVER_HOST, ...) and
-			// the defaults the command gives (${ID:-307}), as the scan
-			// does. Without the caller, the server's variables are known
-			// all the same.
-			if w, ok := shell.ExpandWord(raw, shell.MapEnv(ctx.predefined(caller))); ok {
-				raw = w.Value
+		if !strings.Contains(raw, "$") {
+			return ctx.resolveURL(raw, caller), nil
+		}
+		// The runner echoes commands unexpanded: fill in what the caller's
+		// jobs see (CI_API_V4_URL, CI_SERVER_HOST, ...) and the defaults
+		// the command gives (${ID:-307}), as the scan does. Without the
+		// caller, the server's variables are known all the same.
+		if w, ok := shell.ExpandWord(raw, shell.MapEnv(ctx.predefined(caller))); ok {
+			if callee := ctx.resolveURL(w.Value, caller); callee != "" {
+				return callee, nil
 			}
 		}
-		u, ok := detect.ParseURL(raw)
-		if !ok {
+		// Then the variables of the caller's jobs (the log does not say
+		// which job wrote it): one callee if they agree, candidates if not.
+		if ctx.JobEnvs == nil || caller == "" {
 			return "", nil
 		}
-		var t use.Target
-		if ep, ok := detect.ClassifyAPI(ctx.Server, u, ""); ok {
-			t = ep.Target
-		} else {
-			t = detect.GitTarget(ctx.Server, u)
+		var found []string
+		for _, env := range ctx.JobEnvs(caller) {
+			if w, ok := shell.ExpandWord(raw, env); ok {
+				if callee := ctx.resolveURL(w.Value, caller); callee != "" && !slices.Contains(found, callee) {
+					found = append(found, callee)
+				}
+			}
 		}
-		if callee, reason := graph.Resolve(ctx.Index, caller, t); reason == "" {
-			return callee, nil
+		if len(found) == 1 {
+			return found[0], nil
 		}
+		slices.Sort(found)
+		return "", found
 	}
 	return "", nil
+}
+
+// resolveURL resolves a URL a failure names to the project it reaches, as
+// the scan does; "" when it names none.
+func (ctx Context) resolveURL(raw, caller string) string {
+	u, ok := detect.ParseURL(raw)
+	if !ok {
+		return ""
+	}
+	var t use.Target
+	if ep, ok := detect.ClassifyAPI(ctx.Server, u, ""); ok {
+		t = ep.Target
+	} else {
+		t = detect.GitTarget(ctx.Server, u)
+	}
+	if callee, reason := graph.Resolve(ctx.Index, caller, t); reason == "" {
+		return callee
+	}
+	return ""
 }
 
 func intent(tf *trust.File, caller, callee string) (Intent, int) {
@@ -362,6 +392,8 @@ func verdict(d Diagnosis, ctx Context) string {
 	switch {
 	case d.Callee == "" && len(d.Candidates) > 0:
 		return prefix + "the log names the callee " + d.CalleeRef + ", which may be any of " + strings.Join(d.Candidates, ", ") + "; the command does not tell which: check the job" + ctx.missing(d) + "."
+	case d.Callee == "" && ctx.Index != nil && d.Caller == "" && strings.Contains(d.CalleeRef, "$"):
+		return prefix + "the callee " + d.CalleeRef + " depends on variables of the caller's jobs" + ctx.missing(d) + "."
 	case d.Callee == "" && ctx.Index != nil:
 		return prefix + "the callee " + orQuoted(d.CalleeRef) + " names no project of the snapshot: check the reference in the job, and whether the snapshot holds that project" + ctx.missing(d) + "."
 	case d.Callee == "":
