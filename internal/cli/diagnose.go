@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tokenscope/tokenscope/internal/ciconfig"
 	"github.com/tokenscope/tokenscope/internal/discovery"
+	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/joblog"
 	"github.com/tokenscope/tokenscope/internal/report"
+	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
@@ -25,6 +28,7 @@ type diagnoseOptions struct {
 	Trust   string
 	Format  formatOption
 	Job     int64
+	Quiet   bool
 	live    liveOptions
 }
 
@@ -81,6 +85,7 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 	cmd.Flags().StringVar(&opts.Source, "source", "", "snapshot `directory` of the org, to resolve projects and check discovered edges")
 	cmd.Flags().StringVar(&opts.Trust, "trust", "", "reviewed intent (`trust.yaml`), to say whether each edge is approved or denied")
 	opts.Format.addFlag(cmd, report.DiagnoseFormats)
+	addQuietFlag(cmd, &opts.Quiet)
 	return cmd
 }
 
@@ -117,7 +122,7 @@ func diagnoseRun(opts *diagnoseOptions) error {
 	}
 	ctx := joblog.Context{Caller: opts.Project, Hints: diagnoseHints}
 	if opts.Source != "" {
-		src := sourceOptions{Dir: opts.Source}
+		src := sourceOptions{Dir: opts.Source, Quiet: opts.Quiet}
 		snap, err := src.load(opts.ctx, opts.io)
 		if err != nil {
 			return err
@@ -128,10 +133,14 @@ func diagnoseRun(opts *diagnoseOptions) error {
 		}
 		ctx.Index = snap.Index
 		if opts.Project != "" && snap.Index.Project(opts.Project) == nil {
-			return fmt.Errorf("--project %s is not in the snapshot %s (give its full path)", opts.Project, opts.Source)
+			var known []string
+			for _, p := range snap.Inventory.Projects {
+				known = append(known, p.Path)
+			}
+			return fmt.Errorf("--project %s is not in the snapshot %s (give its full path)%s", opts.Project, opts.Source, didYouMean(opts.Project, known))
 		}
 		if opts.Trust != "" {
-			if ctx.Trust, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}); err != nil {
+			if ctx.Trust, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}, opts.Quiet); err != nil {
 				return err
 			}
 		}
@@ -140,6 +149,8 @@ func diagnoseRun(opts *diagnoseOptions) error {
 			return err
 		}
 		ctx.Graph = g
+		server := ctx.Server
+		ctx.JobEnvs = func(caller string) []shell.MapEnv { return jobEnvs(snap, server, caller) }
 	}
 	ds := joblog.Explain(failures, ctx)
 	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Diagnose(w, ds, opts.Format.Value) }); err != nil {
@@ -151,6 +162,34 @@ func diagnoseRun(opts *diagnoseOptions) error {
 		}
 	}
 	return nil
+}
+
+// jobEnvs are the environments caller's jobs start with, built as the scan
+// builds them (discovery.JobEnv over the effective CI configuration), one
+// per job and variant.
+func jobEnvs(snap *inventory.Snapshot, server inventory.Server, caller string) []shell.MapEnv {
+	p := snap.Index.Project(caller)
+	if p == nil {
+		return nil
+	}
+	predefined := inventory.Predefined(server, p)
+	cfgPath := p.CIConfigPath
+	if cfgPath == "" {
+		cfgPath = ".gitlab-ci.yml"
+	}
+	cfg := ciconfig.Load(p.Path, cfgPath, ciconfig.Options{Files: snap, Vars: predefined})
+	var envs []shell.MapEnv
+	for i := range cfg.Jobs {
+		job := &cfg.Jobs[i]
+		vs := job.Variants
+		if job.Matrix == 0 {
+			vs = append([]ciconfig.Variant{{}}, vs...)
+		}
+		for _, v := range vs {
+			envs = append(envs, discovery.JobEnv(predefined, job.Variables, v.Variables))
+		}
+	}
+	return envs
 }
 
 func readLog(io *IO, name string) ([]joblog.Failure, error) {

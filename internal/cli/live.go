@@ -22,6 +22,7 @@ type liveOptions struct {
 	IncludeArchived bool
 	Concurrency     int
 	Timeout         time.Duration
+	Quiet           bool // -q: the read's warnings are not printed
 }
 
 func (o *liveOptions) addFlags(cmd *cobra.Command) {
@@ -106,7 +107,15 @@ func (o *liveOptions) snapshot(ctx context.Context, io *IO, dir string) (*live.R
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", strings.Join(o.Groups, ", "), err)
 	}
-	printDiags(io, res.Diags)
+	printDiags(io, res.Diags, o.Quiet)
+	if len(res.Inventory.Projects) == 0 {
+		// A snapshot without a project is no source (docs/design.md §4).
+		hint := "check the group paths (subgroups are read too)"
+		if !o.IncludeArchived {
+			hint += "; archived projects are read only with --include-archived"
+		}
+		return nil, fmt.Errorf("%s: no project found in --group %s (%s); nothing written", o.url(io), strings.Join(o.Groups, ", "), hint)
+	}
 	if err := writeSnapshot(ctx, dir, res); err != nil {
 		return nil, err
 	}

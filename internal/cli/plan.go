@@ -77,7 +77,7 @@ review, a denied, unapproved or stale entry.`),
 	opts.Format.addFlag(cmd, report.PlanFormats)
 	f.StringVar(&opts.GitLabVersion, "gitlab-version", "", "plan for this GitLab `version` (default: the inventory's gitlab_version)")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 3 when the plan is not empty (changes, reviews, drift)")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print configuration problems on standard error")
+	addQuietFlag(cmd, &opts.Quiet)
 	f.IntVar(&opts.Limit, "allowlist-limit", plan.DefaultProjectLimit, "project entries GitLab allows per allowlist")
 	_ = f.MarkHidden("allowlist-limit")
 	return cmd
@@ -104,6 +104,7 @@ func planRun(opts *planOptions) error {
 		popts.GitLabVersion = v
 	}
 	ctx := opts.ctx
+	opts.source.Quiet = opts.Quiet
 	snap, err := opts.source.load(ctx, opts.io)
 	if err != nil {
 		return err
@@ -113,7 +114,7 @@ func planRun(opts *planOptions) error {
 	if opts.Trust != "" {
 		// The trust file is checked before the scan: its mistakes are the
 		// user's to fix first, and cheap to find.
-		if tf, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}); err != nil {
+		if tf, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}, opts.Quiet); err != nil {
 			return err
 		}
 	}
@@ -121,14 +122,12 @@ func planRun(opts *planOptions) error {
 	if err != nil {
 		return err
 	}
-	if !opts.Quiet {
-		printDiags(opts.io, diags)
-	}
+	printDiags(opts.io, diags, opts.Quiet)
 	p := plan.Compute(g, snap.Index, tf, popts)
 	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Plan(w, p, opts.Format.Value, planHints) }); err != nil {
 		return err
 	}
-	if !p.Trusted {
+	if !p.Trusted && !opts.Quiet {
 		fmt.Fprintf(opts.io.Err, "tokenscope: WARNING: no --trust file: every discovered edge is proposed, not reviewed\n")
 	}
 	if opts.Format.Value != report.FormatTable && opts.Format.Value != report.FormatMarkdown && len(p.Warnings) > 0 && !opts.Quiet {

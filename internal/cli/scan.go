@@ -49,12 +49,13 @@ with the reason; look-alikes that are not job-token edges are listed as notes.`)
 	opts.source.addFlags(cmd)
 	opts.output.addFlags(cmd)
 	opts.Format.addFlag(cmd, report.ScanFormats)
-	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print configuration problems on standard error")
+	addQuietFlag(cmd, &opts.Quiet)
 	return cmd
 }
 
 func scanRun(opts *scanOptions) error {
 	ctx := opts.ctx
+	opts.source.Quiet = opts.Quiet
 	snap, err := opts.source.load(ctx, opts.io)
 	if err != nil {
 		return err
@@ -64,11 +65,9 @@ func scanRun(opts *scanOptions) error {
 	if err != nil {
 		return err
 	}
-	if !opts.Quiet {
-		printDiags(opts.io, diags)
-		if len(diags) > 0 {
-			fmt.Fprintf(opts.io.Err, "%d configuration problem(s); the scan went on without the parts that could not be read\n", len(diags))
-		}
+	printDiags(opts.io, diags, opts.Quiet)
+	if len(diags) > 0 && !opts.Quiet {
+		fmt.Fprintf(opts.io.Err, "%d configuration problem(s); the scan went on without the parts that could not be read\n", len(diags))
 	}
 	return opts.output.write(opts.io, func(w io.Writer) error { return report.Scan(w, g, opts.Format.Value) })
 }

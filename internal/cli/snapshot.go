@@ -55,6 +55,7 @@ are masked.`,
 	}
 	opts.live.addFlags(cmd)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "snapshot `directory` to write (replaced atomically)")
+	addQuietFlag(cmd, &opts.live.Quiet)
 	return cmd
 }
 

@@ -23,6 +23,8 @@ type sourceOptions struct {
 	ServerURL string
 	live      liveOptions
 	tmpDir    string // live snapshot, removed when the command ends
+	// Quiet drops warnings about the snapshot; errors are always printed.
+	Quiet bool
 }
 
 // liveArg stands for SOURCE when the org is read live; commands copy
@@ -78,7 +80,9 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 			return nil, fmt.Errorf("temporary snapshot: %w", err)
 		}
 		o.tmpDir = tmp
+		o.live.Quiet = o.Quiet
 		dir := tmp + string(os.PathSeparator) + "snapshot"
+		// The live read refuses a result without a project itself.
 		if _, err := o.live.snapshot(ctx, io, dir); err != nil {
 			return nil, err
 		}
@@ -88,12 +92,24 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 	if err != nil {
 		return nil, err
 	}
-	printDiags(io, diags)
 	if o.tmpDir != "" {
 		// Commands quote Dir as the source (trust drafts, reports).
 		o.Dir = o.live.url(io)
 	}
+	if len(snap.Inventory.Projects) == 0 {
+		// Nothing to analyse is a mistake in the source (a typo, the parent
+		// of the snapshot), not an empty result: exit 1, not 0.
+		snap.Close()
+		return nil, errNoProject(o.Dir)
+	}
+	printDiags(io, diags, o.Quiet)
 	return snap, nil
+}
+
+// errNoProject says that source holds no project, and what a snapshot
+// holds (docs/design.md §4).
+func errNoProject(source string) error {
+	return fmt.Errorf("%s: no project found: a snapshot holds one folder per project, named by its full path (group/subgroup/project), with its repository files (a .gitlab-ci.yml or .git makes a folder a project), and an optional %s listing the projects; a folder of clones is one, and 'tokenscope snapshot' writes one from GitLab", source, inventory.FileName)
 }
 
 // cleanup removes a live snapshot.
@@ -104,11 +120,20 @@ func (o *sourceOptions) cleanup() {
 	}
 }
 
-// printDiags writes diagnostics to stderr, one per line.
-func printDiags(io *IO, diags diag.List) {
+// printDiags writes diagnostics to stderr, one per line; quiet (-q) drops
+// the warnings, never the errors.
+func printDiags(io *IO, diags diag.List, quiet bool) {
 	for _, d := range diags {
+		if quiet && d.Severity != diag.Error {
+			continue
+		}
 		fmt.Fprintln(io.Err, d.String())
 	}
+}
+
+// addQuietFlag adds -q to a command that prints diagnostics.
+func addQuietFlag(cmd *cobra.Command, quiet *bool) {
+	cmd.Flags().BoolVarP(quiet, "quiet", "q", false, "do not print warnings on standard error (errors are always printed)")
 }
 
 // outputOptions send a command's main output to stdout or, with -o, to a

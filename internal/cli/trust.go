@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/discovery"
-	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
@@ -34,6 +33,7 @@ type trustInitOptions struct {
 	source sourceOptions
 	Output string
 	Force  bool
+	Quiet  bool
 }
 
 func newTrustInitCmd(io *IO, runF func(*trustInitOptions) error) *cobra.Command {
@@ -66,6 +66,7 @@ The file is written atomically. An existing file is never overwritten without
 	opts.source.addFlags(cmd)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the draft to `file` (atomically) instead of standard output")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite an existing output file")
+	addQuietFlag(cmd, &opts.Quiet)
 	return cmd
 }
 
@@ -77,6 +78,7 @@ func trustInitRun(opts *trustInitOptions) error {
 			return fmt.Errorf("check %s: %w", opts.Output, err)
 		}
 	}
+	opts.source.Quiet = opts.Quiet
 	snap, err := opts.source.load(opts.ctx, opts.io)
 	if err != nil {
 		return err
@@ -86,14 +88,25 @@ func trustInitRun(opts *trustInitOptions) error {
 	if err != nil {
 		return err
 	}
-	printDiags(opts.io, diags)
+	printDiags(opts.io, diags, opts.Quiet)
 	draft := trust.Draft(g, trust.DraftOptions{Source: opts.source.Dir})
 	out := outputOptions{Path: opts.Output}
 	if err := out.write(opts.io, func(w io.Writer) error { _, err := w.Write(draft); return err }); err != nil {
 		return err
 	}
 	if opts.Output != "" && opts.Output != "-" {
-		fmt.Fprintf(opts.io.Err, "wrote %s: %d edge(s) to review, %d unresolved reference(s) to look at\n", opts.Output, len(g.Edges), len(g.Unresolved))
+		// Count what the file holds, not what the scan found: accesses a
+		// job token can never make are listed as comments, not drafted.
+		written, _ := trust.Load(opts.Output, draft, trust.LoadOptions{Now: opts.io.Now()})
+		n := 0
+		if written != nil {
+			n = len(written.Edges)
+		}
+		msg := fmt.Sprintf("wrote %s: %d edge(s) to review", opts.Output, n)
+		if never := len(g.Edges) - n; never > 0 {
+			msg += fmt.Sprintf(", %d edge(s) a job token can never make (listed as comments, not drafted)", never)
+		}
+		fmt.Fprintf(opts.io.Err, "%s, %d unresolved reference(s) to look at\n", msg, len(g.Unresolved))
 	}
 	return nil
 }
@@ -102,6 +115,7 @@ type trustCheckOptions struct {
 	io     *IO
 	File   string
 	Source string
+	Quiet  bool
 }
 
 func newTrustCheckCmd(io *IO, runF func(*trustCheckOptions) error) *cobra.Command {
@@ -125,21 +139,22 @@ Exit code 1 when there are errors; warnings alone exit 0.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Source, "source", "", "snapshot `directory` whose inventory the file must match")
+	addQuietFlag(cmd, &opts.Quiet)
 	return cmd
 }
 
 func trustCheckRun(opts *trustCheckOptions) error {
 	lo := trust.LoadOptions{Now: opts.io.Now()}
 	if opts.Source != "" {
-		snap, diags, err := inventory.Load(opts.Source, inventory.LoadOptions{})
+		src := sourceOptions{Dir: opts.Source, Quiet: opts.Quiet}
+		snap, err := src.load(context.Background(), opts.io)
 		if err != nil {
 			return err
 		}
 		defer snap.Close()
-		printDiags(opts.io, diags)
 		lo.Index = snap.Index
 	}
-	f, err := loadTrust(opts.io, opts.File, lo)
+	f, err := loadTrust(opts.io, opts.File, lo, opts.Quiet)
 	if err != nil {
 		return err
 	}
@@ -149,12 +164,12 @@ func trustCheckRun(opts *trustCheckOptions) error {
 
 // loadTrust loads and validates a trust file, printing its diagnostics;
 // errors in it fail the command.
-func loadTrust(io *IO, path string, opts trust.LoadOptions) (*trust.File, error) {
+func loadTrust(io *IO, path string, opts trust.LoadOptions, quiet bool) (*trust.File, error) {
 	f, diags, err := trust.LoadFile(path, opts)
 	if err != nil {
 		return nil, err
 	}
-	printDiags(io, diags)
+	printDiags(io, diags, quiet)
 	if diags.HasErrors() {
 		n := 0
 		for _, d := range diags {

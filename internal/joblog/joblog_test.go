@@ -3,11 +3,13 @@ package joblog
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
@@ -173,5 +175,34 @@ func TestVerdictUsesIntentAndScan(t *testing.T) {
 	ds = Explain(fs, ctx)
 	if len(ds) != 1 || !ds[0].OnAllowlist || !strings.Contains(ds[0].Verdict, "already on platform/build-scripts's allowlist") {
 		t.Fatalf("on allowlist: %+v", ds)
+	}
+}
+
+// TestJobEnvs: a URL held by a job variable is expanded with the caller's
+// job environments; jobs that agree give the callee, jobs that disagree
+// give candidates, never a guess.
+func TestJobEnvs(t *testing.T) {
+	fs, err := Parse("job.log", strings.NewReader("$ curl -H \"JOB-TOKEN: $CI_JOB_TOKEN\" \"${API}/jobs/artifacts/main/download?job=build\"\ncurl: (22) The requested URL returned error: 403\n"))
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("Parse: %v %v", fs, err)
+	}
+	ctx := acme(t, "data/reports")
+	env := func(path string) shell.MapEnv {
+		return shell.MapEnv{"API": "https://gitlab.acme.example/api/v4/projects/" + strings.ReplaceAll(path, "/", "%2F")}
+	}
+	for _, tc := range []struct {
+		envs   []shell.MapEnv
+		callee string
+		cands  []string
+	}{
+		{envs: []shell.MapEnv{env("apps/web"), env("apps/web")}, callee: "apps/web"},
+		{envs: []shell.MapEnv{env("apps/web"), env("apps/api")}, cands: []string{"apps/api", "apps/web"}},
+		{envs: nil},
+	} {
+		ctx.JobEnvs = func(string) []shell.MapEnv { return tc.envs }
+		d := Explain(fs, ctx)[0]
+		if d.Callee != tc.callee || !slices.Equal(d.Candidates, tc.cands) {
+			t.Errorf("envs %v: callee %q candidates %q, want %q %q", tc.envs, d.Callee, d.Candidates, tc.callee, tc.cands)
+		}
 	}
 }

@@ -26,7 +26,8 @@ type Failure struct {
 	CalleeRef string
 	RefKind   RefKind
 	Policy    string // the fine-grained policy the message says is required
-	Explain   string
+	Explain   string // what the message means
+	Do        string // what to do, when the signature alone tells (NotJobToken)
 }
 
 // RefKind says how CalleeRef names the callee.
@@ -49,6 +50,9 @@ var (
 	sectionRE   = regexp.MustCompile(`section_(?:start|end):\d+:[A-Za-z0-9_.-]+(?:\[[^\]]*\])?`)
 	timestampRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z \d\d[OE]\+? ?`)
 	apiURLRE    = regexp.MustCompile(`(?:https?://|\$\{?CI_API_V4_URL\}?|\$\{?CI_SERVER_URL\}?)[^\s"'<>]*`)
+	// varURLRE is a URL held by a job's variable ("${WEB_API}/jobs/..."),
+	// which the caller's job environments expand.
+	varURLRE = regexp.MustCompile(`\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/[^\s"'<>]*`)
 )
 
 // clean removes what the runner adds around a line: ANSI colours, section
@@ -127,7 +131,7 @@ func match(line, command string) (Failure, bool) {
 		if m == nil {
 			continue
 		}
-		f := Failure{Signature: sig.id, Kind: sig.kind, Access: sig.access, Explain: sig.explain}
+		f := Failure{Signature: sig.id, Kind: sig.kind, Access: sig.access, Explain: sig.explain, Do: sig.do}
 		for i, g := range sig.re.SubexpNames() {
 			switch g {
 			case "caller":
@@ -149,6 +153,8 @@ func match(line, command string) (Failure, bool) {
 				return Failure{}, false
 			}
 			if u := apiURLRE.FindString(command); strings.Contains(u, "/projects/") || strings.Contains(u, "CI_API_V4_URL") {
+				f.CalleeRef, f.RefKind = u, RefURL
+			} else if u := varURLRE.FindString(command); u != "" && !strings.Contains(u, "/projects/") {
 				f.CalleeRef, f.RefKind = u, RefURL
 			}
 		}

@@ -27,6 +27,10 @@ type Context struct {
 	Trust  *trust.File  // the reviewed intent, to say whether it is approved
 	// Hints word the verdicts that tell the user what to give next.
 	Hints Hints
+	// JobEnvs, when set, gives the environments the caller's jobs start
+	// with as the scan builds them (predefined variables, then the CI
+	// configuration's), to expand what predefined variables alone do not.
+	JobEnvs func(caller string) []shell.MapEnv
 }
 
 // Hints say how the user gives what a verdict asks for. The command line
@@ -68,7 +72,9 @@ func (d Diagnosis) JobToken() bool { return d.Kind != NotJobToken }
 
 // Explain resolves each failure's projects and says what to do.
 // A failure that only repeats an earlier one of the same command about the
-// same edge (git prints the allowlist message, then its own 403) is dropped.
+// same edge (git prints the allowlist message, then its own 403), or the same
+// message after the same command about a callee that stays unknown (a retry
+// loop), is dropped.
 //
 // A job log is one job's, so one caller's: when the caller is not given, the
 // caller a denial message names holds for the log's other failures too.
@@ -92,13 +98,14 @@ func Explain(fs []Failure, ctx Context) []Diagnosis {
 			c.Caller = logCaller[f.Log]
 		}
 		d := explain(f, c)
-		if d.Callee != "" {
-			k := [4]string{d.Log, d.Command, d.Caller, d.Callee}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
+		k := [4]string{d.Log, d.Command, d.Caller, d.Callee}
+		if d.Callee == "" {
+			k[3] = "\x00" + d.Signature + "\x00" + d.CalleeRef + "\x00" + d.Message
 		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
 		out = append(out, d)
 	}
 	return out
@@ -129,6 +136,23 @@ func explain(f Failure, ctx Context) Diagnosis {
 	}
 	d.Verdict = verdict(d, ctx)
 	return d
+}
+
+// predefined is the predefined CI/CD variables the caller's jobs see; for
+// an unknown caller, only the server's (CI_SERVER_*, CI_API_*_URL,
+// CI_REGISTRY), which every project's jobs share.
+func (ctx Context) predefined(caller string) map[string]string {
+	if p := ctx.project(caller); p != nil {
+		return inventory.Predefined(ctx.Server, p)
+	}
+	all := inventory.Predefined(ctx.Server, &inventory.Project{})
+	server := map[string]string{}
+	for k, v := range all {
+		if strings.HasPrefix(k, "CI_SERVER") || strings.HasPrefix(k, "CI_API_") || k == "CI_REGISTRY" || k == "CI" || k == "GITLAB_CI" {
+			server[k] = v
+		}
+	}
+	return server
 }
 
 func (ctx Context) project(p string) *inventory.Project {
@@ -188,30 +212,57 @@ func (ctx Context) callee(f Failure, caller string) (string, []string) {
 			return "", nil
 		}
 		raw := f.CalleeRef
-		if strings.Contains(raw, "$") && caller != "" {
-			// The runner echoes commands unexpanded: fill in what the
-			// caller's jobs see (CI_API_V4_URL, CI_SERVER_HOST, ...).
-			if p := ctx.project(caller); p != nil {
-				if w, ok := shell.ExpandWord(raw, shell.MapEnv(inventory.Predefined(ctx.Server, p))); ok {
-					raw = w.Value
+		if !strings.Contains(raw, "$") {
+			return ctx.resolveURL(raw, caller), nil
+		}
+		// The runner echoes commands unexpanded: fill in what the caller's
+		// jobs see (CI_API_V4_URL, CI_SERVER_HOST, ...) and the defaults
+		// the command gives (${ID:-307}), as the scan does. Without the
+		// caller, the server's variables are known all the same.
+		if w, ok := shell.ExpandWord(raw, shell.MapEnv(ctx.predefined(caller))); ok {
+			if callee := ctx.resolveURL(w.Value, caller); callee != "" {
+				return callee, nil
+			}
+		}
+		// Then the variables of the caller's jobs (the log does not say
+		// which job wrote it): one callee if they agree, candidates if not.
+		if ctx.JobEnvs == nil || caller == "" {
+			return "", nil
+		}
+		var found []string
+		for _, env := range ctx.JobEnvs(caller) {
+			if w, ok := shell.ExpandWord(raw, env); ok {
+				if callee := ctx.resolveURL(w.Value, caller); callee != "" && !slices.Contains(found, callee) {
+					found = append(found, callee)
 				}
 			}
 		}
-		u, ok := detect.ParseURL(raw)
-		if !ok {
-			return "", nil
+		if len(found) == 1 {
+			return found[0], nil
 		}
-		var t use.Target
-		if ep, ok := detect.ClassifyAPI(ctx.Server, u, ""); ok {
-			t = ep.Target
-		} else {
-			t = detect.GitTarget(ctx.Server, u)
-		}
-		if callee, reason := graph.Resolve(ctx.Index, caller, t); reason == "" {
-			return callee, nil
-		}
+		slices.Sort(found)
+		return "", found
 	}
 	return "", nil
+}
+
+// resolveURL resolves a URL a failure names to the project it reaches, as
+// the scan does; "" when it names none.
+func (ctx Context) resolveURL(raw, caller string) string {
+	u, ok := detect.ParseURL(raw)
+	if !ok {
+		return ""
+	}
+	var t use.Target
+	if ep, ok := detect.ClassifyAPI(ctx.Server, u, ""); ok {
+		t = ep.Target
+	} else {
+		t = detect.GitTarget(ctx.Server, u)
+	}
+	if callee, reason := graph.Resolve(ctx.Index, caller, t); reason == "" {
+		return callee
+	}
+	return ""
 }
 
 func intent(tf *trust.File, caller, callee string) (Intent, int) {
@@ -313,7 +364,10 @@ func verdict(d Diagnosis, ctx Context) string {
 	edge := d.Caller + " → " + d.Callee
 	switch d.Kind {
 	case NotJobToken:
-		return d.Explain + "."
+		if d.Do != "" {
+			return d.Do
+		}
+		return "It is not the job token allowlist, so do not widen it."
 	case NeverAllowed:
 		if info, ok := access.Lookup(d.Access); ok && info.NoPolicyReason != "" {
 			return "No allowlist entry can fix this: " + info.NoPolicyReason + ". Use a project access token or a deploy token for this access."
@@ -324,11 +378,11 @@ func verdict(d Diagnosis, ctx Context) string {
 		if info, ok := access.Lookup(d.Access); ok {
 			role = info.Role
 		}
-		return fmt.Sprintf("The allowlist is not the problem: the user who triggered the job needs at least %s on %s (a job token carries that user's role). Do not widen the allowlist.", role, orUnknown(d.Callee))
+		return fmt.Sprintf("The allowlist is not the problem: the user who triggered the job needs at least %s on %s (a job token carries that user's role). Do not widen the allowlist.", role, calleeText(d))
 	case EndpointNotAllowed:
 		return "The endpoint does not accept job tokens; no allowlist entry changes that. Use a project access token, or an endpoint the job token can reach."
 	case PolicyMissing:
-		return fmt.Sprintf("%s is on the allowlist with fine-grained permissions that lack %s: add the policy to that entry (ciJobTokenScopeUpdatePolicies; tokenscope plan shows the update once the access is approved in trust.yaml).", orUnknown(d.Caller)+" ("+orUnknown(d.Callee)+")", d.Policy)
+		return policyVerdict(d, ctx)
 	}
 	// NotAllowlisted and LikelyNotAllowlisted.
 	prefix := ""
@@ -337,11 +391,19 @@ func verdict(d Diagnosis, ctx Context) string {
 	}
 	switch {
 	case d.Callee == "" && len(d.Candidates) > 0:
-		return prefix + "the log names the callee " + d.CalleeRef + ", which may be any of " + strings.Join(d.Candidates, ", ") + "; run with " + ctx.Hints.Caller + " and a snapshot to tell."
+		return prefix + "the log names the callee " + d.CalleeRef + ", which may be any of " + strings.Join(d.Candidates, ", ") + "; the command does not tell which: check the job" + ctx.missing(d) + "."
+	case d.Callee == "" && ctx.Index != nil && d.Caller == "" && strings.Contains(d.CalleeRef, "$"):
+		return prefix + "the callee " + d.CalleeRef + " depends on variables of the caller's jobs" + ctx.missing(d) + "."
+	case d.Callee == "" && ctx.Index != nil:
+		return prefix + "the callee " + orQuoted(d.CalleeRef) + " names no project of the snapshot: check the reference in the job, and whether the snapshot holds that project" + ctx.missing(d) + "."
 	case d.Callee == "":
-		return prefix + "the callee could not be resolved from the log; give a snapshot (" + ctx.Hints.Snapshot + ") and the caller (" + ctx.Hints.Caller + ")."
+		return prefix + "the callee could not be resolved from the log" + ctx.missing(d) + "."
 	case d.Caller == "":
-		return prefix + "the callee is " + d.Callee + "; give the caller with " + ctx.Hints.Caller + " to check the edge."
+		found := ""
+		if callers := ctx.discoveredCallers(d.Callee); len(callers) > 0 {
+			found = " (the scan finds it reached from " + strings.Join(callers, ", ") + ")"
+		}
+		return prefix + "the callee is " + d.Callee + found + "; give the caller with " + ctx.Hints.Caller + " to check the edge."
 	case d.OnAllowlist:
 		return prefix + d.Caller + " is already on " + d.Callee + "'s allowlist: check the triggering user's role on " + d.Callee + ", the entry's fine-grained policies, and whether the snapshot is current."
 	case d.Intent == Denied:
@@ -359,9 +421,69 @@ func verdict(d Diagnosis, ctx Context) string {
 	}
 }
 
-func orUnknown(s string) string {
+// policyVerdict is the verdict of a PolicyMissing failure: the entry is on
+// the allowlist, its fine-grained permissions lack the policy.
+func policyVerdict(d Diagnosis, ctx Context) string {
+	if d.Caller == "" {
+		return fmt.Sprintf("An entry on the allowlist of %s has fine-grained permissions that lack %s%s to name the entry and check the edge.", calleeText(d), d.Policy, ctx.missing(d))
+	}
+	edge := d.Caller + " → " + d.Callee
+	switch d.Intent {
+	case Denied:
+		return fmt.Sprintf("intended: trust.yaml:%d denies %s. Change the job, do not add the policy.", d.IntentLine, edge)
+	case Approved:
+		return fmt.Sprintf("%s is approved (trust.yaml:%d), and the fine-grained permissions of its allowlist entry lack %s: apply the plan, which updates the entry's policies (%s). If the plan shows no update, add the access kind that needs %s to the approval.", edge, d.IntentLine, d.Policy, ctx.Hints.Apply, d.Policy)
+	case Unapproved:
+		return fmt.Sprintf("%s is on the allowlist with fine-grained permissions that lack %s, and trust.yaml does not approve it: review it; approve the access with a reason if it is intended, then apply the plan (%s).", edge, d.Policy, ctx.Hints.Apply)
+	}
+	return fmt.Sprintf("%s is on the allowlist with fine-grained permissions that lack %s: add the policy to that entry (ciJobTokenScopeUpdatePolicies; tokenscope plan shows the update once the access is approved in trust.yaml).", edge, d.Policy)
+}
+
+// discoveredCallers are the callers the scan finds reaching callee.
+func (ctx Context) discoveredCallers(callee string) []string {
+	if ctx.Graph == nil {
+		return nil
+	}
+	var cs []string
+	for _, e := range ctx.Graph.Edges {
+		if e.Callee == callee {
+			cs = append(cs, e.Caller)
+		}
+	}
+	slices.Sort(cs)
+	return slices.Compact(cs)
+}
+
+// missing names what the user did not give that would tell more: the
+// snapshot, the caller. It never asks for what was given.
+func (ctx Context) missing(d Diagnosis) string {
+	var ask []string
+	if ctx.Index == nil {
+		ask = append(ask, "a snapshot ("+ctx.Hints.Snapshot+")")
+	}
+	if d.Caller == "" {
+		ask = append(ask, "the caller ("+ctx.Hints.Caller+")")
+	}
+	if len(ask) == 0 {
+		return ""
+	}
+	return "; give " + strings.Join(ask, " and ")
+}
+
+func orQuoted(s string) string {
 	if s == "" {
-		return "(unknown project)"
+		return "(not named in the message)"
 	}
 	return s
+}
+
+// calleeText names the callee: its full path, else as the log names it.
+func calleeText(d Diagnosis) string {
+	switch {
+	case d.Callee != "":
+		return d.Callee
+	case d.CalleeRef != "":
+		return d.CalleeRef + " (as the log names it)"
+	}
+	return "the callee"
 }

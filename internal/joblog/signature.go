@@ -44,7 +44,10 @@ type signature struct {
 	re     *regexp.Regexp
 	// explain says what the message means, for the report.
 	explain string
-	source  string // where the message comes from (for maintainers)
+	// do says what to do, for the failures the allowlist does not cause
+	// (NotJobToken): the verdict of the others depends on the org.
+	do     string
+	source string // where the message comes from (for maintainers)
 }
 
 // signatures are the failure messages tokenscope recognises, most specific
@@ -120,13 +123,16 @@ var signatures = []signature{
 	{id: "basic-auth-denied", kind: NotJobToken,
 		re:      regexp.MustCompile(`HTTP Basic: Access denied`),
 		explain: "bad credentials: an expired token (the job ended or was retried) or a wrong user name; not the allowlist",
+		do:      "It is not the allowlist, so do not widen it: use the job's own $CI_JOB_TOKEN while the job runs (a retried job gets a new one) with the user name gitlab-ci-token.",
 		source:  "GitLab HTTP authentication"},
 	{id: "bridge-permissions", kind: NotJobToken,
 		re:      regexp.MustCompile(`insufficient permissions to create a downstream pipeline|insufficient_bridge_permissions|no permissions to trigger downstream pipeline`),
 		explain: "trigger: creates the downstream pipeline as the pipeline user, who needs the Developer role there; not the job token allowlist",
+		do:      "It is not the job token allowlist, so do not widen it: give the user who runs the pipeline the Developer role on the downstream project (or run the pipeline as a user who has it).",
 		source:  "app/presenters/commit_status_presenter.rb"},
 	{id: "include-not-found", kind: NotJobToken,
 		re:      regexp.MustCompile("Project `(?P<callee>[^`]+)` not found or access denied!"),
 		explain: "include:project is read with the pipeline user's permissions; not the job token allowlist",
+		do:      "It is not the job token allowlist, so do not widen it: give the user who runs the pipeline read access to the included project, or check its path and ref.",
 		source:  "lib/gitlab/ci/config/external/file/project.rb"},
 }

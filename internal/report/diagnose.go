@@ -109,7 +109,8 @@ func diagnoseText(w io.Writer, ds []joblog.Diagnosis) error {
 	}
 	tw.Flush()
 	for _, d := range ds {
-		fmt.Fprintf(ew, "\n%s:%d  %s\n", d.Log, d.Line, d.Signature)
+		// The kind is the table's; the signature says which message matched.
+		fmt.Fprintf(ew, "\n%s:%d  %s (signature %s)\n", d.Log, d.Line, d.Kind, d.Signature)
 		if d.Command != "" {
 			fmt.Fprintf(ew, "  after:   $ %s\n", d.Command)
 		}
@@ -139,7 +140,7 @@ func diagnoseMarkdown(w io.Writer, ds []joblog.Diagnosis) error {
 		fmt.Fprintf(ew, "| %s:%d | %s | %s | %s | %s |\n", md(d.Log), d.Line, d.Kind, md(edgeText(d)), orDash(string(d.Access)), md(d.Verdict))
 	}
 	for _, d := range ds {
-		fmt.Fprintf(ew, "\n### %s:%d — %s\n\n", md(d.Log), d.Line, d.Signature)
+		fmt.Fprintf(ew, "\n### %s:%d — %s (signature %s)\n\n", md(d.Log), d.Line, d.Kind, d.Signature)
 		if d.Command != "" {
 			fmt.Fprintf(ew, "After `$ %s`:\n\n", strings.ReplaceAll(d.Command, "`", "'"))
 		}
