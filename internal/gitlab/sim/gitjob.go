@@ -97,13 +97,18 @@ func (s *Server) serveGitInfoRefs(w http.ResponseWriter, r *http.Request) {
 			plain(http.StatusNotFound, gitNotFound)
 		}
 		return
-	case denyRole:
-		// :auth_by_job_token_forbidden from 17.4, else :download.
+	case denyHidden:
+		// check_project_accessibility!: the scope passed but the user
+		// cannot read the project, :auth_by_job_token_forbidden from 17.4.
 		if s.beh.jobTokenForbidden {
 			plain(http.StatusForbidden, "Insufficient permissions to pull from the repository of project "+p.name()+".")
 		} else {
-			plain(http.StatusForbidden, "You are not allowed to download code from this project.")
+			plain(http.StatusNotFound, gitNotFound)
 		}
+		return
+	case denyRole:
+		// check_download_access!: read_project but not download_code.
+		plain(http.StatusForbidden, "You are not allowed to download code from this project.")
 		return
 	default:
 		plain(http.StatusNotFound, gitNotFound)

@@ -20,6 +20,10 @@ type need struct {
 	// app/services/auth/container_registry_authentication_service.rb:
 	// requested_project == project).
 	ownOnly bool
+	// api: the endpoint finds its project with find_project!
+	// (lib/api/helpers.rb), which applies authorize_job_token_policies!
+	// after read_project. Git and the registry token do not.
+	api bool
 }
 
 // denial says why authorizeJob refused.
@@ -53,9 +57,12 @@ func (v verdict) scopeMessage() string {
 }
 
 // policyMessage is job_token_policies_unauthorized_message
-// (lib/api/helpers.rb).
+// (lib/api/helpers.rb), with project.path, the last path segment.
 func (v verdict) policyMessage() string {
-	return fmt.Sprintf("Insufficient permissions to access this resource in project %s. The following token permission is required: %s.", v.target.path, v.policy)
+	if v.policy == "" {
+		return "This action is unauthorized for CI/CD job tokens."
+	}
+	return fmt.Sprintf("Insufficient permissions to access this resource in project %s. The following token permission is required: %s.", v.target.name(), v.policy)
 }
 
 // authorizeJob is the one place where a job token's access to a project is
@@ -65,8 +72,7 @@ func (v verdict) policyMessage() string {
 //
 // The rules, in GitLab's order:
 //
-//  1. The user must be able to see the target (read_project;
-//     app/policies/project_policy.rb), else denyHidden.
+//  1. Own-project-only accesses (registry push) from another project.
 //  2. Ci::JobToken::Scope#accessible? (app/models/ci/job_token/scope.rb):
 //     the job's own project is always accessible; otherwise, when the
 //     target's inbound scope is enabled (the project setting, or the
@@ -83,35 +89,43 @@ func (v verdict) policyMessage() string {
 //     A successful cross-project check is captured for the
 //     authentication log (Ci::JobToken::Authorization.capture); denials
 //     are not.
-//  3. Fine-grained policies (scope.rb policies_allowed?, GA in 18.3): the
-//     nearest entry, a direct project link before the closest group
-//     link, must have default permissions or the endpoint's policy;
-//     skipped for the own project and a target whose scope is disabled.
-//  4. The role the action needs: Reporter to read a private project
+//  3. The user must be able to see the target (read_project with the
+//     scope passed, app/policies/project_policy.rb), else denyHidden:
+//     lib/gitlab/git_access.rb#check_project_accessibility! tells the
+//     two apart (project_allowed_for_job_token?).
+//  4. Fine-grained policies, for API endpoints only
+//     (authorize_job_token_policies! in find_project!, lib/api/helpers.rb;
+//     Scope#policies_allowed?; GA in 18.3): skipped for the own project
+//     and a target whose scope is disabled; otherwise the caller must be
+//     on the allowlist (so a public target that is not allowlisting the
+//     caller is refused here although read_project passed) and the
+//     nearest entry (Allowlist#nearest_scope_for_target_project: the
+//     project link, else the closest group link) must have default
+//     permissions or the endpoint's policy; an endpoint that names no
+//     policy is refused for a fine-grained entry.
+//  5. The role the action needs: Reporter to read a private project
 //     (read_build, read_package, download_code), Developer to write
 //     (https://docs.gitlab.com/user/permissions/).
-//  5. Own-project-only accesses (registry push) from another project.
 func (s *Server) authorizeJob(j *job, t *project, n need) verdict {
 	v := verdict{from: j.project, target: t}
 	u := j.user
-	if !canRead(u, t) {
-		v.denial = denyHidden
-		return v
-	}
 	own := t == j.project
 	if !own && n.ownOnly {
 		v.denial = denyOwn
 		return v
 	}
 	enforced := s.inboundEnabled(t)
-	if !own && t.visibility == "private" {
-		if enforced && s.allowlistEntry(t, j.project) == nil {
-			v.denial = denyScope
-			return v
-		}
+	if !own && t.visibility == "private" && enforced && s.allowlistEntry(t, j.project) == nil {
+		v.denial = denyScope
+		return v
 	}
-	if !own && enforced && s.beh.policies && n.policy != "" {
-		if l := s.allowlistEntry(t, j.project); l != nil && !l.defaultPermissions && !slices.Contains(l.policies, n.policy) {
+	if !canRead(u, t) {
+		v.denial = denyHidden
+		return v
+	}
+	if !own && enforced && s.beh.policies && n.api {
+		l := s.allowlistEntry(t, j.project)
+		if l == nil || !l.defaultPermissions && (n.policy == "" || !slices.Contains(l.policies, n.policy)) {
 			v.denial, v.policy = denyPolicy, n.policy
 			return v
 		}

@@ -108,7 +108,7 @@ func TestSimJobsEndpoint(t *testing.T) {
 
 const (
 	msgWebToScripts = `{"message":"403 Forbidden - Authentication by CI/CD job token not allowed from pylib to build-scripts."}`
-	msgPolicy       = `{"message":"403 Forbidden - Insufficient permissions to access this resource in project platform/base-images. The following token permission is required: admin_packages."}`
+	msgPolicy       = `{"message":"403 Forbidden - Insufficient permissions to access this resource in project base-images. The following token permission is required: admin_packages."}`
 )
 
 func TestJobTokenDecisions(t *testing.T) {
@@ -126,10 +126,14 @@ func TestJobTokenDecisions(t *testing.T) {
 		{"by numeric id", "libs/pylib", "", "GET", "102", 403, msgWebToScripts},
 		{"policy present", "apps/web", "", "GET", "platform/base-images", 200, ""},
 		{"policy missing", "apps/web", "", "PUT", "platform/base-images", 403, msgPolicy},
-		{"public target", "libs/pylib", "", "GET", "libs/jslib", 200, ""},
+		// read_project passes on a public target, but policies_allowed?
+		// wants the caller on the enforced allowlist.
+		{"public target, API", "libs/pylib", "", "GET", "libs/jslib", 403, `{"message":"403 Forbidden - Insufficient permissions to access this resource in project jslib. The following token permission is required: read_packages."}`},
 		{"enforced by the instance", "apps/web", "", "GET", "libs/pylib", 403, `{"message":"403 Forbidden - Authentication by CI/CD job token not allowed from web to pylib."}`},
 		{"write on entry", "apps/web", "", "PUT", "platform/build-scripts", 201, `{"message":"201 Created"}`},
-		{"user cannot see target", "apps/web", "nobody", "GET", "platform/build-scripts", 404, `{"message":"404 Project Not Found"}`},
+		// handle_job_token_failure! gives the allowlist message for any
+		// read_project failure of a job token.
+		{"user cannot see target", "apps/web", "nobody", "GET", "platform/build-scripts", 403, `{"message":"403 Forbidden - Authentication by CI/CD job token not allowed from web to build-scripts."}`},
 		{"guest role too low", "apps/web", "guest", "GET", "platform/build-scripts", 403, `{"message":"403 Forbidden"}`},
 		{"unknown project", "apps/web", "", "GET", "nope/x", 404, `{"message":"404 Project Not Found"}`},
 	} {
@@ -194,6 +198,9 @@ func TestJobTokenLegacyAndOldVersions(t *testing.T) {
 	if status, out := jobReq(t, "GET", genericURL(base, "libs/pylib"), j.Token); status != 200 {
 		t.Errorf("legacy = %d %s", status, out)
 	}
+	if status, out := jobReq(t, "GET", genericURL(base, "libs/jslib"), j.Token); status != 200 {
+		t.Errorf("legacy public = %d %s", status, out)
+	}
 	found := false
 	for _, p := range s.Export().Projects {
 		if p.Path == "libs/pylib" {
@@ -248,12 +255,19 @@ func TestJobTokenGit(t *testing.T) {
 		t.Errorf("allowed clone = %d %q", status, out)
 	}
 	pylib := newJob(t, base, "libs/pylib", "")
+	if status, out := gitRefs(t, base, "libs/jslib", pylib.Token); status != 200 {
+		t.Errorf("public clone = %d %s", status, out)
+	}
 	if status, out := gitRefs(t, base, "platform/build-scripts", pylib.Token); status != 403 || out != "Authentication by CI/CD job token not allowed from pylib to build-scripts." {
 		t.Errorf("denied clone = %d %s", status, out)
 	}
 	guest := newJob(t, base, "apps/web", "guest")
-	if status, out := gitRefs(t, base, "platform/build-scripts", guest.Token); status != 403 || out != "Insufficient permissions to pull from the repository of project build-scripts." {
+	if status, out := gitRefs(t, base, "platform/build-scripts", guest.Token); status != 403 || out != "You are not allowed to download code from this project." {
 		t.Errorf("guest clone = %d %s", status, out)
+	}
+	nobody := newJob(t, base, "apps/web", "nobody")
+	if status, out := gitRefs(t, base, "platform/build-scripts", nobody.Token); status != 403 || out != "Insufficient permissions to pull from the repository of project build-scripts." {
+		t.Errorf("non-member clone = %d %s", status, out)
 	}
 	if status, _ := gitRefs(t, base, "platform/build-scripts", "glcbt-bogus"); status != 401 {
 		t.Errorf("bogus token = %d", status)

@@ -77,10 +77,10 @@ func newRouter(s *Server) *router {
 		add(method, pattern, h)
 		rt.routes[len(rt.routes)-1].jobToken = true
 	}
-	addJob("GET", "/projects/:id/packages/generic/:name/:version/:file", onJobTarget(need{policy: "read_packages"}, getGenericPackage))
-	addJob("PUT", "/projects/:id/packages/generic/:name/:version/:file", onJobTarget(need{write: true, policy: "admin_packages"}, putGenericPackage))
+	addJob("GET", "/projects/:id/packages/generic/:name/:version/:file", onJobTarget(need{api: true, policy: "read_packages"}, getGenericPackage))
+	addJob("PUT", "/projects/:id/packages/generic/:name/:version/:file", onJobTarget(need{api: true, write: true, policy: "admin_packages"}, putGenericPackage))
 	rt.routes[len(rt.routes)-1].rawBody = true
-	addJob("GET", "/projects/:id/jobs/artifacts/:ref/download", requires("job", onJobTarget(need{policy: "read_jobs"}, getArtifacts)))
+	addJob("GET", "/projects/:id/jobs/artifacts/:ref/download", requires("job", onJobTarget(need{api: true, policy: "read_jobs"}, getArtifacts)))
 	add("POST", "/projects/:id/trigger/pipeline", requires("token", requires("ref", triggerPipeline)))
 	return rt
 }

@@ -14,11 +14,12 @@ import (
 // onJobTarget resolves :id and authorizes the request, under the state's
 // write lock (the authentication log may change), then runs h.
 //
-// For a job token the order is lib/api/helpers.rb's: find_project! (404
-// "Project Not Found" when the user cannot see it; with a job token that
-// the scope refuses, 403 with the allowlist message from 17.4, before
-// that the same 404), then authorize_job_token_policies! (403 with the
-// policy message), then the endpoint's own ability (403).
+// For a job token the order is lib/api/helpers.rb's find_project!: an
+// unknown project is 404 "Project Not Found"; when read_project fails
+// (the scope refuses, or the user cannot see the project)
+// handle_job_token_failure! answers 403 with the allowlist message (from
+// 17.4; before, the same 404); then authorize_job_token_policies! (403
+// with the policy message); then the endpoint's own ability (403).
 //
 // Without a job token the route is an ordinary authenticated one.
 func onJobTarget(n need, h func(*rctx, *project)) func(*rctx) {
@@ -57,9 +58,10 @@ func onJobTarget(n need, h func(*rctx, *project)) func(*rctx) {
 		switch v.denial {
 		case allowed:
 			h(c, p)
-		case denyHidden:
-			writeMessage(c.w, http.StatusNotFound, "404 Project Not Found")
-		case denyScope:
+		case denyHidden, denyScope:
+			// handle_job_token_failure! answers every read_project
+			// failure of a job token with the allowlist message, the
+			// user's own lack of access included.
 			if c.s.beh.jobTokenForbidden {
 				writeMessage(c.w, http.StatusForbidden, "403 Forbidden - "+v.scopeMessage())
 			} else {
