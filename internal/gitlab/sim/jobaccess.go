@@ -24,6 +24,9 @@ type need struct {
 	// (lib/api/helpers.rb), which applies authorize_job_token_policies!
 	// after read_project. Git and the registry token do not.
 	api bool
+	// role, when set, is the role the action needs instead of the
+	// default (Reporter to read a private project, Developer to write).
+	role Role
 }
 
 // denial says why authorizeJob refused.
@@ -136,6 +139,9 @@ func (s *Server) authorizeJob(j *job, t *project, n need) verdict {
 	}
 	if n.write {
 		min = RoleDeveloper
+	}
+	if n.role != 0 {
+		min = n.role
 	}
 	if u.roleOn(t.path) < min {
 		v.denial = denyRole

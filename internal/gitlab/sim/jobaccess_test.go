@@ -38,7 +38,11 @@ func newJob(t *testing.T, base, project, user string) simJob {
 // jobReq sends a request with a job token in the JOB-TOKEN header.
 func jobReq(t *testing.T, method, url, token string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader("content"))
+	var body io.Reader
+	if method == "PUT" {
+		body = strings.NewReader("content") // an uploaded file
+	}
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,5 +383,69 @@ func TestJobTokenTrigger(t *testing.T) {
 	}
 	if status, out := raw(t, "POST", base+"/api/v4/projects/apps%2Fweb/trigger/pipeline", "", `{"ref":"main"}`); status != 400 || out != `{"error":"token is missing"}` {
 		t.Errorf("no token = %d %s", status, out)
+	}
+}
+
+// TestJobTokenEndpoints runs every job-token REST endpoint through the
+// same decisions: allowed own project and via the entry of
+// platform/build-scripts (default permissions), refused from a project
+// not on the allowlist, refused by the policies of platform/base-images'
+// entry (read_packages, read_jobs) unless the endpoint needs one of them.
+func TestJobTokenEndpoints(t *testing.T) {
+	_, base := start(t, sim.Options{})
+	web := newJob(t, base, "apps/web", "")
+	pylib := newJob(t, base, "libs/pylib", "")
+	for _, c := range []struct {
+		method, path, policy string // path after /projects/:id
+		ok                   int
+	}{
+		{"GET", "/packages/npm/@acme%2Fui", "read_packages", 200},
+		{"GET", "/packages/pypi/simple/tool", "read_packages", 200},
+		{"GET", "/packages/maven/com/acme/lib/1.0/lib-1.0.jar", "read_packages", 200},
+		{"PUT", "/packages/maven/com/acme/lib/1.0/lib-1.0.jar", "admin_packages", 201},
+		{"GET", "/releases", "read_releases", 200},
+		{"POST", "/releases?tag_name=v2", "admin_releases", 201},
+		{"GET", "/deployments", "read_deployments", 200},
+		{"GET", "/environments", "read_environments", 200},
+		{"GET", "/secure_files", "read_secure_files", 200},
+		{"GET", "/secure_files/1/download", "read_secure_files", 200},
+		{"GET", "/terraform/state/prod", "read_terraform_state", 200},
+		{"POST", "/terraform/state/prod", "admin_terraform_state", 200},
+		{"POST", "/terraform/state/prod/lock", "admin_terraform_state", 200},
+		{"DELETE", "/terraform/state/prod/lock", "admin_terraform_state", 200},
+	} {
+		name := c.method + " " + c.path
+		for _, target := range []string{"apps/web", "platform/build-scripts"} {
+			u := base + "/api/v4/projects/" + url.PathEscape(target) + c.path
+			if status, out := jobReq(t, c.method, u, web.Token); status != c.ok {
+				t.Errorf("%s on %s from web = %d %s; want %d", name, target, status, out, c.ok)
+			}
+		}
+		u := base + "/api/v4/projects/platform%2Fbuild-scripts" + c.path
+		if status, out := jobReq(t, c.method, u, pylib.Token); status != 403 || out != msgWebToScripts {
+			t.Errorf("%s from pylib = %d %s", name, status, out)
+		}
+		u = base + "/api/v4/projects/platform%2Fbase-images" + c.path
+		status, out := jobReq(t, c.method, u, web.Token)
+		if c.policy == "read_packages" {
+			if status != c.ok {
+				t.Errorf("%s on base-images (read_packages granted) = %d %s", name, status, out)
+			}
+			continue
+		}
+		want := `{"message":"403 Forbidden - Insufficient permissions to access this resource in project base-images. The following token permission is required: ` + c.policy + `."}`
+		if status != 403 || out != want {
+			t.Errorf("%s on base-images = %d %s; want 403 %s", name, status, out, want)
+		}
+	}
+	// The Terraform http backend sends the token with basic auth.
+	req, _ := http.NewRequest("GET", base+"/api/v4/projects/platform%2Fbuild-scripts/terraform/state/prod", nil)
+	req.SetBasicAuth("gitlab-ci-token", web.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Errorf("terraform basic auth = %v %v", resp, err)
+	}
+	if err == nil {
+		resp.Body.Close()
 	}
 }

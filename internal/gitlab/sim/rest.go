@@ -82,6 +82,28 @@ func newRouter(s *Server) *router {
 	rt.routes[len(rt.routes)-1].rawBody = true
 	addJob("GET", "/projects/:id/jobs/artifacts/:ref/download", requires("job", onJobTarget(need{api: true, policy: "read_jobs"}, getArtifacts)))
 	add("POST", "/projects/:id/trigger/pipeline", requires("token", requires("ref", triggerPipeline)))
+	// The policies and roles of the endpoint table of
+	// https://docs.gitlab.com/ci/jobs/fine_grained_permissions/ and
+	// https://docs.gitlab.com/user/permissions/.
+	read := func(policy string) need { return need{api: true, policy: policy} }
+	write := func(policy string) need { return need{api: true, write: true, policy: policy} }
+	addJob("GET", "/projects/:id/packages/npm/*package_name", onJobTarget(read("read_packages"), getNpmMetadata))
+	addJob("GET", "/projects/:id/packages/pypi/simple/:package_name", onJobTarget(read("read_packages"), getPypiSimple))
+	addJob("GET", "/projects/:id/packages/maven/*path", onJobTarget(read("read_packages"), getPlaceholderFile))
+	addJob("PUT", "/projects/:id/packages/maven/*path", onJobTarget(write("admin_packages"), putGenericPackage))
+	rt.routes[len(rt.routes)-1].rawBody = true
+	addJob("GET", "/projects/:id/releases", onJobTarget(read("read_releases"), listReleases))
+	addJob("POST", "/projects/:id/releases", onJobTarget(write("admin_releases"), createRelease))
+	addJob("GET", "/projects/:id/deployments", onJobTarget(read("read_deployments"), listDeployments))
+	addJob("GET", "/projects/:id/environments", onJobTarget(read("read_environments"), listEnvironments))
+	addJob("GET", "/projects/:id/secure_files", onJobTarget(need{api: true, policy: "read_secure_files", role: RoleDeveloper}, listSecureFiles))
+	addJob("GET", "/projects/:id/secure_files/:secure_file_id/download", onJobTarget(need{api: true, policy: "read_secure_files", role: RoleDeveloper}, getPlaceholderFile))
+	addJob("GET", "/projects/:id/terraform/state/:name", onJobTarget(need{api: true, policy: "read_terraform_state", role: RoleDeveloper}, getTerraformState))
+	addJob("POST", "/projects/:id/terraform/state/:name", onJobTarget(need{api: true, write: true, policy: "admin_terraform_state", role: RoleMaintainer}, emptyOK))
+	rt.routes[len(rt.routes)-1].rawBody = true
+	addJob("POST", "/projects/:id/terraform/state/:name/lock", onJobTarget(need{api: true, write: true, policy: "admin_terraform_state", role: RoleMaintainer}, emptyOK))
+	rt.routes[len(rt.routes)-1].rawBody = true
+	addJob("DELETE", "/projects/:id/terraform/state/:name/lock", onJobTarget(need{api: true, write: true, policy: "admin_terraform_state", role: RoleMaintainer}, emptyOK))
 	return rt
 }
 
@@ -107,6 +129,23 @@ func (rt *router) match(method, escaped string) (r *route, params map[string]str
 }
 
 func matchSegments(pattern, segs []string) (map[string]string, bool) {
+	// A last segment "*name" takes one or more segments (Grape's
+	// *package_name, *path), joined by "/".
+	if n := len(pattern); n > 0 && strings.HasPrefix(pattern[n-1], "*") && len(segs) >= n {
+		tail, err := url.PathUnescape(strings.Join(segs[n-1:], "/"))
+		if err != nil || tail == "" {
+			return nil, false
+		}
+		params, ok := matchSegments(pattern[:n-1], segs[:n-1])
+		if !ok {
+			return nil, false
+		}
+		if params == nil {
+			params = map[string]string{}
+		}
+		params[pattern[n-1][1:]] = tail
+		return params, true
+	}
 	if len(pattern) != len(segs) {
 		return nil, false
 	}
@@ -162,11 +201,15 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // jobTokenFrom returns the job token of a request: the JOB-TOKEN header,
-// else the job_token parameter (Gitlab::Auth::AuthFinders
-// JOB_TOKEN_HEADER, JOB_TOKEN_PARAM).
+// the job_token parameter, or basic auth as gitlab-ci-token (the
+// Terraform http backend, package managers) (Gitlab::Auth::AuthFinders
+// JOB_TOKEN_HEADER, JOB_TOKEN_PARAM, find_user_from_job_token_basic_auth).
 func jobTokenFrom(r *http.Request) string {
 	if t := r.Header.Get("JOB-TOKEN"); t != "" {
 		return t
+	}
+	if name, pass, ok := r.BasicAuth(); ok && name == ciJobUser {
+		return pass
 	}
 	return r.URL.Query().Get("job_token")
 }

@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"fmt"
+	"html"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // REST endpoints that accept a CI_JOB_TOKEN
@@ -41,6 +44,9 @@ func onJobTarget(n need, h func(*rctx, *project)) func(*rctx) {
 			}
 			if n.write {
 				min = RoleDeveloper
+			}
+			if n.role != 0 {
+				min = n.role
 			}
 			if c.u.roleOn(p.path) < min {
 				c.forbidden()
@@ -152,3 +158,84 @@ func triggerPipeline(c *rctx) {
 		"status": "created", "source": "pipeline", "web_url": c.s.baseURL(c.r) + "/" + p.path + "/-/pipelines/" + strconv.Itoa(st.pipelines),
 	})
 }
+
+// getPlaceholderFile serves a file the simulator does not store (a Maven
+// artifact, a secure file).
+func getPlaceholderFile(c *rctx, p *project) {
+	c.w.Header().Set("Content-Type", "application/octet-stream")
+	c.w.WriteHeader(http.StatusOK)
+	c.w.Write([]byte("gitlab-sim placeholder: " + p.path + " " + c.r.URL.Path + "\n"))
+}
+
+// getNpmMetadata is the package metadata of GET
+// /projects/:id/packages/npm/*package_name (lib/api/npm_project_packages.rb):
+// one placeholder version.
+func getNpmMetadata(c *rctx, p *project) {
+	name := c.params["package_name"]
+	tarball := c.s.baseURL(c.r) + "/api/v4/projects/" + strconv.Itoa(p.id) + "/packages/npm/" + name + "/-/" + inventoryName(name) + "-1.0.0.tgz"
+	writeJSON(c.w, http.StatusOK, map[string]any{
+		"name":      name,
+		"versions":  map[string]any{"1.0.0": map[string]any{"name": name, "version": "1.0.0", "dist": map[string]string{"tarball": tarball, "shasum": "0000000000000000000000000000000000000000"}}},
+		"dist-tags": map[string]string{"latest": "1.0.0"},
+	})
+}
+
+func inventoryName(npmName string) string {
+	if i := strings.LastIndexByte(npmName, '/'); i >= 0 {
+		return npmName[i+1:]
+	}
+	return npmName
+}
+
+// getPypiSimple is the PEP 503 page of GET
+// /projects/:id/packages/pypi/simple/:package_name
+// (lib/api/pypi_packages.rb): one placeholder file.
+func getPypiSimple(c *rctx, p *project) {
+	name := html.EscapeString(c.params["package_name"])
+	c.w.Header().Set("Content-Type", "text/html")
+	c.w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(c.w, "<!DOCTYPE html>\n<html><head><title>Links for %s</title></head><body><h1>Links for %s</h1>"+
+		"<a href=\"%s/api/v4/projects/%d/packages/pypi/files/0/%s-1.0.0.tar.gz\">%s-1.0.0.tar.gz</a><br></body></html>\n",
+		name, name, c.s.baseURL(c.r), p.id, name, name)
+}
+
+// listReleases is GET /projects/:id/releases (lib/api/releases.rb): one
+// placeholder release on the default branch.
+func listReleases(c *rctx, p *project) {
+	writeJSON(c.w, http.StatusOK, []map[string]any{{"tag_name": "v1.0.0", "name": "v1.0.0", "description": "gitlab-sim placeholder", "upcoming_release": false}})
+}
+
+// createRelease is POST /projects/:id/releases: 201 with the release.
+func createRelease(c *rctx, p *project) {
+	tag := c.str("tag_name", "")
+	if tag == "" {
+		writeError(c.w, http.StatusBadRequest, "tag_name is missing")
+		return
+	}
+	writeJSON(c.w, http.StatusCreated, map[string]any{"tag_name": tag, "name": c.str("name", tag), "description": c.str("description", ""), "upcoming_release": false})
+}
+
+// listDeployments is GET /projects/:id/deployments (lib/api/deployments.rb).
+func listDeployments(c *rctx, p *project) {
+	writeJSON(c.w, http.StatusOK, []map[string]any{{"id": 1, "iid": 1, "ref": p.defaultBranch, "status": "success", "environment": map[string]any{"id": 1, "name": "production"}}})
+}
+
+// listEnvironments is GET /projects/:id/environments (lib/api/environments.rb).
+func listEnvironments(c *rctx, p *project) {
+	writeJSON(c.w, http.StatusOK, []map[string]any{{"id": 1, "name": "production", "slug": "production", "state": "available"}})
+}
+
+// listSecureFiles is GET /projects/:id/secure_files (lib/api/ci/secure_files.rb).
+func listSecureFiles(c *rctx, p *project) {
+	writeJSON(c.w, http.StatusOK, []map[string]any{{"id": 1, "name": "placeholder.keystore", "checksum_algorithm": "sha256"}})
+}
+
+// getTerraformState is GET /projects/:id/terraform/state/:name
+// (lib/api/terraform/state.rb): an empty state.
+func getTerraformState(c *rctx, p *project) {
+	writeJSON(c.w, http.StatusOK, map[string]any{"version": 4, "serial": 1, "lineage": "gitlab-sim", "outputs": map[string]any{}, "resources": []any{}})
+}
+
+// emptyOK is the 200 without a body of the Terraform state writes and
+// locks (lib/api/terraform/state.rb: `body false`).
+func emptyOK(c *rctx, _ *project) { c.w.WriteHeader(http.StatusOK) }
