@@ -205,12 +205,14 @@ func (s *Server) registryAccess(j *job, scope string) map[string]any {
 			// Anonymous: public projects may be pulled.
 			ok = act == "pull" && p.visibility == "public"
 		case act == "pull":
-			// build_can_pull?: build_read_container_image on the project,
-			// which takes the job token scope.
-			ok = s.authorizeJob(j, p, need{}).ok()
-		case act == "push":
-			// build_can_push?: only the job's own project, Developer.
-			ok = s.authorizeJob(j, p, need{write: true, ownOnly: true}).ok()
+			// build_can_pull?: the job's own project, or
+			// build_read_container_image on the requested one, which
+			// takes the job token scope.
+			ok = p == j.project || s.authorizeJob(j, p, need{}).ok()
+		case act == "push", act == "delete":
+			// build_can_push?, build_can_delete?: only the project the
+			// job runs in; a job token has no user_can_push? ability.
+			ok = p == j.project
 		}
 		if ok {
 			granted = append(granted, act)
@@ -219,17 +221,26 @@ func (s *Server) registryAccess(j *job, scope string) map[string]any {
 	if len(granted) == 0 {
 		return nil
 	}
-	return map[string]any{"type": "repository", "name": name, "actions": granted}
+	meta := map[string]any{"project_path": strings.ToLower(p.path), "project_id": p.id}
+	if root := p.ns; root != nil {
+		for root.parent != nil {
+			root = root.parent
+		}
+		meta["root_namespace_id"] = root.id
+	}
+	return map[string]any{"type": "repository", "name": name, "actions": granted, "meta": meta}
 }
 
-// registryJWT is JSONWebToken::RSAToken's claims (iss gitlab-issuer, aud
-// container_registry, 5 minutes) signed HS256 with the simulator's key.
+// registryJWT is authorized_token's claims (iss gitlab-issuer, aud the
+// service, sub the username, auth_type build for a job token, the
+// container_registry_token_expire_delay default of 5 minutes; the nested
+// user claim is left out) signed HS256 with the simulator's key.
 func (s *Server) registryJWT(sub string, access []map[string]any) string {
 	now := s.now()
 	jti := make([]byte, 16)
 	rand.Read(jti)
 	claims := map[string]any{
-		"iss": "gitlab-issuer", "aud": "container_registry", "sub": sub,
+		"iss": "gitlab-issuer", "aud": "container_registry", "sub": sub, "auth_type": "build",
 		"iat": now.Unix(), "nbf": now.Add(-5 * time.Second).Unix(), "exp": now.Add(5 * time.Minute).Unix(),
 		"jti": hex.EncodeToString(jti), "access": access,
 	}

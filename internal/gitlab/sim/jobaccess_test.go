@@ -331,7 +331,7 @@ func TestJobTokenRegistry(t *testing.T) {
 	_, base := start(t, sim.Options{})
 	web := newJob(t, base, "apps/web", "")
 	status, body := registry(t, base, web.Token,
-		"repository:apps/web/app:pull,push",
+		"repository:apps/web/app:pull,push,delete",
 		"repository:platform/build-scripts:pull,push",
 		"repository:libs/pylib/img:pull")
 	if status != 200 {
@@ -339,11 +339,11 @@ func TestJobTokenRegistry(t *testing.T) {
 	}
 	got := registryAccess(t, body)
 	want := map[string][]string{
-		"apps/web/app":           {"pull", "push"}, // own project
-		"platform/build-scripts": {"pull"},         // allowlisted: pull only, push never cross-project
+		"apps/web/app":           {"pull", "push", "delete"}, // own project
+		"platform/build-scripts": {"pull"},                   // allowlisted: pull only, push never cross-project
 		// libs/pylib: not allowlisted, dropped
 	}
-	if len(got) != len(want) || strings.Join(got["apps/web/app"], ",") != "pull,push" || strings.Join(got["platform/build-scripts"], ",") != "pull" {
+	if len(got) != len(want) || strings.Join(got["apps/web/app"], ",") != "pull,push,delete" || strings.Join(got["platform/build-scripts"], ",") != "pull" {
 		t.Errorf("access = %v; want %v", got, want)
 	}
 	if status, _ := registry(t, base, web.Token); status != 200 {
