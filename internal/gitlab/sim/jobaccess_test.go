@@ -99,7 +99,7 @@ func TestSimJobsEndpoint(t *testing.T) {
 	if status, _ := gitRefs(t, base, "apps/web", j.Token); status != 401 {
 		t.Errorf("finished job, git: %d", status)
 	}
-	if status, out := trigger(t, base, "apps/web", j.Token); status != 404 || out != `{"message":"404 Not Found"}` {
+	if status, out := trigger(t, base, "apps/web", j.Token); status != 401 || out != `{"message":"Job is not running"}` {
 		t.Errorf("finished job, trigger: %d %s", status, out)
 	}
 	if status, out := registry(t, base, j.Token, "repository:apps/web:pull"); status != 401 || !strings.Contains(out, `"UNAUTHORIZED"`) {
@@ -380,6 +380,9 @@ func TestJobTokenTrigger(t *testing.T) {
 	guest := newJob(t, base, "apps/web", "guest")
 	if status, out := trigger(t, base, "platform/build-scripts", guest.Token); status != 400 || !strings.Contains(out, "Insufficient permissions to create a new pipeline") {
 		t.Errorf("guest trigger = %d %s", status, out)
+	}
+	if status, out := trigger(t, base, "platform/build-scripts", "glcbt-unknown"); status != 404 || out != `{"message":"404 Not Found"}` {
+		t.Errorf("unknown token = %d %s", status, out)
 	}
 	if status, out := raw(t, "POST", base+"/api/v4/projects/apps%2Fweb/trigger/pipeline", "", `{"ref":"main"}`); status != 400 || out != `{"error":"token is missing"}` {
 		t.Errorf("no token = %d %s", status, out)

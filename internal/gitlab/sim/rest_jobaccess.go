@@ -125,9 +125,10 @@ func getArtifacts(c *rctx, _ *project) {
 // triggerPipeline is POST /projects/:id/trigger/pipeline
 // (lib/api/ci/triggers.rb) with token= a CI_JOB_TOKEN. The token is not
 // an API credential: Ci::PipelineTriggerService looks it up as a trigger
-// token, then as the token of a running job (Ci::AuthJobFinder), and
-// creates the pipeline only if `can?(job.user, :read_project, project)`,
-// which applies the job token scope; every failure to find or read ends
+// token, then as the token of a job (Ci::AuthJobFinder#execute!, which
+// refuses a finished job with 401 "Job is not running"), and creates the
+// pipeline only if `can?(job.user, :read_project, project)`, which applies
+// the job token scope; an unknown token or project and a refused read end
 // in not_found! (404 "404 Not Found",
 // https://docs.gitlab.com/ci/jobs/ci_job_token/#troubleshooting). The
 // pipeline is created as the job's user, which needs Developer
@@ -139,8 +140,15 @@ func triggerPipeline(c *rctx) {
 	defer st.mu.Unlock()
 	j := st.jobFor(c.str("token", ""))
 	p := c.lookupProject()
-	if j == nil || j.finished || p == nil {
+	switch {
+	case j == nil || p == nil:
 		writeMessage(c.w, http.StatusNotFound, "404 Not Found")
+		return
+	case j.finished:
+		// Ci::AuthJobFinder#execute! raises NotRunningJobError; the
+		// service answers error(e.message, 401), rendered by
+		// render_api_error!.
+		writeMessage(c.w, http.StatusUnauthorized, "Job is not running")
 		return
 	}
 	switch v := c.s.authorizeJob(j, p, need{write: true}); v.denial {
