@@ -452,3 +452,25 @@ func TestJobTokenEndpoints(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// A job token's authorization shows in GraphQL's ciJobTokenAuthLogs, the
+// read tokenscope's live mode makes.
+func TestJobTokenAuthLogGraphQL(t *testing.T) {
+	at := time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC)
+	_, base := start(t, sim.Options{Now: func() time.Time { return at }})
+	c, _ := client(t, base, tokMaint)
+	const q = `query($p: ID!) { project(fullPath: $p) { ciJobTokenAuthLogs { nodes { originProject { fullPath } lastAuthorizedAt } } } }`
+	if n := dig(gql(t, c, q, map[string]any{"p": "platform/build-scripts"}).Data, "project", "ciJobTokenAuthLogs", "nodes"); len(n.([]any)) != 0 {
+		t.Fatalf("auth log before = %v", n)
+	}
+	api := newJob(t, base, "apps/team/api", "")
+	if status, _ := gitRefs(t, base, "platform/build-scripts", api.Token); status != 200 {
+		t.Fatalf("clone = %d", status)
+	}
+	pylib := newJob(t, base, "libs/pylib", "")
+	gitRefs(t, base, "platform/build-scripts", pylib.Token) // refused, not logged
+	nodes := dig(gql(t, c, q, map[string]any{"p": "platform/build-scripts"}).Data, "project", "ciJobTokenAuthLogs", "nodes")
+	if l, _ := nodes.([]any); len(l) != 1 || dig(l, 0, "originProject", "fullPath") != "apps/team/api" || dig(l, 0, "lastAuthorizedAt") != "2026-12-02T09:30:00Z" {
+		t.Errorf("auth log after = %v", nodes)
+	}
+}
