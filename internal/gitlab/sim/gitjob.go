@@ -212,7 +212,7 @@ func (s *Server) registryAccess(j *job, scope string) map[string]any {
 		case act == "push", act == "delete":
 			// build_can_push?, build_can_delete?: only the project the
 			// job runs in; a job token has no user_can_push? ability.
-			ok = p == j.project
+			ok = s.authorizeJob(j, p, need{ownOnly: true}).ok()
 		}
 		if ok {
 			granted = append(granted, act)

@@ -15,8 +15,9 @@ type need struct {
 	// https://docs.gitlab.com/ci/jobs/fine_grained_permissions/); "" for
 	// an endpoint whose access cannot be controlled that way.
 	policy string
-	// ownOnly: the access is never granted to another project's token
-	// (container registry push, build_can_push? in
+	// ownOnly: the access is granted to the job's own project only, and
+	// there without a role check (container registry push and delete,
+	// build_can_push? and build_can_delete? in
 	// app/services/auth/container_registry_authentication_service.rb:
 	// requested_project == project).
 	ownOnly bool
@@ -75,7 +76,8 @@ func (v verdict) policyMessage() string {
 //
 // The rules, in GitLab's order:
 //
-//  1. Own-project-only accesses (registry push) from another project.
+//  1. Own-project-only accesses (registry push and delete): allowed on
+//     the job's project, refused on any other.
 //  2. Ci::JobToken::Scope#accessible? (app/models/ci/job_token/scope.rb):
 //     the job's own project is always accessible; otherwise, when the
 //     target's inbound scope is enabled (the project setting, or the
@@ -113,8 +115,12 @@ func (s *Server) authorizeJob(j *job, t *project, n need) verdict {
 	v := verdict{from: j.project, target: t}
 	u := j.user
 	own := t == j.project
-	if !own && n.ownOnly {
-		v.denial = denyOwn
+	if n.ownOnly {
+		// Granted by the build's own abilities alone, without a check of
+		// the user (build_can_push?, build_can_delete?).
+		if !own {
+			v.denial = denyOwn
+		}
 		return v
 	}
 	enforced := s.inboundEnabled(t)
