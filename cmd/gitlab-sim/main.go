@@ -1,6 +1,7 @@
 // Command gitlab-sim serves a snapshot directory as a simulated GitLab
-// (REST /api/v4 and GraphQL /api/graphql) for demos and tests of
-// tokenscope's live mode:
+// (REST /api/v4, GraphQL /api/graphql, and for CI job tokens made with
+// POST /-/sim/jobs also git smart HTTP and the registry's /jwt/auth) for
+// demos and tests of tokenscope's live mode:
 //
 //	gitlab-sim --org examples/acme --addr 127.0.0.1:8080 \
 //	    --token "$TOKEN=maintainer" --latency 20ms --fail-rate 0.05

@@ -153,3 +153,47 @@ func TestInstanceEnforcementFlag(t *testing.T) {
 		stop()
 	}
 }
+
+// The command serves the simulator's job tokens: POST /-/sim/jobs, then
+// git smart HTTP with the token until the job finishes.
+func TestServesJobTokens(t *testing.T) {
+	url, stop := serve(t, "--version", "18.5")
+	defer stop()
+	c := &http.Client{Timeout: 5 * time.Second}
+	post := func(path, body string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", url+path, strings.NewReader(body))
+		req.Header.Set("PRIVATE-TOKEN", "any") // open mode: an administrator
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	status, job := post("/-/sim/jobs", `{"project":"g/p"}`)
+	token, _ := job["token"].(string)
+	if status != http.StatusCreated || token == "" {
+		t.Fatalf("POST /-/sim/jobs = %d %v", status, job)
+	}
+	clone := func() int {
+		req, _ := http.NewRequest("GET", url+"/g/p.git/info/refs?service=git-upload-pack", nil)
+		req.SetBasicAuth("gitlab-ci-token", token)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := clone(); got != http.StatusOK {
+		t.Errorf("clone while running = %d", got)
+	}
+	if status, _ := post("/-/sim/jobs/1/finish", ""); status != http.StatusOK {
+		t.Errorf("finish = %d", status)
+	}
+	if got := clone(); got != http.StatusUnauthorized {
+		t.Errorf("clone after finish = %d", got)
+	}
+}

@@ -61,4 +61,25 @@
 // runs. A job is known only by its log, so GET /projects/:id/jobs/:job_id
 // describes it as a successful job on the default branch. GET /projects
 // treats an administrator as a member of every project.
+//
+// # Job tokens
+//
+// POST /-/sim/jobs (an administrator's PRIVATE-TOKEN, JSON {"project":
+// PATH, "user": USERNAME}) starts a job and answers its CI_JOB_TOKEN;
+// POST /-/sim/jobs/:id/finish ends it, after which the token is refused
+// (docs/design.md §8). Without "user" the job runs as sim-ci, Maintainer
+// on every project, so that only the allowlist decides. The token is
+// accepted where GitLab accepts it: git smart HTTP (GET
+// /PATH.git/info/refs?service=git-upload-pack, basic auth
+// gitlab-ci-token), the registry token service (GET /jwt/auth), and the
+// REST endpoints of generic, npm, PyPI and Maven packages, job artifacts,
+// releases, deployments, environments, secure files and Terraform state
+// (JOB-TOKEN header, job_token parameter or basic auth), and the trigger
+// API (token=). Every decision is Server.authorizeJob (jobaccess.go);
+// successful cross-project authorizations of private projects are added
+// to the target's authentication log. Packages, artifacts, releases and
+// the like are not stored: an authorized request gets placeholder
+// content, so the answer shows only the decision. Registry tokens are
+// signed HS256 with a key of the simulator's (GitLab: RS256), and the
+// registry itself (/v2/) is not simulated.
 package sim

@@ -247,6 +247,16 @@ type behaviour struct {
 	newDuplicates   bool
 	policies        bool
 	instanceEnforce bool
+	// jobTokenForbidden: a job token refused by the allowlist gets 403
+	// "Authentication by CI/CD job token not allowed from A to B." (REST:
+	// lib/api/helpers.rb handle_job_token_failure!,
+	// https://gitlab.com/gitlab-org/gitlab/-/merge_requests/163211; git:
+	// lib/gitlab/git_access.rb,
+	// https://gitlab.com/gitlab-org/gitlab/-/merge_requests/161795);
+	// before, the target was not found (404, the troubleshooting section
+	// of https://docs.gitlab.com/ci/jobs/ci_job_token/). Both MRs were
+	// merged in the 17.4 cycle; the release is not pinned further.
+	jobTokenForbidden bool
 }
 
 func resolveBehaviour(o Options, inventoryVersion string, inventoryEnforce *bool) (behaviour, error) {
@@ -277,7 +287,8 @@ func resolveBehaviour(o Options, inventoryVersion string, inventoryEnforce *bool
 		newDuplicates: v.atLeast(18, 0),
 		// Fine-grained permissions are GA in 18.3
 		// (https://docs.gitlab.com/ci/jobs/fine_grained_permissions/).
-		policies: v.atLeast(18, 3),
+		policies:          v.atLeast(18, 3),
+		jobTokenForbidden: v.atLeast(17, 4),
 	}
 	// The admin setting enforce_ci_inbound_job_token_scope_enabled exists
 	// since 17.6 and is on by default from 18.0: the migration

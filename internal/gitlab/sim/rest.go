@@ -19,6 +19,14 @@ type route struct {
 	pattern []string
 	name    string
 	h       func(*rctx)
+	// jobToken: the endpoint accepts CI_JOB_TOKEN (JOB-TOKEN header or
+	// job_token parameter; Gitlab::Auth::AuthFinders#find_user_from_job_token
+	// only on routes that allow it). Elsewhere a job token is not a
+	// credential.
+	jobToken bool
+	// rawBody: the body is the uploaded file, not parameters (the
+	// package uploads, which Workhorse hands over as a file).
+	rawBody bool
 }
 
 type router struct {
@@ -32,6 +40,7 @@ type rctx struct {
 	w      http.ResponseWriter
 	r      *http.Request
 	u      *user
+	job    *job              // the running job whose token authenticated the request
 	params map[string]string // path parameters, decoded
 	input  map[string]any    // query parameters and the JSON or form body
 }
@@ -64,6 +73,37 @@ func newRouter(s *Server) *router {
 	add("GET", "/projects/:id/job_token_scope/groups_allowlist", authed(groupAllowlist.listRoute))
 	add("POST", "/projects/:id/job_token_scope/groups_allowlist", authed(groupAllowlist.addRoute))
 	add("DELETE", "/projects/:id/job_token_scope/groups_allowlist/:target_group_id", authed(groupAllowlist.removeRoute))
+	addJob := func(method, pattern string, h func(*rctx)) {
+		add(method, pattern, h)
+		rt.routes[len(rt.routes)-1].jobToken = true
+	}
+	addJob("GET", "/projects/:id/packages/generic/:name/:version/:file", onJobTarget(need{api: true, policy: "read_packages"}, getGenericPackage))
+	addJob("PUT", "/projects/:id/packages/generic/:name/:version/:file", onJobTarget(need{api: true, write: true, policy: "admin_packages"}, putGenericPackage))
+	rt.routes[len(rt.routes)-1].rawBody = true
+	addJob("GET", "/projects/:id/jobs/artifacts/:ref/download", requires("job", onJobTarget(need{api: true, policy: "read_jobs"}, getArtifacts)))
+	add("POST", "/projects/:id/trigger/pipeline", requires("token", requires("ref", triggerPipeline)))
+	// The policies and roles of the endpoint table of
+	// https://docs.gitlab.com/ci/jobs/fine_grained_permissions/ and
+	// https://docs.gitlab.com/user/permissions/.
+	read := func(policy string) need { return need{api: true, policy: policy} }
+	write := func(policy string) need { return need{api: true, write: true, policy: policy} }
+	addJob("GET", "/projects/:id/packages/npm/*package_name", onJobTarget(read("read_packages"), getNpmMetadata))
+	addJob("GET", "/projects/:id/packages/pypi/simple/:package_name", onJobTarget(read("read_packages"), getPypiSimple))
+	addJob("GET", "/projects/:id/packages/maven/*path", onJobTarget(read("read_packages"), getPlaceholderFile))
+	addJob("PUT", "/projects/:id/packages/maven/*path", onJobTarget(write("admin_packages"), putGenericPackage))
+	rt.routes[len(rt.routes)-1].rawBody = true
+	addJob("GET", "/projects/:id/releases", onJobTarget(read("read_releases"), listReleases))
+	addJob("POST", "/projects/:id/releases", onJobTarget(write("admin_releases"), createRelease))
+	addJob("GET", "/projects/:id/deployments", onJobTarget(read("read_deployments"), listDeployments))
+	addJob("GET", "/projects/:id/environments", onJobTarget(read("read_environments"), listEnvironments))
+	addJob("GET", "/projects/:id/secure_files", onJobTarget(need{api: true, policy: "read_secure_files", role: RoleDeveloper}, listSecureFiles))
+	addJob("GET", "/projects/:id/secure_files/:secure_file_id/download", onJobTarget(need{api: true, policy: "read_secure_files", role: RoleDeveloper}, getPlaceholderFile))
+	addJob("GET", "/projects/:id/terraform/state/:name", onJobTarget(need{api: true, policy: "read_terraform_state", role: RoleDeveloper}, getTerraformState))
+	addJob("POST", "/projects/:id/terraform/state/:name", onJobTarget(need{api: true, write: true, policy: "admin_terraform_state", role: RoleMaintainer}, emptyOK))
+	rt.routes[len(rt.routes)-1].rawBody = true
+	addJob("POST", "/projects/:id/terraform/state/:name/lock", onJobTarget(need{api: true, write: true, policy: "admin_terraform_state", role: RoleMaintainer}, emptyOK))
+	rt.routes[len(rt.routes)-1].rawBody = true
+	addJob("DELETE", "/projects/:id/terraform/state/:name/lock", onJobTarget(need{api: true, write: true, policy: "admin_terraform_state", role: RoleMaintainer}, emptyOK))
 	return rt
 }
 
@@ -89,6 +129,23 @@ func (rt *router) match(method, escaped string) (r *route, params map[string]str
 }
 
 func matchSegments(pattern, segs []string) (map[string]string, bool) {
+	// A last segment "*name" takes one or more segments (Grape's
+	// *package_name, *path), joined by "/".
+	if n := len(pattern); n > 0 && strings.HasPrefix(pattern[n-1], "*") && len(segs) >= n {
+		tail, err := url.PathUnescape(strings.Join(segs[n-1:], "/"))
+		if err != nil || tail == "" {
+			return nil, false
+		}
+		params, ok := matchSegments(pattern[:n-1], segs[:n-1])
+		if !ok {
+			return nil, false
+		}
+		if params == nil {
+			params = map[string]string{}
+		}
+		params[pattern[n-1][1:]] = tail
+		return params, true
+	}
 	if len(pattern) != len(segs) {
 		return nil, false
 	}
@@ -122,6 +179,12 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "404 Not Found")
 		return
 	}
+	if c.jobToken {
+		if t := jobTokenFrom(r); t != "" {
+			rt.serveJob(w, r, c, params, t)
+			return
+		}
+	}
 	u, ok := rt.s.auth.authenticate(r)
 	if !ok {
 		// An invalid token is refused everywhere, public resources
@@ -129,7 +192,7 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusUnauthorized, "401 Unauthorized")
 		return
 	}
-	input, bad := readInput(r)
+	input, bad := readInput(r, c.rawBody)
 	if bad != "" {
 		writeError(w, http.StatusBadRequest, bad)
 		return
@@ -137,14 +200,48 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
 	c.h(&rctx{s: rt.s, w: w, r: r, u: u, params: params, input: input})
 }
 
+// jobTokenFrom returns the job token of a request: the JOB-TOKEN header,
+// the job_token parameter, or basic auth as gitlab-ci-token (the
+// Terraform http backend, package managers) (Gitlab::Auth::AuthFinders
+// JOB_TOKEN_HEADER, JOB_TOKEN_PARAM, find_user_from_job_token_basic_auth).
+func jobTokenFrom(r *http.Request) string {
+	if t := r.Header.Get("JOB-TOKEN"); t != "" {
+		return t
+	}
+	if name, pass, ok := r.BasicAuth(); ok && name == ciJobUser {
+		return pass
+	}
+	return r.URL.Query().Get("job_token")
+}
+
+// serveJob runs a job-token route for the job of token t: 401 for a token
+// of no job or of a finished one (Ci::AuthJobFinder raises for a job that
+// is not running; the API answers unauthorized!).
+func (rt *router) serveJob(w http.ResponseWriter, r *http.Request, c *route, params map[string]string, t string) {
+	rt.s.st.mu.RLock()
+	j := rt.s.st.jobFor(t)
+	running := j != nil && !j.finished
+	rt.s.st.mu.RUnlock()
+	if !running {
+		writeMessage(w, http.StatusUnauthorized, "401 Unauthorized")
+		return
+	}
+	input, bad := readInput(r, c.rawBody)
+	if bad != "" {
+		writeError(w, http.StatusBadRequest, bad)
+		return
+	}
+	c.h(&rctx{s: rt.s, w: w, r: r, u: j.user, job: j, params: params, input: input})
+}
+
 // readInput merges the query string and a JSON or form body, as Grape's
 // params do; bad is the message for a body that does not parse.
-func readInput(r *http.Request) (in map[string]any, bad string) {
+func readInput(r *http.Request, rawBody bool) (in map[string]any, bad string) {
 	in = map[string]any{}
 	for k, v := range r.URL.Query() {
 		in[k] = v[len(v)-1]
 	}
-	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+	if r.Body == nil || rawBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return in, ""
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))

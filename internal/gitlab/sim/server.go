@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ type Server struct {
 	faultRetryAfter time.Duration
 	closer          io.Closer // the snapshot Load opened, if any
 	externalURL     string    // see baseURL
+	jwtKey          []byte    // signs the registry tokens of /jwt/auth
 }
 
 // New builds a simulator for the org inv whose repository files are
@@ -95,6 +97,8 @@ func newServer(inv *inventory.Inventory, files inventory.Files, jobs map[string]
 	if s.opts.MaxQuerySize == 0 {
 		s.opts.MaxQuerySize = 10_000
 	}
+	s.jwtKey = make([]byte, 32)
+	rand.Read(s.jwtKey)
 	s.externalURL = strings.TrimRight(cmpOr(opts.ExternalURL, inv.ServerURL), "/")
 	if s.st, err = newState(inv, files, jobs, s.now()); err != nil {
 		return nil, fmt.Errorf("simulate %s: %w", cmpOr(inv.ServerURL, "org"), err)
@@ -193,6 +197,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.gql.serve(w, r)
 	case strings.HasPrefix(p, "/api/v4/"):
 		s.rest.serve(w, r)
+	case p == "/-/sim/jobs" || strings.HasPrefix(p, "/-/sim/jobs/"):
+		s.serveSimJobs(w, r)
+	case p == "/jwt/auth":
+		s.serveRegistryAuth(w, r)
+	case strings.HasSuffix(p, ".git/info/refs"):
+		s.serveGitInfoRefs(w, r)
 	default:
 		writeError(w, http.StatusNotFound, "404 Not Found")
 	}
@@ -205,6 +215,16 @@ func (s *Server) routeName(r *http.Request) string {
 	}
 	if rt, _, _ := s.rest.match(r.Method, p); rt != nil {
 		return rt.name
+	}
+	switch {
+	case p == "/-/sim/jobs":
+		return r.Method + " /-/sim/jobs"
+	case strings.HasPrefix(p, "/-/sim/jobs/"):
+		return r.Method + " /-/sim/jobs/:id/finish"
+	case p == "/jwt/auth":
+		return r.Method + " /jwt/auth"
+	case strings.HasSuffix(p, ".git/info/refs"):
+		return r.Method + " /:path.git/info/refs"
 	}
 	return r.Method + " (unmatched)"
 }

@@ -33,6 +33,9 @@ type state struct {
 	// enforce is the admin setting enforce_ci_inbound_job_token_scope_enabled
 	// (Behaviour decides it at load; PUT /application/settings changes it).
 	enforce bool
+
+	jobs      []*job // POST /-/sim/jobs; job id i is jobs[i-1]
+	pipelines int    // pipelines created by the trigger API
 }
 
 type group struct {
@@ -314,6 +317,20 @@ func (s *state) loadFiles() {
 
 func (s *state) project(path string) *project {
 	return s.projByPath[strings.ToLower(strings.Trim(path, "/"))]
+}
+
+// recordAuth is Ci::JobToken::Authorization.capture: one row per origin
+// project with the time of its last authorization
+// (app/models/ci/job_token/authorization.rb upserts on
+// origin_project_id and accessed_project_id).
+func (s *state) recordAuth(target, origin *project, at time.Time) {
+	for i := range target.authLog {
+		if target.authLog[i].originID == origin.id {
+			target.authLog[i].at = at
+			return
+		}
+	}
+	target.authLog = append(target.authLog, authRow{originID: origin.id, at: at})
 }
 
 func (s *state) group(path string) *group {
