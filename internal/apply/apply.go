@@ -282,7 +282,7 @@ func runProject(ctx context.Context, doc *planfile.Document, p planfile.Project,
 		case c.Unsupported != "":
 			step.Outcome, step.Reason, step.Remaining = Skipped, "unsupported: "+c.Unsupported, true
 			entryFailed = entryFailed || isEntry
-		case o.Resume[callID(p.Project, Request(c))]:
+		case o.Resume[planCallID(p.Project, c)]:
 			// Made by the run being resumed: trust its journal rather
 			// than spend a call (the stale check above has read the
 			// project since).

@@ -176,12 +176,27 @@ func Resumed(lines []Line, planDigest string) (map[string]bool, error) {
 			return nil, fmt.Errorf("%w: line %d records plan %s, the plan file is %s", ErrJournalMismatch, i+1, got, planDigest)
 		}
 		if l.Outcome == Done || l.Outcome == Already {
-			out[callID(l.Project, l.Request)] = true
+			t := ""
+			if l.Target != nil {
+				t = string(l.Target.Type) + " " + l.Target.Path
+			}
+			out[callID(l.Project, l.Kind, t, l.Request)] = true
 		}
 	}
 	return out, nil
 }
 
-// callID names one call of a plan: its project and its request line, which
-// together are unique within a plan.
-func callID(project, request string) string { return strings.ToLower(project) + "\x00" + request }
+// callID names one call of a plan: its project, kind, entry and request
+// line, which together are unique within a plan.
+func callID(project string, kind plan.CallKind, target, request string) string {
+	return strings.ToLower(project) + "\x00" + string(kind) + "\x00" + strings.ToLower(target) + "\x00" + request
+}
+
+// planCallID is callID of call c of project.
+func planCallID(project string, c planfile.Call) string {
+	t := ""
+	if c.Target != nil {
+		t = string(c.Target.Type) + " " + c.Target.Path
+	}
+	return callID(project, c.Kind, t, Request(c))
+}
