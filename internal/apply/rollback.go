@@ -91,7 +91,7 @@ type ChangedError struct {
 
 func (e *ChangedError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d entr(ies) changed since the journal was written; nothing was undone (force to undo them anyway):", len(e.Undos))
+	fmt.Fprintf(&b, "%d undo(s) of entries changed since the journal was written; nothing was undone:", len(e.Undos))
 	for _, u := range e.Undos {
 		fmt.Fprintf(&b, "\n  %s: %s (%s)", u.Line.Project, u.Describe(), u.Changed)
 	}

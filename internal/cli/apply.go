@@ -242,7 +242,7 @@ func rollbackRun(opts *applyOptions) error {
 	prog.clear()
 	var changed *apply.ChangedError
 	if errors.As(err, &changed) {
-		return fmt.Errorf("%w\n(--force undoes them anyway)", err)
+		return fmt.Errorf("%w\n--force undoes them anyway", err)
 	}
 	if res != nil {
 		fmt.Fprintf(out, "%d undone, %d already, %d planned, %d failed\n",
