@@ -66,7 +66,7 @@ func BenchmarkApply1000Entries(b *testing.B) {
 // benchPlan builds the plan by hand from the org: n projects not yet
 // enforced each add the next two projects (the first with read_jobs) and
 // enforce; their current entries are kept, so the plan is not stale.
-func benchPlan(b *testing.B, inv *inventory.Inventory, n int) *planfile.Document {
+func benchPlan(b testing.TB, inv *inventory.Inventory, n int) *planfile.Document {
 	doc := &planfile.Document{Version: planfile.Version, Pruned: true}
 	ps := inv.Projects
 	for i := 0; i < len(ps) && len(doc.Projects) < n; i++ {

@@ -13,6 +13,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/apply"
 	"github.com/tokenscope/tokenscope/internal/gitlab"
 	"github.com/tokenscope/tokenscope/internal/gitlab/sim"
+	"github.com/tokenscope/tokenscope/internal/orggen"
 	"github.com/tokenscope/tokenscope/internal/plan"
 	"github.com/tokenscope/tokenscope/internal/planfile"
 )
@@ -77,4 +78,64 @@ func TestRollbackUnderInstanceEnforcement(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Under 20% injected faults (429, 5xx, slow and dropped answers) and a
+// tight rate limit, apply converges: every run resumes the journal of
+// the one before, and within a few runs the live state is the plan's (a
+// dry run finds nothing to make).
+func TestApplyConvergesUnderFaultsAndRateLimit(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := orggen.Write(dir, orggen.Options{Projects: 20, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	s, err := sim.Load(dir, sim.Options{FailRate: 0.2, Seed: 3, FaultRetryAfter: 10 * time.Millisecond, SlowDelay: 20 * time.Millisecond,
+		RateLimit: 5, RateLimitPeriod: 500 * time.Millisecond, InstanceEnforcesAllowlist: &off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	doc := benchPlan(t, s.Export(), 8)
+	c, err := gitlab.New(gitlab.Options{URL: srv.URL, Token: "tok", Concurrency: 1, Timeout: time.Second,
+		RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(t.TempDir(), "j.jsonl")
+	ctx := context.Background()
+	o := apply.Options{Write: true, Journal: journal, PlanDigest: "sha256:p"}
+	runs := 0
+	for ; runs < 5; runs++ {
+		if runs > 0 {
+			lines, err := apply.ReadJournal(journal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Resume, err = apply.Resumed(lines, "sha256:p"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err = apply.Run(ctx, doc, apply.Live{Client: c}, o); err == nil {
+			break
+		}
+		t.Logf("run %d: %v", runs+1, err)
+	}
+	if err != nil {
+		t.Fatalf("not converged after %d runs: %v", runs, err)
+	}
+	st := s.Stats()
+	faults := 0
+	for _, n := range st.Faults {
+		faults += n
+	}
+	if faults == 0 || st.RateLimited == 0 {
+		t.Errorf("faults %v, rate limited %d: the test tests nothing", st.Faults, st.RateLimited)
+	}
+	res, err := apply.Run(ctx, doc, apply.Live{Client: c}, apply.Options{})
+	if err != nil || res.Count(apply.Planned) != 0 || res.Count(apply.Already) != len(res.Steps) {
+		t.Errorf("after: err %v, planned %d of %d", err, res.Count(apply.Planned), len(res.Steps))
+	}
+	t.Logf("%d run(s), %d requests, faults %v, %d rate limited", runs+1, st.Requests, st.Faults, st.RateLimited)
 }
