@@ -183,6 +183,9 @@ func Rollback(ctx context.Context, lines []Line, gl GitLab, o RollbackOptions) (
 			// Undone with the part's earlier calls already.
 			undos[i] = u
 			continue
+		case readded(l, cur):
+			// An earlier rollback added the entry back but could not set
+			// its policies: not someone else's change.
 		case !sameJournalState(cur, l.After):
 			u.Changed = "now " + stateText(cur) + ", the journal left " + stateText(l.After)
 			changed = append(changed, u)
@@ -220,7 +223,7 @@ func Rollback(ctx context.Context, lines []Line, gl GitLab, o RollbackOptions) (
 		case !o.Write:
 			u.Outcome = Planned
 		default:
-			err := undo(ctx, gl, l)
+			err := undo(ctx, gl, l, readded(l, before))
 			switch {
 			case err == nil:
 				u.Outcome = Done
@@ -262,6 +265,14 @@ func Rollback(ctx context.Context, lines []Line, gl GitLab, o RollbackOptions) (
 	return res, nil
 }
 
+// readded reports whether cur is the entry a removal took away, added
+// back with default permissions but without its recorded policies yet.
+func readded(l Line, cur *JournalState) bool {
+	return (l.Kind == plan.CallRemoveProject || l.Kind == plan.CallRemoveGroup) &&
+		cur != nil && cur.OnAllowlist != nil && *cur.OnAllowlist && cur.Policies.List == nil &&
+		l.Before != nil && l.Before.OnAllowlist != nil && *l.Before.OnAllowlist
+}
+
 // partOf names the part of a project's state that l changes.
 func partOf(l Line) string {
 	if l.Kind == plan.CallEnforce || l.Target == nil {
@@ -300,7 +311,7 @@ func lineCall(l Line) planfile.Call {
 // undo makes the calls that bring l's part of the state back to l.Before:
 // a removed entry is added back and then given its recorded policies
 // (the add makes it with default permissions, as in the plan's calls).
-func undo(ctx context.Context, gl GitLab, l Line) error {
+func undo(ctx context.Context, gl GitLab, l Line, present bool) error {
 	proj := gitlab.Ref{ID: l.ProjectID, Path: l.Project}
 	if l.Kind == plan.CallEnforce {
 		return gl.DisableAllowlist(ctx, proj)
@@ -314,8 +325,10 @@ func undo(ctx context.Context, gl GitLab, l Line) error {
 	case plan.CallAddProject, plan.CallAddGroup:
 		return gl.RemoveAllowlistEntry(ctx, proj, target, group)
 	case plan.CallRemoveProject, plan.CallRemoveGroup:
-		if err := gl.AddAllowlistEntry(ctx, proj, target, group); err != nil {
-			return err
+		if !present {
+			if err := gl.AddAllowlistEntry(ctx, proj, target, group); err != nil {
+				return err
+			}
 		}
 		if l.Before != nil && l.Before.Policies.List != nil {
 			return gl.UpdateAllowlistPolicies(ctx, proj, target, l.Before.Policies.List)

@@ -24,6 +24,7 @@ type live struct {
 	cancel      func()
 	cancelAfter int
 	disableErr  error
+	policyErr   error
 }
 
 func newLive() *live {
@@ -67,6 +68,9 @@ func (l *live) RemoveAllowlistEntry(ctx context.Context, p, t gitlab.Ref, _ bool
 	return l.change(ctx, "remove "+t.Path, p.Path, func(s *State) { delete(s.Entries, key(plan.ProjectEntry, t.Path)) })
 }
 func (l *live) UpdateAllowlistPolicies(ctx context.Context, p, t gitlab.Ref, pol []string) error {
+	if l.policyErr != nil {
+		return l.policyErr
+	}
 	return l.change(ctx, "policies "+t.Path+" "+strings.Join(pol, "+"), p.Path, func(s *State) { s.Entries[key(plan.ProjectEntry, t.Path)] = pol })
 }
 func (l *live) EnforceAllowlist(ctx context.Context, p gitlab.Ref) error {
@@ -251,4 +255,27 @@ func TestReadJournalTruncated(t *testing.T) {
 	if !reflect.DeepEqual(lines[0].Project, "a") {
 		t.Errorf("line %+v", lines[0])
 	}
+}
+
+// A removal whose entry came back but whose policies could not be set is
+// finished by the next rollback, which only sets the policies.
+func TestRollbackFinishesAReAdd(t *testing.T) {
+	gl := newLive()
+	before := gl.states["libs/jslib"]
+	lines, err := ReadJournal(applied(t, gl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl.policyErr = errors.New("503 Service Unavailable")
+	if _, err := Rollback(context.Background(), lines, gl, RollbackOptions{Write: true}); err == nil {
+		t.Fatal("no error")
+	}
+	gl.policyErr, gl.writes = nil, nil
+	if _, err := Rollback(context.Background(), lines, gl, RollbackOptions{Write: true}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"policies old/x read_jobs+read_packages"}; !slices.Equal(gl.writes, want) {
+		t.Errorf("writes %q; want %q", gl.writes, want)
+	}
+	sameState(t, gl.states["libs/jslib"], before)
 }
