@@ -56,7 +56,7 @@ removed, a removed entry added back with its recorded policies, policies restore
 enforcement turned off (GitLab 18.0+ refuses that while the instance enforces
 allowlists). It reads the live allowlists first and refuses entries changed since
 the journal (listed) unless --force. Dry run unless --yes; the rollback is
-journaled to JOURNAL.rollback.jsonl.
+journaled to JOURNAL.rollback.jsonl, or --journal.
 
 Progress goes to stderr when it is a terminal.
 
@@ -98,7 +98,7 @@ applied or rolled back (what remains is listed).`,
 	f.StringVar(&opts.live.CAFile, "ca-file", "", "PEM `file` of extra certificate authorities to trust for GitLab")
 	f.StringVar(&opts.Wave, "wave", "", "apply only the projects of this `wave` of the plan")
 	f.BoolVar(&opts.Yes, "yes", false, "make the calls (without it: a dry run)")
-	f.StringVar(&opts.Journal, "journal", "", "append the journal to `file` (default: PLAN.journal.jsonl next to the plan)")
+	f.StringVar(&opts.Journal, "journal", "", "append the journal to `file` (default: PLAN.journal.jsonl next to the plan; with --rollback JOURNAL.rollback.jsonl)")
 	f.StringVar(&opts.Resume, "resume", "", "continue the interrupted apply journaled in `JOURNAL` (same plan); appends to it")
 	f.StringVar(&opts.Rollback, "rollback", "", "undo what `JOURNAL` did, last call first (dry run unless --yes)")
 	f.BoolVar(&opts.Force, "force", false, "with --rollback: also undo entries changed since the journal")
@@ -212,7 +212,10 @@ func rollbackRun(opts *applyOptions) error {
 	}
 	o := apply.RollbackOptions{Write: opts.Yes, Force: opts.Force, Now: opts.io.Now}
 	if opts.Yes {
-		o.Journal = strings.TrimSuffix(opts.Rollback, ".jsonl") + ".rollback.jsonl"
+		o.Journal = opts.Journal
+		if o.Journal == "" {
+			o.Journal = strings.TrimSuffix(opts.Rollback, ".jsonl") + ".rollback.jsonl"
+		}
 	}
 	total := 0
 	for _, l := range lines {

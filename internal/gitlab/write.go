@@ -109,9 +109,10 @@ func (c *Client) EnforceAllowlist(ctx context.Context, project Ref) error {
 
 // DisableAllowlist turns "Limit access to this project" off again (the
 // same PATCH with enabled=false), which a rollback of an enforce needs.
-// GitLab 18.0 and later refuse it with 400 while the instance setting
-// "Enforce job token allowlist" is on
-// (https://docs.gitlab.com/ci/jobs/ci_job_token/#control-job-token-access-to-your-project);
+// (https://docs.gitlab.com/api/project_job_token_scopes/). GitLab 18.0
+// and later refuse it with 400 while the instance setting "Enforce job
+// token allowlist" is on
+// (https://docs.gitlab.com/administration/settings/continuous_integration/);
 // the APIError carries GitLab's words.
 func (c *Client) DisableAllowlist(ctx context.Context, project Ref) error {
 	var pid any = project.Path
