@@ -308,6 +308,15 @@ func lineCall(l Line) planfile.Call {
 	return c
 }
 
+// GitLab's answers that say an undo's change is already made: a write the
+// client retried after GitLab made it and the answer was lost. The same
+// texts as the plan's "done" lists (internal/plan/calls.go), which a
+// journal does not carry.
+var (
+	undoneAdd    = []string{"already in the job token allowlist", "already in the job token scope"}
+	undoneRemove = []string{"is not in the job token scope"}
+)
+
 // undo makes the calls that bring l's part of the state back to l.Before:
 // a removed entry is added back and then given its recorded policies
 // (the add makes it with default permissions, as in the plan's calls).
@@ -323,10 +332,13 @@ func undo(ctx context.Context, gl GitLab, l Line, present bool) error {
 	group := l.Target.Type == plan.GroupEntry
 	switch l.Kind {
 	case plan.CallAddProject, plan.CallAddGroup:
-		return gl.RemoveAllowlistEntry(ctx, proj, target, group)
+		if err := gl.RemoveAllowlistEntry(ctx, proj, target, group); err != nil && !doneText(err, undoneRemove) {
+			return err
+		}
+		return nil
 	case plan.CallRemoveProject, plan.CallRemoveGroup:
 		if !present {
-			if err := gl.AddAllowlistEntry(ctx, proj, target, group); err != nil {
+			if err := gl.AddAllowlistEntry(ctx, proj, target, group); err != nil && !doneText(err, undoneAdd) {
 				return err
 			}
 		}

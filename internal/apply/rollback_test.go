@@ -25,6 +25,7 @@ type live struct {
 	cancelAfter int
 	disableErr  error
 	policyErr   error
+	removeErr   error
 }
 
 func newLive() *live {
@@ -65,6 +66,9 @@ func (l *live) AddAllowlistEntry(ctx context.Context, p, t gitlab.Ref, _ bool) e
 	return l.change(ctx, "add "+t.Path, p.Path, func(s *State) { s.Entries[key(plan.ProjectEntry, t.Path)] = nil })
 }
 func (l *live) RemoveAllowlistEntry(ctx context.Context, p, t gitlab.Ref, _ bool) error {
+	if l.removeErr != nil {
+		return l.removeErr
+	}
 	return l.change(ctx, "remove "+t.Path, p.Path, func(s *State) { delete(s.Entries, key(plan.ProjectEntry, t.Path)) })
 }
 func (l *live) UpdateAllowlistPolicies(ctx context.Context, p, t gitlab.Ref, pol []string) error {
@@ -278,4 +282,19 @@ func TestRollbackFinishesAReAdd(t *testing.T) {
 		t.Errorf("writes %q; want %q", gl.writes, want)
 	}
 	sameState(t, gl.states["libs/jslib"], before)
+}
+
+// A removal GitLab answers with "not in the job token scope" (a retry
+// after the answer was lost) is undone, not failed.
+func TestRollbackAlreadyAnswers(t *testing.T) {
+	gl := newLive()
+	lines, err := ReadJournal(applied(t, gl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl.removeErr = errors.New("404 Target project is not in the job token scope")
+	res, err := Rollback(context.Background(), lines, gl, RollbackOptions{Write: true})
+	if err != nil || res.Count(Done) != 5 {
+		t.Errorf("err %v, done %d", err, res.Count(Done))
+	}
 }
