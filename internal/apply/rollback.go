@@ -119,21 +119,14 @@ func (e *RollbackFailedError) Error() string {
 // allowlist", https://docs.gitlab.com/administration/settings/continuous_integration/).
 const instanceEnforcedText = "enforced for the instance"
 
-// Rollback undoes what a journal did: its done calls, last first (an
-// entry's policies before the entry). "already" calls changed nothing and
-// are left alone; a call that failed or was interrupted is left too (the
-// journal cannot say it was made). Before any write it reads the live
+// Rollback undoes what a journal did: its Undoable lines, last first (an
+// entry's policies before the entry). Before any write it reads the live
 // state of the journal's projects and checks every undo against what the
 // journal left: an entry someone changed since refuses the whole rollback
 // (*ChangedError, nothing written) unless o.Force. A dry run unless
 // o.Write.
 func Rollback(ctx context.Context, lines []Line, gl GitLab, o RollbackOptions) (*RollbackResult, error) {
-	var todo []Line
-	for _, l := range slices.Backward(lines) {
-		if l.Outcome == Done && l.Kind != CallDisable {
-			todo = append(todo, l)
-		}
-	}
+	todo := Undoable(lines)
 	res := &RollbackResult{}
 	if len(todo) == 0 {
 		return res, nil
@@ -280,6 +273,25 @@ func partOf(l Line) string {
 	}
 	k := key(l.Target.Type, l.Target.Path)
 	return strings.ToLower(l.Project) + "\x00" + string(k.Type) + "\x00" + k.Path
+}
+
+// Undoable are the lines a rollback undoes, last first: the calls GitLab
+// made. That is every "done" line, and an "already" line whose before and
+// after differ: GitLab answered with a done text although the state read
+// before the call lacked the change, which is a write the client retried
+// after GitLab made it and the answer was lost. An "already" found in the
+// live state changed nothing (before is after); failed and skipped calls
+// are not vouched for. A rollback's own lines (disable-enforcement) are
+// not undone.
+func Undoable(lines []Line) []Line {
+	var out []Line
+	for _, l := range slices.Backward(lines) {
+		made := l.Outcome == Done || l.Outcome == Already && !sameJournalState(l.Before, l.After)
+		if made && l.Kind != CallDisable {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // inverse is the kind of call that undoes l.

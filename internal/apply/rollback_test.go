@@ -298,3 +298,19 @@ func TestRollbackAlreadyAnswers(t *testing.T) {
 		t.Errorf("err %v, done %d", err, res.Count(Done))
 	}
 }
+
+// An add answered "already in the job token allowlist" although the state
+// read before lacked the entry was made by this apply (a retry after a
+// lost answer): the rollback removes it. One found in place is left.
+func TestRollbackUndoesRetriedAlready(t *testing.T) {
+	f, tr := false, true
+	lines := []Line{
+		{Project: "libs/jslib", Kind: plan.CallAddProject, Target: &Target{Type: plan.ProjectEntry, Path: "apps/web"}, Outcome: Already,
+			Before: &JournalState{OnAllowlist: &f}, After: &JournalState{OnAllowlist: &tr, Policies: planfile.Policies(nil)}},
+		{Project: "libs/jslib", Kind: plan.CallAddProject, Target: &Target{Type: plan.ProjectEntry, Path: "apps/keep"}, Outcome: Already,
+			Before: &JournalState{OnAllowlist: &tr, Policies: planfile.Policies(nil)}, After: &JournalState{OnAllowlist: &tr, Policies: planfile.Policies(nil)}},
+	}
+	if got := Undoable(lines); len(got) != 1 || got[0].Target.Path != "apps/web" {
+		t.Errorf("undoable %+v", got)
+	}
+}

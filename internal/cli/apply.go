@@ -217,13 +217,7 @@ func rollbackRun(opts *applyOptions) error {
 			o.Journal = strings.TrimSuffix(opts.Rollback, ".jsonl") + ".rollback.jsonl"
 		}
 	}
-	total := 0
-	for _, l := range lines {
-		if l.Outcome == apply.Done {
-			total++
-		}
-	}
-	prog := &applyProgress{io: opts.io, verb: "rolling back", total: total}
+	prog := &applyProgress{io: opts.io, verb: "rolling back", total: len(apply.Undoable(lines))}
 	defer prog.clear()
 	project := ""
 	o.Step = func(u apply.Undo) {
