@@ -25,6 +25,8 @@ type GitLab interface {
 	RemoveAllowlistEntry(ctx context.Context, project, target gitlab.Ref, group bool) error
 	UpdateAllowlistPolicies(ctx context.Context, project, target gitlab.Ref, policies []string) error
 	EnforceAllowlist(ctx context.Context, project gitlab.Ref) error
+	// DisableAllowlist undoes EnforceAllowlist (rollback only).
+	DisableAllowlist(ctx context.Context, project gitlab.Ref) error
 }
 
 // Outcome is what became of one call.
@@ -57,6 +59,11 @@ type Options struct {
 	// refused plan leaves no journal, and before the first call, so that
 	// no call goes unjournaled.
 	Journal string
+	// PlanDigest is recorded on every journal line (see PlanDigest).
+	PlanDigest string
+	// Resume holds the calls an earlier run journaled as made (Resumed):
+	// they are not made again, whatever the live state says.
+	Resume map[string]bool
 	// Step, when set, is told of each call as it is decided.
 	Step func(Step)
 	Now  func() time.Time
@@ -284,6 +291,12 @@ func runProject(ctx context.Context, doc *planfile.Document, p planfile.Project,
 		case c.Unsupported != "":
 			step.Outcome, step.Reason, step.Remaining = Skipped, "unsupported: "+c.Unsupported, true
 			entryFailed = entryFailed || isEntry
+		case o.Resume[planCallID(p.Project, c)]:
+			// Made by the run being resumed: trust its journal rather
+			// than spend a call (the stale check above has read the
+			// project since).
+			step.Outcome, step.Reason = Already, "done before the interruption (journal)"
+			effect(st, c)
 		case inPlace(*st, c):
 			step.Outcome, step.Reason = Already, "already so in GitLab"
 		case !o.Write:
@@ -317,7 +330,7 @@ func runProject(ctx context.Context, doc *planfile.Document, p planfile.Project,
 			o.Step(step)
 		}
 		if j != nil {
-			l := Line{Time: now(o.Now), StateDigest: doc.StateDigest, Project: p.Project, Wave: p.Wave, Kind: c.Kind,
+			l := Line{Time: now(o.Now), StateDigest: doc.StateDigest, PlanDigest: o.PlanDigest, Project: p.Project, ProjectID: p.ID, Wave: p.Wave, Kind: c.Kind,
 				Request: Request(c), Outcome: step.Outcome, Before: before, After: snapshotState(*st, c), Params: c.Params}
 			if step.Outcome == Failed || step.Outcome == Skipped {
 				l.Error = step.Reason

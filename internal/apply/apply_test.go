@@ -48,6 +48,9 @@ func (f *fake) UpdateAllowlistPolicies(_ context.Context, p, t gitlab.Ref, _ []s
 func (f *fake) EnforceAllowlist(_ context.Context, p gitlab.Ref) error {
 	return f.write("enforce " + p.Path)
 }
+func (f *fake) DisableAllowlist(_ context.Context, p gitlab.Ref) error {
+	return f.write("disable " + p.Path)
+}
 
 func target(path string) *planfile.Target {
 	return &planfile.Target{Type: plan.ProjectEntry, Path: path, ID: 1}

@@ -375,7 +375,8 @@ func TestPlanWarnsOnceWithoutTrust(t *testing.T) {
 func TestNewCmdApply(t *testing.T) {
 	type parsed struct {
 		Plan, Wave, Journal, URL string
-		Yes                      bool
+		Resume, Rollback         string
+		Yes, Force               bool
 	}
 	tests := []struct {
 		name    string
@@ -388,7 +389,12 @@ func TestNewCmdApply(t *testing.T) {
 			want: parsed{Plan: "plan.json", Wave: "pilot", Journal: "j.jsonl", URL: "https://gitlab.example.com", Yes: true}},
 		{name: "no plan", args: "", wantErr: "accepts 1 arg(s), received 0"},
 		{name: "two plans", args: "a.json b.json", wantErr: "accepts 1 arg(s), received 2"},
-		{name: "unknown flag", args: "plan.json --force", wantErr: "unknown flag: --force"},
+		{name: "unknown flag", args: "plan.json --dry-run", wantErr: "unknown flag: --dry-run"},
+		{name: "resume", args: "plan.json --yes --resume j.jsonl", want: parsed{Plan: "plan.json", Resume: "j.jsonl", Yes: true}},
+		{name: "rollback", args: "--rollback j.jsonl --yes --force", want: parsed{Rollback: "j.jsonl", Yes: true, Force: true}},
+		{name: "rollback with a plan", args: "plan.json --rollback j.jsonl", wantErr: "--rollback takes the journal, not a plan"},
+		{name: "rollback and resume", args: "--rollback j.jsonl --resume j.jsonl", wantErr: "--rollback goes without --resume and --wave"},
+		{name: "force without rollback", args: "plan.json --force", wantErr: "--force is for --rollback"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -396,7 +402,8 @@ func TestNewCmdApply(t *testing.T) {
 			if !checkErr(t, err, tt.wantErr) {
 				return
 			}
-			p := parsed{Plan: got.Plan, Wave: got.Wave, Journal: got.Journal, URL: got.live.URL, Yes: got.Yes}
+			p := parsed{Plan: got.Plan, Wave: got.Wave, Journal: got.Journal, URL: got.live.URL, Yes: got.Yes,
+				Resume: got.Resume, Rollback: got.Rollback, Force: got.Force}
 			if p != tt.want {
 				t.Errorf("parsed %+v, want %+v", p, tt.want)
 			}

@@ -39,13 +39,15 @@ var ErrFindings = errors.New("findings")
 func exitCode(err error) int {
 	var ue *UsageError
 	var partial *apply.PartialError
+	var undo *apply.RollbackFailedError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, ErrFindings):
 		return ExitFindings
-	case errors.As(err, &partial):
-		// apply made some changes but not all (docs/design.md §2: 3).
+	case errors.As(err, &partial), errors.As(err, &undo) && undo.Partial:
+		// apply (or its rollback) made some changes but not all
+		// (docs/design.md §2: 3).
 		return ExitFindings
 	case errors.As(err, &ue), isCobraUsageError(err.Error()):
 		return ExitUsage

@@ -46,7 +46,7 @@ func TestScript(t *testing.T) {
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"gitlab-sim": simCmd},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"gitlab-sim": simCmd, "sim-export": simExportCmd},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", filepath.Join(repo, "examples"))
 			env.Setenv("GITLAB_TOKEN", "")

@@ -107,6 +107,24 @@ func (c *Client) EnforceAllowlist(ctx context.Context, project Ref) error {
 	})
 }
 
+// DisableAllowlist turns "Limit access to this project" off again (the
+// same PATCH with enabled=false), which a rollback of an enforce needs.
+// (https://docs.gitlab.com/api/project_job_token_scopes/). GitLab 18.0
+// and later refuse it with 400 while the instance setting "Enforce job
+// token allowlist" is on
+// (https://docs.gitlab.com/administration/settings/continuous_integration/);
+// the APIError carries GitLab's words.
+func (c *Client) DisableAllowlist(ctx context.Context, project Ref) error {
+	var pid any = project.Path
+	if project.ID != 0 {
+		pid = project.ID
+	}
+	return c.rest(ctx, "turn off limit access to "+project.Path, func() error {
+		_, err := c.gl.JobTokenScope.PatchProjectJobTokenAccessSettings(pid, &gl.PatchProjectJobTokenAccessSettingsOptions{Enabled: false}, gl.WithContext(ctx))
+		return err
+	})
+}
+
 // rest runs one REST write within the concurrency limit.
 func (c *Client) rest(ctx context.Context, what string, do func() error) error {
 	if err := c.acquire(ctx); err != nil {
