@@ -218,10 +218,12 @@ func statusOf(err error) int {
 	return 0
 }
 
-// checkRetry retries what is safe to retry for a reader: every request
-// tokenscope sends through this client is a read (GET, or a GraphQL query
-// over POST), so dropped connections and timeouts are retried too, which
-// client-go's default refuses for POST.
+// checkRetry retries dropped connections and timeouts too, which
+// client-go's default refuses for POST. That is safe for every request
+// tokenscope sends: reads (GET, GraphQL queries over POST) and the
+// allowlist writes of write.go, which are idempotent: a repeated add or
+// removal is answered "already" (the plan's Done texts) and apply counts
+// it so, and PATCH enabled=true twice is the same state.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
