@@ -246,6 +246,8 @@ func (l *loader) readError(fc *fileCtx, err error) {
 	case errors.Is(err, inventory.ErrTooLarge):
 		l.errorAt(at, "GitLab rejects configuration files this large too",
 			"%s is too large to be a CI configuration file: %v", fc.label(l.project), err)
+	case errors.Is(err, inventory.ErrNotRegular):
+		l.errorAt(at, "make it a regular file inside the repository", "%v", err)
 	case errors.Is(err, inventory.ErrNoProject):
 		l.note(NotFetched, at, "", "%s is in project %s, which is not in the snapshot; add the project to the snapshot to analyse the jobs it defines", fc.file, fc.project)
 	default:

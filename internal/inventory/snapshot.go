@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
 )
@@ -176,7 +177,14 @@ func findProjectFolders(fsys fs.FS) ([]string, diag.List) {
 			return
 		}
 		for _, e := range entries {
-			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "_") {
+			if strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "_") {
+				continue
+			}
+			if e.Type()&fs.ModeSymlink != 0 {
+				symlinkDiag(fsys, path.Join(dir, e.Name()), &diags)
+				continue
+			}
+			if !e.IsDir() {
 				continue
 			}
 			walk(path.Join(dir, e.Name()), depth+1)
@@ -185,6 +193,21 @@ func findProjectFolders(fsys fs.FS) ([]string, diag.List) {
 	walk(".", 0)
 	slices.Sort(out)
 	return out, diags
+}
+
+// symlinkDiag reports a symbolic link met while looking for project
+// folders. Links are never followed: a link to a folder inside the snapshot
+// would scan a project twice under two paths, and one leading out of it
+// would read files that are not the snapshot's. A link to a file inside the
+// snapshot is no project and is not worth a word.
+func symlinkDiag(fsys fs.FS, p string, diags *diag.List) {
+	st, err := fs.Stat(fsys, p)
+	switch {
+	case err != nil:
+		diags.Warnf("", p, 0, "symbolic link that leads outside the snapshot (or is absolute, or dangles): not followed; copy the project folder into the snapshot instead")
+	case st.IsDir():
+		diags.Warnf("", p, 0, "symbolic link to a folder: not followed, so no project is read from it; copy the project folder into the snapshot instead")
+	}
 }
 
 // HasFiles implements Files.
@@ -357,8 +380,19 @@ func cleanRel(name string) (string, error) {
 	return c, nil
 }
 
+// readLimited reads the regular file name under root. Snapshot files are
+// written by whoever can push to a repository (or make the folder), so the
+// file may be a named pipe, a device or a socket: opening a FIFO for reading
+// blocks until a writer appears, and reading /dev/zero never ends. The file
+// is checked with Lstat first and opened with O_NONBLOCK (a FIFO then opens
+// at once), and the opened file is checked again, in case the path was
+// replaced between the two. os.Root refuses symbolic links that leave the
+// snapshot; that refusal is reported as such.
 func readLimited(root *os.Root, name string) ([]byte, error) {
-	f, err := root.Open(name)
+	if err := checkRegular(root, name); err != nil {
+		return nil, err
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -369,6 +403,9 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 	}
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s: is a directory", name)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, notRegular(name, st.Mode())
 	}
 	if st.Size() > MaxFileSize {
 		return nil, fmt.Errorf("%s: %d bytes: %w (limit %d)", name, st.Size(), ErrTooLarge, MaxFileSize)
@@ -381,4 +418,51 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w (limit %d)", name, ErrTooLarge, MaxFileSize)
 	}
 	return data, nil
+}
+
+// ErrNotRegular is returned (wrapped) for a path that is not a regular file
+// (a named pipe, device or socket) or a symbolic link that leads out of the
+// snapshot: such files are skipped, never opened or followed.
+var ErrNotRegular = errors.New("skipped: only regular files inside the snapshot are read")
+
+// checkRegular refuses name before it is opened when it is a special file
+// or a symbolic link that resolves outside root (or not at all).
+func checkRegular(root *os.Root, name string) error {
+	lst, err := root.Lstat(name)
+	if err != nil {
+		return err
+	}
+	if lst.Mode()&fs.ModeSymlink != 0 {
+		st, err := root.Stat(name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return err
+		case err != nil:
+			// os.Root refuses links that escape it or are absolute
+			// ("path escapes from parent"); say so plainly.
+			return fmt.Errorf("%s: symbolic link that leads outside the snapshot (or is absolute): %w", name, ErrNotRegular)
+		}
+		lst = st
+	}
+	if lst.IsDir() || lst.Mode().IsRegular() {
+		return nil
+	}
+	return notRegular(name, lst.Mode())
+}
+
+func notRegular(name string, m fs.FileMode) error {
+	kind := "special file"
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		kind = "named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		kind = "socket"
+	case m&fs.ModeCharDevice != 0:
+		kind = "character device"
+	case m&fs.ModeDevice != 0:
+		kind = "device"
+	case m&fs.ModeIrregular != 0:
+		kind = "irregular file"
+	}
+	return fmt.Errorf("%s: %s: %w", name, kind, ErrNotRegular)
 }
