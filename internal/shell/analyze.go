@@ -319,9 +319,13 @@ func (a *analyzer) source(st *shState, sources []Source, i int) (n int) {
 		if p, ok := errPos(err); ok {
 			line = ctx.pos(p).Line
 		}
+		detail := "the commands of this script item were not analysed; check its quoting"
+		if errors.As(err, new(errParseLimit)) {
+			detail = "the commands of this script item were not analysed; split it, or move it into a script file"
+		}
 		a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Error, Pos: loc.Pos{Project: ctx.project, File: ctx.file, Line: line},
 			Summary: "cannot parse the script as shell: " + errText(err),
-			Detail:  "the commands of this script item were not analysed; check its quoting"})
+			Detail:  detail})
 		return n
 	}
 	if a.stmts(st, ctx, f.Stmts) == flowExit {
