@@ -154,7 +154,10 @@ func (l *loader) fetch(fc *fileCtx) *node {
 	content, errs := l.interpolated(fc, rf)
 	if len(errs) > 0 {
 		detail := "give the inputs the file's spec:inputs asks for in include:inputs"
-		if fc.kind == incRoot {
+		switch {
+		case strings.HasPrefix(errs[0], msgInterpTooLarge):
+			detail = "use long inputs fewer times, or shorten them"
+		case fc.kind == incRoot:
 			detail = "give the inputs a default in spec:inputs or pass them when the pipeline runs"
 		}
 		l.errorAt(fc.via, detail, "%s: %s", fc.label(l.project), strings.Join(errs, ", "))
