@@ -52,7 +52,8 @@ const (
 	maxCallDepth        = 16      // nested function calls
 	maxRecursion        = 2       // activations of one function on the call stack
 	maxNesting          = 200     // syntactic nesting of statements
-	maxValueLen         = 1 << 16 // longest value a variable may hold
+	maxValueLen         = 1 << 16 // longest value a variable may hold (an array: all its elements)
+	maxArrayElems       = 4096    // elements an array may hold
 	maxScriptSize       = 1 << 20 // longest script file followed
 )
 

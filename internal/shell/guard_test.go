@@ -97,3 +97,55 @@ func TestExpandVarsBounded(t *testing.T) {
 		t.Errorf("a value that fits: %d bytes, unknown %v", len(w.Value), w.Unknown)
 	}
 }
+
+// TestInterpreterBounds: scripts whose arrays or words double without end
+// (a 42-line array doubling passed 4 GiB) stay within bounded memory and
+// time; an array over the bound becomes unknown with a warning.
+func TestInterpreterBounds(t *testing.T) {
+	double := func(stmt string) string { return strings.Repeat(stmt+"\n", 40) }
+	long := strings.Repeat("x", 65000)
+	tests := []struct{ name, src, diag string }{
+		{"array doubling", "a=(x y)\n" + double(`a=("${a[@]}" "${a[@]}")`) + "echo ${#a[@]}", "array a would hold more than 4096 elements"},
+		{"array append doubling", "a=(x y)\n" + double(`a+=("${a[@]}")`), "array a would hold more than 4096 elements"},
+		{"declare doubling", "declare -a a=(x y)\n" + double(`declare -a a=("${a[@]}" "${a[@]}")`), "array a would hold more than"},
+		{"array of joined strings", "a=(xxxxxxxxxxxxxxxx)\n" + double(`a=("${a[*]}${a[*]}" "${a[@]}")`), "array a would hold more than"},
+		{"sparse index doubling", "a[0]=x\na[1000]=y\n" + strings.Repeat("b=(\"${a[@]}\" \"${a[@]}\")\na=(\"${b[@]}\" \"${b[@]}\")\n", 20), "would hold more than"},
+		{"loop doubling", "a=(x)\nfor i in " + strings.Repeat("1 ", 30) + "; do a=(\"${a[@]}\" \"${a[@]}\"); done", ""},
+		{"one word naming a long value 200k times", "X=" + long + "\necho " + strings.Repeat("$X", 200_000), ""},
+		{"array literal of long words", "X=" + long + "\na=(" + strings.Repeat("$X$X$X ", 10_000) + ")", "array a would hold more than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			r := Analyze(script(tt.src), jobEnv(), Options{})
+			elapsed := time.Since(start)
+			runtime.ReadMemStats(&after)
+			t.Logf("%v, %d MiB allocated, %d MiB from the OS", elapsed, (after.TotalAlloc-before.TotalAlloc)>>20, after.Sys>>20)
+			if elapsed > 2*time.Second { // typical: tens of milliseconds
+				t.Errorf("took %v", elapsed)
+			}
+			if after.TotalAlloc-before.TotalAlloc > 1<<30 {
+				t.Errorf("allocated %d MiB; want under 1 GiB", (after.TotalAlloc-before.TotalAlloc)>>20)
+			}
+			for _, c := range r.Commands {
+				for _, a := range c.Args {
+					if len(a.Value) > maxExpansion+16 {
+						t.Errorf("argument of %d bytes", len(a.Value))
+					}
+				}
+			}
+			if tt.diag == "" {
+				return
+			}
+			for _, d := range r.Diags {
+				if strings.Contains(d.Summary, tt.diag) && d.File == ".gitlab-ci.yml" && d.Line >= 10 {
+					return
+				}
+			}
+			t.Errorf("diags %v; want one containing %q at a line of .gitlab-ci.yml", r.Diags, tt.diag)
+		})
+	}
+}
