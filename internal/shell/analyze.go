@@ -144,8 +144,11 @@ type analyzer struct {
 	cmds    []*Command
 	slab    []Command // Commands are allocated 16 at a time
 	diags   diag.List
-	steps   int
-	nesting int
+	// overArrays names the arrays already reported over maxArrayElems or
+	// maxValueLen: a doubling loop would report one per statement.
+	overArrays map[string]bool
+	steps      int
+	nesting    int
 	// halted stops everything: exit at top level, or a limit reached.
 	halted bool
 	// stdin is the command whose output feeds the next command emitted

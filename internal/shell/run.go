@@ -98,7 +98,11 @@ func (a *analyzer) assign(st *shState, e *expander, as *syntax.Assign, o assignO
 		if !arrayFits(elems) {
 			// Doubling an array forty times (a=("${a[@]}" "${a[@]}"))
 			// would take terabytes; past the bound it is unknown.
-			if e.ctx != nil {
+			if e.ctx != nil && !a.overArrays[name] {
+				if a.overArrays == nil {
+					a.overArrays = map[string]bool{}
+				}
+				a.overArrays[name] = true
 				a.diags.Warnf(e.ctx.project, e.ctx.file, e.ctx.pos(as.Pos()).Line,
 					"array %s would hold more than %d elements or %d bytes: its value is taken as unknown", name, maxArrayElems, maxValueLen)
 			}
