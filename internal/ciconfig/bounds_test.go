@@ -2,6 +2,7 @@ package ciconfig
 
 import (
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,3 +59,35 @@ func TestInterpolationBounded(t *testing.T) {
 		t.Errorf("%d script items, want 10", n)
 	}
 }
+
+// A chain of variables each naming the previous one ten times: the job's
+// variables would expand to 10^31 bytes. One warning names the first
+// variable over the bound, and the check itself stays linear.
+func TestVariableChainWarned(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("variables:\n  V0: xxxxxxxxxx\n")
+	for i := 1; i < 30; i++ {
+		b.WriteString("  V" + itoa(i) + ": '" + strings.Repeat("$V"+itoa(i-1), 10) + "'\n")
+	}
+	b.WriteString("a:\n  script: [echo $V29]\nb:\n  script: [echo $V29]\n")
+	var cfg *Config
+	fast(t, 100*time.Millisecond, func() {
+		cfg = loadApp(t, b.String(), nil)
+	})
+	d := requireDiag(t, cfg, diag.Warning, "variable V4 expands to more than 65536 bytes (and 25 other variables)")
+	if d.File != ".gitlab-ci.yml" || d.Line != 6 {
+		t.Errorf("warning at %s:%d; want .gitlab-ci.yml:6", d.File, d.Line)
+	}
+	n := 0
+	for _, d := range cfg.Diags {
+		if strings.Contains(d.Summary, "expands to more than") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d warnings; want one for the chain, whatever the number of jobs", n)
+	}
+	jobNamed(t, cfg, "a")
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -84,6 +84,7 @@ func TestScanHostileSnapshot(t *testing.T) {
 		"bad/deep/.gitlab-ci.yml:1: error: the parsed YAML is nested more than 100 levels deep",
 		"bad/inputs/.gitlab-ci.yml:2: error: inc.yml: interpolation makes the file larger than 8388608 bytes",
 		"bad/array/ci/x.sh:13: warning: array a would hold more than 4096 elements",
+		"bad/laughs/.gitlab-ci.yml:6: warning: variable V4 expands to more than 65536 bytes",
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
