@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -67,6 +68,7 @@ type listing struct {
 	once     sync.Once
 	files    map[string]bool
 	symlinks []string // symbolic links: reads below them go to the disk
+	special  []string // named pipes, devices, sockets: never read (readLimited)
 	err      error
 }
 
@@ -141,12 +143,58 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 		}
 	}
 	slices.SortFunc(inv.Projects, func(a, b *Project) int { return strings.Compare(a.Path, b.Path) })
+	diags = append(diags, s.specialFiles()...)
 	s.Index = NewIndex(inv)
 	if len(inv.Projects) == 0 {
 		diags.Warnf("", dir, 0, "no projects found: no folder holds a .gitlab-ci.yml or .git, and there is no %s", FileName)
 	}
 	return s, diags, nil
 }
+
+// specialFiles lists every project folder (the listing every scan reads
+// anyway, done here in parallel) and reports the named pipes, devices and
+// sockets in them: they are never opened, and a detector that finds one
+// where it looks for a Dockerfile or .npmrc would otherwise skip it
+// without a word.
+func (s *Snapshot) specialFiles() diag.List {
+	dirs := make([]string, 0, len(s.hasFiles))
+	for _, d := range s.hasFiles {
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs)
+	lists := make([]*listing, len(dirs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+	for i, d := range dirs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			lists[i] = s.listing(d)
+			<-sem
+		}()
+	}
+	wg.Wait()
+	var diags diag.List
+	for i, l := range lists {
+		for k, p := range l.special {
+			if k == maxSpecialDiags {
+				diags.Warnf("", dirs[i], 0, "%d more named pipes, devices or sockets: skipped, never opened", len(l.special)-k)
+				break
+			}
+			name := path.Join(dirs[i], p)
+			kind := "special file"
+			if st, err := s.root.Lstat(name); err == nil {
+				kind = fileKind(st.Mode())
+			}
+			diags.Warnf("", name, 0, "%s: skipped, never opened: only regular files inside the snapshot are read", kind)
+		}
+	}
+	return diags
+}
+
+// maxSpecialDiags bounds the special files reported one by one per project.
+const maxSpecialDiags = 20
 
 // Close releases the snapshot directory.
 func (s *Snapshot) Close() error { return s.root.Close() }
@@ -252,6 +300,9 @@ func (s *Snapshot) listing(dir string) *listing {
 				}
 			case d.Type()&fs.ModeSymlink != 0:
 				l.symlinks = append(l.symlinks, p)
+				files[p] = true
+			case !d.Type().IsRegular():
+				l.special = append(l.special, p)
 				files[p] = true
 			default:
 				files[p] = true
@@ -451,18 +502,22 @@ func checkRegular(root *os.Root, name string) error {
 }
 
 func notRegular(name string, m fs.FileMode) error {
-	kind := "special file"
+	return fmt.Errorf("%s: %s: %w", name, fileKind(m), ErrNotRegular)
+}
+
+// fileKind names the kind of a file that is not regular.
+func fileKind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeNamedPipe != 0:
-		kind = "named pipe (FIFO)"
+		return "named pipe (FIFO)"
 	case m&fs.ModeSocket != 0:
-		kind = "socket"
+		return "socket"
 	case m&fs.ModeCharDevice != 0:
-		kind = "character device"
+		return "character device"
 	case m&fs.ModeDevice != 0:
-		kind = "device"
+		return "device"
 	case m&fs.ModeIrregular != 0:
-		kind = "irregular file"
+		return "irregular file"
 	}
-	return fmt.Errorf("%s: %s: %w", name, kind, ErrNotRegular)
+	return "special file"
 }
