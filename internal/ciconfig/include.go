@@ -154,7 +154,10 @@ func (l *loader) fetch(fc *fileCtx) *node {
 	content, errs := l.interpolated(fc, rf)
 	if len(errs) > 0 {
 		detail := "give the inputs the file's spec:inputs asks for in include:inputs"
-		if fc.kind == incRoot {
+		switch {
+		case strings.HasPrefix(errs[0], msgInterpTooLarge):
+			detail = "use long inputs fewer times, or shorten them"
+		case fc.kind == incRoot:
 			detail = "give the inputs a default in spec:inputs or pass them when the pipeline runs"
 		}
 		l.errorAt(fc.via, detail, "%s: %s", fc.label(l.project), strings.Join(errs, ", "))
@@ -246,6 +249,8 @@ func (l *loader) readError(fc *fileCtx, err error) {
 	case errors.Is(err, inventory.ErrTooLarge):
 		l.errorAt(at, "GitLab rejects configuration files this large too",
 			"%s is too large to be a CI configuration file: %v", fc.label(l.project), err)
+	case errors.Is(err, inventory.ErrNotRegular):
+		l.errorAt(at, "make it a regular file inside the repository", "%v", err)
 	case errors.Is(err, inventory.ErrNoProject):
 		l.note(NotFetched, at, "", "%s is in project %s, which is not in the snapshot; add the project to the snapshot to analyse the jobs it defines", fc.file, fc.project)
 	default:

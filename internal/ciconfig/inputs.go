@@ -16,12 +16,21 @@ import (
 // happens per include entry, before the file is merged.
 
 const (
-	maxFunctions    = 3      // Block::MAX_FUNCTIONS
-	maxBlocks       = 10_000 // Template::MAX_BLOCKS
-	maxAccessObj    = 5      // Access::MAX_ACCESS_OBJECTS
-	maxAccessBytes  = 1024   // Access::MAX_ACCESS_BYTESIZE
-	blockPrefix     = "$[["
-	inputsNotInSpec = "Given inputs not defined in the `spec` section of the included configuration file"
+	maxFunctions   = 3      // Block::MAX_FUNCTIONS
+	maxBlocks      = 10_000 // Template::MAX_BLOCKS
+	maxAccessObj   = 5      // Access::MAX_ACCESS_OBJECTS
+	maxAccessBytes = 1024   // Access::MAX_ACCESS_BYTESIZE
+	// maxInterpolatedBytes bounds the text interpolation writes into one
+	// file. Each block is limited, but not the number of times a block
+	// repeats a long input: 9,000 blocks naming a 100 KB default (a 340 KB
+	// file, well under GitLab's limits) made 3 GB. GitLab bounds the
+	// parsed size of a configuration file (2 MB by default,
+	// https://docs.gitlab.com/administration/instance_limits/#maximum-size-and-depth-of-cicd-configuration-yaml-files),
+	// so content four times that is refused as GitLab would refuse it.
+	maxInterpolatedBytes = 8 << 20
+	msgInterpTooLarge    = "interpolation makes the file larger than"
+	blockPrefix          = "$[["
+	inputsNotInSpec      = "Given inputs not defined in the `spec` section of the included configuration file"
 )
 
 var (
@@ -42,6 +51,7 @@ type interpolation struct {
 	usedVars bool // expand_vars ran: the result depends on the project
 	errs     []string
 	blocks   int
+	bytes    int // text written by interpolation so far (maxInterpolatedBytes)
 	memo     map[*node]*node
 }
 
@@ -269,6 +279,9 @@ func (in *interpolation) scalar(n *node) *node {
 		if !ok {
 			return n
 		}
+		if v.kind == kScalar && !in.grow(len(v.str)) {
+			return n
+		}
 		if v.kind == kScalar || v.kind == kNull {
 			c := *v
 			c.src, c.line, c.style, c.multiline = n.src, n.line, n.style, n.multiline
@@ -305,9 +318,27 @@ func (in *interpolation) text(s string) (string, bool) {
 			failed = true
 			return b
 		}
-		return textOf(v)
+		t := textOf(v)
+		if !in.grow(len(t)) {
+			failed = true
+			return b
+		}
+		return t
 	})
 	return out, !failed
+}
+
+// grow counts n more bytes of interpolated text; past maxInterpolatedBytes
+// it records the error and reports false.
+func (in *interpolation) grow(n int) bool {
+	in.bytes += n
+	if in.bytes > maxInterpolatedBytes {
+		if in.bytes-n <= maxInterpolatedBytes {
+			in.errorf("%s %d bytes (inputs repeated too often); the file is not used", msgInterpTooLarge, maxInterpolatedBytes)
+		}
+		return false
+	}
+	return true
 }
 
 // textOf is how GitLab's text interpolation renders a non-string value.

@@ -156,6 +156,7 @@ func (l *loader) job(name string, p pair, v *node, g *globals, r *refResolver) J
 	own := l.variables(v.get("variables"), name+" variables")
 	inheritVars := inherit(v, "variables")
 	j.Variables = mergeVariables(filterVariables(g.variables, inheritVars), own)
+	l.checkVariableSizes(j.Variables)
 	j.Variants, j.Matrix = l.variants(name, v, own, inheritVars, g)
 	l.produce(len(j.Variables), j.Pos)
 	return j

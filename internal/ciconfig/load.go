@@ -131,6 +131,8 @@ type loader struct {
 	outDone bool
 	// rootMissing: the root configuration file does not exist.
 	rootMissing bool
+	// longVars marks variables already reported by checkVariableSizes.
+	longVars map[loc.Pos]bool
 }
 
 func newLoader(project, file string, opts Options) *loader {

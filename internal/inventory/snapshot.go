@@ -8,9 +8,11 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
 )
@@ -66,6 +68,7 @@ type listing struct {
 	once     sync.Once
 	files    map[string]bool
 	symlinks []string // symbolic links: reads below them go to the disk
+	special  []string // named pipes, devices, sockets: never read (readLimited)
 	err      error
 }
 
@@ -140,12 +143,58 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 		}
 	}
 	slices.SortFunc(inv.Projects, func(a, b *Project) int { return strings.Compare(a.Path, b.Path) })
+	diags = append(diags, s.specialFiles()...)
 	s.Index = NewIndex(inv)
 	if len(inv.Projects) == 0 {
 		diags.Warnf("", dir, 0, "no projects found: no folder holds a .gitlab-ci.yml or .git, and there is no %s", FileName)
 	}
 	return s, diags, nil
 }
+
+// specialFiles lists every project folder (the listing every scan reads
+// anyway, done here in parallel) and reports the named pipes, devices and
+// sockets in them: they are never opened, and a detector that finds one
+// where it looks for a Dockerfile or .npmrc would otherwise skip it
+// without a word.
+func (s *Snapshot) specialFiles() diag.List {
+	dirs := make([]string, 0, len(s.hasFiles))
+	for _, d := range s.hasFiles {
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs)
+	lists := make([]*listing, len(dirs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+	for i, d := range dirs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			lists[i] = s.listing(d)
+			<-sem
+		}()
+	}
+	wg.Wait()
+	var diags diag.List
+	for i, l := range lists {
+		for k, p := range l.special {
+			if k == maxSpecialDiags {
+				diags.Warnf("", dirs[i], 0, "%d more named pipes, devices or sockets: skipped, never opened", len(l.special)-k)
+				break
+			}
+			name := path.Join(dirs[i], p)
+			kind := "special file"
+			if st, err := s.root.Lstat(name); err == nil {
+				kind = fileKind(st.Mode())
+			}
+			diags.Warnf("", name, 0, "%s: skipped, never opened: only regular files inside the snapshot are read", kind)
+		}
+	}
+	return diags
+}
+
+// maxSpecialDiags bounds the special files reported one by one per project.
+const maxSpecialDiags = 20
 
 // Close releases the snapshot directory.
 func (s *Snapshot) Close() error { return s.root.Close() }
@@ -176,7 +225,14 @@ func findProjectFolders(fsys fs.FS) ([]string, diag.List) {
 			return
 		}
 		for _, e := range entries {
-			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "_") {
+			if strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "_") {
+				continue
+			}
+			if e.Type()&fs.ModeSymlink != 0 {
+				symlinkDiag(fsys, path.Join(dir, e.Name()), &diags)
+				continue
+			}
+			if !e.IsDir() {
 				continue
 			}
 			walk(path.Join(dir, e.Name()), depth+1)
@@ -185,6 +241,21 @@ func findProjectFolders(fsys fs.FS) ([]string, diag.List) {
 	walk(".", 0)
 	slices.Sort(out)
 	return out, diags
+}
+
+// symlinkDiag reports a symbolic link met while looking for project
+// folders. Links are never followed: a link to a folder inside the snapshot
+// would scan a project twice under two paths, and one leading out of it
+// would read files that are not the snapshot's. A link to a file inside the
+// snapshot is no project and is not worth a word.
+func symlinkDiag(fsys fs.FS, p string, diags *diag.List) {
+	st, err := fs.Stat(fsys, p)
+	switch {
+	case err != nil:
+		diags.Warnf("", p, 0, "symbolic link that leads outside the snapshot (or is absolute, or dangles): not followed; copy the project folder into the snapshot instead")
+	case st.IsDir():
+		diags.Warnf("", p, 0, "symbolic link to a folder: not followed, so no project is read from it; copy the project folder into the snapshot instead")
+	}
 }
 
 // HasFiles implements Files.
@@ -229,6 +300,9 @@ func (s *Snapshot) listing(dir string) *listing {
 				}
 			case d.Type()&fs.ModeSymlink != 0:
 				l.symlinks = append(l.symlinks, p)
+				files[p] = true
+			case !d.Type().IsRegular():
+				l.special = append(l.special, p)
 				files[p] = true
 			default:
 				files[p] = true
@@ -357,8 +431,19 @@ func cleanRel(name string) (string, error) {
 	return c, nil
 }
 
+// readLimited reads the regular file name under root. Snapshot files are
+// written by whoever can push to a repository (or make the folder), so the
+// file may be a named pipe, a device or a socket: opening a FIFO for reading
+// blocks until a writer appears, and reading /dev/zero never ends. The file
+// is checked with Lstat first and opened with O_NONBLOCK (a FIFO then opens
+// at once), and the opened file is checked again, in case the path was
+// replaced between the two. os.Root refuses symbolic links that leave the
+// snapshot; that refusal is reported as such.
 func readLimited(root *os.Root, name string) ([]byte, error) {
-	f, err := root.Open(name)
+	if err := checkRegular(root, name); err != nil {
+		return nil, err
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -369,6 +454,9 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 	}
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s: is a directory", name)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, notRegular(name, st.Mode())
 	}
 	if st.Size() > MaxFileSize {
 		return nil, fmt.Errorf("%s: %d bytes: %w (limit %d)", name, st.Size(), ErrTooLarge, MaxFileSize)
@@ -381,4 +469,55 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w (limit %d)", name, ErrTooLarge, MaxFileSize)
 	}
 	return data, nil
+}
+
+// ErrNotRegular is returned (wrapped) for a path that is not a regular file
+// (a named pipe, device or socket) or a symbolic link that leads out of the
+// snapshot: such files are skipped, never opened or followed.
+var ErrNotRegular = errors.New("skipped: only regular files inside the snapshot are read")
+
+// checkRegular refuses name before it is opened when it is a special file
+// or a symbolic link that resolves outside root (or not at all).
+func checkRegular(root *os.Root, name string) error {
+	lst, err := root.Lstat(name)
+	if err != nil {
+		return err
+	}
+	if lst.Mode()&fs.ModeSymlink != 0 {
+		st, err := root.Stat(name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return err
+		case err != nil:
+			// os.Root refuses links that escape it or are absolute
+			// ("path escapes from parent"); say so plainly.
+			return fmt.Errorf("%s: symbolic link that leads outside the snapshot (or is absolute): %w", name, ErrNotRegular)
+		}
+		lst = st
+	}
+	if lst.IsDir() || lst.Mode().IsRegular() {
+		return nil
+	}
+	return notRegular(name, lst.Mode())
+}
+
+func notRegular(name string, m fs.FileMode) error {
+	return fmt.Errorf("%s: %s: %w", name, fileKind(m), ErrNotRegular)
+}
+
+// fileKind names the kind of a file that is not regular.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeIrregular != 0:
+		return "irregular file"
+	}
+	return "special file"
 }

@@ -52,7 +52,8 @@ const (
 	maxCallDepth        = 16      // nested function calls
 	maxRecursion        = 2       // activations of one function on the call stack
 	maxNesting          = 200     // syntactic nesting of statements
-	maxValueLen         = 1 << 16 // longest value a variable may hold
+	maxValueLen         = 1 << 16 // longest value a variable may hold (an array: all its elements)
+	maxArrayElems       = 4096    // elements an array may hold
 	maxScriptSize       = 1 << 20 // longest script file followed
 )
 
@@ -143,8 +144,11 @@ type analyzer struct {
 	cmds    []*Command
 	slab    []Command // Commands are allocated 16 at a time
 	diags   diag.List
-	steps   int
-	nesting int
+	// overArrays names the arrays already reported over maxArrayElems or
+	// maxValueLen: a doubling loop would report one per statement.
+	overArrays map[string]bool
+	steps      int
+	nesting    int
 	// halted stops everything: exit at top level, or a limit reached.
 	halted bool
 	// stdin is the command whose output feeds the next command emitted
@@ -319,9 +323,13 @@ func (a *analyzer) source(st *shState, sources []Source, i int) (n int) {
 		if p, ok := errPos(err); ok {
 			line = ctx.pos(p).Line
 		}
+		detail := "the commands of this script item were not analysed; check its quoting"
+		if errors.As(err, new(errParseLimit)) {
+			detail = "the commands of this script item were not analysed; split it, or move it into a script file"
+		}
 		a.diags = append(a.diags, diag.Diagnostic{Severity: diag.Error, Pos: loc.Pos{Project: ctx.project, File: ctx.file, Line: line},
 			Summary: "cannot parse the script as shell: " + errText(err),
-			Detail:  "the commands of this script item were not analysed; check its quoting"})
+			Detail:  detail})
 		return n
 	}
 	if a.stmts(st, ctx, f.Stmts) == flowExit {

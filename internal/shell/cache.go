@@ -28,8 +28,12 @@ var astCache = struct {
 	bytes   int
 }{enabled: true, m: map[string]parsed{}}
 
-// parse parses text as bash, through the cache.
+// parse parses text as bash, through the cache; texts over the parser's
+// limits (checkParseLimits) are refused.
 func (a *analyzer) parse(text, name string) (*syntax.File, error) {
+	if err := checkParseLimits(text); err != nil {
+		return nil, err
+	}
 	cacheable := len(text) <= maxCacheEntry
 	if cacheable {
 		astCache.Lock()

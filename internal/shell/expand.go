@@ -45,9 +45,33 @@ type fieldBuf struct {
 	// unsure is set when the number of fields cannot be known: an
 	// unquoted expansion with unknown parts, or an unquoted glob.
 	unsure bool
+	// size counts the bytes written (and fields ended); past
+	// maxExpansion the rest of the word is dropped and marked unknown.
+	size int
+	over bool
 }
 
+// maxExpansion bounds what one word expands to. Variables are bounded
+// (maxValueLen, maxArrayElems), but one word may name them many times:
+// "$X$X$X…" a hundred thousand times in a 1 MiB script would be gigabytes.
+const maxExpansion = 1 << 20
+
+// tooLongUnknown is the Unknown name of the part of a word past
+// maxExpansion; it is no variable name, so nothing can define it.
+const tooLongUnknown = "…"
+
 func (b *fieldBuf) write(s string) {
+	if b.over {
+		return
+	}
+	b.size += len(s)
+	if b.size > maxExpansion {
+		b.over = true
+		b.sb.WriteString(marker(tooLongUnknown) + "}")
+		b.unknown(tooLongUnknown)
+		b.open = true
+		return
+	}
 	b.sb.WriteString(s)
 	b.open = true
 }
@@ -71,6 +95,7 @@ func (b *fieldBuf) end() {
 	if !b.open {
 		return
 	}
+	b.size += 8 // a field costs more than its bytes: a word of many empty fields is bounded too
 	b.fields = append(b.fields, Word{Value: b.sb.String(), Unknown: b.unk})
 	b.sb.Reset()
 	b.unk = nil
@@ -82,6 +107,9 @@ func isIFS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }
 // splitValue adds the result of an unquoted expansion: in argument
 // context it is split into fields at blanks.
 func (b *fieldBuf) splitValue(w Word) {
+	if b.over {
+		return // the word is past maxExpansion: nothing more is kept
+	}
 	if !b.split || !strings.ContainsAny(w.Value, " \t\n") {
 		if w.Value != "" || len(w.Unknown) > 0 {
 			b.write(w.Value)

@@ -12,6 +12,9 @@ import "strings"
 // and "" for the shell's special parameters ($1, $*, $#, $?...). This
 // function follows os.Expand's scanning exactly, including its handling
 // of bad syntax ("${}" and an unterminated "${" are dropped).
+//
+// The value is bounded: a reference whose value would make it longer than
+// maxValueLen bytes stays as written and is listed in Unknown.
 func ExpandVars(s string, env Env) Word {
 	w := Word{Raw: s, Value: s}
 	if !strings.Contains(s, "$") {
@@ -40,7 +43,14 @@ func ExpandVars(s string, env Env) Word {
 			if env != nil {
 				v, ok = env.Get(name)
 			}
-			if ok {
+			// A value that would push the result past maxValueLen is left
+			// as written and counted unknown, as an assignment of such a
+			// value is (newVar). Values referencing values nest
+			// (JobEnv), so without this a chain of variables each
+			// naming the previous one ten times ("billion laughs")
+			// multiplies memory tenfold per link. No URL, path or
+			// token a detector looks for is that long.
+			if ok && buf.Len()+len(v) <= maxValueLen {
 				buf.WriteString(v)
 			} else {
 				buf.WriteString(s[j : j+1+n])

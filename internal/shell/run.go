@@ -75,11 +75,18 @@ func (a *analyzer) assign(st *shState, e *expander, as *syntax.Assign, o assignO
 	switch {
 	case as.Array != nil:
 		var elems []Word
+		size := 0
 		for _, el := range as.Array.Elems {
 			if el.Value == nil {
 				continue
 			}
-			elems = append(elems, e.fields(el.Value)...)
+			for _, f := range e.fields(el.Value) {
+				elems = append(elems, f)
+				size += len(f.Value)
+			}
+			if len(elems) > maxArrayElems || size > maxValueLen {
+				break // over the bound already: arrayFits refuses it below
+			}
 		}
 		if as.Append && hasOld && old.state == varSet {
 			prev := old.elems
@@ -87,6 +94,20 @@ func (a *analyzer) assign(st *shState, e *expander, as *syntax.Assign, o assignO
 				prev = []Word{old.word()}
 			}
 			elems = append(append([]Word(nil), prev...), elems...)
+		}
+		if !arrayFits(elems) {
+			// Doubling an array forty times (a=("${a[@]}" "${a[@]}"))
+			// would take terabytes; past the bound it is unknown.
+			if e.ctx != nil && !a.overArrays[name] {
+				if a.overArrays == nil {
+					a.overArrays = map[string]bool{}
+				}
+				a.overArrays[name] = true
+				a.diags.Warnf(e.ctx.project, e.ctx.file, e.ctx.pos(as.Pos()).Line,
+					"array %s would hold more than %d elements or %d bytes: its value is taken as unknown", name, maxArrayElems, maxValueLen)
+			}
+			st.setVar(name, unknownVar(name))
+			return name, Word{Value: "${" + name + "}", Unknown: []string{name}}
 		}
 		v := &variable{elems: elems, isArray: true, exported: o.export || hasOld && old.exported}
 		st.setVar(name, v)
@@ -128,6 +149,19 @@ func (a *analyzer) assign(st *shState, e *expander, as *syntax.Assign, o assignO
 	}
 	st.setVar(name, v)
 	return name, w
+}
+
+// arrayFits reports whether elems is within the array bounds: at most
+// maxArrayElems elements of maxValueLen bytes in total.
+func arrayFits(elems []Word) bool {
+	if len(elems) > maxArrayElems {
+		return false
+	}
+	n := 0
+	for _, el := range elems {
+		n += len(el.Value)
+	}
+	return n <= maxValueLen
 }
 
 // newVar makes a scalar variable holding w; it stays exported if it was.
