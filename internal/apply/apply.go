@@ -90,9 +90,14 @@ type Result struct {
 
 // Count returns the steps with outcome o.
 func (r *Result) Count(o Outcome) int {
+	return count(r.Steps, o, func(s Step) Outcome { return s.Outcome })
+}
+
+// count is the number of xs whose outcome is o (for steps and undos).
+func count[T any](xs []T, o Outcome, outcome func(T) Outcome) int {
 	n := 0
-	for _, s := range r.Steps {
-		if s.Outcome == o {
+	for _, x := range xs {
+		if outcome(x) == o {
 			n++
 		}
 	}

@@ -73,13 +73,7 @@ type RollbackResult struct {
 
 // Count returns the undos with outcome o.
 func (r *RollbackResult) Count(o Outcome) int {
-	n := 0
-	for _, u := range r.Undos {
-		if u.Outcome == o {
-			n++
-		}
-	}
-	return n
+	return count(r.Undos, o, func(u Undo) Outcome { return u.Outcome })
 }
 
 // ChangedError refuses a rollback some of whose entries were changed

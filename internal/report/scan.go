@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/tokenscope/tokenscope/internal/planfile"
 	"io"
 	"strconv"
 	"strings"
@@ -68,24 +69,11 @@ type (
 		Access []access.Kind `json:"access"`
 		Uses   []scanUse     `json:"uses"`
 	}
-	scanUse struct {
-		Origin  use.Origin  `json:"origin"`
-		Access  access.Kind `json:"access"`
-		Project string      `json:"project"`
-		File    string      `json:"file"`
-		Line    int         `json:"line"`
-		Job     string      `json:"job"`
-		Detail  string      `json:"detail"`
-	}
-	scanUnresolved struct {
-		Project   string `json:"project"`
-		File      string `json:"file"`
-		Line      int    `json:"line"`
-		Job       string `json:"job"`
-		Reference string `json:"reference"`
-		Reason    string `json:"reason"`
-	}
-	scanNote struct {
+	// The evidence and unresolved-reference shapes are one contract shared
+	// by the scan and plan documents: planfile holds them.
+	scanUse        = planfile.Use
+	scanUnresolved = planfile.Unresolved
+	scanNote       struct {
 		Project string       `json:"project"`
 		File    string       `json:"file"`
 		Line    int          `json:"line"`

@@ -155,17 +155,8 @@ type jobProjectJSON struct {
 // authorize_read_builds! (403), find_build! (404)). The 404 wording is
 // the trace route's, as both find the build the same way.
 func getJob(c *rctx, p *project) {
-	if !canReadJobs(c.u, p) {
-		c.forbidden()
-		return
-	}
-	id, err := strconv.Atoi(c.params["job_id"])
-	if err != nil {
-		writeError(c.w, http.StatusBadRequest, "job_id is invalid")
-		return
-	}
-	if _, ok := p.jobs[id]; !ok {
-		writeMessage(c.w, http.StatusNotFound, "404 Not Found")
+	id, _, ok := findJob(c, p)
+	if !ok {
 		return
 	}
 	at := gitlabTime(c.s.st.loadedAt)
@@ -253,4 +244,25 @@ func setFileHeaders(h http.Header, p *project, name, ref string, bi blobInfo) {
 	h.Set("X-Gitlab-Last-Commit-Id", p.commitID())
 	h.Set("X-Gitlab-Ref", ref)
 	h.Set("X-Gitlab-Size", strconv.Itoa(bi.size))
+}
+
+// findJob is the lookup getJob and getTrace share (authorize_read_builds!
+// then find_build! in lib/api/ci/jobs.rb): it answers the error itself and
+// reports false when there is no job to show.
+func findJob(c *rctx, p *project) (int, []byte, bool) {
+	if !canReadJobs(c.u, p) {
+		c.forbidden()
+		return 0, nil, false
+	}
+	id, err := strconv.Atoi(c.params["job_id"])
+	if err != nil {
+		writeError(c.w, http.StatusBadRequest, "job_id is invalid")
+		return 0, nil, false
+	}
+	log, ok := p.jobs[id]
+	if !ok {
+		writeMessage(c.w, http.StatusNotFound, "404 Not Found")
+		return 0, nil, false
+	}
+	return id, log, true
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/inventory"
@@ -257,18 +256,8 @@ func getRawFile(c *rctx, p *project) {
 // GET /projects/:id/jobs/:job_id/trace: the job log as plain text
 // (API::Ci::Jobs, behind authenticate! and read_build).
 func getTrace(c *rctx, p *project) {
-	if !canReadJobs(c.u, p) {
-		c.forbidden()
-		return
-	}
-	id, err := strconv.Atoi(c.params["job_id"])
-	if err != nil {
-		writeError(c.w, http.StatusBadRequest, "job_id is invalid")
-		return
-	}
-	log, ok := p.jobs[id]
+	_, log, ok := findJob(c, p)
 	if !ok {
-		writeMessage(c.w, http.StatusNotFound, "404 Not Found")
 		return
 	}
 	c.w.Header().Set("Content-Type", "text/plain")
