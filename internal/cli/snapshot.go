@@ -54,7 +54,7 @@ are masked.`,
 		},
 	}
 	opts.live.addFlags(cmd)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "snapshot `directory` to write (replaced atomically)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "snapshot `directory` to write (replaced atomically, and only if empty or a snapshot it wrote)")
 	addQuietFlag(cmd, &opts.live.Quiet)
 	return cmd
 }
