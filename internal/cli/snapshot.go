@@ -54,7 +54,7 @@ are masked.`,
 		},
 	}
 	opts.live.addFlags(cmd)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "snapshot `directory` to write (replaced atomically)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "snapshot `directory` to write (replaced atomically, and only if empty or a snapshot it wrote)")
 	addQuietFlag(cmd, &opts.live.Quiet)
 	return cmd
 }
@@ -87,7 +87,7 @@ func writeSnapshot(ctx context.Context, dir string, res *live.Result) error {
 	}
 	err := inventory.Write(ctx, dir, res.Inventory, files)
 	if ns := (*inventory.NotSnapshotError)(nil); errors.As(err, &ns) {
-		return fmt.Errorf("%w (choose another -o, or empty it)", err)
+		return fmt.Errorf("%w (choose another -o, or remove it yourself)", err)
 	}
 	return err
 }

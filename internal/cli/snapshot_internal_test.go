@@ -58,11 +58,20 @@ func TestWriteSnapshotReplacesOnlySnapshots(t *testing.T) {
 	if data, _ := os.ReadFile(filepath.Join(dir, "thesis.tex")); string(data) != "precious" {
 		t.Error("an unrelated folder was touched")
 	}
+	// A folder with inventory.yaml but no marker (a repository, or a
+	// snapshot from before the marker) is refused too.
+	repo := filepath.Join(t.TempDir(), "repo")
+	os.MkdirAll(repo, 0o755)
+	os.WriteFile(filepath.Join(repo, inventory.FileName), []byte("version: 1\n"), 0o644)
+	if err := writeSnapshot(context.Background(), repo, testResult()); err == nil || !strings.Contains(err.Error(), "remove it yourself") {
+		t.Fatalf("err = %v; want a refusal with the hint", err)
+	}
 	// An older snapshot is replaced whole: files it had and the new one has
 	// not are gone.
 	old := filepath.Join(t.TempDir(), "snap")
 	os.MkdirAll(filepath.Join(old, "g", "gone"), 0o755)
 	os.WriteFile(filepath.Join(old, inventory.FileName), []byte("version: 1\n"), 0o644)
+	os.WriteFile(filepath.Join(old, inventory.MarkerName), []byte("tokenscope snapshot format 1\n"), 0o644)
 	os.WriteFile(filepath.Join(old, "g", "gone", ".gitlab-ci.yml"), []byte("x: 1\n"), 0o644)
 	if err := writeSnapshot(context.Background(), old, testResult()); err != nil {
 		t.Fatal(err)

@@ -471,6 +471,14 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 	return data, nil
 }
 
+// ReadRegular reads the file name under root the way Load and ReadFile do:
+// only a regular file inside root, at most MaxFileSize bytes, without
+// blocking on a named pipe or reading a device (ErrNotRegular). It is for
+// other readers of a snapshot directory, such as the simulator's job logs.
+func ReadRegular(root *os.Root, name string) ([]byte, error) {
+	return readLimited(root, name)
+}
+
 // ErrNotRegular is returned (wrapped) for a path that is not a regular file
 // (a named pipe, device or socket) or a symbolic link that leads out of the
 // snapshot: such files are skipped, never opened or followed.

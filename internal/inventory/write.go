@@ -12,13 +12,30 @@ import (
 	"strings"
 )
 
-// NotSnapshotError is Write refusing to replace Dir: it exists, is not
-// empty and holds no FileName, so it is not a snapshot, and replacing it
-// could delete someone's work.
-type NotSnapshotError struct{ Dir string }
+// MarkerName is the file Write leaves at the top of every snapshot it
+// writes. Write replaces only a folder that holds it (or an empty one):
+// inventory.yaml alone proves nothing, since any repository may hold a file
+// of that name, and replacing such a folder deleted someone's project
+// (issue 10). The name starts with "." so that Load never takes it for a
+// project folder or file.
+const MarkerName = ".tokenscope-snapshot"
+
+// markerContent is what the marker holds: a line naming the format version
+// (Version, the same as inventory.yaml's), for a human who finds the file.
+// Write only checks that the marker is a regular file, not what it says, so
+// that a later format can still replace an earlier one.
+var markerContent = fmt.Sprintf("tokenscope snapshot format %d\n", Version)
+
+// NotSnapshotError is Write refusing to replace Dir: it exists and is not
+// a snapshot Write wrote (Reason says why), and replacing it could delete
+// someone's work.
+type NotSnapshotError struct {
+	Dir    string
+	Reason string
+}
 
 func (e *NotSnapshotError) Error() string {
-	return fmt.Sprintf("write snapshot %s: the folder exists and holds no %s; refusing to replace it", e.Dir, FileName)
+	return fmt.Sprintf("write snapshot %s: %s; refusing to replace it", e.Dir, e.Reason)
 }
 
 // Write writes the snapshot directory dir, the format Load reads: FileName
@@ -26,7 +43,8 @@ func (e *NotSnapshotError) Error() string {
 // content) in one folder per project. It is built in a temporary folder
 // beside dir, then renamed over it, so that readers see the old snapshot
 // or the complete new one; on failure or cancellation nothing is left
-// behind. A folder that is neither empty nor a snapshot is never replaced
+// behind. The snapshot holds MarkerName; a path that is neither missing,
+// an empty folder nor a folder with that marker is never replaced
 // (NotSnapshotError). Contents are written as given: masking secrets is
 // the caller's.
 func Write(ctx context.Context, dir string, inv *Inventory, files map[string]map[string][]byte) (err error) {
@@ -52,22 +70,41 @@ func Write(ctx context.Context, dir string, inv *Inventory, files map[string]map
 	return swapDir(tmp, dir)
 }
 
-// replaceable refuses to replace a folder that holds something other than
-// a snapshot: a wrong output path must not delete work.
+// replaceable refuses to replace anything but a missing path, an empty
+// folder or a snapshot Write wrote (one holding MarkerName): a wrong output
+// path must not delete work. dir itself is checked with Lstat, so a
+// symbolic link (to a folder or not) is refused rather than followed or
+// replaced, and so is a regular file or a device such as /dev/null.
 func replaceable(dir string) error {
-	entries, err := os.ReadDir(dir)
+	st, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
 		return fmt.Errorf("write snapshot %s: %w", dir, err)
+	case st.Mode()&fs.ModeSymlink != 0:
+		return &NotSnapshotError{Dir: dir, Reason: "it is a symbolic link, not a snapshot folder"}
+	case !st.IsDir():
+		return &NotSnapshotError{Dir: dir, Reason: "it exists and is not a folder"}
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("write snapshot %s: %w", dir, err)
 	case len(entries) == 0:
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
-		return &NotSnapshotError{Dir: dir}
+	if m, err := os.Lstat(filepath.Join(dir, MarkerName)); err == nil && m.Mode().IsRegular() {
+		return nil
 	}
-	return nil
+	// A folder with inventory.yaml but no marker may be a snapshot from a
+	// tokenscope older than the marker, or a repository that happens to
+	// hold such a file: the two cannot be told apart, so it is refused too
+	// and the user removes it (docs/design.md §4).
+	if _, err := os.Lstat(filepath.Join(dir, FileName)); err == nil {
+		return &NotSnapshotError{Dir: dir, Reason: fmt.Sprintf("the folder holds %s but no %s marker (a snapshot from an older tokenscope, or not a snapshot at all)", FileName, MarkerName)}
+	}
+	return &NotSnapshotError{Dir: dir, Reason: fmt.Sprintf("the folder is not empty and holds no %s marker, so it is not a snapshot", MarkerName)}
 }
 
 // swapDir renames tmp to dir, moving an existing dir aside first and
@@ -105,6 +142,9 @@ func fill(ctx context.Context, tmp string, inv *Inventory, files map[string]map[
 		return err
 	}
 	if err := root.WriteFile(FileName, data, 0o644); err != nil {
+		return err
+	}
+	if err := root.WriteFile(MarkerName, []byte(markerContent), 0o644); err != nil {
 		return err
 	}
 	projects := slices.Sorted(func(y func(string) bool) {

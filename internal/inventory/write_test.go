@@ -2,7 +2,9 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -74,5 +76,82 @@ func TestWriteLoadRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, files) {
 		t.Errorf("files read back = %q; wrote %q", got, files)
+	}
+}
+
+// Write replaces only what it wrote: its own snapshot (any number of
+// times), a missing path or an empty folder. Anything else — a folder
+// without the marker (even one holding inventory.yaml), a file, a symbolic
+// link to a folder — is refused untouched, with an error naming it.
+func TestWriteReplacesOnlyItsOwnSnapshots(t *testing.T) {
+	ctx := context.Background()
+	inv := &Inventory{Version: Version, Projects: []*Project{{Path: "g/p"}}}
+	files := map[string]map[string][]byte{"g/p": {".gitlab-ci.yml": []byte("x: 1\n")}}
+	base := t.TempDir()
+
+	dir := filepath.Join(base, "snap")
+	for i := range 2 {
+		if err := Write(ctx, dir, inv, files); err != nil {
+			t.Fatalf("write %d: %v", i+1, err)
+		}
+	}
+	marker, err := os.ReadFile(filepath.Join(dir, MarkerName))
+	if err != nil || string(marker) != "tokenscope snapshot format 1\n" {
+		t.Errorf("marker = %q, %v", marker, err)
+	}
+	// The marker is no project and changes nothing Load reports.
+	snap, diags, err := Load(dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(diags) != 0 || len(snap.Inventory.Projects) != 1 || snap.HasFiles(MarkerName) {
+		t.Errorf("diags %v, projects %v", diags, snap.Inventory.Projects)
+	}
+	snap.Close()
+
+	empty := filepath.Join(base, "empty")
+	os.Mkdir(empty, 0o755)
+	if err := Write(ctx, empty, inv, files); err != nil {
+		t.Errorf("empty folder: %v", err)
+	}
+
+	noMarker := filepath.Join(base, "repo")
+	os.Mkdir(noMarker, 0o755)
+	os.WriteFile(filepath.Join(noMarker, FileName), []byte("version: 1\n"), 0o644)
+	plain := filepath.Join(base, "notes")
+	os.Mkdir(plain, 0o755)
+	os.WriteFile(filepath.Join(plain, "keep.txt"), []byte("precious"), 0o644)
+	file := filepath.Join(base, "file.txt")
+	os.WriteFile(file, []byte("precious"), 0o644)
+	link := filepath.Join(base, "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, why string }{
+		{noMarker, "holds inventory.yaml but no .tokenscope-snapshot"},
+		{plain, "holds no .tokenscope-snapshot"},
+		{file, "not a folder"},
+		{link, "symbolic link"},
+	} {
+		err := Write(ctx, c.path, inv, files)
+		var ns *NotSnapshotError
+		if !errors.As(err, &ns) || ns.Dir != c.path || !strings.Contains(err.Error(), c.why) || !strings.Contains(err.Error(), c.path) {
+			t.Errorf("%s: err = %v; want a NotSnapshotError naming it, saying %q", c.path, err, c.why)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(plain, "keep.txt")); string(data) != "precious" {
+		t.Error("a folder without the marker was touched")
+	}
+	if data, _ := os.ReadFile(file); string(data) != "precious" {
+		t.Error("a file was replaced")
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&fs.ModeSymlink == 0 {
+		t.Error("the symbolic link was replaced")
+	}
+	if _, err := os.Stat(filepath.Join(dir, MarkerName)); err != nil {
+		t.Error("the snapshot behind the link was touched")
+	}
+	if entries, _ := os.ReadDir(base); len(entries) != 6 {
+		t.Errorf("left beside the targets: %v", entries)
 	}
 }

@@ -35,7 +35,9 @@
 //	DIR/_jobs/<project full path>/<job id>.log
 //
 // for example DIR/_jobs/apps/web/4711.log. The folder starts with "_" so
-// that the snapshot loader never takes it for a project.
+// that the snapshot loader never takes it for a project. Only regular files
+// are read there: a named pipe, device or symbolic link is skipped, so that
+// a hostile snapshot cannot make the simulator block or read forever.
 //
 // # What is simulated and what is not
 //

@@ -148,20 +148,27 @@ func loadJobLogs(dir string) (map[string]map[int][]byte, error) {
 		if d.IsDir() || !strings.HasSuffix(p, ".log") {
 			return nil
 		}
+		// The snapshot may come from anyone: a named pipe or device named
+		// like a log would block the simulator forever (a FIFO opens only
+		// once a writer comes) or never end (/dev/zero). Only regular files
+		// are read; anything else is skipped, as inventory.Load skips
+		// special files in project folders.
+		if !d.Type().IsRegular() {
+			return nil
+		}
 		id, err := strconv.Atoi(strings.TrimSuffix(path.Base(p), ".log"))
 		if err != nil || id <= 0 || path.Dir(p) == "." {
 			return fmt.Errorf("%s: want _jobs/<project path>/<job id>.log with a numeric job id", filepath.Join(dir, p))
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
+		// ReadRegular checks again on the opened file (opened O_NONBLOCK),
+		// in case the path was replaced by a FIFO after the walk listed it,
+		// and bounds the size.
+		data, err := inventory.ReadRegular(root, p)
+		if errors.Is(err, inventory.ErrNotRegular) {
+			return nil
 		}
-		if info.Size() > inventory.MaxFileSize {
-			return fmt.Errorf("%s: %d bytes: %w", filepath.Join(dir, p), info.Size(), inventory.ErrTooLarge)
-		}
-		data, err := fs.ReadFile(root.FS(), p)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", filepath.Join(dir, p), err)
 		}
 		proj := path.Dir(p)
 		if out[proj] == nil {
