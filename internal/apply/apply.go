@@ -67,6 +67,21 @@ type Options struct {
 	// Step, when set, is told of each call as it is decided.
 	Step func(Step)
 	Now  func() time.Time
+	// Unreviewed lets a run write a plan whose trust file still had
+	// entries marked unreviewed (drafted, not reviewed); without it such a
+	// run is refused with *UnreviewedError.
+	Unreviewed bool
+}
+
+// UnreviewedError refuses to write a plan computed while the trust file
+// still held drafted entries nobody reviewed: the plan does not approve
+// them, but it was computed from a review that is not finished, so the
+// allowlists it enforces would break the callers still waiting for one.
+type UnreviewedError struct{ Count int }
+
+func (e *UnreviewedError) Error() string {
+	return fmt.Sprintf("the plan was computed while %d trust file entr%s still marked unreviewed: a draft is not a review; review them and plan again",
+		e.Count, map[bool]string{true: "y was", false: "ies were"}[e.Count == 1])
 }
 
 // Step is one call of the plan and what became of it.
@@ -205,6 +220,11 @@ func Selected(doc *planfile.Document, wave string) ([]planfile.Project, error) {
 // failed call does not end the run. The error is a *PartialError or
 // *FailedError when calls remain.
 func Run(ctx context.Context, doc *planfile.Document, gl GitLab, o Options) (*Result, error) {
+	// A dry run changes nothing, so it may show an unfinished review's
+	// calls; only writing is refused.
+	if o.Write && doc.Unreviewed > 0 && !o.Unreviewed {
+		return nil, &UnreviewedError{Count: doc.Unreviewed}
+	}
 	projects, err := Selected(doc, o.Wave)
 	if err != nil {
 		return nil, err

@@ -293,3 +293,25 @@ func TestUnknownStateNotTouched(t *testing.T) {
 		t.Errorf("skipped %d of %d; err %v", res.Count(Skipped), len(doc.Projects[0].Calls), err)
 	}
 }
+
+// A plan computed while trust.yaml still held drafted entries is refused
+// for writing, before any read, unless the run says Unreviewed; a dry run
+// may still show it.
+func TestRunRefusesUnreviewedPlan(t *testing.T) {
+	doc := &planfile.Document{Unreviewed: 2}
+	_, err := Run(context.Background(), doc, nil, Options{Write: true})
+	var ue *UnreviewedError
+	if !errors.As(err, &ue) || ue.Count != 2 {
+		t.Fatalf("Run = %v, want *UnreviewedError of 2", err)
+	}
+	if !strings.Contains(err.Error(), "2 trust file entries were still marked unreviewed") {
+		t.Errorf("message: %v", err)
+	}
+	// With no projects selected nothing is read, so a nil GitLab is fine.
+	if _, err := Run(context.Background(), doc, nil, Options{Write: true, Unreviewed: true}); err != nil {
+		t.Errorf("with Unreviewed: %v", err)
+	}
+	if _, err := Run(context.Background(), doc, nil, Options{}); err != nil {
+		t.Errorf("dry run: %v", err)
+	}
+}

@@ -25,7 +25,10 @@ type applyOptions struct {
 	Resume   string
 	Rollback string
 	Force    bool
-	live     liveOptions
+	// Unreviewed writes a plan whose trust file still had unreviewed
+	// entries.
+	Unreviewed bool
+	live       liveOptions
 }
 
 func newApplyCmd(io *IO, runF func(*applyOptions) error) *cobra.Command {
@@ -42,7 +45,9 @@ nothing. Before any call it reads the live allowlists of the plan's projects and
 refuses a plan whose allowlists changed since it was computed. A change already
 made is reported "already", so applying a plan twice is harmless. Removals are
 made only when the plan was computed with --prune; a project's enforcement is
-skipped when one of its entries could not be made.
+skipped when one of its entries could not be made. With --yes it refuses a plan
+computed while trust.yaml still had entries marked unreviewed (drafted by trust
+init, not yet reviewed) unless --unreviewed is given.
 
 Every call is journaled (JSON lines, synced after each) to PLAN.journal.jsonl
 next to the plan, or --journal. The token comes from GITLAB_TOKEN.
@@ -102,6 +107,7 @@ applied or rolled back (what remains is listed).`,
 	f.StringVar(&opts.Resume, "resume", "", "continue the interrupted apply journaled in `JOURNAL` (same plan); appends to it")
 	f.StringVar(&opts.Rollback, "rollback", "", "undo what `JOURNAL` did, last call first (dry run unless --yes)")
 	f.BoolVar(&opts.Force, "force", false, "with --rollback: also undo entries changed since the journal")
+	f.BoolVar(&opts.Unreviewed, "unreviewed", false, "with --yes: apply a plan computed while trust.yaml still had entries marked unreviewed")
 	opts.live.Concurrency, opts.live.Timeout = 1, time.Minute
 	return cmd
 }
@@ -136,7 +142,7 @@ func applyRun(opts *applyOptions) error {
 	if _, err := apply.Selected(doc, opts.Wave); err != nil {
 		return &UsageError{Err: fmt.Errorf("--wave: %w", err)}
 	}
-	o := apply.Options{Wave: opts.Wave, Write: opts.Yes, Now: opts.io.Now, PlanDigest: digest, Resume: resume}
+	o := apply.Options{Wave: opts.Wave, Write: opts.Yes, Now: opts.io.Now, PlanDigest: digest, Resume: resume, Unreviewed: opts.Unreviewed}
 	if opts.Yes {
 		path := opts.Journal
 		switch {

@@ -126,8 +126,10 @@ func newTrustCheckCmd(io *IO, runF func(*trustCheckOptions) error) *cobra.Comman
 		Long: `Check validates a trust file and prints every mistake with its line: unknown
 fields and access kinds, a caller equal to its callee, duplicate edges, missing
 reasons, expired approvals (a warning: they stop counting), placeholders left from
-the draft. With --source, every project and group must exist in that snapshot.
-Exit code 1 when there are errors; warnings alone exit 0.`,
+the draft, and entries still marked "unreviewed: true" (trust init marks every
+entry it drafts; a reviewer deletes the marker). With --source, every project and
+group must exist in that snapshot. Exit code 1 when there are errors or unreviewed
+entries; warnings alone exit 0.`,
 		Example: `  tokenscope trust check trust.yaml --source examples/acme`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -158,7 +160,20 @@ func trustCheckRun(opts *trustCheckOptions) error {
 	if err != nil {
 		return err
 	}
+	// The counts first: they describe the file whether or not its review is
+	// done.
 	fmt.Fprintf(opts.io.Out, "%s: %d edge(s), %d group grant(s), %d deny rule(s), %d wave(s), %d open exception(s)\n", opts.File, len(f.Edges), len(f.Groups), len(f.Deny), len(f.Waves), len(f.Open))
+	// An unreviewed entry is valid (plan reads it, as needs review) but the
+	// review is not done: check fails so a merge request pipeline can gate
+	// on it, naming each entry's line.
+	if pending := f.Unreviewed(); len(pending) > 0 {
+		var ds diag.List
+		for _, p := range pending {
+			ds.Errorf("", opts.File, p.Line, "%s is still marked unreviewed: review it, then delete \"unreviewed: true\"", p.What)
+		}
+		printDiags(opts.io, ds, false)
+		return fmt.Errorf("%s has %d unreviewed entr%s; a draft is not a review", opts.File, len(pending), map[bool]string{true: "y", false: "ies"}[len(pending) == 1])
+	}
 	return nil
 }
 

@@ -73,6 +73,7 @@ func Compute(g *graph.Graph, ix *inventory.Index, tf *trust.File, opts Options) 
 		ServerURL: strings.TrimRight(ix.Inventory().ServerURL, "/"), Unresolved: slices.Clone(g.Unresolved)}
 	if tf != nil {
 		c.plan.TrustFile = tf.Name
+		c.plan.Unreviewed = len(tf.Unreviewed())
 	}
 	c.version()
 	for _, e := range g.Edges {
@@ -243,7 +244,8 @@ func (c *computer) callee(path string) (Project, bool) {
 // expired, not denied.
 func (s *calleeState) grants() {
 	for _, g := range s.c.tf.GroupGrants(s.p.Path) {
-		if g.Expired {
+		// A drafted grant nobody reviewed does not widen anything yet.
+		if !g.Counts() {
 			continue
 		}
 		if d, ok := s.groupDenied(g.CallerGroup); ok {
@@ -327,7 +329,7 @@ func (s *calleeState) edge(e graph.Edge) {
 		s.want(e.Caller, eff, e.Uses, "discovered; no trust file: proposed, not reviewed", false)
 		return
 	}
-	if a, ok := s.c.tf.Approval(e.Caller, s.p.Path); ok && !a.Expired {
+	if a, ok := s.c.tf.Approval(e.Caller, s.p.Path); ok && a.Counts() {
 		kinds := eff
 		if len(a.Access) > 0 {
 			_, kinds = splitNever(a.Access)
@@ -383,7 +385,9 @@ func (s *calleeState) beyond(e graph.Edge, approved []access.Kind, reason string
 
 func (s *calleeState) reviewReason(caller string) string {
 	r := "not approved in " + s.c.tf.Name
-	if a, ok := s.c.tf.Approval(caller, s.p.Path); ok && a.Expired {
+	if a, ok := s.c.tf.Approval(caller, s.p.Path); ok && a.Unreviewed {
+		r = fmt.Sprintf("drafted at %s, still marked unreviewed: a draft is not a review", s.at(a.Line))
+	} else if ok && a.Expired {
 		r = fmt.Sprintf("the approval at %s expired on %s", s.at(a.Line), a.Expires.Format(time.DateOnly))
 	}
 	if p := s.c.ix.Project(caller); p != nil && p.Archived {
@@ -411,7 +415,7 @@ func (s *calleeState) staleApprovals() {
 		return
 	}
 	for _, a := range s.c.tf.EdgesTo(s.p.Path) {
-		if a.Expired {
+		if !a.Counts() {
 			continue
 		}
 		if _, ok := s.discovered[key(a.Caller)]; ok {
@@ -606,7 +610,9 @@ func (s *calleeState) unapprovedReason(path string, group bool, auto bool) strin
 	r := "not approved"
 	if s.c.tf == nil {
 		r = "no use discovered"
-	} else if a, ok := s.c.tf.Approval(path, s.p.Path); ok && a.Expired {
+	} else if a, ok := s.c.tf.Approval(path, s.p.Path); ok && a.Unreviewed {
+		r = fmt.Sprintf("drafted at %s, still marked unreviewed", s.at(a.Line))
+	} else if ok && a.Expired {
 		r = fmt.Sprintf("approval at %s expired on %s", s.at(a.Line), a.Expires.Format(time.DateOnly))
 	}
 	if group {

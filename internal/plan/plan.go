@@ -170,7 +170,12 @@ type Plan struct {
 	// one, every discovered edge is proposed, unreviewed.
 	Trusted   bool
 	TrustFile string
-	Pruned    bool
+	// Unreviewed counts the trust file's entries still marked unreviewed
+	// (drafted by trust init, not yet vouched for): none of them approves
+	// anything, and apply refuses the plan while it is not zero unless told
+	// otherwise.
+	Unreviewed int
+	Pruned     bool
 	// Capabilities of the GitLab version the plan targets.
 	Capabilities capability.Capabilities
 	// StateDigest identifies the allowlist state the plan was computed

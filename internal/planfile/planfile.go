@@ -35,8 +35,12 @@ type (
 		Warnings []string  `json:"warnings"`
 		// Additive: what the plan was computed from. apply refuses a plan
 		// whose state_digest no longer matches the live allowlists.
-		Trusted       bool         `json:"trusted"`
-		TrustFile     string       `json:"trust_file,omitempty"`
+		Trusted   bool   `json:"trusted"`
+		TrustFile string `json:"trust_file,omitempty"`
+		// Unreviewed counts the trust file's entries still marked
+		// unreviewed (drafted, not reviewed); apply refuses the plan while
+		// it is not zero unless told otherwise. Absent in older plans: 0.
+		Unreviewed    int          `json:"unreviewed"`
 		Pruned        bool         `json:"pruned"`
 		GitLabVersion string       `json:"gitlab_version"` // "" when unknown
 		StateDigest   string       `json:"state_digest"`

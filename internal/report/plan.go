@@ -236,3 +236,10 @@ func accessText(ks []access.Kind) string {
 	}
 	return kinds(ks)
 }
+
+// unreviewedLine is the heading every human format prints while the trust
+// file still holds drafted entries: they approve nothing until reviewed.
+func unreviewedLine(p *plan.Plan) string {
+	return fmt.Sprintf("%d trust file entr%s still marked unreviewed (drafted by trust init, not reviewed): listed as needs review, never approved. Review each and delete its \"unreviewed: true\".",
+		p.Unreviewed, map[bool]string{true: "y", false: "ies"}[p.Unreviewed == 1])
+}

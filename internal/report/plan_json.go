@@ -14,7 +14,7 @@ import (
 // are planfile's, which reads the document back.
 func planDocument(p *plan.Plan) any {
 	doc := planfile.Document{Version: PlanFormatVersion, Projects: []planfile.Project{}, Warnings: warningTexts(p.Warnings),
-		Trusted: p.Trusted, TrustFile: p.TrustFile, Pruned: p.Pruned, StateDigest: p.StateDigest,
+		Trusted: p.Trusted, TrustFile: p.TrustFile, Unreviewed: p.Unreviewed, Pruned: p.Pruned, StateDigest: p.StateDigest,
 		Waves: []planfile.Wave{}, Unresolved: []planfile.Unresolved{}}
 	if p.Capabilities.Known {
 		doc.GitLabVersion = p.Capabilities.Version.String()

@@ -17,6 +17,9 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 	if !p.Trusted {
 		fmt.Fprintf(ew, "> **Warning:** %s\n\n", md(untrustedBanner(h)))
 	}
+	if p.Unreviewed > 0 {
+		fmt.Fprintf(ew, "> **Warning:** %s\n\n", md(unreviewedLine(p)))
+	}
 	fmt.Fprintf(ew, "%s.\n\nComputed from: %s.\n\n", upperFirst(summary(p)), md(computedFrom(p, h)))
 	rows := p.Rows()
 	if len(rows) > 0 {

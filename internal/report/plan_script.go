@@ -51,6 +51,11 @@ if [ "$execute" = 1 ]; then
     echo "plan with {{trust}}, or run with --execute --unreviewed if you really mean it." >&2
     exit 2
   fi
+  if [ "$drafted" != 0 ] && [ "$unreviewed" != 1 ]; then
+    echo "$drafted trust file entries are still marked unreviewed: a draft is not a review." >&2
+    echo "review them (delete unreviewed: true) and plan again, or run with --execute --unreviewed if you really mean it." >&2
+    exit 2
+  fi
   if [ -z "${GITLAB_TOKEN:-}" ]; then
     echo "GITLAB_TOKEN is not set (a token with the Maintainer role on every project below)" >&2
     exit 2
@@ -118,6 +123,9 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 	if !p.Trusted {
 		fmt.Fprintf(ew, "#\n# %s\n# --execute refuses to run it without --unreviewed.\n", wrapComment(untrustedBanner(h)))
 	}
+	if p.Unreviewed > 0 {
+		fmt.Fprintf(ew, "#\n# %s\n# --execute refuses to run it without --unreviewed.\n", wrapComment(unreviewedLine(p)))
+	}
 	fmt.Fprintf(ew, "#\n# %s\n# %s\n#\n", wrapComment(upperFirst(summary(p))+"."), wrapComment("Computed from: "+computedFrom(p, h)+"."))
 	fmt.Fprintf(ew, `# Usage: GITLAB_TOKEN=... ./plan.sh [--execute] [--wave NAME]
 #   without --execute it only prints the calls (dry run)
@@ -135,7 +143,10 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 	if p.Trusted {
 		reviewed = 1
 	}
-	fmt.Fprintf(ew, "reviewed=%d\nwaves=(", reviewed)
+	// drafted is the count of entries trust init drafted that nobody has
+	// reviewed yet; --execute refuses while it is not zero, as for an
+	// untrusted plan.
+	fmt.Fprintf(ew, "reviewed=%d\ndrafted=%d\nwaves=(", reviewed, p.Unreviewed)
 	for i, n := range waveNames(p) {
 		if i > 0 {
 			fmt.Fprint(ew, " ")

@@ -20,6 +20,9 @@ func planTable(w io.Writer, p *plan.Plan, h PlanHints) error {
 	}
 	banner()
 	fmt.Fprintf(ew, "tokenscope plan: %s\n", summary(p))
+	if p.Unreviewed > 0 {
+		fmt.Fprintf(ew, "!!! %s\n", unreviewedLine(p))
+	}
 	fmt.Fprintf(ew, "computed from: %s\n\n", computedFrom(p, h))
 
 	fmt.Fprintf(ew, "EDGES (caller → callee)\n")

@@ -122,7 +122,10 @@ func header(b *bytes.Buffer, opts DraftOptions) {
 #   - replace every %s in reason and owner;
 #   - name the access kinds of edges known only from the authentication log
 #     (access: []), or their entries keep default permissions;
-#   - add an expires: date to temporary access.
+#   - add an expires: date to temporary access;
+#   - delete "unreviewed: true" from each edge you have reviewed: until then
+#     the edge is not approved (plan lists it as "needs review") and
+#     tokenscope trust check fails.
 # Each edge's evidence is in the comments above it: origin, file:line (job),
 # and what was matched.
 `, src, Placeholder)
@@ -143,6 +146,9 @@ func draftEdge(b *bytes.Buffer, e graph.Edge) {
 	fmt.Fprintf(b, "  - caller: %s\n    callee: %s\n    access: [%s]\n", scalar(e.Caller), scalar(e.Callee), kindList(kinds))
 	fmt.Fprintf(b, "    reason: %s\n", scalar(fmt.Sprintf("%s: why %s needs %s", Placeholder, e.Caller, e.Callee)))
 	fmt.Fprintf(b, "    owner: %s\n", scalar(Placeholder))
+	// A draft is not a review: the marker keeps the edge out of every plan's
+	// approvals until a reviewer deletes it.
+	b.WriteString("    unreviewed: true\n")
 }
 
 func evidence(b *bytes.Buffer, uses []use.Use, prefix string) {

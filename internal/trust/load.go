@@ -163,7 +163,7 @@ func (l *loader) list(n *yaml.Node, what string, item func(*yaml.Node)) {
 func (l *loader) edge(n *yaml.Node) {
 	e := Edge{Line: n.Line}
 	var t terms
-	for _, kv := range l.pairs(n, "an edge", "caller", "callee", "access", "reason", "owner", "expires") {
+	for _, kv := range l.pairs(n, "an edge", "caller", "callee", "access", "reason", "owner", "expires", "unreviewed") {
 		k, v := kv[0], kv[1]
 		switch k.Value {
 		case "caller":
@@ -174,7 +174,7 @@ func (l *loader) edge(n *yaml.Node) {
 			l.term(&t, k.Value, v)
 		}
 	}
-	e.Access, e.Reason, e.Owner, e.Expires = t.access, t.reason, t.owner, t.expires
+	e.Access, e.Reason, e.Owner, e.Expires, e.Unreviewed = t.access, t.reason, t.owner, t.expires, t.unreviewed
 	if !l.required(n, "edge", map[string]string{"caller": e.Caller, "callee": e.Callee}) {
 		return
 	}
@@ -204,6 +204,7 @@ type terms struct {
 	access        []access.Kind
 	reason, owner string
 	expires       time.Time
+	unreviewed    bool
 }
 
 // term reads one of the shared fields.
@@ -217,13 +218,19 @@ func (l *loader) term(t *terms, key string, v *yaml.Node) {
 		t.owner = l.str(v, "owner")
 	case "expires":
 		t.expires = l.date(v)
+	case "unreviewed":
+		// Only true marks a draft; false is the same as no marker, so a
+		// reviewer may flip it instead of deleting the line.
+		if err := v.Decode(&t.unreviewed); err != nil {
+			l.errAt(v.Line, "unreviewed must be true or false, not %q", v.Value)
+		}
 	}
 }
 
 func (l *loader) group(n *yaml.Node) {
 	g := GroupGrant{Line: n.Line}
 	var t terms
-	for _, kv := range l.pairs(n, "a group grant", "callee", "caller_group", "access", "reason", "owner", "expires") {
+	for _, kv := range l.pairs(n, "a group grant", "callee", "caller_group", "access", "reason", "owner", "expires", "unreviewed") {
 		k, v := kv[0], kv[1]
 		switch k.Value {
 		case "callee":
@@ -234,7 +241,7 @@ func (l *loader) group(n *yaml.Node) {
 			l.term(&t, k.Value, v)
 		}
 	}
-	g.Access, g.Reason, g.Owner, g.Expires = t.access, t.reason, t.owner, t.expires
+	g.Access, g.Reason, g.Owner, g.Expires, g.Unreviewed = t.access, t.reason, t.owner, t.expires, t.unreviewed
 	if !l.required(n, "group grant", map[string]string{"callee": g.Callee, "caller_group": g.CallerGroup}) {
 		return
 	}

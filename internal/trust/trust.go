@@ -82,8 +82,16 @@ type Edge struct {
 	// Expired is set by Load when a clock was given and Expires has
 	// passed: the approval no longer counts.
 	Expired bool
-	Line    int
+	// Unreviewed is the draft's "unreviewed: true": trust init wrote the
+	// entry from what discovery found and no human has vouched for it yet,
+	// so it does not count as an approval until the marker is removed.
+	Unreviewed bool
+	Line       int
 }
+
+// Counts reports whether the approval is in force: reviewed and not
+// expired.
+func (e Edge) Counts() bool { return !e.Expired && !e.Unreviewed }
 
 // GroupGrant approves a group entry on a callee's allowlist: every project
 // in CallerGroup and its subgroups, including future ones. It is an
@@ -96,7 +104,39 @@ type GroupGrant struct {
 	Owner       string
 	Expires     time.Time
 	Expired     bool
+	Unreviewed  bool // as for Edge: a drafted grant is not a review
 	Line        int
+}
+
+// Counts reports whether the grant is in force: reviewed and not expired.
+func (g GroupGrant) Counts() bool { return !g.Expired && !g.Unreviewed }
+
+// Pending is an entry still marked unreviewed: its line and what it
+// approves, for messages.
+type Pending struct {
+	Line int
+	What string // "caller → callee" or "group g → callee"
+}
+
+// Unreviewed returns the entries still marked unreviewed (edges and group
+// grants), in line order: what a review has left to do.
+func (f *File) Unreviewed() []Pending {
+	if f == nil {
+		return nil
+	}
+	var out []Pending
+	for _, e := range f.Edges {
+		if e.Unreviewed {
+			out = append(out, Pending{Line: e.Line, What: e.Caller + " → " + e.Callee})
+		}
+	}
+	for _, g := range f.Groups {
+		if g.Unreviewed {
+			out = append(out, Pending{Line: g.Line, What: "group " + g.CallerGroup + " → " + g.Callee})
+		}
+	}
+	slices.SortFunc(out, func(a, b Pending) int { return a.Line - b.Line })
+	return out
 }
 
 // Deny forbids callers on a callee's allowlist, whatever else approves

@@ -168,6 +168,41 @@ func TestExpiredApprovalStopsCounting(t *testing.T) {
 	}
 }
 
+func TestUnreviewedMarker(t *testing.T) {
+	file := `version: 1
+edges:
+  - {caller: apps/web, callee: libs/jslib, access: [packages-read], reason: x, unreviewed: true}
+  - {caller: apps/api, callee: libs/jslib, access: [packages-read], reason: x, unreviewed: false}
+  - {caller: apps/deploy, callee: libs/jslib, access: [packages-read], reason: x}
+groups:
+  - {callee: platform/base-images, caller_group: apps, reason: x, unreviewed: true}
+`
+	f, diags := Load("t.yaml", []byte(file), LoadOptions{Index: testIndex(), Now: now})
+	if len(diags) != 0 {
+		t.Fatalf("a marker is not a mistake: %s", diagText(diags))
+	}
+	web, _ := f.Approval("apps/web", "libs/jslib")
+	api, _ := f.Approval("apps/api", "libs/jslib")
+	deploy, _ := f.Approval("apps/deploy", "libs/jslib")
+	if !web.Unreviewed || web.Counts() {
+		t.Errorf("unreviewed: true must not count: %+v", web)
+	}
+	if api.Unreviewed || !api.Counts() || deploy.Unreviewed || !deploy.Counts() {
+		t.Errorf("unreviewed: false and no marker both count: %+v %+v", api, deploy)
+	}
+	if g := f.GroupGrants("platform/base-images"); len(g) != 1 || !g[0].Unreviewed || g[0].Counts() {
+		t.Errorf("group grant marker: %+v", g)
+	}
+	want := []Pending{{Line: 3, What: "apps/web → libs/jslib"}, {Line: 7, What: "group apps → platform/base-images"}}
+	if got := f.Unreviewed(); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("Unreviewed() = %+v, want %+v", got, want)
+	}
+	_, diags = Load("t.yaml", []byte("version: 1\nedges:\n  - {caller: apps/web, callee: libs/jslib, reason: x, unreviewed: maybe}\n"), LoadOptions{})
+	if !diags.HasErrors() || !strings.Contains(diagText(diags), "t.yaml:3: error: unreviewed must be true or false") {
+		t.Errorf("a marker that is not a boolean is an error with its line: %s", diagText(diags))
+	}
+}
+
 func TestDenyGroups(t *testing.T) {
 	except := Deny{Callee: "infra/tfstate", Except: []string{"apps/deploy"}}
 	if !except.DeniesGroup("apps", []string{"apps/deploy", "apps/web"}) || except.DeniesGroup("apps", []string{"apps/deploy"}) {
@@ -233,6 +268,15 @@ func TestDraft(t *testing.T) {
 	}
 	if len(f.Edges) != 3 || len(f.Waves) != 4 {
 		t.Errorf("loaded %d edges, %d waves", len(f.Edges), len(f.Waves))
+	}
+	// Every drafted edge is marked: a draft is not a review.
+	for _, e := range f.Edges {
+		if !e.Unreviewed || e.Counts() {
+			t.Errorf("drafted edge %s → %s is not marked unreviewed", e.Caller, e.Callee)
+		}
+	}
+	if n := len(f.Unreviewed()); n != 3 {
+		t.Errorf("Unreviewed() = %d entries, want 3", n)
 	}
 	for _, d := range diags {
 		if !strings.Contains(d.Summary, "placeholder") && !strings.Contains(d.Summary, "names no access kinds") {
