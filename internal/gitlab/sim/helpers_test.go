@@ -215,23 +215,8 @@ func ptr[T any](v T) *T { return &v }
 // produce, and returns the status and trimmed body.
 func raw(t *testing.T, method, url, token, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("PRIVATE-TOKEN", token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(data))
+	resp, data := do(t, method, url, token, body)
+	return resp.StatusCode, data
 }
 
 // externalURL is the test org's server_url: GitLab's external_url.
