@@ -233,9 +233,14 @@ func Run(ctx context.Context, doc *planfile.Document, gl GitLab, o Options) (*Re
 	if len(projects) == 0 {
 		return res, nil
 	}
-	refs := make([]gitlab.Ref, len(projects))
-	for i, p := range projects {
-		refs[i] = gitlab.Ref{ID: p.ID, Path: p.Project}
+	// A project whose allowlist the plan could not read is neither read
+	// nor touched (runProject skips it): reading it would fail the whole
+	// run for the same missing role.
+	var refs []gitlab.Ref
+	for _, p := range projects {
+		if p.State != plan.StateUnknown {
+			refs = append(refs, gitlab.Ref{ID: p.ID, Path: p.Project})
+		}
 	}
 	states, err := gl.ReadStates(ctx, refs)
 	if err != nil {

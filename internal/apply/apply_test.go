@@ -21,11 +21,16 @@ type fake struct {
 	states map[string]State
 	fail   map[string]error
 	writes []string
+	// unreadable projects fail ReadStates, as a token below Maintainer does.
+	unreadable map[string]bool
 }
 
 func (f *fake) ReadStates(_ context.Context, refs []gitlab.Ref) (map[string]State, error) {
 	out := map[string]State{}
 	for _, r := range refs {
+		if f.unreadable[r.Path] {
+			return nil, errors.New(r.Path + ": cannot read the job token settings")
+		}
 		out[strings.ToLower(r.Path)] = f.states[r.Path]
 	}
 	return out, nil
@@ -280,7 +285,8 @@ func TestHalfAppliedPlanContinues(t *testing.T) {
 func TestUnknownStateNotTouched(t *testing.T) {
 	doc := testPlan(true)
 	doc.Projects[0].State = plan.StateUnknown
-	f := &fake{states: map[string]State{"libs/jslib": {Entries: map[Key][]string{key(plan.ProjectEntry, "someone/else"): nil}}}}
+	// The token still cannot read it: apply must not try.
+	f := &fake{unreadable: map[string]bool{"libs/jslib": true}}
 	res, err := Run(context.Background(), doc, f, Options{Write: true})
 	var fe *FailedError
 	if !errors.As(err, &fe) {
