@@ -128,6 +128,7 @@ func New(o Options) (*Client, error) {
 		gl.WithBaseURL(base.String()),
 		gl.WithHTTPClient(httpClient),
 		gl.WithCustomRetry(checkRetry),
+		gl.WithErrorHandler(exhausted),
 		gl.WithCustomBackoff(backoff),
 		gl.WithCustomRetryMax(o.RetryMax),
 		gl.WithCustomRetryWaitMinMax(o.RetryWaitMin, o.RetryWaitMax),
@@ -191,7 +192,11 @@ func (c *Client) apiError(what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return &APIError{What: what, Status: statusOf(err), Msg: c.redact(err.Error()), err: err}
+	msg := err.Error()
+	if er, ok := notJSON(err); ok {
+		msg = plainFailure(er)
+	}
+	return &APIError{What: what, Status: statusOf(err), Msg: c.redact(msg), err: err}
 }
 
 // APIError is a request that failed after retries.
@@ -215,6 +220,10 @@ func statusOf(err error) int {
 	if errors.Is(err, gl.ErrNotFound) {
 		return http.StatusNotFound
 	}
+	var re *RetryError
+	if errors.As(err, &re) {
+		return re.Status
+	}
 	return 0
 }
 
@@ -229,7 +238,7 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		return false, ctx.Err()
 	}
 	if err != nil {
-		return !isRedirectRefused(err), nil
+		return !isRedirectRefused(err) && !unreachable(err), nil
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:

@@ -22,6 +22,13 @@ import (
 // that is hostile or generated, and reading it would only cost memory.
 const MaxFileSize = 8 << 20
 
+// MaxInventorySize is the largest inventory.yaml Load reads: a listing of
+// about two million projects (a project takes ~140 bytes). It is larger
+// than MaxFileSize because the listing grows with the org, not with one
+// repository; Write refuses to write a bigger one, so that snapshot never
+// writes what scan would refuse.
+const MaxInventorySize = 256 << 20
+
 // ErrTooLarge is returned (wrapped) for files above MaxFileSize.
 var ErrTooLarge = errors.New("file too large")
 
@@ -98,7 +105,7 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 		return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
 	}
 	inv := &Inventory{Version: Version}
-	data, err := readLimited(root, FileName)
+	data, err := readLimitedTo(root, FileName, MaxInventorySize)
 	switch {
 	case err == nil:
 		inv, err = Parse(path.Join(dir, FileName), data)
@@ -440,6 +447,11 @@ func cleanRel(name string) (string, error) {
 // replaced between the two. os.Root refuses symbolic links that leave the
 // snapshot; that refusal is reported as such.
 func readLimited(root *os.Root, name string) ([]byte, error) {
+	return readLimitedTo(root, name, MaxFileSize)
+}
+
+// readLimitedTo is readLimited with another size limit.
+func readLimitedTo(root *os.Root, name string, limit int64) ([]byte, error) {
 	if err := checkRegular(root, name); err != nil {
 		return nil, err
 	}
@@ -458,15 +470,15 @@ func readLimited(root *os.Root, name string) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, notRegular(name, st.Mode())
 	}
-	if st.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes: %w (limit %d)", name, st.Size(), ErrTooLarge, MaxFileSize)
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes: %w (limit %d)", name, st.Size(), ErrTooLarge, limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%s: %w (limit %d)", name, ErrTooLarge, MaxFileSize)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: %w (limit %d)", name, ErrTooLarge, limit)
 	}
 	return data, nil
 }

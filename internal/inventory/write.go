@@ -141,6 +141,9 @@ func fill(ctx context.Context, tmp string, inv *Inventory, files map[string]map[
 	if err != nil {
 		return err
 	}
+	if len(data) > MaxInventorySize {
+		return fmt.Errorf("%s would be %d MiB, over the %d MiB that scan reads (limit MaxInventorySize): snapshot fewer groups at a time (--group)", FileName, len(data)>>20, MaxInventorySize>>20)
+	}
 	if err := root.WriteFile(FileName, data, 0o644); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,39 @@ func TestWriteReplacesOnlyItsOwnSnapshots(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(base); len(entries) != 6 {
 		t.Errorf("left beside the targets: %v", entries)
+	}
+}
+
+// What snapshot writes, scan reads: an org listing past MaxFileSize (a
+// project file's limit) is written and loaded back, as a 100k-project
+// org's 13.6 MB inventory.yaml once was written and then refused.
+func TestWriteLargeInventoryLoads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 9 MB inventory")
+	}
+	inv := &Inventory{Version: Version}
+	for i := range 60000 {
+		inv.Projects = append(inv.Projects, &Project{
+			Path: "platform/team-" + strings.Repeat("x", 40) + "/service-" + strconv.Itoa(i), ID: i + 1, Visibility: "private", DefaultBranch: "main",
+			JobTokenScope: &JobTokenScope{InboundEnabled: true},
+		})
+	}
+	data, err := inv.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) <= MaxFileSize {
+		t.Fatalf("inventory is %d bytes, not past MaxFileSize: the test proves nothing", len(data))
+	}
+	dir := filepath.Join(t.TempDir(), "snap")
+	if err := Write(context.Background(), dir, inv, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := Load(dir, LoadOptions{})
+	if err != nil {
+		t.Fatalf("scan refuses what snapshot wrote: %v", err)
+	}
+	if len(got.Inventory.Projects) != len(inv.Projects) {
+		t.Errorf("read %d projects, wrote %d", len(got.Inventory.Projects), len(inv.Projects))
 	}
 }
