@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tokenscope/tokenscope/internal/redact"
 )
 
 // Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
@@ -17,6 +19,17 @@ var Version = "dev"
 
 // Main runs tokenscope with args and returns the exit code.
 func Main(ctx context.Context, args []string, io *IO) int {
+	// One redaction for everything tokenscope prints, whichever code path
+	// made the text (evidence, notes, errors, help): a secret copied from a
+	// repository or a job log never reaches the terminal or a pipeline log.
+	out, errOut := redact.NewWriter(io.Out), redact.NewWriter(io.Err)
+	masked := *io
+	masked.Out, masked.Err = out, errOut
+	io = &masked
+	defer func() {
+		_ = out.Flush()
+		_ = errOut.Flush()
+	}()
 	root := NewRoot(io)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

@@ -82,7 +82,7 @@ func writeSnapshot(ctx context.Context, dir string, res *live.Result) error {
 	for p, fs := range res.Files {
 		files[p] = make(map[string][]byte, len(fs))
 		for name, content := range fs {
-			files[p][name] = []byte(redact.String(string(content)))
+			files[p][name] = []byte(redact.File(string(content)))
 		}
 	}
 	err := inventory.Write(ctx, dir, res.Inventory, files)

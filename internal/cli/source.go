@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/atomicfile"
+	"github.com/tokenscope/tokenscope/internal/redact"
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 )
@@ -150,7 +151,8 @@ func (o *outputOptions) write(io *IO, render func(w io.Writer) error) error {
 	if o.Path == "" || o.Path == "-" {
 		return render(io.Out)
 	}
-	err := atomicfile.Write(o.Path, 0o644, render)
+	// A file gets the redaction stdout gets (Main masks the streams).
+	err := atomicfile.Write(o.Path, 0o644, redact.Masking(render))
 	// atomicfile refuses what it must not replace; say so in terms of the
 	// flag the user typed.
 	switch {

@@ -29,19 +29,63 @@ var tokenPrefixes = []string{
 	"ghp_", "gho_", "ghs_", "github_pat_", "GR1348941",
 }
 
-// String masks the secrets in s.
-func String(s string) string {
+// String masks the secrets in s with Mask. It is the one redaction for
+// text that reaches any output (the cli applies it to stdout, stderr and
+// every file it writes).
+func String(s string) string { return toOutput.apply(s) }
+
+// File masks the secrets in a repository file's content so that the file
+// keeps its syntax and meaning: a secret becomes Filler (a token keeps its
+// prefix, a JWT stays JWT-shaped), never a bracketed word that YAML would
+// read as a list. snapshot stores files masked so; String masks the
+// fillers as it masks the secrets, so a scan of the snapshot prints what
+// a scan of the repository prints.
+func File(s string) string { return toFile.apply(s) }
+
+// Filler replaces a secret in File's output.
+const Filler = "tokenscope-masked"
+
+// jwtFiller is a JWT-shaped filler: three base64url segments, the first a
+// JSON header, long enough for maskJWTs.
+const jwtFiller = "eyJ0b2tlbnNjb3BlIjoibWFza2VkIn0.bWFza2Vk.bWFza2Vk"
+
+// masker says what a secret of each shape is replaced with.
+type masker struct {
+	token func(prefix string) string // a prefixed token (glpat-...)
+	npm   string
+	jwt   string
+	value string // a password, header or parameter value
+}
+
+var (
+	toOutput = masker{token: func(string) string { return Mask }, npm: Mask, jwt: Mask, value: Mask}
+	toFile   = masker{token: func(p string) string { return p + Filler }, npm: npmFiller, jwt: jwtFiller, value: Filler}
+)
+
+func (m masker) apply(s string) string {
 	if s == "" {
 		return s
 	}
-	s = strings.ReplaceAll(s, JobToken, Mask)
-	s = maskPrefixed(s)
-	s = maskJWTs(s)
-	s = maskUserinfo(s)
-	s = maskHeaders(s)
-	s = maskParams(s)
+	s = strings.ReplaceAll(s, JobToken, m.value)
+	s = m.maskPrefixed(s)
+	s = m.maskJWTs(s)
+	s = m.maskUserinfo(s)
+	s = m.maskHeaders(s)
+	s = m.maskParams(s)
+	s = m.maskFlags(s)
+	s = m.maskXML(s)
+	s = m.maskNetrc(s)
+	s = m.maskJSONKeys(s)
 	return s
 }
+
+// masked reports whether v is already a mask or filler: masking is
+// idempotent, and String masks File's fillers.
+func (m masker) masked(v string) bool { return v == m.value }
+
+// npmFiller is File's npm token: npmToken's exact shape, so that String
+// masks it as it masks a real one.
+const npmFiller = "npm_TokenscopeMaskedTokenscopeMasked0000"
 
 func isTokenChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
@@ -52,12 +96,19 @@ func isWordChar(c byte) bool {
 }
 
 // maskPrefixed masks "<prefix><at least 8 token chars>" at word starts.
-func maskPrefixed(s string) string {
+func (m masker) maskPrefixed(s string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(s); i++ {
-		// Every prefix starts with g or G.
-		if c := s[i]; c != 'g' && c != 'G' || i > 0 && isWordChar(s[i-1]) {
+		// Every prefix starts with g, G or n.
+		if c := s[i]; c != 'g' && c != 'G' && c != 'n' || i > 0 && isWordChar(s[i-1]) {
+			continue
+		}
+		if j := npmToken(s, i); j > 0 && !m.masked(s[i:j]) {
+			b.WriteString(s[last:i])
+			b.WriteString(m.npm)
+			last = j
+			i = j - 1
 			continue
 		}
 		for _, p := range tokenPrefixes {
@@ -68,9 +119,9 @@ func maskPrefixed(s string) string {
 			for j < len(s) && isTokenChar(s[j]) {
 				j++
 			}
-			if j-i-len(p) >= 8 {
+			if j-i-len(p) >= 8 && !(m.value == Filler && s[i+len(p):j] == Filler) {
 				b.WriteString(s[last:i])
-				b.WriteString(Mask)
+				b.WriteString(m.token(p))
 				last = j
 				i = j - 1
 			}
@@ -84,9 +135,26 @@ func maskPrefixed(s string) string {
 	return b.String()
 }
 
+// npmToken returns the end of an npm access token at i ("npm_" and 36
+// letters or digits, https://github.blog/changelog/2021-09-23-npm-has-a-new-access-token-format/),
+// or 0. The exact length keeps npm_config_* variable names visible.
+func npmToken(s string, i int) int {
+	if !strings.HasPrefix(s[i:], "npm_") {
+		return 0
+	}
+	j := i + 4
+	for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+		j++
+	}
+	if j-i-4 != 36 || j < len(s) && isTokenChar(s[j]) {
+		return 0
+	}
+	return j
+}
+
 // maskJWTs masks three base64url segments starting with "eyJ" (a JSON
 // header), as JWT job tokens (19.0+) and OIDC tokens look.
-func maskJWTs(s string) string {
+func (m masker) maskJWTs(s string) string {
 	for from := 0; ; {
 		i := strings.Index(s[from:], "eyJ")
 		if i < 0 {
@@ -100,9 +168,9 @@ func maskJWTs(s string) string {
 			}
 			j++
 		}
-		if dots == 2 && j-i >= 30 && (i == 0 || !isWordChar(s[i-1])) {
-			s = s[:i] + Mask + s[j:]
-			from = i + len(Mask)
+		if dots == 2 && j-i >= 30 && (i == 0 || !isWordChar(s[i-1])) && !m.masked(s[i:j]) && s[i:j] != m.jwt {
+			s = s[:i] + m.jwt + s[j:]
+			from = i + len(m.jwt)
 		} else {
 			from = i + 3
 		}
@@ -110,7 +178,7 @@ func maskJWTs(s string) string {
 }
 
 // maskUserinfo masks the password of scheme://user:password@host.
-func maskUserinfo(s string) string {
+func (m masker) maskUserinfo(s string) string {
 	for from := 0; ; {
 		i := strings.Index(s[from:], "://")
 		if i < 0 {
@@ -118,7 +186,7 @@ func maskUserinfo(s string) string {
 		}
 		start := from + i + 3
 		end := start
-		for end < len(s) && !strings.ContainsRune("/ \t\n'\"", rune(s[end])) {
+		for end < len(s) && !strings.ContainsRune("/ \t\n'\"\\", rune(s[end])) {
 			end++
 		}
 		auth := s[start:end]
@@ -126,9 +194,9 @@ func maskUserinfo(s string) string {
 		colon := strings.IndexByte(auth, ':')
 		if at > 0 && colon >= 0 && colon < at {
 			pw := auth[colon+1 : at]
-			if pw != "" && pw != Mask && !isReference(pw) {
-				s = s[:start+colon+1] + Mask + s[start+at:]
-				end = start + colon + 1 + len(Mask) + (len(auth) - at)
+			if pw != "" && !m.masked(pw) && !isReference(pw) {
+				s = s[:start+colon+1] + m.value + s[start+at:]
+				end = start + colon + 1 + len(m.value) + (len(auth) - at)
 			}
 		}
 		from = end
@@ -148,7 +216,7 @@ func asciiLower(s string) string {
 
 // maskHeaders masks the values of PRIVATE-TOKEN / JOB-TOKEN / DEPLOY-TOKEN
 // headers and Authorization: Bearer|Basic|token credentials.
-func maskHeaders(s string) string {
+func (m masker) maskHeaders(s string) string {
 	lower := asciiLower(s)
 	if !strings.Contains(lower, "token") && !strings.Contains(lower, "authorization") {
 		return s
@@ -161,15 +229,15 @@ func maskHeaders(s string) string {
 			continue
 		}
 		j := valStart
-		for j < len(s) && !strings.ContainsRune(" \t\n'\"", rune(s[j])) {
+		for j < len(s) && !strings.ContainsRune(" \t\n'\"\\", rune(s[j])) {
 			j++
 		}
 		v := s[valStart:j]
-		if v == "" || v == Mask || isReference(v) {
+		if v == "" || m.masked(v) || isReference(v) {
 			continue
 		}
 		out.WriteString(s[last:valStart])
-		out.WriteString(Mask)
+		out.WriteString(m.value)
 		last = j
 		i = j - 1
 	}
@@ -226,11 +294,18 @@ func headerValueStart(lower string, i int) int {
 	return -1
 }
 
-// paramNames are query or form parameters whose value is a credential.
-var paramNames = []string{"private_token", "job_token", "access_token", "token", "_authtoken", "password"}
+// paramNames are query or form parameters and configuration keys whose
+// value is a credential.
+var paramNames = []string{"private_token", "job_token", "access_token", "token", "_authtoken", "password", "_auth", "_password", "passwd"}
 
-// maskParams masks name=value credentials (query strings, forms, .npmrc).
-func maskParams(s string) string {
+// spacedNames may also be written "name = value" (INI, .npmrc, HCL):
+// there a bare value is masked only for the .npmrc keys, whose values are
+// always literals, while "token = var.x" in HCL is a reference.
+var spacedNames = map[string]bool{"_auth": true, "_password": true, "_authtoken": true}
+
+// maskParams masks name=value credentials (query strings, forms, .npmrc,
+// INI and HCL assignments), the value quoted or not.
+func (m masker) maskParams(s string) string {
 	if !strings.Contains(s, "=") {
 		return s
 	}
@@ -238,14 +313,19 @@ func maskParams(s string) string {
 	var out strings.Builder
 	last := 0
 	for i := 0; i < len(s); i++ {
-		if s[i] != '=' {
+		if s[i] != '=' || i+1 < len(s) && s[i+1] == '=' || i > 0 && strings.ContainsRune("=!<>", rune(s[i-1])) {
 			continue
 		}
 		k := i
+		for k > 0 && (s[k-1] == ' ' || s[k-1] == '\t') {
+			k--
+		}
+		spaced := k < i
+		e := k
 		for k > 0 && isWordChar(lower[k-1]) {
 			k--
 		}
-		name := lower[k:i]
+		name := lower[k:e]
 		found := false
 		for _, n := range paramNames {
 			if name == n || n == "_authtoken" && strings.HasSuffix(name, n) {
@@ -256,18 +336,38 @@ func maskParams(s string) string {
 		if !found {
 			continue
 		}
+		if strings.HasSuffix(name, "_authtoken") {
+			name = "_authtoken"
+		}
 		j := i + 1
-		for j < len(s) && !strings.ContainsRune(" \t\n&'\";", rune(s[j])) {
+		for spaced && j < len(s) && (s[j] == ' ' || s[j] == '\t') {
 			j++
 		}
-		v := s[i+1 : j]
-		if v == "" || v == Mask || isReference(v) {
+		vs, ve := j, j
+		if j < len(s) && (s[j] == '"' || s[j] == '\'') {
+			q := s[j]
+			vs = j + 1
+			ve = strings.IndexByte(s[vs:], q)
+			if ve < 0 {
+				continue
+			}
+			ve += vs
+		} else {
+			if spaced && !spacedNames[name] {
+				continue
+			}
+			for ve < len(s) && !strings.ContainsRune(" \t\n&'\";\\", rune(s[ve])) {
+				ve++
+			}
+		}
+		v := s[vs:ve]
+		if v == "" || m.masked(v) || isReference(v) || strings.Contains(v, "${") {
 			continue
 		}
-		out.WriteString(s[last : i+1])
-		out.WriteString(Mask)
-		last = j
-		i = j - 1
+		out.WriteString(s[last:vs])
+		out.WriteString(m.value)
+		last = ve
+		i = ve - 1
 	}
 	if last == 0 {
 		return s
@@ -281,5 +381,6 @@ func maskParams(s string) string {
 func isReference(v string) bool {
 	v = strings.Trim(v, `"'`)
 	return strings.HasPrefix(v, "$") || (strings.HasPrefix(v, "%") && strings.HasSuffix(v, "%") && len(v) > 2) ||
+		v == "%s" || v == "%v" ||
 		strings.HasPrefix(v, "{{") || strings.HasPrefix(v, "#{")
 }
