@@ -81,7 +81,14 @@ func (m masker) apply(s string) string {
 
 // masked reports whether v is already a mask or filler: masking is
 // idempotent, and String masks File's fillers.
-func (m masker) masked(v string) bool { return v == m.value }
+func (m masker) masked(v string) bool {
+	if m.value == Filler {
+		// A token File masked keeps its prefix (glptt-tokenscope-masked),
+		// which says what kind of token it was: keep it whole.
+		return strings.HasSuffix(v, Filler) || v == jwtFiller || v == npmFiller
+	}
+	return v == m.value
+}
 
 // npmFiller is File's npm token: npmToken's exact shape, so that String
 // masks it as it masks a real one.
