@@ -36,24 +36,14 @@ type Options struct {
 // discovered edge is proposed (and the plan says so). The result depends
 // only on the arguments.
 //
-// Rules (docs/design.md §6), in order of precedence:
-//   - deny wins: a denied caller is never added, and its entry is removed
-//     even without pruning;
-//   - discovered ∧ approved → add, or keep when an entry (project, or a
-//     group entry with enough permissions) already covers it; update when
-//     the entry's policies differ;
-//   - discovered ∧ not approved → needs review, with evidence; never added;
-//   - approved ∧ not discovered → stale: the approval is honoured (kept,
-//     or added when missing, since discovery cannot see every use) and
-//     flagged for review;
-//   - on the allowlist ∧ not approved → removed with Options.Prune, else kept
-//     and listed as unapproved;
-//   - lock-down: enforce the allowlist of every project in scope that does
-//     not enforce it yet, called or not (an uncalled project's allowlist
-//     then holds only itself), unless an unexpired open exception in
-//     trust.yaml keeps it off;
-//   - a project whose settings could not be read (state unknown) gets no
-//     removal and no update.
+// It reads as its rules (docs/design.md §6): per callee, the facts of
+// every (caller, callee) pair are gathered first (calleeFacts,
+// projectFacts, groupFacts); decide makes one pure decision per pair,
+// trying the rules in their documented order (ruleOf); the project's lists
+// are views of the decisions (view), revised once for GitLab's allowlist
+// limit (limit); decideEnforce decides lock-down last. Group entries are
+// decided before their members, whose facts say which group entry admits
+// them after the plan (Facts.Cover).
 //
 // Edges known only from the authentication log carry no access kind: they
 // follow the same rules, and their entries get default permissions until
