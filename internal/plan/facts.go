@@ -89,6 +89,7 @@ type calleeFacts struct {
 	curGroup   map[string]inventory.Entry
 	discovered map[string]graph.Edge       // lower caller -> edge
 	grants     map[string]trust.GroupGrant // lower group -> grant in force
+	admitting  []trust.GroupGrant          // the grants in force no deny rule overrides
 }
 
 func (c *computer) calleeFacts(path string) *calleeFacts {
@@ -119,6 +120,11 @@ func (c *computer) calleeFacts(path string) *calleeFacts {
 		// nothing.
 		if g.Counts() {
 			cf.grants[key(g.CallerGroup)] = g
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(cf.grants)) {
+		if g := cf.grants[k]; cf.groupDenied(g.CallerGroup) == nil {
+			cf.admitting = append(cf.admitting, g)
 		}
 	}
 	return cf
@@ -177,10 +183,7 @@ func (cf *calleeFacts) members(group string) []string {
 // admits caller.
 func (cf *calleeFacts) grantOf(caller string) *trust.GroupGrant {
 	var best *trust.GroupGrant
-	for _, g := range cf.grants {
-		if cf.groupDenied(g.CallerGroup) != nil {
-			continue
-		}
+	for _, g := range cf.admitting {
 		if trust.Under(caller, g.CallerGroup) && (best == nil || len(g.CallerGroup) > len(best.CallerGroup)) {
 			best = &g
 		}
