@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"cmp"
 	"maps"
 	"slices"
 	"strings"
@@ -203,21 +202,21 @@ func (cf *calleeFacts) groupFacts() []Facts {
 	}
 	var out []Facts
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
-		path := ""
-		var f Facts
-		if g, ok := cf.grants[k]; ok {
+		g, granted := cf.grants[k]
+		cur, current := cf.curGroup[k]
+		path := cur.Path
+		if granted {
 			path = g.CallerGroup
+		}
+		f := cf.base(GroupEntry, path)
+		if granted {
 			f.Grant = &g
 		}
-		if cur, ok := cf.curGroup[k]; ok {
-			path = cmp.Or(path, cur.Path)
+		if current {
 			f.Current = &cur
 		}
-		grant, current := f.Grant, f.Current
-		f = cf.base(GroupEntry, path)
-		f.Grant, f.Current = grant, current
-		if g, ok := cf.c.ix.Group(path); ok {
-			f.Caller, f.ID = g.Path, g.ID
+		if ig, ok := cf.c.ix.Group(path); ok {
+			f.Caller, f.ID = ig.Path, ig.ID
 		}
 		f.Deny = cf.groupDenied(path)
 		f.Members = cf.members(path)
