@@ -7,12 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/trust"
-	"github.com/tokenscope/tokenscope/internal/use"
 )
 
 // Limits GitLab enforces per project, separately for project and group
@@ -38,24 +36,14 @@ type Options struct {
 // discovered edge is proposed (and the plan says so). The result depends
 // only on the arguments.
 //
-// Rules (docs/design.md §6), in order of precedence:
-//   - deny wins: a denied caller is never added, and its entry is removed
-//     even without pruning;
-//   - discovered ∧ approved → add, or keep when an entry (project, or a
-//     group entry with enough permissions) already covers it; update when
-//     the entry's policies differ;
-//   - discovered ∧ not approved → needs review, with evidence; never added;
-//   - approved ∧ not discovered → stale: the approval is honoured (kept,
-//     or added when missing, since discovery cannot see every use) and
-//     flagged for review;
-//   - on the allowlist ∧ not approved → removed with Options.Prune, else kept
-//     and listed as unapproved;
-//   - lock-down: enforce the allowlist of every project in scope that does
-//     not enforce it yet, called or not (an uncalled project's allowlist
-//     then holds only itself), unless an unexpired open exception in
-//     trust.yaml keeps it off;
-//   - a project whose settings could not be read (state unknown) gets no
-//     removal and no update.
+// It reads as its rules (docs/design.md §6): per callee, the facts of
+// every (caller, callee) pair are gathered first (calleeFacts,
+// projectFacts, groupFacts); decide makes one pure decision per pair,
+// trying the rules in their documented order (ruleOf); the project's lists
+// are views of the decisions (view), revised once for GitLab's allowlist
+// limit (limit); decideEnforce decides lock-down last. Group entries are
+// decided before their members, whose facts say which group entry admits
+// them after the plan (Facts.Cover).
 //
 // Edges known only from the authentication log carry no access kind: they
 // follow the same rules, and their entries get default permissions until
@@ -179,562 +167,204 @@ func (c *computer) callees() []string {
 	return out
 }
 
-// calleeState is the work area for one callee.
-type calleeState struct {
-	c          *computer
-	p          Project
-	proj       *inventory.Project
-	deny       []trust.Deny
-	curProj    map[string]inventory.Entry // lower path -> entry (self excluded)
-	curGroup   map[string]inventory.Entry
-	discovered map[string]graph.Edge // lower caller -> edge
-	wantProj   map[string]*Entry
-	wantGroup  map[string]*Entry
-	grantOf    map[string]trust.GroupGrant // lower group -> grant
-	keptGroups map[string]inventory.Entry  // group entries that stay on the allowlist
-}
-
+// callee plans one callee: the facts of every (caller, callee) pair, one
+// decision per pair, and the project's lists as views of the decisions.
+//
+// Group entries are decided first: their fate (stay, go, be added) never
+// depends on their members, while a member's depends on the group entry
+// that admits it after the plan (Facts.Cover). Whether a group entry is
+// stale depends on the members it admits, so the groups are decided once
+// more with that fact; nothing else changes in that second decision.
 func (c *computer) callee(path string) (Project, bool) {
-	s := &calleeState{c: c, p: Project{Path: path, State: StateKnown}, proj: c.ix.Project(path),
-		curProj: map[string]inventory.Entry{}, curGroup: map[string]inventory.Entry{},
-		discovered: map[string]graph.Edge{}, wantProj: map[string]*Entry{}, wantGroup: map[string]*Entry{},
-		grantOf: map[string]trust.GroupGrant{}, keptGroups: map[string]inventory.Entry{}}
-	if s.proj != nil {
-		s.p.ID = s.proj.ID
-		if s.proj.StateUnknown() {
-			// Nothing is read into curProj and curGroup, so nothing is
-			// removed or updated; unknownState marks the adds.
-			s.p.State = StateUnknown
-		}
-		if sc := s.proj.JobTokenScope; sc != nil {
-			for _, e := range sc.Allowlist.Projects {
-				if !strings.EqualFold(e.Path, path) {
-					s.curProj[key(e.Path)] = e
-				}
-			}
-			for _, e := range sc.Allowlist.Groups {
-				s.curGroup[key(e.Path)] = e
-			}
+	cf := c.calleeFacts(path)
+	projects := cf.projectFacts()
+	groups := cf.groupFacts()
+	for i := range groups {
+		if groups[i].Grant != nil {
+			groups[i].Routed = routed(groups[i], projects)
 		}
 	}
-	s.deny = c.tf.DenyRules(path)
-	for _, e := range c.byCallee[key(path)] {
-		s.discovered[key(e.Caller)] = e
+	cover := covers(decideAll(groups))
+	for i := range projects {
+		projects[i].Cover = nearestCover(cover, projects[i].Caller)
 	}
-	s.grants()
-	for _, e := range c.byCallee[key(path)] {
-		s.edge(e)
+	pds := decideAll(projects)
+	for i := range groups {
+		groups[i].Admits = admits(groups[i], pds)
 	}
-	s.staleApprovals()
-	s.finishGroups()
-	s.currentGroups()
-	s.desiredProjects()
-	s.currentProjects()
-	s.sort() // the limit's choices must not depend on map order
-	s.limit()
-	s.enforce()
-	s.unknownState()
-	s.sort()
-	p := s.p
-	empty := !p.Changes() && !p.Unknown() && p.Open == nil && len(p.Keep)+len(p.NeedsReview)+len(p.Stale)+len(p.Denied)+len(p.Unapproved)+len(p.Never) == 0
+	ds := append(decideAll(groups), pds...)
+	ds, limitWarnings := cf.limit(ds)
+
+	p := view(ds)
+	p.Path, p.State = path, cf.state
+	if cf.proj != nil {
+		p.ID = cf.proj.ID
+	}
+	for _, d := range ds {
+		for _, w := range d.Warnings {
+			c.warn("%s", w)
+		}
+	}
+	for _, w := range limitWarnings {
+		c.warn("%s", w)
+	}
+	en := decideEnforce(cf.enforceFacts(p))
+	p.Enforce, p.Enforced, p.EnforceNote, p.Open = en.Enforce, en.Enforced, en.Note, en.Open
+	for _, w := range en.Warnings {
+		c.warn("%s", w)
+	}
+	if p.Unknown() && len(cf.deny) > 0 {
+		// A deny rule removes what it forbids, but nothing can be removed
+		// from an allowlist the plan has not seen.
+		c.warn("%s: its allowlist is unknown, so the deny rule at %s:%d cannot be checked against it: plan with a Maintainer token", path, c.tf.Name, cf.deny[0].Line)
+	}
+	empty := !p.Changes() && !p.Unknown() && p.Open == nil &&
+		len(p.Keep)+len(p.ViaGroup)+len(p.NeedsReview)+len(p.Stale)+len(p.Denied)+len(p.Unapproved)+len(p.Never) == 0
 	return p, !empty
 }
 
-// grants collects the group grants for the callee that count: not
-// expired, not denied.
-func (s *calleeState) grants() {
-	for _, g := range s.c.tf.GroupGrants(s.p.Path) {
-		// A drafted grant nobody reviewed does not widen anything yet.
-		if !g.Counts() {
-			continue
-		}
-		if d, ok := s.groupDenied(g.CallerGroup); ok {
-			s.c.warn("%s: group grant %s (trust.yaml:%d) is overridden by the deny rule at line %d", s.p.Path, g.CallerGroup, g.Line, d.Line)
-			continue
-		}
-		s.grantOf[key(g.CallerGroup)] = g
+func decideAll(fs []Facts) []Decision {
+	out := make([]Decision, len(fs))
+	for i, f := range fs {
+		out[i] = decide(f)
 	}
+	return out
 }
 
-func (s *calleeState) denied(caller string) (trust.Deny, bool) {
-	for _, d := range s.deny {
-		if d.Denies(caller) {
-			return d, true
+// admits lists the members of group that their decisions leave to the
+// group entry: kept or added via it, with no entry of their own.
+func admits(group Facts, ds []Decision) []string {
+	var out []string
+	for _, d := range ds {
+		if (d.Verdict == VerdictKeep || d.Verdict == VerdictViaGroup) && d.Entry.CoveredBy != "" && strings.EqualFold(d.Entry.CoveredBy, group.Caller) {
+			out = append(out, d.Entry.Path)
 		}
 	}
-	return trust.Deny{}, false
+	return out
 }
 
-func (s *calleeState) groupDenied(group string) (trust.Deny, bool) {
-	members := s.members(group)
-	for _, d := range s.deny {
-		if d.DeniesGroup(group, members) {
-			return d, true
-		}
-	}
-	return trust.Deny{}, false
-}
-
-// members are the projects the inventory knows under group, the callee
-// excluded.
-func (s *calleeState) members(group string) []string {
-	if s.c.under == nil {
-		// One pass over the inventory indexes every group's projects.
-		s.c.under = map[string][]string{}
-		for _, p := range s.c.ix.Inventory().Projects {
-			for ns := inventory.Namespace(p.Path); ns != ""; ns = inventory.Namespace(ns) {
-				s.c.under[key(ns)] = append(s.c.under[key(ns)], p.Path)
+// view is the project's lists, each a view of the decisions: every entry
+// is in the list of its verdict, and in Stale as well when it is an
+// approval nothing uses that the plan still honours.
+func view(ds []Decision) Project {
+	var p Project
+	lists := map[Verdict]*[]Entry{VerdictAdd: &p.Add, VerdictKeep: &p.Keep, VerdictUpdate: &p.Update,
+		VerdictRemove: &p.Remove, VerdictUnapproved: &p.Unapproved, VerdictViaGroup: &p.ViaGroup}
+	for _, d := range ds {
+		if l, ok := lists[d.Verdict]; ok {
+			*l = append(*l, d.Entry)
+			if d.Entry.Stale && d.Verdict != VerdictRemove && d.Verdict != VerdictUnapproved {
+				p.Stale = append(p.Stale, d.Entry)
 			}
 		}
-		for _, ps := range s.c.under {
-			slices.Sort(ps)
+		p.NeedsReview = append(p.NeedsReview, d.Reviews...)
+		if d.Denied != nil {
+			p.Denied = append(p.Denied, *d.Denied)
 		}
+		if d.Never != nil {
+			p.Never = append(p.Never, *d.Never)
+		}
+		p.Advice = append(p.Advice, d.Advice...)
 	}
-	return slices.DeleteFunc(slices.Clone(s.c.under[key(group)]), func(p string) bool { return strings.EqualFold(p, s.p.Path) })
+	p.sort()
+	return p
 }
 
-// coveringGrant returns the deepest group grant that admits caller.
-func (s *calleeState) coveringGrant(caller string) (trust.GroupGrant, bool) {
-	var best trust.GroupGrant
-	found := false
-	for _, g := range s.grantOf {
-		if trust.Under(caller, g.CallerGroup) && (!found || len(g.CallerGroup) > len(best.CallerGroup)) {
-			best, found = g, true
-		}
-	}
-	return best, found
+// enforceFacts are what the enforcement decision reads: the settings,
+// the open exception, and (views of the pairs' decisions) whether any
+// caller keeps an entry and which callers enforcement blocks.
+type enforceFacts struct {
+	Callee, TrustFile string
+	Instance          *bool
+	Scope             *inventory.JobTokenScope
+	Open              *trust.Open
+	Admits            bool
+	Blocked           []string
 }
 
-// edge places one discovered edge.
-func (s *calleeState) edge(e graph.Edge) {
-	never, eff := splitNever(e.Access)
-	for _, k := range never {
-		s.p.Advice = append(s.p.Advice, Advice{Caller: e.Caller, Access: []access.Kind{k}, Text: neverAdvice(k, e.Caller, s.p.Path)})
-	}
-	if slices.Contains(eff, access.PipelineTrigger) {
-		s.p.Advice = append(s.p.Advice, Advice{Caller: e.Caller, Access: []access.Kind{access.PipelineTrigger}, Text: triggerAdvice(s.p.Path)})
-	}
-	_, onList := s.curProj[key(e.Caller)]
-	if len(never) > 0 && len(eff) == 0 {
-		s.p.Never = append(s.p.Never, Review{Caller: e.Caller, Access: never, Uses: e.Uses, OnAllowlist: onList,
-			Reason: "a job token cannot do this across projects; no allowlist entry helps"})
-		return
-	}
-	if d, ok := s.denied(e.Caller); ok {
-		s.p.Denied = append(s.p.Denied, Review{Caller: e.Caller, Access: e.Access, Uses: e.Uses, OnAllowlist: onList,
-			Reason: s.denyReason(d)})
-		return
-	}
-	if s.c.tf == nil {
-		s.want(e.Caller, eff, e.Uses, "discovered; no trust file: proposed, not reviewed", false)
-		return
-	}
-	if a, ok := s.c.tf.Approval(e.Caller, s.p.Path); ok && a.Counts() {
-		kinds := eff
-		if len(a.Access) > 0 {
-			_, kinds = splitNever(a.Access)
-			s.beyond(e, a.Access, fmt.Sprintf("access beyond the approval at %s", s.at(a.Line)))
-		}
-		s.want(e.Caller, kinds, e.Uses, approvalReason(s.c.tf.Name, a.Line, a.Reason), false)
-		return
-	}
-	if g, ok := s.coveringGrant(e.Caller); ok {
-		w := s.wantGroup[key(g.CallerGroup)]
-		if w == nil {
-			w = &Entry{Type: GroupEntry, Path: g.CallerGroup, Reason: approvalReason(s.c.tf.Name, g.Line, g.Reason)}
-			s.wantGroup[key(g.CallerGroup)] = w
-		}
-		kinds := eff
-		if len(g.Access) > 0 {
-			_, kinds = splitNever(g.Access)
-			s.beyond(e, g.Access, fmt.Sprintf("access beyond the group grant at %s", s.at(g.Line)))
-		}
-		w.Access = access.Sort(append(w.Access, kinds...))
-		w.Uses = append(w.Uses, e.Uses...)
-		return
-	}
-	s.p.NeedsReview = append(s.p.NeedsReview, Review{Caller: e.Caller, Access: e.Access, Uses: e.Uses, OnAllowlist: onList,
-		Reason: s.reviewReason(e.Caller)})
+type enforcement struct {
+	Enforce, Enforced bool
+	Note              string
+	Open              *trust.Open
+	Warnings          []string
 }
 
-func (s *calleeState) at(line int) string { return fmt.Sprintf("%s:%d", s.c.tf.Name, line) }
-
-// beyond lists the discovered kinds an approval does not cover as needing
-// review: the entry is narrowed to the approval, so those uses will fail.
-func (s *calleeState) beyond(e graph.Edge, approved []access.Kind, reason string) {
-	var extra []access.Kind
-	var uses []use.Use
-	for _, k := range e.Access {
-		if !slices.Contains(approved, k) {
-			if in, ok := access.Lookup(k); ok && in.Never {
-				continue
-			}
-			extra = append(extra, k)
-		}
+func (cf *calleeFacts) enforceFacts(p Project) enforceFacts {
+	f := enforceFacts{Callee: cf.path, Instance: cf.c.ix.Inventory().InstanceEnforcesAllowlist,
+		Admits: len(p.Add)+len(p.Keep)+len(p.Update)+len(p.Unapproved) > 0, Blocked: p.blockedCallers()}
+	if cf.proj != nil {
+		f.Scope = cf.proj.JobTokenScope
 	}
-	if len(extra) == 0 {
-		return
+	if cf.c.tf != nil {
+		f.TrustFile = cf.c.tf.Name
 	}
-	for _, u := range e.Uses {
-		if slices.Contains(extra, u.Access) {
-			uses = append(uses, u)
-		}
+	if o, ok := cf.c.tf.OpenException(cf.path); ok {
+		f.Open = &o
 	}
-	s.p.NeedsReview = append(s.p.NeedsReview, Review{Caller: e.Caller, Access: extra, Uses: uses, Reason: reason})
+	return f
 }
 
-func (s *calleeState) reviewReason(caller string) string {
-	r := "not approved in " + s.c.tf.Name
-	if a, ok := s.c.tf.Approval(caller, s.p.Path); ok && a.Unreviewed {
-		r = fmt.Sprintf("drafted at %s, still marked unreviewed: a draft is not a review", s.at(a.Line))
-	} else if ok && a.Expired {
-		r = fmt.Sprintf("the approval at %s expired on %s", s.at(a.Line), a.Expires.Format(time.DateOnly))
-	}
-	if p := s.c.ix.Project(caller); p != nil && p.Archived {
-		r += "; the caller is archived, its jobs no longer run"
-	}
-	return r
-}
-
-func (s *calleeState) want(caller string, kinds []access.Kind, uses []use.Use, reason string, stale bool) {
-	e := &Entry{Type: ProjectEntry, Path: caller, Access: access.Sort(slices.Clone(kinds)), Uses: uses, Reason: reason, Stale: stale}
-	if p := s.c.ix.Project(caller); p != nil {
-		e.Path, e.ID = p.Path, p.ID
-		if p.Archived && s.c.tf != nil {
-			s.c.warn("%s: approved caller %s is archived: its jobs no longer run; delete the approval", s.p.Path, p.Path)
-		}
-	}
-	s.wantProj[key(caller)] = e
-}
-
-// staleApprovals honours approvals nothing discovered: the approval is the
-// evidence (discovery cannot see targets held in variables, or jobs outside
-// the snapshot), but a reviewer should know nothing uses it.
-func (s *calleeState) staleApprovals() {
-	if s.c.tf == nil {
-		return
-	}
-	for _, a := range s.c.tf.EdgesTo(s.p.Path) {
-		if !a.Counts() {
-			continue
-		}
-		if _, ok := s.discovered[key(a.Caller)]; ok {
-			continue
-		}
-		if _, ok := s.denied(a.Caller); ok {
-			continue
-		}
-		never, kinds := splitNever(a.Access)
-		if len(never) > 0 {
-			s.c.warn("%s: %s approves %s for %s, which a job token cannot do across projects", s.p.Path, s.at(a.Line), kindsText(never), a.Caller)
-			if len(kinds) == 0 {
-				continue
-			}
-		}
-		s.want(a.Caller, kinds, nil, approvalReason(s.c.tf.Name, a.Line, a.Reason)+"; no use discovered (stale): kept, review whether it is still needed", true)
-	}
-	for _, g := range s.grantOf {
-		if _, ok := s.wantGroup[key(g.CallerGroup)]; !ok {
-			_, kinds := splitNever(g.Access)
-			s.wantGroup[key(g.CallerGroup)] = &Entry{Type: GroupEntry, Path: g.CallerGroup, Access: access.Sort(kinds), Stale: true,
-				Reason: approvalReason(s.c.tf.Name, g.Line, g.Reason) + "; no use discovered from the group (stale): kept, review whether it is still needed"}
-		}
-	}
-}
-
-// finishGroups fills in IDs, policies and widening of wanted group
-// entries.
-func (s *calleeState) finishGroups() {
-	for _, w := range s.wantGroup {
-		if g, ok := s.c.ix.Group(w.Path); ok {
-			w.Path, w.ID = g.Path, g.ID
-		}
-		members := s.members(w.Path)
-		wd := &Widening{Members: len(members)}
-		for _, m := range members {
-			if _, used := s.discovered[key(m)]; !used {
-				wd.Extra = append(wd.Extra, m)
-			}
-		}
-		w.Widening = wd
-		slices.SortFunc(w.Uses, use.CompareUses)
-		s.c.policies(w)
-	}
-	for _, w := range s.wantProj {
-		s.c.policies(w)
-	}
-}
-
-// currentGroups decides the fate of the group entries on the allowlist.
-func (s *calleeState) currentGroups() {
-	for k, cur := range s.curGroup {
-		id := cur.ID
-		if g, ok := s.c.ix.Group(cur.Path); ok && id == 0 {
-			id = g.ID
-		}
-		base := Entry{Type: GroupEntry, Path: cur.Path, ID: id, OnAllowlist: true, CurrentPolicies: cur.Policies, Autopopulated: cur.Autopopulated}
-		if d, ok := s.groupDenied(cur.Path); ok {
-			base.Reason = s.denyReason(d)
-			s.p.Remove = append(s.p.Remove, base)
-			continue
-		}
-		if w, ok := s.wantGroup[k]; ok {
-			w.ID = cmp.Or(w.ID, id)
-			w.OnAllowlist, w.CurrentPolicies = true, cur.Policies
-			w.Autopopulated = cur.Autopopulated
-			s.keptGroups[k] = cur
-			if samePolicies(cur.Policies, w.Policies) {
-				s.keep(*w)
-			} else {
-				w.Reason = policyChange(cur.Policies, w.Policies) + "; " + w.Reason
-				s.p.Update = append(s.p.Update, *w)
-			}
-			delete(s.wantGroup, k)
-			continue
-		}
-		base.Widening = &Widening{Members: len(s.members(cur.Path))}
-		for _, m := range s.members(cur.Path) {
-			if _, used := s.discovered[key(m)]; !used {
-				base.Widening.Extra = append(base.Widening.Extra, m)
-			}
-		}
-		base.Reason = s.unapprovedReason(cur.Path, true, cur.Autopopulated)
-		if s.c.opts.Prune {
-			s.p.Remove = append(s.p.Remove, base)
-			continue
-		}
-		s.keptGroups[k] = cur
-		s.p.Unapproved = append(s.p.Unapproved, base)
-	}
-	for k, w := range s.wantGroup {
-		s.keptGroups[k] = inventory.Entry{Path: w.Path, Policies: w.Policies}
-		s.p.Add = append(s.p.Add, *w)
-	}
-}
-
-func (s *calleeState) keep(e Entry) {
-	s.p.Keep = append(s.p.Keep, e)
-	if e.Stale {
-		s.p.Stale = append(s.p.Stale, e)
-	}
-}
-
-// desiredProjects turns wanted project entries into add, keep or update.
-func (s *calleeState) desiredProjects() {
-	for k, w := range s.wantProj {
-		if cur, ok := s.curProj[k]; ok {
-			w.OnAllowlist, w.CurrentPolicies = true, cur.Policies
-			w.Autopopulated = cur.Autopopulated
-			if len(w.Access) == 0 {
-				// Unknown access is no reason to change what a reviewer or
-				// GitLab set: widening to default permissions would be the
-				// opposite of least privilege.
-				w.Policies = cur.Policies
-				w.PolicyReason = "access kinds unknown (known only from the authentication log): the entry's current permissions are kept until trust.yaml names the kinds"
-			}
-			if samePolicies(cur.Policies, w.Policies) {
-				s.keep(*w)
-			} else {
-				w.Reason = policyChange(cur.Policies, w.Policies) + "; " + w.Reason
-				s.p.Update = append(s.p.Update, *w)
-				if w.Stale {
-					s.p.Stale = append(s.p.Stale, *w)
-				}
-			}
-			continue
-		}
-		if g, ok := s.coveringEntry(w.Path, w.Policies); ok {
-			w.CoveredBy = g.Path
-			w.CurrentPolicies = g.Policies
-			s.keep(*w)
-			continue
-		}
-		s.p.Add = append(s.p.Add, *w)
-		if w.Stale {
-			s.p.Stale = append(s.p.Stale, *w)
-		}
-	}
-}
-
-// coveringEntry returns the nearest group entry that stays on the
-// allowlist, admits project and grants at least want (GitLab uses the
-// closest group link when there is no project link).
-func (s *calleeState) coveringEntry(project string, want []string) (inventory.Entry, bool) {
-	var best inventory.Entry
-	found := false
-	for _, g := range s.keptGroups {
-		if trust.Under(project, g.Path) && (!found || len(g.Path) > len(best.Path)) {
-			best, found = g, true
-		}
-	}
-	if !found || !grants(best.Policies, want) {
-		return inventory.Entry{}, false
-	}
-	return best, true
-}
-
-// currentProjects decides the fate of project entries no approval wants.
-func (s *calleeState) currentProjects() {
-	for k, cur := range s.curProj {
-		if _, ok := s.wantProj[k]; ok {
-			continue
-		}
-		id := cur.ID
-		if p := s.c.ix.Project(cur.Path); p != nil && id == 0 {
-			id = p.ID
-		}
-		base := Entry{Type: ProjectEntry, Path: cur.Path, ID: id, OnAllowlist: true, CurrentPolicies: cur.Policies, Autopopulated: cur.Autopopulated}
-		if e, ok := s.discovered[k]; ok {
-			base.Access, base.Uses = e.Access, e.Uses
-		}
-		if d, ok := s.denied(cur.Path); ok {
-			base.Reason = s.denyReason(d)
-			s.p.Remove = append(s.p.Remove, base)
-			continue
-		}
-		if g, ok := s.coveringGrant(cur.Path); ok {
-			base.Reason = fmt.Sprintf("covered by the group grant %s at %s; the project entry is redundant", g.CallerGroup, s.at(g.Line))
-			s.p.Keep = append(s.p.Keep, base)
-			continue
-		}
-		base.Reason = s.unapprovedReason(cur.Path, false, cur.Autopopulated)
-		if s.c.opts.Prune {
-			s.p.Remove = append(s.p.Remove, base)
-		} else {
-			s.p.Unapproved = append(s.p.Unapproved, base)
-		}
-	}
-}
-
-func (s *calleeState) unapprovedReason(path string, group bool, auto bool) string {
-	r := "not approved"
-	if s.c.tf == nil {
-		r = "no use discovered"
-	} else if a, ok := s.c.tf.Approval(path, s.p.Path); ok && a.Unreviewed {
-		r = fmt.Sprintf("drafted at %s, still marked unreviewed", s.at(a.Line))
-	} else if ok && a.Expired {
-		r = fmt.Sprintf("approval at %s expired on %s", s.at(a.Line), a.Expires.Format(time.DateOnly))
-	}
-	if group {
-		used := 0
-		for _, m := range s.members(path) {
-			if _, ok := s.discovered[key(m)]; ok {
-				used++
-			}
-		}
-		if used > 0 {
-			r += fmt.Sprintf("; %d of its projects still use it: removing it breaks their jobs unless they get approved entries", used)
-		}
-	} else if e, ok := s.discovered[key(path)]; ok {
-		r += "; still used (" + lastSeen(e) + "): removing it breaks " + path + "'s jobs"
-	} else if s.c.tf != nil {
-		r += "; no use discovered"
-	}
-	if auto {
-		r += "; added by GitLab from the authentication log (autopopulated)"
-	}
-	return r
-}
-
-// lastSeen summarises an edge's evidence: the auth-log time, or the
-// number of places in CI configuration.
-func lastSeen(e graph.Edge) string {
-	var parts []string
-	n := 0
-	for _, u := range e.Uses {
-		switch u.Origin {
-		case use.AuthLog:
-			parts = append(parts, strings.TrimPrefix(u.Evidence.Detail, "job token "))
-		default:
-			n++
-		}
-	}
-	if n > 0 {
-		parts = append(parts, fmt.Sprintf("%d place(s) in CI configuration", n))
-	}
-	return strings.Join(parts, "; ")
-}
-
-// enforce decides whether to turn the allowlist on. Lock-down is the
-// default: every callee's allowlist is enforced ("Limit access to this
+// decideEnforce decides whether to turn the allowlist on. Lock-down is
+// the default: every callee's allowlist is enforced ("Limit access to this
 // project", https://docs.gitlab.com/ci/jobs/ci_job_token/), whether or not
 // anything is approved for it; only an unexpired open exception in
 // trust.yaml leaves it off. The plan never turns an allowlist off.
-func (s *calleeState) enforce() {
-	inst := s.c.ix.Inventory().InstanceEnforcesAllowlist
-	var scope *inventory.JobTokenScope
-	if s.proj != nil {
-		scope = s.proj.JobTokenScope
-	}
-	open, hasOpen := s.c.tf.OpenException(s.p.Path)
+func decideEnforce(f enforceFacts) enforcement {
+	var en enforcement
+	at := func(line int) string { return fmt.Sprintf("%s:%d", f.TrustFile, line) }
+	open := f.Open != nil && !f.Open.Expired
 	switch {
-	case inst != nil && *inst:
-		s.p.Enforced = true
-		s.p.EnforceNote = "enforced by the instance setting \"Enable and enforce job token allowlist for all projects\""
-		if hasOpen && !open.Expired {
-			s.c.warn("%s: the open exception at %s cannot keep it open: the instance setting enforces every allowlist", s.p.Path, s.at(open.Line))
+	case f.Instance != nil && *f.Instance:
+		en.Enforced = true
+		en.Note = "enforced by the instance setting \"Enable and enforce job token allowlist for all projects\""
+		if open {
+			en.Warnings = append(en.Warnings, fmt.Sprintf("%s: the open exception at %s cannot keep it open: the instance setting enforces every allowlist", f.Callee, at(f.Open.Line)))
 		}
-		return
-	case scope != nil && scope.InboundEnabled:
-		s.p.Enforced = true
-		s.p.EnforceNote = "already enforced"
-		if hasOpen && !open.Expired {
-			s.p.EnforceNote += fmt.Sprintf("; the open exception at %s does not turn it off", s.at(open.Line))
+		return en
+	case f.Scope != nil && f.Scope.InboundEnabled:
+		en.Enforced = true
+		en.Note = "already enforced"
+		if open {
+			en.Note += fmt.Sprintf("; the open exception at %s does not turn it off", at(f.Open.Line))
 		}
-		return
-	}
-	if hasOpen && !open.Expired {
-		s.p.Open = &open
-		s.p.EnforceNote = fmt.Sprintf("stays open: exception at %s", s.at(open.Line))
-		if open.Reason != "" {
-			s.p.EnforceNote += ": " + open.Reason
+		return en
+	case open:
+		o := *f.Open
+		en.Open = &o
+		en.Note = fmt.Sprintf("stays open: exception at %s", at(o.Line))
+		if o.Reason != "" {
+			en.Note += ": " + o.Reason
 		}
-		s.p.EnforceNote += " (owner " + open.Owner
-		if !open.Expires.IsZero() {
-			s.p.EnforceNote += ", until " + open.Expires.Format(time.DateOnly)
+		en.Note += " (owner " + o.Owner
+		if !o.Expires.IsZero() {
+			en.Note += ", until " + o.Expires.Format(time.DateOnly)
 		}
-		s.p.EnforceNote += "); any project's job token may come in"
-		return
+		en.Note += "); any project's job token may come in"
+		return en
 	}
-	s.p.Enforce = true
-	s.p.EnforceNote = "turn on the allowlist"
-	if len(s.p.Add)+len(s.p.Keep)+len(s.p.Update)+len(s.p.Unapproved) == 0 {
-		s.p.EnforceNote += " (lock-down: no caller is approved, so it admits only the project itself)"
+	en.Enforce = true
+	en.Note = "turn on the allowlist"
+	if !f.Admits {
+		en.Note += " (lock-down: no caller is approved, so it admits only the project itself)"
 	}
-	if hasOpen && open.Expired {
-		s.p.EnforceNote += fmt.Sprintf("; the open exception at %s expired on %s", s.at(open.Line), open.Expires.Format(time.DateOnly))
+	if f.Open != nil && f.Open.Expired {
+		en.Note += fmt.Sprintf("; the open exception at %s expired on %s", at(f.Open.Line), f.Open.Expires.Format(time.DateOnly))
 	}
-	if scope == nil {
-		s.p.EnforceNote += " (current setting unknown; turning it on is idempotent)"
+	if f.Scope == nil {
+		en.Note += " (current setting unknown; turning it on is idempotent)"
 	}
-	if c := s.blockedCallers(); len(c) > 0 {
-		s.c.warn("%s: enforcing its allowlist blocks %d caller(s) without an approved entry: %s", s.p.Path, len(c), strings.Join(c, ", "))
+	if len(f.Blocked) > 0 {
+		en.Warnings = append(en.Warnings, fmt.Sprintf("%s: enforcing its allowlist blocks %d caller(s) without an approved entry: %s", f.Callee, len(f.Blocked), strings.Join(f.Blocked, ", ")))
 	}
-}
-
-// unknownState marks the adds of a project whose current allowlist could
-// not be read: each may already be there, and the plan only knows what it
-// needs, not what is there to keep or remove.
-func (s *calleeState) unknownState() {
-	if !s.p.Unknown() {
-		return
-	}
-	for i := range s.p.Add {
-		s.p.Add[i].Reason += "; current allowlist unknown: the entry may already exist"
-	}
-	if len(s.deny) > 0 {
-		// A deny rule removes what it forbids, but nothing can be removed
-		// from an allowlist the plan has not seen.
-		s.c.warn("%s: its allowlist is unknown, so the deny rule at %s cannot be checked against it: plan with a Maintainer token", s.p.Path, s.at(s.deny[0].Line))
-	}
+	return en
 }
 
 // blockedCallers lists callers that use the callee today and will be
 // refused once the plan is applied and enforced.
-func (s *calleeState) blockedCallers() []string {
+func (p Project) blockedCallers() []string {
 	var out []string
-	for _, r := range append(slices.Clone(s.p.NeedsReview), s.p.Denied...) {
-		if !slices.Contains(out, r.Caller) && !s.admitted(r.Caller) {
+	for _, r := range append(slices.Clone(p.NeedsReview), p.Denied...) {
+		if !slices.Contains(out, r.Caller) && !p.admitted(r.Caller) {
 			out = append(out, r.Caller)
 		}
 	}
@@ -743,8 +373,8 @@ func (s *calleeState) blockedCallers() []string {
 }
 
 // admitted reports whether caller has an entry after the plan.
-func (s *calleeState) admitted(caller string) bool {
-	for _, l := range [][]Entry{s.p.Add, s.p.Keep, s.p.Update, s.p.Unapproved} {
+func (p Project) admitted(caller string) bool {
+	for _, l := range [][]Entry{p.Add, p.Keep, p.Update, p.Unapproved} {
 		for _, e := range l {
 			if (e.Type == ProjectEntry && strings.EqualFold(e.Path, caller)) || (e.Type == GroupEntry && trust.Under(caller, e.Path)) {
 				return true
@@ -754,23 +384,23 @@ func (s *calleeState) admitted(caller string) bool {
 	return false
 }
 
-func (s *calleeState) sort() {
+func (p *Project) sort() {
 	byPath := func(a, b Entry) int {
 		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Path, b.Path))
 	}
-	for _, l := range []*[]Entry{&s.p.Add, &s.p.Update, &s.p.Remove, &s.p.Keep, &s.p.Stale, &s.p.Unapproved} {
+	for _, l := range []*[]Entry{&p.Add, &p.Update, &p.Remove, &p.Keep, &p.ViaGroup, &p.Stale, &p.Unapproved} {
 		slices.SortFunc(*l, byPath)
 	}
 	byCaller := func(a, b Review) int {
 		return cmp.Or(cmp.Compare(a.Caller, b.Caller), slices.Compare(a.Access, b.Access))
 	}
-	for _, l := range []*[]Review{&s.p.NeedsReview, &s.p.Denied, &s.p.Never} {
+	for _, l := range []*[]Review{&p.NeedsReview, &p.Denied, &p.Never} {
 		slices.SortFunc(*l, byCaller)
 	}
-	slices.SortFunc(s.p.Advice, func(a, b Advice) int {
+	slices.SortFunc(p.Advice, func(a, b Advice) int {
 		return cmp.Or(cmp.Compare(a.Caller, b.Caller), slices.Compare(a.Access, b.Access))
 	})
-	s.p.Advice = slices.CompactFunc(s.p.Advice, func(a, b Advice) bool {
+	p.Advice = slices.CompactFunc(p.Advice, func(a, b Advice) bool {
 		return a.Caller == b.Caller && slices.Equal(a.Access, b.Access)
 	})
 }
@@ -783,7 +413,7 @@ func (c *computer) waves() {
 	} else {
 		fan := map[string]int{}
 		for _, p := range c.plan.Projects {
-			if n := len(p.Add) + len(p.Keep) + len(p.Update) + len(p.NeedsReview); n > 0 {
+			if n := len(p.Add) + len(p.Keep) + len(p.ViaGroup) + len(p.Update) + len(p.NeedsReview); n > 0 {
 				fan[p.Path] = n
 			}
 		}
@@ -801,20 +431,4 @@ func (c *computer) waves() {
 	if len(unassigned) > 0 {
 		c.warn("%d project(s) with changes are in no wave (add an all: true wave, or list them): %s", len(unassigned), strings.Join(unassigned, ", "))
 	}
-}
-
-func approvalReason(file string, line int, reason string) string {
-	r := fmt.Sprintf("approved in %s:%d", file, line)
-	if reason != "" {
-		r += ": " + reason
-	}
-	return r
-}
-
-func (s *calleeState) denyReason(d trust.Deny) string {
-	r := fmt.Sprintf("denied by the deny rule at %s", s.at(d.Line))
-	if d.Reason != "" {
-		r += ": " + d.Reason
-	}
-	return r + " (deny wins over every approval)"
 }

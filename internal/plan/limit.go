@@ -19,35 +19,42 @@ const maxPairSearch = 3000
 // project-link limit it proposes the fewest group entries that bring the
 // project entries back under it, and among those the ones that let in the
 // fewest extra projects, each with the exact list of what it lets in. The
-// widening is explicit: a proposed group entry, never a silent one.
-func (s *calleeState) limit() {
-	lim := s.c.opts.ProjectLimit
-	staying := s.stayingProjects()
+// widening is explicit: a proposed group entry, never a silent one. It
+// returns the decisions with the replaced entries' verdicts changed and
+// the proposed entries added.
+func (cf *calleeFacts) limit(ds []Decision) ([]Decision, []string) {
+	ds = slices.Clone(ds)
+	var warnings []string
+	lim := cf.c.opts.ProjectLimit
+	staying := stayingProjects(ds)
 	if len(staying) > lim {
-		s.compact(staying, len(staying)-lim)
+		ds, warnings = cf.compact(ds, staying, len(staying)-lim)
 	}
 	groups := 0
-	for _, l := range [][]Entry{s.p.Add, s.p.Keep, s.p.Update, s.p.Unapproved} {
-		for _, e := range l {
-			if e.Type == GroupEntry && e.CoveredBy == "" {
-				groups++
-			}
+	for _, d := range ds {
+		if d.Type == GroupEntry && stays(d.Verdict) && d.Entry.CoveredBy == "" {
+			groups++
 		}
 	}
-	if groups > s.c.opts.GroupLimit {
-		s.c.warn("%s: the plan holds %d group entries; GitLab allows %d: merge grants into parent groups in trust.yaml", s.p.Path, groups, s.c.opts.GroupLimit)
+	if groups > cf.c.opts.GroupLimit {
+		warnings = append(warnings, fmt.Sprintf("%s: the plan holds %d group entries; GitLab allows %d: merge grants into parent groups in trust.yaml", cf.path, groups, cf.c.opts.GroupLimit))
 	}
+	return ds, warnings
+}
+
+// stays reports whether an entry with verdict v is on the allowlist after
+// the plan.
+func stays(v Verdict) bool {
+	return v == VerdictAdd || v == VerdictKeep || v == VerdictUpdate || v == VerdictUnapproved
 }
 
 // stayingProjects are the project entries on the allowlist after the
-// plan (covered keeps take no entry).
-func (s *calleeState) stayingProjects() []string {
+// plan (covered callers take no entry).
+func stayingProjects(ds []Decision) []string {
 	var out []string
-	for _, l := range [][]Entry{s.p.Add, s.p.Keep, s.p.Update, s.p.Unapproved} {
-		for _, e := range l {
-			if e.Type == ProjectEntry && e.CoveredBy == "" {
-				out = append(out, e.Path)
-			}
+	for _, d := range ds {
+		if d.Type == ProjectEntry && stays(d.Verdict) && d.Entry.CoveredBy == "" {
+			out = append(out, d.Entry.Path)
 		}
 	}
 	slices.Sort(out)
@@ -63,30 +70,34 @@ type candidate struct {
 
 func (c candidate) net() int { return len(c.covers) - 1 }
 
-func (s *calleeState) compact(staying []string, need int) {
-	cands := s.candidates(staying)
+func (cf *calleeFacts) compact(ds []Decision, staying []string, need int) ([]Decision, []string) {
+	var warnings []string
+	cands := cf.candidates(staying)
 	chosen := choose(cands, need)
 	saved := 0
 	for _, c := range chosen {
 		saved += c.net()
 	}
 	if len(chosen) == 0 || saved < need {
-		s.c.warn("%s: %d project entries exceed GitLab's limit of %d, and no group entry allowed by deny rules brings them under it: split the callee's consumers or approve group grants", s.p.Path, len(staying), s.c.opts.ProjectLimit)
+		warnings = append(warnings, fmt.Sprintf("%s: %d project entries exceed GitLab's limit of %d, and no group entry allowed by deny rules brings them under it: split the callee's consumers or approve group grants", cf.path, len(staying), cf.c.opts.ProjectLimit))
 	}
 	for _, c := range chosen {
-		s.replace(c, len(staying))
+		var w string
+		ds, w = cf.replace(ds, c, len(staying))
+		warnings = append(warnings, w)
 	}
+	return ds, warnings
 }
 
 // candidates are the groups above staying entries that deny rules allow.
-func (s *calleeState) candidates(staying []string) []candidate {
+func (cf *calleeFacts) candidates(staying []string) []candidate {
 	byGroup := map[string]*candidate{}
 	for _, p := range staying {
 		for ns := inventory.Namespace(p); ns != ""; ns = inventory.Namespace(ns) {
 			k := key(ns)
 			c := byGroup[k]
 			if c == nil {
-				g, ok := s.c.ix.Group(ns)
+				g, ok := cf.c.ix.Group(ns)
 				if !ok {
 					g = inventory.Group{Path: ns}
 				}
@@ -101,14 +112,14 @@ func (s *calleeState) candidates(staying []string) []candidate {
 		if len(c.covers) < 2 {
 			continue
 		}
-		if _, denied := s.groupDenied(c.group.Path); denied {
+		if cf.groupDenied(c.group.Path) != nil {
 			continue
 		}
 		covered := make(map[string]bool, len(c.covers))
 		for _, p := range c.covers {
 			covered[key(p)] = true
 		}
-		for _, m := range s.members(c.group.Path) {
+		for _, m := range cf.members(c.group.Path) {
 			if !covered[key(m)] {
 				c.extra = append(c.extra, m)
 			}
@@ -236,8 +247,9 @@ func pathsOf(cs []candidate) string {
 }
 
 // replace puts a proposed group entry in place of the project entries it
-// covers: planned adds are dropped, entries on the allowlist removed.
-func (s *calleeState) replace(c candidate, total int) {
+// covers: planned adds are dropped, entries on the allowlist removed. The
+// entries are taken in the order add, keep, update, unapproved.
+func (cf *calleeFacts) replace(ds []Decision, c candidate, total int) ([]Decision, string) {
 	g := Entry{Type: GroupEntry, Path: c.group.Path, ID: c.group.ID, Policies: []string{},
 		Widening: &Widening{Members: len(c.covers) + len(c.extra), Extra: c.extra, Replaces: c.covers, Proposed: true}}
 	var reasons []string
@@ -245,10 +257,12 @@ func (s *calleeState) replace(c candidate, total int) {
 	for _, p := range c.covers {
 		covered[p] = true
 	}
-	take := func(l *[]Entry, removeCurrent bool) {
-		*l = slices.DeleteFunc(*l, func(e Entry) bool {
-			if e.Type != ProjectEntry || e.CoveredBy != "" || !covered[e.Path] {
-				return false
+	for _, v := range []Verdict{VerdictAdd, VerdictKeep, VerdictUpdate, VerdictUnapproved} {
+		for i := range ds {
+			d := &ds[i]
+			e := d.Entry
+			if d.Verdict != v || d.Type != ProjectEntry || e.CoveredBy != "" || !covered[e.Path] {
+				continue
 			}
 			g.Access = access.Sort(append(g.Access, e.Access...))
 			g.Uses = append(g.Uses, e.Uses...)
@@ -258,17 +272,15 @@ func (s *calleeState) replace(c candidate, total int) {
 			} else if g.Policies != nil {
 				g.Policies = append(g.Policies, e.Policies...)
 			}
-			if removeCurrent {
-				e.Reason = fmt.Sprintf("replaced by the proposed group entry %s (allowlist limit)", c.group.Path)
-				s.p.Remove = append(s.p.Remove, e)
+			if v == VerdictAdd {
+				// Never made: the group entry admits the caller.
+				d.Verdict, d.Entry = VerdictNone, Entry{}
+				continue
 			}
-			return true
-		})
+			d.Verdict = VerdictRemove
+			d.Entry.Reason = fmt.Sprintf("replaced by the proposed group entry %s (allowlist limit)", c.group.Path)
+		}
 	}
-	take(&s.p.Add, false)
-	take(&s.p.Keep, true)
-	take(&s.p.Update, true)
-	take(&s.p.Unapproved, true)
 	if g.Policies != nil {
 		slices.Sort(g.Policies)
 		g.Policies = slices.Compact(g.Policies)
@@ -278,10 +290,13 @@ func (s *calleeState) replace(c candidate, total int) {
 	slices.SortFunc(g.Uses, use.CompareUses)
 	g.Role = minRole(g.Access)
 	g.Reason = fmt.Sprintf("PROPOSED WIDENING: %d project entries exceed GitLab's limit of %d; this group entry replaces %d of them and lets in %d more project(s) with no approved edge (as far as the inventory knows). Approve it as a group grant in trust.yaml, or reduce the callers",
-		total, s.c.opts.ProjectLimit, len(c.covers), len(c.extra))
-	s.c.warn("%s: proposed group entry %s replaces %d project entries to stay within GitLab's limit of %d, and lets in %d more project(s): %s",
-		s.p.Path, c.group.Path, len(c.covers), s.c.opts.ProjectLimit, len(c.extra), listShort(c.extra, 10))
-	s.p.Add = append(s.p.Add, g)
+		total, cf.c.opts.ProjectLimit, len(c.covers), len(c.extra))
+	if cf.state == StateUnknown {
+		g.Reason += "; current allowlist unknown: the entry may already exist"
+	}
+	w := fmt.Sprintf("%s: proposed group entry %s replaces %d project entries to stay within GitLab's limit of %d, and lets in %d more project(s): %s",
+		cf.path, c.group.Path, len(c.covers), cf.c.opts.ProjectLimit, len(c.extra), listShort(c.extra, 10))
+	return append(ds, Decision{Type: GroupEntry, Caller: g.Path, Rule: RuleLimit, Verdict: VerdictAdd, Entry: g}), w
 }
 
 func listShort(ps []string, n int) string {

@@ -31,6 +31,9 @@ const (
 	StatusDenied     Status = "denied"     // a deny rule forbids it
 	StatusNever      Status = "never"      // a job token cannot do this at all
 	StatusUnapproved Status = "unapproved" // on the allowlist, not approved, kept without pruning
+	// StatusViaGroup: approved, admitted by a group entry the plan adds, so
+	// it gets no entry of its own (its access arrives with the group's).
+	StatusViaGroup Status = "add-via-group"
 )
 
 // Entry is one allowlist entry the plan adds, keeps, updates or removes.
@@ -59,9 +62,11 @@ type Entry struct {
 	Stale bool
 	// Autopopulated marks an entry GitLab added from its authentication log.
 	Autopopulated bool
-	// CoveredBy names the group entry that already admits this project
-	// (keep only).
-	CoveredBy string
+	// CoveredBy names the group entry that admits this project, so that it
+	// needs no entry of its own: one on the allowlist (a keep), or one the
+	// plan adds (CoverPlanned; the entry is in Project.ViaGroup).
+	CoveredBy    string
+	CoverPlanned bool
 	// Widening describes what a group entry lets in.
 	Widening *Widening
 }
@@ -142,9 +147,12 @@ type Project struct {
 	Open *trust.Open
 
 	Add, Update, Remove, Keep []Entry
-	NeedsReview               []Review
-	Stale                     []Entry
-	Denied                    []Review
+	// ViaGroup are approved callers a group entry the plan adds will
+	// admit: no call is made for them, the group entry's add is theirs.
+	ViaGroup    []Entry
+	NeedsReview []Review
+	Stale       []Entry
+	Denied      []Review
 	// Unapproved are entries on the allowlist that no approval covers,
 	// kept because the plan ran without Options.Prune (their Reason does
 	// not say how to remove them: that is a flag, the command line's to
@@ -231,6 +239,9 @@ func (p *Plan) Findings() bool {
 // Totals counts the plan's entries by kind, for summaries.
 type Totals struct {
 	Projects, Enforce, Add, Update, Remove, Keep, Review, Stale, Denied, Unapproved, Never, Advice int
+	// ViaGroup counts approved callers admitted by a group entry the plan
+	// adds (no entry of their own).
+	ViaGroup int
 	// Unknown counts projects whose current state could not be read;
 	// Open those an open exception keeps off.
 	Unknown, Open int
@@ -254,6 +265,7 @@ func (p *Plan) Totals() Totals {
 		t.Update += len(pr.Update)
 		t.Remove += len(pr.Remove)
 		t.Keep += len(pr.Keep)
+		t.ViaGroup += len(pr.ViaGroup)
 		t.Review += len(pr.NeedsReview)
 		t.Stale += len(pr.Stale)
 		t.Denied += len(pr.Denied)

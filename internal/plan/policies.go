@@ -9,16 +9,10 @@ import (
 	"github.com/tokenscope/tokenscope/internal/capability"
 )
 
-// policies sets e.Policies (nil: default permissions, with the reason)
-// and e.Role from its access kinds and the GitLab version: the union of
-// the kinds' policies when every kind has one that this version knows.
-func (c *computer) policies(e *Entry) {
-	e.Role = minRole(e.Access)
-	e.Policies, e.PolicyReason = Policies(e.Access, c.caps)
-}
-
 // Policies returns the fine-grained policies that cover kinds on a GitLab
-// with caps, or nil and the reason the entry needs default permissions.
+// with caps, or nil and the reason the entry needs default permissions:
+// the union of the kinds' policies when every kind has one that this
+// version knows.
 func Policies(kinds []access.Kind, caps capability.Capabilities) ([]string, string) {
 	if len(kinds) == 0 {
 		return nil, "access kinds unknown (the authentication log does not say which): default permissions until trust.yaml names them"

@@ -20,7 +20,8 @@ type Row struct {
 	// never rows, the policies it would need.
 	Policies []string
 	Status   Status
-	// Action is what apply does: add, keep, update, remove, or "" (none).
+	// Action is what apply does: add, keep, update, remove, or "" (none;
+	// for add-via-group, the group entry's row carries the add).
 	Action string
 	Uses   []use.Use
 	Reason string
@@ -28,7 +29,7 @@ type Row struct {
 }
 
 var statusOrder = map[Status]int{StatusAdd: 0, StatusUpdate: 1, StatusRemove: 2, StatusStale: 3, StatusKeep: 4,
-	StatusReview: 5, StatusDenied: 6, StatusUnapproved: 7, StatusNever: 8}
+	StatusViaGroup: 5, StatusReview: 6, StatusDenied: 7, StatusUnapproved: 8, StatusNever: 9}
 
 // Rows lists every caller of every callee, sorted by callee, caller and
 // status: the edge table of every human format.
@@ -39,7 +40,7 @@ func (p *Plan) Rows() []Row {
 			for i := range l {
 				e := &l[i]
 				s := st
-				if e.Stale && (st == StatusAdd || st == StatusKeep || st == StatusUpdate) {
+				if e.Stale && (st == StatusAdd || st == StatusKeep || st == StatusUpdate || st == StatusViaGroup) {
 					s = StatusStale
 				}
 				pol := e.Policies
@@ -53,6 +54,7 @@ func (p *Plan) Rows() []Row {
 		entry(pr.Add, StatusAdd, "add")
 		entry(pr.Update, StatusUpdate, "update")
 		entry(pr.Keep, StatusKeep, "keep")
+		entry(pr.ViaGroup, StatusViaGroup, "")
 		entry(pr.Remove, StatusRemove, "remove")
 		entry(pr.Unapproved, StatusUnapproved, "")
 		review := func(l []Review, st Status) {

@@ -71,8 +71,12 @@ type (
 		Open       *Open    `json:"open,omitempty"`
 		Denied     []Review `json:"denied"`
 		Unapproved []Entry  `json:"unapproved"` // on the allowlist, not approved, kept without pruning
-		Never      []Review `json:"never"`      // a job token cannot do this; see advice
-		Advice     []Advice `json:"advice"`
+		// ViaGroup are approved callers admitted by a group entry the plan
+		// adds (covered_by names it): no entry, no call of their own.
+		// Additive, and absent when there are none (as in older plans).
+		ViaGroup []Entry  `json:"via_group,omitempty"`
+		Never    []Review `json:"never"` // a job token cannot do this; see advice
+		Advice   []Advice `json:"advice"`
 		// Calls are the GitLab calls that apply the project's plan, in
 		// order: adds (each with its policies), policy updates, removals,
 		// enforcement last.

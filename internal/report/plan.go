@@ -105,6 +105,9 @@ func summary(p *plan.Plan) string {
 	t := p.Totals()
 	s := fmt.Sprintf("%d callee project(s): enforce %d, add %d, update %d, remove %d, keep %d; %d need review, %d stale, %d denied, %d unapproved kept, %d impossible for a job token",
 		t.Projects, t.Enforce, t.Add, t.Update, t.Remove, t.Keep, t.Review, t.Stale, t.Denied, t.Unapproved, t.Never)
+	if t.ViaGroup > 0 {
+		s += fmt.Sprintf("; %d admitted via a group entry the plan adds", t.ViaGroup)
+	}
 	if t.Open > 0 {
 		s += fmt.Sprintf("; %d kept open by an exception", t.Open)
 	}
@@ -161,6 +164,9 @@ func rowEvidence(r plan.Row) string {
 			s = fmt.Sprintf("PROPOSED for the 200-entry limit: replaces %d entries, lets in %d more", len(w.Replaces), len(w.Extra))
 		}
 		return s
+	}
+	if r.Entry != nil && r.Entry.CoverPlanned {
+		return "admitted by group entry " + r.Entry.CoveredBy + " (planned)"
 	}
 	if r.Entry != nil && r.Entry.CoveredBy != "" {
 		return "covered by group entry " + r.Entry.CoveredBy

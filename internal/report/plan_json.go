@@ -45,6 +45,9 @@ func wireProject(pr plan.Project, caps capability.Capabilities) planfile.Project
 			wp.Open.Expires = o.Expires.Format(time.DateOnly)
 		}
 	}
+	if len(pr.ViaGroup) > 0 {
+		wp.ViaGroup = entries(pr.ViaGroup)
+	}
 	for _, e := range pr.Remove {
 		wp.Remove = append(wp.Remove, planfile.Removal{Type: e.Type, Path: e.Path, Reason: e.Reason, ID: e.ID,
 			CurrentPolicies: current(e.CurrentPolicies), Autopopulated: e.Autopopulated})

@@ -99,7 +99,7 @@ func markdownProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 	for _, l := range []struct {
 		verb string
 		es   []plan.Entry
-	}{{"add", pr.Add}, {"update", pr.Update}, {"remove", pr.Remove}, {"unapproved", pr.Unapproved}} {
+	}{{"add", pr.Add}, {"add via group", pr.ViaGroup}, {"update", pr.Update}, {"remove", pr.Remove}, {"unapproved", pr.Unapproved}} {
 		for _, e := range l.es {
 			item(l.verb, e)
 		}

@@ -70,9 +70,17 @@ func planTable(w io.Writer, p *plan.Plan, h PlanHints) error {
 	return ew.err
 }
 
-// statusCell shows stale rows with the action they still get.
+// statusCell shows stale rows with the action they still get, and a
+// caller a planned group entry admits as "add via group" (the group
+// entry's row is the add).
 func statusCell(r plan.Row) string {
-	if r.Status == plan.StatusStale && r.Action != "" {
+	via := r.Entry != nil && r.Entry.CoverPlanned
+	switch {
+	case r.Status == plan.StatusViaGroup:
+		return "add via group"
+	case r.Status == plan.StatusStale && via:
+		return "stale (add via group)"
+	case r.Status == plan.StatusStale && r.Action != "":
 		return "stale (" + r.Action + ")"
 	}
 	return string(r.Status)
@@ -103,6 +111,7 @@ func tableProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 		}
 	}
 	show("add", pr.Add)
+	show("add via group", pr.ViaGroup)
 	show("update", pr.Update)
 	show("remove", pr.Remove)
 	for _, r := range pr.NeedsReview {
