@@ -138,7 +138,7 @@ type Result struct {
 	// Projects counts the projects audited, Enforced those whose allowlist
 	// is enforced today, Open those an open exception keeps off.
 	Projects, Enforced, Open int
-	Findings []Finding // sorted by project, entry, kind
+	Findings                 []Finding // sorted by project, entry, kind
 }
 
 // Failed reports whether any finding fails the audit.
