@@ -2,6 +2,8 @@ package audit
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -124,6 +126,16 @@ type Finding struct {
 	// Fails is set when the finding fails the audit: drift, or a kind in
 	// Options.FailOn, and not acknowledged.
 	Fails bool
+}
+
+// Fingerprint identifies the finding across runs: its kind, project and
+// entry (paths lower-cased, as GitLab compares them), never its wording or
+// line, so a merge request widget (GitLab Code Quality) tracks it as the
+// same finding while the text around it changes.
+func (f Finding) Fingerprint() string {
+	h := sha256.Sum256([]byte("tokenscope-audit\x00" + string(f.Kind) + "\x00" + strings.ToLower(f.Project) + "\x00" +
+		string(f.EntryType) + "\x00" + strings.ToLower(f.Entry)))
+	return hex.EncodeToString(h[:])
 }
 
 // Options tune Audit.
