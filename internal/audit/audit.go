@@ -313,7 +313,7 @@ func (a *auditor) drift(pr plan.Project) {
 	}
 	for _, e := range pr.Unapproved {
 		a.add(Finding{Kind: Unapproved, Project: pr.Path, EntryType: e.Type, Entry: e.Path, Line: a.entryLine(e, pr.Path),
-			Detail: "on the allowlist, not approved: " + e.Reason,
+			Detail: "on the allowlist: " + e.Reason,
 			Action: fmt.Sprintf("approve it in %s if it is needed, or remove it (a pruned plan, then apply)", a.tf.Name)})
 	}
 }

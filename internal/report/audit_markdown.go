@@ -12,7 +12,7 @@ import (
 // verdict, then one table row per finding, paths in code spans.
 func auditMarkdown(w io.Writer, r *audit.Result, m AuditMeta) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "## tokenscope audit\n\n%s against %s.\n\n**%s**\n", auditCode(m.Source), auditCode(r.TrustFile), md(auditVerdict(r)))
+	fmt.Fprintf(ew, "## tokenscope audit\n\n%s against %s.\n\n**%s**\n", auditCode(m.Source), auditCode(r.TrustFile), auditText(auditVerdict(r)))
 	if len(r.Findings) == 0 {
 		return ew.err
 	}
@@ -22,17 +22,32 @@ func auditMarkdown(w io.Writer, r *audit.Result, m AuditMeta) error {
 		if e := auditEntry(f); e != "" {
 			entry = auditCode(e)
 		}
-		detail := md(f.Detail)
+		detail := auditText(f.Detail)
 		if f.Line > 0 {
 			detail += fmt.Sprintf(" (%s)", auditCode(fmt.Sprintf("%s:%d", r.TrustFile, f.Line)))
 		}
-		action := md(f.Action)
+		action := auditText(f.Action)
 		if a := auditAckText(f, r.TrustFile); a != "" {
-			action += "<br>" + md(a)
+			action += "<br>" + auditText(a)
 		}
 		fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s |\n", auditStatus(f), f.Kind, auditCode(f.Project), entry, detail, action)
 	}
 	return ew.err
+}
+
+// auditText escapes prose for a table cell: besides md's escapes, every
+// character Markdown (and GitLab's and GitHub's math: $…$) would take as
+// markup is backslash-escaped, since details quote reasons and paths from
+// untrusted files (https://spec.commonmark.org/0.31.2/#backslash-escapes).
+func auditText(s string) string {
+	var b strings.Builder
+	for _, c := range printable(s) {
+		if strings.ContainsRune("\\`*_[]$~#!&", c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return md(b.String())
 }
 
 // auditCode puts s in a code span that holds, whatever s contains: the
