@@ -151,6 +151,9 @@ type Result struct {
 	// is enforced today, Open those an open exception keeps off.
 	Projects, Enforced, Open int
 	Findings                 []Finding // sorted by project, entry, kind
+	// Unused are the unexpired acknowledgements no finding matches (the
+	// finding was fixed, or the entry misnamed): to delete, in file order.
+	Unused []trust.Acknowledgement
 }
 
 // Failed reports whether any finding fails the audit.
@@ -198,8 +201,16 @@ func Audit(p *plan.Plan, ix *inventory.Index, tf *trust.File, opts Options) *Res
 	}
 	a.uncounted(ix)
 	a.trustFile()
+	used := map[int]bool{}
 	for i := range a.r.Findings {
-		a.settle(&a.r.Findings[i], opts)
+		if line := a.settle(&a.r.Findings[i], opts); line > 0 {
+			used[line] = true
+		}
+	}
+	for _, ack := range tf.Acknowledgements {
+		if !ack.Expired && !used[ack.Line] {
+			a.r.Unused = append(a.r.Unused, ack)
+		}
 	}
 	slices.SortFunc(a.r.Findings, func(x, y Finding) int {
 		return cmp.Or(cmp.Compare(x.Project, y.Project), cmp.Compare(x.EntryType, y.EntryType), cmp.Compare(x.Entry, y.Entry),
@@ -402,16 +413,19 @@ func (a *auditor) trustFile() {
 	}
 }
 
-// settle applies acknowledgements and decides whether f fails.
-func (a *auditor) settle(f *Finding, opts Options) {
-	if ack, ok := a.tf.Acknowledged(string(f.Kind), f.Project, f.Entry); ok {
-		if !ack.Expired {
-			f.Acknowledged = &ack
-			return
-		}
+// settle applies acknowledgements and decides whether f fails; it
+// returns the line of the acknowledgement that matched (0: none).
+func (a *auditor) settle(f *Finding, opts Options) int {
+	ack, ok := a.tf.Acknowledged(string(f.Kind), f.Project, f.Entry)
+	if ok && !ack.Expired {
+		f.Acknowledged = &ack
+		return ack.Line
+	}
+	if ok {
 		f.Detail += fmt.Sprintf("; its acknowledgement at %s expired on %s", a.at(ack.Line), ack.Expires.Format(time.DateOnly))
 	}
 	f.Fails = f.Kind.Drift() || slices.Contains(opts.FailOn, f.Kind)
+	return 0
 }
 
 // approvalLine is the line of the approval of caller → callee, if any.

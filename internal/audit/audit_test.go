@@ -169,6 +169,7 @@ func TestAuditFailOnAndAcknowledged(t *testing.T) {
   - {kind: review, project: libs/jslib, entry: apps/new, reason: migrating to a deploy token, owner: "@new", expires: 2027-01-31}
   - {kind: not-enforced, project: libs/pylib, reason: rollout next week, owner: "@libs"}
   - {kind: stale, project: apps/web, entry: apps/old, reason: nightly mirror, owner: "@old", expires: 2026-11-15}
+  - {kind: wider, project: libs/jslib, entry: apps/new, reason: nothing to acknowledge, owner: "@new"}
 `
 	r := drifted(t, file, Options{FailOn: []Kind{Review, Stale, Impossible}})
 	if f := find(t, r, Review, "libs/jslib", "apps/new"); f.Fails || f.Acknowledged == nil || f.Acknowledged.Line != 12 {
@@ -185,6 +186,9 @@ func TestAuditFailOnAndAcknowledged(t *testing.T) {
 	}
 	if f := find(t, r, Unreviewed, "apps/web", "apps/docs"); f.Fails {
 		t.Errorf("unreviewed is not in FailOn: %s", keyOf(f))
+	}
+	if len(r.Unused) != 1 || r.Unused[0].Line != 15 {
+		t.Errorf("unused acknowledgements %+v, want the one at line 15", r.Unused)
 	}
 	c := r.Counts()
 	if c.Acknowledged != 2 || c.ByKind[Missing] != 2 || c.Drift+c.Standing != len(r.Findings) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/audit"
 	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
 // AuditFormatVersion is the version of the audit JSON document
@@ -95,6 +96,15 @@ func auditAckText(f audit.Finding, trustFile string) string {
 	}
 	if !a.Expires.IsZero() {
 		s += " (until " + a.Expires.Format("2006-01-02") + ")"
+	}
+	return s
+}
+
+// ackWhat names the finding an acknowledgement is about.
+func ackWhat(a trust.Acknowledgement) string {
+	s := a.Kind + " " + a.Project
+	if a.Entry != "" {
+		s += " ← " + a.Entry
 	}
 	return s
 }

@@ -15,6 +15,15 @@ type auditDoc struct {
 	OK        bool         `json:"ok"`
 	Summary   auditSummary `json:"summary"`
 	Findings  []auditWire  `json:"findings"`
+	// Unused are acknowledgements that match no finding.
+	Unused []auditWireUnused `json:"unused_acknowledgements"`
+}
+
+type auditWireUnused struct {
+	Kind    string `json:"kind"`
+	Project string `json:"project"`
+	Entry   string `json:"entry"`
+	Line    int    `json:"line"`
 }
 
 type auditSummary struct {
@@ -59,6 +68,10 @@ func auditDocument(r *audit.Result, m AuditMeta) auditDoc {
 	doc := auditDoc{Version: AuditFormatVersion, Source: m.Source, TrustFile: r.TrustFile, OK: !r.Failed(), Findings: []auditWire{},
 		Summary: auditSummary{Projects: r.Projects, Enforced: r.Enforced, Open: r.Open, Findings: len(r.Findings), Failing: c.Failing,
 			Drift: c.Drift, Standing: c.Standing, Acknowledged: c.Acknowledged, ByKind: map[string]int{}}}
+	doc.Unused = []auditWireUnused{}
+	for _, a := range r.Unused {
+		doc.Unused = append(doc.Unused, auditWireUnused{Kind: a.Kind, Project: a.Project, Entry: a.Entry, Line: a.Line})
+	}
 	for k, n := range c.ByKind {
 		doc.Summary.ByKind[string(k)] = n
 	}

@@ -13,6 +13,9 @@ import (
 func auditMarkdown(w io.Writer, r *audit.Result, m AuditMeta) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "## tokenscope audit\n\n%s against %s.\n\n**%s**\n", auditCode(m.Source), auditCode(r.TrustFile), auditText(auditVerdict(r)))
+	for _, a := range r.Unused {
+		fmt.Fprintf(ew, "\n%s acknowledges %s, which is not found: delete it.\n", auditCode(fmt.Sprintf("%s:%d", r.TrustFile, a.Line)), auditText(ackWhat(a)))
+	}
 	if len(r.Findings) == 0 {
 		return ew.err
 	}

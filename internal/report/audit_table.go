@@ -25,5 +25,8 @@ func auditTable(w io.Writer, r *audit.Result, m AuditMeta) error {
 			fmt.Fprintf(ew, "      %s\n", printable(a))
 		}
 	}
+	for _, a := range r.Unused {
+		fmt.Fprintf(ew, "\nnote  %s:%d acknowledges %s, which is not found: delete it\n", printable(r.TrustFile), a.Line, printable(ackWhat(a)))
+	}
 	return ew.err
 }
