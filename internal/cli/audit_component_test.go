@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -127,6 +128,16 @@ func TestComponentLoadsWithInputs(t *testing.T) {
 		if !slices.Contains(report.AuditFormats, m[1]) {
 			t.Errorf("the script asks for --format %s, which audit does not have", m[1])
 		}
+	}
+	// GitLab Runner runs the script items in one sh: they must parse as sh.
+	if sh, err := exec.LookPath("sh"); err == nil {
+		for _, j := range cfg.Jobs {
+			if out, err := exec.Command(sh, "-n", "-c", scriptText(j)).CombinedOutput(); err != nil {
+				t.Errorf("%s: the script is not sh: %v\n%s", j.Name, err, out)
+			}
+		}
+	} else {
+		t.Log("no sh here: the script's syntax is not checked")
 	}
 	if !strings.Contains(scriptText(cfg.Jobs[0]), `cp -R "$TOKENSCOPE_REPORT" public`) {
 		t.Errorf("pages job script:\n%s", scriptText(cfg.Jobs[0]))
