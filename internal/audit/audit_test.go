@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -247,4 +246,31 @@ func TestTrustKnowsTheKinds(t *testing.T) {
 	}
 }
 
-var _ = fmt.Sprint
+
+
+// Group entries and grants are findings like project ones, named as
+// groups.
+func TestAuditGroups(t *testing.T) {
+	inv := &inventory.Inventory{Version: 1, GitLabVersion: "18.5",
+		Groups: []inventory.Group{{Path: "apps", ID: 30}, {Path: "data", ID: 40}},
+		Projects: []*inventory.Project{
+			{Path: "libs/jslib", ID: 201, JobTokenScope: &inventory.JobTokenScope{InboundEnabled: true,
+				Allowlist: inventory.Allowlist{Groups: []inventory.Entry{{Path: "data"}}}}},
+			{Path: "apps/web", ID: 301, JobTokenScope: scope(true)},
+			{Path: "data/etl", ID: 401, JobTokenScope: scope(true)},
+		}}
+	ix := inventory.NewIndex(inv)
+	g := &graph.Graph{Edges: []graph.Edge{edge("apps/web", "libs/jslib", access.PackagesRead)}}
+	tf, diags := trust.Load("trust.yaml", []byte("version: 1\ngroups:\n  - {callee: libs/jslib, caller_group: apps, access: [packages-read], reason: every app}\n"), trust.LoadOptions{Index: ix, Now: now})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	r := Audit(plan.Compute(g, ix, tf, plan.Options{}), ix, tf, Options{})
+	want := []string{"missing libs/jslib group:apps FAIL", "no-owner libs/jslib group:apps FAIL", "unapproved libs/jslib group:data FAIL"}
+	if got := keys(r); !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+	if f := find(t, r, NoOwner, "libs/jslib", "apps"); f.Line != 3 || !strings.Contains(f.Detail, "group grant at trust.yaml:3") {
+		t.Errorf("no-owner group grant: %+v", f)
+	}
+}
