@@ -246,8 +246,6 @@ func TestTrustKnowsTheKinds(t *testing.T) {
 	}
 }
 
-
-
 // Group entries and grants are findings like project ones, named as
 // groups.
 func TestAuditGroups(t *testing.T) {
