@@ -49,8 +49,10 @@ Mermaid graph, for a merge request), script (bash: dry run unless --execute,
 token from GITLAB_TOKEN), terraform (gitlab_project_job_token_scopes per callee).
 
 Exit codes: 0 ok, 1 error (including mistakes in the trust file), 2 usage; with
---detailed-exitcode, 3 when the plan is not empty: a change to make, an edge to
-review, a denied, unapproved or stale entry.`),
+--detailed-exitcode, 3 when changes are pending (a call to make: add, update,
+remove, enforce), as Terraform's plan does. Standing items (edges to review,
+stale, denied, unapproved or impossible entries) do not change the exit code;
+'tokenscope audit' reports them and fails on them when asked.`),
 		Example: `  tokenscope plan examples/acme --trust examples/acme/trust.yaml
   tokenscope plan examples/acme --trust examples/acme/trust.yaml --format markdown -o plan.md
   tokenscope plan examples/acme --trust examples/acme/trust.yaml --format script -o plan.sh
@@ -76,7 +78,7 @@ review, a denied, unapproved or stale entry.`),
 	f.BoolVar(&opts.Prune, "prune", false, "remove allowlist entries no approval covers (without it they are kept and listed)")
 	opts.Format.addFlag(cmd, report.PlanFormats)
 	f.StringVar(&opts.GitLabVersion, "gitlab-version", "", "plan for this GitLab `version` (default: the inventory's gitlab_version)")
-	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 3 when the plan is not empty (changes, reviews, drift)")
+	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 3 when changes are pending (calls to make), 0 when there are none")
 	addQuietFlag(cmd, &opts.Quiet)
 	f.IntVar(&opts.Limit, "allowlist-limit", plan.DefaultProjectLimit, "project entries GitLab allows per allowlist")
 	_ = f.MarkHidden("allowlist-limit")
@@ -138,8 +140,22 @@ func planRun(opts *planOptions) error {
 			fmt.Fprintf(opts.io.Err, "warning: %s\n", report.PlanWarning(w, planHints))
 		}
 	}
-	if opts.DetailedExitCode && p.Findings() {
+	if opts.DetailedExitCode && pendingChanges(p) {
 		return ErrFindings
 	}
 	return nil
+}
+
+// pendingChanges reports whether applying p would call GitLab: what
+// --detailed-exitcode exits 3 for, as Terraform's plan does
+// (https://developer.hashicorp.com/terraform/cli/commands/plan#detailed-exitcode).
+// Standing items (reviews, stale approvals, impossible accesses) are no
+// change: they are audit's to report.
+func pendingChanges(p *plan.Plan) bool {
+	for _, pr := range p.Projects {
+		if pr.Changes() {
+			return true
+		}
+	}
+	return false
 }

@@ -117,7 +117,7 @@ func (l *loader) pairs(n *yaml.Node, what string, allowed ...string) [][2]*yaml.
 
 func (l *loader) top(root *yaml.Node) {
 	sawVersion := false
-	for _, kv := range l.pairs(root, "the file", "version", "edges", "groups", "deny", "open", "waves") {
+	for _, kv := range l.pairs(root, "the file", "version", "edges", "groups", "deny", "open", "waves", "acknowledged") {
 		k, v := kv[0], kv[1]
 		switch k.Value {
 		case "version":
@@ -136,6 +136,8 @@ func (l *loader) top(root *yaml.Node) {
 			l.list(v, "open", l.open)
 		case "waves":
 			l.list(v, "waves", l.wave)
+		case "acknowledged":
+			l.list(v, "acknowledged", l.acknowledged)
 		}
 	}
 	if !sawVersion {

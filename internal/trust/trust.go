@@ -34,6 +34,9 @@ type File struct {
 	// leaves off.
 	Open  []Open
 	Waves []Wave
+	// Acknowledgements are audit findings reviewed and accepted for now
+	// (acknowledged.go).
+	Acknowledgements []Acknowledgement
 
 	once sync.Once
 	idx  fileIndex
