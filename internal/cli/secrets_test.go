@@ -137,6 +137,9 @@ func TestPlantedSecretsNeverLeave(t *testing.T) {
 	check("trust", "init", dir, "-o", filepath.Join(out, "trust.yaml"))
 	check("trust", "check", filepath.Join(out, "trust.yaml"), "--source", dir)
 	check("plan", dir, "--trust", filepath.Join(out, "trust.yaml"))
+	for _, f := range []string{"table", "json", "markdown", "codequality"} {
+		check("audit", dir, "--trust", filepath.Join(out, "trust.yaml"), "--format", f)
+	}
 	for _, f := range []string{"table", "json", "markdown"} {
 		check("diagnose", logf, "--project", "apps/leaky", "--source", dir, "--format", f)
 		check("diagnose", logf, "--format", f)

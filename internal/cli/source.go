@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/atomicfile"
-	"github.com/tokenscope/tokenscope/internal/redact"
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/redact"
 )
 
 // sourceOptions are the flags every command that reads an org shares:
