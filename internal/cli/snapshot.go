@@ -34,8 +34,19 @@ scans can be repeated and diffed without GitLab.
 The token comes from GITLAB_TOKEN (read_api; Maintainer on a project to read its
 job token settings — projects without it are listed with a warning). The URL
 comes from --gitlab or GITLAB_URL. DIR is written atomically: an interrupted run
-leaves nothing, or the previous snapshot, behind. Secrets found in fetched files
-are masked.`,
+leaves nothing, or the previous snapshot, behind.
+
+Secrets found in fetched files are replaced by "tokenscope-masked" before they
+are stored, keeping each file's syntax, so a scan of the snapshot equals a scan
+of the repositories: GitLab and other forge tokens (glpat-, glptt-, glcbt-,
+gldt-, ghp_... keep their prefix), npm_ tokens, JWTs, passwords in URLs
+(user:PASSWORD@), PRIVATE-TOKEN/JOB-TOKEN/DEPLOY-TOKEN and Authorization
+header values, token/private_token/access_token/job_token/password
+parameters and assignments, .npmrc _auth/_password/_authToken, .netrc
+passwords, Maven <password>/<passphrase>, NuGet ClearTextPassword, Docker
+config "auth"/"identitytoken", --password and login -p values, and the
+password of -u/--user/--creds user:PASSWORD. Variable references ($X, ${X})
+are kept: they are what discovery follows.`,
 		Example: `  GITLAB_TOKEN=... tokenscope snapshot --gitlab https://gitlab.example.com --group platform --group apps -o snap
   tokenscope scan snap`,
 		Args: cobra.NoArgs,
