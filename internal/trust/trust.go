@@ -34,6 +34,10 @@ type File struct {
 	// leaves off.
 	Open  []Open
 	Waves []Wave
+	// Outside are the approvals and exceptions for projects outside the
+	// scope of the inventory given at load: reported, left out of the
+	// lists above.
+	Outside []Outside
 
 	once sync.Once
 	idx  fileIndex
@@ -119,7 +123,8 @@ type Pending struct {
 }
 
 // Unreviewed returns the entries still marked unreviewed (edges and group
-// grants), in line order: what a review has left to do.
+// grants in the scope; OutsideUnreviewed has the others), in line order:
+// what a review has left to do.
 func (f *File) Unreviewed() []Pending {
 	if f == nil {
 		return nil
