@@ -550,8 +550,10 @@ func (l *loader) denied(p string, line int, field, what string) string {
 }
 
 // lookup finds project p in the inventory: its canonical path, whether
-// it is there, and when it is not, why it is outside the scope ("" for
-// an unknown name). Without an inventory every name is taken as given.
+// it is there (also set when lookup reported the mistake itself: a group
+// given for a project), and when it is not, why it is outside the scope
+// ("" for an unknown name). Without an inventory every name is taken as
+// given.
 func (l *loader) lookup(p string, line int, field string) (path string, found bool, outside string) {
 	p = strings.Trim(p, "/")
 	ix := l.opts.Index
