@@ -1,5 +1,7 @@
 package capability
 
+import "fmt"
+
 // newest stands in for an unknown version: tokenscope then assumes the
 // newest behaviour it knows and says so.
 var newest = Version{Major: 99}
@@ -13,6 +15,8 @@ type Capabilities struct {
 	Known   bool
 
 	Allowlist     bool
+	RESTAllowlist bool // the REST allowlist API (16.1)
+	AddByPath     bool // GraphQL ciJobTokenScopeAddGroupOrProject (17.0)
 	GroupEntries  bool
 	AuthLog       bool
 	Autopopulate  bool
@@ -29,10 +33,44 @@ type Capabilities struct {
 func (c Capabilities) PoliciesUsable() bool { return c.Policies.Has() }
 
 // PoliciesNeedFlag reports whether policies depend on the per-project
-// feature flag add_policies_to_ci_job_token (before GA in 18.3): without
-// it, GitLab stores entries with default permissions.
-func (c Capabilities) PoliciesNeedFlag() bool {
-	return c.Policies == Experiment || c.Policies == Beta
+// feature flag add_policies_to_ci_job_token (the 17.10 experiment):
+// without it, GitLab stores entries with default permissions.
+func (c Capabilities) PoliciesNeedFlag() bool { return c.Policies == Experiment }
+
+// PoliciesNeedGroupSetting reports whether policies take effect only where
+// the top-level group's "Enable fine-grained permissions for CI/CD job
+// tokens" is on (the 18.0 beta, until GA in 18.3).
+func (c Capabilities) PoliciesNeedGroupSetting() bool { return c.Policies == Beta }
+
+// PoliciesSwitch says what must be switched on before fine-grained
+// policies take effect on this version, "" when nothing must (or there are
+// no policies). Sources: the experiment's and the beta's docs
+// (https://docs.gitlab.com/ci/jobs/fine_grained_permissions/, the 17.10
+// and 18.0 versions of doc/ci/jobs/fine_grained_permissions.md) and
+// https://gitlab.com/gitlab-org/gitlab/-/merge_requests/196966, which
+// removed the group setting at GA.
+func (c Capabilities) PoliciesSwitch() string {
+	switch {
+	case c.PoliciesNeedFlag():
+		return "before applying, an administrator enables the feature flag add_policies_to_ci_job_token for each callee that gets policies " +
+			"(Rails console: Feature.enable(:add_policies_to_ci_job_token, Project.find_by_full_path(\"group/project\"))); without it GitLab keeps every entry at default permissions"
+	case c.PoliciesNeedGroupSetting():
+		return "before applying, an Owner of each top-level group turns on \"Enable fine-grained permissions for CI/CD job tokens\" " +
+			"(the group's Settings > CI/CD > General pipelines); without it the callees in that group cannot use fine-grained permissions and entries keep default permissions"
+	}
+	return ""
+}
+
+// Upgrade explains, for a version without the inbound allowlist, that
+// nothing can be locked down on it and what each later release brings;
+// "" for a version that has the allowlist.
+func (c Capabilities) Upgrade() string {
+	if c.Allowlist {
+		return ""
+	}
+	return fmt.Sprintf("GitLab %s has no inbound job token allowlist: any project's job token reaches every project its user can see, and nothing can lock that down. "+
+		"Upgrade first: to 15.9 or later for the allowlist (set in the UI), 16.1 for its REST API, 17.0 for group entries, 17.6 for the authentication log that shows who uses a project, "+
+		"18.3 for fine-grained permissions; then plan again with --gitlab-version, or snapshot again", c.Version)
 }
 
 // EnforcedByDefault reports whether the instance setting is on by default.
@@ -48,6 +86,8 @@ func For(v Version) Capabilities {
 		Version:       v,
 		Known:         !v.IsZero(),
 		Allowlist:     Lookup(KeyAllowlist).At(at).Stage.Has(),
+		RESTAllowlist: Lookup(KeyRESTAllowlist).At(at).Stage.Has(),
+		AddByPath:     Lookup(KeyAddByPath).At(at).Stage.Has(),
 		GroupEntries:  Lookup(KeyGroupEntries).At(at).Stage.Has(),
 		AuthLog:       Lookup(KeyAuthLog).At(at).Stage.Has(),
 		Autopopulate:  Lookup(KeyAutopopulate).At(at).Stage.Has(),

@@ -1,6 +1,7 @@
 package capability
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -48,7 +49,9 @@ func TestBoundaries(t *testing.T) {
 	}{
 		{"15.9", func(c Capabilities) bool { return c.Allowlist }, "inbound allowlist"},
 		{"16.3", func(c Capabilities) bool { return c.Names.Setting == "Limit access to this project" }, "setting renamed Limit access to this project"},
+		{"16.1", func(c Capabilities) bool { return c.RESTAllowlist }, "REST allowlist API"},
 		{"17.0", func(c Capabilities) bool { return c.GroupEntries }, "group entries"},
+		{"17.0", func(c Capabilities) bool { return c.AddByPath }, "GraphQL add by path"},
 		{"17.2", func(c Capabilities) bool {
 			return c.Names.Section == "Job token permissions" && c.Names.Setting == "Authorized groups and projects"
 		}, "section Job token permissions"},
@@ -60,6 +63,8 @@ func TestBoundaries(t *testing.T) {
 		{"17.10", func(c Capabilities) bool { return c.Policies == Experiment && c.PoliciesNeedFlag() }, "policies experiment"},
 		{"17.10", func(c Capabilities) bool { return c.Names.FineGrained == "Fine-grained permissions" }, "fine-grained UI choice"},
 		{"18.0", func(c Capabilities) bool { return c.Policies == Beta }, "policies beta"},
+		{"18.0", func(c Capabilities) bool { return !c.PoliciesNeedFlag() }, "the beta needs no feature flag"},
+		{"18.3", func(c Capabilities) bool { return !c.PoliciesNeedGroupSetting() && c.PoliciesSwitch() == "" }, "GA needs nothing switched on"},
 		{"18.0", func(c Capabilities) bool { return c.EnforcedByDefault() }, "instance enforcement on by default"},
 		{"18.0", func(c Capabilities) bool { return c.OutboundScope == Removed }, "outbound scope removed"},
 		{"18.3", func(c Capabilities) bool { return c.Policies == Available && !c.PoliciesNeedFlag() }, "policies GA"},
@@ -94,5 +99,30 @@ func TestStepsAscending(t *testing.T) {
 				t.Errorf("%s %s: no source", f.Key, s.Since)
 			}
 		}
+	}
+}
+
+// TestWhatToSwitchOn: each range of fine-grained permissions says what
+// must be switched on first, and a version without the allowlist says
+// what to upgrade to instead of offering steps.
+func TestWhatToSwitchOn(t *testing.T) {
+	for _, tc := range []struct{ v, want string }{
+		{"17.9", ""},
+		{"17.10", "feature flag add_policies_to_ci_job_token"},
+		{"17.11", "feature flag add_policies_to_ci_job_token"},
+		{"18.0", `"Enable fine-grained permissions for CI/CD job tokens"`},
+		{"18.2", `"Enable fine-grained permissions for CI/CD job tokens"`},
+		{"18.3", ""},
+	} {
+		got := For(MustVersion(tc.v)).PoliciesSwitch()
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: PoliciesSwitch() = %q, want it to name %q", tc.v, got, tc.want)
+		}
+	}
+	if u := For(MustVersion("15.8")).Upgrade(); !strings.Contains(u, "GitLab 15.8 has no inbound job token allowlist") || !strings.Contains(u, "15.9 or later") {
+		t.Errorf("15.8: Upgrade() = %q", u)
+	}
+	if u := For(MustVersion("15.9")).Upgrade(); u != "" {
+		t.Errorf("15.9 has the allowlist: Upgrade() = %q", u)
 	}
 }

@@ -66,6 +66,8 @@ const (
 	KeyReadRepoPolicy = "read-repositories-policy"
 	KeyOutbound       = "outbound-scope"
 	KeyJWT            = "jwt-tokens"
+	KeyRESTAllowlist  = "rest-allowlist-api"
+	KeyAddByPath      = "graphql-add-by-path"
 )
 
 // Features is the versioned table (the history notes of
@@ -75,6 +77,22 @@ var Features = []Feature{
 		Why: "the callee lists which projects' job tokens may come in; everything else is refused",
 		Steps: []Step{
 			{Since: MustVersion("15.9"), Stage: Available, Note: "on by default for new projects", Source: "https://gitlab.com/gitlab-org/gitlab/-/issues/346298"},
+		}},
+	{Key: KeyRESTAllowlist, Name: "REST API for the inbound allowlist (/projects/:id/job_token_scope)",
+		Why: "scripts and tokenscope apply read and write the allowlist and its setting over REST; before it, only the UI can",
+		Steps: []Step{
+			// The endpoints of issue 351740 shipped in 16.1: the security
+			// report https://gitlab.com/gitlab-org/gitlab/-/issues/419625 opens
+			// "with the release of GitLab 16.1, it is now possible to manage
+			// the CI-CD job token scope using the REST API".
+			{Since: MustVersion("16.1"), Stage: Available, Note: "GET and PATCH job_token_scope, GET/POST/DELETE job_token_scope/allowlist", Source: "https://gitlab.com/gitlab-org/gitlab/-/issues/351740"},
+		}},
+	{Key: KeyAddByPath, Name: "GraphQL ciJobTokenScopeAddGroupOrProject (add an entry by path)",
+		Why: "adds a project or group the inventory has no ID for; REST needs numeric IDs",
+		Steps: []Step{
+			// Introduced with group entries (behind group_scope_link_allowlist
+			// until they shipped in 17.0).
+			{Since: MustVersion("17.0"), Stage: Available, Source: "https://gitlab.com/gitlab-org/gitlab/-/merge_requests/143132"},
 		}},
 	{Key: KeyMembersOnly, Name: "Allowlist gates public/internal features set to \"Only project members\"",
 		Why: "on public and internal projects, features left at \"Everyone with access\" stay open to every job token",
@@ -113,8 +131,14 @@ var Features = []Feature{
 		Why: "an entry can be narrowed to read_packages, read_jobs, ... instead of everything the token can reach",
 		Steps: []Step{
 			{Since: MustVersion("17.10"), Stage: Experiment, Note: "per-project flag add_policies_to_ci_job_token; GraphQL only", Source: "https://gitlab.com/groups/gitlab-org/-/epics/15234"},
-			{Since: MustVersion("18.0"), Stage: Beta, Source: "https://gitlab.com/groups/gitlab-org/-/epics/16199"},
-			{Since: MustVersion("18.3"), Stage: Available, Note: "GA; still GraphQL and UI only (no REST, no Terraform)", Source: "https://gitlab.com/gitlab-org/gitlab/-/issues/519575"},
+			// The 18.0 beta docs require fine-grained permissions to be enabled
+			// before they are added (https://docs.gitlab.com/ci/jobs/fine_grained_permissions/,
+			// doc/ci/jobs/fine_grained_permissions.md at 18.0): the top-level
+			// group setting "Enable fine-grained permissions for CI/CD job
+			// tokens", which MR 196966 removed when policies became available
+			// to every group.
+			{Since: MustVersion("18.0"), Stage: Beta, Note: "top-level group setting \"Enable fine-grained permissions for CI/CD job tokens\" (Settings > CI/CD > General pipelines) must be on", Source: "https://gitlab.com/groups/gitlab-org/-/epics/16199"},
+			{Since: MustVersion("18.3"), Stage: Available, Note: "GA, on for every group (the group setting is gone: https://gitlab.com/gitlab-org/gitlab/-/merge_requests/196966); still GraphQL and UI only (no REST, no Terraform)", Source: "https://gitlab.com/gitlab-org/gitlab/-/issues/519575"},
 		}},
 	{Key: KeyReadRepoPolicy, Name: "Policy read_repositories",
 		Why: "narrows an entry to repository reads (Files, Branches, Tags, Commits API)",

@@ -140,7 +140,11 @@ func applyRun(opts *applyOptions) error {
 		}
 	}
 	if _, err := apply.Selected(doc, opts.Wave); err != nil {
-		return &UsageError{Err: fmt.Errorf("--wave: %w", err)}
+		var waves []string
+		for _, w := range doc.Waves {
+			waves = append(waves, w.Name)
+		}
+		return &UsageError{Err: fmt.Errorf("--wave: %w%s", err, didYouMean(opts.Wave, waves))}
 	}
 	o := apply.Options{Wave: opts.Wave, Write: opts.Yes, Now: opts.io.Now, PlanDigest: digest, Resume: resume, Unreviewed: opts.Unreviewed}
 	if opts.Yes {

@@ -19,8 +19,10 @@ func newExplainCmd(io *IO, runF func(*explainOptions) error) *cobra.Command {
 		Long: `Explain prints what a CI_JOB_TOKEN can reach, the legacy permissive behaviour,
 the inbound allowlist and the gap it closes. With --gitlab-version V it then says
 what V has and lacks (group entries, authentication log, instance enforcement,
-autopopulation, fine-grained policies, job-token push, the outbound scope) and the
-names of the settings in V; without it, the whole timeline.`,
+autopopulation, fine-grained policies, job-token push, the outbound scope), the
+names of the settings in V and what must be switched on first (the feature flag of
+the 17.10 experiment, the top-level group setting of the 18.0 beta); for a version
+before the allowlist (15.9), what to upgrade to. Without it, the whole timeline.`,
 		Example: `  tokenscope explain
   tokenscope explain --gitlab-version 17.8`,
 		Args: cobra.NoArgs,

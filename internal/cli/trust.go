@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/diag"
@@ -128,8 +129,11 @@ fields and access kinds, a caller equal to its callee, duplicate edges, missing
 reasons, expired approvals (a warning: they stop counting), placeholders left from
 the draft, and entries still marked "unreviewed: true" (trust init marks every
 entry it drafts; a reviewer deletes the marker). With --source, every project and
-group must exist in that snapshot. Exit code 1 when there are errors or unreviewed
-entries; warnings alone exit 0.`,
+group is checked against that snapshot: an unknown name is an error suggesting the
+nearest known ones; a name outside the snapshot's scope (an archived project it
+skipped, a group it did not read) is a warning naming the flag that reads it.
+Without --source names cannot be checked, and check says so. Exit code 1 when
+there are errors or unreviewed entries; warnings alone exit 0.`,
 		Example: `  tokenscope trust check trust.yaml --source examples/acme`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -162,11 +166,22 @@ func trustCheckRun(opts *trustCheckOptions) error {
 	}
 	// The counts first: they describe the file whether or not its review is
 	// done.
-	fmt.Fprintf(opts.io.Out, "%s: %d edge(s), %d group grant(s), %d deny rule(s), %d wave(s), %d open exception(s)\n", opts.File, len(f.Edges), len(f.Groups), len(f.Deny), len(f.Waves), len(f.Open))
+	counts := fmt.Sprintf("%s: %d edge(s), %d group grant(s), %d deny rule(s), %d wave(s), %d open exception(s)", opts.File, len(f.Edges), len(f.Groups), len(f.Deny), len(f.Waves), len(f.Open))
+	if len(f.Outside) > 0 {
+		counts += fmt.Sprintf(", %d entr%s outside the snapshot's scope", len(f.Outside), map[bool]string{true: "y", false: "ies"}[len(f.Outside) == 1])
+	}
+	fmt.Fprintln(opts.io.Out, counts)
+	if opts.Source == "" && !opts.Quiet {
+		// Without an inventory a misspelt project passes: say so, so that
+		// exit 0 is not read as "the names are right".
+		fmt.Fprintf(opts.io.Err, "note: project and group names were not checked (no snapshot to check them against); run tokenscope trust check %s --source SNAPSHOT\n", opts.File)
+	}
 	// An unreviewed entry is valid (plan reads it, as needs review) but the
 	// review is not done: check fails so a merge request pipeline can gate
-	// on it, naming each entry's line.
-	if pending := f.Unreviewed(); len(pending) > 0 {
+	// on it, naming each entry's line, in the scope or not.
+	pending := append(f.Unreviewed(), f.OutsideUnreviewed()...)
+	slices.SortFunc(pending, func(a, b trust.Pending) int { return a.Line - b.Line })
+	if len(pending) > 0 {
 		var ds diag.List
 		for _, p := range pending {
 			ds.Errorf("", opts.File, p.Line, "%s is still marked unreviewed: review it, then delete \"unreviewed: true\"", p.What)

@@ -125,6 +125,11 @@ func (p Project) Calls(caps capability.Capabilities) []Call {
 		calls = append(calls, Call{Kind: CallEnforce, Method: "PATCH", Path: p.restPath(""),
 			Params: []Param{{"enabled", true}}, Done: []string{}})
 	}
+	for i := range calls {
+		if calls[i].Unsupported == "" {
+			calls[i].Unsupported = versionUnsupported(calls[i], caps)
+		}
+	}
 	return calls
 }
 

@@ -111,9 +111,9 @@ func (c *computer) version() {
 	case !c.caps.Known:
 		c.plan.Warnings = append(c.plan.Warnings, Warning{Kind: WarnVersionUnknown})
 	case !c.caps.Allowlist:
-		c.warn("GitLab %s has no inbound job token allowlist (15.9+): upgrade before applying this plan", c.caps.Version)
-	case c.caps.PoliciesNeedFlag():
-		c.warn("GitLab %s: fine-grained policies are %s; they take effect only on projects with the feature flag add_policies_to_ci_job_token, elsewhere entries keep default permissions", c.caps.Version, c.caps.Policies)
+		c.warn("%s", c.caps.Upgrade())
+	case c.caps.PoliciesSwitch() != "":
+		c.warn("GitLab %s: fine-grained policies are %s; %s", c.caps.Version, c.caps.Policies, c.caps.PoliciesSwitch())
 	}
 }
 

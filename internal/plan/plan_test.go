@@ -420,8 +420,10 @@ func TestVersionFromInventoryOrOption(t *testing.T) {
 		t.Errorf("--gitlab-version wins: %s", paths(pr.Add))
 	}
 	p = Compute(g, org("18.1", nil), nil, Options{})
-	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool { return strings.Contains(w.Text, "add_policies_to_ci_job_token") }) {
-		t.Errorf("beta policies need the flag: %v", p.Warnings)
+	if !slices.ContainsFunc(p.Warnings, func(w Warning) bool {
+		return strings.Contains(w.Text, "Enable fine-grained permissions for CI/CD job tokens")
+	}) {
+		t.Errorf("beta policies need the top-level group setting: %v", p.Warnings)
 	}
 }
 

@@ -115,7 +115,10 @@ func writeVersion(w io.Writer, v capability.Version) {
 func advice(c capability.Capabilities) []string {
 	var out []string
 	if !c.Allowlist {
-		return []string{"this version has no inbound allowlist: upgrade to 15.9 or later before planning one"}
+		return []string{c.Upgrade()}
+	}
+	if !c.RESTAllowlist {
+		out = append(out, "no REST API for the allowlist yet (16.1): set entries and the setting in the UI; tokenscope apply and the plan's script cannot")
 	}
 	if !c.GroupEntries {
 		out = append(out, "only projects can be allowlisted: every caller needs its own entry (at most 200)")
@@ -123,8 +126,8 @@ func advice(c capability.Capabilities) []string {
 	switch {
 	case !c.PoliciesUsable():
 		out = append(out, "every entry has default permissions: narrow access by the triggering users' roles and by feature visibility")
-	case c.PoliciesNeedFlag():
-		out = append(out, fmt.Sprintf("fine-grained policies are %s: they take effect only where the flag add_policies_to_ci_job_token is on; elsewhere entries keep default permissions", c.Policies))
+	case c.PoliciesSwitch() != "":
+		out = append(out, fmt.Sprintf("fine-grained policies are %s: %s", c.Policies, c.PoliciesSwitch()))
 	default:
 		out = append(out, "give every entry fine-grained policies (GraphQL ciJobTokenScopeUpdatePolicies; REST and Terraform cannot set them)")
 	}

@@ -121,7 +121,8 @@ func markdownProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 			fmt.Fprintf(w, "%s\n", s)
 		}
 	}
-	if calls := pr.Calls(p.Capabilities); len(calls) > 0 {
+	// Before the allowlist (15.9) no call can work: the checklist says what to upgrade.
+	if calls := pr.Calls(p.Capabilities); len(calls) > 0 && p.Capabilities.Allowlist {
 		fmt.Fprintf(w, "\nWith the API (token from `$GITLAB_TOKEN`):\n\n```sh\n")
 		if p.ServerURL != "" {
 			fmt.Fprintf(w, "GITLAB_URL=%s\n", shellQuote(p.ServerURL))

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/plan"
@@ -56,6 +57,10 @@ if [ "$execute" = 1 ]; then
     echo "review them (delete unreviewed: true) and plan again, or run with --execute --unreviewed if you really mean it." >&2
     exit 2
   fi
+  if [ -n "$upgrade" ]; then
+    printf '%s\n' "$upgrade" >&2
+    exit 2
+  fi
   if [ -z "${GITLAB_TOKEN:-}" ]; then
     echo "GITLAB_TOKEN is not set (a token with the Maintainer role on every project below)" >&2
     exit 2
@@ -102,6 +107,83 @@ call() {
   fi
 }
 
+# unsupported WHAT REASON: a call this GitLab version cannot make. With
+# --execute it counts as failed, so the project's enforcement is skipped:
+# enforcing without the entry would break its callers.
+unsupported() {
+  if [ "$execute" != 1 ]; then
+    printf 'would NOT %s: %s\n' "$1" "$2"
+    return 0
+  fi
+  printf 'SKIPPED %s: %s\n' "$1" "$2" >&2
+  failures=$((failures + 1)); block_failures=$((block_failures + 1))
+}
+
+# get PATH: the body of a GET below $GITLAB_URL; fails unless HTTP 2xx.
+get() {
+  local out code
+  out=$(printf 'PRIVATE-TOKEN: %s\n' "$GITLAB_TOKEN" |
+    curl --silent --show-error --header @- --write-out '\n%{http_code}' "$GITLAB_URL/$1") || return 1
+  code=${out##*$'\n'}
+  [[ $code == 2* ]] || return 1
+  printf '%s\n' "${out%$'\n'*}"
+}
+
+# live_state REF: the live allowlist of project REF, one line per fact,
+# lower case: "enforced:true|false", "project:PATH", "group:PATH". REST
+# answers with compact JSON (https://docs.gitlab.com/api/project_job_token_scopes/);
+# group entries carry only web_url, whose path follows "/groups/". Paging
+# is bounded: GitLab holds at most 200 entries per list.
+live_state() {
+  local ref=$1 body kind page entries
+  body=$(get "api/v4/projects/$ref/job_token_scope") || return 1
+  { grep -o '"inbound_enabled":[a-z]*' <<<"$body" || true; } | sed 's/^.*:/enforced:/'
+  for kind in allowlist groups_allowlist; do
+    for page in 1 2 3; do
+      body=$(get "api/v4/projects/$ref/job_token_scope/$kind?per_page=100&page=$page") || return 1
+      if [ "$kind" = allowlist ]; then
+        entries=$({ grep -o '"path_with_namespace":"[^"]*"' <<<"$body" || true; } | sed 's/^[^:]*:"//; s/"$//; s/^/project:/')
+      else
+        entries=$({ grep -o '"web_url":"[^"]*"' <<<"$body" || true; } | sed 's/^[^:]*:"//; s/"$//; s#^[^/]*//[^/]*/groups/##; s/^/group:/')
+      fi
+      [ -n "$entries" ] && printf '%s\n' "$entries"
+      # A short page is the last one.
+      [ "$(grep -c . <<<"$entries")" -lt 100 ] && break
+    done
+  done | tr '[:upper:]' '[:lower:]'
+}
+
+# check_state PROJECT REF ENFORCED MUST MAY: compares PROJECT's live
+# allowlist with the state the plan was computed from, or one its calls
+# lead to (a partly applied plan): ENFORCED lists the acceptable settings,
+# MUST the entries that must be there, MAY those that may be (adds,
+# removals, the project itself); anything else was changed by someone
+# since, and the saved plan is stale. Policies are not compared: REST does
+# not show them (tokenscope apply compares them over GraphQL).
+stale=()
+stale_detail=()
+unread=()
+check_state() {
+  local project=$1 ref=$2 enforced_ok=$3 must=$4 may=$5 live enforced k diffs=()
+  if ! live=$(live_state "$ref"); then
+    unread+=("$project")
+    return 0
+  fi
+  enforced=$(sed -n 's/^enforced://p' <<<"$live")
+  case " $enforced_ok " in *" $enforced "*) ;; *) diffs+=("enforcement is ${enforced:-unknown}") ;; esac
+  for k in $must; do
+    grep -qxF "$k" <<<"$live" || diffs+=("${k%%:*} ${k#*:} was removed")
+  done
+  while read -r k; do
+    case $k in enforced:* | '') continue ;; esac
+    case " $must $may " in *" $k "*) ;; *) diffs+=("${k%%:*} ${k#*:} was added") ;; esac
+  done <<<"$live"
+  if [ ${#diffs[@]} -gt 0 ]; then
+    local IFS=,
+    stale+=("$project"); stale_detail+=("$project: $(sed 's/,/, /g' <<<"${diffs[*]}")")
+  fi
+}
+
 # enforce WHAT PATH: turns the allowlist on, unless a call for the same
 # project failed (enforcing without the entries would break its callers).
 enforce() {
@@ -126,6 +208,9 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 	if p.Unreviewed > 0 {
 		fmt.Fprintf(ew, "#\n# %s\n# --execute refuses to run it without --unreviewed.\n", wrapComment(unreviewedLine(p)))
 	}
+	if up := p.Capabilities.Upgrade(); up != "" {
+		fmt.Fprintf(ew, "#\n# %s.\n# --execute refuses to run it.\n", wrapComment(up))
+	}
 	fmt.Fprintf(ew, "#\n# %s\n# %s\n#\n", wrapComment(upperFirst(summary(p))+"."), wrapComment("Computed from: "+computedFrom(p, h)+"."))
 	fmt.Fprintf(ew, `# Usage: GITLAB_TOKEN=... ./plan.sh [--execute] [--wave NAME]
 #   without --execute it only prints the calls (dry run)
@@ -146,7 +231,11 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 	// drafted is the count of entries trust init drafted that nobody has
 	// reviewed yet; --execute refuses while it is not zero, as for an
 	// untrusted plan.
-	fmt.Fprintf(ew, "reviewed=%d\ndrafted=%d\nwaves=(", reviewed, p.Unreviewed)
+	upgrade := ""
+	if up := p.Capabilities.Upgrade(); up != "" {
+		upgrade = up + "."
+	}
+	fmt.Fprintf(ew, "reviewed=%d\ndrafted=%d\nupgrade=%s\nwaves=(", reviewed, p.Unreviewed, shellQuote(upgrade))
 	for i, n := range waveNames(p) {
 		if i > 0 {
 			fmt.Fprint(ew, " ")
@@ -155,6 +244,7 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 	}
 	fmt.Fprint(ew, ")\n")
 	io.WriteString(ew, strings.ReplaceAll(scriptCall, "{{trust}}", h.Trust))
+	writeStateCheck(ew, p)
 	for _, pr := range p.Projects {
 		calls := pr.Calls(p.Capabilities)
 		if len(calls) == 0 {
@@ -205,8 +295,81 @@ fi
 	return ew.err
 }
 
+// writeStateCheck writes the check that runs before the first call of
+// --execute: every project of the selected wave whose allowlist the plan
+// read must still be in a state the plan allows, or the script stops,
+// naming them, as tokenscope apply refuses a stale plan. The plan's
+// state_digest covers the whole inventory, which the script cannot read
+// back; so, as apply does (internal/apply/state.go), it compares project
+// by project with what the plan says was there.
+func writeStateCheck(w io.Writer, p *plan.Plan) {
+	if !p.Capabilities.RESTAllowlist {
+		// Nothing to read it with; and every call is unsupported anyway.
+		return
+	}
+	fmt.Fprint(w, "\nif [ \"$execute\" = 1 ]; then\n")
+	for _, pr := range p.Projects {
+		if pr.Unknown() || len(pr.Calls(p.Capabilities)) == 0 {
+			continue
+		}
+		enforced := fmt.Sprint(pr.Enforced)
+		if pr.Enforce && !pr.Enforced {
+			enforced += " true"
+		}
+		var must, may []string
+		for _, e := range pr.Keep {
+			if e.OnAllowlist {
+				must = append(must, stateKey(e))
+			}
+		}
+		for _, es := range [][]plan.Entry{pr.Update, pr.Unapproved} {
+			for _, e := range es {
+				must = append(must, stateKey(e))
+			}
+		}
+		for _, es := range [][]plan.Entry{pr.Add, pr.Remove} {
+			for _, e := range es {
+				may = append(may, stateKey(e))
+			}
+		}
+		may = append(may, "project:"+strings.ToLower(pr.Path))
+		cond := "[ -z \"$wave\" ]"
+		if pr.Wave != "" {
+			cond = "in_wave " + shellQuote(pr.Wave)
+		}
+		fmt.Fprintf(w, "  if %s; then check_state %s %s %s %s %s; fi\n", cond, shellQuote(pr.Path), shellQuote(scriptRef(pr)),
+			shellQuote(enforced), shellQuote(strings.Join(must, " ")), shellQuote(strings.Join(may, " ")))
+	}
+	io.WriteString(w, `  if [ ${#unread[@]} -gt 0 ]; then
+    (IFS=,; printf 'cannot check the saved plan against GitLab: the allowlists of %s could not be read (a token with the Maintainer role reads them); nothing was changed\n' "$(sed 's/,/, /g' <<<"${unread[*]}")" >&2)
+    exit 1
+  fi
+  if [ ${#stale[@]} -gt 0 ]; then
+    (IFS=,; printf 'Saved plan is stale: the allowlists of %s changed since the plan was computed; plan again\n' "$(sed 's/,/, /g' <<<"${stale[*]}")" >&2)
+    printf '  %s\n' "${stale_detail[@]}" >&2
+    exit 1
+  fi
+fi
+`)
+}
+
+// stateKey is an entry as live_state prints it.
+func stateKey(e plan.Entry) string { return string(e.Type) + ":" + strings.ToLower(e.Path) }
+
+// scriptRef is the :id of a project in a REST path: numeric, or the
+// URL-encoded path (the GET routes accept both).
+func scriptRef(pr plan.Project) string {
+	if pr.ID != 0 {
+		return fmt.Sprint(pr.ID)
+	}
+	return url.PathEscape(pr.Path)
+}
+
 // scriptLine renders one call for the script, what it does in comment.
 func scriptLine(c plan.Call, comment string) string {
+	if c.Unsupported != "" {
+		return fmt.Sprintf("unsupported %s %s", shellQuote(comment), shellQuote(c.Unsupported))
+	}
 	done := strings.Join(c.Done, "|")
 	if c.Kind == plan.CallEnforce {
 		return fmt.Sprintf("enforce %s %s", shellQuote(comment), shellQuote(c.Path))

@@ -19,8 +19,16 @@ import (
 // uiSteps are the clicks in the project settings, with the names of the
 // GitLab version the plan targets.
 func uiSteps(pr plan.Project, caps capability.Capabilities) []string {
+	if !caps.Allowlist {
+		// Nothing to click: the setting does not exist yet. The plan's
+		// warning and the checklist say what to upgrade to.
+		return nil
+	}
 	n := caps.Names
 	steps := []string{fmt.Sprintf("Open %s > Settings > CI/CD and expand **%s**.", pr.Path, n.Section)}
+	if sw := caps.PoliciesSwitch(); sw != "" && slices.ContainsFunc(append(slices.Clone(pr.Add), pr.Update...), func(e plan.Entry) bool { return e.Policies != nil }) {
+		steps[0] = upperFirst(sw) + ". Then open " + pr.Path + " > Settings > CI/CD and expand **" + n.Section + "**."
+	}
 	for _, e := range pr.Add {
 		if plan.Unsupported(e, caps) != "" {
 			steps = append(steps, fmt.Sprintf("Group entries need GitLab 17.0: add each project of %s instead, or upgrade.", e.Path))
@@ -153,6 +161,10 @@ func shellQuote(s string) string {
 // curl renders the call as a command for people to copy: the token comes
 // from $GITLAB_TOKEN, the server from $GITLAB_URL.
 func curl(c plan.Call) string {
+	if c.Unsupported != "" {
+		// A command that cannot work is not a step: say why instead.
+		return "# not on this GitLab: " + c.Unsupported
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "curl --request %s --header \"PRIVATE-TOKEN: $GITLAB_TOKEN\"", c.Method)
 	if c.GraphQL() {
@@ -171,6 +183,15 @@ func curl(c plan.Call) string {
 func checklist(p *plan.Plan, h PlanHints) []string {
 	caps := p.Capabilities
 	var out []string
+	if up := caps.Upgrade(); up != "" {
+		// Every later step needs the allowlist: the checklist is the
+		// upgrade, and the review that can start before it.
+		out = append(out, up+".")
+		if !p.Trusted {
+			out = append(out, "Meanwhile, review: draft trust.yaml with `tokenscope trust init` and review it in a merge request, so that the plan after the upgrade is reviewed intent.")
+		}
+		return out
+	}
 	if !p.Trusted {
 		out = append(out, "Review first: draft trust.yaml with `tokenscope trust init`, review it in a merge request, and plan with "+h.Trust+". Nothing in this plan was reviewed.")
 	} else {
@@ -183,11 +204,20 @@ func checklist(p *plan.Plan, h PlanHints) []string {
 	if review > 0 {
 		out = append(out, fmt.Sprintf("Settle the %d edge(s) that need review or are denied before enforcing their callees: approve them in trust.yaml, or fix the caller's jobs.", review))
 	}
+	if sw := caps.PoliciesSwitch(); sw != "" && hasPolicies(p) {
+		out = append(out, fmt.Sprintf("Fine-grained permissions are %s on GitLab %s: %s.", caps.Policies, caps.Version, sw))
+	}
 	waves := wavesWithWork(p)
 	for i, w := range waves {
 		step := fmt.Sprintf("Wave %q (%s): apply its entries first, then enforcement", w.name, strings.Join(w.projects, ", "))
 		if i == 0 {
 			step += ". This is the pilot: watch it for a week, through the schedules and release pipelines that run rarely, before the next wave"
+		}
+		if !caps.RESTAllowlist {
+			// Neither apply nor the script can: their calls need the REST
+			// API (16.1, https://gitlab.com/gitlab-org/gitlab/-/issues/351740).
+			out = append(out, step+fmt.Sprintf(", in the UI (the steps above): GitLab %s has no REST allowlist API (16.1), so neither `tokenscope apply` nor the script can make the calls.", caps.Version))
+			continue
 		}
 		out = append(out, step+". `tokenscope plan "+h.Format+" script` prints the calls; its script runs one wave with --wave.")
 	}
@@ -200,7 +230,11 @@ func checklist(p *plan.Plan, h PlanHints) []string {
 	out = append(out, monitor)
 	out = append(out, "Watch what runs rarely: scheduled pipelines, tag and release pipelines, manual jobs. The authentication log shows only what ran; a 403 weeks later is the classic failure of the 18.0 migration.")
 	out = append(out, instanceStep(p))
-	out = append(out, "Roll back one callee by re-adding the entry that broke (the API steps above, or `--data enabled=false` on PATCH /projects/:id/job_token_scope while the instance setting allows it); keep the plan's JSON as the record of what changed.")
+	if caps.RESTAllowlist {
+		out = append(out, "Roll back one callee by re-adding the entry that broke (the API steps above, or `--data enabled=false` on PATCH /projects/:id/job_token_scope while the instance setting allows it); keep the plan's JSON as the record of what changed.")
+	} else {
+		out = append(out, "Roll back one callee by re-adding the entry that broke, or by turning \""+caps.Names.Setting+"\" off again, in the UI; keep the plan's JSON as the record of what changed.")
+	}
 	out = append(out, "Jobs outside GitLab CI (laptops, other CI systems) never have a job token: give them deploy tokens or project access tokens. Access that must not depend on the user who triggers the pipeline (schedules owned by bots, contributors without a role on the callee) needs a deploy token for repository, registry and package reads.")
 	out = append(out, "Keep it locked: run `tokenscope plan "+h.Trust+" trust.yaml "+h.DetailedExitCode+"` in a scheduled pipeline; exit code 3 means the org drifted from the reviewed intent.")
 	return out
@@ -245,4 +279,17 @@ func instanceStep(p *plan.Plan) string {
 	default:
 		return "Enforce org-wide: " + setting + " is off; turn it on once every wave is done."
 	}
+}
+
+// hasPolicies reports whether an entry the plan adds or updates carries
+// fine-grained policies.
+func hasPolicies(p *plan.Plan) bool {
+	for _, pr := range p.Projects {
+		for _, e := range append(slices.Clone(pr.Add), pr.Update...) {
+			if e.Policies != nil {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -135,7 +135,8 @@ func tableProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 			fmt.Fprintf(w, "     %s\n", strings.ReplaceAll(strings.ReplaceAll(s, "**", "\""), "`", ""))
 		}
 	}
-	if calls := pr.Calls(p.Capabilities); len(calls) > 0 {
+	// Before the allowlist (15.9) no call can work: the checklist says what to upgrade.
+	if calls := pr.Calls(p.Capabilities); len(calls) > 0 && p.Capabilities.Allowlist {
 		fmt.Fprintf(w, "   API (token from $GITLAB_TOKEN, server from $GITLAB_URL%s):\n", serverHint(p))
 		for _, c := range calls {
 			fmt.Fprintf(w, "     # %s\n", callComment(c, p.Capabilities))

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/gitlab/sim"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/loc"
@@ -32,6 +33,13 @@ import (
 // unresolved reference.
 func samplePlan(t *testing.T, withTrust bool) *plan.Plan {
 	t.Helper()
+	inv := sampleInventory()
+	ix := inventory.NewIndex(inv)
+	return samplePlanOf(t, ix, withTrust)
+}
+
+// sampleInventory is the org samplePlan is computed from.
+func sampleInventory() *inventory.Inventory {
 	inv := &inventory.Inventory{Version: 1, ServerURL: "https://gitlab.acme.example", GitLabVersion: "18.5",
 		Groups: []inventory.Group{{Path: "apps", ID: 30}, {Path: "infra", ID: 40}, {Path: "libs", ID: 20}, {Path: "platform", ID: 10}}}
 	add := func(p *inventory.Project) { inv.Projects = append(inv.Projects, p) }
@@ -46,7 +54,11 @@ func samplePlan(t *testing.T, withTrust bool) *plan.Plan {
 		Allowlist: inventory.Allowlist{Projects: []inventory.Entry{{Path: "apps/deploy", ID: 303, Policies: []string{"read_terraform_state"}}, {Path: "apps/web", ID: 301}}}}})
 	add(&inventory.Project{Path: "platform/base-images", ID: 103})
 	add(&inventory.Project{Path: "platform/build-scripts", JobTokenScope: &inventory.JobTokenScope{}}) // no ID known
-	ix := inventory.NewIndex(inv)
+	return inv
+}
+
+func samplePlanOf(t *testing.T, ix *inventory.Index, withTrust bool) *plan.Plan {
+	t.Helper()
 	ev := func(caller string, k access.Kind, file string, line int, job, detail string) use.Use {
 		return use.Use{Origin: use.CIConfig, Access: k, Caller: caller, Evidence: use.Evidence{Pos: loc.Pos{Project: caller, File: file, Line: line}, Job: job, Detail: detail}}
 	}
@@ -283,7 +295,12 @@ func TestScriptExecute(t *testing.T) {
 	var mu sync.Mutex
 	var calls []string
 	done := map[string]bool{}
+	failAdds := false
+	reads := liveReads(t, sampleInventory())
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("PRIVATE-TOKEN") == token && reads(w, r) {
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		defer mu.Unlock()
@@ -295,6 +312,9 @@ func TestScriptExecute(t *testing.T) {
 		k := r.Method + " " + r.URL.Path + " " + string(body)
 		calls = append(calls, r.Method+" "+r.URL.Path)
 		switch {
+		case failAdds && r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/allowlist"):
+			w.WriteHeader(403)
+			io.WriteString(w, `{"message":"403 Forbidden"}`)
 		case strings.HasSuffix(r.URL.Path, "/graphql"):
 			io.WriteString(w, `{"data":{"x":{"errors":[]}}}`)
 		case r.Method == "POST" && done[k]:
@@ -334,12 +354,24 @@ func TestScriptExecute(t *testing.T) {
 	}
 	// A failed entry skips the project's enforcement and fails the run.
 	mu.Lock()
+	calls, failAdds = nil, true
+	mu.Unlock()
+	_, errOut, code = runScript(t, path, env, "--execute", "--wave", "pilot")
+	if code != 1 || !strings.Contains(errOut, "SKIPPED turn on the allowlist") {
+		t.Errorf("failure: exit %d\n%s", code, errOut)
+	}
+	// A token that cannot read the allowlists cannot check the plan
+	// against them: nothing is written.
+	mu.Lock()
 	calls = nil
 	mu.Unlock()
 	env[0] = "GITLAB_TOKEN=wrong"
 	_, errOut, code = runScript(t, path, env, "--execute", "--wave", "pilot")
-	if code != 1 || !strings.Contains(errOut, "SKIPPED turn on the allowlist") || strings.Contains(errOut, "wrong") {
-		t.Errorf("failure: exit %d\n%s", code, errOut)
+	mu.Lock()
+	defer mu.Unlock()
+	if code != 1 || !strings.Contains(errOut, "cannot check the saved plan against GitLab: the allowlists of libs/jslib could not be read") ||
+		strings.Contains(errOut, "wrong") || len(calls) > 0 {
+		t.Errorf("unreadable: exit %d, writes %v\n%s", code, calls, errOut)
 	}
 }
 
@@ -453,11 +485,7 @@ var testHints = PlanHints{Trust: "--trust", Prune: "--prune", GitLabVersion: "--
 // and one that was (infra/tfstate).
 func unknownPlan(t *testing.T) *plan.Plan {
 	t.Helper()
-	inv := &inventory.Inventory{Version: 1, ServerURL: "https://gitlab.acme.example", GitLabVersion: "18.5"}
-	inv.Projects = []*inventory.Project{{Path: "apps/web", ID: 301}, {Path: "apps/deploy", ID: 303},
-		{Path: "libs/jslib", ID: 201, JobTokenScopeUnknown: true},
-		{Path: "infra/tfstate", ID: 401, JobTokenScope: &inventory.JobTokenScope{}}}
-	ix := inventory.NewIndex(inv)
+	ix := inventory.NewIndex(unknownInventory())
 	g := &graph.Graph{Edges: []graph.Edge{
 		{Caller: "apps/deploy", Callee: "infra/tfstate", Access: []access.Kind{access.TerraformStateRead}},
 		{Caller: "apps/web", Callee: "libs/jslib", Access: []access.Kind{access.PackagesRead}},
@@ -471,6 +499,35 @@ edges:
 		t.Fatal(ds)
 	}
 	return plan.Compute(g, ix, tf, plan.Options{})
+}
+
+// unknownInventory is the org unknownPlan is computed from: libs/jslib's
+// allowlist could not be read.
+func unknownInventory() *inventory.Inventory {
+	inv := &inventory.Inventory{Version: 1, ServerURL: "https://gitlab.acme.example", GitLabVersion: "18.5"}
+	inv.Projects = []*inventory.Project{{Path: "apps/web", ID: 301}, {Path: "apps/deploy", ID: 303},
+		{Path: "libs/jslib", ID: 201, JobTokenScopeUnknown: true},
+		{Path: "infra/tfstate", ID: 401, JobTokenScope: &inventory.JobTokenScope{}}}
+	return inv
+}
+
+// liveReads answers the reads of the script's state check from the
+// simulator (the test oracle) of inv, the org a plan was computed from; it
+// reports whether r was such a read. The recording servers below answer
+// the writes.
+func liveReads(t *testing.T, inv *inventory.Inventory) func(http.ResponseWriter, *http.Request) bool {
+	t.Helper()
+	s, err := sim.New(inv, nil, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet {
+			return false
+		}
+		s.ServeHTTP(w, r)
+		return true
+	}
 }
 
 func TestPlanUnknownState(t *testing.T) {
@@ -528,7 +585,11 @@ func TestPlanUnknownState(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var calls []string
+	reads := liveReads(t, unknownInventory())
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if reads(w, r) {
+			return
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		calls = append(calls, r.Method+" "+r.URL.Path)

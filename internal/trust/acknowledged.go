@@ -76,9 +76,21 @@ func (l *loader) acknowledged(n *yaml.Node) {
 		l.errAt(n.Line, "acknowledgement: unknown finding kind %q (valid: %s)", a.Kind, strings.Join(valid, ", "))
 		return
 	}
-	a.Project = l.project(a.Project, n.Line, "project")
+	// An acknowledgement accepts a finding; it grants nothing, so a name
+	// outside the scope is kept by path (its finding cannot arise in this
+	// run), and only an unknown name is a mistake.
+	a.Project, _ = l.approved(a.Project, n.Line, "project")
 	if a.Entry != "" {
-		a.Entry = l.projectOrGroup(strings.Trim(a.Entry, "/"), n.Line, "entry")
+		e := strings.Trim(a.Entry, "/")
+		if ix := l.opts.Index; ix != nil {
+			if _, ok := ix.Group(e); ok {
+				a.Entry, _ = l.groupPath(e, n.Line, "entry")
+			} else {
+				a.Entry, _ = l.approved(e, n.Line, "entry")
+			}
+		} else {
+			a.Entry = e
+		}
 	}
 	what := a.Kind + " " + a.Project
 	if a.Entry != "" {

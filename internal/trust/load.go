@@ -90,6 +90,7 @@ type loader struct {
 	// edgeLines finds duplicates while loading: the File's own index is
 	// built once, on first use after loading.
 	edgeLines map[[2]string]int
+	sc        *scope // built on the first name the inventory lacks
 }
 
 func (l *loader) errAt(line int, format string, args ...any) {
@@ -180,8 +181,14 @@ func (l *loader) edge(n *yaml.Node) {
 	if !l.required(n, "edge", map[string]string{"caller": e.Caller, "callee": e.Callee}) {
 		return
 	}
-	e.Caller = l.project(e.Caller, n.Line, "caller")
-	e.Callee = l.project(e.Callee, n.Line, "callee")
+	what := "edge " + e.Caller + " → " + e.Callee
+	var callerOut, calleeOut string
+	e.Caller, callerOut = l.approved(e.Caller, n.Line, "caller")
+	e.Callee, calleeOut = l.approved(e.Callee, n.Line, "callee")
+	if l.outsideCallee(n.Line, what, e.Callee, calleeOut, e.Unreviewed) {
+		return
+	}
+	l.outsideCaller(n.Line, what, "caller "+e.Caller, callerOut)
 	if samePath(e.Caller, e.Callee) {
 		l.errAt(n.Line, "caller and callee are both %s: a project's own jobs never need an allowlist entry", e.Callee)
 		return
@@ -247,8 +254,14 @@ func (l *loader) group(n *yaml.Node) {
 	if !l.required(n, "group grant", map[string]string{"callee": g.Callee, "caller_group": g.CallerGroup}) {
 		return
 	}
-	g.Callee = l.project(g.Callee, n.Line, "callee")
-	g.CallerGroup = l.groupPath(g.CallerGroup, n.Line, "caller_group")
+	what := "group grant " + g.CallerGroup + " → " + g.Callee
+	var calleeOut, groupOut string
+	g.Callee, calleeOut = l.approved(g.Callee, n.Line, "callee")
+	g.CallerGroup, groupOut = l.groupPath(g.CallerGroup, n.Line, "caller_group")
+	if l.outsideCallee(n.Line, what, g.Callee, calleeOut, g.Unreviewed) {
+		return
+	}
+	l.outsideCaller(n.Line, what, "caller_group "+g.CallerGroup, groupOut)
 	for _, prev := range l.f.Groups {
 		if samePath(prev.Callee, g.Callee) && samePath(prev.CallerGroup, g.CallerGroup) {
 			l.errAt(n.Line, "duplicate group grant %s → %s (first at line %d); merge them", g.CallerGroup, g.Callee, prev.Line)
@@ -277,7 +290,13 @@ func (l *loader) open(n *yaml.Node) {
 	if !l.required(n, "open exception", map[string]string{"project": o.Project, "owner": o.Owner}) {
 		return
 	}
-	o.Project = l.project(o.Project, n.Line, "project")
+	var out string
+	o.Project, out = l.approved(o.Project, n.Line, "project")
+	if out != "" {
+		l.warnAt(n.Line, "open %s is not planned: %s is outside the scope: %s", o.Project, o.Project, out)
+		l.f.Outside = append(l.f.Outside, Outside{Line: n.Line, What: "open " + o.Project, Why: out})
+		return
+	}
 	for _, prev := range l.f.Open {
 		if samePath(prev.Project, o.Project) {
 			l.errAt(n.Line, "duplicate open exception for %s (first at line %d); merge them", o.Project, prev.Line)
@@ -307,16 +326,22 @@ func (l *loader) deny(n *yaml.Node) {
 	if !l.required(n, "deny rule", map[string]string{"callee": d.Callee}) {
 		return
 	}
-	d.Callee = l.project(d.Callee, n.Line, "callee")
+	d.Callee = l.denied(d.Callee, n.Line, "callee", "deny rule for "+d.Callee)
 	if len(d.Except) > 0 && len(d.Callers) > 0 {
 		l.errAt(n.Line, "deny rule for %s: give either except (deny everyone else) or callers (deny these), not both", d.Callee)
 		return
 	}
 	for i, p := range d.Except {
-		d.Except[i] = l.project(p, n.Line, "except")
+		d.Except[i] = l.denied(p, n.Line, "except", "deny rule for "+d.Callee)
 	}
 	for i, p := range d.Callers {
-		d.Callers[i] = l.projectOrGroup(p, n.Line, "callers")
+		if l.opts.Index != nil {
+			if gr, ok := l.opts.Index.Group(p); ok {
+				d.Callers[i] = gr.Path
+				continue
+			}
+		}
+		d.Callers[i] = l.denied(p, n.Line, "callers", "deny rule for "+d.Callee)
 	}
 	l.f.Deny = append(l.f.Deny, d)
 }
@@ -357,13 +382,19 @@ func (l *loader) wave(n *yaml.Node) {
 		l.errAt(n.Line, "wave %q names no projects or groups (or all: true)", w.Name)
 	}
 	for i, p := range w.Projects {
-		w.Projects[i] = l.project(p, n.Line, "projects")
+		var out string
+		if w.Projects[i], out = l.approved(p, n.Line, "projects"); out != "" {
+			l.warnAt(n.Line, "wave %q: %s is outside the scope, so in no wave of this plan: %s", w.Name, w.Projects[i], out)
+		}
 		if prev, ok := WaveOf(l.f.Waves, w.Projects[i]); ok && !prev.All {
 			l.warnAt(n.Line, "project %s is already in wave %q (line %d); the first wave wins", w.Projects[i], prev.Name, prev.Line)
 		}
 	}
 	for i, g := range w.Groups {
-		w.Groups[i] = l.groupPath(g, n.Line, "groups")
+		var out string
+		if w.Groups[i], out = l.groupPath(g, n.Line, "groups"); out != "" {
+			l.warnAt(n.Line, "wave %q: group %s is outside the scope, so in no wave of this plan: %s", w.Name, w.Groups[i], out)
+		}
 	}
 	l.f.Waves = append(l.f.Waves, w)
 }
@@ -489,49 +520,107 @@ func (l *loader) date(v *yaml.Node) time.Time {
 	return time.Time{}
 }
 
-// project checks p against the inventory and returns its canonical path.
-func (l *loader) project(p string, line int, field string) string {
-	p = strings.Trim(p, "/")
-	ix := l.opts.Index
-	if ix == nil || p == "" {
-		return p
+// approved checks p, a project an approval, exception or wave names,
+// against the inventory: its canonical path, and why it is outside the
+// scope when it is (the caller reports that, since what it means depends
+// on the entry). An unknown name is an error naming the nearest known
+// projects: an approval of a typo must not pass as one of a project
+// nobody read.
+func (l *loader) approved(p string, line int, field string) (path, outside string) {
+	p, found, outside := l.lookup(p, line, field)
+	if !found && outside == "" && p != "" {
+		l.errAt(line, "%s: unknown project %s (%s)", field, p, l.scope().unknown(p, l.scope().projects))
 	}
-	if pr := ix.Project(p); pr != nil {
-		return pr.Path
+	return p, outside
+}
+
+// denied checks p, a project a deny rule names. A deny rule only ever
+// removes access, so a name the inventory lacks is a warning, never an
+// error: the rule still applies by path.
+func (l *loader) denied(p string, line int, field, what string) string {
+	p, found, outside := l.lookup(p, line, field)
+	switch {
+	case found || p == "":
+	case outside != "" && field == "callee":
+		l.warnAt(line, "%s: callee %s is outside the scope (%s); the rule has no allowlist to apply to in this plan", what, p, outside)
+	case outside != "":
+		l.warnAt(line, "%s: %s %s is outside the scope (%s); the rule still applies to it by path", what, field, p, outside)
+	default:
+		l.warnAt(line, "%s: %s: unknown project %s (%s); the rule applies to that path only", what, field, p, l.scope().unknown(p, l.scope().projects))
 	}
-	if _, ok := ix.Group(p); ok {
-		l.errAt(line, "%s: %s is a group, not a project", field, p)
-		return p
-	}
-	l.errAt(line, "%s: unknown project %s (not in the inventory; check the path, or snapshot the project)", field, p)
 	return p
 }
 
-func (l *loader) groupPath(g string, line int, field string) string {
+// lookup finds project p in the inventory: its canonical path, whether
+// it is there (also set when lookup reported the mistake itself: a group
+// given for a project), and when it is not, why it is outside the scope
+// ("" for an unknown name). Without an inventory every name is taken as
+// given.
+func (l *loader) lookup(p string, line int, field string) (path string, found bool, outside string) {
+	p = strings.Trim(p, "/")
+	ix := l.opts.Index
+	if ix == nil || p == "" {
+		return p, true, ""
+	}
+	if pr := ix.Project(p); pr != nil {
+		return pr.Path, true, ""
+	}
+	if _, ok := ix.Group(p); ok {
+		l.errAt(line, "%s: %s is a group, not a project", field, p)
+		return p, true, ""
+	}
+	return p, false, l.scope().outside(p, l.scope().projects)
+}
+
+// groupPath checks group g against the inventory, as approved does for
+// projects.
+func (l *loader) groupPath(g string, line int, field string) (path, outside string) {
 	g = strings.Trim(g, "/")
 	ix := l.opts.Index
 	if ix == nil || g == "" {
-		return g
+		return g, ""
 	}
 	if gr, ok := ix.Group(g); ok {
-		return gr.Path
+		return gr.Path, ""
 	}
 	if ix.Project(g) != nil {
 		l.errAt(line, "%s: %s is a project, not a group (approve a project in edges:)", field, g)
-		return g
+		return g, ""
 	}
-	l.errAt(line, "%s: unknown group %s (not in the inventory)", field, g)
-	return g
+	sc := l.scope()
+	if out := sc.outside(g, sc.groups); out != "" {
+		return g, out
+	}
+	l.errAt(line, "%s: unknown group %s (%s)", field, g, sc.unknown(g, sc.groups))
+	return g, ""
 }
 
-func (l *loader) projectOrGroup(p string, line int, field string) string {
-	ix := l.opts.Index
-	if ix != nil {
-		if _, ok := ix.Group(p); ok {
-			return l.groupPath(p, line, field)
-		}
+// outsideCallee reports an approval whose callee is outside the scope:
+// its allowlist was not read, so the plan cannot say anything about it.
+// It returns whether the entry is left out.
+func (l *loader) outsideCallee(line int, what, callee, outside string, unreviewed bool) bool {
+	if outside == "" {
+		return false
 	}
-	return l.project(p, line, field)
+	l.warnAt(line, "%s is not planned: the callee %s is outside the scope: %s", what, callee, outside)
+	l.f.Outside = append(l.f.Outside, Outside{Line: line, What: what, Why: outside, Unreviewed: unreviewed})
+	return true
+}
+
+// outsideCaller reports an approval whose caller is outside the scope: it
+// is planned by path (GitLab's GraphQL mutations take paths), which the
+// reviewer should know.
+func (l *loader) outsideCaller(line int, what, caller, outside string) {
+	if outside != "" {
+		l.warnAt(line, "%s: the %s is outside the scope (%s); its entry is planned by path", what, caller, outside)
+	}
+}
+
+func (l *loader) scope() *scope {
+	if l.sc == nil {
+		l.sc = newScope(l.opts.Index)
+	}
+	return l.sc
 }
 
 func isNull(n *yaml.Node) bool {

@@ -38,6 +38,11 @@ type File struct {
 	// (acknowledged.go).
 	Acknowledgements []Acknowledgement
 
+	// Outside are the approvals and exceptions for projects outside the
+	// scope of the inventory given at load: reported, left out of the
+	// lists above.
+	Outside []Outside
+
 	once sync.Once
 	idx  fileIndex
 }
@@ -122,7 +127,8 @@ type Pending struct {
 }
 
 // Unreviewed returns the entries still marked unreviewed (edges and group
-// grants), in line order: what a review has left to do.
+// grants in the scope; OutsideUnreviewed has the others), in line order:
+// what a review has left to do.
 func (f *File) Unreviewed() []Pending {
 	if f == nil {
 		return nil

@@ -84,8 +84,11 @@ func TestLoadMistakes(t *testing.T) {
 	}{
 		{"unknown access kind", "version: 1\nedges:\n  - caller: apps/web\n    callee: libs/jslib\n    access: [packages-read, npm-read]\n    reason: x\n",
 			[]string{`5: error: unknown access kind "npm-read"`}},
-		{"unknown project and group", "version: 1\nedges:\n  - caller: apps/nope\n    callee: libs/jslib\n    reason: x\ngroups:\n  - {callee: libs/jslib, caller_group: nope, reason: x}\n",
-			[]string{"3: error: caller: unknown project apps/nope", "7: error: caller_group: unknown group nope"}},
+		{"unknown project and group", "version: 1\nedges:\n  - caller: apps/nope\n    callee: libs/jslib\n    reason: x\ngroups:\n  - {callee: libs/jslib, caller_group: app, reason: x}\n",
+			[]string{"3: error: caller: unknown project apps/nope (not in the inventory; if it is archived, snapshot with --include-archived)",
+				"7: error: caller_group: unknown group app (not in the inventory; did you mean apps?"}},
+		{"unknown name suggests the nearest", "version: 1\nedges:\n  - {caller: apps/wbe, callee: libs/jslib, reason: x}\n",
+			[]string{"3: error: caller: unknown project apps/wbe (not in the inventory; did you mean apps/web?; if it is archived, snapshot with --include-archived)"}},
 		{"caller equals callee", "version: 1\nedges:\n  - {caller: libs/jslib, callee: LIBS/jslib, reason: x}\n",
 			[]string{"3: error: caller and callee are both libs/jslib"}},
 		{"duplicate edge", "version: 1\nedges:\n  - {caller: apps/web, callee: libs/jslib, reason: x}\n  - {caller: apps/web, callee: libs/jslib, reason: y}\n",
@@ -324,6 +327,90 @@ func TestScalar(t *testing.T) {
 	} {
 		if got := scalar(in); got != want {
 			t.Errorf("scalar(%q) = %s; want %s", in, got, want)
+		}
+	}
+}
+
+// scopeIndex is an org read without archived projects and without the
+// data group: apps/legacy-portal (archived) is named by GitLab on an
+// allowlist and in an authentication log, data/etl only in a log.
+func scopeIndex() *inventory.Index {
+	return inventory.NewIndex(&inventory.Inventory{
+		Version: 1,
+		Projects: []*inventory.Project{
+			{Path: "apps/web", ID: 301},
+			{Path: "libs/jslib", ID: 201, JobTokenScope: &inventory.JobTokenScope{Allowlist: inventory.Allowlist{
+				Projects: []inventory.Entry{{Path: "apps/legacy-portal", ID: 306}}}},
+				AuthLog: []inventory.AuthLogEntry{{Origin: "apps/legacy-portal"}, {Origin: "data/etl"}}},
+			{Path: "platform/build-scripts", ID: 102},
+		},
+	})
+}
+
+// TestLoadOutsideScope: names GitLab knows but the snapshot did not read
+// are reported with the reason and the flag that reads them, not as
+// unknown; an approval for a callee outside the scope is left out of the
+// plan's lists; a deny rule never fails the file.
+func TestLoadOutsideScope(t *testing.T) {
+	file := `version: 1
+edges:
+  - {caller: apps/legacy-portal, callee: libs/jslib, access: [packages-read], reason: x}
+  - {caller: apps/web, callee: data/etl, access: [packages-read], reason: x, unreviewed: true}
+  - {caller: apps/web, callee: libs/jslib, access: [packages-read], reason: x}
+groups:
+  - {callee: libs/jslib, caller_group: data, access: [packages-read], reason: x}
+deny:
+  - {callee: platform/build-scripts, callers: [apps/legacy-portal, apps/gone, sandbox]}
+  - {callee: data/warehouse, except: [apps/web]}
+open:
+  - {project: data/etl, reason: x, owner: a}
+waves:
+  - {name: pilot, projects: [apps/legacy-portal, libs/jslib]}
+`
+	f, diags := Load("trust.yaml", []byte(file), LoadOptions{Index: scopeIndex(), Now: now})
+	if diags.HasErrors() {
+		t.Fatalf("a file naming projects outside the scope must load without errors:\n%s", diagText(diags))
+	}
+	for _, w := range []string{
+		"3: warning: edge apps/legacy-portal → libs/jslib: the caller apps/legacy-portal is outside the scope (GitLab names it on the allowlist of libs/jslib, but the snapshot did not read it: archived projects are skipped unless --include-archived); its entry is planned by path",
+		"4: warning: edge apps/web → data/etl is not planned: the callee data/etl is outside the scope: GitLab names it in the authentication log of libs/jslib, but it is in group data, which was not read; snapshot with --group data to plan it",
+		"7: warning: group grant data → libs/jslib: the caller_group data is outside the scope (group data was not read; snapshot with --group data to plan it); its entry is planned by path",
+		"9: warning: deny rule for platform/build-scripts: callers apps/legacy-portal is outside the scope (GitLab names it",
+		"9: warning: deny rule for platform/build-scripts: callers: unknown project apps/gone (not in the inventory; if it is archived, snapshot with --include-archived); the rule applies to that path only",
+		"9: warning: deny rule for platform/build-scripts: callers sandbox is outside the scope (group sandbox was not read",
+		"10: warning: deny rule for data/warehouse: callee data/warehouse is outside the scope (it is in group data, which was not read; snapshot with --group data to plan it); the rule has no allowlist to apply to in this plan",
+		"12: warning: open data/etl is not planned: data/etl is outside the scope",
+		`14: warning: wave "pilot": apps/legacy-portal is outside the scope, so in no wave of this plan`,
+	} {
+		if !hasDiag(diags, w) {
+			t.Errorf("missing %q in:\n%s", w, diagText(diags))
+		}
+	}
+	if len(f.Edges) != 2 || len(f.Groups) != 1 || len(f.Open) != 0 || len(f.Deny) != 2 {
+		t.Errorf("edges %d, groups %d, open %d, deny %d; want 2, 1, 0, 2 (the callee outside is left out)", len(f.Edges), len(f.Groups), len(f.Open), len(f.Deny))
+	}
+	if len(f.Outside) != 2 || f.Outside[0].Line != 4 || f.Outside[1].What != "open data/etl" {
+		t.Errorf("outside = %+v", f.Outside)
+	}
+	if p := f.OutsideUnreviewed(); len(p) != 1 || p[0].Line != 4 {
+		t.Errorf("outside unreviewed = %+v, want line 4", p)
+	}
+	if !f.Deny[0].Denies("apps/legacy-portal") {
+		t.Error("the deny rule must still deny the archived caller by path")
+	}
+
+	// With archived projects read, a name GitLab knows that is still
+	// missing was deleted or moved; a typo is still an error.
+	ix := scopeIndex()
+	ix.Inventory().Projects = append(ix.Inventory().Projects, &inventory.Project{Path: "apps/old", ID: 399, Archived: true})
+	_, diags = Load("trust.yaml", []byte("version: 1\nedges:\n  - {caller: apps/legacy-portal, callee: libs/jslib, access: [packages-read], reason: x}\n  - {caller: apps/olt, callee: libs/jslib, access: [packages-read], reason: x}\n"),
+		LoadOptions{Index: inventory.NewIndex(ix.Inventory())})
+	for _, w := range []string{
+		"3: warning: edge apps/legacy-portal → libs/jslib: the caller apps/legacy-portal is outside the scope (GitLab names it on the allowlist of libs/jslib, but the snapshot, archived projects included, does not hold it: it was deleted or moved)",
+		"4: error: caller: unknown project apps/olt (not in the inventory; did you mean apps/old?)",
+	} {
+		if !hasDiag(diags, w) {
+			t.Errorf("missing %q in:\n%s", w, diagText(diags))
 		}
 	}
 }
