@@ -42,7 +42,13 @@ func planTable(w io.Writer, p *plan.Plan, h PlanHints) error {
 		tw.Flush()
 	}
 
-	fmt.Fprintf(ew, "\nSTEPS PER PROJECT\n")
+	if p.Capabilities.Allowlist {
+		fmt.Fprintf(ew, "\nSTEPS PER PROJECT\n")
+	} else {
+		// Nothing below can be done on this version (the checklist says
+		// what to upgrade to); it is what the allowlists should hold after.
+		fmt.Fprintf(ew, "\nTARGET PER PROJECT (after the upgrade: GitLab %s has no inbound allowlist to set)\n", p.Capabilities.Version)
+	}
 	for _, pr := range p.Projects {
 		tableProject(ew, p, pr)
 	}
