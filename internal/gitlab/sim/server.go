@@ -58,12 +58,21 @@ func Load(dir string, opts Options) (*Server, error) {
 		snap.Close()
 		return nil, err
 	}
-	// The snapshot stays open until Close: files are read on demand.
-	s, err := newServer(snap.Inventory, snap, jobs, opts)
+	meta, err := loadJobMeta(filepath.Join(dir, "_jobs"))
 	if err != nil {
 		snap.Close()
 		return nil, err
 	}
+	// The snapshot stays open until Close: files are read on demand.
+	s, err := newServer(snap.Inventory, snap, jobs, opts)
+	if err == nil {
+		err = s.st.addJobMeta(meta)
+	}
+	if err != nil {
+		snap.Close()
+		return nil, err
+	}
+	s.st.jobIDs = s.st.snapshotJobIDs()
 	s.closer = snap
 	return s, nil
 }
