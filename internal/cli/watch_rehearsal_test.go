@@ -1,0 +1,216 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenscope/tokenscope/internal/cli"
+	"github.com/tokenscope/tokenscope/internal/gitlab/sim"
+)
+
+// tsRun runs tokenscope with args against the simulator at base and returns
+// stdout and the exit code.
+func tsRun(t *testing.T, base string, args ...string) (string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := map[string]string{"GITLAB_URL": base, "GITLAB_TOKEN": "glpat-rehearsalAdminToken01"}
+	ios := &cli.IO{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] },
+		Now: func() time.Time { return time.Now() }}
+	code := cli.Main(context.Background(), args, ios)
+	if code != 0 && code != 3 {
+		t.Fatalf("tokenscope %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
+	}
+	return out.String(), code
+}
+
+// TestWatchFindsWhatEnforcingBroke is issue 9's second rehearsal: a plan
+// whose pre-flight says some callers would be refused (uses that trust.yaml
+// does not approve) is applied to the simulator for examples/acme; the
+// refused uses then run as jobs, fail with the output their tool prints,
+// and the breakage watch (diagnose --group) finds each with its edge and
+// says not to widen the allowlist for it.
+func TestWatchFindsWhatEnforcingBroke(t *testing.T) {
+	acme := filepath.Join("..", "..", "examples", "acme")
+	s, err := sim.Load(acme, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rn, err := s.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rn.Close()
+	base := rn.URL
+	dir := t.TempDir()
+	planFile := filepath.Join(dir, "plan.json")
+	groups := []string{"--group", "platform", "--group", "libs", "--group", "apps", "--group", "infra", "--group", "data", "--group", "sandbox", "--include-archived"}
+	tsRun(t, base, append([]string{"plan", "--trust", filepath.Join(acme, "trust.yaml"), "--prune", "--format", "json", "-q", "-o", planFile}, groups...)...)
+
+	// The pre-flight: the plan says which discovered uses the enforced
+	// allowlists will refuse (not approved, or pruned).
+	data, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (apps/legacy-portal, also blocked, is archived: it runs no jobs.)
+	if !strings.Contains(string(data), `"caller": "data/etl"`) || !strings.Contains(string(data), `"needs_review"`) {
+		t.Fatalf("the plan does not name the blocked caller data/etl:\n%s", data)
+	}
+	tsRun(t, base, "apply", planFile, "--yes", "--journal", filepath.Join(dir, "j.jsonl"))
+
+	// The blocked uses, run as jobs of their callers.
+	type use struct {
+		caller, callee string
+		logOf          func(token string) string
+	}
+	uses := []use{
+		{"data/etl", "platform/build-scripts", func(tok string) string {
+			return "$ git clone --depth 1 \"https://gitlab-ci-token:${CI_JOB_TOKEN}@${CI_SERVER_HOST}/platform/build-scripts.git\" vendor/build-scripts\n" +
+				gitOutput(t, base, "platform/build-scripts", tok)
+		}},
+		// sandbox/broken is denied by a deny rule: the refusal is intended.
+		{"sandbox/broken", "platform/build-scripts", func(tok string) string {
+			u := base + "/api/v4/projects/" + url.PathEscape("platform/build-scripts") + "/packages/generic/tools/1.0/tools.tgz"
+			return "$ curl --fail-with-body --header \"JOB-TOKEN: $CI_JOB_TOKEN\" \"${CI_API_V4_URL}/projects/platform%2Fbuild-scripts/packages/generic/tools/1.0/tools.tgz\"\n" +
+				curlOutput(t, u, tok)
+		}},
+	}
+	for _, u := range uses {
+		id, tok := simJob(t, base, u.caller)
+		log := u.logOf(tok)
+		body, _ := json.Marshal(map[string]any{"status": "failed", "log": log, "name": "blocked-use"})
+		status, out := post(t, base+"/-/sim/jobs/"+id+"/finish", string(body))
+		if status != 200 || !strings.Contains(out, `"reason":"not-allowlisted"`) {
+			t.Fatalf("finish %s: %d %s (the use was not refused by the simulator)", u.caller, status, out)
+		}
+	}
+
+	out, code := tsRun(t, base, append([]string{"diagnose", "--since", "1h", "--source", acme, "--trust", filepath.Join(acme, "trust.yaml"), "--format", "json"}, groups[:len(groups)-1]...)...)
+	if code != 3 {
+		t.Fatalf("exit %d; want 3 (job-token failures found)\n%s", code, out)
+	}
+	var doc struct {
+		Callees []struct {
+			Callee   string `json:"callee"`
+			Failures []struct {
+				Job struct {
+					Project string `json:"project"`
+				} `json:"job"`
+				Kind   string `json:"kind"`
+				Caller string `json:"caller"`
+				Callee string `json:"callee"`
+				Action string `json:"action"`
+			} `json:"failures"`
+		} `json:"callees"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range uses {
+		found := false
+		for _, c := range doc.Callees {
+			for _, f := range c.Failures {
+				if f.Caller == u.caller && f.Callee == u.callee && c.Callee == u.callee && f.Job.Project == u.caller {
+					found = true
+					if f.Kind != "not-allowlisted" || f.Action != "do-not-widen" {
+						t.Errorf("%s → %s: kind %s, action %s; want not-allowlisted, do-not-widen", u.caller, u.callee, f.Kind, f.Action)
+					}
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the watch does not find %s → %s:\n%s", u.caller, u.callee, out)
+		}
+	}
+}
+
+func post(t *testing.T, u, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(body))
+	req.Header.Set("PRIVATE-TOKEN", "glpat-rehearsalAdminToken01")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(data)
+}
+
+func simJob(t *testing.T, base, project string) (id, token string) {
+	t.Helper()
+	status, out := post(t, base+"/-/sim/jobs", `{"project": "`+project+`"}`)
+	if status != 201 {
+		t.Fatalf("start a job of %s: %d %s", project, status, out)
+	}
+	var j struct {
+		ID    int    `json:"id"`
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	return strconv.Itoa(j.ID), j.Token
+}
+
+// gitOutput is what git prints when the clone is refused: git itself when
+// it is installed (it shows the server's text as "remote:" lines), else
+// the same lines as git writes them from the simulator's answer.
+func gitOutput(t *testing.T, base, project, token string) string {
+	t.Helper()
+	u, _ := url.Parse(base + "/" + project + ".git")
+	if git, err := exec.LookPath("git"); err == nil {
+		u.User = url.UserPassword("gitlab-ci-token", token)
+		cmd := exec.Command(git, "ls-remote", u.String())
+		cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "HOME="+t.TempDir())
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("git ls-remote: %v", err)
+		}
+		if out := stderr.String(); strings.Contains(out, "remote:") {
+			return out
+		}
+		t.Logf("git printed no remote: line; using the simulator's answer: %s", stderr.String())
+	}
+	req, _ := http.NewRequest("GET", u.String()+"/info/refs?service=git-upload-pack", nil)
+	req.SetBasicAuth("gitlab-ci-token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return "remote: " + strings.TrimSpace(string(body)) + "\nfatal: unable to access '" + u.String() + "/': The requested URL returned error: " + resp.Status[:3] + "\n"
+}
+
+// curlOutput is what curl --fail-with-body prints for a refused request:
+// the body, then its error line.
+func curlOutput(t *testing.T, u, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("JOB-TOKEN", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(body)) + "\ncurl: (22) The requested URL returned error: " + resp.Status[:3] + "\n"
+}
