@@ -86,9 +86,12 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 			if len(opts.live.Groups) > 0 {
 				return diagnoseGroupCheck(opts, runF)
 			}
+			for _, f := range []string{"since", "max-jobs", "max-log-bytes"} {
+				if cmd.Flags().Changed(f) {
+					return usageErrorf("--%s needs --group: the groups whose failed jobs to read", f)
+				}
+			}
 			switch {
-			case cmd.Flags().Changed("since") || cmd.Flags().Changed("max-jobs") || cmd.Flags().Changed("max-log-bytes"):
-				return usageErrorf("--since needs --group: the groups whose failed jobs to read")
 			case opts.Job == 0 && len(args) == 0:
 				return usageErrorf("give job logs (files, or - for standard input), or --job ID with --project and --gitlab")
 			case opts.Job != 0 && len(args) > 0:

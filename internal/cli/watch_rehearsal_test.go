@@ -214,3 +214,34 @@ func curlOutput(t *testing.T, u, token string) string {
 	body, _ := io.ReadAll(resp.Body)
 	return strings.TrimSpace(string(body)) + "\ncurl: (22) The requested URL returned error: " + resp.Status[:3] + "\n"
 }
+
+// TestDiagnoseStreams is issue 10's diagnose case: a 2 MiB line no longer
+// ends the read (the failures before and after it are found, a warning
+// says the line was matched in part), and a log that cannot be read does
+// not hide what the others held.
+func TestDiagnoseStreams(t *testing.T) {
+	dir := t.TempDir()
+	long := filepath.Join(dir, "long.log")
+	content := "remote: Authentication by CI/CD job token not allowed from web to jslib.\n" + strings.Repeat("x", 2<<20) +
+		"\nremote: Authentication by CI/CD job token not allowed from web to pylib.\n"
+	if err := os.WriteFile(long, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	main := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		ios := &cli.IO{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }, Now: time.Now}
+		code := cli.Main(context.Background(), args, ios)
+		return out.String(), errb.String(), code
+	}
+	out, stderr, code := main("diagnose", long)
+	if code != 3 || !strings.Contains(out, "long.log:1") || !strings.Contains(out, "long.log:3") || !strings.Contains(out, "not allowed from web to pylib") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	if !strings.Contains(stderr, "1 line(s) longer than 65536 bytes (the first is line 2)") {
+		t.Errorf("no warning about the long line: %q", stderr)
+	}
+	out, stderr, code = main("diagnose", "-q", long, filepath.Join(dir, "missing.log"))
+	if code != 1 || !strings.Contains(out, "long.log:3") || !strings.Contains(stderr, "missing.log") || strings.Contains(stderr, "longer than") {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", code, out, stderr)
+	}
+}
