@@ -122,7 +122,7 @@ func Run(ctx context.Context, src Jobs, o Options) (*Report, error) {
 		c := o.Context
 		c.Caller = j.Project
 		out := result{notes: res.Notes, bytes: res.Bytes, err: err}
-		j.Name, j.WebURL = redact.String(j.Name), redact.String(j.WebURL)
+		j.Name, j.WebURL, j.Ref = redact.String(j.Name), redact.String(j.WebURL), redact.String(j.Ref)
 		for _, d := range joblog.Explain(res.Failures, c) {
 			out.findings = append(out.findings, Finding{Job: j, Diagnosis: d, Action: action(d)})
 		}
