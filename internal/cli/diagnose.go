@@ -69,8 +69,9 @@ the same signatures (at most --max-log-bytes of it; GitLab serves a log
 whole, so reading to its end means reading through it). The report groups the
 job-token failures per callee: caller, job (id, name, web URL), time, the
 missing edge or policy, and the action: apply (approved in trust.yaml, not
-applied yet), unapproved or denied (do not widen the allowlist), review (no
-trust.yaml), not-allowlist or not-job-token (what it is instead). --source
+applied yet), do-not-widen (not approved, or denied), review (no trust.yaml,
+or already on the allowlist), not-allowlist or not-job-token (the verdict
+says what it is instead). --source
 resolves projects with a snapshot and says whether the scan found the edge;
 --trust works without it too. Formats: table, json.
 
@@ -115,13 +116,13 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 	}
 	opts.output.addFlags(cmd)
 	cmd.Flags().Int64Var(&opts.Job, "job", 0, "read the log of job `ID` of --project from GitLab (--gitlab, GITLAB_URL; token from GITLAB_TOKEN)")
-	cmd.Flags().StringVar(&opts.live.URL, "gitlab", "", "GitLab `URL` for --job (default $GITLAB_URL)")
+	cmd.Flags().StringVar(&opts.live.URL, "gitlab", "", "GitLab `URL` for --job and --group (default $GITLAB_URL)")
 	cmd.Flags().StringVar(&opts.live.CAFile, "ca-file", "", "PEM `file` of extra certificate authorities to trust for GitLab")
 	opts.live.Timeout = time.Minute
 	cmd.Flags().StringArrayVar(&opts.live.Groups, "group", nil, "breakage watch: read the failed jobs of the projects of `group` (subgroups included; repeatable)")
 	cmd.Flags().StringVar(&opts.Since, "since", "7d", "breakage watch: failed jobs created in the last `duration` (7d, 36h, 90m)")
 	cmd.Flags().IntVar(&opts.MaxJobs, "max-jobs", 500, "breakage watch: read the logs of at most `N` failed jobs, the newest first")
-	cmd.Flags().Int64Var(&opts.MaxLogBytes, "max-log-bytes", 100<<20, "breakage watch: read at most `N` bytes of one log (default: GitLab's default log limit, 100 MB)")
+	cmd.Flags().Int64Var(&opts.MaxLogBytes, "max-log-bytes", 100<<20, "breakage watch: read at most `N` bytes of one log (the default is GitLab's default log limit, 100 MiB)")
 	cmd.Flags().IntVar(&opts.live.Concurrency, "concurrency", 8, "breakage watch: GitLab requests in flight at most")
 	cmd.Flags().StringVarP(&opts.Project, "project", "p", "", "full `path` of the project whose job wrote the logs (the caller)")
 	cmd.Flags().StringVar(&opts.Source, "source", "", "snapshot `directory` of the org, to resolve projects and check discovered edges")

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -243,5 +245,50 @@ func TestDiagnoseStreams(t *testing.T) {
 	out, stderr, code = main("diagnose", "-q", long, filepath.Join(dir, "missing.log"))
 	if code != 1 || !strings.Contains(out, "long.log:3") || !strings.Contains(stderr, "missing.log") || strings.Contains(stderr, "longer than") {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", code, out, stderr)
+	}
+}
+
+// TestDiagnoseJobStreams200MB: diagnose --job reads a 200 MB log from
+// GitLab to its end (the failure on its last line; issue 10: the first
+// 100 MB were kept, whole, in memory), with the heap in use sampled while
+// the server sends it.
+func TestDiagnoseJobStreams200MB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 200 MB")
+	}
+	const size = 200 << 20
+	var peak uint64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/jobs/42/trace") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		line := []byte(strings.Repeat("build output ", 80) + "\n")
+		for sent := 0; sent < size; sent += len(line) {
+			if _, err := w.Write(line); err != nil {
+				return
+			}
+			if sent%(16<<20) < len(line) {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+		}
+		io.WriteString(w, "$ git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.example.com/libs/jslib.git\nremote: Authentication by CI/CD job token not allowed from web to jslib.\n")
+	}))
+	defer srv.Close()
+	var out, errb bytes.Buffer
+	env := map[string]string{"GITLAB_URL": srv.URL, "GITLAB_TOKEN": "glpat-x"}
+	ios := &cli.IO{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }, Now: time.Now}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	code := cli.Main(context.Background(), []string{"diagnose", "--job", "42", "--project", "apps/web"}, ios)
+	if code != 3 || !strings.Contains(out.String(), "not allowed from web to jslib") {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if peak == 0 || peak > before.HeapInuse+64<<20 {
+		t.Errorf("heap in use peaked at %d MiB (before: %d MiB) for a 200 MB log", peak>>20, before.HeapInuse>>20)
 	}
 }
