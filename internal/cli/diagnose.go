@@ -57,8 +57,8 @@ is a job to change, not an allowlist to widen.
 
 Logs are streamed: a log of any size is read to its end (where a job's
 failure is) in constant memory, a line longer than 64 KiB is matched on its
-first 64 KiB (with a note), and failures found before a read error are still
-reported.
+first and last 64 KiB (with a note), and failures found before a read error
+are still reported.
 
 Breakage watch (--group G, repeatable, with --gitlab URL and --since D): the
 failed jobs of the groups' projects (subgroups included) created in the last

@@ -156,12 +156,22 @@ func TestReadLongLine(t *testing.T) {
 }
 
 func TestReadFailureInLongLine(t *testing.T) {
-	// A message at the start of a long line (a progress bar never ended) is
-	// still seen; one past the first MaxMatchLine bytes is not, as noted.
+	// A message at the start of a long line is seen, and one at its end,
+	// after a progress bar overdrawn a million times with carriage returns
+	// (the text a terminal shows last); one in the middle is not, as noted.
 	msg := "remote: Authentication by CI/CD job token not allowed from c to b."
 	res, err := Read("l", strings.NewReader(msg+strings.Repeat(" ", MaxMatchLine)), ReadOptions{})
 	if err != nil || len(res.Failures) != 1 {
-		t.Fatalf("%v %+v", err, res.Failures)
+		t.Fatalf("head: %v %+v", err, res.Failures)
+	}
+	bar := strings.Repeat("Downloading 42%\r", 1<<20/16)
+	res, err = Read("l", strings.NewReader(bar+"ERROR: pull access denied for registry.example.com/a/b, repository does not exist\n"), ReadOptions{})
+	if err != nil || len(res.Failures) != 1 || res.Failures[0].Signature != "registry-pull-denied" || len(res.Notes) != 1 {
+		t.Fatalf("tail: %v %+v %q", err, res.Failures, res.Notes)
+	}
+	res, err = Read("l", strings.NewReader(strings.Repeat("x", 2*MaxMatchLine)+msg+strings.Repeat("y", 2*MaxMatchLine)), ReadOptions{})
+	if err != nil || len(res.Failures) != 0 || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "first and last 65536 bytes") {
+		t.Fatalf("middle: %v %+v %q", err, res.Failures, res.Notes)
 	}
 }
 

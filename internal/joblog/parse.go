@@ -41,11 +41,12 @@ const (
 	RefNone      RefKind = ""
 )
 
-// MaxMatchLine is how much of one log line is matched. Job logs can hold
-// lines of any length (minified output, a base64 blob, a progress bar never
-// ended by a newline), and a failure message is never that long: the rest
-// of a longer line is skipped without being kept, so that memory stays the
-// same whatever the log (issue 10: a 1 MiB line stopped the read).
+// MaxMatchLine is how much of one log line is matched at its start and at
+// its end. Job logs can hold lines of any length (minified output, a
+// base64 blob, a progress bar overdrawn with carriage returns), and a
+// failure message is never that long: the middle of a longer line is
+// skipped without being kept, so that memory stays the same whatever the
+// log (issue 10: a 1 MiB line stopped the read).
 const MaxMatchLine = 64 << 10
 
 // MaxFailures bounds the failures kept from one log; a log that repeats a
@@ -117,8 +118,8 @@ func Parse(name string, r io.Reader) ([]Failure, error) {
 // callee) within the same command, since clients repeat errors.
 //
 // Memory stays bounded whatever the log: lines are read through a fixed
-// buffer (a line longer than MaxMatchLine is matched on its first
-// MaxMatchLine bytes, with a note), nothing but the findings is kept, and
+// buffer (a line longer than MaxMatchLine is matched on its first and its
+// last MaxMatchLine bytes, with a note), nothing but the findings is kept, and
 // at most MaxFailures of them. The log is read to its end, where a job's
 // failure is, unless o.MaxBytes stops it first. On a read error the
 // failures found before it are returned with the error.
@@ -133,13 +134,13 @@ func Read(name string, r io.Reader, o ReadOptions) (Result, error) {
 	seen := map[string]bool{}
 	command := ""
 	long, firstLong := 0, 0 // lines truncated, for one note
-	var buf []byte
+	var lb lineBuf
 	var err error
 	for {
-		var line string
+		var head, tail string
 		var over bool
 		var n int64
-		line, over, n, err = readLine(br, &buf)
+		head, tail, over, n, err = lb.readLine(br)
 		if n == 0 {
 			break
 		}
@@ -158,12 +159,19 @@ func Read(name string, r io.Reader, o ReadOptions) (Result, error) {
 			}
 			long++
 		}
-		if f, ok := scanLine(line, &command, res.Failures); ok && f.Signature != "" {
-			key := f.Command + "\x00" + f.Signature + "\x00" + f.CalleeRef
-			if !seen[key] {
+		full := false
+		for _, part := range []string{head, tail} {
+			if part == "" {
+				continue
+			}
+			if f, ok := scanLine(part, &command, res.Failures); ok && f.Signature != "" {
+				key := f.Command + "\x00" + f.Signature + "\x00" + f.CalleeRef
+				if seen[key] {
+					continue
+				}
 				if len(res.Failures) >= MaxFailures {
 					res.Notes = append(res.Notes, fmt.Sprintf("%s: more than %d failures; the ones from line %d on are not reported", name, MaxFailures, res.Lines))
-					err = nil
+					full = true
 					break
 				}
 				seen[key] = true
@@ -171,12 +179,16 @@ func Read(name string, r io.Reader, o ReadOptions) (Result, error) {
 				res.Failures = append(res.Failures, f)
 			}
 		}
+		if full {
+			err = nil
+			break
+		}
 		if err != nil {
 			break
 		}
 	}
 	if long > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("%s: %d line(s) longer than %d bytes (the first is line %d) matched on their first %d bytes only", name, long, MaxMatchLine, firstLong, MaxMatchLine))
+		res.Notes = append(res.Notes, fmt.Sprintf("%s: %d line(s) longer than %d bytes (the first is line %d) matched on their first and last %d bytes only", name, long, MaxMatchLine, firstLong, MaxMatchLine))
 	}
 	if err != nil && err != io.EOF {
 		return res, fmt.Errorf("read %s after line %d: %w", name, res.Lines, err)
@@ -184,11 +196,19 @@ func Read(name string, r io.Reader, o ReadOptions) (Result, error) {
 	return res, nil
 }
 
-// readLine reads one line into *buf (reused), keeping at most MaxMatchLine
-// bytes of it; over reports a longer line, n the bytes consumed with the
-// newline. err is the reader's (io.EOF after the last line).
-func readLine(br *bufio.Reader, buf *[]byte) (line string, over bool, n int64, err error) {
-	b := (*buf)[:0]
+// lineBuf holds the parts of one line that are matched: its first
+// MaxMatchLine bytes and, for a longer line, its last MaxMatchLine bytes,
+// where a runner's carriage-return overdraws (progress bars) leave the
+// text a terminal shows last. Both buffers are reused line after line.
+type lineBuf struct {
+	head, tail []byte
+}
+
+// readLine reads one line, keeping its head and tail; over reports a line
+// longer than MaxMatchLine, n the bytes consumed with the newline. err is
+// the reader's (io.EOF after the last line).
+func (lb *lineBuf) readLine(br *bufio.Reader) (head, tail string, over bool, n int64, err error) {
+	lb.head, lb.tail = lb.head[:0], lb.tail[:0]
 	var size int64 // bytes of the line without its newline
 	for {
 		chunk, e := br.ReadSlice('\n')
@@ -198,14 +218,25 @@ func readLine(br *bufio.Reader, buf *[]byte) (line string, over bool, n int64, e
 			content = chunk[:len(chunk)-1]
 		}
 		size += int64(len(content))
-		if room := MaxMatchLine - len(b); room > 0 {
-			b = append(b, content[:min(room, len(content))]...)
+		if room := MaxMatchLine - len(lb.head); room > 0 {
+			lb.head = append(lb.head, content[:min(room, len(content))]...)
+		}
+		if size > MaxMatchLine {
+			lb.tail = append(lb.tail, content...)
+			if len(lb.tail) > 2*MaxMatchLine {
+				// Keep the last MaxMatchLine bytes: memory stays at two
+				// buffers whatever the line.
+				lb.tail = lb.tail[:copy(lb.tail, lb.tail[len(lb.tail)-MaxMatchLine:])]
+			}
 		}
 		if e == bufio.ErrBufferFull {
 			continue
 		}
-		*buf = b
-		return string(b), size > MaxMatchLine, n, e
+		if size > MaxMatchLine {
+			t := lb.tail[max(0, len(lb.tail)-MaxMatchLine):]
+			return string(lb.head), string(t), true, n, e
+		}
+		return string(lb.head), "", false, n, e
 	}
 }
 

@@ -271,6 +271,11 @@ func (s *Server) AddJobLog(project string, jobID int, log string) error {
 		p.jobs = map[int][]byte{}
 	}
 	p.jobs[jobID] = []byte(log)
+	// Simulated jobs skip the id, as they skip the snapshot's (joblist.go).
+	if s.st.jobIDs == nil {
+		s.st.jobIDs = map[int]bool{}
+	}
+	s.st.jobIDs[jobID] = true
 	return nil
 }
 
