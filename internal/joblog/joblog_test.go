@@ -1,8 +1,12 @@
 package joblog
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -130,13 +134,143 @@ func TestParseIgnoresUnrelatedErrors(t *testing.T) {
 	}
 }
 
-func TestParseHugeLine(t *testing.T) {
-	log := strings.Repeat("x", 3<<20) + "\nremote: Authentication by CI/CD job token not allowed from a to b.\n"
-	fs, err := Parse("big.log", strings.NewReader(log))
-	if err == nil || !strings.Contains(err.Error(), "big.log") {
-		t.Errorf("err = %v; want an error naming the log", err)
+func TestReadLongLine(t *testing.T) {
+	// A 2 MiB line (once the end of the read, issue 10) is matched on its
+	// first MaxMatchLine bytes, with a note; the failures before and after
+	// it are found.
+	log := "$ git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@h/a/b.git\nremote: Authentication by CI/CD job token not allowed from c to b.\n" +
+		strings.Repeat("x", 2<<20) + "\n$ git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@h/d/e.git\nremote: Authentication by CI/CD job token not allowed from c to e.\n"
+	res, err := Read("big.log", strings.NewReader(log), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = fs
+	if len(res.Failures) != 2 || res.Failures[0].CalleeRef != "b" || res.Failures[1].CalleeRef != "e" || res.Failures[1].Line != 5 {
+		t.Fatalf("failures = %+v", res.Failures)
+	}
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "big.log: 1 line(s) longer than 65536 bytes (the first is line 3)") {
+		t.Errorf("notes = %q", res.Notes)
+	}
+	if res.Lines != 5 || res.Bytes != int64(len(log)) {
+		t.Errorf("lines %d bytes %d; want 5, %d", res.Lines, res.Bytes, len(log))
+	}
+}
+
+func TestReadFailureInLongLine(t *testing.T) {
+	// A message at the start of a long line is seen, and one at its end,
+	// after a progress bar overdrawn a million times with carriage returns
+	// (the text a terminal shows last); one in the middle is not, as noted.
+	msg := "remote: Authentication by CI/CD job token not allowed from c to b."
+	res, err := Read("l", strings.NewReader(msg+strings.Repeat(" ", MaxMatchLine)), ReadOptions{})
+	if err != nil || len(res.Failures) != 1 {
+		t.Fatalf("head: %v %+v", err, res.Failures)
+	}
+	bar := strings.Repeat("Downloading 42%\r", 1<<20/16)
+	res, err = Read("l", strings.NewReader(bar+"ERROR: pull access denied for registry.example.com/a/b, repository does not exist\n"), ReadOptions{})
+	if err != nil || len(res.Failures) != 1 || res.Failures[0].Signature != "registry-pull-denied" || len(res.Notes) != 1 {
+		t.Fatalf("tail: %v %+v %q", err, res.Failures, res.Notes)
+	}
+	res, err = Read("l", strings.NewReader(strings.Repeat("x", 2*MaxMatchLine)+msg+strings.Repeat("y", 2*MaxMatchLine)), ReadOptions{})
+	if err != nil || len(res.Failures) != 0 || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "first and last 65536 bytes") {
+		t.Fatalf("middle: %v %+v %q", err, res.Failures, res.Notes)
+	}
+}
+
+func TestReadErrorKeepsFailures(t *testing.T) {
+	// A read that fails half-way returns what it found before.
+	r := io.MultiReader(strings.NewReader("remote: Authentication by CI/CD job token not allowed from c to b.\n"), errReader{})
+	fs, err := Parse("l", r)
+	if err == nil || !strings.Contains(err.Error(), "read l after line 1") || len(fs) != 1 {
+		t.Fatalf("err %v, failures %+v", err, fs)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+func TestReadMaxBytes(t *testing.T) {
+	log := "remote: Authentication by CI/CD job token not allowed from c to b.\n" + strings.Repeat("y\n", 100) +
+		"remote: Authentication by CI/CD job token not allowed from c to e.\n"
+	res, err := Read("l", strings.NewReader(log), ReadOptions{MaxBytes: 100})
+	if err != nil || len(res.Failures) != 1 || !res.Truncated || res.Bytes != 100 || len(res.Notes) != 1 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	res, err = Read("l", strings.NewReader(log), ReadOptions{MaxBytes: int64(len(log))})
+	if err != nil || len(res.Failures) != 2 || res.Truncated {
+		t.Fatalf("a log of exactly the cap is read whole: %v %+v", err, res)
+	}
+}
+
+func TestReadMaxFailures(t *testing.T) {
+	var b strings.Builder
+	for i := range MaxFailures + 10 {
+		fmt.Fprintf(&b, "remote: Authentication by CI/CD job token not allowed from c to p%d.\n", i)
+	}
+	res, err := Read("l", strings.NewReader(b.String()), ReadOptions{})
+	if err != nil || len(res.Failures) != MaxFailures || len(res.Notes) != 1 {
+		t.Fatalf("%v: %d failures, notes %q", err, len(res.Failures), res.Notes)
+	}
+}
+
+// genLog is a job log of size bytes made on the fly: build output lines,
+// then the failure at the very end. It samples the heap as it goes.
+type genLog struct {
+	left, size int64
+	tail       string
+	peak       uint64
+	sampled    int64
+	line       []byte
+}
+
+func (g *genLog) Read(p []byte) (int, error) {
+	if g.left <= 0 {
+		if g.tail == "" {
+			return 0, io.EOF
+		}
+		n := copy(p, g.tail)
+		g.tail = g.tail[n:]
+		return n, nil
+	}
+	if g.size-g.left-g.sampled >= 16<<20 {
+		g.sampled = g.size - g.left
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		g.peak = max(g.peak, ms.HeapInuse)
+	}
+	n := 0
+	for n < len(p) && g.left > 0 {
+		pos := int((g.size - g.left) % int64(len(g.line)))
+		c := min(copy(p[n:], g.line[pos:]), int(g.left))
+		n += c
+		g.left -= int64(c)
+	}
+	return n, nil
+}
+
+func TestRead200MB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 200 MB")
+	}
+	// issue 10: a failure at the end of a 200 MB log was missed (the read
+	// kept the first 100 MB) and the log was buffered whole (780 MB).
+	const size = 200 << 20
+	g := &genLog{left: size, size: size, line: []byte("\x1b[0K[build] compiling module 0042 of 9999: ok, 12.3s elapsed, cache hit ratio 0.97\n"),
+		tail: "\n$ git clone \"https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.example.com/libs/jslib.git\"\nremote: Authentication by CI/CD job token not allowed from web to jslib.\n"}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res, err := Read("huge.log", g, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failures) != 1 || res.Failures[0].CalleeRef != "jslib" || res.Bytes < size {
+		t.Fatalf("failures %+v, %d bytes read", res.Failures, res.Bytes)
+	}
+	// The heap in use stays that of a few buffers: 32 MiB is far above
+	// what the read needs (a 64 KiB buffer, one line) and far below the log.
+	if g.peak == 0 || g.peak > before.HeapInuse+32<<20 {
+		t.Errorf("heap in use peaked at %d MiB (before: %d MiB)", g.peak>>20, before.HeapInuse>>20)
+	}
 }
 
 func FuzzParse(f *testing.F) {
@@ -203,6 +337,42 @@ func TestJobEnvs(t *testing.T) {
 		d := Explain(fs, ctx)[0]
 		if d.Callee != tc.callee || !slices.Equal(d.Candidates, tc.cands) {
 			t.Errorf("envs %v: callee %q candidates %q, want %q %q", tc.envs, d.Callee, d.Candidates, tc.callee, tc.cands)
+		}
+	}
+}
+
+// TestSignatureLiterals checks that every line of the test logs that a
+// signature's expression matches holds one of its literals, so that the
+// fast path of match never skips a failure.
+func TestSignatureLiterals(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
+	if len(files) == 0 {
+		t.Fatal("no test logs")
+	}
+	matched := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range strings.Split(string(data), "\n") {
+			line := clean(raw)
+			for _, sig := range signatures {
+				if sig.re.MatchString(line) {
+					matched[sig.id] = true
+					if !containsAny(line, sig.lits) {
+						t.Errorf("%s: %s matches %q without any of its literals %q", f, sig.id, line, sig.lits)
+					}
+				}
+			}
+		}
+	}
+	for _, sig := range signatures {
+		if len(sig.lits) == 0 {
+			t.Errorf("%s has no literals", sig.id)
+		}
+		if !matched[sig.id] {
+			t.Logf("no test log line for %s", sig.id)
 		}
 	}
 }

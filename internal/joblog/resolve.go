@@ -315,6 +315,11 @@ func accessFromContext(f Failure) access.Kind {
 	}
 	cmd := strings.ToLower(f.Command)
 	url := strings.ToLower(f.CalleeRef)
+	if f.RefKind != RefURL {
+		// A denial message names the callee, not the endpoint: the
+		// command's URL tells which (curl .../packages/generic/...).
+		url += " " + strings.ToLower(apiURLRE.FindString(f.Command))
+	}
 	switch {
 	case strings.Contains(url, "/trigger/pipeline"):
 		return access.PipelineTrigger

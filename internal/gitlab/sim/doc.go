@@ -34,10 +34,15 @@
 //
 //	DIR/_jobs/<project full path>/<job id>.log
 //
-// for example DIR/_jobs/apps/web/4711.log. The folder starts with "_" so
-// that the snapshot loader never takes it for a project. Only regular files
-// are read there: a named pipe, device or symbolic link is skipped, so that
-// a hostile snapshot cannot make the simulator block or read forever.
+// for example DIR/_jobs/apps/web/4711.log, with an optional
+// DIR/_jobs/apps/web/4711.json saying what the jobs API lists of it
+// (name, status, ref, created_at, ...; docs/design.md §4). GET
+// /projects/:id/jobs lists them with the jobs the simulator ran itself
+// (POST /-/sim/jobs, then .../finish with a status and a log). The folder
+// starts with "_" so that the snapshot loader never takes it for a
+// project. Only regular files are read there: a named pipe, device or
+// symbolic link is skipped, so that a hostile snapshot cannot make the
+// simulator block or read forever.
 //
 // # What is simulated and what is not
 //

@@ -111,8 +111,13 @@ func (v verdict) policyMessage() string {
 //  5. The role the action needs: Reporter to read a private project
 //     (read_build, read_package, download_code), Developer to write
 //     (https://docs.gitlab.com/user/permissions/).
-func (s *Server) authorizeJob(j *job, t *project, n need) verdict {
-	v := verdict{from: j.project, target: t}
+func (s *Server) authorizeJob(j *job, t *project, n need) (v verdict) {
+	v = verdict{from: j.project, target: t}
+	defer func() {
+		if !v.ok() {
+			j.recordDenial(v)
+		}
+	}()
 	u := j.user
 	own := t == j.project
 	if n.ownOnly {

@@ -5,9 +5,11 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // A simulated CI job: a project, the user who triggered it and its
@@ -22,6 +24,8 @@ type job struct {
 	project  *project
 	user     *user
 	finished bool
+	started  time.Time
+	denied   []deniedRequest // job-token requests refused, in order (joblist.go)
 }
 
 // jobUser is the triggering user of a job made without "user": Maintainer
@@ -84,7 +88,7 @@ func (s *Server) serveSimJobs(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "404 Not Found")
 			return
 		}
-		s.finishJob(w, id)
+		s.finishJob(w, r, id)
 	default:
 		writeError(w, http.StatusNotFound, "404 Not Found")
 	}
@@ -128,21 +132,52 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 	buf := make([]byte, 20)
 	rand.Read(buf)
 	tok := "glcbt-" + hex.EncodeToString(buf)
-	j := &job{id: len(s.st.jobs) + 1, token: []byte(tok), project: p, user: u}
+	j := &job{id: s.st.nextJobID(), token: []byte(tok), project: p, user: u, started: s.now()}
 	s.st.jobs = append(s.st.jobs, j)
 	out := simJobJSON(j)
 	out["token"] = tok
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (s *Server) finishJob(w http.ResponseWriter, id int) {
+// finishJob ends a job. The body (optional, docs/design.md §8) gives its
+// status and log, which the jobs API then serves (joblist.go); the answer
+// lists the job-token requests of the job that were refused.
+func (s *Server) finishJob(w http.ResponseWriter, r *http.Request, id int) {
+	in := finishInput{Status: "success"}
+	if r.Body != nil {
+		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<20))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "The request body is too large")
+			return
+		}
+		if len(strings.TrimSpace(string(data))) > 0 {
+			if err := json.Unmarshal(data, &in); err != nil {
+				writeError(w, http.StatusBadRequest, "The request body contains invalid JSON")
+				return
+			}
+		}
+	}
+	switch in.Status {
+	case "":
+		in.Status = "success"
+	case "success", "failed", "canceled":
+	default:
+		writeError(w, http.StatusBadRequest, "status does not have a valid value")
+		return
+	}
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
-	if id < 1 || id > len(s.st.jobs) {
+	j := s.st.simJob(id)
+	if j == nil {
 		writeMessage(w, http.StatusNotFound, "404 Job Not Found")
 		return
 	}
-	j := s.st.jobs[id-1]
-	j.finished = true
-	writeJSON(w, http.StatusOK, simJobJSON(j))
+	if !j.finished {
+		j.finished = true
+		s.keepJob(j, in)
+	}
+	out := simJobJSON(j)
+	out["status"] = j.project.meta(j.id, s.st.loadedAt).Status
+	out["denied"] = append([]deniedRequest{}, j.denied...)
+	writeJSON(w, http.StatusOK, out)
 }

@@ -63,6 +63,7 @@ func newRouter(s *Server) *router {
 	add("GET", "/projects/:id/repository/tree", onRepo(listTree))
 	add("GET", "/projects/:id/repository/files/:file_path", requires("ref", onRepo(getFile)))
 	add("GET", "/projects/:id/repository/files/:file_path/raw", onRepo(getRawFile))
+	add("GET", "/projects/:id/jobs", authed(onProject(listJobs)))
 	add("GET", "/projects/:id/jobs/:job_id", authed(onProject(getJob)))
 	add("GET", "/projects/:id/jobs/:job_id/trace", authed(onProject(getTrace)))
 	add("GET", "/projects/:id/job_token_scope", authed(getScope))

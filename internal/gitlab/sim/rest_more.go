@@ -159,14 +159,9 @@ func getJob(c *rctx, p *project) {
 	if !ok {
 		return
 	}
-	at := gitlabTime(c.s.st.loadedAt)
-	ref := cmpOr(p.defaultBranch, "main")
-	writeJSON(c.w, http.StatusOK, jobJSON{
-		ID: id, Status: "success", Stage: "test", Name: "job-" + strconv.Itoa(id), Ref: ref,
-		CreatedAt: at, StartedAt: at, FinishedAt: at, TagList: []string{},
-		WebURL:   c.s.baseURL(c.r) + "/" + p.path + "/-/jobs/" + strconv.Itoa(id),
-		Pipeline: jobPipelineJSON{ID: id, ProjectID: p.id, Ref: ref, SHA: p.commitID(), Status: "success"},
-	})
+	c.s.st.mu.RLock()
+	defer c.s.st.mu.RUnlock()
+	writeJSON(c.w, http.StatusOK, c.jobEntity(p, id))
 }
 
 // settingsJSON is the part of Entities::ApplicationSetting the simulator
@@ -259,7 +254,9 @@ func findJob(c *rctx, p *project) (int, []byte, bool) {
 		writeError(c.w, http.StatusBadRequest, "job_id is invalid")
 		return 0, nil, false
 	}
+	c.s.st.mu.RLock()
 	log, ok := p.jobs[id]
+	c.s.st.mu.RUnlock()
 	if !ok {
 		writeMessage(c.w, http.StatusNotFound, "404 Not Found")
 		return 0, nil, false

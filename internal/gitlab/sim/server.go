@@ -58,12 +58,21 @@ func Load(dir string, opts Options) (*Server, error) {
 		snap.Close()
 		return nil, err
 	}
-	// The snapshot stays open until Close: files are read on demand.
-	s, err := newServer(snap.Inventory, snap, jobs, opts)
+	meta, err := loadJobMeta(filepath.Join(dir, "_jobs"))
 	if err != nil {
 		snap.Close()
 		return nil, err
 	}
+	// The snapshot stays open until Close: files are read on demand.
+	s, err := newServer(snap.Inventory, snap, jobs, opts)
+	if err == nil {
+		err = s.st.addJobMeta(meta)
+	}
+	if err != nil {
+		snap.Close()
+		return nil, err
+	}
+	s.st.jobIDs = s.st.snapshotJobIDs()
 	s.closer = snap
 	return s, nil
 }
@@ -262,6 +271,11 @@ func (s *Server) AddJobLog(project string, jobID int, log string) error {
 		p.jobs = map[int][]byte{}
 	}
 	p.jobs[jobID] = []byte(log)
+	// Simulated jobs skip the id, as they skip the snapshot's (joblist.go).
+	if s.st.jobIDs == nil {
+		s.st.jobIDs = map[int]bool{}
+	}
+	s.st.jobIDs[jobID] = true
 	return nil
 }
 

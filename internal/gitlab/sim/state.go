@@ -34,8 +34,9 @@ type state struct {
 	// (Behaviour decides it at load; PUT /application/settings changes it).
 	enforce bool
 
-	jobs      []*job // POST /-/sim/jobs; job id i is jobs[i-1]
-	pipelines int    // pipelines created by the trigger API
+	jobs      []*job       // POST /-/sim/jobs, in the order they started
+	jobIDs    map[int]bool // the job ids of the snapshot's _jobs files
+	pipelines int          // pipelines created by the trigger API
 }
 
 type group struct {
@@ -65,7 +66,8 @@ type project struct {
 	projectLinks   []*link // inbound project links
 	groupLinks     []*link
 	authLog        []authRow
-	jobs           map[int][]byte // job id -> log
+	jobs           map[int][]byte   // job id -> log
+	jobMeta        map[int]*jobMeta // job id -> what _jobs/<id>.json or a finished simulated job says
 }
 
 func (p *project) name() string { return inventory.Name(p.path) }
