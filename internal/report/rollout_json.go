@@ -46,7 +46,7 @@ type (
 		State          string          `json:"state"`
 		Enforced       bool            `json:"enforced"`
 		Enforce        bool            `json:"enforce"`
-		Open           *rolloutOpen           `json:"open,omitempty"`
+		Open           *rolloutOpen    `json:"open,omitempty"`
 		Entries        int             `json:"entries"`
 		PlannedEntries int             `json:"planned_entries"`
 		Approved       int             `json:"approved"`
