@@ -37,7 +37,7 @@ func benchOrg(projects, edges, auth int) (*graph.Graph, *inventory.Index, *trust
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for i := range auth {
 		p := inv.Projects[(i*13)%projects]
-		p.AuthLog = append(p.AuthLog, inventory.AuthLogEntry{Origin: path((i*31+5)%projects), LastAuthorizedAt: at.Add(time.Duration(i) * time.Minute)})
+		p.AuthLog = append(p.AuthLog, inventory.AuthLogEntry{Origin: path((i*31 + 5) % projects), LastAuthorizedAt: at.Add(time.Duration(i) * time.Minute)})
 	}
 	kinds := []access.Kind{access.PackagesRead, access.RepositoryRead, access.ArtifactsRead, access.ContainerRead, access.TerraformStateWrite}
 	tf := &trust.File{Name: "trust.yaml"}
