@@ -157,15 +157,6 @@ func sinceText(s *rollout.Status) string {
 	return s.Since.UTC().Format(time.RFC3339)
 }
 
-func lastSeenOf(p rollout.Project, caller string) (time.Time, bool) {
-	for _, o := range p.AuthLog {
-		if strings.EqualFold(o.Caller, caller) {
-			return o.LastSeen, true
-		}
-	}
-	return time.Time{}, false
-}
-
 func refusedChecks(c rollout.Caller) []rollout.Check {
 	var out []rollout.Check
 	for _, ch := range c.Checks {
