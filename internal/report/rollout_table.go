@@ -22,7 +22,7 @@ func rolloutTable(out io.Writer, s *rollout.Status) error {
 		fmt.Fprintf(w, "Authentication log: rows last seen before %s are listed but not counted.\n", t)
 	}
 	for _, wv := range s.Waves {
-		fmt.Fprintf(w, "\n%s: %s\n", waveTitle(s, wv), verdictText(wv))
+		fmt.Fprintf(w, "\n%s: %s\n", printable(waveTitle(s, wv)), verdictText(wv))
 		fmt.Fprintf(w, "  %d of %d project(s) enforced today\n", wv.Enforced, len(wv.Projects))
 		for _, p := range wv.Projects {
 			tableRolloutProject(w, s, wv, p)
@@ -53,7 +53,7 @@ func tableRolloutProject(w io.Writer, s *rollout.Status, wv rollout.Wave, p roll
 		// holds every one.
 		return
 	}
-	fmt.Fprintf(w, "  %s (%s): %s; %s\n", p.Path, p.Visibility, enforcementText(p), entriesText(s, p))
+	fmt.Fprintf(w, "  %s (%s): %s; %s\n", printable(p.Path), printable(p.Visibility), enforcementText(p), entriesText(s, p))
 	if p.Unknown {
 		fmt.Fprintf(w, "    current allowlist unknown: the token cannot read it (needs Maintainer); the prediction assumes it empty\n")
 	}
@@ -62,7 +62,7 @@ func tableRolloutProject(w io.Writer, s *rollout.Status, wv rollout.Wave, p roll
 		if !o.InWindow {
 			note = " (before the window: not counted)"
 		}
-		fmt.Fprintf(w, "    auth log: %s last seen %s%s\n", o.Caller, o.LastSeen.UTC().Format(time.RFC3339), note)
+		fmt.Fprintf(w, "    auth log: %s last seen %s%s\n", printable(o.Caller), o.LastSeen.UTC().Format(time.RFC3339), note)
 	}
 	for _, c := range p.Callers {
 		if c.Outcome != rollout.Refused {
@@ -72,7 +72,7 @@ func tableRolloutProject(w io.Writer, s *rollout.Status, wv rollout.Wave, p roll
 		if c.Line > 0 && s.TrustFile != "" {
 			st += fmt.Sprintf(" (%s:%d)", s.TrustFile, c.Line)
 		}
-		fmt.Fprintf(w, "    refused %s: %s: %s\n", c.Caller, st, rolloutAction(c.Status))
+		fmt.Fprintf(w, "    refused %s: %s: %s\n", printable(c.Caller), st, rolloutAction(c.Status))
 		for _, ch := range refusedChecks(c) {
 			fmt.Fprintf(w, "      %s (%s)\n", checkText(ch), reasonText(ch.Decision))
 		}
