@@ -38,14 +38,13 @@ const adminToken = "glpat-rehearsal-admin"
 // rehearsalNow is the clock of the trust file: its approvals are in force.
 var rehearsalNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
-// org is a snapshot with its discovered edges, trust file and plan.
+// org is a snapshot with its discovered edges and trust file.
 type org struct {
 	dir     string
 	version string // the GitLab version simulated and planned for; "" for the inventory's
 	snap    *inventory.Snapshot
 	g       *graph.Graph
 	tf      *trust.File
-	doc     *planfile.Document
 }
 
 func loadOrg(t *testing.T, dir, trustFile string) *org {
