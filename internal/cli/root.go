@@ -66,6 +66,7 @@ project, and helps roll it out.`,
 	root.AddCommand(newSnapshotCmd(io, nil))
 	root.AddCommand(newApplyCmd(io, nil))
 	root.AddCommand(newAuditCmd(io, nil))
+	root.AddCommand(newRolloutCmd(io))
 	return root
 }
 
