@@ -61,15 +61,38 @@ func TestWatchFindsWhatEnforcingBroke(t *testing.T) {
 	groups := []string{"--group", "platform", "--group", "libs", "--group", "apps", "--group", "infra", "--group", "data", "--group", "sandbox", "--include-archived"}
 	tsRun(t, base, append([]string{"plan", "--trust", filepath.Join(acme, "trust.yaml"), "--prune", "--format", "json", "-q", "-o", planFile}, groups...)...)
 
-	// The pre-flight: the plan says which discovered uses the enforced
-	// allowlists will refuse (not approved, or pruned).
-	data, err := os.ReadFile(planFile)
-	if err != nil {
+	// The pre-flight (rollout status over the live org, with the plan):
+	// the wave that enforces platform/build-scripts is blocked by data/etl,
+	// whose use trust.yaml does not approve. (apps/legacy-portal, also
+	// refused, is archived: it runs no jobs.)
+	pre, code := tsRun(t, base, append([]string{"rollout", "status", "--trust", filepath.Join(acme, "trust.yaml"), "--plan", planFile, "--format", "json", "-q"}, groups...)...)
+	if code != 3 {
+		t.Fatalf("rollout status: exit %d, want 3 (a wave would refuse a caller in use)\n%s", code, pre)
+	}
+	var status struct {
+		Waves []struct {
+			Name    string `json:"name"`
+			Verdict string `json:"verdict"`
+			Blocked []struct {
+				Caller string `json:"caller"`
+				Callee string `json:"callee"`
+				Status string `json:"status"`
+			} `json:"blocked"`
+		} `json:"waves"`
+	}
+	if err := json.Unmarshal([]byte(pre), &status); err != nil {
 		t.Fatal(err)
 	}
-	// (apps/legacy-portal, also blocked, is archived: it runs no jobs.)
-	if !strings.Contains(string(data), `"caller": "data/etl"`) || !strings.Contains(string(data), `"needs_review"`) {
-		t.Fatalf("the plan does not name the blocked caller data/etl:\n%s", data)
+	predicted := map[string]string{}
+	for _, w := range status.Waves {
+		for _, b := range w.Blocked {
+			if w.Verdict == "blocked" {
+				predicted[b.Caller+" -> "+b.Callee] = b.Status
+			}
+		}
+	}
+	if predicted["data/etl -> platform/build-scripts"] != "unapproved" {
+		t.Fatalf("the pre-flight does not say data/etl -> platform/build-scripts would be refused: %v\n%s", predicted, pre)
 	}
 	tsRun(t, base, "apply", planFile, "--yes", "--journal", filepath.Join(dir, "j.jsonl"))
 
