@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/audit"
-	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/plan"
 	"github.com/tokenscope/tokenscope/internal/report"
@@ -97,13 +96,11 @@ func auditRun(opts *auditOptions) error {
 		return &UsageError{Err: fmt.Errorf("--fail-on: %w", err)}
 	}
 	var popts plan.Options
-	if opts.GitLabVersion != "" {
-		v, err := capability.ParseVersion(opts.GitLabVersion)
-		if err != nil {
-			return &UsageError{Err: fmt.Errorf("--gitlab-version: %w", err)}
-		}
-		popts.GitLabVersion = v
+	v, err := gitlabVersionFlag(opts.GitLabVersion)
+	if err != nil {
+		return err
 	}
+	popts.GitLabVersion = v
 	opts.source.Quiet = opts.Quiet
 	snap, err := opts.source.load(opts.ctx, opts.io)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/plan"
 	"github.com/tokenscope/tokenscope/internal/report"
@@ -98,13 +97,11 @@ func planRun(opts *planOptions) error {
 	var popts plan.Options
 	popts.Prune = opts.Prune
 	popts.ProjectLimit = opts.Limit
-	if opts.GitLabVersion != "" {
-		v, err := capability.ParseVersion(opts.GitLabVersion)
-		if err != nil {
-			return &UsageError{Err: fmt.Errorf("--gitlab-version: %w", err)}
-		}
-		popts.GitLabVersion = v
+	v, err := gitlabVersionFlag(opts.GitLabVersion)
+	if err != nil {
+		return err
 	}
+	popts.GitLabVersion = v
 	ctx := opts.ctx
 	opts.source.Quiet = opts.Quiet
 	snap, err := opts.source.load(ctx, opts.io)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/planfile"
 	"github.com/tokenscope/tokenscope/internal/report"
@@ -131,13 +130,11 @@ func rolloutSince(s string, now time.Time) (time.Time, error) {
 
 func rolloutStatusRun(opts *rolloutStatusOptions) error {
 	var ro rollout.Options
-	if opts.GitLabVersion != "" {
-		v, err := capability.ParseVersion(opts.GitLabVersion)
-		if err != nil {
-			return &UsageError{Err: fmt.Errorf("--gitlab-version: %w", err)}
-		}
-		ro.GitLabVersion = v
+	v, err := gitlabVersionFlag(opts.GitLabVersion)
+	if err != nil {
+		return err
 	}
+	ro.GitLabVersion = v
 	if opts.Since != "" {
 		ro.Since, _ = rolloutSince(opts.Since, opts.io.Now()) // checked by the wrapper
 	}

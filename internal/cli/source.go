@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/atomicfile"
+	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/redact"
@@ -184,4 +185,17 @@ func (o *formatOption) check() error {
 		return usageErrorf("unknown --format %q (valid: %s)", o.Value, strings.Join(o.valid, ", "))
 	}
 	return nil
+}
+
+// gitlabVersionFlag parses a command's --gitlab-version; the zero Version
+// (use the inventory's) when it is empty.
+func gitlabVersionFlag(s string) (capability.Version, error) {
+	if s == "" {
+		return capability.Version{}, nil
+	}
+	v, err := capability.ParseVersion(s)
+	if err != nil {
+		return v, &UsageError{Err: fmt.Errorf("--gitlab-version: %w", err)}
+	}
+	return v, nil
 }
