@@ -176,16 +176,11 @@ func diagnoseRun(opts *diagnoseOptions) error {
 	}
 	ctx := joblog.Context{Caller: opts.Project, Hints: diagnoseHints}
 	if opts.Source != "" {
-		src := sourceOptions{Dir: opts.Source, Quiet: opts.Quiet}
-		snap, err := src.load(opts.ctx, opts.io)
+		snap, err := opts.withSource(&ctx)
 		if err != nil {
 			return err
 		}
 		defer snap.Close()
-		if ctx.Server, err = snap.Inventory.Server(); err != nil {
-			return err
-		}
-		ctx.Index = snap.Index
 		if opts.Project != "" && snap.Index.Project(opts.Project) == nil {
 			var known []string
 			for _, p := range snap.Inventory.Projects {
@@ -193,18 +188,6 @@ func diagnoseRun(opts *diagnoseOptions) error {
 			}
 			return fmt.Errorf("--project %s is not in the snapshot %s (give its full path)%s", opts.Project, opts.Source, didYouMean(opts.Project, known))
 		}
-		if opts.Trust != "" {
-			if ctx.Trust, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}, opts.Quiet); err != nil {
-				return err
-			}
-		}
-		g, _, err := discovery.Scan(opts.ctx, snap, discovery.Options{})
-		if err != nil {
-			return err
-		}
-		ctx.Graph = g
-		server := ctx.Server
-		ctx.JobEnvs = func(caller string) []shell.MapEnv { return jobEnvs(snap, server, caller) }
 	}
 	ds := joblog.Explain(failures, ctx)
 	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Diagnose(w, ds, opts.Format.Value) }); err != nil {
@@ -340,28 +323,11 @@ func diagnoseGroupRun(opts *diagnoseOptions) error {
 	slices.Sort(projects)
 	ctx := joblog.Context{Hints: diagnoseHints}
 	if opts.Source != "" {
-		src := sourceOptions{Dir: opts.Source, Quiet: opts.Quiet}
-		snap, err := src.load(opts.ctx, opts.io)
+		snap, err := opts.withSource(&ctx)
 		if err != nil {
 			return err
 		}
 		defer snap.Close()
-		if ctx.Server, err = snap.Inventory.Server(); err != nil {
-			return err
-		}
-		ctx.Index = snap.Index
-		if opts.Trust != "" {
-			if ctx.Trust, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}, opts.Quiet); err != nil {
-				return err
-			}
-		}
-		g, _, err := discovery.Scan(opts.ctx, snap, discovery.Options{})
-		if err != nil {
-			return err
-		}
-		ctx.Graph = g
-		server := ctx.Server
-		ctx.JobEnvs = func(caller string) []shell.MapEnv { return jobEnvs(snap, server, caller) }
 	} else {
 		// The projects the groups hold resolve GitLab's short names; the
 		// trust file may name projects of other groups, so it is not
@@ -391,4 +357,36 @@ func diagnoseGroupRun(opts *diagnoseOptions) error {
 		return ErrFindings
 	}
 	return nil
+}
+
+// withSource loads --source and fills what ctx learns from it: the
+// server, the names, the trust file checked against them, the scan and
+// the callers' job variables. The caller closes the snapshot.
+func (opts *diagnoseOptions) withSource(ctx *joblog.Context) (*inventory.Snapshot, error) {
+	src := sourceOptions{Dir: opts.Source, Quiet: opts.Quiet}
+	snap, err := src.load(opts.ctx, opts.io)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*inventory.Snapshot, error) {
+		snap.Close()
+		return nil, err
+	}
+	if ctx.Server, err = snap.Inventory.Server(); err != nil {
+		return fail(err)
+	}
+	ctx.Index = snap.Index
+	if opts.Trust != "" {
+		if ctx.Trust, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}, opts.Quiet); err != nil {
+			return fail(err)
+		}
+	}
+	g, _, err := discovery.Scan(opts.ctx, snap, discovery.Options{})
+	if err != nil {
+		return fail(err)
+	}
+	ctx.Graph = g
+	server := ctx.Server
+	ctx.JobEnvs = func(caller string) []shell.MapEnv { return jobEnvs(snap, server, caller) }
+	return snap, nil
 }
