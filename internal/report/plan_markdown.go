@@ -46,7 +46,7 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 				ev = append(ev, md(shortReason(r.Reason)))
 			}
 			for _, u := range r.Uses {
-				ev = append(ev, md(useSummary(u)))
+				ev = append(ev, mdCode(useSummary(u)))
 			}
 			fmt.Fprintf(ew, "| %s | `%s` | %s | %s | %s | %s |\n", caller, r.Callee, kinds(r.Access), policiesCell(r.Policies), statusCell(r), strings.Join(ev, "<br>"))
 		}
