@@ -52,6 +52,7 @@ project, and helps roll it out.`,
 	root.AddCommand(newTrustCmd(io), newPlanCmd(io, nil), newExplainCmd(io, nil))
 	root.AddCommand(newSnapshotCmd(io, nil))
 	root.AddCommand(newApplyCmd(io, nil))
+	root.AddCommand(newReportCmd(io, nil))
 	return root
 }
 
