@@ -34,7 +34,7 @@ type Picture struct {
 // PicNode is a box.
 type PicNode struct {
 	X, Y, W, H int
-	TX, TY     int // text position
+	TX, TY     int    // text position
 	Label      string // shortened for the box
 	Name       string // in full
 	Title      string
@@ -47,9 +47,9 @@ type PicArrow struct {
 	From, To int    // indexes in Picture.Nodes
 	Label    string // "status: access" for one edge, "N edges" for more
 	D        string
-	Class string // ok | drift | review | blocked | stale
-	Width string
-	Title string
+	Class    string // ok | drift | review | blocked | stale
+	Width    string
+	Title    string
 }
 
 const (
