@@ -253,6 +253,10 @@ func arrowClass(e Edge) string {
 	case "stale":
 		return "stale"
 	}
+	if !e.Approved {
+		// Proposed without a review (no trust file): not "approved".
+		return "review"
+	}
 	if e.Drift {
 		return "drift"
 	}
