@@ -253,8 +253,8 @@ func TestReportInChromium(t *testing.T) {
 			shot := filepath.Join(shots, "report-"+c.name+".png")
 			var res struct {
 				Ready, Edges, Rows, SVGNodes, SVGArrows, Drills, LookupOut int
-				SVGWidth                                                  float64
-				Keys, Errors, Requests                                    []string
+				SVGWidth                                                   float64
+				Keys, Errors, Requests                                     []string
 			}
 			runNode(t, dir, "page-check.mjs", &res, filepath.Join(out, "index.html"), shot)
 			if len(res.Errors) > 0 {
