@@ -252,7 +252,8 @@ func TestReportInChromium(t *testing.T) {
 			}
 			shot := filepath.Join(shots, "report-"+c.name+".png")
 			var res struct {
-				Ready, Edges, Rows, SVGNodes, SVGArrows, Drills, LookupOut int
+				Ready, Rows, SVGNodes, SVGArrows, Drills, LookupOut, Links int
+				FirstLink                                                  string
 				SVGWidth                                                   float64
 				Keys, Errors, Requests                                     []string
 			}
@@ -279,6 +280,10 @@ func TestReportInChromium(t *testing.T) {
 			}
 			if len(want) > 0 {
 				t.Errorf("%d edges of inventory.json are not in the page, e.g. %v", len(want), firstKey(want))
+			}
+			// Evidence links point at the file on the GitLab of the inventory.
+			if res.Links == 0 || !strings.Contains(res.FirstLink, "/-/blob/") {
+				t.Errorf("%d evidence links, first %q", res.Links, res.FirstLink)
 			}
 			if res.SVGNodes == 0 || res.SVGArrows == 0 || res.SVGWidth < 100 {
 				t.Errorf("graph not drawn: %d nodes, %d arrows, %.0f px wide", res.SVGNodes, res.SVGArrows, res.SVGWidth)

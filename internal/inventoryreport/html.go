@@ -24,6 +24,7 @@ var page = template.Must(template.New("index.html").Parse(pageTemplate))
 
 type pageData struct {
 	Doc            *Document
+	Data           pagePayload
 	Overview       Picture
 	Drills         []Drill
 	Statuses       []string
@@ -38,7 +39,16 @@ type pageData struct {
 // HTML writes index.html: one self-contained page (inline CSS, JS and SVG;
 // its Content-Security-Policy forbids any request).
 func HTML(w io.Writer, doc *Document) error {
-	overview, drills := pictures(doc)
+	return html(w, doc, nil)
+}
+
+// html renders the page; refs are the projects' default branches (for
+// evidence links), overview and drills the pictures when already drawn.
+func html(w io.Writer, doc *Document, pics *drawn) error {
+	if pics == nil {
+		pics = draw(doc)
+	}
+	overview, drills := pics.overview, pics.drills
 	statuses, origins := map[string]bool{}, map[string]bool{}
 	for _, e := range doc.Edges {
 		statuses[e.Status] = true
@@ -46,8 +56,20 @@ func HTML(w io.Writer, doc *Document) error {
 			origins[o] = true
 		}
 	}
-	d := pageData{Doc: doc, Overview: overview, Drills: drills, Statuses: sortedKeys(statuses), Origins: sortedKeys(origins),
+	d := pageData{Doc: doc, Data: payload(doc, pics.refs), Overview: overview, Drills: drills, Statuses: sortedKeys(statuses), Origins: sortedKeys(origins),
 		AggregateAbove: AggregateAbove, CSS: template.CSS(pageCSS), JS: template.JS(pageJS)}
 	slices.Sort(d.Statuses)
 	return page.Execute(w, d)
+}
+
+// drawn is what the HTML and Markdown share: the pictures, drawn once.
+type drawn struct {
+	overview Picture
+	drills   []Drill
+	refs     map[string]string
+}
+
+func draw(doc *Document) *drawn {
+	o, d := pictures(doc)
+	return &drawn{overview: o, drills: d, refs: doc.refs}
 }

@@ -17,7 +17,7 @@ const AggregateAbove = 60
 // maxDrawnEdges bounds the arrows of one picture: the strongest links are
 // drawn and the caption says how many were left out (every edge stays in
 // the tables). It bounds the page size for the largest orgs.
-const maxDrawnEdges = 300
+const maxDrawnEdges = 150
 
 // Picture is a graph laid out for SVG: three columns (callers only,
 // callers that are also callees, callees only), so that arrows always

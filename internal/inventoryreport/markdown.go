@@ -16,7 +16,11 @@ const MaxMarkdownFile = 900_000
 // Markdown renders inventory.md, and for a big org the per-group files
 // it links to (name → content, names sorted).
 func Markdown(doc *Document) map[string][]byte {
-	overview, _ := pictures(doc)
+	return markdown(doc, draw(doc))
+}
+
+func markdown(doc *Document, pics *drawn) map[string][]byte {
+	overview := pics.overview
 	var head bytes.Buffer
 	fmt.Fprintf(&head, "# CI_JOB_TOKEN inventory\n\n")
 	if !doc.Trusted {

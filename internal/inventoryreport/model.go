@@ -42,6 +42,9 @@ type Document struct {
 	Summary       Summary   `json:"summary"`
 	Projects      []Project `json:"projects"`
 	Edges         []Edge    `json:"edges"`
+
+	// refs are the projects' default branches, for the page's links.
+	refs map[string]string
 }
 
 // Summary counts the inventory (see docs/design.md for each definition).
@@ -100,7 +103,8 @@ type Edge struct {
 	Approved    bool `json:"approved"`
 	Drift       bool `json:"drift"`
 	// Origins: how the edge was found: ci-config (static), auth-log,
-	// job-log, declared (trust.yaml only).
+	// job-log, declared (trust.yaml only), allowlist (only on GitLab's
+	// allowlist today).
 	Origins []string `json:"origins"`
 	// LastSeen is the newest authentication-log time of the caller on the
 	// callee (RFC 3339), "" when the log has none.
@@ -145,7 +149,11 @@ func Build(in Input) *Document {
 		planned[strings.ToLower(p.Projects[i].Path)] = &p.Projects[i]
 	}
 	byPath := map[string]int{}
+	doc.refs = map[string]string{}
 	for _, ip := range inv.Projects {
+		if ip.DefaultBranch != "" {
+			doc.refs[ip.Path] = ip.DefaultBranch
+		}
 		pr := Project{Path: ip.Path, ID: ip.ID, Group: topGroup(ip.Path), State: string(plan.StateKnown)}
 		if base != "" {
 			pr.WebURL = base + "/" + escapePath(ip.Path)
@@ -249,8 +257,13 @@ func edge(r plan.Row, in Input, base string) Edge {
 		origins[string(u.Origin)] = true
 		e.Evidence = append(e.Evidence, evidence(u, in.Index, base))
 	}
-	if len(r.Uses) == 0 && e.TrustLine > 0 {
+	switch {
+	case len(r.Uses) > 0:
+	case e.TrustLine > 0:
 		origins[string(use.Declared)] = true
+	case e.OnAllowlist:
+		// Known only because it is on the allowlist today.
+		origins["allowlist"] = true
 	}
 	e.Origins = sortedKeys(origins)
 	e.LastSeen = lastSeen(in.Index, r)

@@ -3,8 +3,37 @@
 // only, and links only to http(s): the data comes from repositories.
 (function () {
   "use strict";
-  var doc = JSON.parse(document.getElementById("data").textContent);
-  var edges = doc.edges;
+  // The compact payload (payload.go) back into inventory.json's shape.
+  var raw = JSON.parse(document.getElementById("data").textContent);
+  var P = raw.p, base = /^https?:\/\//i.test(raw.b || "") ? raw.b : "";
+  function seg(p) { return String(p).split("/").map(encodeURIComponent).join("/"); }
+  function blob(project, file, line) {
+    if (!base || !file) return "";
+    var p = projectsByPath[project.toLowerCase()];
+    var ref = p && p.ref ? p.ref : "HEAD";
+    return base + "/" + seg(project) + "/-/blob/" + seg(ref) + "/" + seg(file) + (line ? "#L" + line : "");
+  }
+  var projectsByPath = {};
+  var doc = { projects: P.map(function (p) {
+    var o = { path: p.p, state: p.s === 2 ? "unknown" : "known", enforced: p.s === 1, allowlist_entries: p.n || 0,
+      enforce: !!p.e, ref: p.r || "", inbound: p.i || 0, outbound: p.o || 0 };
+    projectsByPath[p.p.toLowerCase()] = o;
+    return o;
+  }) };
+  var edges = raw.e.map(function (e) {
+    var caller = e.c >= 0 ? P[e.c].p : e.cn, callee = e.d >= 0 ? P[e.d].p : e.dn;
+    return {
+      caller: caller, caller_type: e.t ? "group" : "project", callee: callee, access: e.a || [], policies: e.p || [],
+      default_permissions: !!e.dp, status: e.s, on_allowlist: !!(e.f & 1), approved: !!(e.f & 2), drift: !!(e.f & 4),
+      origins: e.o || [], last_seen: e.ls || "", owner: e.ow || "", reason: e.r || "", expires: e.x || "",
+      trust_line: e.tl || 0, note: e.n || "", more: e.m || 0,
+      evidence: (e.v || []).map(function (v) {
+        var project = v.pr ? P[v.pr - 1].p : v.pn || caller;
+        return { origin: v.o, access: v.a || (e.a && e.a.length === 1 ? e.a[0] : ""), project: project, file: v.f || "",
+          line: v.l || 0, job: v.j || "", detail: v.d || "", url: blob(project, v.f, v.l) };
+      })
+    };
+  });
   var PAGE = 500;
   var showAll = location.hash === "#all";
   var cols = ["caller", "callee", "access", "policies", "status", "origin", "evidence", "last seen", "owner", "reason", "expires"];
@@ -64,6 +93,7 @@
         li.appendChild(el("code", (v.access ? v.access + ": " : "") + v.detail));
         ul.appendChild(li);
       });
+      if (e.more) ul.appendChild(el("li", "+" + e.more + " more (inventory.json, edges.csv)", "muted"));
       ev.appendChild(ul);
     } else if (e.note) ev.appendChild(el("span", e.note, "muted"));
     tr.appendChild(ev);
@@ -106,8 +136,7 @@
 
   // Per-project view: the allowlists a project is on (as caller, also
   // through a group entry) and its own allowlist (as callee).
-  var projects = {};
-  doc.projects.forEach(function (p) { projects[p.path.toLowerCase()] = p; });
+  var projects = projectsByPath;
   var list = document.getElementById("projects");
   var names = doc.projects.filter(function (p) { return p.inbound || p.outbound; });
   names.slice(0, 5000).forEach(function (p) { var o = el("option"); o.value = p.path; list.appendChild(o); });

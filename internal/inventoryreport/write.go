@@ -24,9 +24,10 @@ var markerContent = fmt.Sprintf("tokenscope report format %d\n", FormatVersion)
 // inventory.md (and its per-group files for a big org), edges.csv,
 // inventory.json.
 func Files(doc *Document) (map[string][]byte, error) {
-	out := Markdown(doc)
+	pics := draw(doc)
+	out := markdown(doc, pics)
 	var b bytes.Buffer
-	if err := HTML(&b, doc); err != nil {
+	if err := html(&b, doc, pics); err != nil {
 		return nil, fmt.Errorf("index.html: %w", err)
 	}
 	out["index.html"] = b.Bytes()

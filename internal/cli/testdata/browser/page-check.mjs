@@ -36,18 +36,17 @@ try {
   process.exit(0);
 }
 const res = await page.evaluate(() => {
-  const doc = JSON.parse(document.getElementById("data").textContent);
   const rows = [...document.querySelectorAll("#edges tbody tr[data-edge]")];
-  const keys = rows.map((r) => {
-    const e = doc.edges[+r.getAttribute("data-edge")];
-    return [r.cells[0].textContent, r.cells[1].textContent, r.cells[4].textContent.split(" ")[0]].join(" ");
-  });
+  const keys = rows.map((r) => [r.cells[0].textContent, r.cells[1].textContent, r.cells[4].textContent.split(" ")[0]].join(" "));
+  const links = [...document.querySelectorAll("#edges a[href^='http']")].map((a) => a.href);
   const svg = document.getElementById("svg-overview");
   const box = svg ? svg.getBoundingClientRect() : null;
   return {
     ready: +document.body.getAttribute("data-ready"),
-    edges: doc.edges.length,
     rows: rows.length,
+    links: links.length,
+    firstLink: links[0] || "",
+    firstCaller: (rows.map((r) => r.cells[0].textContent).find((c) => !c.startsWith("group ")) || ""),
     keys,
     svgNodes: svg ? svg.querySelectorAll("g.node").length : 0,
     svgArrows: svg ? svg.querySelectorAll("path.arrow").length : 0,
@@ -59,9 +58,8 @@ const res = await page.evaluate(() => {
 await page.evaluate(() => window.scrollTo(0, 0));
 await page.screenshot({ path: shot, fullPage: false });
 // The per-project view: which allowlists the first caller is on.
-if (res.edges > 0) {
-  const caller = await page.evaluate(() => JSON.parse(document.getElementById("data").textContent).edges[0].caller);
-  await page.fill("#project", caller);
+if (res.rows > 0) {
+  await page.fill("#project", res.firstCaller);
   await page.dispatchEvent("#project", "change");
   res.lookupOut = await page.locator("#pv-out tbody tr").count();
 }
