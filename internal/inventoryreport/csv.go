@@ -26,7 +26,8 @@ func CSV(w io.Writer, doc *Document) error {
 		}
 		var ev, url string
 		if len(e.Evidence) > 0 {
-			ev, url = evidenceLine(e.Evidence[0]), e.Evidence[0].URL
+			v := e.Evidence[primary(e)]
+			ev, url = evidenceLine(v), v.URL
 		}
 		rec := []string{e.Caller, e.CallerType, e.Callee, strings.Join(e.Access, " "), pol, e.Status, strconv.FormatBool(e.OnAllowlist),
 			strconv.FormatBool(e.Approved), strconv.FormatBool(e.Drift), strings.Join(e.Origins, " "), e.LastSeen, e.Owner, e.Reason,
@@ -51,6 +52,17 @@ func cell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// primary is the evidence shown when there is room for one: a file
+// location beats the authentication log.
+func primary(e Edge) int {
+	for i, v := range e.Evidence {
+		if v.File != "" {
+			return i
+		}
+	}
+	return 0
 }
 
 func itoa(n int) string {

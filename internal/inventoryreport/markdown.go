@@ -172,7 +172,7 @@ func mdRow(e Edge) string {
 	}
 	ev := ""
 	if len(e.Evidence) > 0 {
-		v := e.Evidence[0]
+		v := e.Evidence[primary(e)]
 		ev = mdCode(evidenceLine(v))
 		if v.URL != "" {
 			ev = "[" + ev + "](" + mdURL(v.URL) + ")"

@@ -38,7 +38,7 @@ func Files(doc *Document) (map[string][]byte, error) {
 	out["edges.csv"] = c.Bytes()
 	var j bytes.Buffer
 	enc := json.NewEncoder(&j)
-	enc.SetIndent("", " ")
+	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
 		return nil, fmt.Errorf("inventory.json: %w", err)
 	}
