@@ -25,6 +25,12 @@ import (
 // playwright-core: $TOKENSCOPE_NODE_DIR, else ~/.cache/tokenscope/node.
 func nodeDir(t *testing.T, modules ...string) string {
 	t.Helper()
+	if raceDetector {
+		t.Skip("under -race: these tests check external tools, not Go code (they run in the plain go test)")
+	}
+	if testing.Short() {
+		t.Skip("-short: needs node and a browser")
+	}
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is not installed (see the README's test section)")
 	}
