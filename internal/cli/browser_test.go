@@ -165,6 +165,11 @@ func TestMermaidParses(t *testing.T) {
 		add(name+": plan --format markdown", tool(t, "plan", src, "-q", "--format", "markdown"))
 	}
 	add("acme: plan --trust --format markdown", tool(t, "plan", acme, "-q", "--trust", trustFile, "--format", "markdown"))
+	// A big org: past Mermaid's 500-edge limit unless drawn per group.
+	org := bigOrg(t)
+	cases = append(cases, mermaidCase{Name: "org2000: scan --format mermaid", Text: tool(t, "scan", org, "-q", "--format", "mermaid")})
+	add("org2000: scan --format markdown", tool(t, "scan", org, "-q", "--format", "markdown"))
+	add("org2000: plan --format markdown", tool(t, "plan", org, "-q", "--format", "markdown"))
 	for name, args := range map[string][]string{
 		"acme":    {acme, "--trust", trustFile},
 		"hostile": {hostile},

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -68,5 +69,31 @@ func TestScanMarkdownEvidenceInCodeSpans(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "```curl \"${CI_JOB_TOKEN}\" a``b $x$ <b>\\|```") {
 		t.Errorf("evidence not in a code span fenced past its backticks:\n%s", buf.String())
+	}
+}
+
+// A graph past Mermaid's limits is drawn per top-level group, the merged
+// arrow keeping the most urgent style and the count.
+func TestMermaidAggregatesBigGraphs(t *testing.T) {
+	var edges []mermaidEdge
+	for i := range 400 {
+		arrow, rank := "-->", 0
+		if i == 7 {
+			arrow, rank = "--x", 2
+		}
+		edges = append(edges, mermaidEdge{From: fmt.Sprintf("team%02d/svc%03d", i%40, i), To: fmt.Sprintf("libs/l%d", i%5), Arrow: arrow, Rank: rank, Label: "x"})
+	}
+	edges = append(edges, mermaidEdge{From: "libs/l1", To: "libs/l2", Arrow: "-->", Label: "x"})
+	var buf bytes.Buffer
+	mermaidFlowchart(&buf, edges)
+	out := buf.String()
+	if !strings.Contains(out, "%% 401 edges between 405 nodes: drawn per top-level group (group/*), 1 edges inside a group not drawn") {
+		t.Errorf("no comment saying the chart is aggregated:\n%s", out)
+	}
+	if n := strings.Count(out, `|"`); n != 40 {
+		t.Errorf("%d arrows, want one per group pair (40)", n)
+	}
+	if !strings.Contains(out, `--x|"10 edges"|`) || !strings.Contains(out, `-->|"10 edges"|`) {
+		t.Errorf("merged arrows lost their count or style:\n%s", out)
 	}
 }
