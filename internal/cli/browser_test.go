@@ -104,6 +104,8 @@ projects:
         last_authorized_at: 2026-11-02T10:00:00Z
   - path: 'grp/` + "`tick`" + `'
     id: 3
+  - path: grp/plain
+    id: 5
   - path: "grp/new\nline"
     id: 4
     auth_log:
@@ -111,6 +113,17 @@ projects:
         last_authorized_at: 2026-11-03T10:00:00Z
 `
 	if err := os.WriteFile(filepath.Join(dir, "inventory.yaml"), []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Evidence that is markup: the page must show it as text.
+	ci := `fetch:
+  script:
+    - 'curl -H "JOB-TOKEN: $CI_JOB_TOKEN" -o "</script><img src=x onerror=alert(1)>" "https://gitlab.example.com/api/v4/projects/5/packages/generic/x/1/f.tgz"'
+`
+	if err := os.MkdirAll(filepath.Join(dir, "grp", "`tick`"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "grp", "`tick`", ".gitlab-ci.yml"), []byte(ci), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -228,6 +241,7 @@ func TestReportInChromium(t *testing.T) {
 		args []string
 	}{
 		{"acme", []string{acme, "--trust", filepath.Join(acme, "trust.yaml")}},
+		{"hostile", []string{hostileSnapshot(t)}},
 		{"org2000", []string{bigOrg(t)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -19,6 +19,8 @@ const errors = [], requests = [];
 const page = ctx.pages()[0] || await ctx.newPage();
 page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") errors.push(m.type() + ": " + m.text()); });
 page.on("pageerror", (e) => errors.push("pageerror: " + e.message));
+// A dialog means injected script ran (alert in hostile evidence).
+page.on("dialog", (d) => { errors.push("dialog: " + d.message()); d.dismiss().catch(() => {}); });
 await ctx.route("**/*", (r) => {
   const u = r.request().url();
   if (u.startsWith("file:")) return r.continue();
