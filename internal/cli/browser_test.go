@@ -277,10 +277,10 @@ func TestReportInChromium(t *testing.T) {
 			}
 			shot := filepath.Join(shots, "report-"+c.name+".png")
 			var res struct {
-				Ready, Rows, SVGNodes, SVGArrows, Drills, LookupOut, Links int
-				FirstLink                                                  string
-				SVGWidth                                                   float64
-				Keys, Errors, Requests                                     []string
+				Ready, Rows, SVGNodes, SVGArrows, Drills, LookupOut, Links, DrillOpened int
+				FirstLink                                                               string
+				SVGWidth                                                                float64
+				Keys, Errors, Requests                                                  []string
 			}
 			runNode(t, dir, "page-check.mjs", &res, filepath.Join(out, "index.html"), shot)
 			if len(res.Errors) > 0 {
@@ -312,6 +312,9 @@ func TestReportInChromium(t *testing.T) {
 			}
 			if res.SVGNodes == 0 || res.SVGArrows == 0 || res.SVGWidth < 100 {
 				t.Errorf("graph not drawn: %d nodes, %d arrows, %.0f px wide", res.SVGNodes, res.SVGArrows, res.SVGWidth)
+			}
+			if res.Drills > 0 && res.DrillOpened != 1 {
+				t.Errorf("a click on a group box opened %d drill-downs, want 1", res.DrillOpened)
 			}
 			if len(doc.Edges) > 0 && res.LookupOut == 0 {
 				t.Error("the per-project view shows no allowlist for a caller")

@@ -59,6 +59,12 @@ const res = await page.evaluate(() => {
 });
 await page.evaluate(() => window.scrollTo(0, 0));
 await page.screenshot({ path: shot, fullPage: false });
+// Drill-down: a click on a group box opens that group's picture.
+if (res.drills > 0) {
+  await page.locator("#svg-overview g.node[data-drill]").first().click();
+  res.drillOpened = await page.evaluate(() => [...document.querySelectorAll("details.drill")].filter((d) => d.open).length);
+  await page.screenshot({ path: shot.replace(/\.png$/, "-drill.png"), fullPage: false });
+}
 // The per-project view: which allowlists the first caller is on.
 if (res.rows > 0) {
   await page.fill("#project", res.firstCaller);
