@@ -67,6 +67,7 @@ project, and helps roll it out.`,
 	root.AddCommand(newApplyCmd(io, nil))
 	root.AddCommand(newAuditCmd(io, nil))
 	root.AddCommand(newRolloutCmd(io))
+	root.AddCommand(newReportCmd(io, nil))
 	return root
 }
 

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/plan"
@@ -46,7 +45,7 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 				ev = append(ev, md(shortReason(r.Reason)))
 			}
 			for _, u := range r.Uses {
-				ev = append(ev, md(useSummary(u)))
+				ev = append(ev, mdCode(useSummary(u)))
 			}
 			fmt.Fprintf(ew, "| %s | `%s` | %s | %s | %s | %s |\n", caller, r.Callee, kinds(r.Access), policiesCell(r.Policies), statusCell(r), strings.Join(ev, "<br>"))
 		}
@@ -135,42 +134,22 @@ func markdownProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 }
 
 // planMermaid draws callers and callees, one arrow per row: solid for
-// entries that stay, dotted for review, crossed for what goes or cannot be.
+// entries that stay, dotted for review, crossed for what goes or cannot be;
+// a big plan per top-level group (mermaidFlowchart).
 func planMermaid(w io.Writer, rows []plan.Row) {
-	fmt.Fprintln(w, "flowchart LR")
-	var names []string
-	for _, r := range rows {
-		names = append(names, nodeName(r.CallerType, r.Caller), nodeName(plan.ProjectEntry, r.Callee))
-	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-	ids := map[string]string{}
-	for i, n := range names {
-		ids[n] = fmt.Sprintf("n%d", i)
-		if strings.HasPrefix(n, "group ") {
-			fmt.Fprintf(w, "  %s[[\"%s\"]]\n", ids[n], mermaidText(n))
-		} else {
-			fmt.Fprintf(w, "  %s[\"%s\"]\n", ids[n], mermaidText(n))
-		}
-	}
-	for _, r := range rows {
-		arrow := "-->"
+	edges := make([]mermaidEdge, len(rows))
+	for i, r := range rows {
+		arrow, rank := "-->", 0
 		switch r.Status {
 		case plan.StatusReview:
-			arrow = "-.->"
+			arrow, rank = "-.->", 1
 		case plan.StatusRemove, plan.StatusDenied, plan.StatusNever:
-			arrow = "--x"
+			arrow, rank = "--x", 2
 		}
-		label := statusCell(r) + ": " + kinds(r.Access)
-		fmt.Fprintf(w, "  %s %s|\"%s\"| %s\n", ids[nodeName(r.CallerType, r.Caller)], arrow, mermaidText(label), ids[nodeName(plan.ProjectEntry, r.Callee)])
+		edges[i] = mermaidEdge{From: r.Caller, FromGroup: r.CallerType == plan.GroupEntry, To: r.Callee, Arrow: arrow, Rank: rank,
+			Label: statusCell(r) + ": " + kinds(r.Access)}
 	}
-}
-
-func nodeName(t plan.EntryType, p string) string {
-	if t == plan.GroupEntry {
-		return "group " + p
-	}
-	return p
+	mermaidFlowchart(w, edges)
 }
 
 func upperFirst(s string) string {

@@ -253,9 +253,9 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 		for _, e := range g.Edges {
 			var ev []string
 			for _, u := range e.Uses {
-				ev = append(ev, md(useSummary(u)))
+				ev = append(ev, mdCode(useSummary(u)))
 			}
-			fmt.Fprintf(ew, "| `%s` | `%s` | %s | %s | %s |\n", e.Caller, e.Callee, kinds(e.Access), origins(e.Origins()), strings.Join(ev, "<br>"))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", mdCode(e.Caller), mdCode(e.Callee), kinds(e.Access), origins(e.Origins()), strings.Join(ev, "<br>"))
 		}
 	}
 	if len(g.Unresolved) > 0 {
@@ -265,13 +265,13 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 			if u.Job != "" {
 				where += " (" + u.Job + ")"
 			}
-			fmt.Fprintf(ew, "| `%s` | %s | %s | `%s` | %s |\n", u.Project, md(where), u.Access, strings.ReplaceAll(u.Reference, "`", "'"), md(u.Reason))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", mdCode(u.Project), mdCode(where), u.Access, mdCode(u.Reference), md(u.Reason))
 		}
 	}
 	if len(g.Notes) > 0 {
 		fmt.Fprintf(ew, "\n## Notes\n\n| project | where | kind | detail |\n|---|---|---|---|\n")
 		for _, n := range g.Notes {
-			fmt.Fprintf(ew, "| `%s` | %s | %s | %s |\n", n.Project, md(place(n.File, n.Line)), n.Kind, md(noteDetail(n)))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s |\n", mdCode(n.Project), mdCode(place(n.File, n.Line)), n.Kind, mdCode(noteDetail(n)))
 		}
 	}
 	return ew.err
@@ -281,6 +281,44 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 func md(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;")
 	return r.Replace(s)
+}
+
+// mdCode puts s in a code span for a Markdown table cell: evidence is text
+// copied from CI files, and outside a code span GitLab's and GitHub's
+// renderers read "${CI_JOB_TOKEN}...$" as TeX math, "*" as emphasis and
+// "<x>" as HTML (issue 11). The fence is one backtick longer than the
+// longest run of backticks in s (CommonMark code spans), padded with a
+// space when s starts or ends with a backtick; "|" is escaped even inside
+// the span, as GFM tables require. Line breaks become spaces (a cell is
+// one line); "" stays empty.
+func mdCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' || r == 0x2028 || r == 0x2029 || r == 0x85 {
+			return ' '
+		}
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || (strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") && strings.TrimSpace(s) != "") {
+		pad = " "
+	}
+	return fence + pad + strings.ReplaceAll(s, "|", `\|`) + pad + fence
 }
 
 func scanCSV(w io.Writer, g *graph.Graph) error {
