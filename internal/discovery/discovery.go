@@ -145,14 +145,12 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	}
 	res.Notes = append(res.Notes, configNotes(cfg.Notes)...)
 	res.Diags = append(res.Diags, cfg.Diags...)
+	js := &jobScan{snap: snap, server: server, project: p, predefined: predefined, detectors: detectors}
 	for i := range cfg.Jobs {
-		job := &cfg.Jobs[i]
-		for _, v := range variants(job) {
-			env := JobEnv(predefined, job.Variables, v.Variables)
-			cmds, diags := Commands(snap, p.Path, job, env)
-			res.Diags = append(res.Diags, diags...)
-			run(&detect.Input{Caller: p, Server: server, Job: job, Variant: v.Name, Env: env, Commands: cmds, Files: snap})
-		}
+		uses, notes, diags := js.scanJob(&cfg.Jobs[i])
+		out.Uses = append(out.Uses, uses...)
+		out.Notes = append(out.Notes, notes...)
+		res.Diags = append(res.Diags, diags...)
 	}
 	res.Uses = out.Uses
 	res.Notes = append(res.Notes, out.Notes...)
