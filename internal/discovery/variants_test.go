@@ -39,8 +39,8 @@ func TestVariantsAnalysedOnce(t *testing.T) {
 		want     []string
 	}{
 		{
-			name: "workflow rules with variables the job does not read",
-			ci: workflow(34) + "variables:\n  LIB: lib\nfetch:\n  script:\n" + fetchLib,
+			name:     "workflow rules with variables the job does not read",
+			ci:       workflow(34) + "variables:\n  LIB: lib\nfetch:\n  script:\n" + fetchLib,
 			analyses: 1,
 			want:     []string{"group/app → group/lib packages-read fetch {" + strings.Join(wf3(34), ",") + "}"},
 		},
@@ -65,8 +65,8 @@ func TestVariantsAnalysedOnce(t *testing.T) {
 			},
 		},
 		{
-			name: "matrix combinations, one axis read",
-			ci: "fetch:\n  parallel:\n    matrix:\n      - LIB: [lib, other]\n        ARCH: [amd64, arm64, s390x]\n  script:\n" + fetchLib,
+			name:     "matrix combinations, one axis read",
+			ci:       "fetch:\n  parallel:\n    matrix:\n      - LIB: [lib, other]\n        ARCH: [amd64, arm64, s390x]\n  script:\n" + fetchLib,
 			analyses: 2,
 			want: []string{
 				"group/app → group/lib packages-read fetch {fetch: [lib, amd64],fetch: [lib, arm64],fetch: [lib, s390x]}",
@@ -74,10 +74,10 @@ func TestVariantsAnalysedOnce(t *testing.T) {
 			},
 		},
 		{
-			name: "a job without variants has no variant list",
-			ci:   "variables:\n  LIB: lib\nfetch:\n  script:\n" + fetchLib,
+			name:     "a job without variants has no variant list",
+			ci:       "variables:\n  LIB: lib\nfetch:\n  script:\n" + fetchLib,
 			analyses: 1,
-			want: []string{"group/app → group/lib packages-read fetch {}"},
+			want:     []string{"group/app → group/lib packages-read fetch {}"},
 		},
 		{
 			// pip finds index variables by listing the job's variables:
