@@ -145,7 +145,7 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	}
 	res.Notes = append(res.Notes, configNotes(cfg.Notes)...)
 	res.Diags = append(res.Diags, cfg.Diags...)
-	js := &jobScan{snap: snap, server: server, project: p, predefined: predefined, detectors: detectors}
+	js := &jobScan{snap: newMemoFiles(snap), server: server, project: p, predefined: predefined, detectors: detectors}
 	for i := range cfg.Jobs {
 		uses, notes, diags := js.scanJob(&cfg.Jobs[i])
 		out.Uses = append(out.Uses, uses...)

@@ -40,6 +40,7 @@ type varEnv struct {
 	busy map[string]bool
 	// reads, when set, records every name looked up through Get.
 	reads map[string]struct{}
+	seen  map[string]readVal // memo of see
 }
 
 func newVarEnv(pre map[string]string, job, vr []ciconfig.Variable) *varEnv {
@@ -111,12 +112,19 @@ type readVal struct {
 }
 
 func (e *varEnv) see(name string) readVal {
+	if r, ok := e.seen[name]; ok {
+		return r
+	}
 	r := readVal{}
 	if d, ok := e.def(name); ok {
 		r.yaml, r.pos, r.raw = true, d.Pos, d.Raw
 		r.varSet = slices.ContainsFunc(e.vr, func(v ciconfig.Variable) bool { return v.Name == name })
 	}
 	r.val, r.set = e.resolve(name)
+	if e.seen == nil {
+		e.seen = map[string]readVal{}
+	}
+	e.seen[name] = r
 	return r
 }
 
@@ -136,30 +144,55 @@ func byPattern(name string) bool {
 	return strings.HasPrefix(name, "TF_TOKEN_") || strings.HasPrefix(name, "PIP_") || strings.HasPrefix(name, "UV_")
 }
 
-// analysis is one analysis of a job under one variable set, and the
-// variable sets that reuse it.
-type analysis struct {
-	reads map[string]readVal
-	// yamlReads are the names read that the job or variant defines in
-	// YAML: only those can differ in another variable set (the predefined
-	// variables are the project's).
+// switchEnv is the environment analyses read through: the shell
+// analysis under one variable set, then each detector under the variable
+// set it runs for. Commands keep the variables the script set in their
+// own layers and read everything else through here, so a shell analysis
+// is shared by variable sets that agree on what the shell read.
+type switchEnv struct{ cur *varEnv }
+
+// Get implements shell.Env.
+func (s *switchEnv) Get(name string) (string, bool) { return s.cur.Get(name) }
+
+// reading is what one analysis read, and the variable sets it serves.
+type reading struct {
+	reads map[string]readVal // of the varying names read
+	// yamlReads are the names read whose value can differ between the
+	// job's variable sets (see varying); the others are the same in all.
 	yamlReads []string
-	uses      []use.Use
-	notes     []use.Note
-	diags     diag.List
 	variants  []int // indexes into the job's variable sets
 }
 
-// fits reports whether the variable set e yields what a did.
-func (a *analysis) fits(e *varEnv) bool {
-	for _, n := range a.yamlReads {
-		if !a.reads[n].same(e, n) {
+// record keeps what e read since its reads were reset: the values of the
+// names that can vary (varying); the others are the same in every set.
+func record(e *varEnv, varying map[string]bool) reading {
+	r := reading{reads: map[string]readVal{}}
+	reads := e.reads
+	e.reads = nil
+	for n := range reads {
+		if !varying[n] {
+			continue
+		}
+		v := e.see(n)
+		r.reads[n] = v
+		if v.yaml {
+			r.yamlReads = append(r.yamlReads, n)
+		}
+	}
+	slices.Sort(r.yamlReads)
+	return r
+}
+
+// fits reports whether the variable set e yields what r saw.
+func (r *reading) fits(e *varEnv) bool {
+	for _, n := range r.yamlReads {
+		if !r.reads[n].same(e, n) {
 			return false
 		}
 	}
 	for _, v := range e.vr {
-		if r, ok := a.reads[v.Name]; ok {
-			if !r.same(e, v.Name) {
+		if rv, ok := r.reads[v.Name]; ok {
+			if !rv.same(e, v.Name) {
 				return false
 			}
 			continue
@@ -173,6 +206,24 @@ func (a *analysis) fits(e *varEnv) bool {
 	return true
 }
 
+// shellRun is one shell analysis of a job and the detector runs over its
+// commands.
+type shellRun struct {
+	reading
+	env   *switchEnv
+	cmds  []*shell.Command
+	diags diag.List
+	dets  [][]*detRun // per detector, in Options order
+}
+
+// detRun is one detector's findings over a shell run under one variable
+// set, named by the job alone.
+type detRun struct {
+	reading
+	uses  []use.Use
+	notes []use.Note
+}
+
 // jobScan is what scanning one job under all its variable sets needs.
 type jobScan struct {
 	snap       inventory.Files
@@ -182,63 +233,130 @@ type jobScan struct {
 	detectors  []detect.Detector
 }
 
-// scanJob analyses job under each of its variable sets, once per distinct
-// effective environment, and returns each finding once with the variants
-// it appears under.
+// scanJob analyses job under each of its variable sets: the shell once
+// per distinct value of what the shell reads, each detector once per
+// distinct value of what it (and the shell) reads. It returns each finding
+// once with the variants it appears under.
 func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) {
 	vs := variants(job)
-	var done []*analysis
+	varying := varyingNames(job, vs)
+	var runs []*shellRun
 	for i, v := range vs {
 		env := newVarEnv(s.predefined, job.Variables, v.Variables)
-		var hit *analysis
-		for _, a := range done {
-			if a.fits(env) {
-				hit = a
+		var sr *shellRun
+		for _, r := range runs {
+			if r.fits(env) {
+				sr = r
 				break
 			}
 		}
-		if hit == nil {
-			hit = s.analyse(job, v, env)
-			done = append(done, hit)
+		if sr == nil {
+			sr = &shellRun{env: &switchEnv{cur: env}, dets: make([][]*detRun, len(s.detectors))}
+			env.reads = map[string]struct{}{}
+			sr.cmds, sr.diags = Commands(s.snap, s.project.Path, job, sr.env)
+			sr.reading = record(env, varying)
+			runs = append(runs, sr)
 		}
-		hit.variants = append(hit.variants, i)
+		sr.variants = append(sr.variants, i)
+		sr.env.cur = env
+		in := &detect.Input{Caller: s.project, Server: s.server, Job: job, Variant: v.Name, Env: sr.env, Commands: sr.cmds, Files: s.snap}
+		for d, det := range s.detectors {
+			var hit *detRun
+			for _, r := range sr.dets[d] {
+				if r.fits(env) {
+					hit = r
+					break
+				}
+			}
+			if hit == nil {
+				env.reads = map[string]struct{}{}
+				out := &detect.Output{}
+				det.Detect(in, out)
+				hit = &detRun{reading: record(env, varying), uses: out.Uses, notes: out.Notes}
+				unlabel(job, v.Name, hit)
+				sr.dets[d] = append(sr.dets[d], hit)
+			}
+			hit.variants = append(hit.variants, i)
+		}
 	}
-	return merge(job, vs, done)
+	var done []*detRun
+	var diags diag.List
+	for _, sr := range runs {
+		diags = append(diags, sr.diags...)
+		for _, rs := range sr.dets {
+			done = append(done, rs...)
+		}
+	}
+	return merge(job, vs, done, diags)
 }
 
-// analyse runs the shell analysis and the detectors under one variable
-// set, recording what they read, and names findings by the job alone.
-func (s *jobScan) analyse(job *ciconfig.Job, v ciconfig.Variant, env *varEnv) *analysis {
-	env.reads = map[string]struct{}{}
-	cmds, diags := Commands(s.snap, s.project.Path, job, env)
-	in := &detect.Input{Caller: s.project, Server: s.server, Job: job, Variant: v.Name, Env: env, Commands: cmds, Files: s.snap}
-	out := &detect.Output{}
-	for _, d := range s.detectors {
-		d.Detect(in, out)
-	}
-	reads := env.reads
-	env.reads = nil
-	a := &analysis{reads: make(map[string]readVal, len(reads)), uses: out.Uses, notes: out.Notes, diags: diags}
-	for n := range reads {
-		r := env.see(n)
-		a.reads[n] = r
-		if r.yaml {
-			a.yamlReads = append(a.yamlReads, n)
+// varyingNames returns the variables whose value can differ between the
+// variable sets vs of job: those a variant defines, and job variables whose
+// value refers to one of them, directly or through others. Predefined
+// variables and the other job variables are the same in every set.
+func varyingNames(job *ciconfig.Job, vs []ciconfig.Variant) map[string]bool {
+	out := map[string]bool{}
+	for _, v := range vs {
+		for _, x := range v.Variables {
+			out[x.Name] = true
 		}
 	}
-	slices.Sort(a.yamlReads)
-	label := variantLabel(job, v.Name)
-	for i := range a.uses {
-		if a.uses[i].Evidence.Job == label {
-			a.uses[i].Evidence.Job = job.Name
+	if len(out) == 0 {
+		return out
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, v := range job.Variables {
+			if out[v.Name] || v.Raw || !strings.Contains(v.Value, "$") {
+				continue
+			}
+			for _, ref := range varRefs(v.Value) {
+				if out[ref] {
+					out[v.Name], changed = true, true
+					break
+				}
+			}
 		}
 	}
-	for i := range a.notes {
-		if a.notes[i].Job == label {
-			a.notes[i].Job = job.Name
+	return out
+}
+
+// varRefs returns the names s refers to as $NAME or ${NAME...}. It may
+// list more than expansion would use (a $$ escape), never fewer.
+func varRefs(s string) []string {
+	var out []string
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' {
+			continue
+		}
+		j := i + 1
+		if j < len(s) && s[j] == '{' {
+			j++
+		}
+		k := j
+		for k < len(s) && (s[k] == '_' || s[k] >= 'A' && s[k] <= 'Z' || s[k] >= 'a' && s[k] <= 'z' || s[k] >= '0' && s[k] <= '9') {
+			k++
+		}
+		if k > j {
+			out = append(out, s[j:k])
 		}
 	}
-	return a
+	return out
+}
+
+// unlabel names findings by the job alone: the variants go in a list.
+func unlabel(job *ciconfig.Job, variant string, r *detRun) {
+	label := variantLabel(job, variant)
+	for i := range r.uses {
+		if r.uses[i].Evidence.Job == label {
+			r.uses[i].Evidence.Job = job.Name
+		}
+	}
+	for i := range r.notes {
+		if r.notes[i].Job == label {
+			r.notes[i].Job = job.Name
+		}
+	}
 }
 
 // variantLabel is how detectors name a job under a variant in evidence
@@ -265,7 +383,7 @@ func variantName(vs []ciconfig.Variant, i int) string {
 // merge returns each use, note and diagnostic of the analyses once. A job
 // with several variable sets tags its findings with the variants they
 // appear under, in the job's order.
-func merge(job *ciconfig.Job, vs []ciconfig.Variant, done []*analysis) ([]use.Use, []use.Note, diag.List) {
+func merge(job *ciconfig.Job, vs []ciconfig.Variant, done []*detRun, all diag.List) ([]use.Use, []use.Note, diag.List) {
 	many := len(vs) > 1 || job.Matrix > 0
 	type found struct {
 		at  int
@@ -277,7 +395,7 @@ func merge(job *ciconfig.Job, vs []ciconfig.Variant, done []*analysis) ([]use.Us
 	noteAt := map[use.Note]*found{}
 	var diags diag.List
 	seenDiag := map[diag.Diagnostic]bool{}
-	mark := func(f *found, a *analysis) {
+	mark := func(f *found, a *detRun) {
 		for _, i := range a.variants {
 			f.set[i] = true
 		}
@@ -301,11 +419,11 @@ func merge(job *ciconfig.Job, vs []ciconfig.Variant, done []*analysis) ([]use.Us
 			}
 			mark(f, a)
 		}
-		for _, d := range a.diags {
-			if !seenDiag[d] {
-				seenDiag[d] = true
-				diags = append(diags, d)
-			}
+	}
+	for _, d := range all {
+		if !seenDiag[d] {
+			seenDiag[d] = true
+			diags = append(diags, d)
 		}
 	}
 	if !many {
