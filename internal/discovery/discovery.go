@@ -147,6 +147,9 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	res.Diags = append(res.Diags, cfg.Diags...)
 	js := &jobScan{snap: newMemoFiles(snap), server: server, project: p, predefined: predefined, detectors: detectors}
 	for i := range cfg.Jobs {
+		if cfg.Jobs[i].Never {
+			continue // a note says so (configNotes)
+		}
 		uses, notes, diags := js.scanJob(&cfg.Jobs[i])
 		out.Uses = append(out.Uses, uses...)
 		out.Notes = append(out.Notes, notes...)
@@ -222,6 +225,8 @@ func configNotes(ns []ciconfig.Note) []use.Note {
 			k = use.NotJobToken
 		case ciconfig.NotFetched:
 			k = use.NotFetched
+		case ciconfig.NeverRuns:
+			k = use.NeverRuns
 		default:
 			panic("discovery: unknown ciconfig note kind " + string(n.Kind))
 		}

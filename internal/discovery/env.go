@@ -11,7 +11,7 @@ import (
 // (nested expansion); values with expand: false stay raw, and a reference
 // to an undefined variable stays as written.
 func JobEnv(predefined map[string]string, vars, variant []ciconfig.Variable) shell.MapEnv {
-	e := newVarEnv(predefined, vars, variant)
+	e := newVarEnv(predefined, sortedVars(vars), variant)
 	env := make(shell.MapEnv, len(predefined)+len(vars)+len(variant))
 	for k, v := range predefined {
 		env[k] = v

@@ -43,12 +43,19 @@ type varEnv struct {
 	seen  map[string]readVal // memo of see
 }
 
+// newVarEnv returns the environment of job variables job (sorted by
+// name, see sortedVars) with the variant's vr on top.
 func newVarEnv(pre map[string]string, job, vr []ciconfig.Variable) *varEnv {
-	if !slices.IsSortedFunc(job, byName) {
-		job = slices.Clone(job)
-		slices.SortStableFunc(job, byName)
-	}
 	return &varEnv{pre: pre, job: job, vr: vr}
+}
+
+// sortedVars returns vs sorted by name (ciconfig sorts them already).
+func sortedVars(vs []ciconfig.Variable) []ciconfig.Variable {
+	if !slices.IsSortedFunc(vs, byName) {
+		vs = slices.Clone(vs)
+		slices.SortStableFunc(vs, byName)
+	}
+	return vs
 }
 
 func byName(a, b ciconfig.Variable) int { return cmp.Compare(a.Name, b.Name) }
@@ -129,11 +136,11 @@ func (e *varEnv) see(name string) readVal {
 }
 
 // same reports whether e shows name as r does. The variant or the job
-// defining it does not matter, only the value and the place of its
-// definition (evidence points there).
-func (r readVal) same(e *varEnv, name string) bool {
+// defining it does not matter, only the value and, when pos is set, the
+// place of its definition (evidence can point there).
+func (r readVal) same(e *varEnv, name string, pos bool) bool {
 	s := e.see(name)
-	return s.val == r.val && s.set == r.set && s.yaml == r.yaml && (!s.yaml || (s.pos == r.pos && s.raw == r.raw))
+	return s.val == r.val && s.set == r.set && s.yaml == r.yaml && s.raw == r.raw && (!pos || s.pos == r.pos)
 }
 
 // byPattern reports whether detectors look a variable up by the shape of
@@ -161,6 +168,10 @@ type reading struct {
 	// job's variable sets (see varying); the others are the same in all.
 	yamlReads []string
 	variants  []int // indexes into the job's variable sets
+	// pos: where variables are defined matters. An analysis that found
+	// nothing finds nothing again from the same values, wherever they are
+	// defined; the shell analysis never reports a variable's place.
+	pos bool
 }
 
 // record keeps what e read since its reads were reset: the values of the
@@ -186,13 +197,13 @@ func record(e *varEnv, varying map[string]bool) reading {
 // fits reports whether the variable set e yields what r saw.
 func (r *reading) fits(e *varEnv) bool {
 	for _, n := range r.yamlReads {
-		if !r.reads[n].same(e, n) {
+		if !r.reads[n].same(e, n, r.pos) {
 			return false
 		}
 	}
 	for _, v := range e.vr {
 		if rv, ok := r.reads[v.Name]; ok {
-			if !rv.same(e, v.Name) {
+			if !rv.same(e, v.Name, r.pos) {
 				return false
 			}
 			continue
@@ -240,9 +251,10 @@ type jobScan struct {
 func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) {
 	vs := variants(job)
 	varying := varyingNames(job, vs)
+	jobVars := sortedVars(job.Variables)
 	var runs []*shellRun
 	for i, v := range vs {
-		env := newVarEnv(s.predefined, job.Variables, v.Variables)
+		env := newVarEnv(s.predefined, jobVars, v.Variables)
 		var sr *shellRun
 		for _, r := range runs {
 			if r.fits(env) {
@@ -273,6 +285,7 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 				out := &detect.Output{}
 				det.Detect(in, out)
 				hit = &detRun{reading: record(env, varying), uses: out.Uses, notes: out.Notes}
+				hit.pos = len(out.Uses)+len(out.Notes) > 0
 				unlabel(job, v.Name, hit)
 				sr.dets[d] = append(sr.dets[d], hit)
 			}

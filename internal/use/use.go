@@ -134,6 +134,9 @@ const (
 	NotFetched NoteKind = "not-fetched"
 	// OtherHost: a token sent to a host that is not this GitLab.
 	OtherHost NoteKind = "other-host"
+	// NeverRuns: a job whose rules always say when: never; GitLab never
+	// runs it, so it is not a caller.
+	NeverRuns NoteKind = "never-runs"
 	// ConfigError and ConfigWarning carry input diagnostics.
 	ConfigError   NoteKind = "config-error"
 	ConfigWarning NoteKind = "config-warning"
