@@ -36,8 +36,8 @@ type extended struct {
 	// files read (likely in an include that is not in the snapshot): they
 	// are analysed with what is known.
 	partial map[string]bool
-	orig   *node           // the merged configuration before extends
-	st     map[string]*extEntry
+	orig    *node // the merged configuration before extends
+	st      map[string]*extEntry
 }
 
 func (l *loader) applyExtends(cfg *node) *extended {

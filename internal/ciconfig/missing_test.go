@@ -23,22 +23,22 @@ func TestMissingExtendsTarget(t *testing.T) {
 		err     string   // substring of an error, "" for none
 	}{
 		{
-			name: "extends a hidden job of an include not in the snapshot",
-			ci: inc + "build:\n  extends: .base-build\n  image: alpine\n  script:\n    - git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.example.com/g/lib.git\n",
+			name:    "extends a hidden job of an include not in the snapshot",
+			ci:      inc + "build:\n  extends: .base-build\n  image: alpine\n  script:\n    - git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.example.com/g/lib.git\n",
 			jobs:    []string{"build"},
 			scripts: map[string][]string{"build": {"git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.example.com/g/lib.git"}},
 			warn:    []string{"build: extends .base-build, which is not in the files read", "include:project platform/not-snapshotted (templates/base.yml) is not in the snapshot (.gitlab-ci.yml:2)"},
 		},
 		{
-			name: "the job has no script of its own, and a job extends it",
-			ci: inc + ".local:\n  variables: {A: a}\nbuild:\n  extends: [.local, .base-build]\n  variables: {B: b}\ndeploy:\n  extends: build\n  script: [./deploy.sh]\n",
+			name:    "the job has no script of its own, and a job extends it",
+			ci:      inc + ".local:\n  variables: {A: a}\nbuild:\n  extends: [.local, .base-build]\n  variables: {B: b}\ndeploy:\n  extends: build\n  script: [./deploy.sh]\n",
 			jobs:    []string{"build", "deploy"},
 			scripts: map[string][]string{"build": nil, "deploy": {"./deploy.sh"}},
 			warn:    []string{"build: extends .base-build, which is not in the files read"},
 		},
 		{
-			name: "a !reference to a hidden job of an include not in the snapshot",
-			ci: inc + "test:\n  script:\n    - !reference [.setup, script]\n    - make test\n",
+			name:    "a !reference to a hidden job of an include not in the snapshot",
+			ci:      inc + "test:\n  script:\n    - !reference [.setup, script]\n    - make test\n",
 			jobs:    []string{"test"},
 			scripts: map[string][]string{"test": {"make test"}},
 			warn:    []string{`!reference [".setup", "script"] is not in the files read`, "platform/not-snapshotted"},
