@@ -262,11 +262,18 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 				break
 			}
 		}
+		// With one variable set (most jobs) nothing is compared: reads
+		// are not recorded.
+		track := len(vs) > 1
 		if sr == nil {
 			sr = &shellRun{env: &switchEnv{cur: env}, dets: make([][]*detRun, len(s.detectors))}
-			env.reads = map[string]struct{}{}
+			if track {
+				env.reads = map[string]struct{}{}
+			}
 			sr.cmds, sr.diags = Commands(s.snap, s.project.Path, job, sr.env)
-			sr.reading = record(env, varying)
+			if track {
+				sr.reading = record(env, varying)
+			}
 			runs = append(runs, sr)
 		}
 		sr.variants = append(sr.variants, i)
@@ -281,10 +288,15 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 				}
 			}
 			if hit == nil {
-				env.reads = map[string]struct{}{}
+				if track {
+					env.reads = map[string]struct{}{}
+				}
 				out := &detect.Output{}
 				det.Detect(in, out)
-				hit = &detRun{reading: record(env, varying), uses: out.Uses, notes: out.Notes}
+				hit = &detRun{uses: out.Uses, notes: out.Notes}
+				if track {
+					hit.reading = record(env, varying)
+				}
 				hit.pos = len(out.Uses)+len(out.Notes) > 0
 				unlabel(job, v.Name, hit)
 				sr.dets[d] = append(sr.dets[d], hit)
