@@ -41,6 +41,8 @@ type varEnv struct {
 	// reads, when set, records every name looked up through Get.
 	reads map[string]struct{}
 	seen  map[string]readVal // memo of see
+	// pattern memoizes patterned; nil until computed.
+	pattern []string
 }
 
 // newVarEnv returns the environment of job variables job (sorted by
@@ -115,7 +117,6 @@ type readVal struct {
 	yaml   bool    // defined in YAML (not predefined, not absent)
 	pos    loc.Pos // the YAML definition's place, for evidence
 	raw    bool
-	varSet bool // defined by the variant rather than the job
 }
 
 func (e *varEnv) see(name string) readVal {
@@ -125,7 +126,6 @@ func (e *varEnv) see(name string) readVal {
 	r := readVal{}
 	if d, ok := e.def(name); ok {
 		r.yaml, r.pos, r.raw = true, d.Pos, d.Raw
-		r.varSet = slices.ContainsFunc(e.vr, func(v ciconfig.Variable) bool { return v.Name == name })
 	}
 	r.val, r.set = e.resolve(name)
 	if e.seen == nil {
@@ -163,58 +163,65 @@ func (s *switchEnv) Get(name string) (string, bool) { return s.cur.Get(name) }
 
 // reading is what one analysis read, and the variable sets it serves.
 type reading struct {
-	reads map[string]readVal // of the varying names read
-	// yamlReads are the names read whose value can differ between the
-	// job's variable sets (see varying); the others are the same in all.
-	yamlReads []string
-	variants  []int // indexes into the job's variable sets
+	// reads are the names read whose value can differ between the job's
+	// variable sets (see varyingNames), sorted; the others are the same in
+	// all of them.
+	reads    []namedRead
+	variants []int // indexes into the job's variable sets
 	// pos: where variables are defined matters. An analysis that found
 	// nothing finds nothing again from the same values, wherever they are
 	// defined; the shell analysis never reports a variable's place.
 	pos bool
 }
 
-// record keeps what e read since its reads were reset: the values of the
-// names that can vary (varying); the others are the same in every set.
+type namedRead struct {
+	name string
+	readVal
+}
+
+// record keeps what e read since its reads were reset.
 func record(e *varEnv, varying map[string]bool) reading {
-	r := reading{reads: map[string]readVal{}}
+	var r reading
 	reads := e.reads
 	e.reads = nil
 	for n := range reads {
-		if !varying[n] {
-			continue
-		}
-		v := e.see(n)
-		r.reads[n] = v
-		if v.yaml {
-			r.yamlReads = append(r.yamlReads, n)
+		if varying[n] {
+			r.reads = append(r.reads, namedRead{n, e.see(n)})
 		}
 	}
-	slices.Sort(r.yamlReads)
+	slices.SortFunc(r.reads, func(a, b namedRead) int { return cmp.Compare(a.name, b.name) })
 	return r
 }
 
-// fits reports whether the variable set e yields what r saw.
+// fits reports whether the variable set e yields what r saw: the same
+// values of what was read, and no variable a detector finds by pattern
+// that the analysis did not see.
 func (r *reading) fits(e *varEnv) bool {
-	for _, n := range r.yamlReads {
-		if !r.reads[n].same(e, n, r.pos) {
+	for _, x := range r.reads {
+		if !x.same(e, x.name, r.pos) {
 			return false
 		}
 	}
-	for _, v := range e.vr {
-		if rv, ok := r.reads[v.Name]; ok {
-			if !rv.same(e, v.Name, r.pos) {
-				return false
-			}
-			continue
-		}
-		// Not read: it did not matter to the analysis, unless a detector
-		// lists variables by pattern and did not see it then.
-		if byPattern(v.Name) {
+	for _, n := range e.patterned() {
+		if !slices.ContainsFunc(r.reads, func(x namedRead) bool { return x.name == n }) {
 			return false
 		}
 	}
 	return true
+}
+
+// patterned returns the names the variant defines that detectors find by
+// pattern (byPattern).
+func (e *varEnv) patterned() []string {
+	if e.pattern == nil {
+		e.pattern = []string{}
+		for _, v := range e.vr {
+			if byPattern(v.Name) {
+				e.pattern = append(e.pattern, v.Name)
+			}
+		}
+	}
+	return e.pattern
 }
 
 // shellRun is one shell analysis of a job and the detector runs over its
