@@ -112,11 +112,11 @@ func (e *varEnv) resolve(name string) (string, bool) {
 
 // readVal is what an analysis saw of one variable.
 type readVal struct {
-	val    string
-	set    bool
-	yaml   bool    // defined in YAML (not predefined, not absent)
-	pos    loc.Pos // the YAML definition's place, for evidence
-	raw    bool
+	val  string
+	set  bool
+	yaml bool    // defined in YAML (not predefined, not absent)
+	pos  loc.Pos // the YAML definition's place, for evidence
+	raw  bool
 }
 
 func (e *varEnv) see(name string) readVal {
