@@ -27,11 +27,15 @@ import (
 // snapshot and (b) the scan, and reports their ratio and the peak RSS.
 //
 // Run: go test -run '^$' -bench HeavyOrg -benchtime 1x ./internal/discovery
-// (TOKENSCOPE_BENCH_PROJECTS sets the number of projects, default 100.)
+// (TOKENSCOPE_BENCH_PROJECTS sets the number of projects, default 100;
+// TOKENSCOPE_BENCH_WORKFLOW_RULES the workflow rules, default 34.)
 func BenchmarkHeavyOrg(b *testing.B) {
 	n := 100
 	if s := os.Getenv("TOKENSCOPE_BENCH_PROJECTS"); s != "" {
 		n, _ = strconv.Atoi(s)
+	}
+	if s := os.Getenv("TOKENSCOPE_BENCH_WORKFLOW_RULES"); s != "" {
+		heavyWorkflowRules, _ = strconv.Atoi(s)
 	}
 	dir := b.TempDir()
 	st, err := writeHeavyOrg(dir, n, 1)
@@ -143,8 +147,9 @@ func readAll(dir string) error {
 // The heavy org's shape, after GitLab's own configuration
 // (gitlab-org/gitlab: .gitlab-ci.yml, .gitlab/ci/*.gitlab-ci.yml,
 // .gitlab/ci/rules.gitlab-ci.yml, scripts/utils.sh).
+var heavyWorkflowRules = 34 // TOKENSCOPE_BENCH_WORKFLOW_RULES sets it, to compare
+
 const (
-	heavyWorkflowRules = 34
 	heavyIncludes      = 110 // area files under .gitlab/ci
 	heavyJobsPerFile   = 5   // 550 jobs
 	heavyGlobalVars    = 60

@@ -153,3 +153,23 @@ func TestVariantsByPattern(t *testing.T) {
 		t.Errorf("unresolved %q, want %q", got, want)
 	}
 }
+
+// TestVariantsPlaceMatters: two rules set the same value at different
+// lines; the use is found at each line, under its own rule (evidence
+// points at the variable), not merged into the first.
+func TestVariantsPlaceMatters(t *testing.T) {
+	idx := "https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.example.com/api/v4/projects/group%2Flib/packages/pypi/simple"
+	ci := "install:\n  script:\n    - pip install -r requirements.txt\n  rules:\n    - if: $CI_COMMIT_TAG\n      variables:\n        PIP_INDEX_URL: " + idx +
+		"\n    - if: $CI_MERGE_REQUEST_IID\n      variables:\n        PIP_INDEX_URL: " + idx + "\n    - when: on_success\n"
+	g, _ := scanMem(t, memFiles{"group/app": {".gitlab-ci.yml": ci}})
+	var got []string
+	for _, e := range g.Edges {
+		for _, u := range e.Uses {
+			got = append(got, fmt.Sprintf("%d {%s}", u.Evidence.Line, strings.Join(u.Evidence.Variants.List(), ",")))
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"10 {rules[1]}", "7 {rules[0]}"}; !slices.Equal(got, want) {
+		t.Errorf("uses %q, want %q", got, want)
+	}
+}
