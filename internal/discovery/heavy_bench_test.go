@@ -150,10 +150,10 @@ func readAll(dir string) error {
 var heavyWorkflowRules = 34 // TOKENSCOPE_BENCH_WORKFLOW_RULES sets it, to compare
 
 const (
-	heavyIncludes      = 110 // area files under .gitlab/ci
-	heavyJobsPerFile   = 5   // 550 jobs
-	heavyGlobalVars    = 60
-	heavyRulesSets     = 80 // hidden .rules:* jobs in the rules file
+	heavyIncludes    = 110 // area files under .gitlab/ci
+	heavyJobsPerFile = 5   // 550 jobs
+	heavyGlobalVars  = 60
+	heavyRulesSets   = 80 // hidden .rules:* jobs in the rules file
 )
 
 type heavyStats struct {
