@@ -259,6 +259,9 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 	vs := variants(job)
 	varying := varyingNames(job, vs)
 	jobVars := sortedVars(job.Variables)
+	// With one variable set (most jobs) nothing is compared: reads are not
+	// recorded.
+	track := len(vs) > 1
 	var runs []*shellRun
 	for i, v := range vs {
 		env := newVarEnv(s.predefined, jobVars, v.Variables)
@@ -269,9 +272,6 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 				break
 			}
 		}
-		// With one variable set (most jobs) nothing is compared: reads
-		// are not recorded.
-		track := len(vs) > 1
 		if sr == nil {
 			sr = &shellRun{env: &switchEnv{cur: env}, dets: make([][]*detRun, len(s.detectors))}
 			if track {
