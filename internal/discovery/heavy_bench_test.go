@@ -354,7 +354,7 @@ func heavyArea(i int) string {
 // without errors, has the advertised size, and its findings survive.
 func TestHeavyOrgShape(t *testing.T) {
 	dir := t.TempDir()
-	st, err := writeHeavyOrg(dir, 2, 1)
+	st, err := writeHeavyOrg(dir, 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
