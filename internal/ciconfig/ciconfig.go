@@ -77,6 +77,10 @@ type Job struct {
 	// its own variables alone.
 	Matrix int
 	Needs  []Need // needs:project entries only
+	// Never: every entry of the job's rules: ends in when: never, so GitLab
+	// never creates the job whatever the pipeline's values. Rules whose
+	// outcome depends on run-time values leave it false.
+	Never bool
 	// Trigger is set for bridge jobs (trigger:); they run no script.
 	Trigger *Trigger
 }
@@ -121,6 +125,8 @@ const (
 	// template and artifact includes, files of projects outside the
 	// snapshot, child pipelines).
 	NotFetched NoteKind = "not-fetched"
+	// NeverRuns: a job whose rules always say when: never.
+	NeverRuns NoteKind = "never-runs"
 )
 
 // Note is something about the configuration worth saying that is neither

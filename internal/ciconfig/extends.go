@@ -1,6 +1,7 @@
 package ciconfig
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -31,12 +32,16 @@ type extEntry struct {
 type extended struct {
 	cfg    *node           // top-level map with every entry extended
 	failed map[string]bool // entries whose extends could not be resolved
-	orig   *node           // the merged configuration before extends
-	st     map[string]*extEntry
+	// partial marks entries extended without a parent that is not in the
+	// files read (likely in an include that is not in the snapshot): they
+	// are analysed with what is known.
+	partial map[string]bool
+	orig    *node // the merged configuration before extends
+	st      map[string]*extEntry
 }
 
 func (l *loader) applyExtends(cfg *node) *extended {
-	x := &extended{orig: cfg, failed: map[string]bool{}, st: make(map[string]*extEntry, len(cfg.pairs))}
+	x := &extended{orig: cfg, failed: map[string]bool{}, partial: map[string]bool{}, st: make(map[string]*extEntry, len(cfg.pairs))}
 	mb := newMapBuilder(len(cfg.pairs))
 	for _, p := range cfg.pairs {
 		e := l.extend(x, p.key, nil)
@@ -142,10 +147,21 @@ func (l *loader) extend(x *extended, key string, ancestors []string) *extEntry {
 		}
 	}
 	if len(unknown) > 0 {
-		l.errorAt(ext.pos(), "define the hidden job or job it names, or fix the name (it may be in a file that is not included)",
-			"%s: unknown keys in `extends` (%s)", key, strings.Join(unknown, ", "))
-		e.failed = true
-		return e
+		likely := l.likelyIn()
+		if likely == "" {
+			// Every include was read: GitLab rejects the configuration.
+			l.errorAt(ext.pos(), "define the hidden job or job it names, or fix the name (it may be in a file that is not included)",
+				"%s: unknown keys in `extends` (%s)", key, strings.Join(unknown, ", "))
+			e.failed = true
+			return e
+		}
+		// The parent is most likely in an include the snapshot lacks: GitLab
+		// has it, so the job runs. Analyse it, and the jobs that extend it,
+		// with what is known rather than drop them.
+		l.warnAt(ext.pos(), likely+"; the job is analysed without what it inherits from there (add that project to the snapshot to analyse it whole)",
+			"%s: extends %s, which is not in the files read", key, strings.Join(unknown, ", "))
+		x.partial[key] = true
+		names = slices.DeleteFunc(names, func(n string) bool { return slices.Contains(unknown, n) })
 	}
 	if len(invalid) > 0 {
 		l.errorAt(ext.pos(), "extends can only name mappings (jobs or hidden jobs)",
@@ -160,6 +176,9 @@ func (l *loader) extend(x *extended, key string, ancestors []string) *extEntry {
 		if pe.failed {
 			e.failed = true
 			return e
+		}
+		if x.partial[n] {
+			x.partial[key] = true
 		}
 		e.height = max(e.height, pe.height+1)
 		merged = deepMerge(merged, pe.val)

@@ -40,6 +40,11 @@ func (l *loader) jobs(x *extended, r *refResolver) []Job {
 		v := r.resolve(p.val)
 		isJob := v.isMap() && (has(v, "script") || has(v, "run"))
 		isBridge := v.isMap() && !isJob && has(v, "trigger")
+		if !isJob && !isBridge && x.partial[name] && v.isMap() {
+			// Its script: is likely in the parent that was not read (the
+			// extends warning says so): analysed with what is known.
+			isJob = true
+		}
 		if !isJob && !isBridge {
 			if name == "default" || name == "workflow" {
 				continue // keywords, not jobs (Root#filter_jobs!)
@@ -139,7 +144,7 @@ func (l *loader) job(name string, p pair, v *node, g *globals, r *refResolver) J
 		}
 		return nil
 	}
-	if has(v, "script") || has(v, "run") {
+	if has(v, "script") || has(v, "run") || !has(v, "trigger") {
 		j.Image = l.image(name, field("image"))
 		j.Services = l.services(name, field("services"))
 		if hooks := field("hooks"); hooks.isMap() {
@@ -153,6 +158,10 @@ func (l *loader) job(name string, p pair, v *node, g *globals, r *refResolver) J
 		j.Trigger = l.trigger(name, v.get("trigger"))
 	}
 	j.Needs = l.needs(name, v.get("needs"))
+	if rules := v.get("rules"); neverRuns(rules) {
+		j.Never = true
+		l.note(NeverRuns, rules.pos(), name, "every rule of the job says when: never, so GitLab never runs it; its accesses are not analysed and it is not a caller")
+	}
 	own := l.variables(v.get("variables"), name+" variables")
 	inheritVars := inherit(v, "variables")
 	j.Variables = mergeVariables(filterVariables(g.variables, inheritVars), own)
@@ -285,4 +294,41 @@ func childFiles(inc *node) string {
 		return "no file named"
 	}
 	return strings.Join(names, ", ")
+}
+
+// neverRuns reports whether every entry of rules says when: never: the job
+// is then never added to a pipeline (https://docs.gitlab.com/ci/yaml/#rules).
+// Nested lists (from !reference) are flattened as GitLab does; an entry
+// that is not a rule keeps the job.
+func neverRuns(rules *node) bool {
+	if !rules.isSeq() {
+		return false
+	}
+	var flat []*node
+	var walk func(n *node, depth int) bool
+	walk = func(n *node, depth int) bool {
+		for _, it := range n.items {
+			switch {
+			case it.isSeq() && depth < 10:
+				if !walk(it, depth+1) {
+					return false
+				}
+			case it.isMap():
+				flat = append(flat, it)
+			default:
+				return false
+			}
+		}
+		return true
+	}
+	if !walk(rules, 0) || len(flat) == 0 {
+		return false
+	}
+	for _, r := range flat {
+		w := r.get("when")
+		if w == nil || w.kind != kScalar || w.str != "never" {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
@@ -133,6 +134,10 @@ type loader struct {
 	rootMissing bool
 	// longVars marks variables already reported by checkVariableSizes.
 	longVars map[loc.Pos]bool
+	// unfetched lists the included files not read (not in the snapshot,
+	// remote, templates), with where they are included: a name extends or
+	// !reference cannot find is likely defined in one of them.
+	unfetched []string
 }
 
 func newLoader(project, file string, opts Options) *loader {
@@ -174,6 +179,26 @@ func (l *loader) note(kind NoteKind, pos loc.Pos, job, format string, args ...an
 		detail += fmt.Sprintf(" (in %s of project %s)", pos.File, pos.Project)
 	}
 	l.notes = append(l.notes, Note{Pos: loc.Pos{Project: l.project, File: pos.File, Line: pos.Line}, Job: job, Kind: kind, Detail: detail})
+	if kind == NotFetched && job == "" {
+		what, _, _ := strings.Cut(detail, ";")
+		l.unfetched = append(l.unfetched, what+" ("+loc.Pos{File: pos.File, Line: pos.Line}.Place()+")")
+	}
+}
+
+// likelyIn says where a name that is not in the files read is likely
+// defined: the included files that were not read. "" when every include
+// was read (the name is then simply unknown).
+func (l *loader) likelyIn() string {
+	switch n := len(l.unfetched); {
+	case n == 0:
+		return ""
+	case n == 1:
+		return "it is likely defined in the included file that is not in the snapshot: " + l.unfetched[0]
+	case n <= 3:
+		return "it is likely defined in one of the included files that are not in the snapshot: " + strings.Join(l.unfetched, "; ")
+	default:
+		return fmt.Sprintf("it is likely defined in one of the %d included files that are not in the snapshot: %s; and %d more", n, strings.Join(l.unfetched[:3], "; "), n-3)
+	}
 }
 
 // sortNotes orders notes by place, job, kind and detail and drops

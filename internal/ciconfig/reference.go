@@ -105,6 +105,13 @@ func (r *refResolver) reference(n *node) refResult {
 		target = target.get(step.str)
 	}
 	if !target.truthy() {
+		if likely := r.l.likelyIn(); likely != "" && !has(r.cfg, n.items[0].str) {
+			// The hidden job is most likely in an include the snapshot
+			// lacks: the job is analysed without that part.
+			r.l.warnAt(n.pos(), likely+"; the job is analysed without it (add that project to the snapshot to analyse it whole)",
+				"%s is not in the files read", text)
+			return failed
+		}
 		r.l.errorAt(n.pos(), "check the names: the first is a top-level key (usually a hidden job), the rest are keys inside it",
 			"%s could not be found", text)
 		return failed

@@ -2,6 +2,8 @@ package ciconfig
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/loc"
 )
@@ -20,22 +22,34 @@ const maxExpandedVar = 1 << 16
 // line of the variable. Only lengths are computed, saturating at the
 // bound, so the check is linear in the text of the variables.
 func (l *loader) checkVariableSizes(vars []Variable) {
-	if len(vars) < 2 {
-		return
+	if len(vars) < 2 || !slices.ContainsFunc(vars, func(v Variable) bool { return strings.Contains(v.Value, "$") }) {
+		return // nothing expands
 	}
-	byName := make(map[string]*Variable, len(vars))
-	for i := range vars {
-		byName[vars[i].Name] = &vars[i]
+	// vars are sorted by name (mergeVariables): looked up by binary search
+	// rather than through a map built for every job.
+	lookup := func(name string) *Variable {
+		i, ok := slices.BinarySearchFunc(vars, name, func(v Variable, n string) int { return strings.Compare(v.Name, n) })
+		if !ok {
+			return nil
+		}
+		return &vars[i]
 	}
-	size := map[string]int{}
+	if !slices.IsSortedFunc(vars, func(a, b Variable) int { return strings.Compare(a.Name, b.Name) }) {
+		byName := make(map[string]*Variable, len(vars))
+		for i := range vars {
+			byName[vars[i].Name] = &vars[i]
+		}
+		lookup = func(name string) *Variable { return byName[name] }
+	}
+	var size map[string]int
 	resolving := map[string]bool{}
 	var length func(v *Variable) int
 	length = func(v *Variable) int {
+		if v.Raw || resolving[v.Name] || !strings.Contains(v.Value, "$") {
+			return len(v.Value)
+		}
 		if n, ok := size[v.Name]; ok {
 			return n
-		}
-		if v.Raw || resolving[v.Name] {
-			return len(v.Value)
 		}
 		resolving[v.Name] = true
 		n := len(v.Value)
@@ -46,7 +60,7 @@ func (l *loader) checkVariableSizes(vars []Variable) {
 					name = v.Value[m[k]:m[k+1]]
 				}
 			}
-			if ref, ok := byName[name]; ok {
+			if ref := lookup(name); ref != nil {
 				n += length(ref) - (m[1] - m[0])
 			}
 			if n > maxExpandedVar {
@@ -55,6 +69,9 @@ func (l *loader) checkVariableSizes(vars []Variable) {
 			}
 		}
 		resolving[v.Name] = false
+		if size == nil {
+			size = map[string]int{}
+		}
 		size[v.Name] = n
 		return n
 	}

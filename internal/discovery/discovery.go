@@ -145,14 +145,15 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	}
 	res.Notes = append(res.Notes, configNotes(cfg.Notes)...)
 	res.Diags = append(res.Diags, cfg.Diags...)
+	js := &jobScan{snap: newMemoFiles(snap), server: server, project: p, predefined: predefined, detectors: detectors}
 	for i := range cfg.Jobs {
-		job := &cfg.Jobs[i]
-		for _, v := range variants(job) {
-			env := JobEnv(predefined, job.Variables, v.Variables)
-			cmds, diags := Commands(snap, p.Path, job, env)
-			res.Diags = append(res.Diags, diags...)
-			run(&detect.Input{Caller: p, Server: server, Job: job, Variant: v.Name, Env: env, Commands: cmds, Files: snap})
+		if cfg.Jobs[i].Never {
+			continue // a note says so (configNotes)
 		}
+		uses, notes, diags := js.scanJob(&cfg.Jobs[i])
+		out.Uses = append(out.Uses, uses...)
+		out.Notes = append(out.Notes, notes...)
+		res.Diags = append(res.Diags, diags...)
 	}
 	res.Uses = out.Uses
 	res.Notes = append(res.Notes, out.Notes...)
@@ -224,6 +225,8 @@ func configNotes(ns []ciconfig.Note) []use.Note {
 			k = use.NotJobToken
 		case ciconfig.NotFetched:
 			k = use.NotFetched
+		case ciconfig.NeverRuns:
+			k = use.NeverRuns
 		default:
 			panic("discovery: unknown ciconfig note kind " + string(n.Kind))
 		}

@@ -72,7 +72,7 @@ func Build(ix *inventory.Index, uses []use.Use, notes []use.Note) *Graph {
 			}
 			g.Unresolved = append(g.Unresolved, use.Unresolved{
 				Pos: loc.Pos{Project: u.Caller, File: u.Evidence.File, Line: u.Evidence.Line}, Job: u.Evidence.Job,
-				Access: u.Access, Reference: ref, Reason: reason,
+				Access: u.Access, Reference: ref, Reason: reason, Variants: u.Evidence.Variants,
 			})
 			continue
 		}
@@ -84,6 +84,7 @@ func Build(ix *inventory.Index, uses []use.Use, notes []use.Note) *Graph {
 			g.Notes = append(g.Notes, use.Note{
 				Pos: loc.Pos{Project: u.Caller, File: u.Evidence.File, Line: u.Evidence.Line}, Job: u.Evidence.Job,
 				Kind: use.OwnProject, Detail: fmt.Sprintf("%s of the job's own project (no allowlist entry needed): %s", u.Access, u.Evidence.Detail),
+				Variants: u.Evidence.Variants,
 			})
 			continue
 		}

@@ -132,6 +132,9 @@ type (
 		Line    int         `json:"line"`
 		Job     string      `json:"job"`
 		Detail  string      `json:"detail"`
+		// Variants (additive): the job's variable sets the use is found
+		// under, when it has several (docs/design.md §5).
+		Variants []string `json:"variants,omitempty"`
 	}
 	// Advice says what to use where a job token is the wrong tool.
 	Advice struct {
@@ -163,6 +166,8 @@ type (
 		Job       string `json:"job"`
 		Reference string `json:"reference"`
 		Reason    string `json:"reason"`
+		// Variants (additive), as in Use.
+		Variants []string `json:"variants,omitempty"`
 	}
 	// Call is one GitLab request (additive). Path is below the server URL
 	// ("api/v4/…" for REST, "api/graphql"); params are the REST form

@@ -227,7 +227,8 @@ func useList(us []use.Use) []planfile.Use {
 	out := []planfile.Use{}
 	for _, u := range us {
 		out = append(out, planfile.Use{Origin: u.Origin, Access: u.Access, Project: evidenceProject(u),
-			File: u.Evidence.File, Line: u.Evidence.Line, Job: u.Evidence.Job, Detail: u.Evidence.Detail})
+			File: u.Evidence.File, Line: u.Evidence.Line, Job: u.Evidence.Job, Detail: u.Evidence.Detail,
+			Variants: u.Evidence.Variants.List()})
 	}
 	return out
 }

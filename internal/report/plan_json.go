@@ -24,7 +24,7 @@ func planDocument(p *plan.Plan) any {
 	}
 	for _, u := range p.Unresolved {
 		doc.Unresolved = append(doc.Unresolved, planfile.Unresolved{Project: u.Project, File: u.File, Line: u.Line,
-			Job: u.Job, Reference: u.Reference, Reason: u.Reason})
+			Job: u.Job, Reference: u.Reference, Reason: u.Reason, Variants: u.Variants.List()})
 	}
 	for _, pr := range p.Projects {
 		doc.Projects = append(doc.Projects, wireProject(pr, p.Capabilities))

@@ -79,6 +79,8 @@ type (
 		Line    int          `json:"line"`
 		Kind    use.NoteKind `json:"kind"`
 		Detail  string       `json:"detail"`
+		// Variants (additive): the job's variable sets the note applies to.
+		Variants []string `json:"variants,omitempty"`
 	}
 )
 
@@ -92,16 +94,18 @@ func ScanDocument(g *graph.Graph) any {
 		}
 		for _, u := range e.Uses {
 			we.Uses = append(we.Uses, scanUse{Origin: u.Origin, Access: u.Access, Project: evidenceProject(u),
-				File: u.Evidence.File, Line: u.Evidence.Line, Job: u.Evidence.Job, Detail: u.Evidence.Detail})
+				File: u.Evidence.File, Line: u.Evidence.Line, Job: u.Evidence.Job, Detail: u.Evidence.Detail,
+				Variants: u.Evidence.Variants.List()})
 		}
 		doc.Edges = append(doc.Edges, we)
 	}
 	for _, u := range g.Unresolved {
 		doc.Unresolved = append(doc.Unresolved, scanUnresolved{Project: u.Project, File: u.File, Line: u.Line,
-			Job: u.Job, Reference: u.Reference, Reason: u.Reason})
+			Job: u.Job, Reference: u.Reference, Reason: u.Reason, Variants: u.Variants.List()})
 	}
 	for _, n := range g.Notes {
-		doc.Notes = append(doc.Notes, scanNote{Project: n.Project, File: n.File, Line: n.Line, Kind: n.Kind, Detail: noteDetail(n)})
+		doc.Notes = append(doc.Notes, scanNote{Project: n.Project, File: n.File, Line: n.Line, Kind: n.Kind, Detail: noteDetail(n),
+			Variants: n.Variants.List()})
 	}
 	return doc
 }

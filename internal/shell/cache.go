@@ -31,9 +31,8 @@ var astCache = struct {
 // parse parses text as bash, through the cache; texts over the parser's
 // limits (checkParseLimits) are refused.
 func (a *analyzer) parse(text, name string) (*syntax.File, error) {
-	if err := checkParseLimits(text); err != nil {
-		return nil, err
-	}
+	// A cached text passed the limits when it was parsed; checking them
+	// again cost more than the lookup (every job sourcing one library).
 	cacheable := len(text) <= maxCacheEntry
 	if cacheable {
 		astCache.Lock()
@@ -44,6 +43,9 @@ func (a *analyzer) parse(text, name string) (*syntax.File, error) {
 			return p.file, p.err
 		}
 		cacheable = enabled
+	}
+	if err := checkParseLimits(text); err != nil {
+		return nil, err
 	}
 	f, err := a.parser.Parse(strings.NewReader(text), name)
 	if cacheable {

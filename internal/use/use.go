@@ -7,6 +7,7 @@ package use
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/loc"
@@ -68,6 +69,30 @@ type Evidence struct {
 	loc.Pos
 	Job    string // job name; "" for repository files read outside any job
 	Detail string // what was matched, with tokens redacted
+	// Variants are the variable sets of the job under which the use was
+	// found, when the job has more than one (rules:, workflow:rules:
+	// variables, parallel:matrix); empty otherwise.
+	Variants Variants
+}
+
+// Variants is a list of a job's variant names ("base", "rules[2]",
+// "workflow:rules[0]", "build: [amd64]"), kept as one string so that uses
+// and notes stay comparable values. The empty value is no list.
+type Variants string
+
+// BaseVariant names the job's own variable set: no rule or workflow rule
+// with variables applies.
+const BaseVariant = "base"
+
+// VariantsOf makes a Variants from names, in the order given.
+func VariantsOf(names []string) Variants { return Variants(strings.Join(names, "\n")) }
+
+// List returns the names, nil for none.
+func (v Variants) List() []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(string(v), "\n")
 }
 
 // Use is one place where a caller reaches a callee with its job token.
@@ -88,6 +113,7 @@ type Unresolved struct {
 	Access    access.Kind
 	Reference string // the target as written
 	Reason    string
+	Variants  Variants // as in Evidence
 }
 
 // NoteKind classifies notes.
@@ -108,6 +134,9 @@ const (
 	NotFetched NoteKind = "not-fetched"
 	// OtherHost: a token sent to a host that is not this GitLab.
 	OtherHost NoteKind = "other-host"
+	// NeverRuns: a job whose rules always say when: never; GitLab never
+	// runs it, so it is not a caller.
+	NeverRuns NoteKind = "never-runs"
 	// ConfigError and ConfigWarning carry input diagnostics.
 	ConfigError   NoteKind = "config-error"
 	ConfigWarning NoteKind = "config-warning"
@@ -116,9 +145,10 @@ const (
 // Note is something a reviewer should know that is not an edge.
 type Note struct {
 	loc.Pos
-	Job    string
-	Kind   NoteKind
-	Detail string
+	Job      string
+	Kind     NoteKind
+	Detail   string
+	Variants Variants // as in Evidence
 }
 
 // CompareUses orders uses by caller, callee, access, then evidence place.
@@ -127,7 +157,7 @@ func CompareUses(a, b Use) int {
 		cmp.Compare(a.Caller, b.Caller), cmp.Compare(a.Callee, b.Callee),
 		cmp.Compare(a.Access, b.Access), cmp.Compare(a.Origin, b.Origin),
 		loc.Compare(a.Evidence.Pos, b.Evidence.Pos), cmp.Compare(a.Evidence.Job, b.Evidence.Job),
-		cmp.Compare(a.Evidence.Detail, b.Evidence.Detail),
+		cmp.Compare(a.Evidence.Detail, b.Evidence.Detail), cmp.Compare(a.Evidence.Variants, b.Evidence.Variants),
 	)
 }
 
@@ -136,7 +166,7 @@ func CompareUses(a, b Use) int {
 func SortNotes(ns []Note) []Note {
 	slices.SortFunc(ns, func(a, b Note) int {
 		return cmp.Or(loc.Compare(a.Pos, b.Pos), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Kind, b.Kind),
-			cmp.Compare(a.Detail, b.Detail))
+			cmp.Compare(a.Detail, b.Detail), cmp.Compare(a.Variants, b.Variants))
 	})
 	return slices.Compact(ns)
 }
@@ -145,7 +175,7 @@ func SortNotes(ns []Note) []Note {
 func SortUnresolved(us []Unresolved) []Unresolved {
 	slices.SortFunc(us, func(a, b Unresolved) int {
 		return cmp.Or(loc.Compare(a.Pos, b.Pos), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Reference, b.Reference),
-			cmp.Compare(a.Access, b.Access), cmp.Compare(a.Reason, b.Reason))
+			cmp.Compare(a.Access, b.Access), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Variants, b.Variants))
 	})
 	return slices.Compact(us)
 }
