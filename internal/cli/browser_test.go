@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,17 @@ import (
 // README's test section install them); without them the tests skip and
 // say why.
 
+// missingTool skips a test whose external tool is missing, or fails it
+// when TOKENSCOPE_REQUIRE_TOOLS=1: .ci/run sets it once its installs
+// succeeded, so that CI cannot pass by skipping what it installed.
+func missingTool(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("TOKENSCOPE_REQUIRE_TOOLS") == "1" {
+		t.Fatal(why + " (TOKENSCOPE_REQUIRE_TOOLS=1)")
+	}
+	t.Skip(why)
+}
+
 // nodeDir is the folder whose node_modules holds mermaid, jsdom and
 // playwright-core: $TOKENSCOPE_NODE_DIR, else ~/.cache/tokenscope/node.
 func nodeDir(t *testing.T, modules ...string) string {
@@ -32,7 +44,7 @@ func nodeDir(t *testing.T, modules ...string) string {
 		t.Skip("-short: needs node and a browser")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed (see the README's test section)")
+		missingTool(t, "node is not installed (see the README's test section)")
 	}
 	dir := os.Getenv("TOKENSCOPE_NODE_DIR")
 	if dir == "" {
@@ -44,7 +56,7 @@ func nodeDir(t *testing.T, modules ...string) string {
 	}
 	for _, m := range modules {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", m, "package.json")); err != nil {
-			t.Skipf("npm package %s is not installed in %s (npm install --prefix %s mermaid jsdom playwright-core)", m, dir, dir)
+			missingTool(t, fmt.Sprintf("npm package %s is not installed in %s (npm install --prefix %s mermaid jsdom playwright-core)", m, dir, dir))
 		}
 	}
 	return dir
@@ -229,7 +241,7 @@ func TestReportInChromium(t *testing.T) {
 		chromium = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("no Chromium at %s (apt-get install chromium, or set CHROMIUM)", chromium)
+		missingTool(t, fmt.Sprintf("no Chromium at %s (apt-get install chromium, or set CHROMIUM)", chromium))
 	}
 	shots := os.Getenv("TOKENSCOPE_SCREENSHOTS")
 	if shots == "" {
