@@ -40,16 +40,26 @@ type registryDetector struct{}
 func (registryDetector) Name() string { return "registry" }
 
 // Detect implements Detector.
-func (registryDetector) Detect(in *Input, out *Output) {
-	if in.Job == nil || in.Job.Trigger != nil {
-		return
-	}
+func (d registryDetector) Detect(in *Input, out *Output) { replay{d}.Detect(in, out) }
+
+func (registryDetector) stateNotes() string { return "registry" }
+
+func (registryDetector) start(in *Input, out *Output) func(*shell.Command, *jobState) {
 	yamlImages(in, out)
 	if len(in.Commands) == 0 {
-		return
+		return nil
 	}
-	notes := walkJob(in, func(c *shell.Command, st *jobState) { st.registryUses(out, c) })
-	keepNotes(out, notes, "registry")
+	return func(c *shell.Command, st *jobState) { st.registryUses(out, c) }
+}
+
+// registryState is what earlier commands of a job leave for registry
+// tools.
+type registryState struct {
+	// reg holds registry credentials: store (a config file or "login")
+	// -> registry host -> credential. Any registry tool of the job is
+	// assumed to see every store (documented over-approximation: jobs
+	// rarely write a config for one tool and pull with another).
+	reg map[string]map[string]cred
 }
 
 // ---- image references --------------------------------------------------------
@@ -594,147 +604,215 @@ func registryOps(c *shell.Command) []imageOp {
 	if (sub == "image" || sub == "container") && len(rest) > 0 {
 		sub, rest = rest[0].Value, rest[1:]
 	}
-	read := func(ws ...shell.Word) []imageOp {
-		var ops []imageOp
-		for _, w := range ws {
-			ops = append(ops, imageOp{ref: w.Value})
+	subs, ok := imageOpTable[tool]
+	if !ok {
+		subs = imageOpTable["docker"] // docker, podman, nerdctl
+	}
+	if f := subs[sub]; f != nil {
+		return f(tool, rest)
+	}
+	return nil
+}
+
+// imageOpsOf reads the image operations of one subcommand from the
+// arguments after it.
+type imageOpsOf func(tool string, rest []shell.Word) []imageOp
+
+// imageOpTable maps a registry tool and its subcommand to the images it
+// reads and writes. "docker" stands for docker, podman and nerdctl;
+// buildah has its own row (buildah from pulls; buildah run runs a
+// command in a working container, which pulls nothing).
+var imageOpTable = func() map[string]map[string]imageOpsOf {
+	docker := map[string]imageOpsOf{
+		"pull":     func(_ string, rest []shell.Word) []imageOp { return readOps(pullSpec.parse(rest).pos...) },
+		"run":      posRead(dockerRunSpec, 0),
+		"create":   posRead(dockerRunSpec, 0),
+		"push":     dockerPush,
+		"manifest": dockerManifest,
+		"buildx":   buildxImagetools,
+	}
+	buildah := map[string]imageOpsOf{}
+	for k, f := range docker {
+		buildah[k] = f
+	}
+	buildah["from"] = posRead(dockerRunSpec, 0)
+	return map[string]map[string]imageOpsOf{
+		"docker":  docker,
+		"buildah": buildah,
+		"skopeo": {
+			"copy":      skopeoOps(2, [][]string{{"--src-creds", "--creds"}, {"--dest-creds", "--creds"}}, false, true),
+			"inspect":   skopeoOps(1, [][]string{{"--creds"}}, false),
+			"list-tags": skopeoOps(1, [][]string{{"--creds"}}, false),
+			"delete":    skopeoOps(1, [][]string{{"--creds"}}, true),
+		},
+		"crane": {
+			"pull":     cranePull,
+			"push":     posWrite(craneSpec, 1, 2),
+			"copy":     posCopy(craneSpec),
+			"cp":       posCopy(craneSpec),
+			"manifest": posRead(craneSpec, 0),
+			"digest":   posRead(craneSpec, 0),
+			"config":   posRead(craneSpec, 0),
+			"ls":       posRead(craneSpec, 0),
+			"export":   posRead(craneSpec, 0),
+			"blob":     posRead(craneSpec, 0),
+			"validate": posRead(craneSpec, 0),
+			"tag":      posWrite(craneSpec, 0, 1),
+			"delete":   posWrite(craneSpec, 0, 1),
+			"append":   craneMutate,
+			"mutate":   craneMutate,
+			"flatten":  craneMutate,
+			"rebase":   craneMutate,
+		},
+		"oras": {
+			"pull":     posRead(orasSpec, 0),
+			"discover": posRead(orasSpec, 0),
+			"resolve":  posRead(orasSpec, 0),
+			"manifest": orasFetch,
+			"blob":     orasFetch,
+			"repo":     orasFetch,
+			"push":     posWrite(orasSpec, 0, 1),
+			"attach":   posWrite(orasSpec, 0, 1),
+			"tag":      posWrite(orasSpec, 0, 1),
+			"copy":     posCopy(orasSpec),
+			"cp":       posCopy(orasSpec),
+		},
+	}
+}()
+
+// readOps reads each image.
+func readOps(ws ...shell.Word) []imageOp {
+	var ops []imageOp
+	for _, w := range ws {
+		ops = append(ops, imageOp{ref: w.Value})
+	}
+	return ops
+}
+
+// posRead reads the operand at i.
+func posRead(spec optSpec, i int) imageOpsOf {
+	return func(_ string, rest []shell.Word) []imageOp {
+		if p := spec.parse(rest); len(p.pos) > i {
+			return readOps(p.pos[i])
+		}
+		return nil
+	}
+}
+
+// posWrite writes the operand at i when there are at least atLeast
+// operands.
+func posWrite(spec optSpec, i, atLeast int) imageOpsOf {
+	return func(_ string, rest []shell.Word) []imageOp {
+		if p := spec.parse(rest); len(p.pos) >= atLeast {
+			return []imageOp{{ref: p.pos[i].Value, write: true}}
+		}
+		return nil
+	}
+}
+
+// posCopy reads the first operand and writes the second.
+func posCopy(spec optSpec) imageOpsOf {
+	return func(_ string, rest []shell.Word) []imageOp {
+		if p := spec.parse(rest); len(p.pos) >= 2 {
+			return []imageOp{{ref: p.pos[0].Value}, {ref: p.pos[1].Value, write: true}}
+		}
+		return nil
+	}
+}
+
+// skopeoOps reads (or, with write, writes) the first n operands, with the
+// credentials of the options creds[i] for operand i; write[i] says
+// whether operand i is written (the last value repeats).
+func skopeoOps(n int, creds [][]string, write ...bool) imageOpsOf {
+	return func(_ string, rest []shell.Word) []imageOp {
+		p := skopeoSpec.parse(rest)
+		if len(p.pos) < n {
+			return nil
+		}
+		ops := make([]imageOp, n)
+		for i := range n {
+			ops[i] = imageOp{ref: p.pos[i].Value, write: write[min(i, len(write)-1)]}
+			if w, ok := p.last(creds[i]...); ok {
+				u, pw, _ := strings.Cut(w.Value, ":")
+				cr := classifyUserPass(u, pw)
+				ops[i].inline = &cr
+			}
 		}
 		return ops
 	}
-	switch tool {
-	case "skopeo":
-		p := skopeoSpec.parse(rest)
-		creds := func(names ...string) *cred {
-			if w, ok := p.last(names...); ok {
-				u, pw, _ := strings.Cut(w.Value, ":")
-				cr := classifyUserPass(u, pw)
-				return &cr
-			}
-			return nil
+}
+
+func cranePull(_ string, rest []shell.Word) []imageOp {
+	if p := craneSpec.parse(rest); len(p.pos) >= 2 {
+		return readOps(p.pos[:len(p.pos)-1]...)
+	}
+	return nil
+}
+
+func craneMutate(_ string, rest []shell.Word) []imageOp {
+	p := craneSpec.parse(rest)
+	var ops []imageOp
+	if b, ok := p.last("-b", "--base"); ok {
+		ops = append(ops, imageOp{ref: b.Value})
+	}
+	if len(p.pos) >= 1 {
+		ops = append(ops, imageOp{ref: p.pos[0].Value})
+	}
+	if t, ok := p.last("-t", "--tag"); ok {
+		ops = append(ops, imageOp{ref: t.Value, write: true})
+	}
+	return ops
+}
+
+func orasFetch(_ string, rest []shell.Word) []imageOp {
+	p := orasSpec.parse(rest)
+	if len(p.pos) >= 2 {
+		switch p.pos[0].Value {
+		case "fetch", "fetch-config", "ls", "tags":
+			return readOps(p.pos[1])
 		}
-		switch sub {
-		case "copy":
-			if len(p.pos) >= 2 {
-				return []imageOp{{ref: p.pos[0].Value, inline: creds("--src-creds", "--creds")},
-					{ref: p.pos[1].Value, write: true, inline: creds("--dest-creds", "--creds")}}
-			}
-		case "inspect", "list-tags":
-			if len(p.pos) >= 1 {
-				return []imageOp{{ref: p.pos[0].Value, inline: creds("--creds")}}
-			}
-		case "delete":
-			if len(p.pos) >= 1 {
-				return []imageOp{{ref: p.pos[0].Value, write: true, inline: creds("--creds")}}
-			}
-		}
-		return nil
-	case "crane":
-		p := craneSpec.parse(rest)
-		switch sub {
-		case "pull":
-			if len(p.pos) >= 2 {
-				return read(p.pos[:len(p.pos)-1]...)
-			}
-		case "push":
-			if len(p.pos) >= 2 {
-				return []imageOp{{ref: p.pos[1].Value, write: true}}
-			}
-		case "copy", "cp":
-			if len(p.pos) >= 2 {
-				return []imageOp{{ref: p.pos[0].Value}, {ref: p.pos[1].Value, write: true}}
-			}
-		case "manifest", "digest", "config", "ls", "export", "blob", "validate":
-			if len(p.pos) >= 1 {
-				return read(p.pos[0])
-			}
-		case "tag", "delete":
-			if len(p.pos) >= 1 {
-				return []imageOp{{ref: p.pos[0].Value, write: true}}
-			}
-		case "append", "mutate", "flatten", "rebase":
-			var ops []imageOp
-			if b, ok := p.last("-b", "--base"); ok {
-				ops = append(ops, imageOp{ref: b.Value})
-			}
-			if len(p.pos) >= 1 {
-				ops = append(ops, imageOp{ref: p.pos[0].Value})
-			}
-			if t, ok := p.last("-t", "--tag"); ok {
-				ops = append(ops, imageOp{ref: t.Value, write: true})
-			}
-			return ops
-		}
-		return nil
-	case "oras":
-		p := orasSpec.parse(rest)
-		switch sub {
-		case "pull", "discover", "resolve":
-			if len(p.pos) >= 1 {
-				return read(p.pos[0])
-			}
-		case "manifest", "blob", "repo":
-			if len(p.pos) >= 2 && (p.pos[0].Value == "fetch" || p.pos[0].Value == "fetch-config" || p.pos[0].Value == "ls" || p.pos[0].Value == "tags") {
-				return read(p.pos[1])
-			}
-		case "push", "attach", "tag":
-			if len(p.pos) >= 1 {
-				return []imageOp{{ref: p.pos[0].Value, write: true}}
-			}
-		case "copy", "cp":
-			if len(p.pos) >= 2 {
-				return []imageOp{{ref: p.pos[0].Value}, {ref: p.pos[1].Value, write: true}}
-			}
-		}
+	}
+	return nil
+}
+
+func dockerPush(tool string, rest []shell.Word) []imageOp {
+	p := pushSpec.parse(rest)
+	switch {
+	case len(p.pos) >= 2 && tool != "docker" && tool != "nerdctl":
+		return []imageOp{{ref: p.pos[1].Value, write: true}} // podman push IMAGE DEST
+	case len(p.pos) >= 1:
+		return []imageOp{{ref: p.pos[0].Value, write: true}}
+	}
+	return nil
+}
+
+func dockerManifest(_ string, rest []shell.Word) []imageOp {
+	if len(rest) < 2 {
 		return nil
 	}
-	// docker, podman, nerdctl, buildah
-	switch sub {
-	case "pull":
-		return read(pullSpec.parse(rest).pos...)
-	case "run", "create":
-		if p := dockerRunSpec.parse(rest); len(p.pos) > 0 {
-			return read(p.pos[0])
-		}
-	case "from":
-		if tool == "buildah" {
-			if p := dockerRunSpec.parse(rest); len(p.pos) > 0 {
-				return read(p.pos[0])
-			}
-		}
+	switch rest[0].Value {
+	case "inspect":
+		return readOps(rest[len(rest)-1])
 	case "push":
-		p := pushSpec.parse(rest)
-		switch {
-		case len(p.pos) >= 2 && tool != "docker" && tool != "nerdctl":
-			return []imageOp{{ref: p.pos[1].Value, write: true}} // podman push IMAGE DEST
-		case len(p.pos) >= 1:
-			return []imageOp{{ref: p.pos[0].Value, write: true}}
+		if p := pushSpec.parse(rest[1:]); len(p.pos) >= 1 {
+			return []imageOp{{ref: p.pos[len(p.pos)-1].Value, write: true}}
 		}
-	case "manifest":
-		if len(rest) >= 2 {
-			switch rest[0].Value {
-			case "inspect":
-				return read(rest[len(rest)-1])
-			case "push":
-				p := pushSpec.parse(rest[1:])
-				if len(p.pos) >= 1 {
-					return []imageOp{{ref: p.pos[len(p.pos)-1].Value, write: true}}
-				}
-			case "create":
-				p := pushSpec.parse(rest[1:])
-				if len(p.pos) >= 2 {
-					return read(p.pos[1:]...)
-				}
-			}
+	case "create":
+		if p := pushSpec.parse(rest[1:]); len(p.pos) >= 2 {
+			return readOps(p.pos[1:]...)
 		}
-	case "buildx":
-		if len(rest) >= 2 && rest[0].Value == "imagetools" && rest[1].Value == "create" {
-			p := imagetoolsSpec.parse(rest[2:])
-			ops := read(p.pos...)
-			for _, t := range p.all("-t", "--tag") {
-				ops = append(ops, imageOp{ref: t.Value, write: true})
-			}
-			return ops
+	}
+	return nil
+}
+
+func buildxImagetools(_ string, rest []shell.Word) []imageOp {
+	if len(rest) >= 2 && rest[0].Value == "imagetools" && rest[1].Value == "create" {
+		p := imagetoolsSpec.parse(rest[2:])
+		ops := readOps(p.pos...)
+		for _, t := range p.all("-t", "--tag") {
+			ops = append(ops, imageOp{ref: t.Value, write: true})
 		}
+		return ops
 	}
 	return nil
 }

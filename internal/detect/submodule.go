@@ -37,14 +37,16 @@ func (submoduleDetector) Name() string { return "submodule" }
 const maxSubmoduleDepth = 6
 
 // Detect implements Detector.
-func (submoduleDetector) Detect(in *Input, out *Output) {
-	if in.Job == nil || in.Job.Trigger != nil {
-		return
-	}
+func (d submoduleDetector) Detect(in *Input, out *Output) { replay{d}.Detect(in, out) }
+
+func (submoduleDetector) stateNotes() string { return "" }
+
+func (submoduleDetector) start(in *Input, out *Output) func(*shell.Command, *jobState) {
 	runnerSubmodules(in, out)
-	if len(in.Commands) > 0 {
-		walkJob(in, func(c *shell.Command, st *jobState) { st.submoduleUpdateUses(out, c) })
+	if len(in.Commands) == 0 {
+		return nil
 	}
+	return func(c *shell.Command, st *jobState) { st.submoduleUpdateUses(out, c) }
 }
 
 // gitmodule is one [submodule] section of .gitmodules.

@@ -241,3 +241,10 @@ func isOwnPath(caller, p string) bool {
 	c, p := strings.ToLower(caller), strings.ToLower(strings.Trim(p, "/"))
 	return p == c || strings.HasPrefix(p, c+"/")
 }
+
+// looksLikeURLRef reports whether an unexpanded word is probably a URL
+// ("$URL", "${PACKAGE_REGISTRY_URL}/tool/1.0/x.tgz", "$API/projects/..."),
+// not an output file name.
+func looksLikeURLRef(v string) bool {
+	return strings.HasPrefix(v, "$") || strings.Contains(v, "://")
+}
