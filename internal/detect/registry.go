@@ -635,6 +635,10 @@ var imageOpTable = func() map[string]map[string]imageOpsOf {
 	for k, f := range docker {
 		buildah[k] = f
 	}
+	// buildah run CONTAINER runs a command in a working container made
+	// by buildah from, which pulled the image; it pulls nothing itself
+	// (https://github.com/containers/buildah/blob/main/docs/buildah-run.1.md).
+	delete(buildah, "run")
 	buildah["from"] = posRead(dockerRunSpec, 0)
 	return map[string]map[string]imageOpsOf{
 		"docker":  docker,

@@ -136,11 +136,13 @@ func UnknownReason(s string) string {
 	if m == nil {
 		return ""
 	}
+	name := m[1] + m[2]
 	switch {
-	case m[1] != "":
-		return "variable " + m[1] + " is not defined in the CI config (it may be a project, group or instance variable)"
-	case m[2] != "":
-		return "variable " + m[2] + " is not defined in the CI config (it may be a project, group or instance variable)"
+	case name != "" && inventory.IsPredefined(name):
+		// Every job has it; only its value is unknown before the run.
+		return "predefined variable " + name + " has a value only known when the job runs"
+	case name != "":
+		return "variable " + name + " is not defined in the CI config (it may be a project, group or instance variable)"
 	default:
 		return "the value comes from a command substitution (" + m[0] + ") and is not known statically"
 	}
