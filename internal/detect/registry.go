@@ -100,7 +100,7 @@ func classifyImage(srv inventory.Server, ref string) image {
 	if r := UnknownReason(rawHost("x://" + ref)); r != "" {
 		im.kind, im.reason = imgUnknown, "the registry host is not known: "+r
 		if strings.EqualFold(host, "${CI_REGISTRY}") || strings.EqualFold(host, "$CI_REGISTRY") {
-			im.reason = "CI_REGISTRY is not known: set registry: in inventory.yaml"
+			im.reason = "CI_REGISTRY is not known: set registry: in inventory.yaml or give --registry"
 		}
 		return im
 	}
