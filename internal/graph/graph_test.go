@@ -109,3 +109,32 @@ func kindsOf(ks []access.Kind) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// A reference in a template apps include from platform/ci-templates is
+// fixed in that template: the unresolved row names the template's
+// project and file, with the caller whose pipeline runs it (freedesktop's
+// ci-templates are included by hundreds of projects). The caller's own
+// file has no Caller.
+func TestBuildUnresolvedInIncludedFile(t *testing.T) {
+	ix := testIndex()
+	tpl := use.Evidence{Pos: loc.Pos{Project: "platform/ci-templates", File: "templates/build.yml", Line: 12}, Job: "build", Detail: "x"}
+	own := use.Evidence{Pos: loc.Pos{Project: "apps/web", File: ".gitlab-ci.yml", Line: 3}, Job: "lint", Detail: "x"}
+	g := Build(ix, []use.Use{
+		{Origin: use.CIConfig, Access: access.ContainerRead, Caller: "apps/web", Target: use.Target{Kind: use.Image, Value: "${FDO_IMAGE}", Reason: "variable FDO_IMAGE is not defined"}, Evidence: tpl},
+		{Origin: use.CIConfig, Access: access.ContainerRead, Caller: "apps/web", Target: use.Target{Kind: use.Image, Value: "${X}", Reason: "variable X is not defined"}, Evidence: own},
+		{Origin: use.CIConfig, Access: access.ContainerWrite, Caller: "apps/web", Target: use.Target{Kind: use.Image, Value: "apps/web"}, Evidence: tpl},
+	}, nil)
+	want := []use.Unresolved{
+		{Pos: own.Pos, Job: "lint", Access: access.ContainerRead, Reference: "${X}", Reason: "variable X is not defined"},
+		{Pos: tpl.Pos, Caller: "apps/web", Job: "build", Access: access.ContainerRead, Reference: "${FDO_IMAGE}", Reason: "variable FDO_IMAGE is not defined"},
+	}
+	if len(g.Unresolved) != 2 || g.Unresolved[0] != want[0] || g.Unresolved[1] != want[1] {
+		t.Errorf("unresolved:\n got  %+v\n want %+v", g.Unresolved, want)
+	}
+	if len(g.Notes) != 1 || g.Notes[0].Project != "platform/ci-templates" || g.Notes[0].Caller != "apps/web" || g.Notes[0].RunBy() != "apps/web" {
+		t.Errorf("own-project note = %+v", g.Notes)
+	}
+	if got := use.Owner(g.Unresolved[1].Project, g.Unresolved[1].Caller); got != "platform/ci-templates (for apps/web)" {
+		t.Errorf("Owner = %q", got)
+	}
+}
