@@ -260,3 +260,32 @@ func TestNoteFromOtherProject(t *testing.T) {
 		t.Errorf("note %+v", n)
 	}
 }
+
+// A project that includes GitLab's Auto-DevOps template and tunes its
+// jobs (a real-shaped freedesktop/GNOME pattern) overrides jobs the
+// template defines; without the template those overrides have no script,
+// which is not an error (GitLab merges them with the template's jobs).
+func TestTemplateOverridesAreNotErrors(t *testing.T) {
+	cfg := loadApp(t, `
+include:
+  - template: Auto-DevOps.gitlab-ci.yml
+  - template: Jobs/SAST.gitlab-ci.yml
+variables:
+  AUTO_DEVOPS_PLATFORM_TARGET: ECS
+test:
+  variables:
+    POSTGRES_ENABLED: "false"
+code_quality:
+  rules:
+    - when: never
+build:
+  script: [make]
+`, nil)
+	requireClean(t, cfg)
+	equalStrings(t, "jobs", jobNames(cfg), []string{"build"})
+	requireNote(t, cfg, NotFetched, "job test sets no script here: it overrides a job of include:template Auto-DevOps.gitlab-ci.yml, include:template Jobs/SAST.gitlab-ci.yml")
+	requireNote(t, cfg, NotFetched, "job code_quality sets no script here")
+	// Without an unfetched include, it stays the error GitLab gives.
+	cfg = loadApp(t, "test:\n  variables: {A: b}\nbuild:\n  script: [make]\n", nil)
+	requireDiag(t, cfg, diag.Error, "jobs test config should implement the script:, run:, or trigger: keyword")
+}

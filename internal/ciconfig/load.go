@@ -133,6 +133,9 @@ type loader struct {
 	rootMissing bool
 	// longVars marks variables already reported by checkVariableSizes.
 	longVars map[loc.Pos]bool
+	// unfetched names the includes whose jobs are not seen (remote and
+	// template), for jobs that only override one of theirs.
+	unfetched []string
 }
 
 func newLoader(project, file string, opts Options) *loader {
