@@ -117,6 +117,9 @@ func Build(ix *inventory.Index, uses []use.Use, notes []use.Note) *Graph {
 // Resolve maps a target reference to a project's full path. It returns a
 // non-empty reason when it cannot.
 func Resolve(ix *inventory.Index, caller string, t use.Target) (callee, reason string) {
+	if callee, reason, ok := resolvePrefix(ix, t); ok {
+		return callee, reason
+	}
 	if t.Reason != "" {
 		return "", t.Reason
 	}

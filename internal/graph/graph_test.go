@@ -138,3 +138,37 @@ func TestBuildUnresolvedInIncludedFile(t *testing.T) {
 		t.Errorf("Owner = %q", got)
 	}
 }
+
+// A reference with a known group and an unknown rest resolves when one
+// project fits, and lists the candidates otherwise (freedesktop's
+// $CI_SERVER_URL/$FDO_UPSTREAM_REPO-style references, here with a group).
+func TestResolvePrefix(t *testing.T) {
+	inv := &inventory.Inventory{Version: 1, Projects: []*inventory.Project{
+		{Path: "platform/ci-templates", ID: 1}, {Path: "platform/build-scripts", ID: 2}, {Path: "platform/images/base", ID: 3},
+		{Path: "tools/lint", ID: 4}, {Path: "tools/lint-config", ID: 5}, {Path: "apps/web", ID: 6},
+	}}
+	ix := inventory.NewIndex(inv)
+	const undef = "variable NAME is not defined in the CI config (it may be a project, group or instance variable)"
+	for _, tc := range []struct {
+		name   string
+		target use.Target
+		callee string
+		reason string // exact
+	}{
+		{"one project fits the suffix", use.Target{Kind: use.Path, Value: "platform/build-${NAME}", Reason: undef}, "platform/build-scripts", ""},
+		{"several fit: listed", use.Target{Kind: use.Path, Value: "tools/${NAME}", Reason: undef}, "",
+			undef + "; 2 projects under tools fit tools/${NAME}: tools/lint, tools/lint-config"},
+		{"none fits", use.Target{Kind: use.Path, Value: "tools/x-${NAME}", Reason: undef}, "", undef + "; no project under tools fits tools/x-${NAME}"},
+		{"no group before the variable: as before", use.Target{Kind: use.Path, Value: "${NAME}/web", Reason: undef}, "", undef},
+		{"API segment, encoded", use.Target{Kind: use.Unknown, Value: "platform%2Fci-${NAME}", Reason: undef}, "platform/ci-templates", ""},
+		{"registry path: the project owns image names below it", use.Target{Kind: use.Image, Value: "platform/images/${img}", Reason: undef}, "platform/images/base", ""},
+		{"registry path under a group with several projects", use.Target{Kind: use.Image, Value: "platform/${img}", Reason: undef}, "",
+			undef + "; 3 projects under platform fit platform/${img}: platform/build-scripts, platform/ci-templates, platform/images/base"},
+		{"numeric id stays unresolved", use.Target{Kind: use.Unknown, Value: "${PID}", Reason: "variable PID is not defined"}, "", "variable PID is not defined"},
+	} {
+		callee, reason := Resolve(ix, "apps/web", tc.target)
+		if callee != tc.callee || reason != tc.reason {
+			t.Errorf("%s: Resolve = %q, %q\n want %q, %q", tc.name, callee, reason, tc.callee, tc.reason)
+		}
+	}
+}
