@@ -80,91 +80,18 @@ var (
 func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 	ws := argv(c)
 	tool := cmdBase(ws[0].Value)
+	parse := buildParsers[tool]
+	if parse == nil {
+		return build{}, false
+	}
 	env := st.in.envOf(c)
 	b := build{tool: tool, buildArgs: map[string]shell.Word{}}
-	var p parsed
-	switch tool {
-	case "executor", "kaniko":
-		b.kaniko = true
-		p = kanikoSpec.parse(ws[1:])
-		b.allStages = !p.has("--skip-unused-stages")
-		ctx := "."
-		if w, ok := p.last("--context", "-c"); ok {
-			ctx = strings.TrimPrefix(w.Value, "dir://")
-			if strings.Contains(w.Value, "://") && !strings.HasPrefix(w.Value, "dir://") {
-				b.gitContext = w.Value
-				return b, true
-			}
-		}
-		b.context, b.contextOK = st.repoDirOf(c, ctx)
-		if w, ok := p.last("--dockerfile", "-f"); ok {
-			if f, ok := st.repoFile(c, w.Value); ok {
-				b.candidates = append(b.candidates, f)
-			}
-			if !strings.HasPrefix(w.Value, "/") && b.contextOK {
-				b.candidates = append(b.candidates, path.Join(b.context, w.Value))
-			}
-		} else if b.contextOK {
-			b.candidates = []string{path.Join(b.context, "Dockerfile")}
-		}
-		if !p.has("--no-push") {
-			b.writes = p.all("--destination", "-d")
-		}
-	case "docker", "podman", "nerdctl", "buildah":
-		args := dockerGlobal(ws[1:])
-		switch {
-		case len(args) > 0 && (args[0].Value == "build" || tool == "buildah" && args[0].Value == "bud"):
-			args = args[1:]
-		case len(args) > 1 && (args[0].Value == "buildx" || args[0].Value == "image") && (args[1].Value == "build" || args[1].Value == "b"):
-			args = args[2:]
-		default:
-			return build{}, false
-		}
-		p = dockerBuildSpec.parse(args)
-		b.allStages = tool == "docker" && st.in.envValue(c, "DOCKER_BUILDKIT") == "0"
-		ctx := "."
-		if len(p.pos) > 0 {
-			ctx = p.pos[0].Value
-		}
-		if ctx == "-" {
-			return build{}, false // Dockerfile on stdin
-		}
-		if strings.Contains(ctx, "://") || strings.HasPrefix(ctx, "git@") {
-			b.gitContext = ctx
-			return b, true
-		}
-		b.context, b.contextOK = st.repoDirOf(c, ctx)
-		if w, ok := p.last("-f", "--file"); ok && w.Value != "-" {
-			if f, ok := st.repoFile(c, w.Value); ok {
-				b.candidates = []string{f}
-			}
-		} else if !ok && b.contextOK {
-			if tool == "podman" || tool == "buildah" {
-				b.candidates = append(b.candidates, path.Join(b.context, "Containerfile"))
-			}
-			b.candidates = append(b.candidates, path.Join(b.context, "Dockerfile"))
-		}
-		pushes := p.has("--push")
-		for _, o := range p.all("-o", "--output") {
-			if strings.Contains(o.Value, "type=registry") || strings.Contains(o.Value, "push=true") {
-				pushes = true
-			}
-		}
-		if pushes {
-			b.writes = p.all("-t", "--tag")
-		}
-		for _, w := range p.all("--cache-from") {
-			if ref, ok := cacheRef(w.Value); ok {
-				b.reads = append(b.reads, shell.Word{Raw: w.Raw, Value: ref, Unknown: w.Unknown})
-			}
-		}
-		for _, w := range p.all("--build-context") {
-			if _, v, ok := strings.Cut(w.Value, "="); ok && strings.HasPrefix(v, "docker-image://") {
-				b.reads = append(b.reads, shell.Word{Raw: w.Raw, Value: strings.TrimPrefix(v, "docker-image://"), Unknown: w.Unknown})
-			}
-		}
-	default:
+	p, ok := parse(st, c, ws, &b)
+	if !ok {
 		return build{}, false
+	}
+	if b.gitContext != "" {
+		return b, true
 	}
 	for _, w := range p.all("--build-arg") {
 		name, val, ok := strings.Cut(w.Value, "=")
@@ -191,6 +118,104 @@ func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 		b.target = t.Value
 	}
 	return b, true
+}
+
+// buildParsers read the build-specific options of each image-build tool
+// into b and return the parsed options the common ones (--build-arg,
+// --secret, --target) are read from; false when the command builds
+// nothing.
+var buildParsers = map[string]func(st *jobState, c *shell.Command, ws []shell.Word, b *build) (parsed, bool){
+	"executor": parseKaniko, "kaniko": parseKaniko,
+	"docker": parseDockerBuild, "podman": parseDockerBuild, "nerdctl": parseDockerBuild, "buildah": parseDockerBuild,
+}
+
+// parseKaniko reads a kaniko executor build.
+func parseKaniko(st *jobState, c *shell.Command, ws []shell.Word, b *build) (parsed, bool) {
+	b.kaniko = true
+	p := kanikoSpec.parse(ws[1:])
+	b.allStages = !p.has("--skip-unused-stages")
+	ctx := "."
+	if w, ok := p.last("--context", "-c"); ok {
+		ctx = strings.TrimPrefix(w.Value, "dir://")
+		if strings.Contains(w.Value, "://") && !strings.HasPrefix(w.Value, "dir://") {
+			b.gitContext = w.Value
+			return p, true
+		}
+	}
+	b.context, b.contextOK = st.repoDirOf(c, ctx)
+	if w, ok := p.last("--dockerfile", "-f"); ok {
+		if f, ok := st.repoFile(c, w.Value); ok {
+			b.candidates = append(b.candidates, f)
+		}
+		if !strings.HasPrefix(w.Value, "/") && b.contextOK {
+			b.candidates = append(b.candidates, path.Join(b.context, w.Value))
+		}
+	} else if b.contextOK {
+		b.candidates = []string{path.Join(b.context, "Dockerfile")}
+	}
+	if !p.has("--no-push") {
+		b.writes = p.all("--destination", "-d")
+	}
+	return p, true
+}
+
+// parseDockerBuild reads docker/podman/nerdctl build, docker buildx build
+// and buildah bud.
+func parseDockerBuild(st *jobState, c *shell.Command, ws []shell.Word, b *build) (parsed, bool) {
+	tool := b.tool
+	args := dockerGlobal(ws[1:])
+	switch {
+	case len(args) > 0 && (args[0].Value == "build" || tool == "buildah" && args[0].Value == "bud"):
+		args = args[1:]
+	case len(args) > 1 && (args[0].Value == "buildx" || args[0].Value == "image") && (args[1].Value == "build" || args[1].Value == "b"):
+		args = args[2:]
+	default:
+		return parsed{}, false
+	}
+	p := dockerBuildSpec.parse(args)
+	b.allStages = tool == "docker" && st.in.envValue(c, "DOCKER_BUILDKIT") == "0"
+	ctx := "."
+	if len(p.pos) > 0 {
+		ctx = p.pos[0].Value
+	}
+	if ctx == "-" {
+		return parsed{}, false // Dockerfile on stdin
+	}
+	if strings.Contains(ctx, "://") || strings.HasPrefix(ctx, "git@") {
+		b.gitContext = ctx
+		return p, true
+	}
+	b.context, b.contextOK = st.repoDirOf(c, ctx)
+	if w, ok := p.last("-f", "--file"); ok && w.Value != "-" {
+		if f, ok := st.repoFile(c, w.Value); ok {
+			b.candidates = []string{f}
+		}
+	} else if !ok && b.contextOK {
+		if tool == "podman" || tool == "buildah" {
+			b.candidates = append(b.candidates, path.Join(b.context, "Containerfile"))
+		}
+		b.candidates = append(b.candidates, path.Join(b.context, "Dockerfile"))
+	}
+	pushes := p.has("--push")
+	for _, o := range p.all("-o", "--output") {
+		if strings.Contains(o.Value, "type=registry") || strings.Contains(o.Value, "push=true") {
+			pushes = true
+		}
+	}
+	if pushes {
+		b.writes = p.all("-t", "--tag")
+	}
+	for _, w := range p.all("--cache-from") {
+		if ref, ok := cacheRef(w.Value); ok {
+			b.reads = append(b.reads, shell.Word{Raw: w.Raw, Value: ref, Unknown: w.Unknown})
+		}
+	}
+	for _, w := range p.all("--build-context") {
+		if _, v, ok := strings.Cut(w.Value, "="); ok && strings.HasPrefix(v, "docker-image://") {
+			b.reads = append(b.reads, shell.Word{Raw: w.Raw, Value: strings.TrimPrefix(v, "docker-image://"), Unknown: w.Unknown})
+		}
+	}
+	return p, true
 }
 
 // cacheRef extracts the image of --cache-from (plain or type=registry,ref=).
