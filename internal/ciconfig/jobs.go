@@ -50,8 +50,8 @@ func (l *loader) jobs(x *extended, r *refResolver) []Job {
 				// GitLab deep-merges same-named jobs of included files with
 				// the including file's (https://docs.gitlab.com/ci/yaml/includes/#override-included-configuration-values),
 				// so the merged job has the include's script. Not an error.
-				l.note(NotFetched, p.pos(), name, "job %s sets no script here: it overrides a job of %s, which is not fetched, so the job is not analysed",
-					name, strings.Join(l.unfetched, ", "))
+				l.note(NotFetched, p.pos(), name, "no script here: the job overrides a job of %s, which is not fetched, so it is not analysed",
+					strings.Join(l.unfetched, ", "))
 				continue
 			}
 			l.errorAt(p.pos(), "add script: (or trigger: for a downstream pipeline), or start the name with . to make it a hidden template",

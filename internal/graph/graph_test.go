@@ -164,6 +164,7 @@ func TestResolvePrefix(t *testing.T) {
 		{"registry path: the project owns image names below it", use.Target{Kind: use.Image, Value: "platform/images/${img}", Reason: undef}, "platform/images/base", ""},
 		{"registry path under a group with several projects", use.Target{Kind: use.Image, Value: "platform/${img}", Reason: undef}, "",
 			undef + "; 3 projects under platform fit platform/${img}: platform/build-scripts, platform/ci-templates, platform/images/base"},
+		{"registry path inside a project", use.Target{Kind: use.Image, Value: "platform/ci-templates/${img}", Reason: undef}, "platform/ci-templates", ""},
 		{"numeric id stays unresolved", use.Target{Kind: use.Unknown, Value: "${PID}", Reason: "variable PID is not defined"}, "", "variable PID is not defined"},
 	} {
 		callee, reason := Resolve(ix, "apps/web", tc.target)

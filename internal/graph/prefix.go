@@ -58,6 +58,13 @@ func resolvePrefix(ix *inventory.Index, t use.Target) (callee, reason string, ok
 		pats = append(pats, pattern(strings.Join(segs[:k], "/")))
 	}
 	var cands []string
+	if t.Kind == use.Image {
+		// The project the known part lies in owns its images too
+		// (platform/app/${IMAGE} is an image of platform/app).
+		if p := ix.LongestProjectPrefix(group); p != nil {
+			cands = append(cands, p.Path)
+		}
+	}
 	for _, p := range ix.ProjectsUnder(group) {
 		for _, re := range pats {
 			if re.MatchString(p.Path) {
