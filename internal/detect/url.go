@@ -250,3 +250,43 @@ func isOwnPath(caller, p string) bool {
 func looksLikeURLRef(v string) bool {
 	return strings.HasPrefix(v, "$") || strings.Contains(v, "://")
 }
+
+func isRelativeURL(u string) bool { return strings.HasPrefix(u, "./") || strings.HasPrefix(u, "../") }
+
+// resolveRelativeURL resolves a relative submodule URL as git does: each
+// "../" removes one path component of the superproject's remote URL,
+// "./" removes none. ok is false when the URL climbs above the host.
+func resolveRelativeURL(base, rel string) (string, bool) {
+	b := strings.TrimSuffix(base, "/")
+	floor := 0
+	if i := strings.Index(b, "://"); i >= 0 {
+		floor = i + 3
+		if j := strings.IndexByte(b[floor:], '/'); j >= 0 {
+			floor += j
+		} else {
+			floor = len(b)
+		}
+	} else if i := strings.IndexByte(b, ':'); i >= 0 {
+		floor = i // scp-like host:path
+	}
+	for {
+		switch {
+		case strings.HasPrefix(rel, "../"):
+			i := strings.LastIndexAny(b, "/:")
+			if i < floor || i <= 0 {
+				return "", false
+			}
+			b, rel = b[:i], rel[3:]
+		case strings.HasPrefix(rel, "./"):
+			rel = rel[2:]
+		case rel == "..":
+			return "", false
+		default:
+			sep := "/"
+			if strings.HasSuffix(b, ":") {
+				sep = ""
+			}
+			return b + sep + rel, true
+		}
+	}
+}
