@@ -251,6 +251,8 @@ func looksLikeURLRef(v string) bool {
 	return strings.HasPrefix(v, "$") || strings.Contains(v, "://")
 }
 
+// isRelativeURL reports whether a submodule URL is relative to the
+// superproject's remote.
 func isRelativeURL(u string) bool { return strings.HasPrefix(u, "./") || strings.HasPrefix(u, "../") }
 
 // resolveRelativeURL resolves a relative submodule URL as git does: each
