@@ -256,7 +256,7 @@ func TestJobsSortedAndDeterministic(t *testing.T) {
 func TestNoteFromOtherProject(t *testing.T) {
 	cfg := loadApp(t, "include: {project: g/tpl, file: t.yml}\n", memFiles{"g/tpl": {"t.yml": "deploy:\n  trigger: g/down\n"}})
 	n := requireNote(t, cfg, PipelineUser, "trigger: g/down", "(in t.yml of project g/tpl)")
-	if n.Project != app || n.Job != "deploy" || n.Line != 2 {
+	if n.Project != "g/tpl" || n.File != "t.yml" || n.Job != "deploy" || n.Line != 2 {
 		t.Errorf("note %+v", n)
 	}
 }

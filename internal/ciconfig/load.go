@@ -176,7 +176,9 @@ func (l *loader) note(kind NoteKind, pos loc.Pos, job, format string, args ...an
 	if pos.Project != "" && pos.Project != l.project {
 		detail += fmt.Sprintf(" (in %s of project %s)", pos.File, pos.Project)
 	}
-	l.notes = append(l.notes, Note{Pos: loc.Pos{Project: l.project, File: pos.File, Line: pos.Line}, Job: job, Kind: kind, Detail: detail})
+	// The note is in the file's own project (an included template's),
+	// as scan evidence is; discovery adds the caller.
+	l.notes = append(l.notes, Note{Pos: loc.Pos{Project: cmp.Or(pos.Project, l.project), File: pos.File, Line: pos.Line}, Job: job, Kind: kind, Detail: detail})
 }
 
 // sortNotes orders notes by place, job, kind and detail and drops
