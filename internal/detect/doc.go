@@ -6,7 +6,8 @@
 // The families (see All): git transport (git.go, with git_config.go for
 // insteadOf rules and credential helpers, vcsdeps.go for git dependencies
 // of pip, npm and other package managers, gomod.go for Go modules),
-// submodules (submodule.go), the container registry (registry.go), image
+// submodules (submodule.go), the container registry (registry.go, with
+// registry_ops.go for what each tool's subcommands read and write), image
 // builds (dockerfile.go, with dockerfile_parse.go for the Dockerfile
 // parser and dockerfile_run.go for RUN lines), REST API calls (api.go),
 // needs:project (needs.go), npm (npm.go), pip (pip.go), Maven (maven.go,
