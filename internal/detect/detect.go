@@ -54,10 +54,10 @@ func All() []Detector {
 	}
 }
 
-// Family returns the detector of one family ("git", "registry", "api",
-// ...) run alone, for tests and debugging; nil when there is none. All
-// runs the replayed families together in one replay instead.
-func Family(name string) Detector {
+// family returns the detector of one family ("git", "registry", "api",
+// ...) run alone, for the family tables; nil when there is none. All runs
+// the replayed families together in one replay instead.
+func family(name string) Detector {
 	for _, f := range replayedFamilies() {
 		if f.Name() == name {
 			return replay{f}
