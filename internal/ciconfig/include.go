@@ -337,8 +337,10 @@ func (l *loader) includeEntry(it *node, parent *fileCtx) []*fileCtx {
 		return l.componentFile(it, inputs, at)
 	case "remote":
 		l.note(NotFetched, at, "", "include:remote %s is not fetched offline; the jobs it defines are not analysed", it.get(a).str)
+		l.unseen = append(l.unseen, "include:remote "+it.get(a).str)
 	case "template":
 		l.note(NotFetched, at, "", "include:template %s is a GitLab template tokenscope does not ship; the jobs it defines are not analysed", it.get(a).str)
+		l.unseen = append(l.unseen, "include:template "+it.get(a).str)
 	case "artifact":
 		l.note(NotFetched, at, "", "include:artifact %s is generated while the pipeline runs; its jobs are not analysed", it.get(a).str)
 	}

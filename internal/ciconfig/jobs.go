@@ -49,6 +49,16 @@ func (l *loader) jobs(x *extended, r *refResolver) []Job {
 			if name == "default" || name == "workflow" {
 				continue // keywords, not jobs (Root#filter_jobs!)
 			}
+			if v.isMap() && len(l.unseen) > 0 {
+				// A job without script: next to an include that is not
+				// fetched most likely overrides a job of that include:
+				// GitLab deep-merges same-named jobs of included files with
+				// the including file's (https://docs.gitlab.com/ci/yaml/includes/#override-included-configuration-values),
+				// so the merged job has the include's script. Not an error.
+				l.note(NotFetched, p.pos(), name, "no script here: the job overrides a job of %s, which is not fetched, so it is not analysed",
+					strings.Join(l.unseen, ", "))
+				continue
+			}
 			l.errorAt(p.pos(), "add script: (or trigger: for a downstream pipeline), or start the name with . to make it a hidden template",
 				"jobs %s config should implement the script:, run:, or trigger: keyword", name)
 			continue

@@ -256,7 +256,42 @@ func TestJobsSortedAndDeterministic(t *testing.T) {
 func TestNoteFromOtherProject(t *testing.T) {
 	cfg := loadApp(t, "include: {project: g/tpl, file: t.yml}\n", memFiles{"g/tpl": {"t.yml": "deploy:\n  trigger: g/down\n"}})
 	n := requireNote(t, cfg, PipelineUser, "trigger: g/down", "(in t.yml of project g/tpl)")
-	if n.Project != app || n.Job != "deploy" || n.Line != 2 {
+	if n.Project != "g/tpl" || n.File != "t.yml" || n.Job != "deploy" || n.Line != 2 {
 		t.Errorf("note %+v", n)
 	}
+}
+
+// A project that includes GitLab's Auto-DevOps template and tunes its
+// jobs (a real-shaped freedesktop/GNOME pattern) overrides jobs the
+// template defines; without the template those overrides have no script,
+// which is not an error (GitLab merges them with the template's jobs).
+func TestTemplateOverridesAreNotErrors(t *testing.T) {
+	cfg := loadApp(t, `
+include:
+  - template: Auto-DevOps.gitlab-ci.yml
+  - template: Jobs/SAST.gitlab-ci.yml
+variables:
+  AUTO_DEVOPS_PLATFORM_TARGET: ECS
+test:
+  variables:
+    POSTGRES_ENABLED: "false"
+code_quality:
+  rules:
+    - when: never
+build:
+  script: [make]
+`, nil)
+	requireClean(t, cfg)
+	equalStrings(t, "jobs", jobNames(cfg), []string{"build"})
+	requireNote(t, cfg, NotFetched, "no script here: the job overrides a job of include:template Auto-DevOps.gitlab-ci.yml, include:template Jobs/SAST.gitlab-ci.yml")
+	var overridden []string
+	for _, n := range cfg.Notes {
+		if n.Kind == NotFetched && n.Job != "" {
+			overridden = append(overridden, n.Job)
+		}
+	}
+	equalStrings(t, "overriding jobs", overridden, []string{"test", "code_quality"})
+	// Without an unfetched include, it stays the error GitLab gives.
+	cfg = loadApp(t, "test:\n  variables: {A: b}\nbuild:\n  script: [make]\n", nil)
+	requireDiag(t, cfg, diag.Error, "jobs test config should implement the script:, run:, or trigger: keyword")
 }

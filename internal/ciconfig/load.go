@@ -138,6 +138,9 @@ type loader struct {
 	// remote, templates), with where they are included: a name extends or
 	// !reference cannot find is likely defined in one of them.
 	unfetched []string
+	// unseen names the includes whose jobs are not seen (remote and
+	// template), for jobs that only override one of theirs.
+	unseen []string
 }
 
 func newLoader(project, file string, opts Options) *loader {
@@ -178,7 +181,9 @@ func (l *loader) note(kind NoteKind, pos loc.Pos, job, format string, args ...an
 	if pos.Project != "" && pos.Project != l.project {
 		detail += fmt.Sprintf(" (in %s of project %s)", pos.File, pos.Project)
 	}
-	l.notes = append(l.notes, Note{Pos: loc.Pos{Project: l.project, File: pos.File, Line: pos.Line}, Job: job, Kind: kind, Detail: detail})
+	// The note is in the file's own project (an included template's),
+	// as scan evidence is; discovery adds the caller.
+	l.notes = append(l.notes, Note{Pos: loc.Pos{Project: cmp.Or(pos.Project, l.project), File: pos.File, Line: pos.Line}, Job: job, Kind: kind, Detail: detail})
 	if kind == NotFetched && job == "" {
 		what, _, _ := strings.Cut(detail, ";")
 		l.unfetched = append(l.unfetched, what+" ("+loc.Pos{File: pos.File, Line: pos.Line}.Place()+")")

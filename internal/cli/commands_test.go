@@ -105,8 +105,8 @@ func TestNewCmdPlan(t *testing.T) {
 
 func TestNewCmdScan(t *testing.T) {
 	type parsed struct {
-		Dir, Format, Output, ServerURL string
-		Quiet                          bool
+		Dir, Format, Output, ServerURL, Registry string
+		Quiet                                    bool
 	}
 	tests := []struct {
 		name    string
@@ -115,8 +115,8 @@ func TestNewCmdScan(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", args: "snap", want: parsed{Dir: "snap", Format: "table"}},
-		{name: "every flag", args: "clones --format json -o edges.json -q --server-url https://gitlab.example.com",
-			want: parsed{Dir: "clones", Format: "json", Output: "edges.json", ServerURL: "https://gitlab.example.com", Quiet: true}},
+		{name: "every flag", args: "clones --format json -o edges.json -q --server-url https://gitlab.example.com --registry registry.example.com:5050",
+			want: parsed{Dir: "clones", Format: "json", Output: "edges.json", ServerURL: "https://gitlab.example.com", Registry: "registry.example.com:5050", Quiet: true}},
 		{name: "live", args: "--group apps", want: parsed{Dir: liveArg, Format: "table"}},
 		{name: "no source", args: "", wantErr: "accepts 1 arg(s), received 0"},
 		{name: "source and live", args: "snap --gitlab https://gitlab.example.com", wantErr: "give either SOURCE (snap) or --gitlab/--group, not both"},
@@ -129,7 +129,7 @@ func TestNewCmdScan(t *testing.T) {
 			if !checkErr(t, err, tt.wantErr) {
 				return
 			}
-			p := parsed{Dir: got.source.Dir, Format: got.Format.Value, Output: got.output.Path, ServerURL: got.source.ServerURL, Quiet: got.Quiet}
+			p := parsed{Dir: got.source.Dir, Format: got.Format.Value, Output: got.output.Path, ServerURL: got.source.ServerURL, Registry: got.source.Registry, Quiet: got.Quiet}
 			if p != tt.want {
 				t.Errorf("options = %+v, want %+v", p, tt.want)
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,8 +24,11 @@ import (
 type sourceOptions struct {
 	Dir       string
 	ServerURL string
-	live      liveOptions
-	tmpDir    string // live snapshot, removed when the command ends
+	// Registry is CI_REGISTRY (host[:port]) when the snapshot's inventory
+	// does not name it.
+	Registry string
+	live     liveOptions
+	tmpDir   string // live snapshot, removed when the command ends
 	// Quiet drops warnings about the snapshot; errors are always printed.
 	Quiet bool
 }
@@ -39,7 +43,23 @@ const liveArg = "\x00live"
 // calls does not matter.
 func (o *sourceOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.ServerURL, "server-url", "", "GitLab `URL` jobs see as CI_SERVER_URL, when the snapshot has no inventory.yaml (default "+inventory.DefaultServerURL+")")
+	cmd.Flags().StringVar(&o.Registry, "registry", "", "container registry `HOST[:PORT]` jobs see as CI_REGISTRY, when the snapshot's inventory.yaml names none (default: registry.gitlab.com on gitlab.com, otherwise unknown: registry references stay unresolved)")
 	o.live.addFlags(cmd)
+}
+
+// validRegistry checks a --registry value: a host with an optional port,
+// as CI_REGISTRY holds it, not a URL.
+func validRegistry(r string) error {
+	host, port, hasPort := strings.Cut(r, ":")
+	ok := host != "" && !strings.ContainsAny(r, "/ \t@?#")
+	if hasPort {
+		n, err := strconv.Atoi(port)
+		ok = ok && err == nil && n > 0 && n < 65536
+	}
+	if !ok {
+		return usageErrorf("--registry %q: give the registry as CI_REGISTRY holds it, host[:port] (registry.example.com or gitlab.example.com:5050), not a URL", r)
+	}
+	return nil
 }
 
 // args checks the positional arguments: SOURCE by check, or none with
@@ -76,6 +96,11 @@ func liveHelp(long string) string {
 // load reads the snapshot, or reads GitLab into a temporary one.
 // Diagnostics about the snapshot go to stderr.
 func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, error) {
+	if o.Registry != "" {
+		if err := validRegistry(o.Registry); err != nil {
+			return nil, err
+		}
+	}
 	if o.live.enabled() || o.Dir == liveArg {
 		tmp, err := os.MkdirTemp("", "tokenscope-live-*")
 		if err != nil {
@@ -90,7 +115,7 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 		}
 		o.Dir = dir
 	}
-	snap, diags, err := inventory.Load(o.Dir, inventory.LoadOptions{ServerURL: o.ServerURL})
+	snap, diags, err := inventory.Load(o.Dir, inventory.LoadOptions{ServerURL: o.ServerURL, Registry: o.Registry})
 	if err != nil {
 		return nil, err
 	}

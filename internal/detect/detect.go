@@ -46,11 +46,27 @@ type Detector interface {
 // All returns every detector, one per access family.
 func All() []Detector {
 	return []Detector{
-		gitDetector{},
-		submoduleDetector{},
-		registryDetector{},
-		dockerfileDetector{},
+		// One replay of the job's commands for the families that follow
+		// it command by command.
+		replay(replayedFamilies()),
 		apiDetector{}, needsDetector{}, npmDetector{}, pipDetector{}, mavenDetector{},
 		helmDetector{}, terraformDetector{}, tokensDetector{},
 	}
+}
+
+// family returns the detector of one family ("git", "registry", "api",
+// ...) run alone, for the family tables; nil when there is none. All runs
+// the replayed families together in one replay instead.
+func family(name string) Detector {
+	for _, f := range replayedFamilies() {
+		if f.Name() == name {
+			return replay{f}
+		}
+	}
+	for _, d := range All() {
+		if d.Name() == name {
+			return d
+		}
+	}
+	return nil
 }

@@ -73,15 +73,22 @@ func (in *Input) UseInFile(file string, line int, k access.Kind, t use.Target, d
 	}
 }
 
-// NoteAt builds a note about a command. Notes are the caller's, even when
-// the command comes from another project's template.
+// NoteAt builds a note about a command. A command of another project's
+// template (an include) is noted in that project's file, with the caller
+// as the pipeline that runs it, as its uses are.
 func (in *Input) NoteAt(c *shell.Command, k use.NoteKind, detail string) use.Note {
-	return in.noteInFile(c.Pos.File, c.Pos.Line, k, detail)
+	return in.NoteAtPos(c.Pos, k, detail)
 }
 
-// NoteAtPos builds a note about a YAML position.
+// NoteAtPos builds a note about a YAML position (in the caller's file, or
+// an included file of another project).
 func (in *Input) NoteAtPos(p loc.Pos, k use.NoteKind, detail string) use.Note {
-	return in.noteInFile(p.File, p.Line, k, detail)
+	n := in.noteInFile(p.File, p.Line, k, detail)
+	if p.Project != "" {
+		n.Project = p.Project
+		n.Caller = use.CallerOf(p.Project, in.Caller.Path)
+	}
+	return n
 }
 
 // detailVia is the evidence detail for a command with a note on where its

@@ -4,6 +4,9 @@ package detect
 
 type MemFiles = memFiles
 
+// Family is one detector family run alone.
+var Family = family
+
 var (
 	TestServer           = testServer
 	TestServerNoRegistry = testServerNoRegistry

@@ -104,16 +104,14 @@ func (j job) input(t testing.TB) *detect.Input {
 	return &detect.Input{Caller: p, Server: srv, Job: job, Env: env, Commands: cmds, Files: files}
 }
 
-// detector returns the detector of family name from detect.All().
+// detector returns the detector of family name, run alone.
 func detector(t testing.TB, name string) detect.Detector {
 	t.Helper()
-	for _, d := range detect.All() {
-		if d.Name() == name {
-			return d
-		}
+	d := detect.Family(name)
+	if d == nil {
+		t.Fatalf("no detector %q", name)
 	}
-	t.Fatalf("no detector %q in detect.All()", name)
-	return nil
+	return d
 }
 
 // runDetectors runs the detectors of the families ("" for all) over j, in

@@ -5,7 +5,6 @@ package detect
 
 import (
 	"io/fs"
-	"path"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/shell"
@@ -13,30 +12,19 @@ import (
 )
 
 // jobState is what the commands run so far in a job leave behind for later
-// commands: the working directory, git credentials (insteadOf rules,
-// ~/.netrc, credential helpers), clones and remotes, registry logins and Go
-// settings. Files written by one command are seen by every later command
-// of the job (after_script runs in a new shell but on the same files).
+// commands: the working directory and credential files, with the git
+// state (git.go) and the registry state (registry.go) each family keeps
+// up to date. Files written by one command are seen by every later
+// command of the job (after_script runs in a new shell but on the same
+// files).
 type jobState struct {
 	in      *Input
 	cwd     string // relative to the project directory; absolute or "~/..." outside it
 	section string
-
-	git     gitCfg
-	netrc   map[string]cred   // host name -> credential, from ~/.netrc
-	stored  map[string]cred   // host name -> credential, from ~/.git-credentials
 	files   map[string]string // credential files by canonical path -> content
-	clones  map[string]string // directory -> origin URL as written
-	remotes map[string]map[string]string
-	// remoteAt says where a remote was defined, by repository and name.
-	remoteAt map[string]string
-	goEnv    map[string]string
 
-	// reg holds registry credentials: store (a config file or "login")
-	// -> registry host -> credential. Any registry tool of the job is
-	// assumed to see every store (documented over-approximation: jobs
-	// rarely write a config for one tool and pull with another).
-	reg map[string]map[string]cred
+	gitState
+	registryState
 }
 
 // stateNote is a note raised while updating the state, for one detector
@@ -48,16 +36,10 @@ type stateNote struct {
 
 func newJobState(in *Input) *jobState {
 	return &jobState{
-		in:       in,
-		git:      gitCfg{helpers: map[string]cred{}},
-		netrc:    map[string]cred{},
-		stored:   map[string]cred{},
-		files:    map[string]string{},
-		clones:   map[string]string{},
-		remotes:  map[string]map[string]string{},
-		remoteAt: map[string]string{},
-		goEnv:    map[string]string{},
-		reg:      map[string]map[string]cred{},
+		in:            in,
+		files:         map[string]string{},
+		gitState:      newGitState(),
+		registryState: registryState{reg: map[string]map[string]cred{}},
 	}
 }
 
@@ -222,65 +204,4 @@ func (st *jobState) readTree(p string) ([]byte, site, error) {
 		s.project = project
 	}
 	return b, s, nil
-}
-
-// ---- credential files ------------------------------------------------------
-
-// isStateFile reports whether a file c writes is one the job state
-// follows: ~/.netrc, ~/.git-credentials and registry auth files.
-func (st *jobState) isStateFile(c *shell.Command, p string) bool {
-	switch path.Base(strings.ReplaceAll(p, `\`, "/")) {
-	case ".netrc", "_netrc", ".git-credentials":
-		return true
-	}
-	return st.in.isRegistryAuthFile(c, p)
-}
-
-// applyFileWrite records a write to a credential file: ~/.netrc and
-// ~/.git-credentials for git, Docker/Podman auth files for registries.
-func (st *jobState) applyFileWrite(c *shell.Command, w fileWrite) []stateNote {
-	base := path.Base(strings.ReplaceAll(w.path, `\`, "/"))
-	switch {
-	case base == ".netrc" || base == "_netrc":
-		old := st.netrc
-		content, changed := st.writeFile("~/.netrc", w)
-		if !changed {
-			return nil
-		}
-		st.netrc = netrcCreds(content, c.Pos)
-		return st.netrcNotes(c, old)
-	case base == ".git-credentials":
-		if content, changed := st.writeFile("~/.git-credentials", w); changed {
-			st.stored = parseGitCredentials(content, c.Pos)
-		}
-	case st.in.isRegistryAuthFile(c, w.path):
-		return st.applyRegistryFile(c, w)
-	}
-	return nil
-}
-
-// writeFile updates a credential file's content and returns it, and
-// whether it changed (a job appending in a loop past the size bound does
-// not make every later write re-read the file). An unknown overwrite
-// empties it: what it holds cannot be known.
-func (st *jobState) writeFile(key string, w fileWrite) (string, bool) {
-	old, existed := st.files[key]
-	content := applyWrite(old, w)
-	st.files[key] = content
-	return content, !existed || content != old
-}
-
-func (st *jobState) removeFile(c *shell.Command, f string) {
-	switch path.Base(f) {
-	case ".netrc", "_netrc":
-		delete(st.files, "~/.netrc")
-		st.netrc = map[string]cred{}
-	case ".git-credentials":
-		delete(st.files, "~/.git-credentials")
-		st.stored = map[string]cred{}
-	default:
-		if st.in.isRegistryAuthFile(c, f) {
-			delete(st.reg, registryStore(f))
-		}
-	}
 }

@@ -87,22 +87,6 @@ func (pipDetector) Detect(in *Input, out *Output) {
 	}
 }
 
-// rawOf is a setting as written, for evidence.
-func rawOf(s setting) string {
-	if s.Var != nil {
-		return s.Var.Value
-	}
-	for _, a := range s.Cmd.Args {
-		if strings.HasPrefix(a.Raw, s.Name+"=") {
-			return strings.TrimPrefix(a.Raw, s.Name+"=")
-		}
-	}
-	if w, ok := s.Cmd.Assigns[s.Name]; ok {
-		return w.Raw
-	}
-	return s.Value
-}
-
 // emitPyIndex classifies one index and its credentials.
 func (in *Input) emitPyIndex(ix pyIndex, netrc map[string]netrcEntry, out *Output) {
 	u, ok := ParseURL(ix.URL)

@@ -40,16 +40,26 @@ type registryDetector struct{}
 func (registryDetector) Name() string { return "registry" }
 
 // Detect implements Detector.
-func (registryDetector) Detect(in *Input, out *Output) {
-	if in.Job == nil || in.Job.Trigger != nil {
-		return
-	}
+func (d registryDetector) Detect(in *Input, out *Output) { replay{d}.Detect(in, out) }
+
+func (registryDetector) stateNotes() string { return "registry" }
+
+func (registryDetector) start(in *Input, out *Output) func(*shell.Command, *jobState) {
 	yamlImages(in, out)
 	if len(in.Commands) == 0 {
-		return
+		return nil
 	}
-	notes := walkJob(in, func(c *shell.Command, st *jobState) { st.registryUses(out, c) })
-	keepNotes(out, notes, "registry")
+	return func(c *shell.Command, st *jobState) { st.registryUses(out, c) }
+}
+
+// registryState is what earlier commands of a job leave for registry
+// tools.
+type registryState struct {
+	// reg holds registry credentials: store (a config file or "login")
+	// -> registry host -> credential. Any registry tool of the job is
+	// assumed to see every store (documented over-approximation: jobs
+	// rarely write a config for one tool and pull with another).
+	reg map[string]map[string]cred
 }
 
 // ---- image references --------------------------------------------------------
@@ -90,7 +100,7 @@ func classifyImage(srv inventory.Server, ref string) image {
 	if r := UnknownReason(rawHost("x://" + ref)); r != "" {
 		im.kind, im.reason = imgUnknown, "the registry host is not known: "+r
 		if strings.EqualFold(host, "${CI_REGISTRY}") || strings.EqualFold(host, "$CI_REGISTRY") {
-			im.reason = "CI_REGISTRY is not known: set registry: in inventory.yaml"
+			im.reason = "CI_REGISTRY is not known: set registry: in inventory.yaml or give --registry"
 		}
 		return im
 	}
@@ -545,207 +555,6 @@ func (st *jobState) regCred(host string) (cred, bool) {
 		}
 	}
 	return cred{}, false
-}
-
-// ---- registry commands -------------------------------------------------------
-
-var (
-	dockerRunSpec = optSpec{unknownValue: true,
-		boolean: opts("ditPq", "rm", "privileged", "init", "detach", "interactive", "tty", "read-only",
-			"publish-all", "no-healthcheck", "oom-kill-disable", "sig-proxy", "help", "quiet",
-			"disable-content-trust", "replace", "rmi", "http-proxy", "no-hosts", "tls-verify")}
-	pullSpec = optSpec{value: opts("", "platform", "arch", "os", "variant", "authfile", "creds", "cert-dir",
-		"decryption-key", "retry", "retry-delay", "policy")}
-	pushSpec = optSpec{value: opts("f", "authfile", "creds", "cert-dir", "digestfile", "format", "sign-by",
-		"compression-format", "retry", "encryption-key", "remove-signatures")}
-	imagetoolsSpec = optSpec{value: opts("tf", "tag", "file", "annotation", "builder", "progress")}
-	craneSpec      = optSpec{value: opts("tbfoj", "platform", "tag", "base", "format", "new_layer", "filesystem",
-		"append", "output", "annotation", "label", "cmd", "entrypoint", "env", "user", "workdir", "exposed-ports",
-		"jobs")}
-	skopeoSpec = optSpec{value: opts("f", "src-creds", "dest-creds", "creds", "authfile", "src-authfile",
-		"dest-authfile", "format", "src-cert-dir", "dest-cert-dir", "override-arch", "override-os",
-		"override-variant", "sign-by", "retry-times", "src-registry-token", "dest-registry-token", "multi-arch",
-		"additional-tag", "dest-compress-format", "encryption-key", "decryption-key", "digestfile", "cert-dir",
-		"registry-token")}
-	orasSpec = optSpec{value: opts("upoa", "username", "password", "output", "artifact-type", "config", "annotation",
-		"annotation-file", "export-manifest", "platform", "concurrency", "format", "from-username", "from-password",
-		"to-username", "to-password", "registry-config")}
-)
-
-// imageOp is one registry access of a command.
-type imageOp struct {
-	ref    string
-	write  bool
-	inline *cred // credentials given on the command line (skopeo --creds)
-}
-
-// registryOps lists the registry reads and writes of a command.
-func registryOps(c *shell.Command) []imageOp {
-	ws := argv(c)
-	tool := cmdBase(ws[0].Value)
-	if !containerTools[tool] {
-		return nil
-	}
-	args := dockerGlobal(ws[1:])
-	if len(args) == 0 {
-		return nil
-	}
-	sub, rest := args[0].Value, args[1:]
-	if (sub == "image" || sub == "container") && len(rest) > 0 {
-		sub, rest = rest[0].Value, rest[1:]
-	}
-	read := func(ws ...shell.Word) []imageOp {
-		var ops []imageOp
-		for _, w := range ws {
-			ops = append(ops, imageOp{ref: w.Value})
-		}
-		return ops
-	}
-	switch tool {
-	case "skopeo":
-		p := skopeoSpec.parse(rest)
-		creds := func(names ...string) *cred {
-			if w, ok := p.last(names...); ok {
-				u, pw, _ := strings.Cut(w.Value, ":")
-				cr := classifyUserPass(u, pw)
-				return &cr
-			}
-			return nil
-		}
-		switch sub {
-		case "copy":
-			if len(p.pos) >= 2 {
-				return []imageOp{{ref: p.pos[0].Value, inline: creds("--src-creds", "--creds")},
-					{ref: p.pos[1].Value, write: true, inline: creds("--dest-creds", "--creds")}}
-			}
-		case "inspect", "list-tags":
-			if len(p.pos) >= 1 {
-				return []imageOp{{ref: p.pos[0].Value, inline: creds("--creds")}}
-			}
-		case "delete":
-			if len(p.pos) >= 1 {
-				return []imageOp{{ref: p.pos[0].Value, write: true, inline: creds("--creds")}}
-			}
-		}
-		return nil
-	case "crane":
-		p := craneSpec.parse(rest)
-		switch sub {
-		case "pull":
-			if len(p.pos) >= 2 {
-				return read(p.pos[:len(p.pos)-1]...)
-			}
-		case "push":
-			if len(p.pos) >= 2 {
-				return []imageOp{{ref: p.pos[1].Value, write: true}}
-			}
-		case "copy", "cp":
-			if len(p.pos) >= 2 {
-				return []imageOp{{ref: p.pos[0].Value}, {ref: p.pos[1].Value, write: true}}
-			}
-		case "manifest", "digest", "config", "ls", "export", "blob", "validate":
-			if len(p.pos) >= 1 {
-				return read(p.pos[0])
-			}
-		case "tag", "delete":
-			if len(p.pos) >= 1 {
-				return []imageOp{{ref: p.pos[0].Value, write: true}}
-			}
-		case "append", "mutate", "flatten", "rebase":
-			var ops []imageOp
-			if b, ok := p.last("-b", "--base"); ok {
-				ops = append(ops, imageOp{ref: b.Value})
-			}
-			if len(p.pos) >= 1 {
-				ops = append(ops, imageOp{ref: p.pos[0].Value})
-			}
-			if t, ok := p.last("-t", "--tag"); ok {
-				ops = append(ops, imageOp{ref: t.Value, write: true})
-			}
-			return ops
-		}
-		return nil
-	case "oras":
-		p := orasSpec.parse(rest)
-		switch sub {
-		case "pull", "discover", "resolve":
-			if len(p.pos) >= 1 {
-				return read(p.pos[0])
-			}
-		case "manifest", "blob", "repo":
-			if len(p.pos) >= 2 && (p.pos[0].Value == "fetch" || p.pos[0].Value == "fetch-config" || p.pos[0].Value == "ls" || p.pos[0].Value == "tags") {
-				return read(p.pos[1])
-			}
-		case "push", "attach", "tag":
-			if len(p.pos) >= 1 {
-				return []imageOp{{ref: p.pos[0].Value, write: true}}
-			}
-		case "copy", "cp":
-			if len(p.pos) >= 2 {
-				return []imageOp{{ref: p.pos[0].Value}, {ref: p.pos[1].Value, write: true}}
-			}
-		}
-		return nil
-	}
-	// docker, podman, nerdctl, buildah
-	switch sub {
-	case "pull":
-		return read(pullSpec.parse(rest).pos...)
-	case "run", "create":
-		if p := dockerRunSpec.parse(rest); len(p.pos) > 0 {
-			return read(p.pos[0])
-		}
-	case "from":
-		if tool == "buildah" {
-			if p := dockerRunSpec.parse(rest); len(p.pos) > 0 {
-				return read(p.pos[0])
-			}
-		}
-	case "push":
-		p := pushSpec.parse(rest)
-		switch {
-		case len(p.pos) >= 2 && tool != "docker" && tool != "nerdctl":
-			return []imageOp{{ref: p.pos[1].Value, write: true}} // podman push IMAGE DEST
-		case len(p.pos) >= 1:
-			return []imageOp{{ref: p.pos[0].Value, write: true}}
-		}
-	case "manifest":
-		if len(rest) >= 2 {
-			switch rest[0].Value {
-			case "inspect":
-				return read(rest[len(rest)-1])
-			case "push":
-				p := pushSpec.parse(rest[1:])
-				if len(p.pos) >= 1 {
-					return []imageOp{{ref: p.pos[len(p.pos)-1].Value, write: true}}
-				}
-			case "create":
-				p := pushSpec.parse(rest[1:])
-				if len(p.pos) >= 2 {
-					return read(p.pos[1:]...)
-				}
-			}
-		}
-	case "buildx":
-		if len(rest) >= 2 && rest[0].Value == "imagetools" && rest[1].Value == "create" {
-			p := imagetoolsSpec.parse(rest[2:])
-			ops := read(p.pos...)
-			for _, t := range p.all("-t", "--tag") {
-				ops = append(ops, imageOp{ref: t.Value, write: true})
-			}
-			return ops
-		}
-	}
-	return nil
-}
-
-// registryUses reports a command's registry accesses, and the job token
-// passed into a container it starts (P39).
-func (st *jobState) registryUses(out *Output, c *shell.Command) {
-	for _, op := range registryOps(c) {
-		st.registryAccess(out, cmdSite(c), op, CommandText(c))
-	}
-	st.forwardedIntoContainer(out, c)
 }
 
 // registryAccess reports one pull or push if it carries the job token.

@@ -26,6 +26,29 @@ var registryCases = []jobCase{
 	{name: "P12 image from a project variable: unresolved, the runner would pull it with the job token",
 		image: "$BUILD_IMAGE",
 		uses:  []string{"container-read image=${BUILD_IMAGE} .gitlab-ci.yml:2 (unresolved)"}},
+	{name: "P14 buildah from pulls; buildah run and commit work on the container it made (freedesktop ci-templates)",
+		script: `buildah login -u gitlab-ci-token -p $CI_JOB_TOKEN $CI_REGISTRY
+ctr=$(buildah from $CI_REGISTRY/platform/ci-images/fedora:40)
+buildah run $ctr -- dnf install -y git
+buildah run --isolation chroot "$ctr" sh -c 'make install'
+buildah commit $ctr $CI_REGISTRY_IMAGE/fedora:latest
+buildah push $CI_REGISTRY_IMAGE/fedora:latest`,
+		uses: []string{"container-read image=platform/ci-images/fedora .gitlab-ci.yml:11", "container-write image=apps/web/fedora .gitlab-ci.yml:15"}},
+	{name: "P14 commands on a container (exec, start, commit, cp, containerd's ctr run of a local image) pull nothing",
+		script: `docker login -u gitlab-ci-token -p $CI_JOB_TOKEN $CI_REGISTRY
+ctr_id=$(docker create $CI_REGISTRY/platform/tools/db:2)
+docker start $ctr_id
+docker exec $ctr_id pg_isready
+podman container exec -it $ctr_id sh
+docker commit $ctr_id local/db-snapshot
+docker cp $ctr_id:/dump.sql .
+ctr run --rm docker.io/library/alpine:3 t1 true`,
+		uses: []string{"container-read image=platform/tools/db .gitlab-ci.yml:11"}},
+	{name: "P14 podman run and docker run still pull their image",
+		script: `docker login -u gitlab-ci-token -p $CI_JOB_TOKEN $CI_REGISTRY
+podman run --rm $CI_REGISTRY/platform/tools/lint:1 lint
+docker run -d --name db $CI_REGISTRY/platform/tools/db:2`,
+		uses: []string{"container-read image=platform/tools/lint .gitlab-ci.yml:11", "container-read image=platform/tools/db .gitlab-ci.yml:12"}},
 	{name: "P14 unknown image pulled after a job-token login is unresolved; without a login nothing",
 		script: `docker pull $TOOLS_IMAGE
 docker login -u gitlab-ci-token -p $CI_JOB_TOKEN $CI_REGISTRY

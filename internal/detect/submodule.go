@@ -37,14 +37,16 @@ func (submoduleDetector) Name() string { return "submodule" }
 const maxSubmoduleDepth = 6
 
 // Detect implements Detector.
-func (submoduleDetector) Detect(in *Input, out *Output) {
-	if in.Job == nil || in.Job.Trigger != nil {
-		return
-	}
+func (d submoduleDetector) Detect(in *Input, out *Output) { replay{d}.Detect(in, out) }
+
+func (submoduleDetector) stateNotes() string { return "" }
+
+func (submoduleDetector) start(in *Input, out *Output) func(*shell.Command, *jobState) {
 	runnerSubmodules(in, out)
-	if len(in.Commands) > 0 {
-		walkJob(in, func(c *shell.Command, st *jobState) { st.submoduleUpdateUses(out, c) })
+	if len(in.Commands) == 0 {
+		return nil
 	}
+	return func(c *shell.Command, st *jobState) { st.submoduleUpdateUses(out, c) }
 }
 
 // gitmodule is one [submodule] section of .gitmodules.
@@ -97,46 +99,6 @@ func parseGitmodules(b []byte) []gitmodule {
 	}
 	flush()
 	return out
-}
-
-func isRelativeURL(u string) bool { return strings.HasPrefix(u, "./") || strings.HasPrefix(u, "../") }
-
-// resolveRelativeURL resolves a relative submodule URL as git does: each
-// "../" removes one path component of the superproject's remote URL,
-// "./" removes none. ok is false when the URL climbs above the host.
-func resolveRelativeURL(base, rel string) (string, bool) {
-	b := strings.TrimSuffix(base, "/")
-	floor := 0
-	if i := strings.Index(b, "://"); i >= 0 {
-		floor = i + 3
-		if j := strings.IndexByte(b[floor:], '/'); j >= 0 {
-			floor += j
-		} else {
-			floor = len(b)
-		}
-	} else if i := strings.IndexByte(b, ':'); i >= 0 {
-		floor = i // scp-like host:path
-	}
-	for {
-		switch {
-		case strings.HasPrefix(rel, "../"):
-			i := strings.LastIndexAny(b, "/:")
-			if i < floor || i <= 0 {
-				return "", false
-			}
-			b, rel = b[:i], rel[3:]
-		case strings.HasPrefix(rel, "./"):
-			rel = rel[2:]
-		case rel == "..":
-			return "", false
-		default:
-			sep := "/"
-			if strings.HasSuffix(b, ":") {
-				sep = ""
-			}
-			return b + sep + rel, true
-		}
-	}
 }
 
 // pathFilter implements GIT_SUBMODULE_PATHS: space-separated pathspecs,

@@ -136,11 +136,13 @@ func UnknownReason(s string) string {
 	if m == nil {
 		return ""
 	}
+	name := m[1] + m[2]
 	switch {
-	case m[1] != "":
-		return "variable " + m[1] + " is not defined in the CI config (it may be a project, group or instance variable)"
-	case m[2] != "":
-		return "variable " + m[2] + " is not defined in the CI config (it may be a project, group or instance variable)"
+	case name != "" && inventory.IsPredefined(name):
+		// Every job has it; only its value is unknown before the run.
+		return "predefined variable " + name + " has a value only known when the job runs"
+	case name != "":
+		return "variable " + name + " is not defined in the CI config (it may be a project, group or instance variable)"
 	default:
 		return "the value comes from a command substitution (" + m[0] + ") and is not known statically"
 	}
@@ -240,4 +242,53 @@ func rawHost(s string) string {
 func isOwnPath(caller, p string) bool {
 	c, p := strings.ToLower(caller), strings.ToLower(strings.Trim(p, "/"))
 	return p == c || strings.HasPrefix(p, c+"/")
+}
+
+// looksLikeURLRef reports whether an unexpanded word is probably a URL
+// ("$URL", "${PACKAGE_REGISTRY_URL}/tool/1.0/x.tgz", "$API/projects/..."),
+// not an output file name.
+func looksLikeURLRef(v string) bool {
+	return strings.HasPrefix(v, "$") || strings.Contains(v, "://")
+}
+
+// isRelativeURL reports whether a submodule URL is relative to the
+// superproject's remote.
+func isRelativeURL(u string) bool { return strings.HasPrefix(u, "./") || strings.HasPrefix(u, "../") }
+
+// resolveRelativeURL resolves a relative submodule URL as git does: each
+// "../" removes one path component of the superproject's remote URL,
+// "./" removes none. ok is false when the URL climbs above the host.
+func resolveRelativeURL(base, rel string) (string, bool) {
+	b := strings.TrimSuffix(base, "/")
+	floor := 0
+	if i := strings.Index(b, "://"); i >= 0 {
+		floor = i + 3
+		if j := strings.IndexByte(b[floor:], '/'); j >= 0 {
+			floor += j
+		} else {
+			floor = len(b)
+		}
+	} else if i := strings.IndexByte(b, ':'); i >= 0 {
+		floor = i // scp-like host:path
+	}
+	for {
+		switch {
+		case strings.HasPrefix(rel, "../"):
+			i := strings.LastIndexAny(b, "/:")
+			if i < floor || i <= 0 {
+				return "", false
+			}
+			b, rel = b[:i], rel[3:]
+		case strings.HasPrefix(rel, "./"):
+			rel = rel[2:]
+		case rel == "..":
+			return "", false
+		default:
+			sep := "/"
+			if strings.HasSuffix(b, ":") {
+				sep = ""
+			}
+			return b + sep + rel, true
+		}
+	}
 }

@@ -111,3 +111,20 @@ func TestImageRefAndGitTarget(t *testing.T) {
 		t.Errorf("GitTarget = %+v", got)
 	}
 }
+
+// A predefined variable always exists in a job; only its value is
+// unknown. freedesktop's ci-templates build image tags from
+// $CI_JOB_NAME and $CI_PIPELINE_ID, which were reported as "not defined".
+func TestUnknownReasonPredefined(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"registry.example.org/acme/app:${CI_JOB_NAME}", "predefined variable CI_JOB_NAME has a value only known when the job runs"},
+		{"$CI_MERGE_REQUEST_SOURCE_PROJECT_PATH", "predefined variable CI_MERGE_REQUEST_SOURCE_PROJECT_PATH has a value only known when the job runs"},
+		{"${FDO_DISTRIBUTION_TAG}", "variable FDO_DISTRIBUTION_TAG is not defined in the CI config (it may be a project, group or instance variable)"},
+		{"$(cat tag)", "the value comes from a command substitution ($(cat tag)) and is not known statically"},
+		{"plain", ""},
+	} {
+		if got := UnknownReason(tc.in); got != tc.want {
+			t.Errorf("UnknownReason(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

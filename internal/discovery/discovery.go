@@ -143,7 +143,7 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	if cfg.Missing && p.CIConfigPath != "" {
 		res.Diags.Errorf(p.Path, cfgPath, 0, "the configured CI/CD configuration file %s is not in the snapshot", cfgPath)
 	}
-	res.Notes = append(res.Notes, configNotes(cfg.Notes)...)
+	res.Notes = append(res.Notes, configNotes(cfg.Notes, p.Path)...)
 	res.Diags = append(res.Diags, cfg.Diags...)
 	js := &jobScan{snap: newMemoFiles(snap), server: server, project: p, predefined: predefined, detectors: detectors}
 	for i := range cfg.Jobs {
@@ -213,10 +213,12 @@ func Commands(files inventory.Files, project string, job *ciconfig.Job, env shel
 	return cmds, diags
 }
 
-// configNotes turns the notes of a CI configuration into scan notes, in
-// the order use.SortNotes gives them. What GitLab resolves with the
-// pipeline user's permissions is not a job-token edge.
-func configNotes(ns []ciconfig.Note) []use.Note {
+// configNotes turns the notes of a CI configuration of project caller into
+// scan notes, in the order use.SortNotes gives them. What GitLab resolves
+// with the pipeline user's permissions is not a job-token edge. A note in
+// another project's file (an included template) names that project, with
+// the caller.
+func configNotes(ns []ciconfig.Note, caller string) []use.Note {
 	out := make([]use.Note, 0, len(ns))
 	for _, n := range ns {
 		var k use.NoteKind
@@ -230,7 +232,7 @@ func configNotes(ns []ciconfig.Note) []use.Note {
 		default:
 			panic("discovery: unknown ciconfig note kind " + string(n.Kind))
 		}
-		out = append(out, use.Note{Pos: n.Pos, Job: n.Job, Kind: k, Detail: n.Detail})
+		out = append(out, use.Note{Pos: n.Pos, Caller: use.CallerOf(n.Pos.Project, caller), Job: n.Job, Kind: k, Detail: n.Detail})
 	}
 	return use.SortNotes(out)
 }

@@ -70,8 +70,11 @@ func Build(ix *inventory.Index, uses []use.Use, notes []use.Note) *Graph {
 			if ref == "" {
 				ref = u.Target.Value
 			}
+			// The row names the file's own project, as evidence does: a
+			// reference in an included template is fixed there.
+			fp := cmp.Or(u.Evidence.Project, u.Caller)
 			g.Unresolved = append(g.Unresolved, use.Unresolved{
-				Pos: loc.Pos{Project: u.Caller, File: u.Evidence.File, Line: u.Evidence.Line}, Job: u.Evidence.Job,
+				Pos: loc.Pos{Project: fp, File: u.Evidence.File, Line: u.Evidence.Line}, Caller: use.CallerOf(fp, u.Caller), Job: u.Evidence.Job,
 				Access: u.Access, Reference: ref, Reason: reason, Variants: u.Evidence.Variants,
 			})
 			continue
@@ -81,8 +84,9 @@ func Build(ix *inventory.Index, uses []use.Use, notes []use.Note) *Graph {
 		}
 		u.Callee = callee
 		if strings.EqualFold(callee, u.Caller) {
+			fp := cmp.Or(u.Evidence.Project, u.Caller)
 			g.Notes = append(g.Notes, use.Note{
-				Pos: loc.Pos{Project: u.Caller, File: u.Evidence.File, Line: u.Evidence.Line}, Job: u.Evidence.Job,
+				Pos: loc.Pos{Project: fp, File: u.Evidence.File, Line: u.Evidence.Line}, Caller: use.CallerOf(fp, u.Caller), Job: u.Evidence.Job,
 				Kind: use.OwnProject, Detail: fmt.Sprintf("%s of the job's own project (no allowlist entry needed): %s", u.Access, u.Evidence.Detail),
 				Variants: u.Evidence.Variants,
 			})
@@ -114,6 +118,9 @@ func Build(ix *inventory.Index, uses []use.Use, notes []use.Note) *Graph {
 // Resolve maps a target reference to a project's full path. It returns a
 // non-empty reason when it cannot.
 func Resolve(ix *inventory.Index, caller string, t use.Target) (callee, reason string) {
+	if callee, reason, ok := resolvePrefix(ix, t); ok {
+		return callee, reason
+	}
 	if t.Reason != "" {
 		return "", t.Reason
 	}

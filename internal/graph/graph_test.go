@@ -109,3 +109,67 @@ func kindsOf(ks []access.Kind) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// A reference in a template apps include from platform/ci-templates is
+// fixed in that template: the unresolved row names the template's
+// project and file, with the caller whose pipeline runs it (freedesktop's
+// ci-templates are included by hundreds of projects). The caller's own
+// file has no Caller.
+func TestBuildUnresolvedInIncludedFile(t *testing.T) {
+	ix := testIndex()
+	tpl := use.Evidence{Pos: loc.Pos{Project: "platform/ci-templates", File: "templates/build.yml", Line: 12}, Job: "build", Detail: "x"}
+	own := use.Evidence{Pos: loc.Pos{Project: "apps/web", File: ".gitlab-ci.yml", Line: 3}, Job: "lint", Detail: "x"}
+	g := Build(ix, []use.Use{
+		{Origin: use.CIConfig, Access: access.ContainerRead, Caller: "apps/web", Target: use.Target{Kind: use.Image, Value: "${FDO_IMAGE}", Reason: "variable FDO_IMAGE is not defined"}, Evidence: tpl},
+		{Origin: use.CIConfig, Access: access.ContainerRead, Caller: "apps/web", Target: use.Target{Kind: use.Image, Value: "${X}", Reason: "variable X is not defined"}, Evidence: own},
+		{Origin: use.CIConfig, Access: access.ContainerWrite, Caller: "apps/web", Target: use.Target{Kind: use.Image, Value: "apps/web"}, Evidence: tpl},
+	}, nil)
+	want := []use.Unresolved{
+		{Pos: own.Pos, Job: "lint", Access: access.ContainerRead, Reference: "${X}", Reason: "variable X is not defined"},
+		{Pos: tpl.Pos, Caller: "apps/web", Job: "build", Access: access.ContainerRead, Reference: "${FDO_IMAGE}", Reason: "variable FDO_IMAGE is not defined"},
+	}
+	if len(g.Unresolved) != 2 || g.Unresolved[0] != want[0] || g.Unresolved[1] != want[1] {
+		t.Errorf("unresolved:\n got  %+v\n want %+v", g.Unresolved, want)
+	}
+	if len(g.Notes) != 1 || g.Notes[0].Project != "platform/ci-templates" || g.Notes[0].Caller != "apps/web" || g.Notes[0].RunBy() != "apps/web" {
+		t.Errorf("own-project note = %+v", g.Notes)
+	}
+	if got := use.Owner(g.Unresolved[1].Project, g.Unresolved[1].Caller); got != "platform/ci-templates (for apps/web)" {
+		t.Errorf("Owner = %q", got)
+	}
+}
+
+// A reference with a known group and an unknown rest resolves when one
+// project fits, and lists the candidates otherwise (freedesktop's
+// $CI_SERVER_URL/$FDO_UPSTREAM_REPO-style references, here with a group).
+func TestResolvePrefix(t *testing.T) {
+	inv := &inventory.Inventory{Version: 1, Projects: []*inventory.Project{
+		{Path: "platform/ci-templates", ID: 1}, {Path: "platform/build-scripts", ID: 2}, {Path: "platform/images/base", ID: 3},
+		{Path: "tools/lint", ID: 4}, {Path: "tools/lint-config", ID: 5}, {Path: "apps/web", ID: 6},
+	}}
+	ix := inventory.NewIndex(inv)
+	const undef = "variable NAME is not defined in the CI config (it may be a project, group or instance variable)"
+	for _, tc := range []struct {
+		name   string
+		target use.Target
+		callee string
+		reason string // exact
+	}{
+		{"one project fits the suffix", use.Target{Kind: use.Path, Value: "platform/build-${NAME}", Reason: undef}, "platform/build-scripts", ""},
+		{"several fit: listed", use.Target{Kind: use.Path, Value: "tools/${NAME}", Reason: undef}, "",
+			undef + "; 2 projects under tools fit tools/${NAME}: tools/lint, tools/lint-config"},
+		{"none fits", use.Target{Kind: use.Path, Value: "tools/x-${NAME}", Reason: undef}, "", undef + "; no project under tools fits tools/x-${NAME}"},
+		{"no group before the variable: as before", use.Target{Kind: use.Path, Value: "${NAME}/web", Reason: undef}, "", undef},
+		{"API segment, encoded", use.Target{Kind: use.Unknown, Value: "platform%2Fci-${NAME}", Reason: undef}, "platform/ci-templates", ""},
+		{"registry path: the project owns image names below it", use.Target{Kind: use.Image, Value: "platform/images/${img}", Reason: undef}, "platform/images/base", ""},
+		{"registry path under a group with several projects", use.Target{Kind: use.Image, Value: "platform/${img}", Reason: undef}, "",
+			undef + "; 3 projects under platform fit platform/${img}: platform/build-scripts, platform/ci-templates, platform/images/base"},
+		{"registry path inside a project", use.Target{Kind: use.Image, Value: "platform/ci-templates/${img}", Reason: undef}, "platform/ci-templates", ""},
+		{"numeric id stays unresolved", use.Target{Kind: use.Unknown, Value: "${PID}", Reason: "variable PID is not defined"}, "", "variable PID is not defined"},
+	} {
+		callee, reason := Resolve(ix, "apps/web", tc.target)
+		if callee != tc.callee || reason != tc.reason {
+			t.Errorf("%s: Resolve = %q, %q\n want %q, %q", tc.name, callee, reason, tc.callee, tc.reason)
+		}
+	}
+}

@@ -61,6 +61,11 @@ func (inv *Inventory) Server() (Server, error) {
 	}
 	s.URL = u.Scheme + "://" + s.FQDN + strings.TrimRight(u.Path, "/")
 	s.Registry = inv.Registry
+	if s.Registry == "" && s.Host == "gitlab.com" {
+		// GitLab.com's container registry is registry.gitlab.com
+		// (https://docs.gitlab.com/user/packages/container_registry/).
+		s.Registry = "registry.gitlab.com"
+	}
 	return s, nil
 }
 

@@ -86,6 +86,9 @@ const maxListing = 200_000
 type LoadOptions struct {
 	// ServerURL is used when the inventory does not set server_url.
 	ServerURL string
+	// Registry (host[:port]) is used when the inventory does not set
+	// registry.
+	Registry string
 }
 
 // Load reads the snapshot directory dir. It returns an error only when the
@@ -120,6 +123,9 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 	}
 	if inv.ServerURL == "" {
 		inv.ServerURL = opts.ServerURL
+	}
+	if inv.Registry == "" {
+		inv.Registry = opts.Registry
 	}
 	s := &Snapshot{Dir: dir, Inventory: inv, root: root, hasFiles: map[string]string{}}
 	folders, walkDiags := findProjectFolders(root.FS())

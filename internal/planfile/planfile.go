@@ -160,7 +160,10 @@ type (
 	// Unresolved is a reference discovery could not resolve, as in the
 	// scan JSON document.
 	Unresolved struct {
-		Project   string `json:"project"`
+		Project string `json:"project"`
+		// Caller is the project whose pipeline runs the job, when the
+		// file is another project's (an included template).
+		Caller    string `json:"caller,omitempty"`
 		File      string `json:"file"`
 		Line      int    `json:"line"`
 		Job       string `json:"job"`

@@ -23,7 +23,7 @@ func planDocument(p *plan.Plan) any {
 		doc.Waves = append(doc.Waves, wireWave(w))
 	}
 	for _, u := range p.Unresolved {
-		doc.Unresolved = append(doc.Unresolved, planfile.Unresolved{Project: u.Project, File: u.File, Line: u.Line,
+		doc.Unresolved = append(doc.Unresolved, planfile.Unresolved{Project: u.Project, Caller: u.Caller, File: u.File, Line: u.Line,
 			Job: u.Job, Reference: u.Reference, Reason: u.Reason, Variants: u.Variants.List()})
 	}
 	for _, pr := range p.Projects {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/use"
 )
 
 // planMarkdown renders the three parts of the plan for a merge request or
@@ -61,7 +62,7 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 	if len(p.Unresolved) > 0 {
 		fmt.Fprintf(ew, "\n## Unresolved references\n\nNot planned. Look at each one, and approve an edge in trust.yaml if it is a job-token use.\n\n| project | where | reference | reason |\n|---|---|---|---|\n")
 		for _, u := range p.Unresolved {
-			fmt.Fprintf(ew, "| `%s` | %s | `%s` | %s |\n", u.Project, md(place(u.File, u.Line)), strings.ReplaceAll(u.Reference, "`", "'"), md(u.Reason))
+			fmt.Fprintf(ew, "| `%s` | %s | `%s` | %s |\n", use.Owner(u.Project, u.Caller), md(place(u.File, u.Line)), strings.ReplaceAll(u.Reference, "`", "'"), md(u.Reason))
 		}
 	}
 	if len(p.Warnings) > 0 {

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/use"
 )
 
 // planTable is the default output: (a) the edge table, (b) per callee the
@@ -60,7 +61,7 @@ func planTable(w io.Writer, p *plan.Plan, h PlanHints) error {
 	if len(p.Unresolved) > 0 {
 		fmt.Fprintf(ew, "\nUNRESOLVED REFERENCES (not planned; look at each, and approve an edge in trust.yaml if it is a job-token use)\n")
 		for _, u := range p.Unresolved {
-			fmt.Fprintf(ew, "  %s %s: %s (%s)\n", u.Project, place(u.File, u.Line), u.Reference, u.Reason)
+			fmt.Fprintf(ew, "  %s %s: %s (%s)\n", use.Owner(u.Project, u.Caller), place(u.File, u.Line), u.Reference, u.Reason)
 		}
 	}
 	if len(p.Warnings) > 0 {

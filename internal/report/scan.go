@@ -4,11 +4,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/tokenscope/tokenscope/internal/planfile"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/tokenscope/tokenscope/internal/planfile"
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/graph"
@@ -75,6 +76,7 @@ type (
 	scanUnresolved = planfile.Unresolved
 	scanNote       struct {
 		Project string       `json:"project"`
+		Caller  string       `json:"caller,omitempty"`
 		File    string       `json:"file"`
 		Line    int          `json:"line"`
 		Kind    use.NoteKind `json:"kind"`
@@ -100,11 +102,11 @@ func ScanDocument(g *graph.Graph) any {
 		doc.Edges = append(doc.Edges, we)
 	}
 	for _, u := range g.Unresolved {
-		doc.Unresolved = append(doc.Unresolved, scanUnresolved{Project: u.Project, File: u.File, Line: u.Line,
+		doc.Unresolved = append(doc.Unresolved, scanUnresolved{Project: u.Project, Caller: u.Caller, File: u.File, Line: u.Line,
 			Job: u.Job, Reference: u.Reference, Reason: u.Reason, Variants: u.Variants.List()})
 	}
 	for _, n := range g.Notes {
-		doc.Notes = append(doc.Notes, scanNote{Project: n.Project, File: n.File, Line: n.Line, Kind: n.Kind, Detail: noteDetail(n),
+		doc.Notes = append(doc.Notes, scanNote{Project: n.Project, Caller: n.Caller, File: n.File, Line: n.Line, Kind: n.Kind, Detail: noteDetail(n),
 			Variants: n.Variants.List()})
 	}
 	return doc
@@ -228,7 +230,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 			if u.Job != "" {
 				where += " (" + u.Job + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Project, where, u.Access, u.Reference, u.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", use.Owner(u.Project, u.Caller), where, u.Access, u.Reference, u.Reason)
 		}
 		tw.Flush()
 	}
@@ -237,7 +239,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "PROJECT\tWHERE\tKIND\tDETAIL")
 		for _, n := range g.Notes {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Project, place(n.File, n.Line), n.Kind, noteDetail(n))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", use.Owner(n.Project, n.Caller), place(n.File, n.Line), n.Kind, noteDetail(n))
 		}
 		tw.Flush()
 	}
@@ -269,13 +271,13 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 			if u.Job != "" {
 				where += " (" + u.Job + ")"
 			}
-			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", mdCode(u.Project), mdCode(where), u.Access, mdCode(u.Reference), md(u.Reason))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", mdCode(use.Owner(u.Project, u.Caller)), mdCode(where), u.Access, mdCode(u.Reference), md(u.Reason))
 		}
 	}
 	if len(g.Notes) > 0 {
 		fmt.Fprintf(ew, "\n## Notes\n\n| project | where | kind | detail |\n|---|---|---|---|\n")
 		for _, n := range g.Notes {
-			fmt.Fprintf(ew, "| %s | %s | %s | %s |\n", mdCode(n.Project), mdCode(place(n.File, n.Line)), n.Kind, mdCode(noteDetail(n)))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s |\n", mdCode(use.Owner(n.Project, n.Caller)), mdCode(place(n.File, n.Line)), n.Kind, mdCode(noteDetail(n)))
 		}
 	}
 	return ew.err
@@ -335,11 +337,11 @@ func scanCSV(w io.Writer, g *graph.Graph) error {
 		}
 	}
 	for _, u := range g.Unresolved {
-		_ = cw.Write([]string{"unresolved", u.Project, "", string(u.Access), "", u.Project, u.File, itoa(u.Line), u.Job,
+		_ = cw.Write([]string{"unresolved", u.RunBy(), "", string(u.Access), "", u.Project, u.File, itoa(u.Line), u.Job,
 			csvSafe(u.Reference + ": " + u.Reason)})
 	}
 	for _, n := range g.Notes {
-		_ = cw.Write([]string{"note", n.Project, "", "", string(n.Kind), n.Project, n.File, itoa(n.Line), n.Job, csvSafe(n.Detail)})
+		_ = cw.Write([]string{"note", n.RunBy(), "", "", string(n.Kind), n.Project, n.File, itoa(n.Line), n.Job, csvSafe(n.Detail)})
 	}
 	cw.Flush()
 	return cw.Error()

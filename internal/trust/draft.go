@@ -100,7 +100,7 @@ deny: []
 			if acc == "" {
 				acc = "access unknown"
 			}
-			fmt.Fprintf(&b, "#   %s %s: %s %s\n#     %s\n", u.Project, comment(where), acc, comment(u.Reference), comment(u.Reason))
+			fmt.Fprintf(&b, "#   %s %s: %s %s\n#     %s\n", use.Owner(u.Project, u.Caller), comment(where), acc, comment(u.Reference), comment(u.Reason))
 		}
 	}
 	b.WriteString("\n# Rollout waves, suggested: a pilot of callees with few callers, then one wave\n# per top-level group, then everything (projects created later included).\n# Enforcement goes wave by wave; `tokenscope plan` shows each callee's wave.\n")

@@ -108,7 +108,11 @@ type Use struct {
 
 // Unresolved is a use whose target could not be resolved to a project.
 type Unresolved struct {
-	loc.Pos   // Project is the caller
+	loc.Pos // Project is the file's project (see Caller)
+	// Caller is the project whose pipeline runs the job, when the file
+	// is another project's (a template it includes); "" when it is
+	// Pos.Project.
+	Caller    string
 	Job       string
 	Access    access.Kind
 	Reference string // the target as written
@@ -145,6 +149,10 @@ const (
 // Note is something a reviewer should know that is not an edge.
 type Note struct {
 	loc.Pos
+	// Caller is the project whose pipeline runs the job, when the file
+	// is another project's (a template it includes); "" when it is
+	// Pos.Project or the note is about no job.
+	Caller   string
 	Job      string
 	Kind     NoteKind
 	Detail   string
@@ -165,7 +173,7 @@ func CompareUses(a, b Use) int {
 // duplicates.
 func SortNotes(ns []Note) []Note {
 	slices.SortFunc(ns, func(a, b Note) int {
-		return cmp.Or(loc.Compare(a.Pos, b.Pos), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Kind, b.Kind),
+		return cmp.Or(loc.Compare(a.Pos, b.Pos), cmp.Compare(a.Caller, b.Caller), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Kind, b.Kind),
 			cmp.Compare(a.Detail, b.Detail), cmp.Compare(a.Variants, b.Variants))
 	})
 	return slices.Compact(ns)
@@ -174,8 +182,32 @@ func SortNotes(ns []Note) []Note {
 // SortUnresolved orders unresolved references and drops duplicates.
 func SortUnresolved(us []Unresolved) []Unresolved {
 	slices.SortFunc(us, func(a, b Unresolved) int {
-		return cmp.Or(loc.Compare(a.Pos, b.Pos), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Reference, b.Reference),
+		return cmp.Or(loc.Compare(a.Pos, b.Pos), cmp.Compare(a.Caller, b.Caller), cmp.Compare(a.Job, b.Job), cmp.Compare(a.Reference, b.Reference),
 			cmp.Compare(a.Access, b.Access), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Variants, b.Variants))
 	})
 	return slices.Compact(us)
+}
+
+// RunBy is the project whose pipeline runs the job of u.
+func (u Unresolved) RunBy() string { return cmp.Or(u.Caller, u.Project) }
+
+// RunBy is the project whose pipeline runs the job of n.
+func (n Note) RunBy() string { return cmp.Or(n.Caller, n.Project) }
+
+// CallerOf is the Caller field for a file of project fileProject in a
+// job of caller: "" when they are the same project.
+func CallerOf(fileProject, caller string) string {
+	if fileProject == "" || strings.EqualFold(fileProject, caller) {
+		return ""
+	}
+	return caller
+}
+
+// Owner renders a file's project for reports: "platform/templates (for
+// apps/web)" when another project's pipeline runs it.
+func Owner(project, caller string) string {
+	if caller == "" {
+		return project
+	}
+	return project + " (for " + caller + ")"
 }
