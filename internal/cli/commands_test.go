@@ -264,6 +264,7 @@ func TestNewCmdTrustInit(t *testing.T) {
 	type parsed struct {
 		Dir, Output string
 		Force       bool
+		AuthLogCSV  string
 	}
 	tests := []struct {
 		name    string
@@ -273,6 +274,8 @@ func TestNewCmdTrustInit(t *testing.T) {
 	}{
 		{name: "defaults", args: "snap", want: parsed{Dir: "snap"}},
 		{name: "every flag", args: "snap -o trust.yaml --force", want: parsed{Dir: "snap", Output: "trust.yaml", Force: true}},
+		{name: "auth log exports", args: "snap --auth-log-csv libs/jslib=a.csv --auth-log-csv apps/web=b,c.csv",
+			want: parsed{Dir: "snap", AuthLogCSV: "libs/jslib=a.csv|apps/web=b,c.csv"}},
 		{name: "live", args: "--gitlab https://gitlab.example.com --group apps", want: parsed{Dir: liveArg}},
 		{name: "no source", args: "", wantErr: "accepts 1 arg(s), received 0"},
 		{name: "source and live", args: "snap --group apps", wantErr: "give either SOURCE (snap) or --gitlab/--group, not both"},
@@ -284,7 +287,7 @@ func TestNewCmdTrustInit(t *testing.T) {
 			if !checkErr(t, err, tt.wantErr) {
 				return
 			}
-			p := parsed{Dir: got.source.Dir, Output: got.Output, Force: got.Force}
+			p := parsed{Dir: got.source.Dir, Output: got.Output, Force: got.Force, AuthLogCSV: strings.Join(got.source.AuthLogCSV, "|")}
 			if p != tt.want {
 				t.Errorf("options = %+v, want %+v", p, tt.want)
 			}
