@@ -69,7 +69,9 @@ func edgeKey(caller, callee string) string {
 func ListedWithoutUse(g *graph.Graph, inv *inventory.Inventory) int {
 	seen := map[string]bool{}
 	for _, e := range g.Edges {
-		seen[edgeKey(e.Caller, e.Callee)] = true
+		if draftable(e) {
+			seen[edgeKey(e.Caller, e.Callee)] = true
+		}
 	}
 	n := 0
 	for _, l := range listedEntries(inv) {
@@ -97,7 +99,7 @@ func Draft(g *graph.Graph, opts DraftOptions) []byte {
 	fmt.Fprintf(&b, "version: %d\n\n", Version)
 	var drafted []graph.Edge
 	for _, e := range g.Edges {
-		if kinds := possible(e.Access); len(kinds) == 0 && len(e.Access) > 0 {
+		if !draftable(e) {
 			never = append(never, e)
 			continue
 		}
@@ -109,7 +111,9 @@ func Draft(g *graph.Graph, opts DraftOptions) []byte {
 	// reviewer decides about it instead of --prune removing it unseen.
 	onList := map[string]inventory.Entry{}
 	seen := map[string]bool{}
-	for _, e := range g.Edges {
+	for _, e := range drafted {
+		// An edge whose every access a job token can never make explains
+		// no entry: such an entry is drafted as one without a use.
 		seen[edgeKey(e.Caller, e.Callee)] = true
 	}
 	var unused, groupEntries []listed
@@ -356,6 +360,13 @@ func writeWaves(b *bytes.Buffer, waves []Wave, fanIn map[string]int) {
 			fmt.Fprintf(b, "    groups: [%s]\n", scalars(w.Groups))
 		}
 	}
+}
+
+// draftable reports whether e is drafted as an edge: it has a kind a job
+// token can use, or no kind at all (known only from the authentication
+// log).
+func draftable(e graph.Edge) bool {
+	return len(e.Access) == 0 || len(possible(e.Access)) > 0
 }
 
 // possible drops the kinds a job token can never use across projects.

@@ -14,6 +14,11 @@ import (
 func TestDraftFromAllowlists(t *testing.T) {
 	g := sampleGraph()
 	inv := &inventory.Inventory{Projects: []*inventory.Project{
+		// data/reports only pushes to apps/web, which no job token can: the
+		// entry is explained by nothing a job token can use.
+		{Path: "apps/web", JobTokenScope: &inventory.JobTokenScope{Allowlist: inventory.Allowlist{
+			Projects: []inventory.Entry{{Path: "data/reports"}},
+		}}},
 		{Path: "libs/jslib", JobTokenScope: &inventory.JobTokenScope{InboundEnabled: true, Allowlist: inventory.Allowlist{
 			Projects: []inventory.Entry{
 				{Path: "apps/web", Policies: []string{"read_packages"}},
@@ -33,6 +38,7 @@ func TestDraftFromAllowlists(t *testing.T) {
 		"groups:\n  # group apps -> libs/jslib\n",
 		"  #   uses found from the group: apps/web (drafted as edges above)\n",
 		"  - callee: libs/jslib\n    caller_group: apps\n    access: []\n",
+		"  - caller: data/reports\n    callee: apps/web\n    access: []\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("draft lacks %q:\n%s", want, out)
@@ -41,8 +47,8 @@ func TestDraftFromAllowlists(t *testing.T) {
 	if strings.Contains(out, "\nevil: true") {
 		t.Error("a hostile name broke out of its scalar")
 	}
-	if n := ListedWithoutUse(g, inv); n != 2 {
-		t.Errorf("ListedWithoutUse = %d, want 2", n)
+	if n := ListedWithoutUse(g, inv); n != 3 {
+		t.Errorf("ListedWithoutUse = %d, want 3", n)
 	}
 	f, diags := Load("t.yaml", []byte(out), LoadOptions{})
 	if diags.HasErrors() {
