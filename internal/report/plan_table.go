@@ -80,13 +80,16 @@ func planTable(w io.Writer, p *plan.Plan, h PlanHints) error {
 
 	fmt.Fprintf(ew, "\n%s\n", st.head("ROLLOUT CHECKLIST"))
 	for i, c := range checklist(p, h) {
-		c = strings.ReplaceAll(c, "`", "")
 		if !h.FullSteps {
 			// The table's steps are one line each: the calls are in --steps full.
-			c = strings.ReplaceAll(c, "the API steps above", "the API steps of "+h.Steps+" full")
-			c = strings.ReplaceAll(c, "the steps above", "the steps of "+h.Steps+" full")
+			c = strings.ReplaceAll(c, "the API steps above", "the API steps of `"+h.Steps+" full`")
+			c = strings.ReplaceAll(c, "the steps above", "the steps of `"+h.Steps+" full`")
 		}
-		para(c, fmt.Sprintf("%2d. ", i+1), "    ")
+		// Wrapped with its backticks, so that no command is broken, then
+		// printed without them (a terminal has no code spans).
+		for _, l := range wrap(c, fmt.Sprintf("%2d. ", i+1), "    ", st.width) {
+			fmt.Fprintln(ew, strings.ReplaceAll(l, "`", ""))
+		}
 	}
 	if len(p.Unresolved) > 0 {
 		fmt.Fprintln(ew)

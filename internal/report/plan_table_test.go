@@ -118,4 +118,10 @@ func TestWrap(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("wrap = %q, want %q", got, want)
 	}
+	// A command in backticks is not broken, so that it copies whole.
+	got = wrap("run `tokenscope trust init` then", "", "", 12)
+	want = []string{"run", "`tokenscope trust init`", "then"}
+	if !slices.Equal(got, want) {
+		t.Errorf("wrap = %q, want %q", got, want)
+	}
 }

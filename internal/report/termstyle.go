@@ -73,9 +73,10 @@ func width(text string) int { return utf8.RuneCountInString(text) }
 
 // wrap breaks text into lines of at most max columns at spaces: the first
 // line starts with first, the others with rest (a hanging indent). A word
-// longer than a line is kept whole on its own line.
+// longer than a line is kept whole on its own line, and so is a command in
+// backticks, so that it can be copied in one piece.
 func wrap(text, first, rest string, max int) []string {
-	words := strings.Fields(text)
+	words := unbroken(strings.Fields(text))
 	if len(words) == 0 {
 		return []string{strings.TrimRight(first, " ")}
 	}
@@ -90,6 +91,23 @@ func wrap(text, first, rest string, max int) []string {
 		line += " " + w
 	}
 	return append(out, line)
+}
+
+// unbroken joins the words of each backtick span into one.
+func unbroken(words []string) []string {
+	out := words[:0:0]
+	open := false
+	for _, w := range words {
+		if open {
+			out[len(out)-1] += " " + w
+		} else {
+			out = append(out, w)
+		}
+		if strings.Count(w, "`")%2 == 1 {
+			open = !open
+		}
+	}
+	return out
 }
 
 // columns lays rows out in columns padded to their widest cell, two spaces
