@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +68,8 @@ func TestNewCmdPlan(t *testing.T) {
 		Prune, DetailedExitCode, Quiet            bool
 		Limit                                     int
 		Groups                                    []string
+		Steps                                     string
+		NoColor                                   bool
 	}
 	tests := []struct {
 		name    string
@@ -73,11 +77,12 @@ func TestNewCmdPlan(t *testing.T) {
 		want    parsed
 		wantErr string
 	}{
-		{name: "defaults", args: "snap", want: parsed{Dir: "snap", Format: "table", Limit: plan.DefaultProjectLimit}},
-		{name: "every flag", args: "snap --trust t.yaml --prune --format json --gitlab-version 18.2 --detailed-exitcode -q -o plan.json --allowlist-limit 5",
-			want: parsed{Dir: "snap", Trust: "t.yaml", Format: "json", GitLabVersion: "18.2", Output: "plan.json", Prune: true, DetailedExitCode: true, Quiet: true, Limit: 5}},
-		{name: "shorthands", args: "snap -t t.yaml -f markdown", want: parsed{Dir: "snap", Trust: "t.yaml", Format: "markdown", Limit: plan.DefaultProjectLimit}},
-		{name: "live", args: "--gitlab https://gitlab.example.com --group apps", want: parsed{Dir: liveArg, Format: "table", Limit: plan.DefaultProjectLimit, Groups: []string{"apps"}}},
+		{name: "defaults", args: "snap", want: parsed{Dir: "snap", Format: "table", Limit: plan.DefaultProjectLimit, Steps: "actions"}},
+		{name: "every flag", args: "snap --trust t.yaml --prune --format json --gitlab-version 18.2 --detailed-exitcode -q -o plan.json --allowlist-limit 5 --steps full --no-color",
+			want: parsed{Dir: "snap", Trust: "t.yaml", Format: "json", GitLabVersion: "18.2", Output: "plan.json", Prune: true, DetailedExitCode: true, Quiet: true, Limit: 5, Steps: "full", NoColor: true}},
+		{name: "shorthands", args: "snap -t t.yaml -f markdown", want: parsed{Dir: "snap", Trust: "t.yaml", Format: "markdown", Limit: plan.DefaultProjectLimit, Steps: "actions"}},
+		{name: "live", args: "--gitlab https://gitlab.example.com --group apps", want: parsed{Dir: liveArg, Format: "table", Limit: plan.DefaultProjectLimit, Groups: []string{"apps"}, Steps: "actions"}},
+		{name: "unknown steps", args: "snap --steps some", wantErr: `unknown --steps "some" (valid: actions, full)`},
 		{name: "no source", args: "", wantErr: "accepts 1 arg(s), received 0"},
 		{name: "two sources", args: "a b", wantErr: "accepts 1 arg(s), received 2"},
 		{name: "source and live", args: "snap --group apps", wantErr: "give either SOURCE (snap) or --gitlab/--group, not both"},
@@ -92,7 +97,8 @@ func TestNewCmdPlan(t *testing.T) {
 				return
 			}
 			p := parsed{Dir: got.source.Dir, Trust: got.Trust, Format: got.Format.Value, GitLabVersion: got.GitLabVersion, Output: got.output.Path,
-				Prune: got.Prune, DetailedExitCode: got.DetailedExitCode, Quiet: got.Quiet, Limit: got.Limit, Groups: got.source.live.Groups}
+				Prune: got.Prune, DetailedExitCode: got.DetailedExitCode, Quiet: got.Quiet, Limit: got.Limit, Groups: got.source.live.Groups,
+				Steps: got.Steps, NoColor: got.NoColor}
 			if !reflect.DeepEqual(p, tt.want) {
 				t.Errorf("options = %+v, want %+v", p, tt.want)
 			}
@@ -258,6 +264,7 @@ func TestNewCmdTrustInit(t *testing.T) {
 	type parsed struct {
 		Dir, Output string
 		Force       bool
+		AuthLogCSV  string
 	}
 	tests := []struct {
 		name    string
@@ -267,6 +274,8 @@ func TestNewCmdTrustInit(t *testing.T) {
 	}{
 		{name: "defaults", args: "snap", want: parsed{Dir: "snap"}},
 		{name: "every flag", args: "snap -o trust.yaml --force", want: parsed{Dir: "snap", Output: "trust.yaml", Force: true}},
+		{name: "auth log exports", args: "snap --auth-log-csv libs/jslib=a.csv --auth-log-csv apps/web=b,c.csv",
+			want: parsed{Dir: "snap", AuthLogCSV: "libs/jslib=a.csv|apps/web=b,c.csv"}},
 		{name: "live", args: "--gitlab https://gitlab.example.com --group apps", want: parsed{Dir: liveArg}},
 		{name: "no source", args: "", wantErr: "accepts 1 arg(s), received 0"},
 		{name: "source and live", args: "snap --group apps", wantErr: "give either SOURCE (snap) or --gitlab/--group, not both"},
@@ -278,7 +287,7 @@ func TestNewCmdTrustInit(t *testing.T) {
 			if !checkErr(t, err, tt.wantErr) {
 				return
 			}
-			p := parsed{Dir: got.source.Dir, Output: got.Output, Force: got.Force}
+			p := parsed{Dir: got.source.Dir, Output: got.Output, Force: got.Force, AuthLogCSV: strings.Join(got.source.AuthLogCSV, "|")}
 			if p != tt.want {
 				t.Errorf("options = %+v, want %+v", p, tt.want)
 			}
@@ -345,7 +354,7 @@ func TestHintsNameRealFlags(t *testing.T) {
 		hint string
 	}{
 		{planCmd, planHints.Trust}, {planCmd, planHints.Prune}, {planCmd, planHints.GitLabVersion},
-		{planCmd, planHints.Format}, {planCmd, planHints.DetailedExitCode},
+		{planCmd, planHints.Format}, {planCmd, planHints.DetailedExitCode}, {planCmd, planHints.Steps},
 		{diagnoseCmd, diagnoseHints.Caller}, {diagnoseCmd, diagnoseHints.Snapshot},
 	} {
 		if !strings.HasPrefix(h.hint, "--") || h.cmd.Flags().Lookup(strings.TrimPrefix(h.hint, "--")) == nil {
@@ -406,6 +415,55 @@ func TestNewCmdApply(t *testing.T) {
 				Resume: got.Resume, Rollback: got.Rollback, Force: got.Force}
 			if p != tt.want {
 				t.Errorf("parsed %+v, want %+v", p, tt.want)
+			}
+		})
+	}
+}
+
+// TestPlanColor: the table is painted on a terminal only, never into a
+// file or a pipe, and never with NO_COLOR (any non-empty value) or
+// --no-color.
+func TestPlanColor(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		tty   bool
+		env   map[string]string
+		args  []string
+		color bool
+	}{
+		{name: "terminal", tty: true, color: true},
+		{name: "pipe", tty: false},
+		{name: "NO_COLOR", tty: true, env: map[string]string{"NO_COLOR": "1"}},
+		{name: "empty NO_COLOR", tty: true, env: map[string]string{"NO_COLOR": ""}, color: true},
+		{name: "--no-color", tty: true, args: []string{"--no-color"}},
+		{name: "file", tty: true, args: []string{"-o", "plan.txt"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ios := testIO(tt.env)
+			ios.OutTTY = tt.tty
+			args := append([]string{"plan", "../../examples/acme", "--trust", "../../examples/acme/trust.yaml", "-q"}, tt.args...)
+			for i, a := range args {
+				if a == "plan.txt" {
+					args[i] = dir + "/plan.txt"
+				}
+			}
+			if code := Main(t.Context(), args, ios); code != 0 {
+				t.Fatalf("exit %d: %s", code, ios.Err)
+			}
+			out := ios.Out.(*bytes.Buffer).String()
+			if slices.Contains(tt.args, "-o") {
+				b, err := os.ReadFile(dir + "/plan.txt")
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = string(b)
+			}
+			if got := strings.Contains(out, "\x1b["); got != tt.color {
+				t.Errorf("colour = %v, want %v", got, tt.color)
+			}
+			if !strings.Contains(out, "EDGES (caller → callee)") {
+				t.Errorf("no table:\n%s", out)
 			}
 		})
 	}

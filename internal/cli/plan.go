@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/discovery"
@@ -24,7 +27,14 @@ type planOptions struct {
 	DetailedExitCode bool
 	Quiet            bool
 	Limit            int
+	// Steps is how the table prints each callee's steps: "actions" (one
+	// line per action) or "full" (with the UI clicks and API calls).
+	Steps   string
+	NoColor bool
 }
+
+// planSteps are the values of plan's --steps.
+var planSteps = []string{"actions", "full"}
 
 func newPlanCmd(io *IO, runF func(*planOptions) error) *cobra.Command {
 	opts := &planOptions{io: io}
@@ -42,7 +52,10 @@ and flagged; on the allowlist and not approved: removed only with --prune; deny
 rules win over everything; callees with approved callers get "enforce". Without
 --trust every discovered edge is proposed, unreviewed, and the output says so.
 
-Formats: table (edge table, per-project UI and API steps, rollout checklist),
+Formats: table (summary, edge table, the steps per callee in wave order, one
+line per action (--steps full adds the UI clicks and API calls), rollout
+checklist; prose wrapped at 100 columns or $COLUMNS; coloured on a terminal
+unless NO_COLOR is set or --no-color),
 json (versioned; documented in docs/design.md), markdown (the same with a
 Mermaid graph, for a merge request), script (bash: dry run unless --execute,
 token from GITLAB_TOKEN), terraform (gitlab_project_job_token_scopes per callee).
@@ -64,6 +77,9 @@ stale, denied, unapproved or impossible entries) do not change the exit code;
 			if err := opts.Format.check(); err != nil {
 				return err
 			}
+			if !slices.Contains(planSteps, opts.Steps) {
+				return usageErrorf("unknown --steps %q (valid: %s)", opts.Steps, strings.Join(planSteps, ", "))
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -78,6 +94,8 @@ stale, denied, unapproved or impossible entries) do not change the exit code;
 	opts.Format.addFlag(cmd, report.PlanFormats)
 	f.StringVar(&opts.GitLabVersion, "gitlab-version", "", "plan for this GitLab `version` (default: the inventory's gitlab_version)")
 	f.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 3 when changes are pending (calls to make), 0 when there are none")
+	f.StringVar(&opts.Steps, "steps", "actions", "table steps: `actions` (one line per action) or full (with the UI clicks and API calls)")
+	f.BoolVar(&opts.NoColor, "no-color", false, "no colour in the table, even on a terminal (NO_COLOR in the environment does the same)")
 	addQuietFlag(cmd, &opts.Quiet)
 	f.IntVar(&opts.Limit, "allowlist-limit", plan.DefaultProjectLimit, "project entries GitLab allows per allowlist")
 	_ = f.MarkHidden("allowlist-limit")
@@ -91,6 +109,7 @@ var planHints = report.PlanHints{
 	GitLabVersion:    "--gitlab-version",
 	Format:           "--format",
 	DetailedExitCode: "--detailed-exitcode",
+	Steps:            "--steps",
 }
 
 func planRun(opts *planOptions) error {
@@ -123,7 +142,11 @@ func planRun(opts *planOptions) error {
 	}
 	printDiags(opts.io, diags, opts.Quiet)
 	p := plan.Compute(g, snap.Index, tf, popts)
-	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Plan(w, p, opts.Format.Value, planHints) }); err != nil {
+	h := planHints
+	h.FullSteps = opts.Steps == "full"
+	h.Color = colorOn(opts.io, opts.output, opts.NoColor)
+	h.Width = columnsEnv(opts.io)
+	if err := opts.output.write(opts.io, func(w io.Writer) error { return report.Plan(w, p, opts.Format.Value, h) }); err != nil {
 		return err
 	}
 	if !p.Trusted && !opts.Quiet {
@@ -155,4 +178,29 @@ func pendingChanges(p *plan.Plan) bool {
 		}
 	}
 	return false
+}
+
+// colorOn decides whether a table is painted: only on a terminal, never
+// into a file (-o) or a pipe, and not when the user opted out with
+// --no-color or the NO_COLOR environment variable (any non-empty value,
+// https://no-color.org).
+func colorOn(io *IO, out outputOptions, noColor bool) bool {
+	if noColor || !io.OutTTY || (out.Path != "" && out.Path != "-") {
+		return false
+	}
+	return io.Getenv == nil || io.Getenv("NO_COLOR") == ""
+}
+
+// columnsEnv is the width set in COLUMNS (as shells and less(1) read it),
+// for a terminal wider or narrower than the table's 100 columns; 0 when
+// unset or not a sensible width.
+func columnsEnv(io *IO) int {
+	if io.Getenv == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(io.Getenv("COLUMNS"))
+	if err != nil || n < 40 || n > 10000 {
+		return 0
+	}
+	return n
 }

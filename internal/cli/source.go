@@ -31,6 +31,9 @@ type sourceOptions struct {
 	tmpDir   string // live snapshot, removed when the command ends
 	// Quiet drops warnings about the snapshot; errors are always printed.
 	Quiet bool
+	// AuthLogCSV are PROJECT=FILE pairs: GitLab's authentication-log CSV
+	// exports, merged into the projects' authentication logs.
+	AuthLogCSV []string
 }
 
 // liveArg stands for SOURCE when the org is read live; commands copy
@@ -44,6 +47,7 @@ const liveArg = "\x00live"
 func (o *sourceOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.ServerURL, "server-url", "", "GitLab `URL` jobs see as CI_SERVER_URL, when the snapshot has no inventory.yaml (default "+inventory.DefaultServerURL+")")
 	cmd.Flags().StringVar(&o.Registry, "registry", "", "container registry `HOST[:PORT]` jobs see as CI_REGISTRY, when the snapshot's inventory.yaml names none (default: registry.gitlab.com on gitlab.com, otherwise unknown: registry references stay unresolved)")
+	cmd.Flags().StringArrayVar(&o.AuthLogCSV, "auth-log-csv", nil, "`PROJECT=FILE`: the authentication log of PROJECT as its Download CSV exports it (Settings > CI/CD > Job token permissions), merged as auth-log uses; repeatable")
 	o.live.addFlags(cmd)
 }
 
@@ -119,6 +123,10 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 	if err != nil {
 		return nil, err
 	}
+	if err := o.mergeAuthLogCSV(snap.Index); err != nil {
+		snap.Close()
+		return nil, err
+	}
 	if o.tmpDir != "" {
 		// Commands quote Dir as the source (trust drafts, reports).
 		o.Dir = o.live.url(io)
@@ -131,6 +139,33 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 	}
 	printDiags(io, diags, o.Quiet)
 	return snap, nil
+}
+
+// mergeAuthLogCSV reads each --auth-log-csv export into its project's
+// authentication log, for users whose token cannot read the log through
+// GraphQL: the rows become auth-log uses like the ones snapshot reads.
+func (o *sourceOptions) mergeAuthLogCSV(ix *inventory.Index) error {
+	for _, pair := range o.AuthLogCSV {
+		project, file, ok := strings.Cut(pair, "=")
+		if !ok || project == "" || file == "" {
+			return usageErrorf("--auth-log-csv %q: give PROJECT=FILE, e.g. libs/jslib=job-token-authorizations.csv", pair)
+		}
+		p := ix.Project(project)
+		if p == nil {
+			return fmt.Errorf("--auth-log-csv %s: no project %s in the snapshot (the export is of the project whose allowlist it logs)", pair, project)
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("--auth-log-csv %s: %w", pair, err)
+		}
+		rows, err := inventory.ReadAuthLogCSV(f, file)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--auth-log-csv: %w", err)
+		}
+		inventory.MergeAuthLog(p, rows)
+	}
+	return nil
 }
 
 // errNoProject says that source holds no project, and what a snapshot

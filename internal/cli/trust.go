@@ -49,9 +49,19 @@ reason and owner, unresolved references as comments to look at, and suggested
 rollout waves (a pilot of callees with few callers, then top-level groups, then
 everything). Accesses a job token can never make are listed, not drafted.
 
+The draft starts from today's allowlists (the inventory's job_token_scope): an
+entry with a discovered use is noted on its edge; an entry without one is
+drafted too, marked "on the allowlist, no use found" for review (still
+unreviewed: true), and group entries become group grants to review, so that
+no entry surfaces later as "unapproved" and is pruned unseen. Without GraphQL
+access to the authentication log, --auth-log-csv PROJECT=FILE reads the CSV that
+the project's Authentication log exports (repeatable); its rows are auth-log
+uses.
+
 The file is written atomically. An existing file is never overwritten without
 --force: it may hold reviewed intent.`),
 		Example: `  tokenscope trust init examples/acme -o trust.yaml
+  tokenscope trust init ./snapshot --auth-log-csv libs/jslib=job-token-authorizations-201.csv
   tokenscope trust init ./snapshot                 # to standard output`,
 		Args: opts.source.args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -90,7 +100,9 @@ func trustInitRun(opts *trustInitOptions) error {
 		return err
 	}
 	printDiags(opts.io, diags, opts.Quiet)
-	draft := trust.Draft(g, trust.DraftOptions{Source: opts.source.Dir})
+	// The draft starts from today's allowlists: their entries are drafted
+	// with the uses that explain them, or for review when none does.
+	draft := trust.Draft(g, trust.DraftOptions{Source: opts.source.Dir, Inventory: snap.Inventory})
 	out := outputOptions{Path: opts.Output}
 	if err := out.write(opts.io, func(w io.Writer) error { _, err := w.Write(draft); return err }); err != nil {
 		return err
@@ -103,8 +115,12 @@ func trustInitRun(opts *trustInitOptions) error {
 		if written != nil {
 			n = len(written.Edges)
 		}
+		listed := trust.ListedWithoutUse(g, snap.Inventory)
 		msg := fmt.Sprintf("wrote %s: %d edge(s) to review", opts.Output, n)
-		if never := len(g.Edges) - n; never > 0 {
+		if listed > 0 {
+			msg += fmt.Sprintf(" (%d on the allowlist with no use found)", listed)
+		}
+		if never := len(g.Edges) + listed - n; never > 0 {
 			msg += fmt.Sprintf(", %d edge(s) a job token can never make (listed as comments, not drafted)", never)
 		}
 		fmt.Fprintf(opts.io.Err, "%s, %d unresolved reference(s) to look at\n", msg, len(g.Unresolved))

@@ -55,6 +55,16 @@ type PlanHints struct {
 	GitLabVersion    string // plan for a GitLab version
 	Format           string // choose the output format
 	DetailedExitCode string // exit 3 when the plan is not empty
+	Steps            string // show the table's steps in full (UI clicks, API calls)
+
+	// FullSteps makes the table print every step's UI clicks and API call
+	// in full; by default it prints one line per action.
+	FullSteps bool
+	// Color paints the table's status words and headers: the command line
+	// sets it for a terminal only (no NO_COLOR, no --no-color).
+	Color bool
+	// Width is the column the table wraps prose at (0: 100).
+	Width int
 }
 
 // PlanWarning words a plan warning.

@@ -236,7 +236,10 @@ func checklist(p *plan.Plan, h PlanHints) []string {
 		out = append(out, "Roll back one callee by re-adding the entry that broke, or by turning \""+caps.Names.Setting+"\" off again, in the UI; keep the plan's JSON as the record of what changed.")
 	}
 	out = append(out, "Jobs outside GitLab CI (laptops, other CI systems) never have a job token: give them deploy tokens or project access tokens. Access that must not depend on the user who triggers the pipeline (schedules owned by bots, contributors without a role on the callee) needs a deploy token for repository, registry and package reads.")
-	out = append(out, "Keep it locked: run `tokenscope plan "+h.Trust+" trust.yaml "+h.DetailedExitCode+"` in a scheduled pipeline; exit code 3 means the org drifted from the reviewed intent.")
+	// audit, not plan --detailed-exitcode: plan exits 3 only for pending
+	// changes, while audit also reports entries nobody approved, policies
+	// wider than approved, enforcement turned off and expired approvals.
+	out = append(out, "Keep it locked: run `tokenscope audit SOURCE "+h.Trust+" trust.yaml` in a scheduled pipeline; exit code 3 means the org drifted from the reviewed intent (entries not approved, approvals missing, policies wider than approved, enforcement off).")
 	return out
 }
 

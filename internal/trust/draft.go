@@ -2,6 +2,7 @@ package trust
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/redact"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -22,6 +24,62 @@ const maxEvidence = 8
 type DraftOptions struct {
 	// Source names what was scanned, for the header (a snapshot path).
 	Source string
+	// Inventory, when set, holds the allowlists as they are today: the
+	// draft starts from them (see listedEntries), so that entries nobody
+	// drafted do not surface later as "unapproved" and get pruned.
+	Inventory *inventory.Inventory
+}
+
+// listed is one entry on a callee's allowlist today.
+type listed struct {
+	callee string
+	entry  inventory.Entry
+	group  bool
+}
+
+// listedEntries are the allowlist entries of inv, by callee then path.
+func listedEntries(inv *inventory.Inventory) []listed {
+	if inv == nil {
+		return nil
+	}
+	var out []listed
+	for _, p := range inv.Projects {
+		if p.JobTokenScope == nil {
+			continue
+		}
+		for _, e := range p.JobTokenScope.Allowlist.Projects {
+			out = append(out, listed{callee: p.Path, entry: e})
+		}
+		for _, e := range p.JobTokenScope.Allowlist.Groups {
+			out = append(out, listed{callee: p.Path, entry: e, group: true})
+		}
+	}
+	slices.SortFunc(out, func(a, b listed) int {
+		return cmp.Or(cmp.Compare(a.callee, b.callee), cmp.Compare(a.entry.Path, b.entry.Path))
+	})
+	return out
+}
+
+func edgeKey(caller, callee string) string {
+	return strings.ToLower(caller) + "\x00" + strings.ToLower(callee)
+}
+
+// ListedWithoutUse counts the project entries on today's allowlists that
+// no discovered use explains: Draft drafts them as edges to review.
+func ListedWithoutUse(g *graph.Graph, inv *inventory.Inventory) int {
+	seen := map[string]bool{}
+	for _, e := range g.Edges {
+		if draftable(e) {
+			seen[edgeKey(e.Caller, e.Callee)] = true
+		}
+	}
+	n := 0
+	for _, l := range listedEntries(inv) {
+		if !l.group && !seen[edgeKey(l.entry.Path, l.callee)] {
+			n++
+		}
+	}
+	return n
 }
 
 // Draft writes a trust.yaml for a human to review: every edge discovery
@@ -41,14 +99,35 @@ func Draft(g *graph.Graph, opts DraftOptions) []byte {
 	fmt.Fprintf(&b, "version: %d\n\n", Version)
 	var drafted []graph.Edge
 	for _, e := range g.Edges {
-		if kinds := possible(e.Access); len(kinds) == 0 && len(e.Access) > 0 {
+		if !draftable(e) {
 			never = append(never, e)
 			continue
 		}
 		drafted = append(drafted, e)
 		fanIn[e.Callee]++
 	}
-	if len(drafted) == 0 {
+	// Today's allowlists: an entry with a discovered use is noted on its
+	// edge; one without is drafted too, marked for review, so that the
+	// reviewer decides about it instead of --prune removing it unseen.
+	onList := map[string]inventory.Entry{}
+	seen := map[string]bool{}
+	for _, e := range drafted {
+		// An edge whose every access a job token can never make explains
+		// no entry: such an entry is drafted as one without a use.
+		seen[edgeKey(e.Caller, e.Callee)] = true
+	}
+	var unused, groupEntries []listed
+	for _, l := range listedEntries(opts.Inventory) {
+		switch {
+		case l.group:
+			groupEntries = append(groupEntries, l)
+		case seen[edgeKey(l.entry.Path, l.callee)]:
+			onList[edgeKey(l.entry.Path, l.callee)] = l.entry
+		default:
+			unused = append(unused, l)
+		}
+	}
+	if len(drafted) == 0 && len(unused) == 0 {
 		b.WriteString("edges: []\n")
 	} else {
 		b.WriteString("edges:\n")
@@ -56,7 +135,18 @@ func Draft(g *graph.Graph, opts DraftOptions) []byte {
 			if i > 0 {
 				b.WriteString("\n")
 			}
-			draftEdge(&b, e)
+			en, ok := onList[edgeKey(e.Caller, e.Callee)]
+			draftEdge(&b, e, listedNote(en, ok))
+		}
+		if len(unused) > 0 {
+			if len(drafted) > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString("  # On the allowlists today, no use found: neither a CI file nor the\n  # authentication log shows these callers reaching their callee. Keep an edge\n  # only if the caller still needs it (name its access kinds); delete it and\n  # plan with --prune to remove the entry.\n")
+			for _, l := range unused {
+				b.WriteString("\n")
+				draftListed(&b, l)
+			}
 		}
 	}
 	if len(never) > 0 {
@@ -79,8 +169,9 @@ func Draft(g *graph.Graph, opts DraftOptions) []byte {
 #     caller_group: apps
 #     reason: every app builds on the base images
 #     owner: "@platform"
-groups: []
-
+`)
+	draftGroups(&b, groupEntries, drafted)
+	b.WriteString(`
 # Deny rules win over every approval, for example to keep Terraform state to
 # the one project that deploys:
 #   - {callee: infra/tfstate, except: [apps/deploy], reason: state holds secrets}
@@ -131,8 +222,80 @@ func header(b *bytes.Buffer, opts DraftOptions) {
 `, src, Placeholder)
 }
 
-func draftEdge(b *bytes.Buffer, e graph.Edge) {
+// listedNote says that an edge's entry is on the allowlist today, with
+// what it grants there; "" when it is not.
+func listedNote(e inventory.Entry, ok bool) string {
+	if !ok {
+		return ""
+	}
+	s := "on the allowlist today, " + entryGrants(e)
+	if e.Autopopulated {
+		s += ", added by GitLab from the authentication log"
+	}
+	return s
+}
+
+func entryGrants(e inventory.Entry) string {
+	if e.Policies == nil {
+		return "with default permissions"
+	}
+	return "with policies " + strings.Join(e.Policies, ", ")
+}
+
+// draftListed drafts an allowlist entry that no discovered use explains,
+// marked for review like every drafted edge.
+func draftListed(b *bytes.Buffer, l listed) {
+	fmt.Fprintf(b, "  # %s -> %s\n", comment(l.entry.Path), comment(l.callee))
+	fmt.Fprintf(b, "  #   on the allowlist, no use found (%s): review whether it is\n  #   still needed\n", comment(entryGrants(l.entry)))
+	if l.entry.Autopopulated {
+		// GitLab filled the allowlist from the authentication log when it
+		// enforced it (autopopulation): a use once, not necessarily now.
+		b.WriteString("  #   added by GitLab from the authentication log (autopopulated)\n")
+	}
+	fmt.Fprintf(b, "  - caller: %s\n    callee: %s\n    access: []\n", scalar(l.entry.Path), scalar(l.callee))
+	fmt.Fprintf(b, "    reason: %s\n", scalar(fmt.Sprintf("%s: on the allowlist, no use found: why %s needs %s", Placeholder, l.entry.Path, l.callee)))
+	fmt.Fprintf(b, "    owner: %s\n", scalar(Placeholder))
+	b.WriteString("    unreviewed: true\n")
+}
+
+// draftGroups writes the groups section: today's group entries, drafted
+// as grants to review, each with the discovered uses from the group.
+func draftGroups(b *bytes.Buffer, groups []listed, drafted []graph.Edge) {
+	if len(groups) == 0 {
+		b.WriteString("groups: []\n")
+		return
+	}
+	b.WriteString("groups:\n")
+	for i, l := range groups {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		var callers []string
+		prefix := strings.ToLower(l.entry.Path) + "/"
+		for _, e := range drafted {
+			if strings.EqualFold(e.Callee, l.callee) && strings.HasPrefix(strings.ToLower(e.Caller), prefix) {
+				callers = append(callers, e.Caller)
+			}
+		}
+		fmt.Fprintf(b, "  # group %s -> %s\n", comment(l.entry.Path), comment(l.callee))
+		fmt.Fprintf(b, "  #   on the allowlist today (%s): it admits every project in the group\n", comment(entryGrants(l.entry)))
+		if len(callers) > 0 {
+			fmt.Fprintf(b, "  #   uses found from the group: %s (drafted as edges above)\n", comment(strings.Join(callers, ", ")))
+		} else {
+			b.WriteString("  #   no use found from the group: review whether it is still needed\n")
+		}
+		fmt.Fprintf(b, "  - callee: %s\n    caller_group: %s\n    access: []\n", scalar(l.callee), scalar(l.entry.Path))
+		fmt.Fprintf(b, "    reason: %s\n", scalar(fmt.Sprintf("%s: why every project of %s needs %s", Placeholder, l.entry.Path, l.callee)))
+		fmt.Fprintf(b, "    owner: %s\n", scalar(Placeholder))
+		b.WriteString("    unreviewed: true\n")
+	}
+}
+
+func draftEdge(b *bytes.Buffer, e graph.Edge, note string) {
 	fmt.Fprintf(b, "  # %s -> %s\n", e.Caller, e.Callee)
+	if note != "" {
+		fmt.Fprintf(b, "  #   %s\n", comment(note))
+	}
 	evidence(b, e.Uses, "  #   ")
 	kinds := possible(e.Access)
 	for _, k := range e.Access {
@@ -197,6 +360,13 @@ func writeWaves(b *bytes.Buffer, waves []Wave, fanIn map[string]int) {
 			fmt.Fprintf(b, "    groups: [%s]\n", scalars(w.Groups))
 		}
 	}
+}
+
+// draftable reports whether e is drafted as an edge: it has a kind a job
+// token can use, or no kind at all (known only from the authentication
+// log).
+func draftable(e graph.Edge) bool {
+	return len(e.Access) == 0 || len(possible(e.Access)) > 0
 }
 
 // possible drops the kinds a job token can never use across projects.
