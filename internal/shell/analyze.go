@@ -181,6 +181,8 @@ type analyzer struct {
 	// defaultIdiom tells the next branches call that it merges the right
 	// side of && or ||.
 	defaultIdiom bool
+	// written holds the files the job wrote, by fileKey (written.go).
+	written map[string]*writtenFile
 }
 
 type parsedFile struct {

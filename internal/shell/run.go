@@ -425,6 +425,9 @@ func (a *analyzer) callFunc(st *shState, ctx *srcCtx, s *syntax.Stmt, fd *funcDe
 func (a *analyzer) builtin(st *shState, ctx *srcCtx, c *Command) flow {
 	args := c.Args
 	name := args[0].Value
+	if len(c.Redirects) > 0 || name == "tee" {
+		a.recordWrite(st, c)
+	}
 	if a.capture != nil {
 		a.captureOutput(st, c)
 	}
