@@ -111,6 +111,10 @@ func Analyze(sources []Source, env Env, opts Options) Result {
 	a := &analyzer{opts: opts, parser: p}
 	st := &shState{env: newRoot(env), cwdOK: true}
 	a.project = projectOf(env, sources)
+	if a.psSession(sources) {
+		a.powershell(st, sources)
+		return Result{Commands: a.cmds, Diags: a.diags}
+	}
 	for i := 0; i < len(sources); i++ {
 		if a.halted {
 			break

@@ -495,6 +495,11 @@ func (a *analyzer) builtin(st *shState, ctx *srcCtx, c *Command) flow {
 // ./script.sh and paths to scripts in the repository.
 func (a *analyzer) external(st *shState, ctx *srcCtx, c *Command) flow {
 	name := c.Args[0].Value
+	switch strings.TrimSuffix(strings.ToLower(path.Base(name)), ".exe") {
+	case "pwsh", "powershell":
+		a.pwshCommand(st, ctx, c) // powershell.go
+		return flowNext
+	}
 	if shellNames[path.Base(name)] && (!strings.Contains(name, "/") || strings.HasPrefix(name, "/")) {
 		a.shellCommand(st, ctx, c)
 		return flowNext
