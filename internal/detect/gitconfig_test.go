@@ -10,7 +10,9 @@ import "testing"
 func TestGitConfigFiles(t *testing.T) {
 	const clone = "git clone https://git.example.org/acme/lib.git"
 	const tokURL = "https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/"
-	use := func(line string) []string { return []string{".gitlab-ci.yml:" + line + " repository-read path:acme/lib @job"} }
+	use := func(line string) []string {
+		return []string{".gitlab-ci.yml:" + line + " repository-read path:acme/lib @job"}
+	}
 	runRows(t, "git", []row{
 		{name: "git config --global insteadOf",
 			script: "git config --global url.\"" + tokURL + "\".insteadOf \"https://git.example.org/\"\n" + clone,
