@@ -187,6 +187,10 @@ type analyzer struct {
 	defaultIdiom bool
 	// written holds the files the job wrote, by fileKey (written.go).
 	written map[string]*writtenFile
+	// make commands being followed, recipe lines analysed (make.go).
+	makeDepth   int
+	makeRecipes int
+	makeDiag    bool
 }
 
 type parsedFile struct {

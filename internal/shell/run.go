@@ -499,6 +499,9 @@ func (a *analyzer) external(st *shState, ctx *srcCtx, c *Command) flow {
 	case "pwsh", "powershell":
 		a.pwshCommand(st, ctx, c) // powershell.go
 		return flowNext
+	case "make", "gmake":
+		a.makeCommand(st, ctx, c) // make.go
+		return flowNext
 	}
 	if shellNames[path.Base(name)] && (!strings.Contains(name, "/") || strings.HasPrefix(name, "/")) {
 		a.shellCommand(st, ctx, c)
