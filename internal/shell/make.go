@@ -209,6 +209,10 @@ func (m *makeRun) expand(s, target string, prereqs []string, level int) string {
 	}
 	var sb strings.Builder
 	for i := 0; i < len(s); i++ {
+		if sb.Len() > maxValueLen {
+			// Variables doubling at every level: the text is unknown.
+			return "$(false)"
+		}
 		c := s[i]
 		if c != '$' || i+1 >= len(s) {
 			sb.WriteByte(c)

@@ -1,9 +1,12 @@
 package shell
 
 import (
+	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestMake: make TARGET follows the recipe in the project's Makefile,
@@ -84,5 +87,26 @@ func TestMakeBounded(t *testing.T) {
 	r := Analyze(script("make a"), nil, Options{ReadFile: read})
 	if len(r.Commands) > 200 {
 		t.Errorf("%d commands", len(r.Commands))
+	}
+}
+
+// TestHostileMakeAndPowerShell: doubling make variables and deeply nested
+// PowerShell expressions end quickly.
+func TestHostileMakeAndPowerShell(t *testing.T) {
+	var mk strings.Builder
+	mk.WriteString("V0 = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n")
+	for i := 1; i < 40; i++ {
+		fmt.Fprintf(&mk, "V%d = $(V%d)$(V%d)\n", i, i-1, i-1)
+	}
+	mk.WriteString("t:\n\techo $(V39)\n")
+	read := func(string) ([]byte, error) { return []byte(mk.String()), nil }
+	start := time.Now()
+	Analyze(script("make t"), nil, Options{ReadFile: read})
+	deep := "$x = " + strings.Repeat("@{ a = ", 5000) + strings.Repeat("}", 5000) + "\n" +
+		"Invoke-RestMethod -Uri " + strings.Repeat("(", 5000) + "'https://h'" + strings.Repeat(")", 5000) + "\n" +
+		"Write-Host \"$(" + strings.Repeat("$(", 5000) + "\n"
+	Analyze(script(deep), nil, Options{})
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
 	}
 }

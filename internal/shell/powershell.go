@@ -76,8 +76,13 @@ type psState struct {
 	a      *analyzer
 	st     *shState
 	tables map[string][]psEntry // hashtable variables, by lower-case name
-	depth  int
+	depth  int                  // .ps1 files and pwsh -Command strings being read
+	nest   int                  // expression nesting being evaluated
 }
+
+// maxPSNest bounds nested hashtables and parentheses in one expression
+// (hostile input: each level rescans its text).
+const maxPSNest = 16
 
 type psEntry struct {
 	key string
@@ -394,6 +399,11 @@ func concat(a, b Word) Word {
 
 // table parses a hashtable literal @{ k = v; k2 = v2 }.
 func (ps *psState) table(s string) []psEntry {
+	if ps.nest >= maxPSNest {
+		return nil
+	}
+	ps.nest++
+	defer func() { ps.nest-- }()
 	s = strings.TrimSpace(s)
 	s = strings.TrimPrefix(s, "@{")
 	s = strings.TrimSuffix(s, "}")
@@ -426,6 +436,11 @@ func (ps *psState) table(s string) []psEntry {
 
 // expr evaluates an expression: strings, variables, and + of them.
 func (ps *psState) expr(s string) Word {
+	if ps.nest >= maxPSNest {
+		return Word{Value: cmdSubstUnknown, Unknown: []string{cmdSubstUnknown}}
+	}
+	ps.nest++
+	defer func() { ps.nest-- }()
 	s = strings.TrimSpace(s)
 	parts := psSplit(s, '+')
 	if len(parts) > 1 {
@@ -564,7 +579,9 @@ func (ps *psState) command(ctx *srcCtx, line int, toks []string) {
 				return
 			case (strings.HasPrefix("-command", t) && len(t) > 1) && i+1 < len(toks):
 				code := ps.arg(toks[i+1])
-				if code.Known() {
+				if code.Known() && ps.depth < maxPSDepth {
+					ps.depth++
+					defer func() { ps.depth-- }()
 					ps.text(&srcCtx{text: code.Value, project: ctx.project, file: ctx.file, line: ctx.pos(syntax.NewPos(0, uint(line), 1)).Line, step: 0, section: ctx.section}, code.Value)
 				}
 				return

@@ -32,8 +32,12 @@ type writtenFile struct {
 	bad  bool        // could not be parsed
 }
 
-// maxWritten bounds the files remembered and their size.
-const maxWritten = 64
+// maxWritten and maxWrittenSize bound the files remembered and the size
+// of each (generated scripts are a few lines; 64 of 256 KiB stay small).
+const (
+	maxWritten     = 64
+	maxWrittenSize = 256 << 10
+)
 
 // fileKey names a file the job writes or runs: a path in the repository
 // (relative to the project directory) or an absolute path outside it.
@@ -145,7 +149,7 @@ func (a *analyzer) recordWrite(st *shState, c *Command) {
 				}
 			}
 		}
-		if len(full) > maxScriptSize {
+		if len(full) > maxWrittenSize {
 			delete(a.written, key)
 			continue
 		}
