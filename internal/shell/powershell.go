@@ -334,6 +334,12 @@ func (ps *psState) statement(ctx *srcCtx, line int, s string) {
 	if len(toks) == 0 {
 		return
 	}
+	switch toks[0][0] {
+	case '$', '(', '[', '@', '-', '\'', '"':
+		if toks[0][0] != '"' && toks[0][0] != '\'' || !strings.HasSuffix(strings.ToLower(toks[0]), ".ps1"+toks[0][:1]) {
+			return // an expression ($resp | ConvertTo-Json), not a command
+		}
+	}
 	ps.command(ctx, line, toks)
 }
 
