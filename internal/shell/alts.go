@@ -156,7 +156,9 @@ func (a *analyzer) fanOut(st *shState, ctx *srcCtx, s *syntax.Stmt) flow {
 		}
 		b.env = env
 		b.log = &writeLog{}
+		a.inWorld = true
 		a.command(&b, ctx, s)
+		a.inWorld = false
 		for _, n := range b.log.names {
 			v, ok := b.env.lookup(n)
 			if !ok || v.state != varSet || v.isArray || len(v.unknown) > 0 {

@@ -182,6 +182,7 @@ type analyzer struct {
 	altGroup int
 	altsLive bool
 	fanning  bool
+	inWorld  bool // analysing a command once more for an alternative
 	// defaultIdiom tells the next branches call that it merges the right
 	// side of && or ||.
 	defaultIdiom bool

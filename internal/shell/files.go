@@ -28,6 +28,19 @@ func (a *analyzer) runFile(st *shState, ctx *srcCtx, c *Command, p Word, args []
 	if ok {
 		wf = a.written[rel]
 	}
+	if wf != nil && len(wf.alts) > 0 {
+		// Each other content the file may hold runs too, in a copy of
+		// the shell; the primary one runs last, in this shell.
+		for _, alt := range wf.alts {
+			a.written[rel] = alt
+			a.runFile(st.subshell(), ctx, c, p, args, inShell, explicit)
+			if a.halted {
+				a.written[rel] = wf
+				return flowExit
+			}
+		}
+		a.written[rel] = wf
+	}
 	if wf == nil {
 		if a.opts.ReadFile == nil {
 			return flowNext

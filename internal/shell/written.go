@@ -2,6 +2,7 @@ package shell
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
@@ -28,8 +29,9 @@ type writtenFile struct {
 	text string
 	at   loc.Pos // the command that last wrote it
 	sect string
-	pf   *parsedFile // parsed on first run; reset by a new write
-	bad  bool        // could not be parsed
+	pf   *parsedFile    // parsed on first run; reset by a new write
+	bad  bool           // could not be parsed
+	alts []*writtenFile // other contents the write may have given (alts.go)
 }
 
 // maxWritten and maxWrittenSize bound the files remembered and the size
@@ -157,6 +159,14 @@ func (a *analyzer) recordWrite(st *shState, c *Command) {
 			a.written = map[string]*writtenFile{}
 		}
 		if _, had := a.written[key]; !had && len(a.written) >= maxWritten {
+			continue
+		}
+		if old := a.written[key]; old != nil && a.inWorld {
+			// The same write with an alternative value: the file may
+			// hold either text, and running it runs each.
+			if full != old.text && len(old.alts) < maxAlts && !slices.ContainsFunc(old.alts, func(w *writtenFile) bool { return w.text == full }) {
+				old.alts = append(old.alts, &writtenFile{text: full, at: c.Pos, sect: key})
+			}
 			continue
 		}
 		a.written[key] = &writtenFile{text: full, at: c.Pos, sect: key}

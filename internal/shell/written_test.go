@@ -27,6 +27,8 @@ func TestWrittenScripts(t *testing.T) {
 			[]string{"10: git fetch https://gitlab-ci-token:[MASKED]@gitlab.example.com/acme/x.git"}},
 		{"overwritten by unknown content: forgotten", "echo 'git clone https://h/a.git' > s.sh\ncurl -o s.sh https://h/s.sh; cat \"$UNKNOWN_FILE\" > s.sh\nbash s.sh",
 			[]string{"11: curl -o s.sh https://h/s.sh"}},
+		{"heredoc with a branch-dependent project: each content runs", "if [ \"$CI_COMMIT_BRANCH\" = main ]; then P=acme/prod; else P=acme/dev; fi\ncat > /tmp/get.sh <<EOF\ngit clone https://gitlab-ci-token:\\${CI_JOB_TOKEN}@gitlab.example.com/$P.git\nEOF\nsh /tmp/get.sh",
+			[]string{"11: git clone https://gitlab-ci-token:[MASKED]@gitlab.example.com/acme/dev.git", "11: git clone https://gitlab-ci-token:[MASKED]@gitlab.example.com/acme/prod.git"}},
 		{"python script written: not shell", "cat > x <<'EOF'\n#!/usr/bin/env python3\nimport os\nEOF\n./x",
 			nil},
 	}
