@@ -43,15 +43,62 @@ import (
 //   - Anything the scanner cannot follow is left out, with one warning per
 //     script saying the job was read as PowerShell.
 
-// psCmdlet matches a PowerShell Verb-Noun cmdlet at the start of a
-// statement; the verbs are PowerShell's approved verbs that jobs use.
-var psCmdlet = regexp.MustCompile(`(?m)^\s*(?:\$\w+\s*=\s*)?(?:Get|Set|New|Remove|Invoke|Write|Add|Copy|Move|Test|Start|Stop|Out|Import|Export|Expand|Compress|Select|Where|ForEach|Join|Split|Resolve|ConvertTo|ConvertFrom|Push|Pop|Install|Register|Read|Clear|Rename)-[A-Z][A-Za-z]+\b`)
+// psVerbs are PowerShell's approved verbs that jobs use: a statement
+// starting with Verb-Noun is a cmdlet call.
+var psVerbs = map[string]bool{"Get": true, "Set": true, "New": true, "Remove": true, "Invoke": true, "Write": true,
+	"Add": true, "Copy": true, "Move": true, "Test": true, "Start": true, "Stop": true, "Out": true, "Import": true,
+	"Export": true, "Expand": true, "Compress": true, "Select": true, "Where": true, "ForEach": true, "Join": true,
+	"Split": true, "Resolve": true, "ConvertTo": true, "ConvertFrom": true, "Push": true, "Pop": true,
+	"Install": true, "Register": true, "Read": true, "Clear": true, "Rename": true}
 
 // isPowerShell reports whether script text is PowerShell rather than
-// shell: it reads $env:NAME or starts a statement with a cmdlet. Neither
-// appears in shell scripts that run.
+// shell: it reads $env:NAME or ${env:NAME}, or starts a statement (after
+// an optional "$x = ") with a Verb-Noun cmdlet. Neither appears in shell
+// scripts that run. It is on the path of every script, so it scans by
+// hand (a regular expression doubled the analysis time).
 func isPowerShell(text string) bool {
-	return strings.Contains(strings.ToLower(text), "$env:") || strings.Contains(text, "${env:") || psCmdlet.MatchString(text)
+	for i := 0; i < len(text); i++ {
+		if text[i] == '$' && i+5 < len(text) {
+			t := text[i+1:]
+			if t[0] == '{' {
+				t = t[1:]
+			}
+			if len(t) >= 4 && strings.EqualFold(t[:4], "env:") {
+				return true
+			}
+		}
+	}
+	for len(text) > 0 {
+		line := text
+		if j := strings.IndexByte(text, '\n'); j >= 0 {
+			line, text = text[:j], text[j+1:]
+		} else {
+			text = ""
+		}
+		if psCmdletLine(line) {
+			return true
+		}
+	}
+	return false
+}
+
+// psCmdletLine reports whether a line starts with a cmdlet call.
+func psCmdletLine(line string) bool {
+	line = strings.TrimLeft(line, " \t")
+	if strings.HasPrefix(line, "$") {
+		// $r = Invoke-RestMethod ...
+		eq := strings.IndexByte(line, '=')
+		if eq < 0 {
+			return false
+		}
+		line = strings.TrimLeft(line[eq+1:], " \t")
+	}
+	dash := strings.IndexByte(line, '-')
+	if dash <= 0 || dash > 12 || !psVerbs[line[:dash]] || dash+1 >= len(line) {
+		return false
+	}
+	c := line[dash+1]
+	return c >= 'A' && c <= 'Z'
 }
 
 // psSession reports whether the sources of a session are PowerShell: an
