@@ -128,8 +128,17 @@ func (a *analyzer) fanOut(st *shState, ctx *srcCtx, s *syntax.Stmt) flow {
 	if !a.altsLive || a.fanning || a.capture != nil {
 		return a.command(st, ctx, s)
 	}
-	switch s.Cmd.(type) {
-	case *syntax.CallExpr, *syntax.DeclClause:
+	switch c := s.Cmd.(type) {
+	case *syntax.CallExpr:
+		if len(c.Args) > 0 {
+			switch c.Args[0].Lit() {
+			case "cd", "pushd", "popd":
+				// The detectors replay directory changes in order: a
+				// second cd would move every later command.
+				return a.command(st, ctx, s)
+			}
+		}
+	case *syntax.DeclClause:
 	default:
 		return a.command(st, ctx, s)
 	}
