@@ -106,6 +106,10 @@ func TestHostileMakeAndPowerShell(t *testing.T) {
 		"Invoke-RestMethod -Uri " + strings.Repeat("(", 5000) + "'https://h'" + strings.Repeat(")", 5000) + "\n" +
 		"Write-Host \"$(" + strings.Repeat("$(", 5000) + "\n"
 	Analyze(script(deep), nil, Options{})
+	nested := strings.Repeat("foreach ($x in 'a','b','c','d','e','f','g','h') {\n", 12) + "git clone \"https://h/$x.git\"\n" + strings.Repeat("}\n", 12)
+	if r := Analyze(script(nested), nil, Options{}); len(r.Commands) > 5000 {
+		t.Errorf("nested foreach: %d commands", len(r.Commands))
+	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
 	}

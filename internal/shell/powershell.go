@@ -21,9 +21,11 @@ import (
 //
 // Rules (tested in powershell_test.go):
 //   - Statements end at newlines, ; and the braces of script blocks
-//     (if/foreach/try bodies are read inline, every branch); a line
-//     ending in a backtick continues; pipelines are split at |.
-//     Keyword headers (if (...), foreach (...)) are skipped.
+//     (if/try bodies are read inline, every branch); a line ending in a
+//     backtick continues; pipelines are split at |. Keyword headers
+//     (if (...), while (...)) are skipped; foreach ($x in 'a', 'b') runs
+//     its block once per literal item (else once with $x unknown), within
+//     the loop budget of shell scripts.
 //   - $env:NAME, ${env:NAME} and $($env:NAME) read the job's variables;
 //     $name reads what "$name = ..." assigned earlier (a string, a
 //     concatenation with +, or a hashtable @{ k = v; ... }); anything
@@ -164,9 +166,38 @@ func (a *analyzer) powershell(st *shState, sources []Source) {
 
 // text scans one piece of PowerShell.
 func (ps *psState) text(ctx *srcCtx, text string) {
-	for _, s := range psStatements(text) {
+	ps.stmts(ctx, psStatements(text))
+}
+
+func (ps *psState) stmts(ctx *srcCtx, list []psStmt) {
+	for i := 0; i < len(list); i++ {
 		if ps.a.halted {
 			return
+		}
+		s := list[i]
+		if name, items, ok := ps.foreach(s.text); ok {
+			// The body: the statements in the blocks that follow.
+			j := i + 1
+			for j < len(list) && list[j].block > s.block {
+				j++
+			}
+			body := list[i+1 : j]
+			if len(items) > maxLoopItems {
+				items = items[:maxLoopItems]
+			}
+			if !ps.a.unrollAllowed(ctx, syntax.NewPos(0, uint(max(s.line, 1)), 1), len(items)) {
+				items = nil // nested loops past the budget: once, unknown
+			}
+			for _, it := range items {
+				ps.st.setVar("ps:"+strings.ToLower(name), &variable{value: it.Value, unknown: it.Unknown})
+				ps.stmts(ctx, body)
+			}
+			if len(items) == 0 {
+				ps.st.setVar("ps:"+strings.ToLower(name), unknownVar(name))
+				ps.stmts(ctx, body)
+			}
+			i = j - 1
+			continue
 		}
 		for _, part := range psSplit(s.text, '|') {
 			ps.statement(ctx, s.line, strings.TrimSpace(part))
@@ -174,9 +205,42 @@ func (ps *psState) text(ctx *srcCtx, text string) {
 	}
 }
 
+var psForeach = regexp.MustCompile(`(?i)^foreach\s*\(\s*\$(\w+)\s+in\s+(.*)\)$`)
+
+// foreach recognises foreach ($x in LIST): the items of a literal list
+// ('a', 'b' or @('a', 'b') or a variable holding one string), none when
+// the list is not known (the body then runs once with $x unknown).
+func (ps *psState) foreach(s string) (string, []Word, bool) {
+	if len(s) < 7 || !strings.EqualFold(s[:7], "foreach") {
+		return "", nil, false
+	}
+	m := psForeach.FindStringSubmatch(s)
+	if m == nil {
+		return "", nil, false
+	}
+	list := strings.TrimSpace(m[2])
+	if strings.HasPrefix(list, "@(") && strings.HasSuffix(list, ")") {
+		list = list[2 : len(list)-1]
+	}
+	var items []Word
+	for _, it := range psSplit(list, ',') {
+		it = strings.TrimSpace(it)
+		if it == "" || !(it[0] == '\'' || it[0] == '"') {
+			return m[1], nil, true
+		}
+		w := ps.arg(it)
+		if !w.Known() {
+			return m[1], nil, true
+		}
+		items = append(items, w)
+	}
+	return m[1], items, true
+}
+
 type psStmt struct {
-	text string
-	line int // 1-based line within the text
+	text  string
+	line  int // 1-based line within the text
+	block int // script blocks open around it
 }
 
 // psStatements splits PowerShell text into statements (see the rules
@@ -188,9 +252,10 @@ func psStatements(text string) []psStmt {
 	line, start := 1, 1
 	var stack []byte // open brackets: '@' hashtable, '(' paren
 	var quote byte
+	block := 0 // open script blocks
 	flush := func() {
 		if t := strings.TrimSpace(sb.String()); t != "" {
-			out = append(out, psStmt{t, start})
+			out = append(out, psStmt{t, start, block})
 		}
 		sb.Reset()
 		start = line
@@ -248,6 +313,12 @@ func psStatements(text string) []psStmt {
 			sb.WriteByte(c)
 		case len(stack) == 0 && (c == '\n' || c == ';' || c == '{' || c == '}'):
 			flush()
+			switch c {
+			case '{':
+				block++
+			case '}':
+				block = max(block-1, 0)
+			}
 		case len(stack) > 0 && c == '\n':
 			if stack[len(stack)-1] == '@' {
 				sb.WriteByte(';') // hashtable entries on their own lines
@@ -354,7 +425,7 @@ var psAssign = regexp.MustCompile(`^(?:\[[^\]]*\]\s*)*\$(\{?(?:env:|global:|scri
 
 // statement handles one statement (one pipeline element).
 func (ps *psState) statement(ctx *srcCtx, line int, s string) {
-	if s == "" {
+	if s == "" || !ps.a.step(ctx, syntax.NewPos(0, uint(max(line, 1)), 1)) {
 		return
 	}
 	toks := psTokens(s)

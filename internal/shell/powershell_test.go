@@ -36,6 +36,10 @@ func TestPowerShell(t *testing.T) {
 		{"positional uri, alias, backtick continuation", []string{
 			"irm `\n  \"$env:CI_API_V4_URL/projects/3/jobs/artifacts/main/download?job=build\" `\n  -Headers @{\"JOB-TOKEN\"=$env:CI_JOB_TOKEN} -OutFile a.zip"},
 			[]string{`10: curl -H "JOB-TOKEN: [MASKED]" -o a.zip https://gitlab.example.com/api/v4/projects/3/jobs/artifacts/main/download?job=build`}},
+		{"foreach over a literal list", []string{
+			"foreach ($repo in @('acme/lib-a', 'acme/lib-b')) {\n  git clone \"https://gitlab-ci-token:${env:CI_JOB_TOKEN}@gitlab.example.com/$repo.git\"\n}\nWrite-Host done"},
+			[]string{"11: git clone https://gitlab-ci-token:[MASKED]@gitlab.example.com/acme/lib-a.git",
+				"11: git clone https://gitlab-ci-token:[MASKED]@gitlab.example.com/acme/lib-b.git"}},
 		{"unknown variable stays unknown", []string{
 			`Invoke-RestMethod -Uri "$env:CI_API_V4_URL/projects/$($env:TARGET_ID)/variables" -Headers @{ "JOB-TOKEN" = $env:CI_JOB_TOKEN }`},
 			[]string{`10: curl -H "JOB-TOKEN: [MASKED]" https://gitlab.example.com/api/v4/projects/${TARGET_ID}/variables?{TARGET_ID}`}},
