@@ -42,6 +42,7 @@ var repoFiles = []RepoFile{
 	{Family: "terraform", Pattern: ".terraformrc"},
 	{Family: "terraform", Pattern: "terraform.rc"},
 	{Family: "registry", Pattern: "nuget.config"},
+	{Family: "make", Pattern: "makefile"}, {Family: "make", Pattern: "gnumakefile"}, {Family: "make", Pattern: "*.mk"}, // make TARGET recipes (internal/shell/make.go)
 	// Dockerfile, Dockerfile.prod: the capital D as docker build's default
 	// name spells it.
 	{Family: "dockerfile", Pattern: "Dockerfile*", Exact: true},

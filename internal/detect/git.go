@@ -119,6 +119,7 @@ func (st *jobState) parseGitCall(c *shell.Command) (gitCall, bool) {
 					call.cfg = append(call.cfg, [2]string{k, st.in.envValue(c, "GIT_CONFIG_VALUE_"+strconv.Itoa(i))})
 				}
 			}
+			call.cfg = append(call.cfg, st.configFileSettings(c)...)
 			return call, true
 		}
 	}

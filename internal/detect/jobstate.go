@@ -25,6 +25,8 @@ type jobState struct {
 
 	gitState
 	registryState
+
+	gitFiles *gitFiles // git configuration files the job writes (gitconfig.go)
 }
 
 // stateNote is a note raised while updating the state, for one detector
@@ -101,6 +103,7 @@ func (st *jobState) apply(c *shell.Command) []stateNote {
 		st.applyGoEnv(c)
 	}
 	notes = append(notes, st.applyRegistry(c)...)
+	notes = append(notes, st.applyGitConfigFiles(c)...)
 	if len(c.Redirects) > 0 || writesFiles(c) {
 		for _, w := range st.in.commandWrites(c, func(p string) bool { return st.isStateFile(c, p) }, nil) {
 			notes = append(notes, st.applyFileWrite(c, w)...)

@@ -71,6 +71,12 @@ const (
 //     `[ -z "$X" ] && X=d`); a variable with a known value keeps it. When
 //     several branches assign it, the first one giving a fully known value
 //     wins, else the first one. A branch that exits assigns nothing.
+//   - The other fully known values branches of if and case give a
+//     variable (and, for a variable the script assigned before, the value
+//     of && and || right sides too when it was not a job variable or
+//     known before the && / ||) are kept as alternatives: a command
+//     using the variable is returned once more per alternative branch,
+//     and variables computed from it carry the alternatives (alts.go).
 //   - A variable the analysis does not know (not a job variable, never
 //     assigned) counts as unset for ${V:-d}, ${V:=d} and ${V:+x}; elsewhere
 //     it stays ${V} and is listed in Word.Unknown.
@@ -105,6 +111,10 @@ func Analyze(sources []Source, env Env, opts Options) Result {
 	a := &analyzer{opts: opts, parser: p}
 	st := &shState{env: newRoot(env), cwdOK: true}
 	a.project = projectOf(env, sources)
+	if a.psSession(sources) {
+		a.powershell(st, sources)
+		return Result{Commands: a.cmds, Diags: a.diags}
+	}
 	for i := 0; i < len(sources); i++ {
 		if a.halted {
 			break
@@ -166,6 +176,22 @@ type analyzer struct {
 	loopIters int // loop iterations analysed one by one so far
 	loopDiag  bool
 	rx        map[string]*regexp.Regexp
+	// altGroup numbers branch constructs that left alternative values;
+	// altsLive says some did (alts.go); fanning is set while a command
+	// is analysed once per alternative.
+	altGroup int
+	altsLive bool
+	fanning  bool
+	inWorld  bool // analysing a command once more for an alternative
+	// defaultIdiom tells the next branches call that it merges the right
+	// side of && or ||.
+	defaultIdiom bool
+	// written holds the files the job wrote, by fileKey (written.go).
+	written map[string]*writtenFile
+	// make commands being followed, recipe lines analysed (make.go).
+	makeDepth   int
+	makeRecipes int
+	makeDiag    bool
 }
 
 type parsedFile struct {

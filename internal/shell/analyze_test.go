@@ -523,15 +523,91 @@ func TestConditionalAssignments(t *testing.T) {
 		{"while body", `while read -r l; do X=loop; done < f; echo "$X"`, "loop"},
 		{"subshell does not leak", `(X=sub); echo "$X"`, "${X}"},
 		{"pipeline does not leak", `echo v | read X; echo "$X"`, "${X}"},
-		{"function local restored", `X=outer; f() { local X=inner; echo "$X"; }; f; echo "$X"`, "outer"},
+		{"function local restored", `X=outer; f() { local X=inner; echo "$X"; }; f; echo "$X" end`, "outer"},
 		{"function global persists", `f() { X=fromf; }; f; echo "$X"`, "fromf"},
 	}
 	env := MapEnv{"KNOWN": "from-yaml"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := lastArgs(t, tt.src, env)
-			if len(args) != 1 || args[0].Value != tt.want {
-				t.Errorf("X = %+v, want %q", args, tt.want)
+			got := lastValues(t, tt.src, env)
+			if len(got) == 0 || got[0] != tt.want {
+				t.Errorf("X = %q, want %q first", got, tt.want)
+			}
+		})
+	}
+}
+
+// lastValues returns the first argument of every command returned for the
+// last statement (a command using a variable with alternatives is
+// returned once per value, the primary value first).
+func lastValues(t *testing.T, src string, env Env) []string {
+	t.Helper()
+	r := Analyze(script(src), env, Options{})
+	if len(r.Diags) > 0 {
+		t.Errorf("%q: diagnostics %v", src, r.Diags)
+	}
+	if len(r.Commands) == 0 {
+		t.Fatalf("%q: no command", src)
+	}
+	last := r.Commands[len(r.Commands)-1]
+	var out []string
+	for _, c := range r.Commands {
+		if c.Pos == last.Pos && c.Name() == last.Name() && len(c.Args) > 1 && c.Args[1].Raw == last.Args[1].Raw && len(c.Args) == len(last.Args) {
+			out = append(out, c.Args[1].Value)
+		}
+	}
+	return out
+}
+
+// TestBranchAlternatives: every value a variable can hold after branches
+// yields its command (shapes from real jobs choosing a target project or
+// registry by branch).
+func TestBranchAlternatives(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{"if/else", `if [ "$CI_COMMIT_BRANCH" = main ]; then P=grp/prod; else P=grp/staging; fi; echo "$P"`,
+			[]string{"grp/prod", "grp/staging"}},
+		{"if/elif/else", `if [ "$A" = 1 ]; then P=a; elif [ "$A" = 2 ]; then P=b; else P=c; fi; echo "x/$P"`,
+			[]string{"x/a", "x/b", "x/c"}},
+		{"case", "case \"$CI_COMMIT_REF_NAME\" in\n  main) TARGET=ops/prod-config ;;\n  release/*) TARGET=ops/rc-config ;;\n  *) TARGET=ops/dev-config ;;\nesac\ngit clone \"https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.example.com/${TARGET}.git\"",
+			[]string{"clone"}},
+		{"derived variable carries them", `if [ -n "$PROD" ]; then H=prod.example.com; else H=dev.example.com; fi; URL="https://$H/api"; echo "$URL"`,
+			[]string{"https://prod.example.com/api", "https://dev.example.com/api"}},
+		{"correlated variables stay together", `if [ -n "$PROD" ]; then H=h1; P=p1; else H=h2; P=p2; fi; echo "$H/$P"`,
+			[]string{"h1/p1", "h2/p2"}},
+		{"script value before if is kept and alternative", `P=base; if [ -n "$B" ]; then P=other; fi; echo "$P"`,
+			[]string{"base", "other"}},
+		{"job variable default idiom: no alternative", `if [ -z "$KNOWN" ]; then KNOWN=dflt; fi; echo "$KNOWN"`,
+			[]string{"from-yaml"}},
+		{"&& default of a known value: no alternative", `X=given; [ -n "$X" ] || X=dflt; echo "$X"`,
+			[]string{"given"}},
+		{"unknown alternative dropped", `if [ -n "$B" ]; then P=known; else P=$(cat f); fi; echo "$P"`,
+			[]string{"known"}},
+		{"function argument", `if [ -n "$B" ]; then P=a; else P=b; fi; f() { echo "$1"; }; f "$P"`,
+			[]string{"a", "b"}},
+	}
+	env := MapEnv{"KNOWN": "from-yaml", "CI_JOB_TOKEN": "[MASKED]"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := lastValues(t, tt.src, env)
+			if tt.want[0] == "clone" {
+				r := Analyze(script(tt.src), env, Options{})
+				got = nil
+				for _, c := range r.Commands {
+					if c.Name() == "git" {
+						got = append(got, c.Args[2].Value)
+					}
+				}
+				tt.want = []string{
+					"https://gitlab-ci-token:[MASKED]@gitlab.example.com/ops/prod-config.git",
+					"https://gitlab-ci-token:[MASKED]@gitlab.example.com/ops/rc-config.git",
+					"https://gitlab-ci-token:[MASKED]@gitlab.example.com/ops/dev-config.git",
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

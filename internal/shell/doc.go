@@ -22,5 +22,7 @@
 // expansion), subst.go and filters.go ($(...) output), files.go (script
 // files, eval, bash -c), env.go (layered environment), cache.go (shared
 // parse cache), expandvars.go (runner-style $VAR expansion), word.go (one
-// word outside any script).
+// word outside any script), alts.go (the values branches leave in a
+// variable), written.go (scripts the job writes, then runs), make.go (make
+// TARGET recipes), powershell.go (PowerShell jobs, read by a scanner).
 package shell

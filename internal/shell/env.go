@@ -12,6 +12,12 @@ type variable struct {
 	isArray  bool
 	state    varState
 	exported bool
+	// job: the value comes from the job's variables (the base Env), not
+	// from an assignment of the script.
+	job bool
+	// alts are the other values the variable may hold after branches
+	// assigned it differently (see alts.go); nil almost always.
+	alts []altVal
 }
 
 type varState uint8
@@ -92,7 +98,7 @@ func (l *layer) lookup(name string) (variable, bool) {
 			if !ok {
 				return variable{}, false
 			}
-			return variable{value: s, exported: true}, true
+			return variable{value: s, exported: true, job: true}, true
 		}
 		if v, ok := c.own(name); ok {
 			if v.state == varAbsent {

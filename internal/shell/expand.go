@@ -272,6 +272,9 @@ func (e *expander) parts(b *fieldBuf, parts []syntax.WordPart, q qmode) {
 			}
 			e.parts(b, p.Parts, inner)
 		case *syntax.ParamExp:
+			if e.alternate(b, p, q) {
+				continue
+			}
 			w, elems, multi := e.param(p, q.quoted())
 			if multi {
 				e.multi(b, elems, q)
@@ -558,4 +561,40 @@ func stripTabs(s string) string {
 		lines[i] = strings.TrimLeft(l, "\t")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// alternate expands ${NAME+word} and ${NAME:+word} in place, so that the
+// word's own quoting holds: ${ARR[@]+"${ARR[@]}"} (the set -u safe form
+// of "${ARR[@]}") gives one field per element, as bash does, instead of
+// one string. It reports whether p was such an expansion.
+func (e *expander) alternate(b *fieldBuf, p *syntax.ParamExp, q qmode) bool {
+	if p.Exp == nil || p.Exp.Op != syntax.AlternateUnset && p.Exp.Op != syntax.AlternateUnsetOrNull {
+		return false
+	}
+	if p.Param == nil || p.NestedParam != nil || p.Flags != nil || len(p.Modifiers) > 0 || p.Width || p.IsSet || p.Excl || p.Length {
+		return false
+	}
+	v := e.fetch(p.Param.Value, p.Index, q.quoted())
+	if v.absent && v.name == "" {
+		return false
+	}
+	unset := v.unset || v.absent
+	use := !unset
+	if p.Exp.Op == syntax.AlternateUnsetOrNull {
+		null := unset || (!v.multi && v.w.Value == "" && len(v.w.Unknown) == 0) || (v.multi && len(v.elems) == 0)
+		use = !null
+	}
+	if !use || p.Exp.Word == nil {
+		return true
+	}
+	for _, part := range p.Exp.Word.Parts {
+		if l, ok := part.(*syntax.Lit); ok && q == qNone {
+			// Unquoted, the word's own spaces split too:
+			// ${T:+-H "JOB-TOKEN: $T"} is two arguments.
+			b.splitValue(Word{Value: unescape(l.Value, "")})
+			continue
+		}
+		e.parts(b, []syntax.WordPart{part}, q)
+	}
+	return true
 }

@@ -18,12 +18,36 @@ import (
 // the file is certainly a shell script (bash f, source f) whatever its
 // name or #! line.
 func (a *analyzer) runFile(st *shState, ctx *srcCtx, c *Command, p Word, args []Word, inShell, explicit bool) flow {
-	if a.opts.ReadFile == nil || !p.Known() || p.Value == "" {
+	if !p.Known() || p.Value == "" {
 		return flowNext
 	}
-	rel, ok := a.repoPath(st, p.Value)
-	if !ok {
-		return flowNext
+	// A script the job wrote itself (written.go) comes first: it
+	// replaces any repository file of that name.
+	var wf *writtenFile
+	rel, ok := a.fileKey(st, p.Value)
+	if ok {
+		wf = a.written[rel]
+	}
+	if wf != nil && len(wf.alts) > 0 {
+		// Each other content the file may hold runs too, in a copy of
+		// the shell; the primary one runs last, in this shell.
+		for _, alt := range wf.alts {
+			a.written[rel] = alt
+			a.runFile(st.subshell(), ctx, c, p, args, inShell, explicit)
+			if a.halted {
+				a.written[rel] = wf
+				return flowExit
+			}
+		}
+		a.written[rel] = wf
+	}
+	if wf == nil {
+		if a.opts.ReadFile == nil {
+			return flowNext
+		}
+		if rel, ok = a.repoPath(st, p.Value); !ok {
+			return flowNext
+		}
 	}
 	if slices.Contains(a.files, rel) {
 		a.diags.Warnf(c.Pos.Project, c.Pos.File, c.Pos.Line,
@@ -35,11 +59,19 @@ func (a *analyzer) runFile(st *shState, ctx *srcCtx, c *Command, p Word, args []
 			"script %s not analysed: scripts running scripts nest deeper than %d", rel, a.opts.MaxFileDepth)
 		return flowNext
 	}
-	pf := a.parseFile(c, rel, explicit || inShell)
-	if pf == nil {
-		return flowNext
+	var pf *parsedFile
+	var fctx *srcCtx
+	if wf != nil {
+		if pf = a.parseWritten(c, rel, wf, explicit || inShell); pf == nil {
+			return flowNext
+		}
+		fctx = &srcCtx{text: pf.text, project: wf.at.Project, file: wf.at.File, line: wf.at.Line, step: 0, section: rel}
+	} else {
+		if pf = a.parseFile(c, rel, explicit || inShell); pf == nil {
+			return flowNext
+		}
+		fctx = &srcCtx{text: pf.text, project: a.project, file: rel, line: 1, step: 1, section: rel}
 	}
-	fctx := &srcCtx{text: pf.text, project: a.project, file: rel, line: 1, step: 1, section: rel}
 	a.files = append(a.files, rel)
 	defer func() { a.files = a.files[:len(a.files)-1] }()
 	if inShell {

@@ -425,6 +425,9 @@ func (a *analyzer) callFunc(st *shState, ctx *srcCtx, s *syntax.Stmt, fd *funcDe
 func (a *analyzer) builtin(st *shState, ctx *srcCtx, c *Command) flow {
 	args := c.Args
 	name := args[0].Value
+	if len(c.Redirects) > 0 || name == "tee" {
+		a.recordWrite(st, c)
+	}
 	if a.capture != nil {
 		a.captureOutput(st, c)
 	}
@@ -492,6 +495,14 @@ func (a *analyzer) builtin(st *shState, ctx *srcCtx, c *Command) flow {
 // ./script.sh and paths to scripts in the repository.
 func (a *analyzer) external(st *shState, ctx *srcCtx, c *Command) flow {
 	name := c.Args[0].Value
+	switch strings.TrimSuffix(strings.ToLower(path.Base(name)), ".exe") {
+	case "pwsh", "powershell":
+		a.pwshCommand(st, ctx, c) // powershell.go
+		return flowNext
+	case "make", "gmake":
+		a.makeCommand(st, ctx, c) // make.go
+		return flowNext
+	}
 	if shellNames[path.Base(name)] && (!strings.Contains(name, "/") || strings.HasPrefix(name, "/")) {
 		a.shellCommand(st, ctx, c)
 		return flowNext

@@ -33,10 +33,10 @@ func (a *analyzer) stmt(st *shState, ctx *srcCtx, s *syntax.Stmt) flow {
 		// A background job runs in a subshell: its assignments and its
 		// exit do not affect this shell.
 		sub := st.subshell()
-		a.command(sub, ctx, s)
+		a.fanOut(sub, ctx, s)
 		return flowNext
 	}
-	return a.command(st, ctx, s)
+	return a.fanOut(st, ctx, s)
 }
 
 // subshell returns a copy of st whose changes do not reach st.
@@ -161,6 +161,8 @@ func (a *analyzer) binaryCmd(st *shState, ctx *srcCtx, c *syntax.BinaryCmd) flow
 		if f := a.stmt(st, ctx, c.X); f != flowNext {
 			return f
 		}
+		// [ -n "$X" ] || X=d keeps a known X: the default-if-unset idiom.
+		a.defaultIdiom = true
 		return a.branches(st, []func(*shState) flow{
 			func(b *shState) flow { return a.stmt(b, ctx, c.Y) },
 		}, true)
@@ -519,6 +521,8 @@ func (a *analyzer) cStyleLoop(st *shState, ctx *srcCtx, c *syntax.ForClause, l *
 // assignments into st by the rule documented on Analyze. implicit says
 // that running none of them is possible.
 func (a *analyzer) branches(st *shState, alts []func(*shState) flow, implicit bool) flow {
+	idiom := a.defaultIdiom
+	a.defaultIdiom = false
 	pre := st.env.freeze()
 	type outcome struct {
 		st   *shState
@@ -560,6 +564,8 @@ func (a *analyzer) branches(st *shState, alts []func(*shState) flow, implicit bo
 		}
 	}
 	// Variables.
+	a.altGroup++
+	grp := a.altGroup
 	var names []string
 	for _, b := range live {
 		for _, n := range b.log.names {
@@ -569,29 +575,43 @@ func (a *analyzer) branches(st *shState, alts []func(*shState) flow, implicit bo
 		}
 	}
 	for _, n := range names {
-		if v, ok := pre.lookup(n); ok && v.state == varSet && len(v.unknown) == 0 && !v.isArray {
-			continue // known before: keep it
+		prev, ok := pre.lookup(n)
+		prevKnown := ok && prev.state == varSet && len(prev.unknown) == 0 && !prev.isArray
+		if prevKnown && (prev.job || idiom) {
+			continue // a job variable, or X known before && / ||: the default-if-unset idiom
 		}
 		var pick *variable
-		for _, b := range live {
-			if !b.log.seen[n] {
-				continue
-			}
-			v, ok := b.env.lookup(n)
-			if !ok {
-				v = variable{state: varAbsent}
-			}
-			if pick == nil {
-				pick = &v
-			}
-			if v.state == varSet && len(v.unknown) == 0 {
-				pick = &v
-				break
+		pickIdx := -1
+		if prevKnown {
+			pick = &prev // known before: keep it, the branches' values are alternatives
+		} else {
+			for i, b := range live {
+				if !b.log.seen[n] {
+					continue
+				}
+				v, ok := b.env.lookup(n)
+				if !ok {
+					v = variable{state: varAbsent}
+				}
+				if pick == nil {
+					pick, pickIdx = &v, i
+				}
+				if v.state == varSet && len(v.unknown) == 0 {
+					pick, pickIdx = &v, i
+					break
+				}
 			}
 		}
-		if pick != nil {
-			st.setVar(n, pick)
+		if pick == nil {
+			continue
 		}
+		alts := a.mergeAlts(grp, n, pick, pickIdx, live, prev, prevKnown)
+		if prevKnown && len(alts) == len(prev.alts) {
+			continue
+		}
+		v := *pick
+		v.alts = alts
+		st.setVar(n, &v)
 	}
 	// Functions defined in a branch stay defined; the working directory
 	// is known afterwards only if no branch changed it.
