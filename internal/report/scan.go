@@ -280,24 +280,24 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 // md escapes text for a Markdown table cell.
 func md(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
+	return r.Replace(oneLine(s)) // oneLine: \r and U+2028 end a line too
 }
 
 func scanCSV(w io.Writer, g *graph.Graph) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"type", "caller", "callee", "access", "origin", "project", "file", "line", "job", "detail"})
+	csvWrite(cw, []string{"type", "caller", "callee", "access", "origin", "project", "file", "line", "job", "detail"})
 	for _, e := range g.Edges {
 		for _, u := range e.Uses {
-			_ = cw.Write([]string{"use", e.Caller, e.Callee, string(u.Access), string(u.Origin), evidenceProject(u),
+			csvWrite(cw, []string{"use", e.Caller, e.Callee, string(u.Access), string(u.Origin), evidenceProject(u),
 				u.Evidence.File, itoa(u.Evidence.Line), u.Evidence.Job, csvSafe(u.Evidence.Detail)})
 		}
 	}
 	for _, u := range g.Unresolved {
-		_ = cw.Write([]string{"unresolved", u.Project, "", string(u.Access), "", u.Project, u.File, itoa(u.Line), u.Job,
+		csvWrite(cw, []string{"unresolved", u.Project, "", string(u.Access), "", u.Project, u.File, itoa(u.Line), u.Job,
 			csvSafe(u.Reference + ": " + u.Reason)})
 	}
 	for _, n := range g.Notes {
-		_ = cw.Write([]string{"note", n.Project, "", "", string(n.Kind), n.Project, n.File, itoa(n.Line), n.Job, csvSafe(n.Detail)})
+		csvWrite(cw, []string{"note", n.Project, "", "", string(n.Kind), n.Project, n.File, itoa(n.Line), n.Job, csvSafe(n.Detail)})
 	}
 	cw.Flush()
 	return cw.Error()

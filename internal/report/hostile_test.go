@@ -1,0 +1,387 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/loc"
+	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// The renderers' quoting is tested on names validation would refuse: the
+// plan is built directly, so that a renderer is never safe only because
+// inventory and gitlab refuse such names. Each injection, if it ran, would
+// write the file $MARK with a shell builtin (no PATH needed).
+
+// hostileNames are project paths holding what ends a line, a string, a
+// comment, a code span or a table cell in some output language.
+var hostileNames = []string{
+	"g/nl\necho pwned>\"$MARK\"\n#",
+	"g/cr\recho pwned>\"$MARK\"",
+	"g/sq'$(echo pwned>\"$MARK\")'",
+	"g/dq\"$(echo pwned>\"$MARK\")\"",
+	"g/sub$(echo pwned>\"$MARK\")",
+	"g/bt`echo pwned>\"$MARK\"`",
+	"g/var${MARK}x",
+	"g/tf${file(\"/etc/passwd\")}",
+	"g/dir%{if true}x%{endif}",
+	"g/mm-->n0|x|y",
+	"g/fence\n```\necho pwned>\"$MARK\"\n```",
+	"g/ls\u2028key: value\u2029- item\u0085x",
+	"g/esc\x1b[2J\x00\x7f",
+	"g/yaml: [x]\n- {caller: a/b}",
+	"g/bs\\\"\\n\\",
+	"g/bad\xff\xfeutf8",
+}
+
+// benignNames stand in for hostileNames in the same plan, to compare the
+// shape of the outputs (lines, table cells, fences). They sort as the
+// hostile names do, so that both plans list everything in the same order.
+func benignNames() []string {
+	sorted := slices.Clone(hostileNames)
+	slices.Sort(sorted)
+	out := make([]string, len(hostileNames))
+	for i, n := range hostileNames {
+		out[i] = fmt.Sprintf("g/benign%02d", slices.Index(sorted, n))
+	}
+	return out
+}
+
+// namedPlan plans an org where every name calls the next one's project,
+// half of them with IDs (REST calls, resources by ID) and half without
+// (GraphQL by path, Terraform data sources), and one allowlist entry that
+// goes (a removal).
+func namedPlan(t *testing.T, names []string) *plan.Plan {
+	t.Helper()
+	inv := &inventory.Inventory{Version: 1, ServerURL: "https://gitlab.example.com", GitLabVersion: "18.5"}
+	var g graph.Graph
+	for i, n := range names {
+		id := 0
+		if i%2 == 0 {
+			id = 100 + i
+		}
+		p := &inventory.Project{Path: n, ID: id}
+		if i == 0 {
+			p.JobTokenScope = &inventory.JobTokenScope{InboundEnabled: true, Allowlist: inventory.Allowlist{
+				Projects: []inventory.Entry{{Path: names[len(names)-1], ID: 100 + len(names) - 1}}}}
+		}
+		inv.Projects = append(inv.Projects, p)
+		callee := names[(i+1)%len(names)]
+		g.Edges = append(g.Edges, graph.Edge{Caller: n, Callee: callee, Access: []access.Kind{access.RepositoryRead},
+			Uses: []use.Use{{Origin: use.CIConfig, Access: access.RepositoryRead, Caller: n,
+				Evidence: use.Evidence{Pos: loc.Pos{Project: n, File: ".gitlab-ci.yml", Line: 3}, Job: "job " + n, Detail: "git clone " + callee}}}})
+	}
+	g.Unresolved = []use.Unresolved{{Pos: loc.Pos{Project: names[0], File: ".gitlab-ci.yml", Line: 9}, Reference: names[1], Reason: "reason " + names[2]}}
+	slices.SortFunc(g.Edges, func(a, b graph.Edge) int { return strings.Compare(a.Caller+" "+a.Callee, b.Caller+" "+b.Callee) })
+	return plan.Compute(&g, inventory.NewIndex(inv), nil, plan.Options{})
+}
+
+func render(t *testing.T, p *plan.Plan, format string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Plan(&buf, p, format, testHints); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// sandbox is a directory holding only a fake curl (and jq) that record
+// their arguments, and the marker an injection would write.
+type sandbox struct {
+	dir, bin, mark, calls string
+}
+
+func newSandbox(t *testing.T) sandbox {
+	t.Helper()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not installed")
+	}
+	dir := t.TempDir()
+	s := sandbox{dir: dir, bin: filepath.Join(dir, "bin"), mark: filepath.Join(dir, "PWNED"), calls: filepath.Join(dir, "calls")}
+	if err := os.Mkdir(s.bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Builtins only: the fake must not need a PATH either. It answers like
+	// GitLab does to a change already made.
+	fake := "#!/bin/bash\nprintf '%s\\n' \"$0 $*\" >>\"$CALLS\"\nwhile IFS= read -r _; do :; done\nprintf '{}\\n200'\n"
+	for _, name := range []string{"curl", "jq"} {
+		if err := os.WriteFile(filepath.Join(s.bin, name), []byte(fake), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// run runs a bash script in the sandbox: bash -n first, then with PATH
+// the fake tools only (plus grep, which call() needs to read answers).
+func (s sandbox) run(t *testing.T, script string, args ...string) (string, int) {
+	t.Helper()
+	path := filepath.Join(s.dir, "script.sh")
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bash, _ := exec.LookPath("bash")
+	if out, err := exec.Command(bash, "-n", path).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s\n%s", err, out, script)
+	}
+	if grep, err := exec.LookPath("grep"); err == nil {
+		_ = os.Symlink(grep, filepath.Join(s.bin, "grep"))
+	}
+	cmd := exec.Command(bash, append([]string{path}, args...)...)
+	cmd.Dir = s.dir
+	cmd.Env = []string{"PATH=" + s.bin, "MARK=" + s.mark, "CALLS=" + s.calls, "GITLAB_TOKEN=tok", "GITLAB_URL=https://gitlab.example.com", "HOME=" + s.dir}
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.mark); err == nil {
+		t.Fatalf("an injection ran: %s exists\n%s\n--- output\n%s", s.mark, script, out)
+	}
+	return string(out), code
+}
+
+func (s sandbox) recorded(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile(s.calls)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+}
+
+// sameShape checks that hostile names change no line structure: the same
+// number of lines as the benign plan, and line by line the same count of
+// what matters to the format's structure (structure, when not nil).
+func sameShape(t *testing.T, format, got, want string, structure func(string) int) {
+	t.Helper()
+	gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+	if len(gl) != len(wl) {
+		t.Fatalf("%s: %d lines with hostile names, %d with benign ones: a name broke a line\n%s", format, len(gl), len(wl), got)
+	}
+	if structure == nil {
+		return
+	}
+	for i := range gl {
+		if g, w := structure(gl[i]), structure(wl[i]); g != w {
+			t.Errorf("%s: line %d has a structure of %d, the benign plan's %d:\n%s\n%s", format, i+1, g, w, gl[i], wl[i])
+		}
+	}
+}
+
+func TestHostileNamesScript(t *testing.T) {
+	s := newSandbox(t)
+	p := namedPlan(t, hostileNames)
+	script := render(t, p, FormatScript)
+	sameShape(t, "script", script, render(t, namedPlan(t, benignNames()), FormatScript), nil)
+	out, code := s.run(t, script)
+	if code != 0 || !strings.Contains(out, "dry run") {
+		t.Fatalf("dry run: exit %d\n%s", code, out)
+	}
+	if calls := s.recorded(t); len(calls) != 0 {
+		t.Errorf("a dry run ran %v", calls)
+	}
+	// Executed against the fake curl: exactly the plan's calls, each to a
+	// path of the plan.
+	out, code = s.run(t, script, "--execute", "--unreviewed")
+	want := 0
+	for _, pr := range p.Projects {
+		want += len(pr.Calls(p.Capabilities))
+	}
+	calls := s.recorded(t)
+	if code != 0 || len(calls) != want || want == 0 {
+		t.Fatalf("--execute: exit %d, %d curl calls, want %d\n%s\n%s", code, len(calls), want, strings.Join(calls, "\n"), out)
+	}
+	for _, c := range calls {
+		if !strings.Contains(c, " https://gitlab.example.com/api/") {
+			t.Errorf("a call went elsewhere: %s", c)
+		}
+	}
+}
+
+// apiLines picks the shell commands out of the table's API steps or the
+// Markdown's ```sh blocks.
+func apiLines(out string, markdown bool) string {
+	var b strings.Builder
+	in := false
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case markdown && l == "```sh":
+			in = true
+		case markdown && l == "```":
+			in = false
+		case markdown && in:
+			b.WriteString(l + "\n")
+		case !markdown && strings.HasPrefix(l, "   API ("):
+			in = true
+		case !markdown && in && strings.HasPrefix(l, "     "):
+			b.WriteString(strings.TrimPrefix(l, "     ") + "\n")
+		default:
+			in = false
+		}
+	}
+	return b.String()
+}
+
+func TestHostileNamesTable(t *testing.T) {
+	s := newSandbox(t)
+	out := render(t, namedPlan(t, hostileNames), FormatTable)
+	benign := render(t, namedPlan(t, benignNames()), FormatTable)
+	sameShape(t, "table", out, benign, nil)
+	steps := apiLines(out, false)
+	if strings.Count(steps, "curl ") != strings.Count(apiLines(benign, false), "curl ") || !strings.Contains(steps, "curl ") {
+		t.Fatalf("the API steps differ:\n%s", steps)
+	}
+	if _, code := s.run(t, steps); code != 0 {
+		t.Errorf("pasting the API steps: exit %d", code)
+	}
+	if got, want := len(s.recorded(t)), strings.Count(steps, "curl "); got != want {
+		t.Errorf("%d curl calls, want %d", got, want)
+	}
+}
+
+func TestHostileNamesMarkdown(t *testing.T) {
+	s := newSandbox(t)
+	out := render(t, namedPlan(t, hostileNames), FormatMarkdown)
+	benign := render(t, namedPlan(t, benignNames()), FormatMarkdown)
+	// A table row's cells are split on each "|" not escaped; a line that
+	// starts with ``` opens or closes a fence.
+	cell := regexp.MustCompile(`(^|[^\\])\|`)
+	sameShape(t, "markdown", out, benign, func(l string) int {
+		switch {
+		case strings.HasPrefix(l, "```"):
+			return -1
+		case strings.HasPrefix(l, "|"):
+			return len(cell.FindAllString(l, -1))
+		}
+		return 0
+	})
+	steps := apiLines(out, true)
+	if strings.Count(steps, "curl ") != strings.Count(apiLines(benign, true), "curl ") || !strings.Contains(steps, "curl ") {
+		t.Fatalf("the API steps differ:\n%s", steps)
+	}
+	if _, code := s.run(t, steps); code != 0 {
+		t.Errorf("pasting the API steps: exit %d", code)
+	}
+	if got, want := len(s.recorded(t)), strings.Count(steps, "curl "); got != want {
+		t.Errorf("%d curl calls, want %d", got, want)
+	}
+}
+
+func TestHostileNamesTerraform(t *testing.T) {
+	p := namedPlan(t, hostileNames)
+	out := render(t, p, FormatTerraform)
+	benign := render(t, namedPlan(t, benignNames()), FormatTerraform)
+	sameShape(t, "terraform", out, benign, nil)
+	checkHCL(t, out, benign, hostileNames)
+}
+
+// checkHCL parses Terraform output with HCL's own parser and checks that
+// it has the benign output's blocks and attributes, that every string is
+// a literal (nothing from a name is interpolated or a directive), and that
+// the names come back as they went in.
+func checkHCL(t *testing.T, out, benign string, names []string) {
+	t.Helper()
+	parse := func(src string) *hclsyntax.Body {
+		f, diags := hclsyntax.ParseConfig([]byte(src), "plan.tf", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("HCL parse: %v\n%s", diags, src)
+		}
+		return f.Body.(*hclsyntax.Body)
+	}
+	shape := func(b *hclsyntax.Body) []string {
+		var s []string
+		for _, bl := range b.Blocks {
+			var attrs []string
+			for name := range bl.Body.Attributes {
+				attrs = append(attrs, name)
+			}
+			slices.Sort(attrs)
+			s = append(s, bl.Type+"/"+fmt.Sprint(len(bl.Labels))+": "+strings.Join(attrs, ","))
+		}
+		slices.Sort(s)
+		return s
+	}
+	got, want := parse(out), parse(benign)
+	if len(got.Attributes) != 0 || !slices.Equal(shape(got), shape(want)) {
+		t.Fatalf("HCL structure differs:\n%v\n%v", shape(got), shape(want))
+	}
+	var strs []string
+	var walk func(e hclsyntax.Expression)
+	walk = func(e hclsyntax.Expression) {
+		switch e := e.(type) {
+		case *hclsyntax.TemplateExpr:
+			for _, part := range e.Parts {
+				lit, ok := part.(*hclsyntax.LiteralValueExpr)
+				if !ok {
+					t.Errorf("an interpolation survived: %T at %v", part, part.Range())
+					continue
+				}
+				strs = append(strs, lit.Val.AsString())
+			}
+			if len(e.Parts) > 1 {
+				t.Errorf("a template of %d parts (a directive or interpolation) at %v", len(e.Parts), e.Range())
+			}
+		case *hclsyntax.TemplateWrapExpr:
+			t.Errorf("an interpolation survived at %v", e.Range())
+		case *hclsyntax.TupleConsExpr:
+			for _, x := range e.Exprs {
+				walk(x)
+			}
+		}
+	}
+	for _, bl := range got.Blocks {
+		for _, a := range bl.Body.Attributes {
+			walk(a.Expr)
+		}
+	}
+	for i, n := range names {
+		// Projects with an ID are named by it; the others by path, in a
+		// data source.
+		if i%2 == 0 {
+			continue
+		}
+		if n = string([]rune(n)); !slices.Contains(strs, n) {
+			t.Errorf("name %q does not come back from the HCL strings %q", n, strs)
+		}
+	}
+}
+
+// TestHCLString checks the quoting alone on every hostile name.
+func TestHCLString(t *testing.T) {
+	for _, n := range append(hostileNames, "", "$${", "%%{", "${", "$", "%", "a$", "\\") {
+		src := "x = " + hclString(n) + "\n"
+		f, diags := hclsyntax.ParseConfig([]byte(src), "x.tf", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Errorf("%q: %v", n, diags)
+			continue
+		}
+		v, diags := f.Body.(*hclsyntax.Body).Attributes["x"].Expr.Value(nil)
+		if diags.HasErrors() {
+			t.Errorf("%q: %v (evaluated without variables or functions: something interpolates)", n, diags)
+			continue
+		}
+		if want := string([]rune(n)); v.AsString() != want {
+			t.Errorf("%q reads back as %q", n, v.AsString())
+		}
+	}
+}
