@@ -1,12 +1,14 @@
 package inventory
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheckProjectPath(t *testing.T) {
@@ -166,5 +168,51 @@ func TestLoadRefusesBadFolders(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
 		t.Error("pwned")
+	}
+}
+
+// TestWriteCancelledLeavesNothing: a snapshot write that is cancelled
+// (Ctrl-C, SIGTERM) removes its temporary folder and leaves the target
+// as it was.
+func TestWriteCancelledLeavesNothing(t *testing.T) {
+	parent := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	inv := &Inventory{Version: Version, Projects: []*Project{{Path: "g/p"}}}
+	err := Write(ctx, filepath.Join(parent, "snap"), inv, map[string]map[string][]byte{"g/p": {".gitlab-ci.yml": []byte("x: 1\n")}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v; want context.Canceled", err)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+// TestWriteRemovesStaleTemporaryFolders: what a killed Write left (its
+// marker inside, untouched for long) is removed by the next one; a fresh
+// one (a concurrent Write) and a folder without the marker stay.
+func TestWriteRemovesStaleTemporaryFolders(t *testing.T) {
+	parent := t.TempDir()
+	old := time.Now().Add(-2 * staleAfter)
+	mk := func(name string, marker bool, mtime time.Time) string {
+		p := filepath.Join(parent, name)
+		os.MkdirAll(filepath.Join(p, "g", "p"), 0o755)
+		if marker {
+			os.WriteFile(filepath.Join(p, MarkerName), nil, 0o644)
+		}
+		os.Chtimes(p, mtime, mtime)
+		return p
+	}
+	stale := mk(".snap.tmp-111", true, old)
+	fresh := mk(".snap.tmp-222", true, time.Now())
+	foreign := mk(".snap.tmp-333", false, old)
+	other := mk(".other.tmp-444", true, old)
+	if err := Write(context.Background(), filepath.Join(parent, "snap"), &Inventory{Version: Version}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{stale: false, fresh: true, foreign: true, other: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists=%v, want %v", filepath.Base(p), err == nil, want)
+		}
 	}
 }
