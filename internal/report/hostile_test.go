@@ -13,6 +13,9 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"golang.org/x/text/unicode/norm"
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/graph"
@@ -360,7 +363,7 @@ func checkHCL(t *testing.T, out, benign string, names []string) {
 		if i%2 == 0 {
 			continue
 		}
-		if n = string([]rune(n)); !slices.Contains(strs, n) {
+		if n = norm.NFC.String(string([]rune(n))); !slices.Contains(strs, n) {
 			t.Errorf("name %q does not come back from the HCL strings %q", n, strs)
 		}
 	}
@@ -380,8 +383,110 @@ func TestHCLString(t *testing.T) {
 			t.Errorf("%q: %v (evaluated without variables or functions: something interpolates)", n, diags)
 			continue
 		}
-		if want := string([]rune(n)); v.AsString() != want {
+		if want := norm.NFC.String(string([]rune(n))); v.AsString() != want {
 			t.Errorf("%q reads back as %q", n, v.AsString())
 		}
 	}
+}
+
+// quotedWord parses "x=" + q with a shell parser and returns the value of
+// the assignment, failing when anything in it would expand or run.
+func quotedWord(t *testing.T, q string) string {
+	t.Helper()
+	f, err := syntax.NewParser().Parse(strings.NewReader("x="+q+"\n"), "")
+	if err != nil {
+		t.Fatalf("%s does not parse: %v", q, err)
+	}
+	if len(f.Stmts) != 1 {
+		t.Fatalf("%s is %d statements", q, len(f.Stmts))
+	}
+	call, ok := f.Stmts[0].Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Assigns) != 1 || len(call.Args) != 0 || call.Assigns[0].Value == nil {
+		t.Fatalf("%s is not one word", q)
+	}
+	w := call.Assigns[0].Value
+	for _, p := range w.Parts {
+		if _, ok := p.(*syntax.SglQuoted); !ok {
+			if lit, ok := p.(*syntax.Lit); !ok || lit.Value != `\'` {
+				t.Fatalf("%s has a part that is not single-quoted: %T", q, p)
+			}
+		}
+	}
+	// The value part by part: expand.Literal keeps the backslash of a
+	// bare \' (between two single-quoted strings) that bash removes.
+	var v strings.Builder
+	for _, p := range w.Parts {
+		if _, ok := p.(*syntax.Lit); ok {
+			v.WriteByte('\'')
+			continue
+		}
+		s, err := expand.Literal(nil, &syntax.Word{Parts: []syntax.WordPart{p}})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		v.WriteString(s)
+	}
+	return v.String()
+}
+
+// FuzzQuoting checks each quoting function on any string: the shell word
+// is one single-quoted word with the same value, the HCL string a literal
+// with the same value, the comment and Markdown texts one line, the code
+// span one span.
+func FuzzQuoting(f *testing.F) {
+	for _, n := range hostileNames {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !strings.ContainsRune(s, 0) { // no shell string holds a NUL
+			if got := quotedWord(t, shellQuote(s)); got != s {
+				t.Errorf("shellQuote(%q) reads back as %q", s, got)
+			}
+		}
+		src := "x = " + hclString(s) + "\n"
+		file, diags := hclsyntax.ParseConfig([]byte(src), "x.tf", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("hclString(%q): %v", s, diags)
+		}
+		v, diags := file.Body.(*hclsyntax.Body).Attributes["x"].Expr.Value(nil)
+		// cty normalizes every string to NFC: that is HCL's value of it.
+		if diags.HasErrors() || v.AsString() != norm.NFC.String(string([]rune(s))) {
+			t.Fatalf("hclString(%q) reads back as %#v (%v)", s, v, diags)
+		}
+		for name, out := range map[string]string{"oneLine": oneLine(s), "md": md(s), "mdCode": mdCode(s)} {
+			if strings.ContainsAny(out, "\n\r\u0085\u2028\u2029") {
+				t.Errorf("%s(%q) = %q breaks the line", name, s, out)
+			}
+		}
+		if c := mdCode(s); strings.Contains(strings.ReplaceAll(c, `\|`, ""), "|") {
+			t.Errorf("mdCode(%q) = %q holds an unescaped |", s, c)
+		}
+	})
+}
+
+// FuzzPlanName is the hostile-name property of item 1 for any name: in
+// the plan of namedPlan, with the name as one project, every format keeps
+// the line structure of a plan of benign names, Terraform parses with
+// every string a literal, and the script parses as the benign one does.
+func FuzzPlanName(f *testing.F) {
+	for _, n := range hostileNames {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		ref := benignNames()
+		names := slices.Clone(ref)
+		// Index 3: no ID, so the name is written as a path everywhere.
+		// Behind the benign name it stands for, it sorts where that one
+		// does, so that both plans list everything in the same order.
+		names[3] = ref[3] + name
+		p, q := namedPlan(t, names), namedPlan(t, ref)
+		for _, format := range []string{FormatTable, FormatMarkdown, FormatScript, FormatTerraform} {
+			sameShape(t, format, render(t, p, format), render(t, q, format), nil)
+		}
+		tf, tfRef := render(t, p, FormatTerraform), render(t, q, FormatTerraform)
+		checkHCL(t, tf, tfRef, nil)
+		if _, err := syntax.NewParser().Parse(strings.NewReader(render(t, p, FormatScript)), "plan.sh"); err != nil {
+			t.Fatalf("the script does not parse: %v", err)
+		}
+	})
 }

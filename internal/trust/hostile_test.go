@@ -130,3 +130,64 @@ func TestScalarReadsBack(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoadTrust: whatever trust.yaml holds, Load never panics, and every
+// diagnostic names a line of the file on one line of its own.
+func FuzzLoadTrust(f *testing.F) {
+	for _, s := range []string{
+		"version: 1\nedges:\n  - {caller: a/b, callee: c/d, access: [repository-read], reason: r, owner: o}\n",
+		"version: 1\nedges: []\ngroups:\n  - {callee: c/d, caller_group: a, access: [container-read], reason: r}\ndeny:\n  - {callee: c/d, except: [a/b], reason: r}\nwaves:\n  - {name: pilot, projects: [c/d]}\n  - {name: all, all: true}\n",
+		"version: 1\nedges:\n  - {caller: \"a\\nb\", callee: [x], access: nope, expires: 2026-13-45}\n",
+		"version: 2\n",
+		"&a [*a, *a]",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, diags := Load("trust.yaml", data, LoadOptions{})
+		// YAML's line breaks: \r\n, \n, \r, and in yaml.v3 (YAML 1.1)
+		// U+0085, U+2028, U+2029; +1: the end of a document is placed on
+		// the line after it.
+		text := strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n").Replace(string(data))
+		lines := strings.Count(text, "\n") + 2
+		for _, d := range diags {
+			if d.Line < 0 || d.Line > lines || strings.Contains(d.String(), "\n") {
+				t.Errorf("diagnostic %q: line %d of a %d-line file, or a raw newline", d.String(), d.Line, lines)
+			}
+		}
+	})
+}
+
+// FuzzDraftName: the hostile-name property of the draft for any name: the
+// draft parses as YAML, keeps its line structure, and the name reads back.
+func FuzzDraftName(f *testing.F) {
+	for _, n := range hostileNames {
+		f.Add(n)
+	}
+	shape := regexp.MustCompile(`^(|\s*#.*|(version|edges|groups|deny|waves): .*|(edges|waves):|  - (caller|name): .*|    (callee|access|reason|owner|unreviewed|all|projects|groups): .*)$`)
+	f.Fuzz(func(t *testing.T, name string) {
+		names := []string{name, "g/b", "g/c", "g/d", "g/e"}
+		if slices.Contains(names[1:], name) {
+			t.Skip()
+		}
+		out := Draft(namedGraph(names), DraftOptions{Source: name})
+		var doc struct {
+			Edges []struct{ Caller, Callee string }
+		}
+		if err := yaml.Unmarshal(out, &doc); err != nil {
+			t.Fatalf("the draft is not YAML: %v\n%s", err, out)
+		}
+		found := false
+		for _, e := range doc.Edges {
+			found = found || e.Caller == string([]rune(name))
+		}
+		if !found {
+			t.Errorf("name %q does not read back: %+v", name, doc.Edges)
+		}
+		for i, l := range strings.Split(string(out), "\n") {
+			if !shape.MatchString(l) {
+				t.Fatalf("line %d is none the draft writes: %q", i+1, l)
+			}
+		}
+	})
+}
