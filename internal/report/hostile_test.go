@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
 	"os"
 	"os/exec"
@@ -489,4 +490,58 @@ func FuzzPlanName(f *testing.F) {
 			t.Fatalf("the script does not parse: %v", err)
 		}
 	})
+}
+
+// namedGraph is the graph of namedPlan, for the scan formats.
+func namedGraph(names []string) *graph.Graph {
+	g := &graph.Graph{}
+	for i, n := range names {
+		callee := names[(i+1)%len(names)]
+		g.Edges = append(g.Edges, graph.Edge{Caller: n, Callee: callee, Access: []access.Kind{access.RepositoryRead},
+			Uses: []use.Use{{Origin: use.CIConfig, Access: access.RepositoryRead, Caller: n,
+				Evidence: use.Evidence{Pos: loc.Pos{Project: n, File: ".gitlab-ci.yml", Line: 3}, Job: "job " + n, Detail: "git clone " + callee}}}})
+	}
+	g.Unresolved = []use.Unresolved{{Pos: loc.Pos{Project: names[0], File: names[1], Line: 9}, Job: names[2], Reference: names[3], Reason: names[4]}}
+	g.Notes = []use.Note{{Pos: loc.Pos{Project: names[5], File: names[6], Line: 1}, Job: names[7], Detail: names[8]}}
+	slices.SortFunc(g.Edges, func(a, b graph.Edge) int { return strings.Compare(a.Caller+" "+a.Callee, b.Caller+" "+b.Callee) })
+	return g
+}
+
+// TestHostileNamesScan: the scan's table, Markdown and CSV keep their
+// line structure with hostile names, and the CSV reads back the names.
+func TestHostileNamesScan(t *testing.T) {
+	scan := func(names []string, format string) string {
+		var buf bytes.Buffer
+		if err := Scan(&buf, namedGraph(names), format); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	// The Mermaid graph of the scan's Markdown is graph.go's (Mermaid),
+	// checked there; the comparison starts at the table after it.
+	tables := func(s string) string {
+		if i := strings.Index(s, "\n| caller | callee |"); i >= 0 {
+			return s[i:]
+		}
+		return s
+	}
+	for _, format := range []string{FormatTable, FormatMarkdown} {
+		sameShape(t, "scan "+format, tables(scan(hostileNames, format)), tables(scan(benignNames(), format)), nil)
+	}
+	rows, err := csv.NewReader(strings.NewReader(scan(hostileNames, FormatCSV))).ReadAll()
+	if err != nil {
+		t.Fatalf("the CSV does not parse: %v", err)
+	}
+	var callers []string
+	for _, r := range rows[1:] {
+		if r[0] == "use" {
+			callers = append(callers, r[1])
+		}
+	}
+	want := slices.Clone(hostileNames)
+	slices.Sort(want)
+	slices.Sort(callers)
+	if !slices.Equal(callers, want) {
+		t.Errorf("CSV callers %q; want %q", callers, want)
+	}
 }

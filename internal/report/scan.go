@@ -211,7 +211,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 			if n := len(e.Uses) - 1; n > 0 {
 				ev += fmt.Sprintf(" +%d more", n)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Caller, e.Callee, kinds(e.Access), origins(e.Origins()), ev)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", oneLine(e.Caller), oneLine(e.Callee), kinds(e.Access), origins(e.Origins()), oneLine(ev))
 		}
 		tw.Flush()
 	}
@@ -224,7 +224,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 			if u.Job != "" {
 				where += " (" + u.Job + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Project, where, u.Access, u.Reference, u.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", oneLine(u.Project), oneLine(where), u.Access, oneLine(u.Reference), oneLine(u.Reason))
 		}
 		tw.Flush()
 	}
@@ -233,7 +233,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "PROJECT\tWHERE\tKIND\tDETAIL")
 		for _, n := range g.Notes {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.Project, place(n.File, n.Line), n.Kind, noteDetail(n))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLine(n.Project), oneLine(place(n.File, n.Line)), n.Kind, oneLine(noteDetail(n)))
 		}
 		tw.Flush()
 	}
@@ -255,7 +255,7 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 			for _, u := range e.Uses {
 				ev = append(ev, md(useSummary(u)))
 			}
-			fmt.Fprintf(ew, "| `%s` | `%s` | %s | %s | %s |\n", e.Caller, e.Callee, kinds(e.Access), origins(e.Origins()), strings.Join(ev, "<br>"))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", mdCode(e.Caller), mdCode(e.Callee), kinds(e.Access), origins(e.Origins()), strings.Join(ev, "<br>"))
 		}
 	}
 	if len(g.Unresolved) > 0 {
@@ -265,13 +265,13 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 			if u.Job != "" {
 				where += " (" + u.Job + ")"
 			}
-			fmt.Fprintf(ew, "| `%s` | %s | %s | `%s` | %s |\n", u.Project, md(where), u.Access, strings.ReplaceAll(u.Reference, "`", "'"), md(u.Reason))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", mdCode(u.Project), md(where), u.Access, mdCode(u.Reference), md(u.Reason))
 		}
 	}
 	if len(g.Notes) > 0 {
 		fmt.Fprintf(ew, "\n## Notes\n\n| project | where | kind | detail |\n|---|---|---|---|\n")
 		for _, n := range g.Notes {
-			fmt.Fprintf(ew, "| `%s` | %s | %s | %s |\n", n.Project, md(place(n.File, n.Line)), n.Kind, md(noteDetail(n)))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s |\n", mdCode(n.Project), md(place(n.File, n.Line)), n.Kind, md(noteDetail(n)))
 		}
 	}
 	return ew.err
