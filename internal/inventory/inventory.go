@@ -125,12 +125,21 @@ func Parse(name string, data []byte) (*Inventory, diag.List, error) {
 	if err := checkServerURL(inv.ServerURL); err != nil {
 		return nil, nil, fmt.Errorf("%s: server_url: %w", name, err)
 	}
-	// The same bytes again as a tree, for the line of each entry: the
-	// strict decode above cannot give them, and a node's Decode does not
-	// refuse unknown fields.
-	var doc yaml.Node
-	_ = yaml.Unmarshal(data, &doc)
-	return &inv, validate(&inv, name, itemLines(&doc)), nil
+	// The lines of the entries come from the same bytes decoded again as
+	// a tree (the strict decode above cannot give them, and a node's
+	// Decode does not refuse unknown fields), only when a diagnostic needs
+	// one: that decode costs a third of the parse.
+	var l *lines
+	getLines := func() lines {
+		if l == nil {
+			var doc yaml.Node
+			_ = yaml.Unmarshal(data, &doc)
+			ll := itemLines(&doc)
+			l = &ll
+		}
+		return *l
+	}
+	return &inv, validate(&inv, name, getLines), nil
 }
 
 var errEOF = errors.New("EOF")

@@ -277,100 +277,111 @@ func at(ls []int, i int) int {
 // policy makes the project's current state unknown rather than dropping
 // the entry: a plan must not read an allowlist it cannot trust as empty
 // or partial. One bad entry never stops the rest.
-func validate(inv *Inventory, file string, l lines) diag.List {
+//
+// getLines gives the line numbers; it is called only for a diagnostic, so
+// that a valid inventory is not parsed a second time for them.
+func validate(inv *Inventory, file string, getLines func() lines) diag.List {
 	var diags diag.List
 	bad := func(line int, format string, args ...any) {
 		diags.Errorf("", file, line, format, args...)
 	}
+	project := func(i int) projectLines {
+		if l := getLines(); i < len(l.projects) {
+			return l.projects[i]
+		}
+		return projectLines{}
+	}
+	projectLine := func(i int) int { return project(i).line }
 	byPath := map[string]int{}
 	byID := map[int]int{}
 	kept := inv.Projects[:0]
 	for i, p := range inv.Projects {
-		var pl projectLines
-		if i < len(l.projects) {
-			pl = l.projects[i]
-		}
-		line := pl.line
 		if p == nil || p.Path == "" {
-			bad(line, "projects[%d]: path is required; entry skipped", i)
+			bad(projectLine(i), "projects[%d]: path is required; entry skipped", i)
 			continue
 		}
 		if err := CheckProjectPath(p.Path); err != nil {
-			bad(line, "project %v; entry skipped", err)
+			bad(projectLine(i), "project %v; entry skipped", err)
 			continue
 		}
 		if err := CheckID(p.ID); err != nil {
-			bad(line, "project %s: %v; entry skipped", p.Path, err)
+			bad(projectLine(i), "project %s: %v; entry skipped", p.Path, err)
 			continue
 		}
 		k := strings.ToLower(p.Path)
 		if first, ok := byPath[k]; ok {
-			bad(line, "project %s is listed twice (first at line %d); this entry skipped", p.Path, first)
+			bad(projectLine(i), "project %s is listed twice (first at line %d); this entry skipped", p.Path, projectLine(first))
 			continue
 		}
 		if first, ok := byID[p.ID]; ok && p.ID != 0 {
-			bad(line, "project %s: id %d is already the id of the project at line %d; this entry skipped (IDs are unique)", p.Path, p.ID, first)
+			bad(projectLine(i), "project %s: id %d is already the id of the project at line %d; this entry skipped (IDs are unique)", p.Path, p.ID, projectLine(first))
 			continue
 		}
 		switch p.Visibility {
 		case "", "private", "internal", "public":
 		default:
-			bad(line, "project %s: visibility %s is not private, internal or public; entry skipped", p.Path, QuoteName(p.Visibility))
+			bad(projectLine(i), "project %s: visibility %s is not private, internal or public; entry skipped", p.Path, QuoteName(p.Visibility))
 			continue
 		}
 		if s := p.JobTokenScope; s != nil {
-			if why, eline := checkScope(s, pl); why != "" {
-				bad(eline, "project %s: %s; its job token settings are treated as unknown (nothing is planned against them)", p.Path, why)
+			if why, group, j := checkScope(s); why != "" {
+				pl := project(i)
+				ls := pl.allowProjects
+				if group {
+					ls = pl.allowGroups
+				}
+				bad(cmp.Or(at(ls, j), pl.line), "project %s: %s; its job token settings are treated as unknown (nothing is planned against them)", p.Path, why)
 				p.JobTokenScope, p.JobTokenScopeUnknown = nil, true
 			}
 		}
 		logs := p.AuthLog[:0]
 		for j, a := range p.AuthLog {
 			if err := CheckProjectPath(a.Origin); err != nil {
-				bad(at(pl.authLog, j), "project %s: auth_log origin %v; row skipped", p.Path, err)
+				pl := project(i)
+				bad(cmp.Or(at(pl.authLog, j), pl.line), "project %s: auth_log origin %v; row skipped", p.Path, err)
 				continue
 			}
 			logs = append(logs, a)
 		}
 		p.AuthLog = logs
-		byPath[k] = line
+		byPath[k] = i
 		if p.ID != 0 {
-			byID[p.ID] = line
+			byID[p.ID] = i
 		}
 		kept = append(kept, p)
 	}
 	clear(inv.Projects[len(kept):])
 	inv.Projects = kept
 
+	groupLine := func(i int) int { return at(getLines().groups, i) }
 	gPath := map[string]int{}
 	gID := map[int]int{}
 	groups := inv.Groups[:0]
 	for i, g := range inv.Groups {
-		line := at(l.groups, i)
 		if g.Path == "" {
-			bad(line, "groups[%d]: path is required; entry skipped", i)
+			bad(groupLine(i), "groups[%d]: path is required; entry skipped", i)
 			continue
 		}
 		if err := CheckGroupPath(g.Path); err != nil {
-			bad(line, "group %v; entry skipped", err)
+			bad(groupLine(i), "group %v; entry skipped", err)
 			continue
 		}
 		if err := CheckID(g.ID); err != nil {
-			bad(line, "group %s: %v; entry skipped", g.Path, err)
+			bad(groupLine(i), "group %s: %v; entry skipped", g.Path, err)
 			continue
 		}
 		k := strings.ToLower(g.Path)
 		if first, ok := gPath[k]; ok {
-			bad(line, "group %s is listed twice (first at line %d); this entry skipped", g.Path, first)
+			bad(groupLine(i), "group %s is listed twice (first at line %d); this entry skipped", g.Path, groupLine(first))
 			continue
 		}
 		if first, ok := gID[g.ID]; ok && g.ID != 0 {
-			bad(line, "group %s: id %d is already the id of the group at line %d; this entry skipped (IDs are unique)", g.Path, g.ID, first)
+			bad(groupLine(i), "group %s: id %d is already the id of the group at line %d; this entry skipped (IDs are unique)", g.Path, g.ID, groupLine(first))
 			continue
 		}
-		gPath[k] = line
+		gPath[k] = i
 		if g.ID != 0 {
-			gID[g.ID] = line
+			gID[g.ID] = i
 		}
 		groups = append(groups, g)
 	}
@@ -379,29 +390,28 @@ func validate(inv *Inventory, file string, l lines) diag.List {
 }
 
 // checkScope says what is wrong with an allowlist ("" when nothing), and
-// the line of the entry at fault.
-func checkScope(s *JobTokenScope, pl projectLines) (string, int) {
+// which entry is at fault: a group entry or not, and its index.
+func checkScope(s *JobTokenScope) (why string, group bool, index int) {
 	for kind, es := range [][]Entry{s.Allowlist.Projects, s.Allowlist.Groups} {
-		ls, check := pl.allowProjects, CheckProjectPath
+		check := CheckProjectPath
 		if kind == 1 {
-			ls, check = pl.allowGroups, CheckGroupPath
+			check = CheckGroupPath
 		}
 		for j, e := range es {
-			line := cmp.Or(at(ls, j), pl.line)
 			if err := check(e.Path); err != nil {
-				return "allowlist entry " + err.Error(), line
+				return "allowlist entry " + err.Error(), kind == 1, j
 			}
 			if err := CheckID(e.ID); err != nil {
-				return "allowlist entry " + e.Path + ": " + err.Error(), line
+				return "allowlist entry " + e.Path + ": " + err.Error(), kind == 1, j
 			}
 			for _, pol := range e.Policies {
 				if err := checkPolicy(pol); err != nil {
-					return "allowlist entry " + e.Path + ": " + err.Error(), line
+					return "allowlist entry " + e.Path + ": " + err.Error(), kind == 1, j
 				}
 			}
 		}
 	}
-	return "", 0
+	return "", false, 0
 }
 
 // checkServerURL refuses a server_url that is not an http(s) URL of a
