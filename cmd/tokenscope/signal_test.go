@@ -134,3 +134,54 @@ func TestSignalStopsSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalStopsBlockedRead: diagnose reading a log from a standard
+// input that never ends is blocked where no context reaches; Ctrl-C still
+// ends it within a second, with one message.
+func TestSignalStopsBlockedRead(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("signals")
+	}
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not in PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "tokenscope")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "diagnose", "-")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stdin.Write([]byte("$ curl https://gitlab.example.com/api/v4/projects/1\n"))
+	time.Sleep(300 * time.Millisecond)
+	sent := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running 5 s after Ctrl-C")
+	}
+	took := time.Since(sent)
+	t.Logf("exit %v in %v", err, took.Round(time.Millisecond))
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || took > time.Second {
+		t.Errorf("exit %v after %v; want 1 within 1 s", err, took)
+	}
+	if n := strings.Count(stderr.String(), "interrupted"); n != 1 {
+		t.Errorf("stderr says interrupted %d times:\n%s", n, stderr.String())
+	}
+}
