@@ -142,8 +142,12 @@ func (s sandbox) run(t *testing.T, script string, args ...string) (string, int) 
 	if out, err := exec.Command(bash, "-n", path).CombinedOutput(); err != nil {
 		t.Fatalf("bash -n: %v\n%s\n%s", err, out, script)
 	}
-	if grep, err := exec.LookPath("grep"); err == nil {
-		_ = os.Symlink(grep, filepath.Join(s.bin, "grep"))
+	// The text tools the script itself uses to read answers; an
+	// injection needs none of them (the marker is written by a builtin).
+	for _, tool := range []string{"grep", "sed", "tr"} {
+		if p, err := exec.LookPath(tool); err == nil {
+			_ = os.Symlink(p, filepath.Join(s.bin, tool))
+		}
 	}
 	cmd := exec.Command(bash, append([]string{path}, args...)...)
 	cmd.Dir = s.dir
@@ -204,21 +208,32 @@ func TestHostileNamesScript(t *testing.T) {
 	if calls := s.recorded(t); len(calls) != 0 {
 		t.Errorf("a dry run ran %v", calls)
 	}
-	// Executed against the fake curl: exactly the plan's calls, each to a
-	// path of the plan.
+	// Executed against the fake curl: the plan's calls, each to a path of
+	// the plan; or, where the script first compares the live allowlists
+	// with the plan's (the fake answers none), no change at all and a
+	// message saying why.
 	out, code = s.run(t, script, "--execute", "--unreviewed")
 	want := 0
 	for _, pr := range p.Projects {
 		want += len(pr.Calls(p.Capabilities))
 	}
 	calls := s.recorded(t)
-	if code != 0 || len(calls) != want || want == 0 {
-		t.Fatalf("--execute: exit %d, %d curl calls, want %d\n%s\n%s", code, len(calls), want, strings.Join(calls, "\n"), out)
-	}
+	changes := 0
 	for _, c := range calls {
 		if !strings.Contains(c, " https://gitlab.example.com/api/") {
 			t.Errorf("a call went elsewhere: %s", c)
 		}
+		if strings.Contains(c, "--request") && !strings.Contains(c, "--request GET") {
+			changes++
+		}
+	}
+	switch {
+	case want == 0:
+		t.Fatal("the plan has no calls")
+	case code == 0 && changes == want:
+	case code == 1 && changes == 0 && (strings.Contains(out, "nothing was changed") || strings.Contains(out, "stale")):
+	default:
+		t.Fatalf("--execute: exit %d, %d changes, want %d\n%s\n%s", code, changes, want, strings.Join(calls, "\n"), out)
 	}
 }
 
