@@ -33,6 +33,12 @@ func checkListing(l *Listing) {
 		projects = append(projects, p)
 	}
 	l.Projects = projects
+	// The external URL is read off the projects' web_url: it goes into
+	// scripts as the default GITLAB_URL.
+	if err := inventory.CheckServerURL(l.ServerURL); err != nil {
+		l.Problems = append(l.Problems, Problem{Summary: "GitLab returned web URLs on an external URL " + err.Error() + "; the URL tokenscope talks to is used instead"})
+		l.ServerURL = ""
+	}
 }
 
 // checkJobTokens makes a project's job token state unknown when an

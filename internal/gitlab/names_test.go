@@ -17,7 +17,12 @@ func TestNamesGitLabReturnsAreChecked(t *testing.T) {
 		Projects: []*inventory.Project{{Path: "g/web", ID: 10}, {Path: "g/x\n$(touch pwned)", ID: 11}, {Path: "/etc", ID: 12},
 			{Path: "g/neg", ID: -3}},
 	}
+	l.ServerURL = "https://gitlab.example.com$(touch x)"
 	checkListing(l)
+	if l.ServerURL != "" {
+		t.Errorf("server URL %q kept", l.ServerURL)
+	}
+	l.Problems = l.Problems[:len(l.Problems)-1]
 	if len(l.Groups) != 1 || len(l.Projects) != 1 || l.Projects[0].Path != "g/web" || len(l.Problems) != 5 {
 		t.Errorf("kept %v %v; problems %v", l.Groups, l.Projects, l.Problems)
 	}

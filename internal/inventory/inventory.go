@@ -122,7 +122,7 @@ func Parse(name string, data []byte) (*Inventory, diag.List, error) {
 	if inv.Version != Version {
 		return nil, nil, fmt.Errorf("%s: version %d is not supported (this tokenscope reads version %d)", name, inv.Version, Version)
 	}
-	if err := checkServerURL(inv.ServerURL); err != nil {
+	if err := CheckServerURL(inv.ServerURL); err != nil {
 		return nil, nil, fmt.Errorf("%s: server_url: %w", name, err)
 	}
 	// The lines of the entries come from the same bytes decoded again as

@@ -414,9 +414,9 @@ func checkScope(s *JobTokenScope) (why string, group bool, index int) {
 	return "", false, 0
 }
 
-// checkServerURL refuses a server_url that is not an http(s) URL of a
+// CheckServerURL refuses a server URL that is not an http(s) URL of a
 // host: the URL is written into scripts and steps people run.
-func checkServerURL(s string) error {
+func CheckServerURL(s string) error {
 	if s == "" {
 		return nil
 	}
