@@ -50,6 +50,7 @@ var hostileNames = []string{
 	"g/yaml: [x]\n- {caller: a/b}",
 	"g/bs\\\"\\n\\",
 	"g/bad\xff\xfeutf8",
+	"g/bidi\u202eexe.txt\u2066x\u2069",
 }
 
 // benignNames stand in for hostileNames in the same plan, to compare the
@@ -470,7 +471,7 @@ func FuzzQuoting(f *testing.F) {
 			t.Fatalf("hclString(%q) reads back as %#v (%v)", s, v, diags)
 		}
 		for name, out := range map[string]string{"oneLine": oneLine(s), "md": md(s), "mdCode": mdCode(s)} {
-			if strings.ContainsAny(out, "\n\r\u0085\u2028\u2029") {
+			if strings.ContainsAny(out, "\n\r\u0085\u2028\u2029\u202e\u2066") {
 				t.Errorf("%s(%q) = %q breaks the line", name, s, out)
 			}
 		}

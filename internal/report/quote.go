@@ -46,10 +46,13 @@ func oneLine(s string) string {
 	return b.String()
 }
 
-// unsafeRune: C0 and C1 controls, DEL, and what YAML and terminals take
-// for line breaks or invisible marks.
+// unsafeRune: C0 and C1 controls, DEL, what YAML and terminals take for
+// line breaks or invisible marks, and the bidirectional overrides and
+// isolates that make text display in another order than it runs
+// (CVE-2021-42574, "Trojan Source").
 func unsafeRune(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 || r == 0xfeff || r == utf8.RuneError
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 || r == 0xfeff || r == utf8.RuneError ||
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // hclString quotes s as an HCL quoted template that is a literal: the
@@ -97,6 +100,9 @@ func hclString(s string) string {
 // backtick more than the longest run of backticks in s
 // (https://spec.commonmark.org/0.31.2/#code-spans).
 func mdCode(s string) string {
+	if s == "" {
+		return "" // an empty span is not one in CommonMark; an empty cell is
+	}
 	s = strings.ReplaceAll(oneLine(s), "|", `\|`)
 	run, longest := 0, 0
 	for _, c := range []byte(s) {
