@@ -95,47 +95,52 @@ func tool(t *testing.T, args ...string) string {
 	return ios.Out.(*bytes.Buffer).String()
 }
 
-// hostileSnapshot is an org whose names break every output language that
-// is not quoted: quotes, arrows, pipes, brackets, an entity, backticks; its
-// edges come from the authentication log only, so their access is unknown
-// (the case that made Mermaid fail, issue 11).
+// hostileSnapshot is an org whose text breaks every output language that
+// is not quoted. Project paths are what GitLab allows (inventory refuses
+// the rest), chosen to trip Mermaid: its keywords (end, graph, subgraph,
+// click, style), "--" (an arrow), dots and underscores. Job names and
+// evidence carry what paths cannot: quotes, arrows, pipes, brackets, an
+// entity, backticks, markup. Most edges come from the authentication log
+// only, so their access is unknown (the case that made Mermaid fail,
+// issue 11).
 func hostileSnapshot(t *testing.T) string {
 	dir := t.TempDir()
 	inv := `version: 1
 server_url: https://gitlab.example.com
 gitlab_version: "18.5"
 projects:
-  - path: 'we"ird/a|b-->c'
+  - path: end/graph
     id: 1
-  - path: 'grp/lib[1]#quot;'
+  - path: grp/a--b
     id: 2
     auth_log:
-      - origin: 'we"ird/a|b-->c'
+      - origin: end/graph
         last_authorized_at: 2026-11-01T10:00:00Z
-      - origin: 'grp/` + "`tick`" + `'
+      - origin: grp/subgraph
         last_authorized_at: 2026-11-02T10:00:00Z
-  - path: 'grp/` + "`tick`" + `'
+  - path: grp/subgraph
     id: 3
   - path: grp/plain
     id: 5
-  - path: "grp/new\nline"
+  - path: grp/click.style_x
     id: 4
     auth_log:
-      - origin: 'grp/lib[1]#quot;'
+      - origin: grp/a--b
         last_authorized_at: 2026-11-03T10:00:00Z
 `
 	if err := os.WriteFile(filepath.Join(dir, "inventory.yaml"), []byte(inv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Evidence that is markup: the page must show it as text.
-	ci := `fetch:
+	// A job name and evidence that are markup and Mermaid syntax: the page
+	// and the diagrams must show them as text.
+	ci := `'we"ird|a-->b [1]#quot; ` + "`tick`" + `':
   script:
-    - 'curl -H "JOB-TOKEN: $CI_JOB_TOKEN" -o "</script><img src=x onerror=alert(1)>" "https://gitlab.example.com/api/v4/projects/5/packages/generic/x/1/f.tgz"'
+    - 'curl -H "JOB-TOKEN: $CI_JOB_TOKEN" -o "</script><img src=x onerror=alert(1)>|-->#quot;` + "`x`" + `" "https://gitlab.example.com/api/v4/projects/5/packages/generic/x/1/f.tgz"'
 `
-	if err := os.MkdirAll(filepath.Join(dir, "grp", "`tick`"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "grp", "subgraph"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "grp", "`tick`", ".gitlab-ci.yml"), []byte(ci), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "grp", "subgraph", ".gitlab-ci.yml"), []byte(ci), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -34,6 +34,18 @@ func Main(ctx context.Context, args []string, io *IO) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
+	// Cancelled (Ctrl-C, SIGTERM): every goroutine that was waiting says
+	// "context canceled" in its own words, joined into one error; the user
+	// needs to hear it once.
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrFindings) {
+		if code == ExitFindings {
+			// A partial apply: what it made and how to resume matter more.
+			fmt.Fprintf(io.Err, "tokenscope: interrupted: %s\n", err)
+		} else {
+			fmt.Fprintln(io.Err, "tokenscope: interrupted")
+		}
+		return code
+	}
 	// ErrFindings is silent (the output said what); other errors, exit 3
 	// included (a partial apply), are printed once, here.
 	if err != nil && !errors.Is(err, ErrFindings) {

@@ -119,7 +119,7 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 		}
 		o.Dir = dir
 	}
-	snap, diags, err := inventory.Load(o.Dir, inventory.LoadOptions{ServerURL: o.ServerURL, Registry: o.Registry})
+	snap, diags, err := loadSnapshot(ctx, o.Dir, inventory.LoadOptions{ServerURL: o.ServerURL, Registry: o.Registry})
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +166,34 @@ func (o *sourceOptions) mergeAuthLogCSV(ix *inventory.Index) error {
 		inventory.MergeAuthLog(p, rows)
 	}
 	return nil
+}
+
+// loadSnapshot is inventory.Load that gives up when ctx is cancelled:
+// loading lists every project folder, seconds for a large org, and Ctrl-C
+// must stop a command within a second. The abandoned load finishes in the
+// background and its snapshot is closed.
+func loadSnapshot(ctx context.Context, dir string, opts inventory.LoadOptions) (*inventory.Snapshot, diag.List, error) {
+	type loaded struct {
+		snap  *inventory.Snapshot
+		diags diag.List
+		err   error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		s, d, err := inventory.Load(dir, opts)
+		done <- loaded{s, d, err}
+	}()
+	select {
+	case r := <-done:
+		return r.snap, r.diags, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.snap != nil {
+				r.snap.Close()
+			}
+		}()
+		return nil, nil, ctx.Err()
+	}
 }
 
 // errNoProject says that source holds no project, and what a snapshot

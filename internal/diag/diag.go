@@ -7,6 +7,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/loc"
 )
@@ -38,7 +40,32 @@ func (d Diagnostic) String() string {
 	if d.Detail != "" {
 		s += " (" + d.Detail + ")"
 	}
-	return s
+	return oneLine(s)
+}
+
+// oneLine keeps a diagnostic on its line: summaries quote names and text
+// from the input (a path with a newline, a job name with an escape
+// sequence), which must neither start a line that looks like another
+// message nor drive the terminal. Control characters and the Unicode line
+// separators are written as Go escapes.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, breaksLine) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if breaksLine(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func breaksLine(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029
 }
 
 // List is an ordered collection of diagnostics.

@@ -104,7 +104,19 @@ feed:
 		}
 	}
 	close(jobs)
-	wg.Wait()
+	// Cancelled (Ctrl-C, SIGTERM): return at once rather than after the
+	// projects being scanned, one of which may be a hostile repository's
+	// that takes its whole bound; nothing reads the results then.
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
 	var out Result
 	for _, r := range results {
 		out.Uses = append(out.Uses, r.Uses...)

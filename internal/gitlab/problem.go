@@ -53,7 +53,9 @@ func (c *Client) ReadJobTokens(ctx context.Context, projects []*inventory.Projec
 	if err != nil {
 		return nil, err
 	}
-	return &JobTokens{Scopes: jt.scopes, Logs: jt.logs, Problems: jt.problems.all()}, nil
+	out := &JobTokens{Scopes: jt.scopes, Logs: jt.logs, Problems: jt.problems.all()}
+	checkJobTokens(out)
+	return out, nil
 }
 
 func (c *Client) readJobTokens(ctx context.Context, projects []*inventory.Project, v Version, rest bool, tick func(int)) (*jobTokens, error) {

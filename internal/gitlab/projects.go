@@ -24,6 +24,9 @@ type Listing struct {
 	// ServerURL is CI_SERVER_URL as the projects' web URLs show it: the
 	// instance's external URL, which can differ from the URL we talk to.
 	ServerURL string
+	// Problems are the groups and projects skipped for names or IDs no
+	// GitLab could hold (checkListing).
+	Problems []Problem
 }
 
 // ListGroups reads the groups (with their subgroups) and their projects,
@@ -65,6 +68,7 @@ func (c *Client) ListGroups(ctx context.Context, groups []string, archived bool)
 	}
 	slices.SortFunc(out.Projects, func(a, b *inventory.Project) int { return cmp.Compare(a.Path, b.Path) })
 	slices.SortFunc(out.Groups, func(a, b inventory.Group) int { return cmp.Compare(a.Path, b.Path) })
+	checkListing(out)
 	return out, nil
 }
 

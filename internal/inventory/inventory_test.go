@@ -14,12 +14,10 @@ func TestParseErrors(t *testing.T) {
 		{"empty", "", "empty file"},
 		{"wrong version", "version: 2\n", "version 2 is not supported"},
 		{"unknown field names its line", "version: 1\nprojects:\n  - path: a/b\n    visibilty: private\n", "line 4: field visibilty not found"},
-		{"missing path", "version: 1\nprojects:\n  - id: 3\n", "projects[0]: path is required"},
-		{"duplicate project", "version: 1\nprojects:\n  - path: a/b\n  - path: A/B\n", "listed twice"},
-		{"bad visibility", "version: 1\nprojects:\n  - {path: a/b, visibility: secret}\n", `visibility "secret"`},
 		{"not yaml", "version: [1\n", "inventory.yaml"},
+		{"server url", "version: 1\nserver_url: \"https://x$(touch y)\"\n", "server_url"},
 	} {
-		_, err := Parse("inventory.yaml", []byte(tc.in))
+		_, _, err := Parse("inventory.yaml", []byte(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v; want it to contain %q", tc.name, err, tc.want)
 		}
@@ -28,7 +26,7 @@ func TestParseErrors(t *testing.T) {
 
 func TestMarshalIsCanonical(t *testing.T) {
 	in := "version: 1\nprojects:\n  - path: z/z\n  - path: a/a\n    job_token_scope:\n      inbound_enabled: true\n      allowlist:\n        projects:\n          - {path: y/y, policies: [read_jobs, read_packages]}\n          - {path: b/b}\n"
-	inv, err := Parse("x", []byte(in))
+	inv, _, err := Parse("x", []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +38,7 @@ func TestMarshalIsCanonical(t *testing.T) {
 	if strings.Index(s, "a/a") > strings.Index(s, "z/z") || strings.Index(s, "b/b") > strings.Index(s, "y/y") {
 		t.Errorf("not sorted:\n%s", s)
 	}
-	again, err := Parse("x", out)
+	again, _, err := Parse("x", out)
 	if err != nil {
 		t.Fatal(err)
 	}

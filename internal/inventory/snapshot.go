@@ -111,7 +111,9 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 	data, err := readLimitedTo(root, FileName, MaxInventorySize)
 	switch {
 	case err == nil:
-		inv, err = Parse(path.Join(dir, FileName), data)
+		var pd diag.List
+		inv, pd, err = Parse(path.Join(dir, FileName), data)
+		diags = append(diags, pd...)
 		if err != nil {
 			root.Close()
 			return nil, nil, err
@@ -135,6 +137,12 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 		known[strings.ToLower(p.Path)] = true
 	}
 	for _, f := range folders {
+		// A folder name is as hostile as a file: one GitLab could not
+		// hold as a project path is reported and never becomes a project.
+		if err := CheckProjectPath(f); err != nil {
+			diags.Errorf("", QuoteName(f), 0, "project folder: %v; skipped", err)
+			continue
+		}
 		s.hasFiles[strings.ToLower(f)] = f
 		if !known[strings.ToLower(f)] {
 			inv.Projects = append(inv.Projects, &Project{Path: f})

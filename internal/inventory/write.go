@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // MarkerName is the file Write leaves at the top of every snapshot it
@@ -52,6 +53,7 @@ func Write(ctx context.Context, dir string, inv *Inventory, files map[string]map
 	if err := replaceable(dir); err != nil {
 		return err
 	}
+	removeStale(dir)
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write snapshot %s: %w", dir, err)
@@ -68,6 +70,36 @@ func Write(ctx context.Context, dir string, inv *Inventory, files map[string]map
 		return fmt.Errorf("write snapshot %s: %w", dir, err)
 	}
 	return swapDir(tmp, dir)
+}
+
+// staleAfter is how long a temporary snapshot folder must have been left
+// untouched before a later Write takes it for the remains of a killed one;
+// a concurrent Write's folder changes every moment.
+const staleAfter = time.Hour
+
+// removeStale removes the temporary folders that a Write killed before it
+// could clean up (SIGKILL, a crash, power loss) left beside dir: named as
+// Write names them, holding the marker, unchanged for staleAfter. A
+// cancelled Write (Ctrl-C, SIGTERM) removes its own.
+func removeStale(dir string) {
+	parent, prefix := filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-"
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		p := filepath.Join(parent, e.Name())
+		st, err := os.Lstat(p)
+		if err != nil || !st.IsDir() || time.Since(st.ModTime()) < staleAfter {
+			continue
+		}
+		if m, err := os.Lstat(filepath.Join(p, MarkerName)); err == nil && m.Mode().IsRegular() {
+			os.RemoveAll(p)
+		}
+	}
 }
 
 // replaceable refuses to replace anything but a missing path, an empty

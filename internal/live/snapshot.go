@@ -98,6 +98,7 @@ func Snapshot(ctx context.Context, c *gitlab.Client, o Options) (*Result, error)
 		return nil, err
 	}
 	res := &Result{Inventory: inv}
+	res.Diags = append(res.Diags, warnings(l.Problems)...)
 
 	jt, err := c.ReadJobTokens(ctx, l.Projects, version, o.REST, counter(report, "job tokens", len(l.Projects)))
 	if err != nil {

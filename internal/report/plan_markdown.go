@@ -34,7 +34,7 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 	} else {
 		fmt.Fprintf(ew, "| caller | callee | access | policies | status | evidence |\n|---|---|---|---|---|---|\n")
 		for _, r := range rows {
-			caller := "`" + r.Caller + "`"
+			caller := mdCode(r.Caller)
 			if r.CallerType == plan.GroupEntry {
 				caller = "group " + caller
 			}
@@ -48,7 +48,7 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 			for _, u := range r.Uses {
 				ev = append(ev, mdCode(useSummary(u)))
 			}
-			fmt.Fprintf(ew, "| %s | `%s` | %s | %s | %s | %s |\n", caller, r.Callee, kinds(r.Access), policiesCell(r.Policies), statusCell(r), strings.Join(ev, "<br>"))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s |\n", caller, mdCode(r.Callee), kinds(r.Access), md(policiesCell(r.Policies)), statusCell(r), strings.Join(ev, "<br>"))
 		}
 	}
 	fmt.Fprintf(ew, "\n## Steps per project\n")
@@ -57,12 +57,12 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 	}
 	fmt.Fprintf(ew, "\n## Rollout checklist\n\n")
 	for _, c := range checklist(p, h) {
-		fmt.Fprintf(ew, "- [ ] %s\n", c)
+		fmt.Fprintf(ew, "- [ ] %s\n", oneLine(c))
 	}
 	if len(p.Unresolved) > 0 {
 		fmt.Fprintf(ew, "\n## Unresolved references\n\nNot planned. Look at each one, and approve an edge in trust.yaml if it is a job-token use.\n\n| project | where | reference | reason |\n|---|---|---|---|\n")
 		for _, u := range p.Unresolved {
-			fmt.Fprintf(ew, "| `%s` | %s | `%s` | %s |\n", use.Owner(u.Project, u.Caller), md(place(u.File, u.Line)), strings.ReplaceAll(u.Reference, "`", "'"), md(u.Reason))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s |\n", mdCode(use.Owner(u.Project, u.Caller)), md(place(u.File, u.Line)), mdCode(u.Reference), md(u.Reason))
 		}
 	}
 	if len(p.Warnings) > 0 {
@@ -75,21 +75,21 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 }
 
 func markdownProject(w io.Writer, p *plan.Plan, pr plan.Project) {
-	head := "`" + pr.Path + "`"
+	head := mdCode(pr.Path)
 	if pr.ID != 0 {
 		head += fmt.Sprintf(" (id %d)", pr.ID)
 	}
 	if pr.Wave != "" {
-		head += ", wave `" + pr.Wave + "`"
+		head += ", wave " + mdCode(pr.Wave)
 	}
 	fmt.Fprintf(w, "\n### %s\n\nAllowlist: %s.\n\n", head, md(pr.EnforceNote))
 	if pr.Unknown() {
 		fmt.Fprintf(w, "> **%s**; no removal or update is planned, the adds may already exist.\n\n", md(upperFirst(unknownState)))
 	}
 	item := func(verb string, e plan.Entry) {
-		fmt.Fprintf(w, "- **%s** %s `%s`: %s", verb, e.Type, e.Path, md(entryReason(e)))
+		fmt.Fprintf(w, "- **%s** %s %s: %s", verb, e.Type, mdCode(e.Path), md(entryReason(e)))
 		if e.Role != "" && verb != "remove" && verb != "unapproved" {
-			fmt.Fprintf(w, ". Triggering users need at least %s on `%s`", e.Role, pr.Path)
+			fmt.Fprintf(w, ". Triggering users need at least %s on %s", e.Role, mdCode(pr.Path))
 		}
 		if wd := e.Widening; wd != nil && len(wd.Extra) > 0 && verb != "remove" {
 			fmt.Fprintf(w, ". Lets in %d project(s) with no discovered use: %s", len(wd.Extra), md(strings.Join(wd.Extra, ", ")))
@@ -109,26 +109,28 @@ func markdownProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 		rs   []plan.Review
 	}{{"needs review", pr.NeedsReview}, {"denied", pr.Denied}} {
 		for _, r := range l.rs {
-			fmt.Fprintf(w, "- **%s** `%s` (%s): %s\n", l.verb, r.Caller, accessText(r.Access), md(r.Reason))
+			fmt.Fprintf(w, "- **%s** %s (%s): %s\n", l.verb, mdCode(r.Caller), accessText(r.Access), md(r.Reason))
 		}
 	}
 	for _, a := range pr.Advice {
-		fmt.Fprintf(w, "- **advice** for `%s` (%s): %s\n", a.Caller, accessText(a.Access), md(a.Text))
+		fmt.Fprintf(w, "- **advice** for %s (%s): %s\n", mdCode(a.Caller), accessText(a.Access), md(a.Text))
 	}
 	if ui := uiSteps(pr, p.Capabilities); len(ui) > 0 {
 		fmt.Fprintf(w, "\nIn the UI (GitLab %s):\n\n", versionName(p))
 		for _, s := range ui {
-			fmt.Fprintf(w, "%s\n", s)
+			fmt.Fprintf(w, "%s\n", oneLine(s))
 		}
 	}
 	// Before the allowlist (15.9) no call can work: the checklist says what to upgrade.
 	if calls := pr.Calls(p.Capabilities); len(calls) > 0 && p.Capabilities.Allowlist {
 		fmt.Fprintf(w, "\nWith the API (token from `$GITLAB_TOKEN`):\n\n```sh\n")
 		if p.ServerURL != "" {
-			fmt.Fprintf(w, "GITLAB_URL=%s\n", shellQuote(p.ServerURL))
+			fmt.Fprintf(w, "GITLAB_URL=%s\n", shellQuote(oneLine(p.ServerURL)))
 		}
 		for _, c := range calls {
-			fmt.Fprintf(w, "# %s\n%s\n", callComment(c, p.Capabilities), curl(c))
+			// Each line on its own line: nothing from a name can close the
+			// fence or start a command (curl quotes and keeps it on one).
+			fmt.Fprintf(w, "# %s\n%s\n", oneLine(callComment(c, p.Capabilities)), curl(c))
 		}
 		fmt.Fprintf(w, "```\n")
 	}

@@ -221,9 +221,9 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 # Order per project: entries, then policies (GraphQL), then removals, then
 # enforcement, which is skipped when an earlier call for the project failed.
 # A change that is already made is reported and skipped.
-`, strings.Join(waveNames(p), ", "), cmpOr(p.ServerURL, "https://gitlab.example.com"))
+`, oneLine(strings.Join(waveNames(p), ", ")), oneLine(cmpOr(p.ServerURL, "https://gitlab.example.com")))
 	io.WriteString(ew, scriptPrelude)
-	fmt.Fprintf(ew, "\nGITLAB_URL=\"${GITLAB_URL:-%s}\"\nGITLAB_URL=\"${GITLAB_URL%%/}\"\n", cmpOr(p.ServerURL, "https://gitlab.example.com"))
+	io.WriteString(ew, scriptServerURL(cmpOr(p.ServerURL, "https://gitlab.example.com")))
 	reviewed := 0
 	if p.Trusted {
 		reviewed = 1
@@ -249,11 +249,11 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 		calls := pr.Calls(p.Capabilities)
 		if len(calls) == 0 {
 			if pr.Unknown() {
-				fmt.Fprintf(ew, "\n# %s: %s; no calls planned\n", pr.Path, unknownState)
+				fmt.Fprintf(ew, "\n# %s: %s; no calls planned\n", oneLine(pr.Path), unknownState)
 			}
 			continue
 		}
-		fmt.Fprintf(ew, "\n# %s: %s\n", pr.Path, pr.EnforceNote)
+		fmt.Fprintf(ew, "\n# %s: %s\n", oneLine(pr.Path), oneLine(pr.EnforceNote))
 		if pr.Unknown() {
 			fmt.Fprintf(ew, "# %s: --execute refuses this project\n", unknownState)
 		}
@@ -376,13 +376,13 @@ func scriptLine(c plan.Call, comment string) string {
 	}
 	if c.GraphQL() {
 		return fmt.Sprintf("call %s %s %s %s --header 'Content-Type: application/json' --data %s",
-			shellQuote(comment), c.Method, c.Path, shellQuote(done), shellQuote(graphqlBody(graphqlQuery(c))))
+			shellQuote(comment), shellWord(c.Method), shellWord(c.Path), shellQuote(done), shellQuote(graphqlBody(graphqlQuery(c))))
 	}
 	var args []string
 	for _, f := range formFields(c) {
 		args = append(args, "--data "+shellQuote(f))
 	}
-	line := fmt.Sprintf("call %s %s %s %s", shellQuote(comment), c.Method, shellQuote(c.Path), shellQuote(done))
+	line := fmt.Sprintf("call %s %s %s %s", shellQuote(comment), shellWord(c.Method), shellQuote(c.Path), shellQuote(done))
 	if len(args) > 0 {
 		line += " " + strings.Join(args, " ")
 	}
@@ -402,6 +402,7 @@ func wrapComment(s string) string {
 	var lines []string
 	line := ""
 	for _, word := range strings.Fields(s) {
+		word = oneLine(word)
 		if line != "" && len(line)+1+len(word) > 76 {
 			lines = append(lines, line)
 			line = word

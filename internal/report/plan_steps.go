@@ -25,22 +25,22 @@ func uiSteps(pr plan.Project, caps capability.Capabilities) []string {
 		return nil
 	}
 	n := caps.Names
-	steps := []string{fmt.Sprintf("Open %s > Settings > CI/CD and expand **%s**.", pr.Path, n.Section)}
+	steps := []string{fmt.Sprintf("Open %s > Settings > CI/CD and expand **%s**.", oneLine(pr.Path), n.Section)}
 	if sw := caps.PoliciesSwitch(); sw != "" && slices.ContainsFunc(append(slices.Clone(pr.Add), pr.Update...), func(e plan.Entry) bool { return e.Policies != nil }) {
-		steps[0] = upperFirst(sw) + ". Then open " + pr.Path + " > Settings > CI/CD and expand **" + n.Section + "**."
+		steps[0] = upperFirst(sw) + ". Then open " + oneLine(pr.Path) + " > Settings > CI/CD and expand **" + n.Section + "**."
 	}
 	for _, e := range pr.Add {
 		if plan.Unsupported(e, caps) != "" {
-			steps = append(steps, fmt.Sprintf("Group entries need GitLab 17.0: add each project of %s instead, or upgrade.", e.Path))
+			steps = append(steps, fmt.Sprintf("Group entries need GitLab 17.0: add each project of %s instead, or upgrade.", oneLine(e.Path)))
 			continue
 		}
-		steps = append(steps, fmt.Sprintf("Select **%s**, enter `%s`%s, then select **Add**.", n.Add, e.Path, uiPermissions(e.Policies, caps)))
+		steps = append(steps, fmt.Sprintf("Select **%s**, enter %s%s, then select **Add**.", n.Add, mdCode(e.Path), uiPermissions(e.Policies, caps)))
 	}
 	for _, e := range pr.Update {
-		steps = append(steps, fmt.Sprintf("Next to `%s`, select **Edit**%s, then save.", e.Path, uiPermissions(e.Policies, caps)))
+		steps = append(steps, fmt.Sprintf("Next to %s, select **Edit**%s, then save.", mdCode(e.Path), uiPermissions(e.Policies, caps)))
 	}
 	for _, e := range pr.Remove {
-		steps = append(steps, fmt.Sprintf("Next to `%s`, select **Remove** and confirm.", e.Path))
+		steps = append(steps, fmt.Sprintf("Next to %s, select **Remove** and confirm.", mdCode(e.Path)))
 	}
 	if pr.Enforce {
 		steps = append(steps, uiEnforce(n)+".")
@@ -153,8 +153,14 @@ func graphqlBody(q string) string {
 	return string(b)
 }
 
-// shellQuote single-quotes s for POSIX shells.
+// shellQuote single-quotes s for POSIX shells; a string holding a control
+// character or invalid UTF-8 is written $'…' with escapes instead (bash,
+// zsh, ksh, and POSIX since 2024), so that every command stays on one
+// line and keeps its value exactly (ansiCQuote).
 func shellQuote(s string) string {
+	if needsEscapes(s) {
+		return ansiCQuote(s)
+	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
@@ -166,15 +172,15 @@ func curl(c plan.Call) string {
 		return "# not on this GitLab: " + c.Unsupported
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "curl --request %s --header \"PRIVATE-TOKEN: $GITLAB_TOKEN\"", c.Method)
+	fmt.Fprintf(&b, "curl --request %s --header \"PRIVATE-TOKEN: $GITLAB_TOKEN\"", shellWord(c.Method))
 	if c.GraphQL() {
-		fmt.Fprintf(&b, " --header \"Content-Type: application/json\" \\\n     --data %s \\\n     \"$GITLAB_URL/%s\"", shellQuote(graphqlBody(graphqlQuery(c))), c.Path)
+		fmt.Fprintf(&b, " --header \"Content-Type: application/json\" \\\n     --data %s \\\n     %s", shellQuote(oneLine(graphqlBody(graphqlQuery(c)))), serverPath(c.Path))
 		return b.String()
 	}
 	for _, f := range formFields(c) {
-		fmt.Fprintf(&b, " --data %s", shellQuote(f))
+		fmt.Fprintf(&b, " --data %s", shellQuote(oneLine(f)))
 	}
-	fmt.Fprintf(&b, " \\\n     \"$GITLAB_URL/%s\"", c.Path)
+	fmt.Fprintf(&b, " \\\n     %s", serverPath(c.Path))
 	return b.String()
 }
 

@@ -32,22 +32,33 @@ func planTerraform(w io.Writer, p *plan.Plan, h PlanHints) error {
 `)
 	names := map[string]bool{}
 	var data []string
-	dataSeen := map[string]bool{}
+	// dataNames maps "kind:path" to its data source's name, and the names
+	// taken: two paths can make the same identifier ("a-b", "a_b"), and
+	// must not share a data source.
+	dataNames := map[string]string{}
+	dataTaken := map[string]bool{}
 	ref := func(kind, path string, id int) string {
 		if id != 0 {
 			return fmt.Sprint(id)
 		}
-		name := tfName(path)
-		if kind == "group" {
-			if !dataSeen["g:"+name] {
-				dataSeen["g:"+name] = true
-				data = append(data, fmt.Sprintf("data \"gitlab_group\" %q {\n  full_path = %q\n}\n", name, path))
+		key := kind + ":" + path
+		name, ok := dataNames[key]
+		if !ok {
+			base := tfName(path)
+			name = base
+			for i := 2; dataTaken[kind+":"+name]; i++ {
+				name = fmt.Sprintf("%s_%d", base, i)
 			}
-			return "data.gitlab_group." + name + ".group_id"
+			dataTaken[kind+":"+name] = true
+			dataNames[key] = name
+			if kind == "group" {
+				data = append(data, fmt.Sprintf("data \"gitlab_group\" %s {\n  full_path = %s\n}\n", hclString(name), hclString(path)))
+			} else {
+				data = append(data, fmt.Sprintf("data \"gitlab_project\" %s {\n  path_with_namespace = %s\n}\n", hclString(name), hclString(path)))
+			}
 		}
-		if !dataSeen["p:"+name] {
-			dataSeen["p:"+name] = true
-			data = append(data, fmt.Sprintf("data \"gitlab_project\" %q {\n  path_with_namespace = %q\n}\n", name, path))
+		if kind == "group" {
+			return "data.gitlab_group." + name + ".group_id"
 		}
 		return "data.gitlab_project." + name + ".id"
 	}
@@ -57,17 +68,17 @@ func planTerraform(w io.Writer, p *plan.Plan, h PlanHints) error {
 			// The resource is authoritative: listing only what the plan
 			// adds would remove whatever is on the allowlist today, which
 			// this plan could not read.
-			fmt.Fprintf(&body, "\n# %s: NOT MANAGED\n# %s.\n", pr.Path, unknownState)
+			fmt.Fprintf(&body, "\n# %s: NOT MANAGED\n# %s.\n", oneLine(pr.Path), unknownState)
 			fmt.Fprintf(&body, "# %s\n", wrapComment("An authoritative gitlab_project_job_token_scopes resource would remove every entry not listed; plan again with a Maintainer token to manage it."))
 			for _, e := range pr.Add {
-				fmt.Fprintf(&body, "# it needs at least: %s %s (%s)\n", e.Type, e.Path, tfNote(pr, e, h))
+				fmt.Fprintf(&body, "# it needs at least: %s %s (%s)\n", e.Type, oneLine(e.Path), oneLine(tfNote(pr, e, h)))
 			}
 			continue
 		}
 		staying := stayingEntries(pr)
 		enabled := pr.Enforce || pr.Enforced
 		if len(staying) == 0 && !enabled {
-			fmt.Fprintf(&body, "\n# %s: not managed (%s)\n", pr.Path, pr.EnforceNote)
+			fmt.Fprintf(&body, "\n# %s: not managed (%s)\n", oneLine(pr.Path), oneLine(pr.EnforceNote))
 			continue
 		}
 		name := tfName(pr.Path)
@@ -75,16 +86,16 @@ func planTerraform(w io.Writer, p *plan.Plan, h PlanHints) error {
 			name = fmt.Sprintf("%s_%d", tfName(pr.Path), i)
 		}
 		names[name] = true
-		fmt.Fprintf(&body, "\n# %s: %s\n", pr.Path, pr.EnforceNote)
+		fmt.Fprintf(&body, "\n# %s: %s\n", oneLine(pr.Path), oneLine(pr.EnforceNote))
 		if pr.Wave != "" {
-			fmt.Fprintf(&body, "# wave %s\n", pr.Wave)
+			fmt.Fprintf(&body, "# wave %s\n", oneLine(pr.Wave))
 		}
-		fmt.Fprintf(&body, "resource \"gitlab_project_job_token_scopes\" %q {\n", name)
+		fmt.Fprintf(&body, "resource \"gitlab_project_job_token_scopes\" %s {\n", hclString(name))
 		project := pr.Path
 		if pr.ID != 0 {
 			project = fmt.Sprint(pr.ID)
 		}
-		attrs := []tfAttr{{"project", fmt.Sprintf("%q", project)}, {"enabled", fmt.Sprint(enabled)}}
+		attrs := []tfAttr{{"project", hclString(project)}, {"enabled", fmt.Sprint(enabled)}}
 		for _, kind := range []plan.EntryType{plan.ProjectEntry, plan.GroupEntry} {
 			attr := "target_project_ids"
 			if kind == plan.GroupEntry {
@@ -95,7 +106,7 @@ func planTerraform(w io.Writer, p *plan.Plan, h PlanHints) error {
 				if e.Type != kind {
 					continue
 				}
-				lines = append(lines, fmt.Sprintf("    %s, # %s: %s", ref(string(kind), e.Path, e.ID), e.Path, tfNote(pr, e, h)))
+				lines = append(lines, fmt.Sprintf("    %s, # %s: %s", ref(string(kind), e.Path, e.ID), oneLine(e.Path), oneLine(tfNote(pr, e, h))))
 			}
 			if len(lines) == 0 {
 				attrs = append(attrs, tfAttr{attr, "[]"})

@@ -217,7 +217,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 			if n := len(e.Uses) - 1; n > 0 {
 				ev += fmt.Sprintf(" +%d more", n)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Caller, e.Callee, kinds(e.Access), origins(e.Origins()), ev)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", oneLine(e.Caller), oneLine(e.Callee), kinds(e.Access), origins(e.Origins()), oneLine(ev))
 		}
 		tw.Flush()
 	}
@@ -230,7 +230,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 			if u.Job != "" {
 				where += " (" + u.Job + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", use.Owner(u.Project, u.Caller), where, u.Access, u.Reference, u.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", oneLine(use.Owner(u.Project, u.Caller)), oneLine(where), u.Access, oneLine(u.Reference), oneLine(u.Reason))
 		}
 		tw.Flush()
 	}
@@ -239,7 +239,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "PROJECT\tWHERE\tKIND\tDETAIL")
 		for _, n := range g.Notes {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", use.Owner(n.Project, n.Caller), place(n.File, n.Line), n.Kind, noteDetail(n))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLine(use.Owner(n.Project, n.Caller)), oneLine(place(n.File, n.Line)), n.Kind, oneLine(noteDetail(n)))
 		}
 		tw.Flush()
 	}
@@ -286,62 +286,24 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 // md escapes text for a Markdown table cell.
 func md(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
-}
-
-// mdCode puts s in a code span for a Markdown table cell: evidence is text
-// copied from CI files, and outside a code span GitLab's and GitHub's
-// renderers read "${CI_JOB_TOKEN}...$" as TeX math, "*" as emphasis and
-// "<x>" as HTML (issue 11). The fence is one backtick longer than the
-// longest run of backticks in s (CommonMark code spans), padded with a
-// space when s starts or ends with a backtick; "|" is escaped even inside
-// the span, as GFM tables require. Line breaks become spaces (a cell is
-// one line); "" stays empty.
-func mdCode(s string) string {
-	if s == "" {
-		return ""
-	}
-	s = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r == '\t' || r == 0x2028 || r == 0x2029 || r == 0x85 {
-			return ' '
-		}
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	longest, run := 0, 0
-	for _, r := range s {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	pad := ""
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || (strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") && strings.TrimSpace(s) != "") {
-		pad = " "
-	}
-	return fence + pad + strings.ReplaceAll(s, "|", `\|`) + pad + fence
+	return r.Replace(oneLine(s)) // oneLine: \r and U+2028 end a line too
 }
 
 func scanCSV(w io.Writer, g *graph.Graph) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"type", "caller", "callee", "access", "origin", "project", "file", "line", "job", "detail"})
+	csvWrite(cw, []string{"type", "caller", "callee", "access", "origin", "project", "file", "line", "job", "detail"})
 	for _, e := range g.Edges {
 		for _, u := range e.Uses {
-			_ = cw.Write([]string{"use", e.Caller, e.Callee, string(u.Access), string(u.Origin), evidenceProject(u),
+			csvWrite(cw, []string{"use", e.Caller, e.Callee, string(u.Access), string(u.Origin), evidenceProject(u),
 				u.Evidence.File, itoa(u.Evidence.Line), u.Evidence.Job, csvSafe(u.Evidence.Detail)})
 		}
 	}
 	for _, u := range g.Unresolved {
-		_ = cw.Write([]string{"unresolved", u.RunBy(), "", string(u.Access), "", u.Project, u.File, itoa(u.Line), u.Job,
+		csvWrite(cw, []string{"unresolved", u.RunBy(), "", string(u.Access), "", u.Project, u.File, itoa(u.Line), u.Job,
 			csvSafe(u.Reference + ": " + u.Reason)})
 	}
 	for _, n := range g.Notes {
-		_ = cw.Write([]string{"note", n.RunBy(), "", "", string(n.Kind), n.Project, n.File, itoa(n.Line), n.Job, csvSafe(n.Detail)})
+		csvWrite(cw, []string{"note", n.RunBy(), "", "", string(n.Kind), n.Project, n.File, itoa(n.Line), n.Job, csvSafe(n.Detail)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -76,7 +76,9 @@ func width(text string) int { return utf8.RuneCountInString(text) }
 // longer than a line is kept whole on its own line, and so is a command in
 // backticks, so that it can be copied in one piece.
 func wrap(text, first, rest string, max int) []string {
-	words := unbroken(strings.Fields(text))
+	// oneLine: names and evidence come from repositories; a newline or a
+	// terminal escape in them must not start a line or repaint the screen.
+	words := unbroken(strings.Fields(oneLine(text)))
 	if len(words) == 0 {
 		return []string{strings.TrimRight(first, " ")}
 	}
@@ -120,7 +122,8 @@ func columns(rows [][]string, painted int, paint func(string) string) []string {
 	widths := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], width(c))
+			r[i] = oneLine(c) // as in wrap
+			widths[i] = max(widths[i], width(r[i]))
 		}
 	}
 	out := make([]string, len(rows))

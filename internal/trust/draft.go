@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/inventory"
@@ -152,7 +154,7 @@ func Draft(g *graph.Graph, opts DraftOptions) []byte {
 	if len(never) > 0 {
 		b.WriteString("\n# Not drafted: accesses a job token can never make. Give these jobs another\n# credential instead (no allowlist entry helps):\n")
 		for _, e := range never {
-			fmt.Fprintf(&b, "#   %s -> %s: %s\n", e.Caller, e.Callee, kindList(e.Access))
+			fmt.Fprintf(&b, "#   %s -> %s: %s\n", comment(e.Caller), comment(e.Callee), kindList(e.Access))
 			for _, k := range e.Access {
 				if in, ok := access.Lookup(k); ok && in.Never {
 					fmt.Fprintf(&b, "#     %s\n", comment(in.NoPolicyReason))
@@ -191,7 +193,7 @@ deny: []
 			if acc == "" {
 				acc = "access unknown"
 			}
-			fmt.Fprintf(&b, "#   %s %s: %s %s\n#     %s\n", use.Owner(u.Project, u.Caller), comment(where), acc, comment(u.Reference), comment(u.Reason))
+			fmt.Fprintf(&b, "#   %s %s: %s %s\n#     %s\n", comment(use.Owner(u.Project, u.Caller)), comment(where), acc, comment(u.Reference), comment(u.Reason))
 		}
 	}
 	b.WriteString("\n# Rollout waves, suggested: a pilot of callees with few callers, then one wave\n# per top-level group, then everything (projects created later included).\n# Enforcement goes wave by wave; `tokenscope plan` shows each callee's wave.\n")
@@ -292,7 +294,7 @@ func draftGroups(b *bytes.Buffer, groups []listed, drafted []graph.Edge) {
 }
 
 func draftEdge(b *bytes.Buffer, e graph.Edge, note string) {
-	fmt.Fprintf(b, "  # %s -> %s\n", e.Caller, e.Callee)
+	fmt.Fprintf(b, "  # %s -> %s\n", comment(e.Caller), comment(e.Callee))
 	if note != "" {
 		fmt.Fprintf(b, "  #   %s\n", comment(note))
 	}
@@ -388,16 +390,38 @@ func kindList(ks []access.Kind) string {
 var plain = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
 
 // scalar renders s as a YAML scalar: plain when that is unambiguous,
-// else double-quoted (a JSON string is a valid YAML double-quoted scalar).
+// else double-quoted.
 func scalar(s string) string {
 	if plain.MatchString(s) && !reserved(s) {
 		return s
 	}
+	return doubleQuoted(s)
+}
+
+// doubleQuoted writes s as a YAML double-quoted scalar that reads back as
+// s: JSON escapes are YAML escapes, but JSON leaves DEL, the C1 controls
+// (U+0085 is a YAML line break) and U+FEFF raw, which YAML does not allow
+// unescaped (https://yaml.org/spec/1.2.2/#51-character-set), so those are
+// \u-escaped too. Invalid UTF-8 becomes U+FFFD, as JSON does.
+func doubleQuoted(s string) string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
-	return strings.TrimSuffix(b.String(), "\n")
+	out := strings.TrimSuffix(b.String(), "\n")
+	return escapeNonPrintable(out)
+}
+
+func escapeNonPrintable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0xfeff {
+			fmt.Fprintf(&b, `\u%04x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func scalars(ss []string) string {
@@ -415,19 +439,35 @@ func reserved(s string) bool {
 	case "true", "false", "yes", "no", "on", "off", "null", "y", "n", "~":
 		return true
 	}
-	return regexp.MustCompile(`^[0-9._-]+$`).MatchString(s)
+	if numberLike.MatchString(s) {
+		return true
+	}
+	// Whatever else a YAML reader resolves to something other than this
+	// string (1e3, 0x1f, 0o17 are numbers).
+	var n yaml.Node
+	if yaml.Unmarshal([]byte(s), &n) != nil || len(n.Content) != 1 {
+		return true
+	}
+	c := n.Content[0]
+	return c.Kind != yaml.ScalarNode || c.Tag != "!!str" || c.Value != s
 }
+
+var numberLike = regexp.MustCompile(`^[0-9._-]+$`)
 
 // comment makes text safe inside a YAML comment: one line, no control
 // characters, and no token (evidence is redacted by detectors; this is a
 // second guard, as a draft is committed to a repository).
+//
+// YAML ends a comment at \r, \n and, in yaml.v3 as in YAML 1.1, at U+0085,
+// U+2028 and U+2029 too: all of them become a space, so that nothing from
+// a name or evidence starts a key of its own.
 func comment(s string) string {
-	s = redact.String(s)
+	s = strings.ToValidUTF8(redact.String(s), "\ufffd")
 	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r == '\t' {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t' || r == 0x85 || r == 0x2028 || r == 0x2029:
 			return ' '
-		}
-		if r < 0x20 || r == 0x7f {
+		case r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0xfeff:
 			return -1
 		}
 		return r
