@@ -36,6 +36,9 @@ type sval struct {
 	dict  []kv     // dict/hash/object literal
 	isMap bool
 	obj   *sobj
+	// unsetEnv: an environment variable the job does not set, kept as
+	// ${NAME}; false for or, || and ??.
+	unsetEnv bool
 }
 
 type kv struct {
@@ -51,7 +54,7 @@ func strVal(s string) sval { return sval{s: s, set: true} }
 // unknownVal is an expression whose value is not known: "${expr}".
 func unknownVal(expr string) sval {
 	name := scriptName(expr)
-	return sval{s: "${" + name + "}", unk: []string{name}, set: true}
+	return sval{s: "${" + name + "}", unk: []string{name}, set: true, unsetEnv: true}
 }
 
 // scriptName makes an expression usable as a ${NAME} placeholder: a
@@ -341,7 +344,7 @@ func (e *evaluator) expr() sval {
 		case t.k == tPunct && (t.s == "||" || t.s == "??") || t.k == tIdent && t.s == "or" && e.d != langNode:
 			e.i++
 			w := e.operand()
-			if !v.set || v.s == "" && v.obj == nil && !v.isMap {
+			if !v.set || v.unsetEnv || v.s == "" && v.obj == nil && !v.isMap {
 				v = w
 			}
 		case t.k == tPunct && t.s == "%" && e.d == langPython:
@@ -782,7 +785,7 @@ func unsetAsRef(v sval, name string) sval {
 	if v.set {
 		return v
 	}
-	return sval{s: "${" + name + "}", unk: []string{name}, set: true}
+	return sval{s: "${" + name + "}", unk: []string{name}, set: true, unsetEnv: true}
 }
 
 // index evaluates x[key]: environment reads, dict lookups.
