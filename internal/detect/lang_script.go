@@ -83,7 +83,7 @@ func (in *Input) scriptRun(c *shell.Command) (script, bool) {
 	d, isInterp := interpreter(name)
 	if !isInterp {
 		// ./release.py, scripts/notify: a #! line decides.
-		if !strings.Contains(ws[0].Value, "/") || !ws[0].Known() {
+		if !strings.Contains(ws[0].Value, "/") || !ws[0].Known() || strings.HasSuffix(ws[0].Value, ".sh") || strings.HasSuffix(ws[0].Value, ".bash") {
 			return script{}, false
 		}
 		f, src, ok := in.scriptFile(c, ws[0].Value)
