@@ -85,6 +85,12 @@ func rubyCallable(path string) bool {
 // call evaluates a call of a library path: path(args).
 func (e *evaluator) call(path string, a args) sval {
 	last := lastSeg(path)
+	if last == "Gitlab" && e.d == langPython {
+		return e.pythonGitlab(a)
+	}
+	if last == "Gitlab" && e.d == langNode {
+		return e.gitbeaker(a)
+	}
 	switch path {
 	case "os.environ.get", "environ.get", "os.getenv", "getenv", "ENV.fetch":
 		name, _ := a.arg(0, "key")

@@ -156,6 +156,9 @@ type evaluator struct {
 	// envRead names the environment variables the script reads: an
 	// unknown ${NAME} that is not one is a value of the script itself.
 	envRead map[string]bool
+	// alias maps names bound by Python imports to what they name
+	// ("import gitlab as gl_mod", "from requests import get as fetch").
+	alias map[string]string
 }
 
 // maxEvalSteps bounds the work on one script (tokens visited, including
@@ -163,7 +166,7 @@ type evaluator struct {
 const maxEvalSteps = 2_000_000
 
 func newEvaluator(d dialect, src string, env func(string) (string, bool)) *evaluator {
-	e := &evaluator{d: d, toks: lex(d, src), vars: map[string]sval{}, env: env, envRead: map[string]bool{}}
+	e := &evaluator{d: d, toks: lex(d, src), vars: map[string]sval{}, env: env, envRead: map[string]bool{}, alias: map[string]string{}}
 	if d == langRuby {
 		e.rubyGitlabModule()
 	}
@@ -215,6 +218,10 @@ func (e *evaluator) statement() {
 	if e.d == langNode && e.is(0, tIdent, "export") {
 		e.i++
 	}
+	if e.d == langPython && (e.is(0, tIdent, "import") || e.is(0, tIdent, "from")) {
+		e.pyImport()
+		return
+	}
 	// Ruby block header "Gitlab.configure do |config|": the block's
 	// parameter is the configured module.
 	for e.i < e.end && e.toks[e.i].k != tEnd {
@@ -234,6 +241,36 @@ func (e *evaluator) statement() {
 		if t.k == tStr || t.k == tPunct && (t.s == "(" || t.s == "{" || t.s == "[") {
 			e.expr()
 			continue
+		}
+		e.i++
+	}
+}
+
+// pyImport reads "import a.b as c" and "from a import b as c, d".
+func (e *evaluator) pyImport() {
+	if e.is(0, tIdent, "from") {
+		e.i++
+		for e.is(0, tIdent, "") && e.peek(0).s != "import" || e.is(0, tPunct, ".") {
+			e.i++
+		}
+	}
+	e.i++ // import
+	for e.i < e.end && !e.is(0, tEnd, "") {
+		name := ""
+		for e.is(0, tIdent, "") && e.peek(0).s != "as" || e.is(0, tPunct, ".") {
+			name += e.peek(0).s
+			e.i++
+		}
+		bound := name
+		if e.is(0, tIdent, "as") && e.is(1, tIdent, "") {
+			bound = e.peek(1).s
+			e.i += 2
+		}
+		if bound != name && name != "" && len(e.alias) < 1000 {
+			e.alias[bound] = name
+		}
+		if !e.is(0, tPunct, ",") && !e.is(0, tPunct, "(") && !e.is(0, tPunct, ")") {
+			return
 		}
 		e.i++
 	}
@@ -667,6 +704,9 @@ func (e *evaluator) chain() sval {
 		if _, ok := e.vars[name]; !ok {
 			e.vars[name] = lo
 		}
+	}
+	if a, ok := e.alias[name]; ok {
+		path = a
 	}
 	if v, ok := e.vars[name]; ok {
 		cur, path = v, ""

@@ -45,6 +45,26 @@ func TestScriptDetector(t *testing.T) {
 				"p.generic_packages.download(package_name='sdk', package_version='1.2', file_name='sdk.tgz')\n"},
 			script: "python3 -u release.py",
 			uses:   []string{"release.py:4 packages-read id:55 @job"}},
+		{name: "python-gitlab imported under another name, MR project from the environment (kernel-ark shape)",
+			files: map[string]string{"scripts/ci/signoff.py": "import os\nimport sys\n\nimport gitlab as gitlab_module\n\n" +
+				"gitlab = gitlab_module.Gitlab(\n    os.environ[\"CI_SERVER_URL\"], job_token=os.environ[\"CI_JOB_TOKEN\"], timeout=30\n)\n" +
+				"project_id = os.environ.get(\"CI_MERGE_REQUEST_PROJECT_ID\")\n" +
+				"merge_request_iid = os.environ.get(\"CI_MERGE_REQUEST_IID\")\n" +
+				"project = gitlab.projects.get(project_id, lazy=True)\n" +
+				"mr = project.mergerequests.get(merge_request_iid)\n"},
+			script: "python3 scripts/ci/signoff.py",
+			uses:   []string{"scripts/ci/signoff.py:12 api-read unknown:${CI_MERGE_REQUEST_PROJECT_ID} ? @job"}},
+		{name: "python-gitlab auth() reads GET /user, which a job token cannot (freedesktop-sdk shape)",
+			files: map[string]string{"check.py": "import os, gitlab\n" +
+				"DOCKER_IMAGES_PROJECT = 7903120\n" +
+				"gl = gitlab.Gitlab(\"https://git.example.org\", job_token=os.environ[\"CI_JOB_TOKEN\"])\n" +
+				"gl.auth()\n" +
+				"project = gl.projects.get(DOCKER_IMAGES_PROJECT, lazy=True)\n" +
+				"refs = project.commits.get(os.environ['IMAGE_ID']).refs(type='branch')\n"},
+			script:  "python check.py",
+			uses:    []string{"check.py:6 repository-read id:7903120 @job"},
+			notes:   []string{"check.py:4 will-not-work"},
+			noteHas: "project-scoped"},
 		{name: "python-gitlab private_token with the job token will not work",
 			files: map[string]string{"r.py": "import os, gitlab\n" +
 				"gl = gitlab.Gitlab(os.environ['CI_SERVER_URL'], private_token=os.environ['CI_JOB_TOKEN'])\n" +

@@ -208,6 +208,11 @@ func (e *evaluator) sdkMethod(o *sobj, m string, a args) sval {
 	switch {
 	case o.kind == objGitlab && o.lib == "gitlab gem":
 		return e.gemMethod(o, m, a)
+	case o.kind == objGitlab && o.lib == "python-gitlab" && m == "auth":
+		// gl.auth() reads GET /user
+		// (https://python-gitlab.readthedocs.io/en/stable/api/gitlab.html#gitlab.Gitlab.auth).
+		e.emit(scriptReq{method: "GET", url: o.base.concat(strVal("/user")), headers: o.headers, how: o.lib})
+		return objVal(o)
 	case o.kind == objManager && o.owner.kind == objGitlab && o.owner.lib == "python-gitlab":
 		// gl.projects.get(ref, lazy=True)
 		if m != "get" {
