@@ -46,6 +46,9 @@ type script struct {
 	d    dialect
 	file string // repository path; "" for inline code
 	src  string
+	// raw is the source as written, for evidence: inline code and
+	// here-documents before the shell expanded them ("" for files).
+	raw  string
 	line int // the line of the source's first line (inline code: the command's)
 }
 
@@ -97,7 +100,7 @@ func (in *Input) scriptRun(c *shell.Command) (script, bool) {
 		v := ws[i].Value
 		switch {
 		case (v == "-c" && d == langPython || v == "-e" && d != langPython || v == "--eval" && d == langNode || v == "-p" && d == langNode) && i+1 < len(ws):
-			return script{d: d, src: ws[i+1].Value, line: c.Pos.Line}, true
+			return script{d: d, src: ws[i+1].Value, raw: ws[i+1].Raw, line: c.Pos.Line}, true
 		case v == "-m" && d == langPython && i+1 < len(ws):
 			mod := strings.ReplaceAll(ws[i+1].Value, ".", "/")
 			for _, f := range []string{mod + ".py", mod + "/__main__.py"} {
@@ -126,10 +129,10 @@ func (in *Input) scriptRun(c *shell.Command) (script, bool) {
 func (in *Input) heredocScript(c *shell.Command, d dialect) (script, bool) {
 	for _, r := range c.Redirects {
 		if r.Heredoc != nil && (r.Op == "<<" || r.Op == "<<-") {
-			return script{d: d, src: r.Heredoc.Value, line: c.Pos.Line + 1}, true
+			return script{d: d, src: r.Heredoc.Value, raw: r.Heredoc.Raw, line: c.Pos.Line + 1}, true
 		}
 		if r.Op == "<<<" {
-			return script{d: d, src: r.Target.Value, line: c.Pos.Line}, true
+			return script{d: d, src: r.Target.Value, raw: r.Target.Raw, line: c.Pos.Line}, true
 		}
 	}
 	return script{}, false
@@ -182,7 +185,11 @@ func (in *Input) scanScript(c *shell.Command, s script, out *Output) {
 	env := in.envOf(c)
 	e := newEvaluator(s.d, s.src, env.Get)
 	e.run()
-	lines := strings.Split(s.src, "\n")
+	text := s.src
+	if s.raw != "" && strings.Count(s.raw, "\n") == strings.Count(s.src, "\n") {
+		text = s.raw
+	}
+	lines := strings.Split(text, "\n")
 	for _, r := range e.reqs {
 		line := s.line + r.line - 1
 		code := ""

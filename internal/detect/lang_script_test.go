@@ -265,3 +265,23 @@ func TestScriptDetectorIsListed(t *testing.T) {
 		t.Fatal("the script detector is not in detect.All()")
 	}
 }
+
+// Evidence shows the script's line as written (a here-document before
+// the shell expanded it) and the command that ran it.
+func TestScriptDetectorEvidence(t *testing.T) {
+	out := runDetectors(t, row{script: "python3 - <<EOF\nimport requests\nrequests.get('$CI_API_V4_URL/projects/55/releases', headers={'JOB-TOKEN': '$CI_JOB_TOKEN'})\nEOF"}.job(), "script")
+	if len(out.Uses) != 1 {
+		t.Fatalf("uses: %v", out.Uses)
+	}
+	d := out.Uses[0].Evidence.Detail
+	for _, want := range []string{"requests.get('$CI_API_V4_URL/projects/55/releases'", "'JOB-TOKEN': '$CI_JOB_TOKEN'", "requests, python3 -"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("detail %q lacks %q", d, want)
+		}
+	}
+	files := map[string]string{"ci/r.py": "import os, requests\nrequests.get(os.environ['CI_API_V4_URL'] + '/projects/55/releases', headers={'JOB-TOKEN': os.environ['CI_JOB_TOKEN']})\n"}
+	out = runDetectors(t, row{script: "echo start\npython3 ci/r.py", files: files}.job(), "script")
+	if len(out.Uses) != 1 || !strings.Contains(out.Uses[0].Evidence.Detail, "run by python3 ci/r.py at .gitlab-ci.yml:2") {
+		t.Errorf("uses: %+v", out.Uses)
+	}
+}
