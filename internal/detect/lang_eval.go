@@ -232,7 +232,9 @@ func (e *evaluator) statement() {
 		t := e.toks[e.i]
 		if t.k == tIdent && !e.prevIsDot() {
 			if e.assignment() {
-				return
+				// "x = a if c else b", "names = [f(x) for x in ...]": the
+				// rest of the statement may still call something.
+				continue
 			}
 			v := e.expr()
 			e.afterExpr(v)
@@ -470,21 +472,18 @@ func (e *evaluator) operand() sval {
 			}
 			v = sval{isMap: true, dict: items, set: true}
 		}
-		e.expect(")")
+		if !e.is(0, tPunct, ")") {
+			e.scanUntil()
+			return e.postfix(unknownVal("expr"), "")
+		}
+		e.i++
 		return e.postfix(v, "")
 	case t.k == tPunct && t.s == "{":
 		e.i++
 		return e.postfix(e.dictLit(), "")
 	case t.k == tPunct && t.s == "[":
 		e.i++
-		for e.i < e.end && !e.is(0, tPunct, "]") && !e.is(0, tEnd, "") {
-			e.expr()
-			if !e.is(0, tPunct, ",") {
-				break
-			}
-			e.i++
-		}
-		e.expect("]")
+		e.scanUntil()
 		return unknownVal("list")
 	case t.k == tPunct && (t.s == ":" && e.d == langRuby):
 		// A Ruby symbol :name.
@@ -592,8 +591,9 @@ func (e *evaluator) dictLit() sval {
 			continue
 		}
 		if !e.is(0, tPunct, "}") {
-			// Not a literal we read (a set, a block): skip to its end.
-			e.skipBalanced("}")
+			// Not a literal we read (a comprehension, a block): evaluate
+			// what is left of it.
+			e.scanUntil()
 			return d
 		}
 	}
@@ -617,22 +617,27 @@ func (e *evaluator) operandNoCall() sval {
 	return e.operand()
 }
 
-// skipBalanced skips to the closing bracket of the one just opened.
-func (e *evaluator) skipBalanced(closer string) {
-	depth := 1
-	for e.i < e.end && depth > 0 {
+// scanUntil evaluates what is left inside a bracket up to its closer
+// (any closing bracket ends it), so that calls in comprehensions,
+// conditional expressions and blocks are still seen.
+func (e *evaluator) scanUntil() {
+	for e.i < e.end && e.steps < maxEvalSteps {
+		e.steps++
 		t := e.toks[e.i]
-		if t.k == tPunct {
-			switch t.s {
-			case "(", "[", "{":
-				depth++
-			case ")", "]", "}":
-				depth--
+		switch {
+		case t.k == tPunct && (t.s == ")" || t.s == "]" || t.s == "}"):
+			e.i++
+			return
+		case t.k == tIdent || t.k == tStr || t.k == tPunct && (t.s == "(" || t.s == "[" || t.s == "{"):
+			before := e.i
+			e.expr()
+			if e.i == before {
+				e.i++
 			}
+		default:
+			e.i++
 		}
-		e.i++
 	}
-	_ = closer
 }
 
 // callArgs reads call arguments after "(" up to ")"; with paren false
@@ -674,7 +679,8 @@ func (e *evaluator) callArgs(paren bool) args {
 			continue
 		}
 		if paren && !e.is(0, tPunct, ")") {
-			e.skipBalanced(")")
+			// A generator argument "f(x for x in y)": evaluate the rest.
+			e.scanUntil()
 			return a
 		}
 	}

@@ -65,6 +65,14 @@ func TestScriptDetector(t *testing.T) {
 			uses:    []string{"check.py:6 repository-read id:7903120 @job"},
 			notes:   []string{"check.py:4 will-not-work"},
 			noteHas: "project-scoped"},
+		{name: "a call inside a list comprehension and a conditional expression",
+			files: map[string]string{"v.py": "import os, gitlab\n" +
+				"gl = gitlab.Gitlab(os.environ['CI_SERVER_URL'], job_token=os.environ['CI_JOB_TOKEN'])\n" +
+				"signing = gl.projects.get('platform/signing', lazy=True)\n" +
+				"names = [f.name for f in signing.secure_files.list(get_all=True)]\n" +
+				"rel = None if os.environ.get('DRY') else signing.releases.create({'tag_name': 'v1'})\n"},
+			script: "python v.py",
+			uses:   []string{"v.py:4 secure-files-read path:platform/signing @job", "v.py:5 releases-write path:platform/signing @job"}},
 		{name: "python-gitlab private_token with the job token will not work",
 			files: map[string]string{"r.py": "import os, gitlab\n" +
 				"gl = gitlab.Gitlab(os.environ['CI_SERVER_URL'], private_token=os.environ['CI_JOB_TOKEN'])\n" +
