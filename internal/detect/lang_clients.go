@@ -487,6 +487,18 @@ func (e *evaluator) objAttr(o *sobj, a string) sval {
 
 // setOnObject handles obj.attr = v and obj[key] = v.
 func (e *evaluator) setOnObject(o *sobj, attr []string, key *sval, v sval) {
+	if n := len(attr); n > 0 && attr[n-1] == "headers" && key == nil && v.isMap {
+		// session.headers = {...}: the headers of what attr[:n-1] names.
+		for _, a := range attr[:n-1] {
+			if next := e.objAttr(o, a); next.obj != nil {
+				o = next.obj
+			}
+		}
+		if o.kind == objSession || o.kind == objLib || o.kind == objRequest {
+			o.headers = append(o.headers, v.dict...)
+		}
+		return
+	}
 	for _, a := range attr {
 		if o.kind == objGitlab && len(attr) == 1 {
 			e.setClient(o, a, v)

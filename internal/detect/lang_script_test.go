@@ -113,6 +113,14 @@ func TestScriptDetector(t *testing.T) {
 				"httpx.put(f\"{os.environ['CI_API_V4_URL']}/projects/{pid}/packages/generic/a/1/a.bin\", headers={\"JOB-TOKEN\": os.environ[\"CI_JOB_TOKEN\"]}, content=b'')\n"},
 			script: "python u.py 55",
 			uses:   []string{"u.py:3 packages-write unknown:${sys_argv} ? @job"}},
+		{name: "headers dict filled item by item, and a session's headers assigned whole",
+			files: map[string]string{"h.py": "import os, requests\n" +
+				"headers = {}\nheaders['JOB-TOKEN'] = os.environ['CI_JOB_TOKEN']\n" +
+				"requests.get(os.environ['CI_API_V4_URL'] + '/projects/55/releases', headers=headers)\n" +
+				"s = requests.Session()\ns.headers = {'JOB-TOKEN': os.environ['CI_JOB_TOKEN']}\n" +
+				"s.get(os.environ['CI_API_V4_URL'] + '/projects/56/deployments')\n"},
+			script: "python h.py",
+			uses:   []string{"h.py:4 releases-read id:55 @job", "h.py:7 deployments-read id:56 @job"}},
 		{name: "urllib Request with add_header",
 			files: map[string]string{"fetch.py": "import os\nimport urllib.request\n" +
 				"req = urllib.request.Request(os.environ['CI_API_V4_URL'] + '/projects/55/releases')\n" +
