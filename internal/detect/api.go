@@ -390,7 +390,7 @@ func (in *Input) releaseCLI(c *shell.Command, args []shell.Word, out *Output) {
 	if !ok {
 		token, _ = in.getenv(c, "CI_JOB_TOKEN")
 	}
-	if p.has("--private-token") || !HasJobToken(token) {
+	if p.has("--private-token") || !HasJobToken(token) || in.releaseCLIOtherServer(c, p, out) {
 		return
 	}
 	pid, ok := p.last("--project-id")

@@ -51,6 +51,7 @@ func All() []Detector {
 		replay(replayedFamilies()),
 		apiDetector{}, needsDetector{}, npmDetector{}, pipDetector{}, mavenDetector{},
 		helmDetector{}, terraformDetector{}, tokensDetector{},
+		scriptDetector{},
 	}
 }
 

@@ -384,10 +384,26 @@ func (m masker) maskParams(s string) string {
 }
 
 // isReference reports whether v is a variable reference rather than a
-// literal value: $X, ${X}, $(...), %X%, or a template placeholder.
+// literal value: $X, ${X}, $(...), %X%, a template placeholder, or an
+// environment read in a script (job_token=os.environ["CI_JOB_TOKEN"],
+// ENV['CI_JOB_TOKEN'], process.env.CI_JOB_TOKEN): the script scanner
+// of package detect must find those in fetched files.
 func isReference(v string) bool {
 	v = strings.Trim(v, `"'`)
 	return strings.HasPrefix(v, "$") || (strings.HasPrefix(v, "%") && strings.HasSuffix(v, "%") && len(v) > 2) ||
 		v == "%s" || v == "%v" ||
-		strings.HasPrefix(v, "{{") || strings.HasPrefix(v, "#{")
+		strings.HasPrefix(v, "{{") || strings.HasPrefix(v, "#{") || isEnvRead(v)
+}
+
+// envReads are how Python, Ruby and JavaScript read an environment
+// variable; a value starting so is code, not a credential.
+var envReads = []string{"os.environ[", "os.environ.get(", "os.getenv(", "environ[", "getenv(", "ENV[", "ENV.fetch(", "process.env."}
+
+func isEnvRead(v string) bool {
+	for _, p := range envReads {
+		if strings.HasPrefix(v, p) {
+			return true
+		}
+	}
+	return false
 }

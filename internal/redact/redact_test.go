@@ -24,6 +24,11 @@ func TestString(t *testing.T) {
 		{"//h/api/v4/packages/npm/:_authToken=npm_literal123", "//h/api/v4/packages/npm/:_authToken=[MASKED]"},
 		{"Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlc2ln", "Authorization: Bearer [MASKED]"},
 		{"set %CI_JOB_TOKEN% https://u:%CI_JOB_TOKEN%@h/x", "set %CI_JOB_TOKEN% https://u:%CI_JOB_TOKEN%@h/x"},
+		// Environment reads in scripts are code, not credentials.
+		{`gitlab.Gitlab(url, job_token=os.environ["CI_JOB_TOKEN"])`, `gitlab.Gitlab(url, job_token=os.environ["CI_JOB_TOKEN"])`},
+		{`requests.get(u, headers={"JOB-TOKEN": os.environ["CI_JOB_TOKEN"]})`, `requests.get(u, headers={"JOB-TOKEN": os.environ["CI_JOB_TOKEN"]})`},
+		{`headers: { 'JOB-TOKEN': process.env.CI_JOB_TOKEN }`, `headers: { 'JOB-TOKEN': process.env.CI_JOB_TOKEN }`},
+		{`job_token=os_environ_lookalike123`, `job_token=[MASKED]`},
 	} {
 		if got := String(tc.in); got != tc.want {
 			t.Errorf("String(%q)\n got %q\nwant %q", tc.in, got, tc.want)
