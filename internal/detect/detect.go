@@ -52,5 +52,6 @@ func All() []Detector {
 		dockerfileDetector{},
 		apiDetector{}, needsDetector{}, npmDetector{}, pipDetector{}, mavenDetector{},
 		helmDetector{}, terraformDetector{}, tokensDetector{},
+		nugetDetector{}, composerDetector{},
 	}
 }

@@ -41,7 +41,9 @@ var repoFiles = []RepoFile{
 	{Family: "helm", Pattern: "requirements.yaml"},
 	{Family: "terraform", Pattern: ".terraformrc"},
 	{Family: "terraform", Pattern: "terraform.rc"},
-	{Family: "registry", Pattern: "nuget.config"},
+	{Family: "nuget", Pattern: "nuget.config"},
+	{Family: "composer", Pattern: "composer.json"},
+	{Family: "composer", Pattern: "auth.json"},
 	// Dockerfile, Dockerfile.prod: the capital D as docker build's default
 	// name spells it.
 	{Family: "dockerfile", Pattern: "Dockerfile*", Exact: true},
