@@ -348,7 +348,6 @@ type tfBlock struct {
 	password, passFrom string
 }
 
-
 // tfBackendBlock reads the backend "http" block of the root module. It
 // notes forms Terraform rejects or never expands: variables in a backend
 // block, and "${env.X}" (not Terraform syntax; the literal is sent).
@@ -409,7 +408,6 @@ func (in *Input) tfStateTarget(c *shell.Command, be tfBackend, out *Output) (use
 	return t, true
 }
 
-
 // tfModules emits module registry pulls authenticated by TF_TOKEN_<host>.
 func (in *Input) tfModules(c *shell.Command, dir string, out *Output) {
 	hosts := map[string]string{} // host -> variable name
@@ -466,7 +464,6 @@ func tfTokenHost(s string) string {
 	s = strings.ReplaceAll(s, "_", ".")
 	return strings.ToLower(strings.ReplaceAll(s, "\x00", "-"))
 }
-
 
 // tfRemoteState emits terraform_remote_state data sources on the HTTP
 // backend whose password is the job token (literally, or through
