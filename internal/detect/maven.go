@@ -543,6 +543,7 @@ func lineAt(s string, i int) int { return strings.Count(s[:i], "\n") + 1 }
 // properties from -P flags and ORG_GRADLE_PROJECT_X, "${…}" string
 // templates around them.
 func gradleEval(expr string, env shell.Env, props map[string]string) string {
+	expr = gradleEnvIdioms(expr) // gradle.go
 	// Unknown names are kept as \x01NAME\x02 while template syntax is
 	// stripped, then shown as ${NAME}.
 	expr = gradleGetenvRE.ReplaceAllStringFunc(expr, func(m string) string {
