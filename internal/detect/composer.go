@@ -60,6 +60,7 @@ func (composerDetector) Detect(in *Input, out *Output) {
 		return
 	}
 	var repos []composerRepo
+	var requires string // the packages composer.json requires
 	auth := map[string]composerAuth{}
 	committed := false
 	var prev []fileWrite
@@ -93,6 +94,7 @@ func (composerDetector) Detect(in *Input, out *Output) {
 			}
 			if text, ok := in.readRepo(path.Join(rel, "composer.json")); ok {
 				repos = append(composerJSONRepos(path.Join(rel, "composer.json"), text), repos...)
+				requires = strings.Join(requiredPackages("composer", text), " ")
 			}
 			if text, ok := in.readRepo(path.Join(rel, "auth.json")); ok {
 				// Composer reads auth.json as written: no variables.
@@ -117,7 +119,7 @@ func (composerDetector) Detect(in *Input, out *Output) {
 				composerAuthJSON(v, "COMPOSER_AUTH", env)
 			}
 			for _, r := range repos {
-				in.composerRead(c, r, env, seen, out)
+				in.composerRead(c, r, env, requires, seen, out)
 			}
 		}
 	}
@@ -245,7 +247,7 @@ func composerAuthJSON(text, from string, auth map[string]composerAuth) {
 }
 
 // composerRead reports a composer repository read with the job token.
-func (in *Input) composerRead(c *shell.Command, r composerRepo, auth map[string]composerAuth, seen map[string]bool, out *Output) {
+func (in *Input) composerRead(c *shell.Command, r composerRepo, auth map[string]composerAuth, requires string, seen map[string]bool, out *Output) {
 	u, ok := ParseURL(r.url)
 	if !ok {
 		return
@@ -269,5 +271,5 @@ func (in *Input) composerRead(c *shell.Command, r composerRepo, auth map[string]
 		user = inventory.JobTokenUser
 	}
 	what := "Composer repository " + r.raw + " (" + a.form + " for " + u.Host + " from " + Detail(a.from) + ")"
-	in.feedUse(at, c, r.url, r.raw, credential{User: user, Secret: a.pass}, false, "packages/composer", what, out)
+	in.feedUse(at, c, r.url, r.raw, credential{User: user, Secret: a.pass}, false, "packages/composer", what, requires, out)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
@@ -307,13 +308,16 @@ func (in *Input) nugetFeedUse(c *shell.Command, f *nugetFeed, write bool, seen m
 		at = cmdSite(c)
 	}
 	what := "NuGet source " + f.name + " → " + f.raw
-	in.feedUse(at, c, f.url, f.raw, credential{User: f.user, Secret: f.pass}, write, "packages/nuget", what, out)
+	in.feedUse(at, c, f.url, f.raw, credential{User: f.user, Secret: f.pass}, write, "packages/nuget", what, in.nugetRequires(), out)
 }
 
 // feedUse classifies a package feed URL the job token is sent to with
 // basic auth and reports the use (or why it will not work) at at. family
 // is the package endpoint family the URL must be ("packages/nuget").
-func (in *Input) feedUse(at site, c *shell.Command, url, raw string, cr credential, write bool, family, what string, out *Output) {
+//
+// pkgs (space-separated "format:name") are the packages the caller
+// installs, kept on a group target for ResolvePublishers.
+func (in *Input) feedUse(at site, c *shell.Command, url, raw string, cr credential, write bool, family, what, pkgs string, out *Output) {
 	u, ok := ParseURL(url)
 	note := func(k use.NoteKind, d string) { out.Notes = append(out.Notes, in.noteAtSite(at, k, d)) }
 	if !ok {
@@ -347,9 +351,45 @@ func (in *Input) feedUse(at site, c *shell.Command, url, raw string, cr credenti
 	if t.Reason != "" {
 		t.Reference = raw
 	}
+	if t.Kind == use.Group {
+		t.Packages = pkgs
+	}
 	k := access.PackagesRead
 	if write {
 		k = access.PackagesWrite
 	}
 	out.Uses = append(out.Uses, in.useAtSite(at, k, t, what+" (user "+redactUser(cr.User)+") via "+CommandText(c)))
+}
+
+// maxNugetProjects bounds the project files read for package references.
+const maxNugetProjects = 50
+
+// nugetRequires lists the packages the caller's project files reference
+// (see requiredPackages), space-separated.
+func (in *Input) nugetRequires() string {
+	if in.Files == nil || in.Caller == nil {
+		return ""
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, pat := range []string{"*.csproj", "*.fsproj", "Directory.Packages.props", "**/*.csproj", "**/*.fsproj", "**/Directory.Packages.props"} {
+		names, _ := in.Files.Glob(in.Caller.Path, pat)
+		if len(names) > maxNugetProjects {
+			names = names[:maxNugetProjects]
+		}
+		for _, n := range names {
+			text, ok := in.readRepo(n)
+			if !ok {
+				continue
+			}
+			for _, p := range requiredPackages("nuget", text) {
+				if !seen[p] {
+					seen[p] = true
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
 }

@@ -31,8 +31,11 @@ import (
 // Modules: TF_TOKEN_<host> set to the job token authenticates registry
 // sources "<host>/<namespace>/<name>/<system>". GitLab's module registry
 // finds the module by name across the top-level namespace, not in a named
-// project, so the target is the namespace (a group-scoped reference the
-// graph keeps unresolved) rather than a guessed project.
+// project, so the target is the namespace (a group-scoped reference)
+// rather than a guessed project; it carries the module's name/system so
+// that ResolvePublishers (publishers.go) names the project that publishes
+// it when the snapshot shows one, and the graph keeps it unresolved
+// otherwise.
 type terraformDetector struct{}
 
 func (terraformDetector) Name() string { return "terraform" }
@@ -437,7 +440,7 @@ func (in *Input) tfModules(c *shell.Command, dir string, out *Output) {
 				continue
 			}
 			out.Uses = append(out.Uses, in.UseInFile(f, m.line, access.PackagesRead,
-				use.Target{Kind: use.Group, Value: parts[1]},
+				use.Target{Kind: use.Group, Value: parts[1], Packages: "terraform:" + strings.ToLower(parts[2]+"/"+parts[3])},
 				"module source "+src+" ("+name+" is the job token; the Terraform module registry finds "+parts[2]+"/"+parts[3]+" across namespace "+parts[1]+")"))
 		}
 	}

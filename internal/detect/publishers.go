@@ -1,0 +1,215 @@
+package detect
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/use"
+)
+
+// Group-scoped package endpoints (…/groups/<id>/-/packages/…, Composer's
+// …/group/<id>/-/packages/composer/, the Terraform module registry's
+// namespace) serve the packages of every project in the group; GitLab
+// picks the project by package name
+// (https://docs.gitlab.com/user/packages/package_registry/supported_functionality/,
+// "Pulling packages"). A job token reading one needs the allowlist of the
+// project that publishes the package, so when the snapshot shows which
+// project under the group publishes a package the caller installs, that
+// project is the callee. Otherwise the use stays group-scoped (graph
+// reports it unresolved, as before).
+//
+// What a project publishes is read from its own manifests: composer.json
+// "name" (GitLab's Composer registry names the package so:
+// https://docs.gitlab.com/user/packages/composer_repository/), package.json
+// "name" (npm), <PackageId> of its .csproj files or <id> of .nuspec files
+// (NuGet), and for Terraform modules a CI configuration that publishes
+// to …/packages/terraform/modules/ (GitLab's Terraform-Module template
+// publishes ${TERRAFORM_MODULE_NAME:-$CI_PROJECT_NAME}/${TERRAFORM_MODULE_SYSTEM:-local}:
+// https://docs.gitlab.com/user/packages/terraform_module_registry/).
+
+// maxPublisherFiles bounds the .csproj/.nuspec files read per project.
+const maxPublisherFiles = 50
+
+// ResolvePublishers turns group-scoped uses whose Target.Packages names a
+// package that exactly the projects found publish into uses of those
+// projects; other uses are returned unchanged, in order.
+func ResolvePublishers(ix *inventory.Index, files inventory.Files, uses []use.Use) []use.Use {
+	var out []use.Use
+	cache := map[string]map[string]bool{}
+	for _, u := range uses {
+		if u.Target.Kind != use.Group || u.Target.Packages == "" || u.Target.Reason != "" {
+			out = append(out, u)
+			continue
+		}
+		group := u.Target.Value
+		if id, err := strconv.Atoi(group); err == nil {
+			g, ok := ix.GroupByID(id)
+			if !ok {
+				out = append(out, u)
+				continue
+			}
+			group = g.Path
+		}
+		found := map[string][]string{} // project -> packages it publishes
+		for _, p := range ix.ProjectsUnder(group) {
+			if !files.HasFiles(p.Path) {
+				continue
+			}
+			pub, ok := cache[p.Path]
+			if !ok {
+				pub = publishedPackages(files, p.Path)
+				cache[p.Path] = pub
+			}
+			for _, pkg := range strings.Fields(u.Target.Packages) {
+				if pub[strings.ToLower(pkg)] {
+					found[p.Path] = append(found[p.Path], pkg)
+				}
+			}
+		}
+		if len(found) == 0 {
+			out = append(out, u)
+			continue
+		}
+		projects := make([]string, 0, len(found))
+		for p := range found {
+			projects = append(projects, p)
+		}
+		sort.Strings(projects)
+		for _, p := range projects {
+			r := u
+			r.Target = use.Target{Kind: use.Path, Value: p, Reference: u.Target.Reference}
+			r.Evidence.Detail = Detail(u.Evidence.Detail + " [group " + group + ": " + p + " publishes " + strings.Join(found[p], ", ") + "]")
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+var (
+	tfModuleNameRE   = regexp.MustCompile(`TERRAFORM_MODULE_NAME\s*:\s*["']?([A-Za-z0-9_.-]+)["']?\s*$`)
+	tfModuleSystemRE = regexp.MustCompile(`TERRAFORM_MODULE_SYSTEM\s*:\s*["']?([A-Za-z0-9_.-]+)["']?\s*$`)
+	tfModulePutRE    = regexp.MustCompile(`packages/terraform/modules/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/`)
+)
+
+// publishedPackages lists the packages a project's manifests say it
+// publishes, as lower-case "format:name".
+func publishedPackages(files inventory.Files, project string) map[string]bool {
+	out := map[string]bool{}
+	read := func(name string) (string, bool) {
+		b, err := files.ReadFile(project, name)
+		return string(b), err == nil
+	}
+	var manifest struct {
+		Name string `json:"name"`
+	}
+	if text, ok := read("composer.json"); ok && json.Unmarshal([]byte(text), &manifest) == nil && manifest.Name != "" {
+		out["composer:"+strings.ToLower(manifest.Name)] = true
+	}
+	manifest.Name = ""
+	if text, ok := read("package.json"); ok && json.Unmarshal([]byte(text), &manifest) == nil && manifest.Name != "" {
+		out["npm:"+strings.ToLower(manifest.Name)] = true
+	}
+	for _, pat := range []string{"*.csproj", "*.nuspec", "**/*.csproj", "**/*.nuspec"} {
+		names, _ := files.Glob(project, pat)
+		if len(names) > maxPublisherFiles {
+			names = names[:maxPublisherFiles]
+		}
+		for _, n := range names {
+			if text, ok := read(n); ok {
+				if id := nugetPackageID(n, text); id != "" {
+					out["nuget:"+strings.ToLower(id)] = true
+				}
+			}
+		}
+	}
+	if text, ok := read(".gitlab-ci.yml"); ok && (strings.Contains(text, "packages/terraform/modules/") || strings.Contains(text, "Terraform-Module.gitlab-ci.yml") || strings.Contains(text, "terraform-module")) {
+		name, system := inventory.Name(project), "local"
+		for _, line := range strings.Split(text, "\n") {
+			if m := tfModuleNameRE.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+				name = m[1]
+			}
+			if m := tfModuleSystemRE.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+				system = m[1]
+			}
+		}
+		out["terraform:"+strings.ToLower(name+"/"+system)] = true
+		for _, m := range tfModulePutRE.FindAllStringSubmatch(text, -1) {
+			if !strings.Contains(m[1], "$") && !strings.Contains(m[2], "$") {
+				out["terraform:"+strings.ToLower(m[1]+"/"+m[2])] = true
+			}
+		}
+	}
+	return out
+}
+
+// nugetPackageID is the package ID a .csproj (<PackageId>, else the file
+// name, as dotnet pack does) or .nuspec (<id>) declares.
+func nugetPackageID(name, text string) string {
+	var doc struct {
+		PackageID []string `xml:"PropertyGroup>PackageId"`
+		Metadata  struct {
+			ID string `xml:"id"`
+		} `xml:"metadata"`
+	}
+	if xml.Unmarshal([]byte(text), &doc) != nil {
+		return ""
+	}
+	if strings.HasSuffix(name, ".nuspec") {
+		return strings.TrimSpace(doc.Metadata.ID)
+	}
+	for _, id := range doc.PackageID {
+		if id = strings.TrimSpace(id); id != "" && !strings.Contains(id, "$(") {
+			return id
+		}
+	}
+	return strings.TrimSuffix(path.Base(name), ".csproj")
+}
+
+// requiredPackages reads the package names a caller's manifests install,
+// as "format:name": composer.json require and require-dev, PackageReference
+// of .csproj files and Directory.Packages.props.
+func requiredPackages(format, text string) []string {
+	var out []string
+	switch format {
+	case "composer":
+		var doc struct {
+			Require    map[string]json.RawMessage `json:"require"`
+			RequireDev map[string]json.RawMessage `json:"require-dev"`
+		}
+		if json.Unmarshal([]byte(text), &doc) != nil {
+			return nil
+		}
+		for _, m := range []map[string]json.RawMessage{doc.Require, doc.RequireDev} {
+			for k := range m {
+				if strings.Contains(k, "/") { // php, ext-json are platform packages
+					out = append(out, "composer:"+strings.ToLower(k))
+				}
+			}
+		}
+	case "nuget":
+		var doc struct {
+			Refs []struct {
+				Include string `xml:"Include,attr"`
+			} `xml:"ItemGroup>PackageReference"`
+			Versions []struct {
+				Include string `xml:"Include,attr"`
+			} `xml:"ItemGroup>PackageVersion"`
+		}
+		if xml.Unmarshal([]byte(text), &doc) != nil {
+			return nil
+		}
+		for _, r := range append(doc.Refs, doc.Versions...) {
+			if r.Include != "" {
+				out = append(out, "nuget:"+strings.ToLower(r.Include))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
