@@ -461,7 +461,8 @@ func (in *Input) tfTokenVars(c *shell.Command) []string {
 }
 
 // tfTokenHost decodes a TF_TOKEN_ suffix: "_" is ".", "__" is "-"
-// (Terraform CLI docs, "Environment Variable Credentials").
+// (Terraform CLI docs, "Environment Variable Credentials":
+// https://developer.hashicorp.com/terraform/cli/config/config-file#environment-variable-credentials).
 func tfTokenHost(s string) string {
 	s = strings.ReplaceAll(s, "__", "\x00")
 	s = strings.ReplaceAll(s, "_", ".")
