@@ -25,8 +25,9 @@ import (
 // NuGet package by using CI/CD"). Restores (dotnet restore, build, test,
 // publish, pack without --no-restore; nuget restore) read every
 // credentialed feed; "dotnet nuget push --source N" writes to that one.
-// Group endpoints only install: GitLab publishes NuGet packages to a
-// project endpoint only (same page, "Publish to the package registry").
+// Group endpoints only install: "Some actions, like publishing a
+// package, are only available on the project endpoint" (same page, "Use
+// the GitLab endpoint for NuGet packages").
 type nugetDetector struct{}
 
 func (nugetDetector) Name() string { return "nuget" }
