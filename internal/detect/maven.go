@@ -370,6 +370,7 @@ func (in *Input) mavenRun(r mvnRun, xmlWrites []fileWrite, seen map[string]bool,
 		if t.Reason != "" {
 			t.Reference = repo.url
 		}
+		in.groupPackages(&t, "pom", pomRel) // publishers.go
 		out.Uses = append(out.Uses, in.useAtSite(at, k, t, detail+" via "+CommandText(r.c)))
 	}
 }
@@ -648,6 +649,7 @@ func (in *Input) gradleRepo(c *shell.Command, r gradleRepo, props map[string]str
 				if t.Reason != "" {
 					t.Reference = r.url
 				}
+				in.groupPackages(&t, "gradle", path.Dir(r.file)) // publishers.go
 				out.Uses = append(out.Uses, in.useAtSite(at, k, t,
 					"maven "+r.url+" with a Job-Token header ("+h.value+") via "+CommandText(c)))
 				return

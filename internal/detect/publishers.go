@@ -28,7 +28,7 @@ import (
 // "name" (GitLab's Composer registry names the package so:
 // https://docs.gitlab.com/user/packages/composer_repository/), package.json
 // "name" (npm), <PackageId> of its .csproj files or <id> of .nuspec files
-// (NuGet), and for Terraform modules a CI configuration that publishes
+// (NuGet), pom.xml or Gradle coordinates (Maven, below), and for Terraform modules a CI configuration that publishes
 // to …/packages/terraform/modules/ (GitLab's Terraform-Module template
 // publishes ${TERRAFORM_MODULE_NAME:-$CI_PROJECT_NAME}/${TERRAFORM_MODULE_SYSTEM:-local}:
 // https://docs.gitlab.com/user/packages/terraform_module_registry/).
@@ -128,6 +128,7 @@ func publishedPackages(files inventory.Files, project string) map[string]bool {
 			}
 		}
 	}
+	mavenPublished(read, project, out)
 	if text, ok := read(".gitlab-ci.yml"); ok && (strings.Contains(text, "packages/terraform/modules/") || strings.Contains(text, "Terraform-Module.gitlab-ci.yml") || strings.Contains(text, "terraform-module")) {
 		name, system := inventory.Name(project), "local"
 		for _, line := range strings.Split(text, "\n") {
@@ -212,4 +213,157 @@ func requiredPackages(format, text string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ---- Maven and Gradle ----------------------------------------------------------
+
+// GitLab's Maven registry names a package by its path, groupId with dots
+// as slashes plus artifactId, and the group endpoint finds it across the
+// group's projects (https://docs.gitlab.com/user/packages/maven_repository/,
+// "Naming convention"). Here both are kept as "maven:<groupId>/<artifactId>".
+
+// mavenPOM is what a pom.xml says about its own coordinates and the
+// artifacts it uses.
+type mavenPOM struct {
+	GroupID    string `xml:"groupId"`
+	ArtifactID string `xml:"artifactId"`
+	Parent     struct {
+		GroupID string `xml:"groupId"`
+	} `xml:"parent"`
+	Deps    []mavenDep `xml:"dependencies>dependency"`
+	Managed []mavenDep `xml:"dependencyManagement>dependencies>dependency"`
+	Plugins []mavenDep `xml:"build>plugins>plugin"`
+}
+
+type mavenDep struct {
+	GroupID    string `xml:"groupId"`
+	ArtifactID string `xml:"artifactId"`
+}
+
+func mavenPkg(g, a string) string {
+	g, a = strings.TrimSpace(g), strings.TrimSpace(a)
+	if g == "" || a == "" || strings.Contains(g+a, "${") {
+		return ""
+	}
+	return "maven:" + strings.ToLower(g+"/"+a)
+}
+
+var (
+	// gradleDepRE matches "group:artifact[:version]" given to a
+	// dependency configuration or classpath.
+	gradleDepRE = regexp.MustCompile(`\b(?:implementation|api|compileOnly|runtimeOnly|testImplementation|testRuntimeOnly|annotationProcessor|kapt|ksp|classpath|compile|testCompile)\s*\(?\s*["']([A-Za-z0-9_.\-]+):([A-Za-z0-9_.\-]+)`)
+	// catalogModuleRE and catalogGroupRE read gradle/libs.versions.toml.
+	catalogModuleRE = regexp.MustCompile(`module\s*=\s*["']([A-Za-z0-9_.\-]+):([A-Za-z0-9_.\-]+)["']`)
+	catalogGroupRE  = regexp.MustCompile(`group\s*=\s*["']([A-Za-z0-9_.\-]+)["']\s*,\s*name\s*=\s*["']([A-Za-z0-9_.\-]+)["']`)
+	gradleGroupRE   = regexp.MustCompile(`(?m)^\s*group\s*=\s*["']([A-Za-z0-9_.\-]+)["']`)
+	gradleRootRE    = regexp.MustCompile(`rootProject\.name\s*=\s*["']([A-Za-z0-9_.\-]+)["']`)
+	gradleArtRE     = regexp.MustCompile(`\bartifactId\s*=\s*["']([A-Za-z0-9_.\-]+)["']`)
+)
+
+// mavenRequires lists, space-separated, the Maven packages a pom.xml (of
+// the caller, path rel) or the Gradle build in folder dir uses.
+func (in *Input) mavenRequires(kind, rel string) string {
+	var pkgs []string
+	add := func(p string) {
+		if p != "" {
+			pkgs = append(pkgs, p)
+		}
+	}
+	switch kind {
+	case "pom":
+		text, ok := in.readRepo(rel)
+		if !ok {
+			return ""
+		}
+		var pom mavenPOM
+		if xml.Unmarshal([]byte(text), &pom) != nil {
+			return ""
+		}
+		for _, d := range append(append(pom.Deps, pom.Managed...), pom.Plugins...) {
+			add(mavenPkg(d.GroupID, d.ArtifactID))
+		}
+	case "gradle":
+		for _, f := range []string{"build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "gradle/libs.versions.toml"} {
+			text, ok := in.readRepo(path.Join(rel, f))
+			if !ok {
+				continue
+			}
+			for _, re := range []*regexp.Regexp{gradleDepRE, catalogModuleRE, catalogGroupRE} {
+				for _, m := range re.FindAllStringSubmatch(text, -1) {
+					add(mavenPkg(m[1], m[2]))
+				}
+			}
+		}
+	}
+	sort.Strings(pkgs)
+	return strings.Join(slicesCompact(pkgs), " ")
+}
+
+// groupPackages sets a group target's Packages (see ResolvePublishers);
+// other targets are left alone.
+func (in *Input) groupPackages(t *use.Target, kind, rel string) {
+	if t.Kind == use.Group {
+		t.Packages = in.mavenRequires(kind, rel)
+	}
+}
+
+func slicesCompact(s []string) []string {
+	var out []string
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// mavenPublished adds the Maven package a project's root pom.xml or Gradle
+// build publishes: the pom's (or parent's) groupId and artifactId; for
+// Gradle, group = "…" and the artifactId of a publication, else
+// rootProject.name, else the project's name (Gradle's default is the
+// folder, which GitLab's checkout names after the project).
+func mavenPublished(read func(string) (string, bool), project string, out map[string]bool) {
+	if text, ok := read("pom.xml"); ok {
+		var pom mavenPOM
+		if xml.Unmarshal([]byte(text), &pom) == nil {
+			g := pom.GroupID
+			if g == "" {
+				g = pom.Parent.GroupID
+			}
+			if p := mavenPkg(g, pom.ArtifactID); p != "" {
+				out[p] = true
+			}
+		}
+	}
+	var group, art, root string
+	for _, f := range []string{"build.gradle", "build.gradle.kts"} {
+		if text, ok := read(f); ok {
+			if m := gradleGroupRE.FindStringSubmatch(text); m != nil {
+				group = m[1]
+			}
+			if m := gradleArtRE.FindStringSubmatch(text); m != nil {
+				art = m[1]
+			}
+		}
+	}
+	for _, f := range []string{"settings.gradle", "settings.gradle.kts"} {
+		if text, ok := read(f); ok {
+			if m := gradleRootRE.FindStringSubmatch(text); m != nil {
+				root = m[1]
+			}
+		}
+	}
+	if group == "" {
+		return
+	}
+	switch {
+	case art != "":
+	case root != "":
+		art = root
+	default:
+		art = inventory.Name(project)
+	}
+	if p := mavenPkg(group, art); p != "" {
+		out[p] = true
+	}
 }

@@ -19,6 +19,7 @@ func publisherOrg() (*inventory.Index, detect.MemFiles) {
 		Projects: []*inventory.Project{
 			{Path: "acme/app", ID: 100}, {Path: "acme/billing", ID: 101}, {Path: "acme/dotnet/shared", ID: 102},
 			{Path: "acme/docs", ID: 103}, {Path: "acme/billing-fork", ID: 104}, {Path: "acme-infra/modules/vpc", ID: 200},
+			{Path: "acme/java/commons", ID: 105}, {Path: "acme/java/http-kit", ID: 106},
 		},
 	}
 	files := detect.MemFiles{
@@ -28,7 +29,10 @@ func publisherOrg() (*inventory.Index, detect.MemFiles) {
 		"acme/dotnet/shared:src/Shared.csproj":  `<Project Sdk="Microsoft.NET.Sdk"><PropertyGroup><PackageId>Acme.Shared</PackageId></PropertyGroup></Project>`,
 		"acme/docs:package.json":                `{"name": "@acme/docs-site"}`,
 		"acme-infra/modules/vpc:.gitlab-ci.yml": "include:\n  - template: Terraform-Module.gitlab-ci.yml\nvariables:\n  TERRAFORM_MODULE_SYSTEM: aws\n",
-		"acme-infra/modules/vpc:main.tf":        "variable \"cidr\" {}\n",
+		"acme/java/commons:pom.xml": "<project><parent><groupId>com.acme</groupId><artifactId>parent</artifactId></parent>" +
+			"<artifactId>commons</artifactId><dependencies><dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId></dependency></dependencies></project>",
+		"acme/java/http-kit:build.gradle.kts": "plugins { `maven-publish` }\ngroup = \"com.acme\"\nversion = \"1.4.0\"\n",
+		"acme-infra/modules/vpc:main.tf":      "variable \"cidr\" {}\n",
 	}
 	return inventory.NewIndex(inv), files
 }
@@ -55,6 +59,8 @@ func TestResolvePublishers(t *testing.T) {
 			groupUse("acme-infra", "terraform:vpc/azurerm"), []string{"group:acme-infra"}},
 		{"two packages from two publishers: one use each, sorted",
 			groupUse("42", "npm:@acme/docs-site composer:acme/billing"), []string{"path:acme/billing", "path:acme/docs"}},
+		{"Maven: the pom's parent groupId and artifactId; Gradle group and the project name",
+			groupUse("acme", "maven:com.acme/commons maven:com.acme/http-kit maven:org.slf4j/slf4j-api"), []string{"path:acme/java/commons", "path:acme/java/http-kit"}},
 		{"a package published outside the group is not resolved",
 			groupUse("acme-infra", "composer:acme/billing"), []string{"group:acme-infra"}},
 		{"an unknown group ID stays group-scoped",
@@ -95,6 +101,21 @@ func TestGroupTargetsCarryPackages(t *testing.T) {
 			files:  map[string]string{"src/App.csproj": `<Project><ItemGroup><PackageReference Include="Acme.Shared" Version="1.0.0" /><PackageReference Include="Newtonsoft.Json" Version="13.0.3" /></ItemGroup></Project>`},
 			script: "dotnet nuget add source https://git.example.org/api/v4/groups/42/-/packages/nuget/index.json -n acme -u gitlab-ci-token -p $CI_JOB_TOKEN\ndotnet restore"},
 			"nuget:acme.shared nuget:newtonsoft.json"},
+		{"Gradle dependencies and the version catalog", "maven", row{
+			files: map[string]string{"build.gradle": "repositories {\n  maven {\n    url \"https://git.example.org/api/v4/groups/42/-/packages/maven\"\n" +
+				"    credentials(HttpHeaderCredentials) { name = 'Job-Token'; value = System.getenv('CI_JOB_TOKEN') }\n  }\n}\n" +
+				"dependencies {\n  implementation 'com.acme:commons:2.3.1'\n  testImplementation(libs.junit)\n}\n",
+				"gradle/libs.versions.toml": "[libraries]\njunit = { module = \"org.junit.jupiter:junit-jupiter\", version = \"5.11.0\" }\nkit = { group = \"com.acme\", name = \"http-kit\", version.ref = \"kit\" }\n"},
+			script: "./gradlew build"},
+			"maven:com.acme/commons maven:com.acme/http-kit maven:org.junit.jupiter/junit-jupiter"},
+		{"pom.xml dependencies for a settings.xml-joined group repository", "maven", row{
+			files: map[string]string{
+				"ci_settings.xml": "<settings><servers><server><id>acme</id><configuration><httpHeaders><property><name>Job-Token</name><value>${CI_JOB_TOKEN}</value></property></httpHeaders></configuration></server></servers></settings>",
+				"pom.xml": "<project><repositories><repository><id>acme</id><url>https://git.example.org/api/v4/groups/42/-/packages/maven</url></repository></repositories>" +
+					"<dependencies><dependency><groupId>com.acme</groupId><artifactId>commons</artifactId><version>2.3.1</version></dependency>" +
+					"<dependency><groupId>${project.groupId}</groupId><artifactId>self</artifactId></dependency></dependencies></project>"},
+			script: "mvn -s ci_settings.xml verify"},
+			"maven:com.acme/commons"},
 		{"Terraform module source", "terraform", row{
 			vars:   nil,
 			files:  map[string]string{"main.tf": "module \"vpc\" {\n  source = \"git.example.org/acme-infra/vpc/aws\"\n}\n"},
