@@ -36,18 +36,29 @@ import (
 // maxPublisherFiles bounds the .csproj/.nuspec files read per project.
 const maxPublisherFiles = 50
 
-// ResolvePublishers turns group-scoped uses whose Target.Packages names a
-// package that exactly the projects found publish into uses of those
-// projects; other uses are returned unchanged, in order.
+// ResolvePublishers turns group-scoped uses (and npm instance-level uses
+// of a scope) whose Target.Packages names a package that projects under
+// the group publish in the snapshot into uses of those projects; other
+// uses are returned unchanged, in order.
 func ResolvePublishers(ix *inventory.Index, files inventory.Files, uses []use.Use) []use.Use {
 	var out []use.Use
 	cache := map[string]map[string]bool{}
 	for _, u := range uses {
-		if u.Target.Kind != use.Group || u.Target.Packages == "" || u.Target.Reason != "" {
+		if u.Target.Kind != use.Group && u.Target.Kind != use.Instance || u.Target.Packages == "" || u.Target.Reason != "" {
 			out = append(out, u)
 			continue
 		}
 		group := u.Target.Value
+		if u.Target.Kind == use.Instance {
+			// npm's instance endpoint serves @<root namespace>/<name>
+			// packages (https://docs.gitlab.com/user/packages/npm_registry/,
+			// "Naming convention"): the scope names the group.
+			group = npmScopeGroup(strings.Fields(u.Target.Packages)[0])
+			if group == "" {
+				out = append(out, u)
+				continue
+			}
+		}
 		if id, err := strconv.Atoi(group); err == nil {
 			g, ok := ix.GroupByID(id)
 			if !ok {
@@ -366,4 +377,52 @@ func mavenPublished(read func(string) (string, bool), project string, out map[st
 	if p := mavenPkg(group, art); p != "" {
 		out[p] = true
 	}
+}
+
+// ---- npm -----------------------------------------------------------------------
+
+// npmScopeGroup is the top-level group an instance-level npm package's
+// scope names ("npm:@acme/ui" → "acme"), "" for others.
+func npmScopeGroup(pkg string) string {
+	name, ok := strings.CutPrefix(pkg, "npm:@")
+	if !ok {
+		return ""
+	}
+	scope, _, ok := strings.Cut(name, "/")
+	if !ok {
+		return ""
+	}
+	return scope
+}
+
+// withNpmPackages returns t with the packages the caller's package.json
+// depends on (in scope, when one is given: "@acme") for a group target or
+// an instance target of a scope; other targets unchanged.
+func (in *Input) withNpmPackages(t use.Target, scope string) use.Target {
+	if t.Kind != use.Group && (t.Kind != use.Instance || scope == "") {
+		return t
+	}
+	text, ok := in.readRepo("package.json")
+	if !ok {
+		return t
+	}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal([]byte(text), &doc) != nil {
+		return t
+	}
+	var pkgs []string
+	for _, k := range []string{"dependencies", "devDependencies", "optionalDependencies", "peerDependencies"} {
+		var deps map[string]json.RawMessage
+		if json.Unmarshal(doc[k], &deps) != nil {
+			continue
+		}
+		for name := range deps {
+			if scope == "" || strings.HasPrefix(name, scope+"/") {
+				pkgs = append(pkgs, "npm:"+strings.ToLower(name))
+			}
+		}
+	}
+	sort.Strings(pkgs)
+	t.Packages = strings.Join(slicesCompact(pkgs), " ")
+	return t
 }

@@ -63,6 +63,12 @@ func TestResolvePublishers(t *testing.T) {
 			groupUse("acme", "maven:com.acme/commons maven:com.acme/http-kit maven:org.slf4j/slf4j-api"), []string{"path:acme/java/commons", "path:acme/java/http-kit"}},
 		{"a package published outside the group is not resolved",
 			groupUse("acme-infra", "composer:acme/billing"), []string{"group:acme-infra"}},
+		{"npm instance-level endpoint: the scope names the top-level group",
+			use.Use{Caller: "acme/app", Target: use.Target{Kind: use.Instance, Value: "npm packages of scope @acme", Packages: "npm:@acme/docs-site"}},
+			[]string{"path:acme/docs"}},
+		{"npm instance-level package nobody publishes stays instance-level",
+			use.Use{Caller: "acme/app", Target: use.Target{Kind: use.Instance, Value: "npm packages of scope @acme", Packages: "npm:@acme/ui"}},
+			[]string{"instance:npm packages of scope @acme"}},
 		{"an unknown group ID stays group-scoped",
 			groupUse("999", "composer:acme/billing"), []string{"group:999"}},
 		{"no package names: unchanged",
@@ -116,6 +122,16 @@ func TestGroupTargetsCarryPackages(t *testing.T) {
 					"<dependency><groupId>${project.groupId}</groupId><artifactId>self</artifactId></dependency></dependencies></project>"},
 			script: "mvn -s ci_settings.xml verify"},
 			"maven:com.acme/commons"},
+		{"npm instance-level endpoint of a scope: the dependencies in that scope", "npm", row{
+			files: map[string]string{".npmrc": "@acme:registry=https://git.example.org/api/v4/packages/npm/\n//git.example.org/api/v4/packages/npm/:_authToken=${CI_JOB_TOKEN}\n",
+				"package.json": `{"dependencies": {"@acme/ui": "^1.2.0", "left-pad": "1.3.0"}, "devDependencies": {"@acme/lint-config": "*"}}`},
+			repo: true},
+			"npm:@acme/lint-config npm:@acme/ui"},
+		{"npm group endpoint: every dependency", "npm", row{
+			files: map[string]string{".npmrc": "@acme:registry=https://git.example.org/api/v4/groups/42/-/packages/npm/\n//git.example.org/api/v4/groups/42/-/packages/npm/:_authToken=${CI_JOB_TOKEN}\n",
+				"package.json": `{"dependencies": {"@acme/ui": "^1.2.0", "left-pad": "1.3.0"}}`},
+			repo: true},
+			"npm:@acme/ui npm:left-pad"},
 		{"Terraform module source", "terraform", row{
 			vars:   nil,
 			files:  map[string]string{"main.tf": "module \"vpc\" {\n  source = \"git.example.org/acme-infra/vpc/aws\"\n}\n"},
@@ -128,7 +144,7 @@ func TestGroupTargetsCarryPackages(t *testing.T) {
 			if len(out.Uses) != 1 {
 				t.Fatalf("uses: %+v", out.Uses)
 			}
-			if got := out.Uses[0].Target; got.Kind != use.Group || got.Packages != tc.want {
+			if got := out.Uses[0].Target; got.Kind != use.Group && got.Kind != use.Instance || got.Packages != tc.want {
 				t.Errorf("target %+v, want packages %q", got, tc.want)
 			}
 		})
