@@ -140,6 +140,7 @@ func publishedPackages(files inventory.Files, project string) map[string]bool {
 		}
 	}
 	mavenPublished(read, project, out)
+	pyPublished(read, out)
 	if text, ok := read(".gitlab-ci.yml"); ok && (strings.Contains(text, "packages/terraform/modules/") || strings.Contains(text, "Terraform-Module.gitlab-ci.yml") || strings.Contains(text, "terraform-module")) {
 		name, system := inventory.Name(project), "local"
 		for _, line := range strings.Split(text, "\n") {
@@ -425,4 +426,84 @@ func (in *Input) withNpmPackages(t use.Target, scope string) use.Target {
 	sort.Strings(pkgs)
 	t.Packages = strings.Join(slicesCompact(pkgs), " ")
 	return t
+}
+
+// ---- PyPI ----------------------------------------------------------------------
+
+// pyNameRE is a requirement's project name (PEP 508), pyProjectNameRE a
+// name = "…" line of pyproject.toml's [project] or [tool.poetry] table,
+// setup.cfg's [metadata] or a setup.py call.
+var (
+	pyNameRE        = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)`)
+	pyProjectNameRE = regexp.MustCompile(`(?m)^\s*name\s*=\s*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\s*$`)
+	setupPyNameRE   = regexp.MustCompile(`\bname\s*=\s*["']([A-Za-z0-9][A-Za-z0-9._-]*)["']`)
+	pySepRE         = regexp.MustCompile(`[-_.]+`)
+)
+
+// pyPkg normalizes a Python project name as PyPI and GitLab compare
+// them (PEP 503: lower case, runs of -, _ and . as one -).
+func pyPkg(name string) string {
+	return "pypi:" + pySepRE.ReplaceAllString(strings.ToLower(name), "-")
+}
+
+// withPyPackages returns a group target with the projects the caller's
+// requirements*.txt files name; other targets unchanged.
+func (in *Input) withPyPackages(t use.Target) use.Target {
+	if t.Kind != use.Group || in.Files == nil || in.Caller == nil {
+		return t
+	}
+	names, _ := in.Files.Glob(in.Caller.Path, "requirements*.txt")
+	var pkgs []string
+	for _, n := range names {
+		text, ok := in.readRepo(n)
+		if !ok {
+			continue
+		}
+		for _, l := range requirementsLines(text) {
+			if strings.HasPrefix(l.text, "-") {
+				continue
+			}
+			if m := pyNameRE.FindStringSubmatch(l.text); m != nil {
+				pkgs = append(pkgs, pyPkg(m[1]))
+			}
+		}
+	}
+	sort.Strings(pkgs)
+	t.Packages = strings.Join(slicesCompact(pkgs), " ")
+	return t
+}
+
+// pyPublished adds the Python project a repository builds: the name of
+// pyproject.toml's [project] or [tool.poetry] table, setup.cfg's
+// [metadata], or a setup.py setup(name=…).
+func pyPublished(read func(string) (string, bool), out map[string]bool) {
+	if text, ok := read("pyproject.toml"); ok {
+		for _, table := range []string{"[project]", "[tool.poetry]"} {
+			if i := strings.Index(text, table); i >= 0 {
+				body := text[i+len(table):]
+				if j := strings.Index(body, "\n["); j >= 0 {
+					body = body[:j]
+				}
+				if m := pyProjectNameRE.FindStringSubmatch(body); m != nil {
+					out[pyPkg(m[1])] = true
+				}
+			}
+		}
+	}
+	if text, ok := read("setup.cfg"); ok {
+		if i := strings.Index(text, "[metadata]"); i >= 0 {
+			body := text[i+len("[metadata]"):]
+			if j := strings.Index(body, "\n["); j >= 0 {
+				body = body[:j]
+			}
+			if m := pyProjectNameRE.FindStringSubmatch(body); m != nil {
+				out[pyPkg(m[1])] = true
+			}
+		}
+	}
+	if text, ok := read("setup.py"); ok {
+		if m := setupPyNameRE.FindStringSubmatch(text); m != nil {
+			out[pyPkg(m[1])] = true
+		}
+	}
 }

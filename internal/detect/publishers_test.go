@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokenscope/tokenscope/internal/ciconfig"
 	"github.com/tokenscope/tokenscope/internal/detect"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/use"
@@ -20,6 +21,7 @@ func publisherOrg() (*inventory.Index, detect.MemFiles) {
 			{Path: "acme/app", ID: 100}, {Path: "acme/billing", ID: 101}, {Path: "acme/dotnet/shared", ID: 102},
 			{Path: "acme/docs", ID: 103}, {Path: "acme/billing-fork", ID: 104}, {Path: "acme-infra/modules/vpc", ID: 200},
 			{Path: "acme/java/commons", ID: 105}, {Path: "acme/java/http-kit", ID: 106},
+			{Path: "acme/py/pylib", ID: 107}, {Path: "acme/py/legacy", ID: 108},
 		},
 	}
 	files := detect.MemFiles{
@@ -32,6 +34,8 @@ func publisherOrg() (*inventory.Index, detect.MemFiles) {
 		"acme/java/commons:pom.xml": "<project><parent><groupId>com.acme</groupId><artifactId>parent</artifactId></parent>" +
 			"<artifactId>commons</artifactId><dependencies><dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId></dependency></dependencies></project>",
 		"acme/java/http-kit:build.gradle.kts": "plugins { `maven-publish` }\ngroup = \"com.acme\"\nversion = \"1.4.0\"\n",
+		"acme/py/pylib:pyproject.toml":        "[build-system]\nrequires = [\"hatchling\"]\n\n[project]\nname = \"acme_PyLib\"\nversion = \"2.3.0\"\n",
+		"acme/py/legacy:setup.cfg":            "[metadata]\nname = acme.legacy\n\n[options]\nname = wrong\n",
 		"acme-infra/modules/vpc:main.tf":      "variable \"cidr\" {}\n",
 	}
 	return inventory.NewIndex(inv), files
@@ -61,6 +65,8 @@ func TestResolvePublishers(t *testing.T) {
 			groupUse("42", "npm:@acme/docs-site composer:acme/billing"), []string{"path:acme/billing", "path:acme/docs"}},
 		{"Maven: the pom's parent groupId and artifactId; Gradle group and the project name",
 			groupUse("acme", "maven:com.acme/commons maven:com.acme/http-kit maven:org.slf4j/slf4j-api"), []string{"path:acme/java/commons", "path:acme/java/http-kit"}},
+		{"PyPI: pyproject [project] name and setup.cfg [metadata] name, PEP 503 normalized",
+			groupUse("42", "pypi:acme-pylib pypi:acme-legacy pypi:pandas"), []string{"path:acme/py/legacy", "path:acme/py/pylib"}},
 		{"a package published outside the group is not resolved",
 			groupUse("acme-infra", "composer:acme/billing"), []string{"group:acme-infra"}},
 		{"npm instance-level endpoint: the scope names the top-level group",
@@ -132,6 +138,11 @@ func TestGroupTargetsCarryPackages(t *testing.T) {
 				"package.json": `{"dependencies": {"@acme/ui": "^1.2.0", "left-pad": "1.3.0"}}`},
 			repo: true},
 			"npm:@acme/ui npm:left-pad"},
+		{"pip group index: the requirements files' project names", "pip", row{
+			vars:   []ciconfig.Variable{v("PIP_EXTRA_INDEX_URL", "https://gitlab-ci-token:${CI_JOB_TOKEN}@git.example.org/api/v4/groups/20/-/packages/pypi/simple", 2)},
+			files:  map[string]string{"requirements.txt": "--extra-index-url https://pypi.org/simple\nAcme_PyLib==2.3.0\npandas[excel]>=2.2 ; python_version >= \"3.10\"\n"},
+			script: "pip install -r requirements.txt"},
+			"pypi:acme-pylib pypi:pandas"},
 		{"Terraform module source", "terraform", row{
 			vars:   nil,
 			files:  map[string]string{"main.tf": "module \"vpc\" {\n  source = \"git.example.org/acme-infra/vpc/aws\"\n}\n"},
