@@ -167,7 +167,7 @@ func (nugetDetector) Detect(in *Input, out *Output) {
 		return
 	}
 	fs := &nugetFeeds{byName: map[string]*nugetFeed{}}
-	started := false
+	started, replaced := false, false
 	var prev []fileWrite
 	seen := map[string]bool{}
 	for _, c := range in.Commands {
@@ -180,13 +180,16 @@ func (nugetDetector) Detect(in *Input, out *Output) {
 		if tool != "dotnet" && tool != "nuget" {
 			for _, w := range in.commandWrites(c, func(d string) bool { return strings.EqualFold(path.Base(d), "nuget.config") }, prev) {
 				prev = append(prev, w)
+				if rel, ok := in.repoPath(w.path); ok && strings.EqualFold(rel, "nuget.config") && !w.append {
+					replaced = true // the committed file is gone
+				}
 				if w.known {
 					fs.parseNugetConfig(w.out.from, w.out.value, cmdSite(c), in.envOf(c))
 				}
 			}
 			continue
 		}
-		if !started {
+		if !started && !replaced {
 			// The committed nuget.config comes first; what the job writes
 			// or adds later overrides it.
 			started = true
