@@ -62,7 +62,7 @@ func (composerDetector) Detect(in *Input, out *Output) {
 	var repos []composerRepo
 	var requires string // the packages composer.json requires
 	auth := map[string]composerAuth{}
-	committed := false
+	committed, localWritten := false, false
 	var prev []fileWrite
 	seen := map[string]bool{}
 	for _, c := range in.Commands {
@@ -75,6 +75,9 @@ func (composerDetector) Detect(in *Input, out *Output) {
 		if tool != "composer" && tool != "composer.phar" {
 			for _, w := range in.commandWrites(c, func(d string) bool { return path.Base(d) == "auth.json" }, prev) {
 				prev = append(prev, w)
+				if rel, ok := in.repoPath(w.path); ok && rel == "auth.json" {
+					localWritten = true // the committed file is replaced
+				}
 				if w.known {
 					composerAuthJSON(w.out.value, "auth.json written by "+CommandText(c), auth)
 				}
@@ -96,7 +99,9 @@ func (composerDetector) Detect(in *Input, out *Output) {
 				repos = append(composerJSONRepos(path.Join(rel, "composer.json"), text), repos...)
 				requires = strings.Join(requiredPackages("composer", text), " ")
 			}
-			if text, ok := in.readRepo(path.Join(rel, "auth.json")); ok {
+			// The project's auth.json overrides the global one
+			// (COMPOSER_HOME/auth.json) unless the job wrote its own.
+			if text, ok := in.readRepo(path.Join(rel, "auth.json")); ok && !localWritten {
 				// Composer reads auth.json as written: no variables.
 				composerAuthJSON(text, path.Join(rel, "auth.json"), auth)
 			}
