@@ -52,6 +52,7 @@ func All() []Detector {
 		apiDetector{}, needsDetector{}, npmDetector{}, pipDetector{}, mavenDetector{},
 		helmDetector{}, terraformDetector{}, tokensDetector{},
 		scriptDetector{},
+		nugetDetector{}, composerDetector{},
 	}
 }
 

@@ -84,6 +84,7 @@ func (st *jobState) analyseRuns(out *Output, fsite site, df dockerfile, stages [
 			st.registryUses(out, c)
 		})
 		keepNotes(out, notes, "")
+		buildRunUses(&sub, out) // buildargs.go
 	}
 }
 

@@ -22,8 +22,12 @@ type RepoFile struct {
 // repoFiles is the one declaration of what the detectors read in a
 // repository. Git submodules:
 // https://docs.gitlab.com/ci/runners/git_submodules/; npm, pip, Maven,
-// NuGet, Helm and Terraform configuration pointing at the package
-// registry: https://docs.gitlab.com/user/packages/package_registry/;
+// Gradle, NuGet, Composer, Helm and Terraform configuration pointing at
+// the package registry or Terraform state:
+// https://docs.gitlab.com/user/packages/package_registry/; manifests
+// whose git dependencies are cloned (go.mod, pyproject.toml, Pipfile,
+// package.json) and whose package names tie a group-scoped endpoint to
+// its publisher (composer.json, .csproj, .nuspec);
 // container builds: https://docs.gitlab.com/user/packages/container_registry/.
 var repoFiles = []RepoFile{
 	{Family: "submodule", Pattern: ".gitmodules"},
@@ -41,7 +45,22 @@ var repoFiles = []RepoFile{
 	{Family: "helm", Pattern: "requirements.yaml"},
 	{Family: "terraform", Pattern: ".terraformrc"},
 	{Family: "terraform", Pattern: "terraform.rc"},
-	{Family: "registry", Pattern: "nuget.config"},
+	{Family: "nuget", Pattern: "nuget.config"},
+	{Family: "composer", Pattern: "composer.json"},
+	{Family: "composer", Pattern: "auth.json"},
+	{Family: "nuget", Pattern: "*.csproj"},
+	{Family: "nuget", Pattern: "*.fsproj"},
+	{Family: "nuget", Pattern: "*.nuspec"},
+	{Family: "nuget", Pattern: "directory.packages.props"},
+	{Family: "maven", Pattern: "build.gradle"},
+	{Family: "maven", Pattern: "build.gradle.kts"},
+	{Family: "maven", Pattern: "settings.gradle"},
+	{Family: "maven", Pattern: "settings.gradle.kts"},
+	{Family: "terraform", Pattern: "*.tf"},
+	{Family: "git", Pattern: "go.mod"},
+	{Family: "git", Pattern: "pyproject.toml"},
+	{Family: "git", Pattern: "pipfile"},
+	{Family: "git", Pattern: "package.json"},
 	{Family: "make", Pattern: "makefile"}, {Family: "make", Pattern: "gnumakefile"}, {Family: "make", Pattern: "*.mk"}, // make TARGET recipes (internal/shell/make.go)
 	// Dockerfile, Dockerfile.prod: the capital D as docker build's default
 	// name spells it.

@@ -77,6 +77,7 @@ func (st *jobState) gitUses(out *Output, c *shell.Command, goSeen map[string]boo
 	default:
 		if vcsTools[name] || isPythonPip(c) {
 			st.vcsUses(out, c)
+			st.pyManifestVCSUses(out, c) // gitdeps.go
 		}
 	}
 }

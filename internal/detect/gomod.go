@@ -192,25 +192,5 @@ type goRequire struct {
 }
 
 // goRequires reads the require directives of a go.mod file.
-func goRequires(s string) []goRequire {
-	var out []goRequire
-	inBlock := false
-	for i, line := range strings.Split(s, "\n") {
-		if j := strings.Index(line, "//"); j >= 0 {
-			line = line[:j]
-		}
-		f := strings.Fields(line)
-		switch {
-		case len(f) == 0:
-		case inBlock && f[0] == ")":
-			inBlock = false
-		case inBlock && len(f) >= 2:
-			out = append(out, goRequire{mod: f[0], version: f[1], line: i + 1})
-		case f[0] == "require" && len(f) >= 2 && f[1] == "(":
-			inBlock = true
-		case f[0] == "require" && len(f) >= 3:
-			out = append(out, goRequire{mod: f[1], version: f[2], line: i + 1})
-		}
-	}
-	return out
-}
+// goRequires reads the require directives of a go.mod file (gomod_modfile.go).
+func goRequires(s string) []goRequire { return goModRequires("go.mod", []byte(s)) }

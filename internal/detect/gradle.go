@@ -120,6 +120,7 @@ func gradleURLExpr(s string) string {
 // properties from -P flags and ORG_GRADLE_PROJECT_X, "${…}" string
 // templates around them.
 func gradleEval(expr string, env shell.Env, props map[string]string) string {
+	expr = gradleEnvIdioms(expr) // gradle_idioms.go
 	// Unknown names are kept as \x01NAME\x02 while template syntax is
 	// stripped, then shown as ${NAME}.
 	expr = gradleGetenvRE.ReplaceAllStringFunc(expr, func(m string) string {
@@ -224,6 +225,7 @@ func (in *Input) gradleRepo(c *shell.Command, r gradleRepo, props map[string]str
 				if t.Reason != "" {
 					t.Reference = r.url
 				}
+				in.groupPackages(&t, "gradle", path.Dir(r.file)) // publishers.go
 				out.Uses = append(out.Uses, in.useAtSite(at, k, t,
 					"maven "+r.url+" with a Job-Token header ("+h.value+") via "+CommandText(c)))
 				return

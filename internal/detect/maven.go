@@ -370,6 +370,7 @@ func (in *Input) mavenRun(r mvnRun, xmlWrites []fileWrite, seen map[string]bool,
 		if t.Reason != "" {
 			t.Reference = repo.url
 		}
+		in.groupPackages(&t, "pom", pomRel) // publishers.go
 		out.Uses = append(out.Uses, in.useAtSite(at, k, t, detail+" via "+CommandText(r.c)))
 	}
 }

@@ -271,7 +271,7 @@ func (cfg *npmConfig) emitReads(in *Input, out *Output) {
 		}
 		ep, ok := ClassifyAPI(in.Server, u, "GET")
 		if ok && ep.Access != "" && ep.Target.Kind != use.Instance {
-			out.Uses = append(out.Uses, in.useAtSite(a.Src, access.PackagesRead, ep.Target, a.Raw))
+			out.Uses = append(out.Uses, in.useAtSite(a.Src, access.PackagesRead, in.withNpmPackages(ep.Target, ""), a.Raw)) // publishers.go
 			continue
 		}
 		if ok && ep.Target.Kind == use.Instance {
@@ -284,6 +284,7 @@ func (cfg *npmConfig) emitReads(in *Input, out *Output) {
 				if s != "" {
 					t.Value = "npm packages of scope " + s
 				}
+				t = in.withNpmPackages(t, s) // publishers.go
 				out.Uses = append(out.Uses, in.useAtSite(a.Src, access.PackagesRead, t, a.Raw))
 			}
 			continue
@@ -308,6 +309,7 @@ func (cfg *npmConfig) emitReads(in *Input, out *Output) {
 			if t.Kind == use.Instance && r.Scope != "" {
 				t.Value = "npm packages of scope " + r.Scope
 			}
+			t = in.withNpmPackages(t, r.Scope) // publishers.go
 			out.Uses = append(out.Uses, in.useAtSite(r.Src, access.PackagesRead, t, r.Raw+" (credential "+a.Raw+")"))
 		}
 	}

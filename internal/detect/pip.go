@@ -139,6 +139,7 @@ func (in *Input) emitPyIndex(ix pyIndex, netrc map[string]netrcEntry, out *Outpu
 		d += " (credentials from " + cred.Where + ")"
 	}
 	u2 := in.useAtSite(ix.at, ix.Access, ep.Target, d)
+	u2.Target = in.withPyPackages(u2.Target) // publishers.go
 	if u2.Target.Reason != "" {
 		u2.Target.Reference = ix.URL
 	}

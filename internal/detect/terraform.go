@@ -2,7 +2,6 @@ package detect
 
 import (
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,8 +31,11 @@ import (
 // Modules: TF_TOKEN_<host> set to the job token authenticates registry
 // sources "<host>/<namespace>/<name>/<system>". GitLab's module registry
 // finds the module by name across the top-level namespace, not in a named
-// project, so the target is the namespace (a group-scoped reference the
-// graph keeps unresolved) rather than a guessed project.
+// project, so the target is the namespace (a group-scoped reference)
+// rather than a guessed project; it carries the module's name/system so
+// that ResolvePublishers (publishers.go) names the project that publishes
+// it when the snapshot shows one, and the graph keeps it unresolved
+// otherwise.
 type terraformDetector struct{}
 
 func (terraformDetector) Name() string { return "terraform" }
@@ -234,8 +236,10 @@ func (in *Input) tfBackendAt(c *shell.Command, dir string, wrapper bool, cfg []s
 			// A backend configuration file.
 			if rel, ok := in.repoPath(path.Join(dir, kv)); ok {
 				if text, ok := in.readRepo(rel); ok {
-					for _, m := range hclAttrRE.FindAllStringSubmatch(text, -1) {
-						be.set(m[1], m[2], rel)
+					for _, a := range tfTopAttrs(rel, []byte(text)) {
+						if a.static {
+							be.set(a.name, a.value, rel)
+						}
 					}
 				}
 			}
@@ -347,11 +351,6 @@ type tfBlock struct {
 	password, passFrom string
 }
 
-var (
-	backendHTTPRE = regexp.MustCompile(`(?s)backend\s+"http"\s*\{(.*?)\n\s*\}`)
-	hclAttrRE     = regexp.MustCompile(`(?m)^\s*(address|username|password|lock_address)\s*=\s*"([^"]*)"`)
-)
-
 // tfBackendBlock reads the backend "http" block of the root module. It
 // notes forms Terraform rejects or never expands: variables in a backend
 // block, and "${env.X}" (not Terraform syntax; the literal is sent).
@@ -359,36 +358,28 @@ func (in *Input) tfBackendBlock(dir string) (tfBlock, []use.Note) {
 	var b tfBlock
 	var notes []use.Note
 	for _, tf := range in.tfFiles(dir) {
-		f, text := tf.name, tf.text
-		loc := backendHTTPRE.FindStringSubmatchIndex(text)
-		if loc == nil {
-			continue
-		}
-		body := text[loc[2]:loc[3]]
-		base := strings.Count(text[:loc[2]], "\n")
-		for _, m := range hclAttrRE.FindAllStringSubmatchIndex(body, -1) {
-			k, v := body[m[2]:m[3]], body[m[4]:m[5]]
-			line := base + strings.Count(body[:m[0]], "\n") + 1
-			if body[m[0]] == '\n' {
-				line++
-			}
+		f := tf.name
+		for _, a := range parseTF(f, []byte(tf.text)).httpBackend {
+			k, v, line := a.name, a.text, a.line
 			switch {
-			case strings.Contains(v, "${env."):
+			case a.hasRoot("env"):
 				notes = append(notes, in.noteAtSite(fileSite(f, line), use.WontWork,
-					k+` = "`+v+`": Terraform has no ${env.X} syntax and does not expand backend blocks, so the literal text is sent`))
+					k+" = "+v+": Terraform has no ${env.X} syntax and does not expand backend blocks, so the literal text is sent"))
 				continue
-			case strings.Contains(v, "${var.") || strings.Contains(v, "${local."):
+			case len(a.roots) > 0:
 				notes = append(notes, in.noteAtSite(fileSite(f, line), use.WontWork,
-					k+` = "`+v+`": Terraform does not allow variables in a backend block`))
+					k+" = "+v+": Terraform does not allow variables in a backend block"))
+				continue
+			case !a.static:
 				continue
 			}
 			switch k {
 			case "address":
-				b.address, b.addrFrom = v, f+":"+strconv.Itoa(line)
+				b.address, b.addrFrom = a.value, f+":"+strconv.Itoa(line)
 			case "username":
-				b.user = v
+				b.user = a.value
 			case "password":
-				b.password, b.passFrom = v, f
+				b.password, b.passFrom = a.value, f
 			}
 		}
 	}
@@ -420,8 +411,6 @@ func (in *Input) tfStateTarget(c *shell.Command, be tfBackend, out *Output) (use
 	return t, true
 }
 
-var tfModuleRE = regexp.MustCompile(`(?m)^\s*source\s*=\s*"([^"]+)"`)
-
 // tfModules emits module registry pulls authenticated by TF_TOKEN_<host>.
 func (in *Input) tfModules(c *shell.Command, dir string, out *Output) {
 	hosts := map[string]string{} // host -> variable name
@@ -439,9 +428,9 @@ func (in *Input) tfModules(c *shell.Command, dir string, out *Output) {
 		return
 	}
 	for _, tf := range in.tfFiles(dir) {
-		f, text := tf.name, tf.text
-		for _, m := range tfModuleRE.FindAllStringSubmatchIndex(text, -1) {
-			src := text[m[2]:m[3]]
+		f := tf.name
+		for _, m := range parseTF(f, []byte(tf.text)).modules {
+			src := m.source
 			parts := strings.Split(src, "/")
 			if len(parts) != 4 {
 				continue
@@ -450,9 +439,8 @@ func (in *Input) tfModules(c *shell.Command, dir string, out *Output) {
 			if !ok {
 				continue
 			}
-			line := lineAt(text, m[2])
-			out.Uses = append(out.Uses, in.UseInFile(f, line, access.PackagesRead,
-				use.Target{Kind: use.Group, Value: parts[1]},
+			out.Uses = append(out.Uses, in.UseInFile(f, m.line, access.PackagesRead,
+				use.Target{Kind: use.Group, Value: parts[1], Packages: "terraform:" + strings.ToLower(parts[2]+"/"+parts[3])},
 				"module source "+src+" ("+name+" is the job token; the Terraform module registry finds "+parts[2]+"/"+parts[3]+" across namespace "+parts[1]+")"))
 		}
 	}
@@ -473,43 +461,28 @@ func (in *Input) tfTokenVars(c *shell.Command) []string {
 }
 
 // tfTokenHost decodes a TF_TOKEN_ suffix: "_" is ".", "__" is "-"
-// (Terraform CLI docs, "Environment Variable Credentials").
+// (Terraform CLI docs, "Environment Variable Credentials":
+// https://developer.hashicorp.com/terraform/cli/config/config-file#environment-variable-credentials).
 func tfTokenHost(s string) string {
 	s = strings.ReplaceAll(s, "__", "\x00")
 	s = strings.ReplaceAll(s, "_", ".")
 	return strings.ToLower(strings.ReplaceAll(s, "\x00", "-"))
 }
 
-var (
-	remoteStateRE = regexp.MustCompile(`data\s+"terraform_remote_state"\s+"([^"]+)"\s*\{`)
-	hclExprRE     = regexp.MustCompile(`(?m)^\s*(backend|address|username|password)\s*=\s*(.+?)\s*$`)
-)
-
 // tfRemoteState emits terraform_remote_state data sources on the HTTP
 // backend whose password is the job token (literally, or through
 // var.X set by TF_VAR_X): plan, apply and refresh read that state.
 func (in *Input) tfRemoteState(c *shell.Command, dir string, out *Output) {
 	for _, tf := range in.tfFiles(dir) {
-		f, text := tf.name, tf.text
-		for _, m := range remoteStateRE.FindAllStringSubmatchIndex(text, -1) {
-			end := matchBrace(text, m[1]-1)
-			if end < 0 {
+		f := tf.name
+		for _, r := range parseTF(f, []byte(tf.text)).remote {
+			addrAttr, ok := r.config["address"]
+			if r.backend.value != "http" || !ok {
 				continue
 			}
-			attrs := map[string]string{}
-			lines := map[string]int{}
-			body := text[m[1]:end]
-			for _, a := range hclExprRE.FindAllStringSubmatchIndex(body, -1) {
-				k := body[a[2]:a[3]]
-				attrs[k] = strings.TrimSuffix(strings.TrimSpace(body[a[4]:a[5]]), ",")
-				lines[k] = lineAt(text, m[1]+a[2])
-			}
-			if strings.Trim(attrs["backend"], `"`) != "http" || attrs["address"] == "" {
-				continue
-			}
-			addr := in.tfExpr(c, attrs["address"])
-			pass := in.tfExpr(c, attrs["password"])
-			user := in.tfExpr(c, attrs["username"])
+			addr := in.tfAttrValue(c, addrAttr)
+			pass := in.tfAttrValue(c, r.config["password"])
+			user := in.tfAttrValue(c, r.config["username"])
 			if !HasJobToken(pass) {
 				continue
 			}
@@ -524,22 +497,18 @@ func (in *Input) tfRemoteState(c *shell.Command, dir string, out *Output) {
 			if !ok || ep.Family != "terraform/state" {
 				continue
 			}
-			out.Uses = append(out.Uses, in.UseInFile(f, lines["address"], access.TerraformStateRead, ep.Target,
-				"terraform_remote_state "+text[m[2]:m[3]]+" address = "+attrs["address"]+" (read by "+CommandText(c)+")"))
+			out.Uses = append(out.Uses, in.UseInFile(f, addrAttr.line, access.TerraformStateRead, ep.Target,
+				"terraform_remote_state "+r.name+" address = "+addrAttr.text+" (read by "+CommandText(c)+")"))
 		}
 	}
 }
 
-// tfExpr evaluates a Terraform expression as far as needed: a string
-// literal, or var.X taken from TF_VAR_X.
-func (in *Input) tfExpr(c *shell.Command, e string) string {
-	e = strings.TrimSpace(e)
-	if name, ok := strings.CutPrefix(e, "var."); ok {
-		v, _ := in.getenv(c, "TF_VAR_"+name)
+// tfAttrValue evaluates a Terraform expression as far as needed: a
+// constant string, or var.X taken from TF_VAR_X.
+func (in *Input) tfAttrValue(c *shell.Command, a tfAttr) string {
+	if a.varName != "" {
+		v, _ := in.getenv(c, "TF_VAR_"+a.varName)
 		return v
 	}
-	if strings.HasPrefix(e, `"`) && !strings.Contains(e, "${") {
-		return strings.Trim(e, `"`)
-	}
-	return ""
+	return a.value
 }

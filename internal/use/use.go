@@ -59,6 +59,12 @@ type Target struct {
 	// Reason is set when the detector already knows the target cannot be
 	// resolved (e.g. "variable TARGET_URL not defined in the CI config").
 	Reason string
+	// Packages names, for a Group target, the packages the caller
+	// installs through the group's endpoint: space-separated
+	// "format:name" ("composer:acme/billing terraform:vpc/aws"; a string
+	// so that a Target stays comparable). The project that publishes one
+	// in the snapshot is the callee (detect.ResolvePublishers).
+	Packages string
 }
 
 // Evidence is where a use was found.
