@@ -44,7 +44,11 @@ func Scan(ctx context.Context, snap *inventory.Snapshot, opts Options) (*graph.G
 		return nil, res.Diags, err
 	}
 	notes := append(res.Notes, DiagNotes(res.Diags)...)
-	return graph.Build(snap.Index, res.Uses, notes), res.Diags, nil
+	// A use of a group-scoped package endpoint becomes a use of the
+	// group's projects that publish the package, when the snapshot shows
+	// them (detect/publishers.go); otherwise it stays unresolved.
+	uses := detect.ResolvePublishers(snap.Index, snap, res.Uses)
+	return graph.Build(snap.Index, uses, notes), res.Diags, nil
 }
 
 // Discover runs the detectors over every project and returns the raw uses,
