@@ -138,6 +138,14 @@ type loader struct {
 	// remote, templates), with where they are included: a name extends or
 	// !reference cannot find is likely defined in one of them.
 	unfetched []string
+	// Child pipelines (child.go): the nesting level of this configuration
+	// (0: the project's pipeline), the configurations above it, the child
+	// pipelines expanded by the whole Load, and the trigger jobs with
+	// trigger:include seen in this configuration.
+	depth         int
+	childChain    []string
+	childCount    *int
+	childTriggers []childTrigger
 }
 
 func newLoader(project, file string, opts Options) *loader {
@@ -150,7 +158,7 @@ func newLoader(project, file string, opts Options) *loader {
 	lim.MaxNodes = cmp.Or(lim.MaxNodes, d.MaxNodes)
 	lim.MaxDepth = cmp.Or(lim.MaxDepth, d.MaxDepth)
 	lim.MaxTotalBytes = cmp.Or(lim.MaxTotalBytes, d.MaxTotalBytes)
-	return &loader{project: project, root: file, opts: opts, lim: lim}
+	return &loader{project: project, root: file, opts: opts, lim: lim, childChain: rootChain(file), childCount: new(int)}
 }
 
 // run is GitLab's Config#build_config: load and include, extends,
@@ -168,7 +176,7 @@ func (l *loader) run() []Job {
 	}
 	ext := l.applyExtends(cfg)
 	r := newRefResolver(l, ext.cfg)
-	return l.jobs(ext, r)
+	return l.withChildren(l.jobs(ext, r))
 }
 
 // note records a note about the loaded project, placed at pos. When pos is
