@@ -39,6 +39,14 @@ const (
 	ChildPrefix = "child:"
 )
 
+// childBudget is shared by the loads of one configuration and its child
+// pipelines.
+type childBudget struct {
+	count  int   // child pipelines expanded
+	bytes  int64 // configuration read by them
+	warned bool
+}
+
 // childTrigger is a trigger job that starts a child pipeline.
 type childTrigger struct {
 	job     string
@@ -83,21 +91,25 @@ func (l *loader) child(bridge Job, ct childTrigger) []Job {
 			"%s: child pipeline cycle: %s → %s; not analysed again", bridge.Name, strings.Join(l.childChain, " → "), key)
 		return nil
 	}
-	if *l.childCount >= maxChildPipelines {
-		if *l.childCount == maxChildPipelines {
+	b := l.children
+	if b.count >= maxChildPipelines || b.bytes > l.lim.MaxTotalBytes {
+		if !b.warned {
+			b.warned = true
 			l.warnAt(at, "tokenscope bounds the work one configuration causes",
-				"more than %d child pipelines; the others are not analysed", maxChildPipelines)
+				"more than %d child pipelines or %d bytes of child pipeline configuration; the child pipelines of this and later trigger jobs are not analysed", maxChildPipelines, l.lim.MaxTotalBytes)
 		}
-		*l.childCount++
 		return nil
 	}
-	*l.childCount++
+	b.count++
 
 	c := newLoader(l.project, l.root, l.opts)
-	c.depth, c.childCount = l.depth+1, l.childCount
+	c.depth, c.children = l.depth+1, l.children
 	c.childChain = append(slices.Clone(l.childChain), key)
 	c.out, c.outDone = l.out, l.outDone
 	defer func() {
+		// Each child pipeline has GitLab's limits of its own; together
+		// they are bounded by one pipeline's worth of configuration more.
+		b.bytes += c.bytes
 		l.out, l.outDone = c.out, c.outDone
 		l.diags = append(l.diags, c.diags...)
 		for _, n := range c.notes {
@@ -146,19 +158,31 @@ func (l *loader) child(bridge Job, ct childTrigger) []Job {
 	r := newRefResolver(c, ext.cfg)
 	jobs := c.withChildren(c.jobs(ext, r))
 	var pass []Variable
+	var passVariants []Variant
 	if ct.forward {
 		pass = bridge.Variables
+		// The trigger job's own variable sets (rules:variables,
+		// workflow:rules:variables, parallel:matrix) are trigger variables
+		// too: each is a variant of every child job. A matrix trigger job
+		// is approximated: its child jobs are also analysed with the trigger
+		// job's variables alone.
+		for _, bv := range bridge.Variants {
+			passVariants = append(passVariants, Variant{Name: "trigger:" + bv.Name, Variables: bv.Variables})
+		}
 	}
 	for i := range jobs {
 		j := &jobs[i]
 		j.Name = ChildJobName(bridge.Name, j.Name)
+		if len(passVariants) > 0 {
+			j.Variants = append(slices.Clip(j.Variants), passVariants...)
+		}
 		if len(pass) == 0 {
 			continue
 		}
 		j.Variables = mergeVariables(j.Variables, pass)
 		// Trigger variables outrank rules:variables and
 		// workflow:rules:variables too: a variant no longer overrides them.
-		for k := range j.Variants {
+		for k := range len(j.Variants) - len(passVariants) {
 			vr := &j.Variants[k]
 			vr.Variables = filterVariables(vr.Variables, func(name string) bool {
 				return !slices.ContainsFunc(pass, func(p Variable) bool { return p.Name == name })

@@ -263,5 +263,51 @@ func TestChildPipelineBound(t *testing.T) {
 	if n != maxChildPipelines {
 		t.Errorf("%d child jobs, want %d", n, maxChildPipelines)
 	}
-	requireDiag(t, cfg, diag.Warning, "more than 100 child pipelines")
+	requireDiag(t, cfg, diag.Warning, "more than 100 child pipelines or")
+}
+
+// The trigger job's own variable sets are trigger variables too: each is a
+// variant of the child's jobs (omnibus-gitlab passes PIPELINE_TYPE from
+// rules:variables of its trigger jobs this way).
+func TestChildPipelineTriggerVariants(t *testing.T) {
+	files := memFiles{app: {"child.yml": "variables: {PIPELINE_TYPE: default}\njob:\n  script: [echo $PIPELINE_TYPE $ARCH]\n"}}
+	cfg := loadApp(t, `
+by-rule:
+  rules:
+    - if: $CI_COMMIT_TAG
+      variables: {PIPELINE_TYPE: tag}
+    - when: on_success
+  trigger: {include: child.yml}
+by-matrix:
+  parallel:
+    matrix:
+      - ARCH: [amd64, arm64]
+  trigger: {include: child.yml}
+`, files)
+	requireClean(t, cfg)
+	r := jobNamed(t, cfg, "child:by-rule > job")
+	equalMap(t, "by-rule base", varMap(r.Variables), map[string]string{"PIPELINE_TYPE": "default"})
+	if len(r.Variants) != 1 || r.Variants[0].Name != "trigger:rules[0]" {
+		t.Fatalf("by-rule variants %+v", r.Variants)
+	}
+	equalMap(t, "by-rule variant", varMap(r.Variants[0].Variables), map[string]string{"PIPELINE_TYPE": "tag"})
+	m := jobNamed(t, cfg, "child:by-matrix > job")
+	var names []string
+	for _, v := range m.Variants {
+		names = append(names, v.Name)
+	}
+	equalStrings(t, "by-matrix variants", names, []string{"trigger:by-matrix: [amd64]", "trigger:by-matrix: [arm64]"})
+	if m.Matrix != 0 {
+		t.Errorf("the child job is not itself a matrix job: %d", m.Matrix)
+	}
+}
+
+// Together the child pipelines read at most one pipeline's worth of
+// configuration more than the parent.
+func TestChildPipelineBytesBound(t *testing.T) {
+	child := "job:\n  script:\n    - echo " + strings.Repeat("x", 120) + "\n"
+	cfg := loadApp(t, "a: {trigger: {include: c.yml}}\nb: {trigger: {include: c.yml}}\nc: {trigger: {include: c.yml}}\n",
+		memFiles{app: {"c.yml": child}}, withLimits(Limits{MaxTotalBytes: 200}))
+	equalStrings(t, "jobs", jobNames(cfg), []string{"a", "b", "c", "child:a > job", "child:b > job"})
+	requireDiag(t, cfg, diag.Warning, "or 200 bytes of child pipeline configuration")
 }

@@ -144,7 +144,7 @@ type loader struct {
 	// trigger:include seen in this configuration.
 	depth         int
 	childChain    []string
-	childCount    *int
+	children      *childBudget
 	childTriggers []childTrigger
 }
 
@@ -158,7 +158,7 @@ func newLoader(project, file string, opts Options) *loader {
 	lim.MaxNodes = cmp.Or(lim.MaxNodes, d.MaxNodes)
 	lim.MaxDepth = cmp.Or(lim.MaxDepth, d.MaxDepth)
 	lim.MaxTotalBytes = cmp.Or(lim.MaxTotalBytes, d.MaxTotalBytes)
-	return &loader{project: project, root: file, opts: opts, lim: lim, childChain: rootChain(file), childCount: new(int)}
+	return &loader{project: project, root: file, opts: opts, lim: lim, childChain: rootChain(file), children: &childBudget{}}
 }
 
 // run is GitLab's Config#build_config: load and include, extends,
