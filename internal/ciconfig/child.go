@@ -66,15 +66,22 @@ func childKey(inc *node) string { return childFiles(inc) }
 // withChildren appends the jobs of the child pipelines the trigger jobs of
 // jobs start.
 func (l *loader) withChildren(jobs []Job) []Job {
+	if len(l.childTriggers) == 0 {
+		return jobs
+	}
+	byName := make(map[string]int, len(jobs))
+	for i, j := range jobs {
+		byName[j.Name] = i
+	}
+	var out []Job
 	for _, ct := range l.childTriggers {
-		i := slices.IndexFunc(jobs, func(j Job) bool { return j.Name == ct.job })
-		if i < 0 || jobs[i].Never || l.outDone {
+		i, ok := byName[ct.job]
+		if !ok || jobs[i].Never || l.outDone {
 			continue // the bridge is not created: neither is its child
 		}
-		bridge := jobs[i]
-		jobs = append(jobs, l.child(bridge, ct)...)
+		out = append(out, l.child(jobs[i], ct)...)
 	}
-	return jobs
+	return append(jobs, out...)
 }
 
 // child loads the child pipeline of one trigger job.
