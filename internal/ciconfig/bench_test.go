@@ -2,6 +2,7 @@ package ciconfig
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -257,5 +258,47 @@ func BenchmarkLoadSmall(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Load("apps/small", ".gitlab-ci.yml", opts)
+	}
+}
+
+// childBenchFiles is a parent with bridges trigger jobs on one child file
+// of jobs jobs (GitLab's own repository starts about 20 child pipelines),
+// and the same jobs written flat in one file, to compare.
+func childBenchFiles(bridges, jobs int) (child, flat memFiles) {
+	var c, parent, f strings.Builder
+	c.WriteString("variables: {MODE: child}\n.base:\n  image: registry.example.com/platform/ci:1\n  before_script: [source ci/env.sh]\n")
+	for j := range jobs {
+		fmt.Fprintf(&c, "job-%d:\n  extends: .base\n  script:\n    - make test-%d TARGET=$TARGET\n", j, j)
+	}
+	for i := range bridges {
+		fmt.Fprintf(&parent, "bridge-%d:\n  variables: {TARGET: t%d}\n  trigger:\n    include: .gitlab/ci/child.yml\n    strategy: depend\n", i, i)
+		for j := range jobs {
+			fmt.Fprintf(&f, "job-%d-%d:\n  image: registry.example.com/platform/ci:1\n  before_script: [source ci/env.sh]\n  variables: {TARGET: t%d}\n  script:\n    - make test-%d TARGET=$TARGET\n", i, j, i, j)
+		}
+	}
+	child = memFiles{app: {".gitlab-ci.yml": parent.String(), ".gitlab/ci/child.yml": c.String()}}
+	flat = memFiles{app: {".gitlab-ci.yml": f.String()}}
+	return child, flat
+}
+
+// BenchmarkLoadChildPipelines: 20 child pipelines of 50 jobs each, against
+// the same 1,000 jobs in one file (go test -run '^$' -bench LoadChild ./internal/ciconfig/).
+func BenchmarkLoadChildPipelines(b *testing.B) {
+	child, flat := childBenchFiles(20, 50)
+	for _, c := range []struct {
+		name  string
+		files memFiles
+		jobs  int
+	}{{"children", child, 20 + 20*50}, {"flat", flat, 20 * 50}} {
+		b.Run(c.name, func(b *testing.B) {
+			opts := Options{Files: c.files, Vars: testVars}
+			if cfg := Load(app, ".gitlab-ci.yml", opts); len(cfg.Jobs) != c.jobs || cfg.Diags.HasErrors() {
+				b.Fatalf("%d jobs, want %d\n%s", len(cfg.Jobs), c.jobs, diagText(cfg.Diags))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				Load(app, ".gitlab-ci.yml", opts)
+			}
+		})
 	}
 }

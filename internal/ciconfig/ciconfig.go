@@ -89,7 +89,11 @@ type Job struct {
 type Trigger struct {
 	Project string // multi-project pipeline target; "" for a child pipeline
 	Branch  string
-	Pos     loc.Pos
+	// Child names the files of a child pipeline (trigger:include), whose
+	// jobs are among the configuration's jobs, named ChildJobName(trigger
+	// job, job).
+	Child string
+	Pos   loc.Pos
 }
 
 // Config is a project's effective CI configuration.
@@ -123,7 +127,7 @@ const (
 	PipelineUser NoteKind = "pipeline-user"
 	// NotFetched: configuration that cannot be read offline (remote,
 	// template and artifact includes, files of projects outside the
-	// snapshot, child pipelines).
+	// snapshot, dynamic child pipelines).
 	NotFetched NoteKind = "not-fetched"
 	// NeverRuns: a job whose rules always say when: never.
 	NeverRuns NoteKind = "never-runs"

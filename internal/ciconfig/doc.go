@@ -20,7 +20,10 @@
 //     (reference.go);
 //  4. the root is split into globals, hidden entries and jobs, default: and
 //     inherit: are applied, and scripts, variables and variants are read
-//     (jobs.go, scripts.go, variables.go).
+//     (jobs.go, scripts.go, variables.go);
+//  5. the child pipelines of trigger:include jobs are loaded the same way,
+//     up to GitLab's two levels, and their jobs added with the trigger
+//     job's variables passed down (child.go).
 //
 // Trees are never modified after they are built: merges share unchanged
 // subtrees. That keeps aliases unexpanded in memory and lets a Cache hand

@@ -15,6 +15,8 @@ import (
 // diagnostics, the same result twice. Seeds: testdata/fuzz/FuzzLoad.
 func FuzzLoad(f *testing.F) {
 	f.Add([]byte("include: ci/a.yml\njob:\n  extends: .a\n  script: [echo]\n"), []byte(".a:\n  image: alpine\n"))
+	f.Add([]byte("kid:\n  variables: {A: b}\n  trigger:\n    include: [ci/a.yml, {project: g/tpl, file: t.yml}]\n"),
+		[]byte("j: {script: [echo $A]}\nagain:\n  trigger: {include: ci/b.yaml}\n"))
 	recoverPanics = false
 	f.Cleanup(func() { recoverPanics = true })
 	f.Fuzz(func(t *testing.T, root, included []byte) {

@@ -231,10 +231,11 @@ func (l *loader) trigger(job string, v *node) *Trigger {
 	}
 	if t.Project != "" {
 		l.note(PipelineUser, t.Pos, job, "trigger: %s creates the downstream pipeline as the pipeline user, not with the job token", t.Project)
-	} else if inc := v.get("include"); inc != nil {
-		// A child pipeline runs in this project with its own job tokens; its
-		// configuration is a separate pipeline that Load does not expand.
-		l.note(NotFetched, inc.pos(), job, "trigger:include starts a child pipeline (%s); the jobs of child pipelines are not analysed", childFiles(inc))
+	} else if inc := v.get("include"); inc != nil && !inc.isNull() {
+		// A child pipeline runs in this project with its own job tokens:
+		// its jobs are analysed as the project's (child.go).
+		t.Child = childFiles(inc)
+		l.childTriggers = append(l.childTriggers, childTrigger{job: job, include: inc, forward: forwardYAML(v)})
 	}
 	return t
 }

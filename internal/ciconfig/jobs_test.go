@@ -190,9 +190,12 @@ text-job: just text
 			t.Errorf("a child pipeline is not a cross-project trigger: %+v", n)
 		}
 	}
-	cn := requireNote(t, cfg, NotFetched, "trigger:include starts a child pipeline (child.yml)")
-	if cn.Job != "child" || cn.Line != 20 {
-		t.Errorf("child note %+v", cn)
+	// The child pipeline's file is read (child_test.go): here it is missing.
+	if c.Trigger.Child != "child.yml" {
+		t.Errorf("child files %q", c.Trigger.Child)
+	}
+	if d := requireDiag(t, cfg, diag.Error, "Local file `child.yml` does not exist!"); d.Line != 20 {
+		t.Errorf("missing child file at line %d, want 20", d.Line)
 	}
 }
 

@@ -141,6 +141,14 @@ type loader struct {
 	// unseen names the includes whose jobs are not seen (remote and
 	// template), for jobs that only override one of theirs.
 	unseen []string
+	// Child pipelines (child.go): the nesting level of this configuration
+	// (0: the project's pipeline), the configurations above it, the child
+	// pipelines expanded by the whole Load, and the trigger jobs with
+	// trigger:include seen in this configuration.
+	depth         int
+	childChain    []string
+	children      *childBudget
+	childTriggers []childTrigger
 }
 
 func newLoader(project, file string, opts Options) *loader {
@@ -153,7 +161,7 @@ func newLoader(project, file string, opts Options) *loader {
 	lim.MaxNodes = cmp.Or(lim.MaxNodes, d.MaxNodes)
 	lim.MaxDepth = cmp.Or(lim.MaxDepth, d.MaxDepth)
 	lim.MaxTotalBytes = cmp.Or(lim.MaxTotalBytes, d.MaxTotalBytes)
-	return &loader{project: project, root: file, opts: opts, lim: lim}
+	return &loader{project: project, root: file, opts: opts, lim: lim, childChain: rootChain(file), children: &childBudget{}}
 }
 
 // run is GitLab's Config#build_config: load and include, extends,
@@ -171,7 +179,7 @@ func (l *loader) run() []Job {
 	}
 	ext := l.applyExtends(cfg)
 	r := newRefResolver(l, ext.cfg)
-	return l.jobs(ext, r)
+	return l.withChildren(l.jobs(ext, r))
 }
 
 // note records a note about the loaded project, placed at pos. When pos is

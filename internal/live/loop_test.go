@@ -82,6 +82,7 @@ func TestRecordAndRefetchConverges(t *testing.T) {
 	slices.Sort(got)
 	for _, want := range []string{
 		"apps/web/ci/deploy.yml",                                 // include:local
+		"apps/web/ci/e2e.yml",                                    // trigger:include (a child pipeline, read in a later round)
 		"platform/ci-templates/templates/build.yml",              // include:project
 		"platform/ci-templates/templates/node-test/template.yml", // component
 	} {
