@@ -119,3 +119,27 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		return err
 	})
 }
+
+// SwapDir renames the folder tmp to dir, so that readers see the old dir
+// or the complete new one: an existing dir is moved aside first (and put
+// back if the rename fails), then removed. tmp must be beside dir (same
+// file system). Deciding whether dir may be replaced is the caller's.
+func SwapDir(tmp, dir string) error {
+	old := ""
+	if _, err := os.Lstat(dir); err == nil {
+		old = tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			_ = os.Rename(old, dir)
+		}
+		return err
+	}
+	if old != "" {
+		_ = os.RemoveAll(old)
+	}
+	return nil
+}

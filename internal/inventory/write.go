@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tokenscope/tokenscope/internal/atomicfile"
 )
 
 // MarkerName is the file Write leaves at the top of every snapshot it
@@ -69,7 +71,10 @@ func Write(ctx context.Context, dir string, inv *Inventory, files map[string]map
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", dir, err)
 	}
-	return swapDir(tmp, dir)
+	if err := atomicfile.SwapDir(tmp, dir); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", dir, err)
+	}
+	return nil
 }
 
 // staleAfter is how long a temporary snapshot folder must have been left
@@ -137,28 +142,6 @@ func replaceable(dir string) error {
 		return &NotSnapshotError{Dir: dir, Reason: fmt.Sprintf("the folder holds %s but no %s marker (a snapshot from an older tokenscope, or not a snapshot at all)", FileName, MarkerName)}
 	}
 	return &NotSnapshotError{Dir: dir, Reason: fmt.Sprintf("the folder is not empty and holds no %s marker, so it is not a snapshot", MarkerName)}
-}
-
-// swapDir renames tmp to dir, moving an existing dir aside first and
-// removing it after.
-func swapDir(tmp, dir string) error {
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("write snapshot %s: %w", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
-		return fmt.Errorf("write snapshot %s: %w", dir, err)
-	}
-	if old != "" {
-		os.RemoveAll(old)
-	}
-	return nil
 }
 
 // fill writes the snapshot into the folder tmp, through an os.Root so that

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/tokenscope/tokenscope/internal/atomicfile"
 )
 
 // MarkerName is the file Write leaves in every report directory. Write
@@ -100,7 +102,10 @@ func Write(ctx context.Context, dir string, files map[string][]byte) (err error)
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("write report %s: %w", dir, err)
 	}
-	return swapDir(tmp, dir)
+	if err := atomicfile.SwapDir(tmp, dir); err != nil {
+		return fmt.Errorf("write report %s: %w", dir, err)
+	}
+	return nil
 }
 
 func replaceable(dir string) error {
@@ -126,26 +131,4 @@ func replaceable(dir string) error {
 		return nil
 	}
 	return &NotReportError{Dir: dir, Reason: fmt.Sprintf("the directory is not empty and holds no %s marker, so tokenscope did not write it", MarkerName)}
-}
-
-// swapDir renames tmp to dir, moving an existing dir aside first and
-// removing it after.
-func swapDir(tmp, dir string) error {
-	old := ""
-	if _, err := os.Lstat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("write report %s: %w", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
-		return fmt.Errorf("write report %s: %w", dir, err)
-	}
-	if old != "" {
-		os.RemoveAll(old)
-	}
-	return nil
 }
