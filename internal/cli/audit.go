@@ -7,10 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/audit"
-	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/plan"
 	"github.com/tokenscope/tokenscope/internal/report"
-	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
 type auditOptions struct {
@@ -107,18 +105,12 @@ func auditRun(opts *auditOptions) error {
 		return err
 	}
 	defer snap.Close()
-	tf, err := loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}, opts.Quiet)
-	if err != nil {
-		return err
-	}
-	g, diags, err := discovery.Scan(opts.ctx, snap, discovery.Options{})
-	if err != nil {
-		return err
-	}
-	printDiags(opts.io, diags, opts.Quiet)
 	// The audit is a view of the plan: an unpruned one, so that entries no
 	// approval covers are listed as unapproved rather than removed.
-	p := plan.Compute(g, snap.Index, tf, popts)
+	p, tf, err := computePlan(opts.ctx, opts.io, snap, opts.Trust, opts.Quiet, popts)
+	if err != nil {
+		return err
+	}
 	if !opts.Quiet {
 		for _, w := range p.Warnings {
 			fmt.Fprintf(opts.io.Err, "warning: %s\n", report.PlanWarning(w, planHints))

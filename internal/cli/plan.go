@@ -9,10 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/plan"
 	"github.com/tokenscope/tokenscope/internal/report"
-	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
 type planOptions struct {
@@ -128,20 +126,10 @@ func planRun(opts *planOptions) error {
 		return err
 	}
 	defer snap.Close()
-	var tf *trust.File
-	if opts.Trust != "" {
-		// The trust file is checked before the scan: its mistakes are the
-		// user's to fix first, and cheap to find.
-		if tf, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}, opts.Quiet); err != nil {
-			return err
-		}
-	}
-	g, diags, err := discovery.Scan(ctx, snap, discovery.Options{})
+	p, _, err := computePlan(ctx, opts.io, snap, opts.Trust, opts.Quiet, popts)
 	if err != nil {
 		return err
 	}
-	printDiags(opts.io, diags, opts.Quiet)
-	p := plan.Compute(g, snap.Index, tf, popts)
 	h := planHints
 	h.FullSteps = opts.Steps == "full"
 	h.Color = colorOn(opts.io, opts.output, opts.NoColor)

@@ -6,11 +6,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"github.com/tokenscope/tokenscope/internal/capability"
-	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/inventoryreport"
 	"github.com/tokenscope/tokenscope/internal/plan"
-	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
 type reportOptions struct {
@@ -70,13 +67,11 @@ tokenscope wrote (it holds a .tokenscope-report marker).`),
 
 func reportRun(opts *reportOptions) error {
 	var popts plan.Options
-	if opts.GitLabVersion != "" {
-		v, err := capability.ParseVersion(opts.GitLabVersion)
-		if err != nil {
-			return &UsageError{Err: fmt.Errorf("--gitlab-version: %w", err)}
-		}
-		popts.GitLabVersion = v
+	v, err := gitlabVersionFlag(opts.GitLabVersion)
+	if err != nil {
+		return err
 	}
+	popts.GitLabVersion = v
 	ctx := opts.ctx
 	opts.source.Quiet = opts.Quiet
 	snap, err := opts.source.load(ctx, opts.io)
@@ -84,18 +79,10 @@ func reportRun(opts *reportOptions) error {
 		return err
 	}
 	defer snap.Close()
-	var tf *trust.File
-	if opts.Trust != "" {
-		if tf, err = loadTrust(opts.io, opts.Trust, trust.LoadOptions{Index: snap.Index, Now: opts.io.Now()}, opts.Quiet); err != nil {
-			return err
-		}
-	}
-	g, diags, err := discovery.Scan(ctx, snap, discovery.Options{})
+	p, tf, err := computePlan(ctx, opts.io, snap, opts.Trust, opts.Quiet, popts)
 	if err != nil {
 		return err
 	}
-	printDiags(opts.io, diags, opts.Quiet)
-	p := plan.Compute(g, snap.Index, tf, popts)
 	doc := inventoryreport.Build(inventoryreport.Input{Plan: p, Index: snap.Index, Trust: tf, Now: opts.io.Now()})
 	files, err := inventoryreport.Files(doc)
 	if err != nil {
