@@ -163,6 +163,7 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 			s.hasFiles[strings.ToLower(p.Path)] = p.Path
 		}
 	}
+	diags = append(diags, s.refuseNested()...)
 	slices.SortFunc(inv.Projects, func(a, b *Project) int { return strings.Compare(a.Path, b.Path) })
 	diags = append(diags, s.specialFiles()...)
 	s.Index = NewIndex(inv)
@@ -170,6 +171,30 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 		diags.Warnf("", dir, 0, "no projects found: no folder holds a .gitlab-ci.yml or .git, and there is no %s", FileName)
 	}
 	return s, diags, nil
+}
+
+// refuseNested drops the project folders that lie inside another
+// project's folder, with an error naming both: a GitLab path is a project
+// or a namespace, never both (a project cannot contain a project), so an
+// inventory that lists g/a and g/a/b as projects is wrong, and reading
+// both would read g/a/b's files twice, once as g/a's.
+func (s *Snapshot) refuseNested() diag.List {
+	var diags diag.List
+	dirs := make([]string, 0, len(s.hasFiles))
+	for _, d := range s.hasFiles {
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs)
+	for _, d := range dirs {
+		for anc := path.Dir(d); anc != "." && anc != "/"; anc = path.Dir(anc) {
+			if outer, ok := s.hasFiles[strings.ToLower(anc)]; ok {
+				diags.Errorf("", QuoteName(d), 0, "project folder inside the folder of project %s: a GitLab project cannot contain a project, so one of the two is not a project (fix %s, or move the folder); its files are not read as %s's", QuoteName(outer), FileName, QuoteName(d))
+				delete(s.hasFiles, strings.ToLower(d))
+				break
+			}
+		}
+	}
+	return diags
 }
 
 // specialFiles lists every project folder (the listing every scan reads

@@ -125,3 +125,4 @@ func TestLoadReportsSymlinkedFolders(t *testing.T) {
 		t.Errorf("a link to a file was reported:\n%s", all)
 	}
 }
+
