@@ -125,4 +125,3 @@ func TestLoadReportsSymlinkedFolders(t *testing.T) {
 		t.Errorf("a link to a file was reported:\n%s", all)
 	}
 }
-
