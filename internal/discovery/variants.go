@@ -168,25 +168,36 @@ type reading struct {
 	// all of them.
 	reads    []namedRead
 	variants []int // indexes into the job's variable sets
-	// pos: where variables are defined matters. An analysis that found
-	// nothing finds nothing again from the same values, wherever they are
-	// defined; the shell analysis never reports a variable's place.
-	pos bool
 }
 
 type namedRead struct {
 	name string
 	readVal
+	// pos: where the name is defined matters. Only a detector's analysis
+	// that consulted the name's YAML definition (detect.Input.YAMLRead)
+	// and found something can show the place in its evidence: the shell
+	// analysis never reports a variable's place, and an analysis that
+	// found nothing finds nothing again from the same values. A job's
+	// workflow rules each define RUBY_VERSION on their own line, which an
+	// image reference reads by value only: comparing every read's place
+	// reran the detectors once per rule.
+	pos bool
 }
 
-// record keeps what e read since its reads were reset.
-func record(e *varEnv, varying map[string]bool) reading {
+// record keeps what e read since its reads were reset, and the YAML
+// definitions consulted (yaml; nil for the shell analysis). With pos,
+// the places of those definitions are kept to be compared.
+func record(e *varEnv, varying map[string]bool, yaml map[string]struct{}, pos bool) reading {
 	var r reading
 	reads := e.reads
 	e.reads = nil
+	for n := range yaml {
+		reads[n] = struct{}{}
+	}
 	for n := range reads {
 		if varying[n] {
-			r.reads = append(r.reads, namedRead{n, e.see(n)})
+			_, y := yaml[n]
+			r.reads = append(r.reads, namedRead{n, e.see(n), pos && y})
 		}
 	}
 	slices.SortFunc(r.reads, func(a, b namedRead) int { return cmp.Compare(a.name, b.name) })
@@ -198,7 +209,7 @@ func record(e *varEnv, varying map[string]bool) reading {
 // that the analysis did not see.
 func (r *reading) fits(e *varEnv) bool {
 	for _, x := range r.reads {
-		if !x.same(e, x.name, r.pos) {
+		if !x.same(e, x.name, x.pos) {
 			return false
 		}
 	}
@@ -279,7 +290,7 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 			}
 			sr.cmds, sr.diags = Commands(s.snap, s.project.Path, job, sr.env)
 			if track {
-				sr.reading = record(env, varying)
+				sr.reading = record(env, varying, nil, false)
 			}
 			runs = append(runs, sr)
 		}
@@ -295,16 +306,20 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 				}
 			}
 			if hit == nil {
+				var yaml map[string]struct{}
 				if track {
 					env.reads = map[string]struct{}{}
+					yaml = map[string]struct{}{}
+					in.YAMLRead = func(name string) { yaml[name] = struct{}{} }
 				}
 				out := &detect.Output{}
 				det.Detect(in, out)
+				in.YAMLRead = nil
 				hit = &detRun{uses: out.Uses, notes: out.Notes}
+				found := len(out.Uses)+len(out.Notes) > 0
 				if track {
-					hit.reading = record(env, varying)
+					hit.reading = record(env, varying, yaml, found)
 				}
-				hit.pos = len(out.Uses)+len(out.Notes) > 0
 				unlabel(job, v.Name, hit)
 				sr.dets[d] = append(sr.dets[d], hit)
 			}
