@@ -40,7 +40,10 @@ type varEnv struct {
 	busy map[string]bool
 	// reads, when set, records every name looked up through Get.
 	reads map[string]struct{}
-	seen  map[string]readVal // memo of see
+	// seen memoizes see: a few names per variable set, so a slice
+	// searched in order costs less than a map (a job's 35 variable sets
+	// each compared by a dozen detector runs).
+	seen []namedRead
 	// pattern memoizes patterned; nil until computed.
 	pattern []string
 }
@@ -120,18 +123,17 @@ type readVal struct {
 }
 
 func (e *varEnv) see(name string) readVal {
-	if r, ok := e.seen[name]; ok {
-		return r
+	for i := range e.seen {
+		if e.seen[i].name == name {
+			return e.seen[i].readVal
+		}
 	}
 	r := readVal{}
 	if d, ok := e.def(name); ok {
 		r.yaml, r.pos, r.raw = true, d.Pos, d.Raw
 	}
 	r.val, r.set = e.resolve(name)
-	if e.seen == nil {
-		e.seen = map[string]readVal{}
-	}
-	e.seen[name] = r
+	e.seen = append(e.seen, namedRead{name: name, readVal: r})
 	return r
 }
 
@@ -274,6 +276,8 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 	// recorded.
 	track := len(vs) > 1
 	var runs []*shellRun
+	// One Input for all variable sets: detectors do not keep it.
+	in := &detect.Input{Caller: s.project, Server: s.server, Job: job, Files: s.snap}
 	for i, v := range vs {
 		env := newVarEnv(s.predefined, jobVars, v.Variables)
 		var sr *shellRun
@@ -296,7 +300,7 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 		}
 		sr.variants = append(sr.variants, i)
 		sr.env.cur = env
-		in := &detect.Input{Caller: s.project, Server: s.server, Job: job, Variant: v.Name, Env: sr.env, Commands: sr.cmds, Files: s.snap}
+		in.Variant, in.Env, in.Commands = v.Name, sr.env, sr.cmds
 		for d, det := range s.detectors {
 			var hit *detRun
 			for _, r := range sr.dets[d] {
@@ -316,6 +320,7 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 				det.Detect(in, out)
 				in.YAMLRead = nil
 				hit = &detRun{uses: out.Uses, notes: out.Notes}
+				hit.variants = make([]int, 0, len(vs)-i)
 				found := len(out.Uses)+len(out.Notes) > 0
 				if track {
 					hit.reading = record(env, varying, yaml, found)
