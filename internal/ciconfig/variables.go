@@ -77,6 +77,30 @@ func filterVariables(vs []Variable, keep func(string) bool) []Variable {
 
 // mergeVariables returns base overridden by over, sorted by name.
 func mergeVariables(base, over []Variable) []Variable {
+	byName := func(a, b Variable) int { return cmp.Compare(a.Name, b.Name) }
+	if slices.IsSortedFunc(base, byName) && slices.IsSortedFunc(over, byName) {
+		// Both sorted (variables sorts them): one merge pass, not a
+		// search of over per base variable and a sort, for each of a
+		// config's hundreds of jobs over its global variables. A base
+		// variable over redefines is left out, so no name is in both.
+		out := make([]Variable, 0, len(base)+len(over))
+		j := 0
+		for _, b := range base {
+			for j < len(over) && over[j].Name < b.Name {
+				out = append(out, over[j])
+				j++
+			}
+			if j < len(over) && over[j].Name == b.Name {
+				continue
+			}
+			out = append(out, b)
+		}
+		out = append(out, over[j:]...)
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
 	out := make([]Variable, 0, len(base)+len(over))
 	for _, b := range base {
 		if !slices.ContainsFunc(over, func(o Variable) bool { return o.Name == b.Name }) {
@@ -121,12 +145,12 @@ func (l *loader) variants(job string, v *node, own []Variable, inheritVars func(
 		}
 	}
 	for _, w := range g.workflow {
-		var vars []Variable
-		for _, wv := range w.Variables {
-			if inheritVars(wv.Name) && !slices.ContainsFunc(own, func(o Variable) bool { return o.Name == wv.Name }) {
-				vars = append(vars, wv)
-			}
-		}
+		// Most jobs inherit every variable of every workflow rule: they
+		// share the rule's list (filterVariables) rather than each of 500
+		// jobs copying 30 lists.
+		vars := filterVariables(w.Variables, func(name string) bool {
+			return inheritVars(name) && !slices.ContainsFunc(own, func(o Variable) bool { return o.Name == name })
+		})
 		if len(vars) > 0 {
 			out = append(out, Variant{Name: w.Name, Variables: vars})
 		}

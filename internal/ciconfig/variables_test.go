@@ -2,6 +2,9 @@ package ciconfig
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -159,5 +162,39 @@ func TestParallelMatrixCap(t *testing.T) {
 	d := requireDiag(t, cfg, diag.Warning, "parallel:matrix has 100 combinations; tokenscope analyses the first 64")
 	if d.Line != 4 {
 		t.Errorf("line %d", d.Line)
+	}
+}
+
+// TestMergeVariablesSortedPath checks the one-pass merge of sorted lists
+// against the general path (unsorted input): the same list, a base
+// variable redefined (even twice) by over left out, duplicates kept in
+// order.
+func TestMergeVariablesSortedPath(t *testing.T) {
+	names := []string{"A", "B", "C", "D", "E"}
+	r := rand.New(rand.NewPCG(1, 2))
+	gen := func(tag string) []Variable {
+		var vs []Variable
+		for i := range r.IntN(6) {
+			vs = append(vs, Variable{Name: names[r.IntN(len(names))], Value: tag + strconv.Itoa(i)})
+		}
+		sortVariables(vs)
+		return vs
+	}
+	for range 2000 {
+		base, over := gen("b"), gen("o")
+		got := mergeVariables(base, over)
+		// The definition: base without what over redefines, then over,
+		// stably sorted by name.
+		var want []Variable
+		for _, b := range base {
+			if !slices.ContainsFunc(over, func(o Variable) bool { return o.Name == b.Name }) {
+				want = append(want, b)
+			}
+		}
+		want = append(want, over...)
+		sortVariables(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("mergeVariables(%v, %v) = %v, want %v", base, over, got, want)
+		}
 	}
 }

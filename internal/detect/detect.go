@@ -26,6 +26,11 @@ type Input struct {
 	// Files reads repository files of the caller (and of other projects in
 	// the snapshot).
 	Files inventory.Files
+	// YAMLRead, when set, is told the name of each YAML variable whose
+	// definition (raw value and place) a detector consults, beyond its
+	// value through Env: a caller that shares one detector run between
+	// variable sets compares the places of those variables only.
+	YAMLRead func(name string)
 }
 
 // Output collects what detectors find. Detectors append; they never sort.

@@ -41,6 +41,9 @@ func (in *Input) yamlVar(name string) (ciconfig.Variable, bool) {
 	if in.Job == nil {
 		return ciconfig.Variable{}, false
 	}
+	if in.YAMLRead != nil {
+		in.YAMLRead(name)
+	}
 	if in.Variant != "" {
 		for _, vr := range in.Job.Variants {
 			if vr.Name != in.Variant {
@@ -141,6 +144,9 @@ func (in *Input) settings(match func(name string) bool) []setting {
 					continue
 				}
 				seen[v.Name] = true
+				if in.YAMLRead != nil {
+					in.YAMLRead(v.Name)
+				}
 				val := v.Value
 				if x, ok := in.getenv(nil, v.Name); ok {
 					val = x

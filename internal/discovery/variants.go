@@ -40,7 +40,10 @@ type varEnv struct {
 	busy map[string]bool
 	// reads, when set, records every name looked up through Get.
 	reads map[string]struct{}
-	seen  map[string]readVal // memo of see
+	// seen memoizes see: a few names per variable set, so a slice
+	// searched in order costs less than a map (a job's 35 variable sets
+	// each compared by a dozen detector runs).
+	seen []namedRead
 	// pattern memoizes patterned; nil until computed.
 	pattern []string
 }
@@ -120,18 +123,17 @@ type readVal struct {
 }
 
 func (e *varEnv) see(name string) readVal {
-	if r, ok := e.seen[name]; ok {
-		return r
+	for i := range e.seen {
+		if e.seen[i].name == name {
+			return e.seen[i].readVal
+		}
 	}
 	r := readVal{}
 	if d, ok := e.def(name); ok {
 		r.yaml, r.pos, r.raw = true, d.Pos, d.Raw
 	}
 	r.val, r.set = e.resolve(name)
-	if e.seen == nil {
-		e.seen = map[string]readVal{}
-	}
-	e.seen[name] = r
+	e.seen = append(e.seen, namedRead{name: name, readVal: r})
 	return r
 }
 
@@ -168,25 +170,36 @@ type reading struct {
 	// all of them.
 	reads    []namedRead
 	variants []int // indexes into the job's variable sets
-	// pos: where variables are defined matters. An analysis that found
-	// nothing finds nothing again from the same values, wherever they are
-	// defined; the shell analysis never reports a variable's place.
-	pos bool
 }
 
 type namedRead struct {
 	name string
 	readVal
+	// pos: where the name is defined matters. Only a detector's analysis
+	// that consulted the name's YAML definition (detect.Input.YAMLRead)
+	// and found something can show the place in its evidence: the shell
+	// analysis never reports a variable's place, and an analysis that
+	// found nothing finds nothing again from the same values. A job's
+	// workflow rules each define RUBY_VERSION on their own line, which an
+	// image reference reads by value only: comparing every read's place
+	// reran the detectors once per rule.
+	pos bool
 }
 
-// record keeps what e read since its reads were reset.
-func record(e *varEnv, varying map[string]bool) reading {
+// record keeps what e read since its reads were reset, and the YAML
+// definitions consulted (yaml; nil for the shell analysis). With pos,
+// the places of those definitions are kept to be compared.
+func record(e *varEnv, varying map[string]bool, yaml map[string]struct{}, pos bool) reading {
 	var r reading
 	reads := e.reads
 	e.reads = nil
+	for n := range yaml {
+		reads[n] = struct{}{}
+	}
 	for n := range reads {
 		if varying[n] {
-			r.reads = append(r.reads, namedRead{n, e.see(n)})
+			_, y := yaml[n]
+			r.reads = append(r.reads, namedRead{n, e.see(n), pos && y})
 		}
 	}
 	slices.SortFunc(r.reads, func(a, b namedRead) int { return cmp.Compare(a.name, b.name) })
@@ -198,7 +211,7 @@ func record(e *varEnv, varying map[string]bool) reading {
 // that the analysis did not see.
 func (r *reading) fits(e *varEnv) bool {
 	for _, x := range r.reads {
-		if !x.same(e, x.name, r.pos) {
+		if !x.same(e, x.name, x.pos) {
 			return false
 		}
 	}
@@ -263,6 +276,8 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 	// recorded.
 	track := len(vs) > 1
 	var runs []*shellRun
+	// One Input for all variable sets: detectors do not keep it.
+	in := &detect.Input{Caller: s.project, Server: s.server, Job: job, Files: s.snap}
 	for i, v := range vs {
 		env := newVarEnv(s.predefined, jobVars, v.Variables)
 		var sr *shellRun
@@ -279,13 +294,13 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 			}
 			sr.cmds, sr.diags = Commands(s.snap, s.project.Path, job, sr.env)
 			if track {
-				sr.reading = record(env, varying)
+				sr.reading = record(env, varying, nil, false)
 			}
 			runs = append(runs, sr)
 		}
 		sr.variants = append(sr.variants, i)
 		sr.env.cur = env
-		in := &detect.Input{Caller: s.project, Server: s.server, Job: job, Variant: v.Name, Env: sr.env, Commands: sr.cmds, Files: s.snap}
+		in.Variant, in.Env, in.Commands = v.Name, sr.env, sr.cmds
 		for d, det := range s.detectors {
 			var hit *detRun
 			for _, r := range sr.dets[d] {
@@ -295,16 +310,21 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 				}
 			}
 			if hit == nil {
+				var yaml map[string]struct{}
 				if track {
 					env.reads = map[string]struct{}{}
+					yaml = map[string]struct{}{}
+					in.YAMLRead = func(name string) { yaml[name] = struct{}{} }
 				}
 				out := &detect.Output{}
 				det.Detect(in, out)
+				in.YAMLRead = nil
 				hit = &detRun{uses: out.Uses, notes: out.Notes}
+				hit.variants = make([]int, 0, len(vs)-i)
+				found := len(out.Uses)+len(out.Notes) > 0
 				if track {
-					hit.reading = record(env, varying)
+					hit.reading = record(env, varying, yaml, found)
 				}
-				hit.pos = len(out.Uses)+len(out.Notes) > 0
 				unlabel(job, v.Name, hit)
 				sr.dets[d] = append(sr.dets[d], hit)
 			}

@@ -1,10 +1,16 @@
 package discovery
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/tokenscope/tokenscope/internal/detect"
+	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/inventory"
 )
 
 // workflow returns a workflow: block of n rules, each setting variables
@@ -171,5 +177,54 @@ func TestVariantsPlaceMatters(t *testing.T) {
 	slices.Sort(got)
 	if want := []string{"10 {rules[1]}", "7 {rules[0]}"}; !slices.Equal(got, want) {
 		t.Errorf("uses %q, want %q", got, want)
+	}
+}
+
+// countingDetector counts the runs of the detector it wraps.
+type countingDetector struct {
+	detect.Detector
+	n *atomic.Int64
+}
+
+func (c countingDetector) Detect(in *detect.Input, out *detect.Output) {
+	c.n.Add(1)
+	c.Detector.Detect(in, out)
+}
+
+// TestVariantsPlaceReadByValue: each workflow rule defines RUBY_VERSION
+// on its own line with the same value, and the job's image reads it by
+// value only: the detectors that find the image's use run once for all
+// rules, not once per rule (the place of a definition matters only to a
+// detector that consults it, see TestVariantsPlaceMatters).
+func TestVariantsPlaceReadByValue(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("workflow:\n  rules:\n")
+	for i := range 10 {
+		fmt.Fprintf(&b, "    - if: '$CI_MERGE_REQUEST_LABELS =~ /pipeline:%d/'\n      variables:\n        PIPELINE_NAME: 'Pipeline %d'\n        RUBY_VERSION: \"3.2\"\n", i, i)
+	}
+	b.WriteString("variables:\n  RUBY_VERSION: \"3.2\"\ntest:\n  image: registry.example.com/group/lib/ruby:${RUBY_VERSION}\n  script:\n    - echo hello\n")
+	inv := &inventory.Inventory{Version: inventory.Version, ServerURL: "https://gitlab.example.com", Registry: "registry.example.com"}
+	for i, p := range []string{"group/app", "group/lib"} {
+		inv.Projects = append(inv.Projects, &inventory.Project{Path: p, ID: 100 + i})
+	}
+	var dets []detect.Detector
+	counts := map[string]*atomic.Int64{}
+	for _, d := range detect.All() {
+		counts[d.Name()] = &atomic.Int64{}
+		dets = append(dets, countingDetector{d, counts[d.Name()]})
+	}
+	res, err := DiscoverFiles(context.Background(), inv, memFiles{"group/app": {".gitlab-ci.yml": b.String()}}, Options{Detectors: dets, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graph.Build(inventory.NewIndex(inv), res.Uses, append(res.Notes, DiagNotes(res.Diags)...))
+	got := edgeUses(g)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "group/app → group/lib ") || strings.Count(got[0], "workflow:rules[") != 10 {
+		t.Fatalf("uses %q, want one use of group/lib under base and the 10 workflow rules", got)
+	}
+	for name, n := range counts {
+		if n.Load() > 2 { // the repository-level run and one job run
+			t.Errorf("detector %s ran %d times", name, n.Load())
+		}
 	}
 }
