@@ -25,7 +25,9 @@ func FuzzParseInventory(f *testing.F) {
 		if err != nil {
 			return
 		}
-		lines := bytes.Count(data, []byte("\n")) + 1
+		// Lines as YAML counts them (and editors show them): a lone CR
+		// breaks a line too (YAML 1.2 §5.4).
+		lines := bytes.Count(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), []byte("\n")) + bytes.Count(bytes.ReplaceAll(data, []byte("\r\n"), nil), []byte("\r")) + 1
 		for _, d := range diags {
 			if d.Line < 0 || d.Line > lines || d.File != "inventory.yaml" || strings.Contains(d.String(), "\n") {
 				t.Errorf("diagnostic %q: line %d of a %d-line file, or a raw newline", d.String(), d.Line, lines)
