@@ -2,6 +2,7 @@ package inventoryreport
 
 import (
 	"encoding/csv"
+	"github.com/tokenscope/tokenscope/internal/quote"
 	"io"
 	"strconv"
 	"strings"
@@ -33,7 +34,7 @@ func CSV(w io.Writer, doc *Document) error {
 			strconv.FormatBool(e.Approved), strconv.FormatBool(e.Drift), strings.Join(e.Origins, " "), e.LastSeen, e.Owner, e.Reason,
 			e.Expires, itoa(e.TrustLine), ev, url, itoa(max(len(e.Evidence)-1, 0))}
 		for i := range rec {
-			rec[i] = cell(rec[i])
+			rec[i] = quote.CSVCell(rec[i])
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -41,17 +42,6 @@ func CSV(w io.Writer, doc *Document) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// cell defuses formula injection: names, reasons and evidence are text
-// from repositories and reviewers, and a spreadsheet evaluates a cell
-// starting with = + - @ (or a tab or CR before one), so such a cell gets a
-// leading quote (OWASP, "CSV Injection").
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // primary is the evidence shown when there is room for one: a file

@@ -3,6 +3,7 @@ package inventoryreport
 import (
 	"bytes"
 	"fmt"
+	"github.com/tokenscope/tokenscope/internal/quote"
 	"slices"
 	"strings"
 )
@@ -28,13 +29,13 @@ func markdown(doc *Document, pics *drawn) map[string][]byte {
 	}
 	var meta []string
 	if doc.ServerURL != "" {
-		meta = append(meta, mdCode(doc.ServerURL))
+		meta = append(meta, quote.MarkdownCode(doc.ServerURL))
 	}
 	if doc.GitLabVersion != "" {
-		meta = append(meta, "GitLab "+mdCode(doc.GitLabVersion))
+		meta = append(meta, "GitLab "+quote.MarkdownCode(doc.GitLabVersion))
 	}
 	if doc.TrustFile != "" {
-		meta = append(meta, "reviewed intent "+mdCode(doc.TrustFile))
+		meta = append(meta, "reviewed intent "+quote.MarkdownCode(doc.TrustFile))
 	}
 	if doc.GeneratedAt != "" {
 		meta = append(meta, "generated "+doc.GeneratedAt)
@@ -74,7 +75,7 @@ func markdown(doc *Document, pics *drawn) map[string][]byte {
 			by[g] = append(by[g], e)
 		}
 		for _, g := range sortedKeys(by) {
-			sections = append(sections, section{"Group " + mdCode(g), by[g]})
+			sections = append(sections, section{"Group " + quote.MarkdownCode(g), by[g]})
 		}
 	}
 	rendered := make([][]byte, len(sections))
@@ -154,7 +155,7 @@ const tableHead = "| caller | callee | access | policies | status | origin | evi
 // mdRow is one edge; the first evidence only (the others are counted, and
 // in the HTML, CSV and JSON), so that a big org's files stay small.
 func mdRow(e Edge) string {
-	caller := mdCode(e.Caller)
+	caller := quote.MarkdownCode(e.Caller)
 	if e.CallerType == "group" {
 		caller = "group " + caller
 	}
@@ -173,7 +174,7 @@ func mdRow(e Edge) string {
 	ev := ""
 	if len(e.Evidence) > 0 {
 		v := e.Evidence[primary(e)]
-		ev = mdCode(evidenceLine(v))
+		ev = quote.MarkdownCode(evidenceLine(v))
 		if v.URL != "" {
 			ev = "[" + ev + "](" + mdURL(v.URL) + ")"
 		}
@@ -183,41 +184,15 @@ func mdRow(e Edge) string {
 	} else if e.Note != "" {
 		ev = mdText(e.Note)
 	}
-	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", caller, mdCode(e.Callee), access, pol, status,
-		strings.Join(e.Origins, ", "), ev, e.LastSeen, mdCode(e.Owner), mdText(e.Reason), e.Expires)
-}
-
-// mdCode puts s in a code span for a table cell, fenced past the longest
-// run of backticks in s (CommonMark), so that evidence such as
-// "${CI_JOB_TOKEN}...$" is not read as math, emphasis or HTML; "|" is
-// escaped, as GFM tables require even inside a span.
-func mdCode(s string) string {
-	if s == "" {
-		return ""
-	}
-	s = oneLine(s)
-	longest, run := 0, 0
-	for _, r := range s {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	pad := ""
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || (strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") && strings.TrimSpace(s) != "") {
-		pad = " "
-	}
-	return fence + pad + strings.ReplaceAll(s, "|", `\|`) + pad + fence
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", caller, quote.MarkdownCode(e.Callee), access, pol, status,
+		strings.Join(e.Origins, ", "), ev, e.LastSeen, quote.MarkdownCode(e.Owner), mdText(e.Reason), e.Expires)
 }
 
 // mdText escapes prose for a table cell: every Markdown punctuation
 // character that could start markup gets a backslash (CommonMark: any
 // ASCII punctuation may be escaped).
 func mdText(s string) string {
-	s = oneLine(s)
+	s = quote.OneLine(s)
 	var b strings.Builder
 	for _, r := range s {
 		if strings.ContainsRune("\\`*_{}[]()<>#+-.!|$~&^", r) {
@@ -234,18 +209,6 @@ func mdURL(u string) string {
 	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(u)
 }
 
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r == '\t' || r == 0x2028 || r == 0x2029 || r == 0x85 {
-			return ' '
-		}
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-}
-
 // mermaid writes a picture as a Mermaid flowchart: every label quoted and
 // escaped (mermaidText), arrows styled by what needs attention.
 func mermaid(b *bytes.Buffer, pic Picture) {
@@ -257,7 +220,7 @@ func mermaid(b *bytes.Buffer, pic Picture) {
 		} else if n.Class == "aggregate" {
 			open, end = "([\"", "\"])"
 		}
-		fmt.Fprintf(b, "  n%d%s%s%s\n", i, open, mermaidText(n.Name), end)
+		fmt.Fprintf(b, "  n%d%s%s%s\n", i, open, quote.MermaidLabel(n.Name), end)
 	}
 	for _, a := range pic.Arrows {
 		arrow := "-->"
@@ -269,31 +232,6 @@ func mermaid(b *bytes.Buffer, pic Picture) {
 		case "blocked":
 			arrow = "--x"
 		}
-		fmt.Fprintf(b, "  n%d %s|\"%s\"| n%d\n", a.From, arrow, mermaidText(a.Label), a.To)
+		fmt.Fprintf(b, "  n%d %s|\"%s\"| n%d\n", a.From, arrow, quote.MermaidLabel(a.Label), a.To)
 	}
-}
-
-// mermaidText makes s safe inside a quoted Mermaid label: Mermaid decodes
-// entity codes (#quot;, #35; ...) in labels
-// (https://mermaid.js.org/syntax/flowchart.html#entity-codes-to-escape-characters),
-// so the characters that could end the string, start an entity, a
-// Markdown string or HTML are written as codes ("#" first, so a name
-// holding "#quot;" stays literal); line breaks become spaces.
-func mermaidText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '#':
-			b.WriteString("#35;")
-		case r == '"':
-			b.WriteString("#quot;")
-		case r == '|', r == '<', r == '>', r == '`', r == '&':
-			fmt.Fprintf(&b, "#%d;", r)
-		case r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 || r == 0x85:
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

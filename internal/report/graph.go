@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/quote"
 )
 
 // DOT renders the edges as a Graphviz digraph, callers pointing at callees,
@@ -87,16 +88,16 @@ func mermaidFlowchart(w io.Writer, edges []mermaidEdge) {
 	for i, n := range list {
 		ids[n] = fmt.Sprintf("n%d", i)
 		if groupBox[n] {
-			fmt.Fprintf(w, "  %s[[\"%s\"]]\n", ids[n], mermaidText(n))
+			fmt.Fprintf(w, "  %s[[\"%s\"]]\n", ids[n], quote.MermaidLabel(n))
 		} else {
-			fmt.Fprintf(w, "  %s[\"%s\"]\n", ids[n], mermaidText(n))
+			fmt.Fprintf(w, "  %s[\"%s\"]\n", ids[n], quote.MermaidLabel(n))
 		}
 	}
 	for _, e := range edges {
 		// The label is always quoted: unquoted, "(unknown)" (an edge known
 		// only from the authentication log) is Mermaid syntax, and the whole
 		// diagram fails to parse (issue 11).
-		fmt.Fprintf(w, "  %s %s|\"%s\"| %s\n", ids[mermaidNode(e.From, e.FromGroup)], e.Arrow, mermaidText(e.Label), ids[e.To])
+		fmt.Fprintf(w, "  %s %s|\"%s\"| %s\n", ids[mermaidNode(e.From, e.FromGroup)], e.Arrow, quote.MermaidLabel(e.Label), ids[e.To])
 	}
 }
 
@@ -166,32 +167,6 @@ func aggregateMermaid(w io.Writer, edges []mermaidEdge, nodes int) []mermaidEdge
 		out[i] = x.e
 	}
 	return out
-}
-
-// mermaidText makes s safe inside a quoted Mermaid label ("..."): names
-// come from repositories and are hostile. Mermaid decodes entity codes
-// (#quot;, #35; ...) in labels (https://mermaid.js.org/syntax/flowchart.html#entity-codes-to-escape-characters),
-// so every character that could end the string, start an entity, a
-// Markdown string (a backtick) or HTML is written as one; "#" first, so
-// that a name holding "#quot;" stays literal. Line breaks and other
-// control characters become spaces: a label is one line.
-func mermaidText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '#':
-			b.WriteString("#35;")
-		case r == '"':
-			b.WriteString("#quot;")
-		case r == '|', r == '<', r == '>', r == '`', r == '&':
-			fmt.Fprintf(&b, "#%d;", r)
-		case r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 || r == 0x85:
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 func nodes(g *graph.Graph) []string {

@@ -23,6 +23,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/loc"
 	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/quote"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -475,13 +476,13 @@ func FuzzQuoting(f *testing.F) {
 		if diags.HasErrors() || v.AsString() != norm.NFC.String(string([]rune(s))) {
 			t.Fatalf("hclString(%q) reads back as %#v (%v)", s, v, diags)
 		}
-		for name, out := range map[string]string{"oneLine": oneLine(s), "md": md(s), "mdCode": mdCode(s)} {
+		for name, out := range map[string]string{"oneLine": quote.OneLine(s), "md": md(s), "mdCode": quote.MarkdownCode(s)} {
 			if strings.ContainsAny(out, "\n\r\u0085\u2028\u2029\u202e\u2066") {
 				t.Errorf("%s(%q) = %q breaks the line", name, s, out)
 			}
 		}
-		if c := mdCode(s); strings.Contains(strings.ReplaceAll(c, `\|`, ""), "|") {
-			t.Errorf("mdCode(%q) = %q holds an unescaped |", s, c)
+		if c := quote.MarkdownCode(s); strings.Contains(strings.ReplaceAll(c, `\|`, ""), "|") {
+			t.Errorf("quote.MarkdownCode(%q) = %q holds an unescaped |", s, c)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/graph"
+	"github.com/tokenscope/tokenscope/internal/quote"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -58,8 +59,8 @@ func TestMDCode(t *testing.T) {
 		{"`x`", "`` `x` ``"},
 		{"a|b\nc", "`a\\|b\\nc`"},
 	} {
-		if got := mdCode(c.in); got != c.want {
-			t.Errorf("mdCode(%q) = %q, want %q", c.in, got, c.want)
+		if got := quote.MarkdownCode(c.in); got != c.want {
+			t.Errorf("quote.MarkdownCode(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/quote"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -34,7 +35,7 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 	} else {
 		fmt.Fprintf(ew, "| caller | callee | access | policies | status | evidence |\n|---|---|---|---|---|---|\n")
 		for _, r := range rows {
-			caller := mdCode(r.Caller)
+			caller := quote.MarkdownCode(r.Caller)
 			if r.CallerType == plan.GroupEntry {
 				caller = "group " + caller
 			}
@@ -46,9 +47,9 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 				ev = append(ev, md(shortReason(r.Reason)))
 			}
 			for _, u := range r.Uses {
-				ev = append(ev, mdCode(useSummary(u)))
+				ev = append(ev, quote.MarkdownCode(useSummary(u)))
 			}
-			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s |\n", caller, mdCode(r.Callee), kinds(r.Access), md(policiesCell(r.Policies)), statusCell(r), strings.Join(ev, "<br>"))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s | %s |\n", caller, quote.MarkdownCode(r.Callee), kinds(r.Access), md(policiesCell(r.Policies)), statusCell(r), strings.Join(ev, "<br>"))
 		}
 	}
 	fmt.Fprintf(ew, "\n## Steps per project\n")
@@ -57,12 +58,12 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 	}
 	fmt.Fprintf(ew, "\n## Rollout checklist\n\n")
 	for _, c := range checklist(p, h) {
-		fmt.Fprintf(ew, "- [ ] %s\n", oneLine(c))
+		fmt.Fprintf(ew, "- [ ] %s\n", quote.OneLine(c))
 	}
 	if len(p.Unresolved) > 0 {
 		fmt.Fprintf(ew, "\n## Unresolved references\n\nNot planned. Look at each one, and approve an edge in trust.yaml if it is a job-token use.\n\n| project | where | reference | reason |\n|---|---|---|---|\n")
 		for _, u := range p.Unresolved {
-			fmt.Fprintf(ew, "| %s | %s | %s | %s |\n", mdCode(use.Owner(u.Project, u.Caller)), md(place(u.File, u.Line)), mdCode(u.Reference), md(u.Reason))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s |\n", quote.MarkdownCode(use.Owner(u.Project, u.Caller)), md(place(u.File, u.Line)), quote.MarkdownCode(u.Reference), md(u.Reason))
 		}
 	}
 	if len(p.Warnings) > 0 {
@@ -75,21 +76,21 @@ func planMarkdown(w io.Writer, p *plan.Plan, h PlanHints) error {
 }
 
 func markdownProject(w io.Writer, p *plan.Plan, pr plan.Project) {
-	head := mdCode(pr.Path)
+	head := quote.MarkdownCode(pr.Path)
 	if pr.ID != 0 {
 		head += fmt.Sprintf(" (id %d)", pr.ID)
 	}
 	if pr.Wave != "" {
-		head += ", wave " + mdCode(pr.Wave)
+		head += ", wave " + quote.MarkdownCode(pr.Wave)
 	}
 	fmt.Fprintf(w, "\n### %s\n\nAllowlist: %s.\n\n", head, md(pr.EnforceNote))
 	if pr.Unknown() {
 		fmt.Fprintf(w, "> **%s**; no removal or update is planned, the adds may already exist.\n\n", md(upperFirst(unknownState)))
 	}
 	item := func(verb string, e plan.Entry) {
-		fmt.Fprintf(w, "- **%s** %s %s: %s", verb, e.Type, mdCode(e.Path), md(entryReason(e)))
+		fmt.Fprintf(w, "- **%s** %s %s: %s", verb, e.Type, quote.MarkdownCode(e.Path), md(entryReason(e)))
 		if e.Role != "" && verb != "remove" && verb != "unapproved" {
-			fmt.Fprintf(w, ". Triggering users need at least %s on %s", e.Role, mdCode(pr.Path))
+			fmt.Fprintf(w, ". Triggering users need at least %s on %s", e.Role, quote.MarkdownCode(pr.Path))
 		}
 		if wd := e.Widening; wd != nil && len(wd.Extra) > 0 && verb != "remove" {
 			fmt.Fprintf(w, ". Lets in %d project(s) with no discovered use: %s", len(wd.Extra), md(strings.Join(wd.Extra, ", ")))
@@ -109,28 +110,28 @@ func markdownProject(w io.Writer, p *plan.Plan, pr plan.Project) {
 		rs   []plan.Review
 	}{{"needs review", pr.NeedsReview}, {"denied", pr.Denied}} {
 		for _, r := range l.rs {
-			fmt.Fprintf(w, "- **%s** %s (%s): %s\n", l.verb, mdCode(r.Caller), accessText(r.Access), md(r.Reason))
+			fmt.Fprintf(w, "- **%s** %s (%s): %s\n", l.verb, quote.MarkdownCode(r.Caller), accessText(r.Access), md(r.Reason))
 		}
 	}
 	for _, a := range pr.Advice {
-		fmt.Fprintf(w, "- **advice** for %s (%s): %s\n", mdCode(a.Caller), accessText(a.Access), md(a.Text))
+		fmt.Fprintf(w, "- **advice** for %s (%s): %s\n", quote.MarkdownCode(a.Caller), accessText(a.Access), md(a.Text))
 	}
 	if ui := uiSteps(pr, p.Capabilities); len(ui) > 0 {
 		fmt.Fprintf(w, "\nIn the UI (GitLab %s):\n\n", versionName(p))
 		for _, s := range ui {
-			fmt.Fprintf(w, "%s\n", oneLine(s))
+			fmt.Fprintf(w, "%s\n", quote.OneLine(s))
 		}
 	}
 	// Before the allowlist (15.9) no call can work: the checklist says what to upgrade.
 	if calls := pr.Calls(p.Capabilities); len(calls) > 0 && p.Capabilities.Allowlist {
 		fmt.Fprintf(w, "\nWith the API (token from `$GITLAB_TOKEN`):\n\n```sh\n")
 		if p.ServerURL != "" {
-			fmt.Fprintf(w, "GITLAB_URL=%s\n", shellQuote(oneLine(p.ServerURL)))
+			fmt.Fprintf(w, "GITLAB_URL=%s\n", shellQuote(quote.OneLine(p.ServerURL)))
 		}
 		for _, c := range calls {
 			// Each line on its own line: nothing from a name can close the
 			// fence or start a command (curl quotes and keeps it on one).
-			fmt.Fprintf(w, "# %s\n%s\n", oneLine(callComment(c, p.Capabilities)), curl(c))
+			fmt.Fprintf(w, "# %s\n%s\n", quote.OneLine(callComment(c, p.Capabilities)), curl(c))
 		}
 		fmt.Fprintf(w, "```\n")
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/quote"
 )
 
 // scriptPrelude is the fixed part of the script: argument parsing, the
@@ -221,7 +222,7 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 # Order per project: entries, then policies (GraphQL), then removals, then
 # enforcement, which is skipped when an earlier call for the project failed.
 # A change that is already made is reported and skipped.
-`, oneLine(strings.Join(waveNames(p), ", ")), oneLine(cmpOr(p.ServerURL, "https://gitlab.example.com")))
+`, quote.OneLine(strings.Join(waveNames(p), ", ")), quote.OneLine(cmpOr(p.ServerURL, "https://gitlab.example.com")))
 	io.WriteString(ew, scriptPrelude)
 	io.WriteString(ew, scriptServerURL(cmpOr(p.ServerURL, "https://gitlab.example.com")))
 	reviewed := 0
@@ -249,11 +250,11 @@ func planScript(w io.Writer, p *plan.Plan, h PlanHints) error {
 		calls := pr.Calls(p.Capabilities)
 		if len(calls) == 0 {
 			if pr.Unknown() {
-				fmt.Fprintf(ew, "\n# %s: %s; no calls planned\n", oneLine(pr.Path), unknownState)
+				fmt.Fprintf(ew, "\n# %s: %s; no calls planned\n", quote.OneLine(pr.Path), unknownState)
 			}
 			continue
 		}
-		fmt.Fprintf(ew, "\n# %s: %s\n", oneLine(pr.Path), oneLine(pr.EnforceNote))
+		fmt.Fprintf(ew, "\n# %s: %s\n", quote.OneLine(pr.Path), quote.OneLine(pr.EnforceNote))
 		if pr.Unknown() {
 			fmt.Fprintf(ew, "# %s: --execute refuses this project\n", unknownState)
 		}
@@ -402,7 +403,7 @@ func wrapComment(s string) string {
 	var lines []string
 	line := ""
 	for _, word := range strings.Fields(s) {
-		word = oneLine(word)
+		word = quote.OneLine(word)
 		if line != "" && len(line)+1+len(word) > 76 {
 			lines = append(lines, line)
 			line = word

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/quote"
 )
 
 // The steps of one callee's plan, in the order that never breaks a
@@ -25,22 +26,22 @@ func uiSteps(pr plan.Project, caps capability.Capabilities) []string {
 		return nil
 	}
 	n := caps.Names
-	steps := []string{fmt.Sprintf("Open %s > Settings > CI/CD and expand **%s**.", oneLine(pr.Path), n.Section)}
+	steps := []string{fmt.Sprintf("Open %s > Settings > CI/CD and expand **%s**.", quote.OneLine(pr.Path), n.Section)}
 	if sw := caps.PoliciesSwitch(); sw != "" && slices.ContainsFunc(append(slices.Clone(pr.Add), pr.Update...), func(e plan.Entry) bool { return e.Policies != nil }) {
-		steps[0] = upperFirst(sw) + ". Then open " + oneLine(pr.Path) + " > Settings > CI/CD and expand **" + n.Section + "**."
+		steps[0] = upperFirst(sw) + ". Then open " + quote.OneLine(pr.Path) + " > Settings > CI/CD and expand **" + n.Section + "**."
 	}
 	for _, e := range pr.Add {
 		if plan.Unsupported(e, caps) != "" {
-			steps = append(steps, fmt.Sprintf("Group entries need GitLab 17.0: add each project of %s instead, or upgrade.", oneLine(e.Path)))
+			steps = append(steps, fmt.Sprintf("Group entries need GitLab 17.0: add each project of %s instead, or upgrade.", quote.OneLine(e.Path)))
 			continue
 		}
-		steps = append(steps, fmt.Sprintf("Select **%s**, enter %s%s, then select **Add**.", n.Add, mdCode(e.Path), uiPermissions(e.Policies, caps)))
+		steps = append(steps, fmt.Sprintf("Select **%s**, enter %s%s, then select **Add**.", n.Add, quote.MarkdownCode(e.Path), uiPermissions(e.Policies, caps)))
 	}
 	for _, e := range pr.Update {
-		steps = append(steps, fmt.Sprintf("Next to %s, select **Edit**%s, then save.", mdCode(e.Path), uiPermissions(e.Policies, caps)))
+		steps = append(steps, fmt.Sprintf("Next to %s, select **Edit**%s, then save.", quote.MarkdownCode(e.Path), uiPermissions(e.Policies, caps)))
 	}
 	for _, e := range pr.Remove {
-		steps = append(steps, fmt.Sprintf("Next to %s, select **Remove** and confirm.", mdCode(e.Path)))
+		steps = append(steps, fmt.Sprintf("Next to %s, select **Remove** and confirm.", quote.MarkdownCode(e.Path)))
 	}
 	if pr.Enforce {
 		steps = append(steps, uiEnforce(n)+".")
@@ -174,11 +175,11 @@ func curl(c plan.Call) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "curl --request %s --header \"PRIVATE-TOKEN: $GITLAB_TOKEN\"", shellWord(c.Method))
 	if c.GraphQL() {
-		fmt.Fprintf(&b, " --header \"Content-Type: application/json\" \\\n     --data %s \\\n     %s", shellQuote(oneLine(graphqlBody(graphqlQuery(c)))), serverPath(c.Path))
+		fmt.Fprintf(&b, " --header \"Content-Type: application/json\" \\\n     --data %s \\\n     %s", shellQuote(quote.OneLine(graphqlBody(graphqlQuery(c)))), serverPath(c.Path))
 		return b.String()
 	}
 	for _, f := range formFields(c) {
-		fmt.Fprintf(&b, " --data %s", shellQuote(oneLine(f)))
+		fmt.Fprintf(&b, " --data %s", shellQuote(quote.OneLine(f)))
 	}
 	fmt.Fprintf(&b, " \\\n     %s", serverPath(c.Path))
 	return b.String()

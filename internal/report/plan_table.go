@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/quote"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -215,7 +216,7 @@ func tableProject(w io.Writer, p *plan.Plan, pr plan.Project, h PlanHints, st st
 	if pr.Wave != "" {
 		head += ", wave " + pr.Wave
 	}
-	fmt.Fprintf(w, "== %s\n", st.head(oneLine(head)))
+	fmt.Fprintf(w, "== %s\n", st.head(quote.OneLine(head)))
 	line(pr.EnforceNote, "   allowlist: ", "       ")
 	if pr.Unknown() {
 		line(unknownState+"; no removal or update is planned, the adds may already exist", "   ", "       ")
@@ -263,10 +264,10 @@ func tableProject(w io.Writer, p *plan.Plan, pr plan.Project, h PlanHints, st st
 	if calls := pr.Calls(p.Capabilities); len(calls) > 0 && p.Capabilities.Allowlist {
 		fmt.Fprintf(w, "   API (token from $GITLAB_TOKEN, server from $GITLAB_URL%s):\n", serverHint(p))
 		for _, c := range calls {
-			fmt.Fprintf(w, "     # %s\n", oneLine(callComment(c, p.Capabilities)))
+			fmt.Fprintf(w, "     # %s\n", quote.OneLine(callComment(c, p.Capabilities)))
 			// A command is copied whole: never wrapped.
 			for _, l := range strings.Split(curl(c), "\n") {
-				fmt.Fprintf(w, "     %s\n", oneLine(l))
+				fmt.Fprintf(w, "     %s\n", quote.OneLine(l))
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/plan"
+	"github.com/tokenscope/tokenscope/internal/quote"
 )
 
 // planTerraform renders one gitlab_project_job_token_scopes resource per
@@ -68,17 +69,17 @@ func planTerraform(w io.Writer, p *plan.Plan, h PlanHints) error {
 			// The resource is authoritative: listing only what the plan
 			// adds would remove whatever is on the allowlist today, which
 			// this plan could not read.
-			fmt.Fprintf(&body, "\n# %s: NOT MANAGED\n# %s.\n", oneLine(pr.Path), unknownState)
+			fmt.Fprintf(&body, "\n# %s: NOT MANAGED\n# %s.\n", quote.OneLine(pr.Path), unknownState)
 			fmt.Fprintf(&body, "# %s\n", wrapComment("An authoritative gitlab_project_job_token_scopes resource would remove every entry not listed; plan again with a Maintainer token to manage it."))
 			for _, e := range pr.Add {
-				fmt.Fprintf(&body, "# it needs at least: %s %s (%s)\n", e.Type, oneLine(e.Path), oneLine(tfNote(pr, e, h)))
+				fmt.Fprintf(&body, "# it needs at least: %s %s (%s)\n", e.Type, quote.OneLine(e.Path), quote.OneLine(tfNote(pr, e, h)))
 			}
 			continue
 		}
 		staying := stayingEntries(pr)
 		enabled := pr.Enforce || pr.Enforced
 		if len(staying) == 0 && !enabled {
-			fmt.Fprintf(&body, "\n# %s: not managed (%s)\n", oneLine(pr.Path), oneLine(pr.EnforceNote))
+			fmt.Fprintf(&body, "\n# %s: not managed (%s)\n", quote.OneLine(pr.Path), quote.OneLine(pr.EnforceNote))
 			continue
 		}
 		name := tfName(pr.Path)
@@ -86,9 +87,9 @@ func planTerraform(w io.Writer, p *plan.Plan, h PlanHints) error {
 			name = fmt.Sprintf("%s_%d", tfName(pr.Path), i)
 		}
 		names[name] = true
-		fmt.Fprintf(&body, "\n# %s: %s\n", oneLine(pr.Path), oneLine(pr.EnforceNote))
+		fmt.Fprintf(&body, "\n# %s: %s\n", quote.OneLine(pr.Path), quote.OneLine(pr.EnforceNote))
 		if pr.Wave != "" {
-			fmt.Fprintf(&body, "# wave %s\n", oneLine(pr.Wave))
+			fmt.Fprintf(&body, "# wave %s\n", quote.OneLine(pr.Wave))
 		}
 		fmt.Fprintf(&body, "resource \"gitlab_project_job_token_scopes\" %s {\n", hclString(name))
 		project := pr.Path
@@ -106,7 +107,7 @@ func planTerraform(w io.Writer, p *plan.Plan, h PlanHints) error {
 				if e.Type != kind {
 					continue
 				}
-				lines = append(lines, fmt.Sprintf("    %s, # %s: %s", ref(string(kind), e.Path, e.ID), oneLine(e.Path), oneLine(tfNote(pr, e, h))))
+				lines = append(lines, fmt.Sprintf("    %s, # %s: %s", ref(string(kind), e.Path, e.ID), quote.OneLine(e.Path), quote.OneLine(tfNote(pr, e, h))))
 			}
 			if len(lines) == 0 {
 				attrs = append(attrs, tfAttr{attr, "[]"})

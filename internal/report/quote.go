@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/csv"
 	"fmt"
+	"github.com/tokenscope/tokenscope/internal/quote"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -12,48 +13,6 @@ import (
 // read (inventory, gitlab), but a renderer must not depend on that: a name
 // that reaches one is written so that it cannot end a comment, a string or
 // a table cell, whatever it holds.
-
-// oneLine makes s safe on one line of a line comment (bash, HCL and YAML
-// "#"), a plain-text table or a terminal: every control character, the
-// Unicode line and paragraph separators and invalid UTF-8 become visible
-// escapes (\n, \x1b, \u2028), so that text from a name can neither end the
-// comment and start a command nor move the cursor.
-func oneLine(s string) string {
-	if !strings.ContainsFunc(s, unsafeRune) && utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case unsafeRune(r) && r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-		i += n
-	}
-	return b.String()
-}
-
-// unsafeRune: C0 and C1 controls, DEL, what YAML and terminals take for
-// line breaks or invisible marks, and the bidirectional overrides and
-// isolates that make text display in another order than it runs
-// (CVE-2021-42574, "Trojan Source").
-func unsafeRune(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 || r == 0xfeff || r == utf8.RuneError ||
-		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
-}
 
 // hclString quotes s as an HCL quoted template that is a literal: the
 // escapes of the HCL native syntax (\n \r \t \" \\ \uNNNN), and "${" and
@@ -83,7 +42,7 @@ func hclString(s string) string {
 		case (r == '$' || r == '%') && strings.HasPrefix(s[i+1:], "{"):
 			b.WriteRune(r)
 			b.WriteRune(r)
-		case unsafeRune(r):
+		case quote.UnsafeRune(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteRune(r)
@@ -92,32 +51,6 @@ func hclString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// mdCode writes s as a Markdown code span that stays one span in a table
-// cell or a list item: on one line (oneLine), "|" escaped (GitHub and
-// GitLab split table cells on it even inside code), and fenced with one
-// backtick more than the longest run of backticks in s
-// (https://spec.commonmark.org/0.31.2/#code-spans).
-func mdCode(s string) string {
-	if s == "" {
-		return "" // an empty span is not one in CommonMark; an empty cell is
-	}
-	s = strings.ReplaceAll(oneLine(s), "|", `\|`)
-	run, longest := 0, 0
-	for _, c := range []byte(s) {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if longest > 0 || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
 }
 
 var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./:=@%+,-]+$`)
@@ -148,7 +81,7 @@ func serverPath(p string) string {
 	if plainWord.MatchString(p) {
 		return `"$GITLAB_URL/` + p + `"`
 	}
-	return `"$GITLAB_URL"/` + shellQuote(oneLine(p))
+	return `"$GITLAB_URL"/` + shellQuote(quote.OneLine(p))
 }
 
 // csvWrite writes one CSV row with every cell defused (csvSafe): names of
@@ -156,14 +89,14 @@ func serverPath(p string) string {
 // does. encoding/csv quotes what would break the row.
 func csvWrite(cw *csv.Writer, row []string) {
 	for i := range row {
-		row[i] = csvSafe(row[i])
+		row[i] = quote.CSVCell(row[i])
 	}
 	_ = cw.Write(row)
 }
 
 // needsEscapes reports whether s cannot be written raw on one line.
 func needsEscapes(s string) bool {
-	return strings.ContainsFunc(s, unsafeRune) || !utf8.ValidString(s)
+	return strings.ContainsFunc(s, quote.UnsafeRune) || !utf8.ValidString(s)
 }
 
 // ansiCQuote writes s as bash's $'…': backslash, quote and every byte
@@ -187,7 +120,7 @@ func ansiCQuote(s string) string {
 			b.WriteString(`\r`)
 		case r == '\t':
 			b.WriteString(`\t`)
-		case unsafeRune(r):
+		case quote.UnsafeRune(r):
 			for _, c := range []byte(string(r)) {
 				fmt.Fprintf(&b, `\x%02x`, c)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/access"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/loc"
+	"github.com/tokenscope/tokenscope/internal/quote"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
 
@@ -217,7 +218,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 			if n := len(e.Uses) - 1; n > 0 {
 				ev += fmt.Sprintf(" +%d more", n)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", oneLine(e.Caller), oneLine(e.Callee), kinds(e.Access), origins(e.Origins()), oneLine(ev))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", quote.OneLine(e.Caller), quote.OneLine(e.Callee), kinds(e.Access), origins(e.Origins()), quote.OneLine(ev))
 		}
 		tw.Flush()
 	}
@@ -230,7 +231,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 			if u.Job != "" {
 				where += " (" + u.Job + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", oneLine(use.Owner(u.Project, u.Caller)), oneLine(where), u.Access, oneLine(u.Reference), oneLine(u.Reason))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", quote.OneLine(use.Owner(u.Project, u.Caller)), quote.OneLine(where), u.Access, quote.OneLine(u.Reference), quote.OneLine(u.Reason))
 		}
 		tw.Flush()
 	}
@@ -239,7 +240,7 @@ func scanTable(w io.Writer, g *graph.Graph) error {
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "PROJECT\tWHERE\tKIND\tDETAIL")
 		for _, n := range g.Notes {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLine(use.Owner(n.Project, n.Caller)), oneLine(place(n.File, n.Line)), n.Kind, oneLine(noteDetail(n)))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", quote.OneLine(use.Owner(n.Project, n.Caller)), quote.OneLine(place(n.File, n.Line)), n.Kind, quote.OneLine(noteDetail(n)))
 		}
 		tw.Flush()
 	}
@@ -259,9 +260,9 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 		for _, e := range g.Edges {
 			var ev []string
 			for _, u := range e.Uses {
-				ev = append(ev, mdCode(useSummary(u)))
+				ev = append(ev, quote.MarkdownCode(useSummary(u)))
 			}
-			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", mdCode(e.Caller), mdCode(e.Callee), kinds(e.Access), origins(e.Origins()), strings.Join(ev, "<br>"))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", quote.MarkdownCode(e.Caller), quote.MarkdownCode(e.Callee), kinds(e.Access), origins(e.Origins()), strings.Join(ev, "<br>"))
 		}
 	}
 	if len(g.Unresolved) > 0 {
@@ -271,13 +272,13 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 			if u.Job != "" {
 				where += " (" + u.Job + ")"
 			}
-			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", mdCode(use.Owner(u.Project, u.Caller)), mdCode(where), u.Access, mdCode(u.Reference), md(u.Reason))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s | %s |\n", quote.MarkdownCode(use.Owner(u.Project, u.Caller)), quote.MarkdownCode(where), u.Access, quote.MarkdownCode(u.Reference), md(u.Reason))
 		}
 	}
 	if len(g.Notes) > 0 {
 		fmt.Fprintf(ew, "\n## Notes\n\n| project | where | kind | detail |\n|---|---|---|---|\n")
 		for _, n := range g.Notes {
-			fmt.Fprintf(ew, "| %s | %s | %s | %s |\n", mdCode(use.Owner(n.Project, n.Caller)), mdCode(place(n.File, n.Line)), n.Kind, mdCode(noteDetail(n)))
+			fmt.Fprintf(ew, "| %s | %s | %s | %s |\n", quote.MarkdownCode(use.Owner(n.Project, n.Caller)), quote.MarkdownCode(place(n.File, n.Line)), n.Kind, quote.MarkdownCode(noteDetail(n)))
 		}
 	}
 	return ew.err
@@ -286,7 +287,7 @@ func scanMarkdown(w io.Writer, g *graph.Graph) error {
 // md escapes text for a Markdown table cell.
 func md(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;")
-	return r.Replace(oneLine(s)) // oneLine: \r and U+2028 end a line too
+	return r.Replace(quote.OneLine(s)) // oneLine: \r and U+2028 end a line too
 }
 
 func scanCSV(w io.Writer, g *graph.Graph) error {
@@ -295,27 +296,18 @@ func scanCSV(w io.Writer, g *graph.Graph) error {
 	for _, e := range g.Edges {
 		for _, u := range e.Uses {
 			csvWrite(cw, []string{"use", e.Caller, e.Callee, string(u.Access), string(u.Origin), evidenceProject(u),
-				u.Evidence.File, itoa(u.Evidence.Line), u.Evidence.Job, csvSafe(u.Evidence.Detail)})
+				u.Evidence.File, itoa(u.Evidence.Line), u.Evidence.Job, quote.CSVCell(u.Evidence.Detail)})
 		}
 	}
 	for _, u := range g.Unresolved {
 		csvWrite(cw, []string{"unresolved", u.RunBy(), "", string(u.Access), "", u.Project, u.File, itoa(u.Line), u.Job,
-			csvSafe(u.Reference + ": " + u.Reason)})
+			quote.CSVCell(u.Reference + ": " + u.Reason)})
 	}
 	for _, n := range g.Notes {
-		csvWrite(cw, []string{"note", n.RunBy(), "", "", string(n.Kind), n.Project, n.File, itoa(n.Line), n.Job, csvSafe(n.Detail)})
+		csvWrite(cw, []string{"note", n.RunBy(), "", "", string(n.Kind), n.Project, n.File, itoa(n.Line), n.Job, quote.CSVCell(n.Detail)})
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// csvSafe defuses spreadsheet formula injection: evidence is text copied
-// from repositories, and a cell starting with = + - @ would be evaluated.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func itoa(n int) string {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/tokenscope/tokenscope/internal/quote"
 	"strings"
 	"unicode/utf8"
 )
@@ -78,7 +79,7 @@ func width(text string) int { return utf8.RuneCountInString(text) }
 func wrap(text, first, rest string, max int) []string {
 	// oneLine: names and evidence come from repositories; a newline or a
 	// terminal escape in them must not start a line or repaint the screen.
-	words := unbroken(strings.Fields(oneLine(text)))
+	words := unbroken(strings.Fields(quote.OneLine(text)))
 	if len(words) == 0 {
 		return []string{strings.TrimRight(first, " ")}
 	}
@@ -122,7 +123,7 @@ func columns(rows [][]string, painted int, paint func(string) string) []string {
 	widths := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
-			r[i] = oneLine(c) // as in wrap
+			r[i] = quote.OneLine(c) // as in wrap
 			widths[i] = max(widths[i], width(r[i]))
 		}
 	}
