@@ -143,3 +143,43 @@ func SwapDir(tmp, dir string) error {
 	}
 	return nil
 }
+
+// DirState is what stands at the path of a folder a command is about to
+// write whole (SwapDir), as DirStateOf finds it.
+type DirState int
+
+const (
+	DirFree    DirState = iota // missing, or an empty folder: may be written
+	DirMarked                  // a folder holding the writer's marker file: may be replaced
+	DirSymlink                 // a symbolic link (never followed nor replaced)
+	DirNotDir                  // a file, a device, anything but a folder
+	DirForeign                 // a folder with content and no marker: someone's work
+)
+
+// DirStateOf classifies dir for a writer whose folders hold the regular
+// file marker: only DirFree and DirMarked may be replaced, so that a
+// wrong output path never deletes work. dir is checked with Lstat.
+func DirStateOf(dir, marker string) (DirState, error) {
+	st, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return DirFree, nil
+	case err != nil:
+		return 0, err
+	case st.Mode()&fs.ModeSymlink != 0:
+		return DirSymlink, nil
+	case !st.IsDir():
+		return DirNotDir, nil
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case err != nil:
+		return 0, err
+	case len(entries) == 0:
+		return DirFree, nil
+	}
+	if m, err := os.Lstat(filepath.Join(dir, marker)); err == nil && m.Mode().IsRegular() {
+		return DirMarked, nil
+	}
+	return DirForeign, nil
+}

@@ -2,9 +2,7 @@ package inventory
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -113,26 +111,16 @@ func removeStale(dir string) {
 // symbolic link (to a folder or not) is refused rather than followed or
 // replaced, and so is a regular file or a device such as /dev/null.
 func replaceable(dir string) error {
-	st, err := os.Lstat(dir)
+	state, err := atomicfile.DirStateOf(dir, MarkerName)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
 	case err != nil:
 		return fmt.Errorf("write snapshot %s: %w", dir, err)
-	case st.Mode()&fs.ModeSymlink != 0:
+	case state == atomicfile.DirFree || state == atomicfile.DirMarked:
+		return nil
+	case state == atomicfile.DirSymlink:
 		return &NotSnapshotError{Dir: dir, Reason: "it is a symbolic link, not a snapshot folder"}
-	case !st.IsDir():
+	case state == atomicfile.DirNotDir:
 		return &NotSnapshotError{Dir: dir, Reason: "it exists and is not a folder"}
-	}
-	entries, err := os.ReadDir(dir)
-	switch {
-	case err != nil:
-		return fmt.Errorf("write snapshot %s: %w", dir, err)
-	case len(entries) == 0:
-		return nil
-	}
-	if m, err := os.Lstat(filepath.Join(dir, MarkerName)); err == nil && m.Mode().IsRegular() {
-		return nil
 	}
 	// A folder with inventory.yaml but no marker may be a snapshot from a
 	// tokenscope older than the marker, or a repository that happens to

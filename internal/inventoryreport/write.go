@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -109,26 +107,16 @@ func Write(ctx context.Context, dir string, files map[string][]byte) (err error)
 }
 
 func replaceable(dir string) error {
-	st, err := os.Lstat(dir)
+	state, err := atomicfile.DirStateOf(dir, MarkerName)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
 	case err != nil:
 		return fmt.Errorf("write report %s: %w", dir, err)
-	case st.Mode()&fs.ModeSymlink != 0:
+	case state == atomicfile.DirFree || state == atomicfile.DirMarked:
+		return nil
+	case state == atomicfile.DirSymlink:
 		return &NotReportError{Dir: dir, Reason: "it is a symbolic link, not a report directory"}
-	case !st.IsDir():
+	case state == atomicfile.DirNotDir:
 		return &NotReportError{Dir: dir, Reason: "it exists and is not a directory"}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("write report %s: %w", dir, err)
-	}
-	if len(entries) == 0 {
-		return nil
-	}
-	if m, err := os.Lstat(filepath.Join(dir, MarkerName)); err == nil && m.Mode().IsRegular() {
-		return nil
 	}
 	return &NotReportError{Dir: dir, Reason: fmt.Sprintf("the directory is not empty and holds no %s marker, so tokenscope did not write it", MarkerName)}
 }
