@@ -131,6 +131,10 @@ feed:
 	return out, ctxErr
 }
 
+// sharePrefixes lets tests compare a scan without the shared analysis of
+// common leading script items to one with it.
+var sharePrefixes = true
+
 // scanProject runs every detector over one project. It recovers from a
 // panic in any stage and reports it as a diagnostic: one bad project never
 // stops a scan.
@@ -162,6 +166,9 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	res.Notes = append(res.Notes, configNotes(cfg.Notes, p.Path)...)
 	res.Diags = append(res.Diags, cfg.Diags...)
 	js := &jobScan{snap: newMemoFiles(snap), server: server, project: p, predefined: predefined, detectors: detectors}
+	if sharePrefixes {
+		js.prefix = shell.NewPrefixCache()
+	}
 	for i := range cfg.Jobs {
 		if cfg.Jobs[i].Never {
 			continue // a note says so (configNotes)
@@ -196,7 +203,9 @@ func variants(job *ciconfig.Job) []ciconfig.Variant {
 
 // Commands analyses the job's script sections: hooks:pre_get_sources_script,
 // before_script and script (one shell), and after_script (a new shell).
-func Commands(files inventory.Files, project string, job *ciconfig.Job, env shell.Env) ([]*shell.Command, diag.List) {
+// prefix, when set, shares the analysis of leading script items between
+// the jobs of project (see shell.PrefixCache).
+func Commands(files inventory.Files, project string, job *ciconfig.Job, env shell.Env, prefix *shell.PrefixCache) ([]*shell.Command, diag.List) {
 	read := func(name string) ([]byte, error) { return files.ReadFile(project, name) }
 	var cmds []*shell.Command
 	var diags diag.List
@@ -222,7 +231,7 @@ func Commands(files inventory.Files, project string, job *ciconfig.Job, env shel
 		if len(srcs) == 0 {
 			continue
 		}
-		r := shell.Analyze(srcs, env, shell.Options{ReadFile: read})
+		r := shell.Analyze(srcs, env, shell.Options{ReadFile: read, Prefix: prefix})
 		cmds = append(cmds, r.Commands...)
 		diags = append(diags, r.Diags...)
 	}

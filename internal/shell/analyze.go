@@ -33,6 +33,9 @@ type Options struct {
 	// MaxCommands bounds the commands returned (default 100000), against
 	// hostile input.
 	MaxCommands int
+	// Prefix, when set, shares the analysis of the leading script items
+	// between calls with the same ReadFile (one project): see PrefixCache.
+	Prefix *PrefixCache
 }
 
 // Result is what Analyze found.
@@ -109,17 +112,46 @@ func Analyze(sources []Source, env Env, opts Options) Result {
 	p := parsers.Get().(*syntax.Parser)
 	defer parsers.Put(p)
 	a := &analyzer{opts: opts, parser: p}
-	st := &shState{env: newRoot(env), cwdOK: true}
-	a.project = projectOf(env, sources)
 	if a.psSession(sources) {
+		st := &shState{env: newRoot(env), cwdOK: true}
+		a.project = projectOf(env, sources)
 		a.powershell(st, sources)
 		return Result{Commands: a.cmds, Diags: a.diags}
 	}
-	for i := 0; i < len(sources); i++ {
+	start, st := 0, (*shState)(nil)
+	var rec *recEnv
+	var key string
+	k := prefixLen(sources)
+	if opts.Prefix != nil && env != nil && k > 0 {
+		key = prefixKey(sources[:k], opts)
+		if e := opts.Prefix.lookup(key, env); e != nil {
+			st, start = a.restore(e, env), e.n
+		} else {
+			rec = &recEnv{inner: env, on: true, seen: map[string]bool{}}
+			env = rec
+		}
+	}
+	if st == nil {
+		st = &shState{env: newRoot(env), cwdOK: true}
+		a.project = projectOf(env, sources)
+	}
+	for i := start; i < len(sources); i++ {
 		if a.halted {
 			break
 		}
 		i += a.source(st, sources, i) - 1
+		if rec != nil && i+1 >= k {
+			rec.on = false
+			if i+1 == k && a.quiet(st) {
+				opts.Prefix.store(key, k, rec.reads, a, st)
+			}
+			rec = nil
+		}
+	}
+	if rec != nil && a.halted && a.quiet(st) {
+		// exit in the prefix: the rest never runs, for any job alike.
+		rec.on = false
+		opts.Prefix.store(key, k, rec.reads, a, st)
 	}
 	return Result{Commands: a.cmds, Diags: a.diags}
 }
