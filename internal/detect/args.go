@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"path"
 	"regexp"
 	"strings"
 
@@ -13,24 +12,7 @@ import (
 
 // cmdBase is a command name without directory and Windows suffix, lower
 // case: "/usr/bin/curl" and "curl.exe" are both "curl".
-func cmdBase(name string) string {
-	// Fast path: most names are plain lower-case words ("curl", "npm").
-	plain := true
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c == '/' || c == '\\' || c == '.' || c >= 'A' && c <= 'Z' || c >= 0x80 {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return name
-	}
-	b := strings.ToLower(path.Base(strings.ReplaceAll(name, `\`, "/")))
-	for _, suf := range []string{".exe", ".cmd", ".bat"} {
-		b = strings.TrimSuffix(b, suf)
-	}
-	return b
-}
+func cmdBase(name string) string { return shell.BaseName(name) }
 
 // isLauncher reports whether a command runs its arguments as a command.
 func isLauncher(name string) bool {
@@ -51,11 +33,14 @@ func argv(c *shell.Command) []shell.Word {
 		// The contract says never empty; a zero word keeps callers safe.
 		return []shell.Word{{}}
 	}
-	for range 4 {
-		if len(ws) < 2 || !isLauncher(cmdBase(ws[0].Value)) {
+	for k := range 4 {
+		name := c.Base
+		if k > 0 || name == "" {
+			name = cmdBase(ws[0].Value)
+		}
+		if len(ws) < 2 || !isLauncher(name) {
 			return ws
 		}
-		name := cmdBase(ws[0].Value)
 		i := 1
 		for i < len(ws) {
 			v := ws[i].Value
@@ -93,7 +78,13 @@ var durationRE = regexp.MustCompile(`^\d+(\.\d+)?[smhd]?$`)
 func isDuration(s string) bool { return durationRE.MatchString(s) }
 
 // cmdName is the base name of the command c really runs.
-func cmdName(c *shell.Command) string { return cmdBase(argv(c)[0].Value) }
+func cmdName(c *shell.Command) string {
+	ws := argv(c)
+	if c.Base != "" && len(c.Args) > 0 && &ws[0] == &c.Args[0] {
+		return c.Base
+	}
+	return cmdBase(ws[0].Value)
+}
 
 // words returns the values of ws.
 func words(ws []shell.Word) []string {

@@ -313,7 +313,7 @@ func (a *analyzer) emit(st *shState, ctx *srcCtx, p syntax.Pos, args []Word, pre
 	}
 	c := &a.slab[0]
 	a.slab = a.slab[1:]
-	*c = Command{Args: args, Env: env, Pos: ctx.pos(p), Section: ctx.section}
+	*c = Command{Args: args, Env: env, Pos: ctx.pos(p), Section: ctx.section, Base: BaseName(args[0].Value)}
 	if len(pre) > 0 {
 		c.Assigns = make(map[string]Word, len(pre))
 		for _, p := range pre {

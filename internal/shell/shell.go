@@ -1,6 +1,11 @@
 package shell
 
-import "github.com/tokenscope/tokenscope/internal/loc"
+import (
+	"path"
+	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/loc"
+)
 
 // Env is a read-only view of the variables visible at one point of a
 // script. Implementations must be safe for concurrent reads.
@@ -65,6 +70,30 @@ type Command struct {
 	// "after_script", "pre_get_sources_script") or the script file that
 	// holds the command.
 	Section string
+	// Base is BaseName(Args[0].Value), computed once: every detector asks
+	// which command runs, for every command of every job.
+	Base string
+}
+
+// BaseName is a command name without directory and Windows suffix, lower
+// case: "/usr/bin/curl" and "curl.exe" are both "curl".
+func BaseName(name string) string {
+	// Fast path: most names are plain lower-case words ("curl", "npm").
+	plain := true
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '/' || c == '\\' || c == '.' || c >= 'A' && c <= 'Z' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return name
+	}
+	b := strings.ToLower(path.Base(strings.ReplaceAll(name, `\`, "/")))
+	for _, suf := range []string{".exe", ".cmd", ".bat"} {
+		b = strings.TrimSuffix(b, suf)
+	}
+	return b
 }
 
 // Name returns the command name (Args[0].Value).
