@@ -26,13 +26,13 @@ func (apiDetector) Detect(in *Input, out *Output) {
 	glabJobToken := false
 	for _, c := range in.Commands {
 		ws := argv(c)
-		switch cmdBase(ws[0].Value) {
+		switch nameOf(c, ws) {
 		case "curl":
 			in.request(c, parseCurl(ws[1:]), out)
 		case "wget":
 			in.request(c, parseWget(ws[1:]), out)
 		case "http", "https", "xh", "xhs":
-			in.request(c, parseHTTPie(cmdBase(ws[0].Value), ws[1:]), out)
+			in.request(c, parseHTTPie(nameOf(c, ws), ws[1:]), out)
 		case "glab":
 			glabJobToken = in.glab(c, ws[1:], glabJobToken, out)
 		case "release-cli":

@@ -78,9 +78,12 @@ var durationRE = regexp.MustCompile(`^\d+(\.\d+)?[smhd]?$`)
 func isDuration(s string) bool { return durationRE.MatchString(s) }
 
 // cmdName is the base name of the command c really runs.
-func cmdName(c *shell.Command) string {
-	ws := argv(c)
-	if c.Base != "" && len(c.Args) > 0 && &ws[0] == &c.Args[0] {
+func cmdName(c *shell.Command) string { return nameOf(c, argv(c)) }
+
+// nameOf is the base name of ws[0], where ws are words of c (argv(c),
+// maybe advanced past a prefix): c.Base when ws starts at c's name.
+func nameOf(c *shell.Command, ws []shell.Word) string {
+	if c.Base != "" && len(c.Args) > 0 && len(ws) > 0 && &ws[0] == &c.Args[0] {
 		return c.Base
 	}
 	return cmdBase(ws[0].Value)

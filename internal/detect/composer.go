@@ -67,7 +67,7 @@ func (composerDetector) Detect(in *Input, out *Output) {
 	seen := map[string]bool{}
 	for _, c := range in.Commands {
 		ws := argv(c)
-		tool := cmdBase(ws[0].Value)
+		tool := nameOf(c, ws)
 		args := ws[1:]
 		if tool == "php" && len(ws) > 1 && strings.HasPrefix(cmdBase(ws[1].Value), "composer") {
 			tool, args = "composer", ws[2:]

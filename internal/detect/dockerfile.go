@@ -79,7 +79,7 @@ var (
 // parseBuild recognises an image build command.
 func (st *jobState) parseBuild(c *shell.Command) (build, bool) {
 	ws := argv(c)
-	tool := cmdBase(ws[0].Value)
+	tool := nameOf(c, ws)
 	parse := buildParsers[tool]
 	if parse == nil {
 		return build{}, false

@@ -165,7 +165,7 @@ func (in *Input) settings(match func(name string) bool) []setting {
 	}
 	for _, c := range in.Commands {
 		ws := argv(c)
-		if n := cmdBase(ws[0].Value); n == "export" || n == "declare" || n == "typeset" {
+		if n := nameOf(c, ws); n == "export" || n == "declare" || n == "typeset" {
 			for _, a := range ws[1:] {
 				if k, v, ok := strings.Cut(a.Value, "="); ok && match(k) {
 					out = append(out, setting{Name: k, Value: v, Cmd: c})
@@ -193,7 +193,7 @@ func (in *Input) buildArgs(match func(name string) bool) []setting {
 	var out []setting
 	for _, c := range in.Commands {
 		ws := argv(c)
-		switch cmdBase(ws[0].Value) {
+		switch nameOf(c, ws) {
 		case "docker", "podman", "buildah", "executor", "nerdctl", "img":
 		default:
 			continue

@@ -40,7 +40,7 @@ func (st *jobState) gitFileState() *gitFiles {
 func (st *jobState) applyGitConfigFiles(c *shell.Command) []stateNote {
 	var notes []stateNote
 	ws := argv(c)
-	if cmdBase(ws[0].Value) == "git" {
+	if nameOf(c, ws) == "git" {
 		if call, ok := st.parseGitCall(c); ok && call.sub == "config" {
 			p := configSpec.parse(call.args)
 			pos := p.pos

@@ -46,7 +46,7 @@ var tomlGitRE = regexp.MustCompile(`(?:^|[{,\s])git\s*=\s*["']([^"']+)["']`)
 // install, uv sync, pdm install, pipenv install.
 func (st *jobState) pyManifestVCSUses(out *Output, c *shell.Command) {
 	ws := argv(c)
-	tool := cmdBase(ws[0].Value)
+	tool := nameOf(c, ws)
 	args := ws[1:]
 	if m, rest, ok := pythonModule(ws); ok {
 		tool, args = m, rest

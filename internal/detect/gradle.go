@@ -154,7 +154,7 @@ func (in *Input) gradle(out *Output) {
 	seen := map[string]bool{}
 	for _, c := range in.Commands {
 		ws := argv(c)
-		switch cmdBase(ws[0].Value) {
+		switch nameOf(c, ws) {
 		case "gradle", "gradlew":
 		default:
 			continue

@@ -42,7 +42,7 @@ func (helmDetector) Detect(in *Input, out *Output) {
 	repos := map[string]helmRepo{}
 	for _, c := range in.Commands {
 		ws := argv(c)
-		if cmdBase(ws[0].Value) != "helm" {
+		if nameOf(c, ws) != "helm" {
 			continue
 		}
 		spec := helmSpec

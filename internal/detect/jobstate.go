@@ -88,7 +88,7 @@ func (st *jobState) enter(c *shell.Command) {
 func (st *jobState) apply(c *shell.Command) []stateNote {
 	var notes []stateNote
 	ws := argv(c)
-	switch cmdBase(ws[0].Value) {
+	switch nameOf(c, ws) {
 	case "cd", "pushd":
 		if len(ws) > 1 {
 			st.cwd = st.resolve(c, ws[len(ws)-1].Value)

@@ -82,7 +82,7 @@ func runnerPrefix(ws []shell.Word) int {
 func (in *Input) scriptRun(c *shell.Command) (script, bool) {
 	ws := argv(c)
 	ws = ws[runnerPrefix(ws):]
-	name := cmdBase(ws[0].Value)
+	name := nameOf(c, ws)
 	d, isInterp := interpreter(name)
 	if !isInterp {
 		// ./release.py, scripts/notify: a #! line decides.

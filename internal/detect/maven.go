@@ -215,7 +215,7 @@ func (mavenDetector) Detect(in *Input, out *Output) {
 	seen := map[string]bool{}
 	for _, c := range in.Commands {
 		ws := argv(c)
-		switch cmdBase(ws[0].Value) {
+		switch nameOf(c, ws) {
 		case "mvn", "mvnw", "mvnd", "mvndebug": // cmdBase lowers case and drops .cmd
 		default:
 			continue

@@ -354,7 +354,7 @@ func npmCommands(in *Input) []npmCmd {
 	var out []npmCmd
 	for _, c := range in.Commands {
 		ws := argv(c)
-		tool := cmdBase(ws[0].Value)
+		tool := nameOf(c, ws)
 		switch tool {
 		case "npm", "npx", "yarn", "pnpm", "pnpx", "bun", "bunx", "corepack":
 		default:
@@ -414,7 +414,7 @@ func (in *Input) npmWrites() npmConfig {
 	}
 	for _, c := range in.Commands {
 		ws := argv(c)
-		tool := cmdBase(ws[0].Value)
+		tool := nameOf(c, ws)
 		if tool != "npm" && tool != "pnpm" && tool != "yarn" {
 			continue
 		}

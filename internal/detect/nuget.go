@@ -172,10 +172,10 @@ func (nugetDetector) Detect(in *Input, out *Output) {
 	seen := map[string]bool{}
 	for _, c := range in.Commands {
 		ws := argv(c)
-		tool := cmdBase(ws[0].Value)
+		tool := nameOf(c, ws)
 		if tool == "mono" && len(ws) > 1 {
 			ws = ws[1:]
-			tool = cmdBase(ws[0].Value)
+			tool = nameOf(c, ws)
 		}
 		if tool != "dotnet" && tool != "nuget" {
 			for _, w := range in.commandWrites(c, func(d string) bool { return strings.EqualFold(path.Base(d), "nuget.config") }, prev) {

@@ -420,7 +420,7 @@ func (in *Input) pyprojectIndexes() []pyIndex {
 	var out []pyIndex
 	for _, c := range in.Commands {
 		ws := argv(c)
-		tool := cmdBase(ws[0].Value)
+		tool := nameOf(c, ws)
 		if tool != "poetry" && tool != "uv" {
 			continue
 		}
@@ -471,7 +471,7 @@ func (in *Input) poetryCred(c *shell.Command, name string) (*credential, *shell.
 			break
 		}
 		ws := argv(x)
-		if cmdBase(ws[0].Value) != "poetry" || len(ws) < 5 || ws[1].Value != "config" {
+		if nameOf(x, ws) != "poetry" || len(ws) < 5 || ws[1].Value != "config" {
 			continue
 		}
 		if ws[2].Value == "http-basic."+name {
@@ -520,7 +520,7 @@ func (in *Input) pyUploads() []pyIndex {
 	var out []pyIndex
 	for _, c := range in.Commands {
 		ws := argv(c)
-		name := cmdBase(ws[0].Value)
+		name := nameOf(c, ws)
 		args := ws[1:]
 		if m, margs, ok := pythonModule(ws); ok {
 			name, args = m, margs
@@ -609,7 +609,7 @@ func (in *Input) poetryRepoURL(c *shell.Command, name string) string {
 			break
 		}
 		ws := argv(x)
-		if cmdBase(ws[0].Value) == "poetry" && len(ws) >= 4 && ws[1].Value == "config" && ws[2].Value == "repositories."+name {
+		if nameOf(x, ws) == "poetry" && len(ws) >= 4 && ws[1].Value == "config" && ws[2].Value == "repositories."+name {
 			url = ws[3].Value
 		}
 	}
@@ -639,7 +639,7 @@ var pythonTools = map[string]bool{
 func runsPythonTool(cmds []*shell.Command) bool {
 	for _, c := range cmds {
 		ws := argv(c)
-		if name := cmdBase(ws[0].Value); pythonTools[name] || strings.HasPrefix(name, "pip3.") {
+		if name := nameOf(c, ws); pythonTools[name] || strings.HasPrefix(name, "pip3.") {
 			return true
 		}
 		if m, _, ok := pythonModule(ws); ok && pythonTools[m] {

@@ -479,7 +479,7 @@ var loginSpec = optSpec{value: opts("up", "username", "password", "authfile", "c
 // applyRegistry records logins and logouts.
 func (st *jobState) applyRegistry(c *shell.Command) []stateNote {
 	ws := argv(c)
-	tool := cmdBase(ws[0].Value)
+	tool := nameOf(c, ws)
 	if !containerTools[tool] {
 		return nil
 	}
@@ -610,7 +610,7 @@ func (st *jobState) registryAccess(out *Output, s site, op imageOp, text string)
 // the token reaches inside the container is not visible to the scan.
 func (st *jobState) forwardedIntoContainer(out *Output, c *shell.Command) {
 	ws := argv(c)
-	tool := cmdBase(ws[0].Value)
+	tool := nameOf(c, ws)
 	if tool != "docker" && tool != "podman" && tool != "nerdctl" {
 		return
 	}

@@ -42,7 +42,7 @@ type imageOp struct {
 // registryOps lists the registry reads and writes of a command.
 func registryOps(c *shell.Command) []imageOp {
 	ws := argv(c)
-	tool := cmdBase(ws[0].Value)
+	tool := nameOf(c, ws)
 	if !containerTools[tool] {
 		return nil
 	}

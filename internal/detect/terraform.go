@@ -67,7 +67,7 @@ func (terraformDetector) Detect(in *Input, out *Output) {
 	moduleDone, remoteDone := false, false
 	for _, c := range in.Commands {
 		ws := argv(c)
-		tool := cmdBase(ws[0].Value)
+		tool := nameOf(c, ws)
 		if tool != "terraform" && tool != "tofu" && tool != "gitlab-terraform" && tool != "gitlab-tofu" && tool != "terragrunt" {
 			continue
 		}

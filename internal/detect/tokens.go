@@ -35,7 +35,7 @@ func (tokensDetector) Detect(in *Input, out *Output) {
 // to this GitLab server, if any.
 func (in *Input) otherToken(c *shell.Command) (string, bool) {
 	ws := argv(c)
-	if cmdBase(ws[0].Value) == "git" {
+	if nameOf(c, ws) == "git" {
 		// Git transport, including its credentials, is the git detector's.
 		return "", false
 	}
@@ -47,13 +47,13 @@ func (in *Input) otherToken(c *shell.Command) (string, bool) {
 	}
 	var r request
 	isHTTP := true
-	switch cmdBase(ws[0].Value) {
+	switch nameOf(c, ws) {
 	case "curl":
 		r = parseCurl(ws[1:])
 	case "wget":
 		r = parseWget(ws[1:])
 	case "http", "https", "xh", "xhs":
-		r = parseHTTPie(cmdBase(ws[0].Value), ws[1:])
+		r = parseHTTPie(nameOf(c, ws), ws[1:])
 	default:
 		isHTTP = false
 	}

@@ -50,7 +50,7 @@ func (st *jobState) vcsUses(out *Output, c *shell.Command) {
 	cfg := st.git
 	found := false
 	ws := argv(c)
-	name := cmdBase(ws[0].Value)
+	name := nameOf(c, ws)
 	for i, a := range ws[1:] {
 		for _, m := range gitPlusRE.FindAllStringSubmatch(a.Value, -1) {
 			found = true
@@ -193,7 +193,7 @@ func (st *jobState) manifestUses(out *Output, c *shell.Command) {
 	}
 	p := manifestSpec.parse(ws[2:])
 	names := []string{"-u", "--manifest-url"}
-	if cmdBase(ws[0].Value) == "west" {
+	if nameOf(c, ws) == "west" {
 		names = []string{"-m", "--manifest-url"}
 	}
 	if w, ok := p.last(names...); ok {

@@ -45,7 +45,7 @@ func (in *Input) commandOutput(c *shell.Command, prev []fileWrite) (output, bool
 		return output{}, false
 	}
 	ws := argv(c)
-	switch cmdBase(ws[0].Value) {
+	switch nameOf(c, ws) {
 	case "echo":
 		return echoOutput(ws[1:]), true
 	case "printf":
@@ -251,7 +251,7 @@ func (in *Input) commandWrites(c *shell.Command, match func(dest string) bool, p
 		match = func(string) bool { return true }
 	}
 	ws := argv(c)
-	name := cmdBase(ws[0].Value)
+	name := nameOf(c, ws)
 	var out []fileWrite
 	switch name {
 	case "cp", "install", "mv", "ln":
@@ -367,7 +367,7 @@ func writesFiles(c *shell.Command) bool {
 // removedFiles returns the files "rm" or "unlink" deletes.
 func removedFiles(c *shell.Command) []string {
 	ws := argv(c)
-	switch cmdBase(ws[0].Value) {
+	switch nameOf(c, ws) {
 	case "rm", "unlink":
 	default:
 		return nil
