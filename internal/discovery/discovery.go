@@ -167,7 +167,7 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	res.Diags = append(res.Diags, cfg.Diags...)
 	js := &jobScan{snap: newMemoFiles(snap), server: server, project: p, predefined: predefined, detectors: detectors}
 	if sharePrefixes {
-		js.prefix = shell.NewPrefixCache()
+		js.prefix = shell.NewProjectCache()
 	}
 	for i := range cfg.Jobs {
 		if cfg.Jobs[i].Never {
@@ -204,8 +204,8 @@ func variants(job *ciconfig.Job) []ciconfig.Variant {
 // Commands analyses the job's script sections: hooks:pre_get_sources_script,
 // before_script and script (one shell), and after_script (a new shell).
 // prefix, when set, shares the analysis of leading script items between
-// the jobs of project (see shell.PrefixCache).
-func Commands(files inventory.Files, project string, job *ciconfig.Job, env shell.Env, prefix *shell.PrefixCache) ([]*shell.Command, diag.List) {
+// the jobs of project (see shell.ProjectCache).
+func Commands(files inventory.Files, project string, job *ciconfig.Job, env shell.Env, prefix *shell.ProjectCache) ([]*shell.Command, diag.List) {
 	read := func(name string) ([]byte, error) { return files.ReadFile(project, name) }
 	var cmds []*shell.Command
 	var diags diag.List
@@ -231,7 +231,7 @@ func Commands(files inventory.Files, project string, job *ciconfig.Job, env shel
 		if len(srcs) == 0 {
 			continue
 		}
-		r := shell.Analyze(srcs, env, shell.Options{ReadFile: read, Prefix: prefix})
+		r := shell.Analyze(srcs, env, shell.Options{ReadFile: read, Cache: prefix})
 		cmds = append(cmds, r.Commands...)
 		diags = append(diags, r.Diags...)
 	}

@@ -262,7 +262,7 @@ type jobScan struct {
 	project    *inventory.Project
 	predefined map[string]string
 	detectors  []detect.Detector
-	prefix     *shell.PrefixCache
+	prefix     *shell.ProjectCache
 }
 
 // scanJob analyses job under each of its variable sets: the shell once

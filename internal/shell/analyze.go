@@ -33,9 +33,9 @@ type Options struct {
 	// MaxCommands bounds the commands returned (default 100000), against
 	// hostile input.
 	MaxCommands int
-	// Prefix, when set, shares the analysis of the leading script items
-	// between calls with the same ReadFile (one project): see PrefixCache.
-	Prefix *PrefixCache
+	// Cache, when set, shares work between calls with the same ReadFile
+	// (the jobs of one project): see ProjectCache.
+	Cache *ProjectCache
 }
 
 // Result is what Analyze found.
@@ -122,9 +122,9 @@ func Analyze(sources []Source, env Env, opts Options) Result {
 	var rec *recEnv
 	var key string
 	k := prefixLen(sources)
-	if opts.Prefix != nil && env != nil && k > 0 {
+	if opts.Cache != nil && env != nil && k > 0 {
 		key = prefixKey(sources[:k], opts)
-		if e := opts.Prefix.lookup(key, env); e != nil {
+		if e := opts.Cache.lookup(key, env); e != nil {
 			st, start = a.restore(e, env), e.n
 		} else {
 			rec = &recEnv{inner: env, on: true, seen: map[string]bool{}}
@@ -143,7 +143,7 @@ func Analyze(sources []Source, env Env, opts Options) Result {
 		if rec != nil && i+1 >= k {
 			rec.on = false
 			if i+1 == k && a.quiet(st) {
-				opts.Prefix.store(key, k, rec.reads, a, st)
+				opts.Cache.store(key, k, rec.reads, a, st)
 			}
 			rec = nil
 		}
@@ -151,7 +151,7 @@ func Analyze(sources []Source, env Env, opts Options) Result {
 	if rec != nil && a.halted && a.quiet(st) {
 		// exit in the prefix: the rest never runs, for any job alike.
 		rec.on = false
-		opts.Prefix.store(key, k, rec.reads, a, st)
+		opts.Cache.store(key, k, rec.reads, a, st)
 	}
 	return Result{Commands: a.cmds, Diags: a.diags}
 }

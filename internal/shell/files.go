@@ -147,6 +147,10 @@ func (a *analyzer) parseFile(c *Command, rel string, shell bool) *parsedFile {
 	case !shell && !isShellScript(rel, data):
 		return nil // ./build.py, ./gradlew written in another language
 	}
+	if pf := a.opts.Cache.parsedFile(rel, data); pf != nil {
+		a.parsed[rel] = pf
+		return pf
+	}
 	text := string(data)
 	f, err := a.parse(text, rel)
 	if err != nil {
@@ -161,6 +165,7 @@ func (a *analyzer) parseFile(c *Command, rel string, shell bool) *parsedFile {
 	}
 	pf := &parsedFile{file: f, text: text}
 	a.parsed[rel] = pf
+	a.opts.Cache.keepFile(rel, data, pf)
 	return pf
 }
 

@@ -10,7 +10,7 @@ import (
 // shared template (source a helper library of dozens of functions, set up
 // the tools) that hundreds of jobs inherit through extends or default:.
 // Analysing it again for every job was a fifth of a heavy scan. A
-// PrefixCache keeps, per leading run of script items of one section, the
+// ProjectCache keeps, per leading run of script items of one section, the
 // state the analysis left after them (variables, functions, files written,
 // commands run) together with every job variable it read. A later job
 // whose variables have the same values for those names continues from a
@@ -20,15 +20,53 @@ import (
 // caller that records what the analysis read (discovery's variable sets)
 // sees the same names either way.
 
-// PrefixCache shares analyses of identical leading script items between
-// Analyze calls. It is not safe for concurrent use: use one per project.
-type PrefixCache struct {
+// ProjectCache holds what the Analyze calls over the jobs of one project
+// share: analyses of identical leading script items, and the script files
+// they run, parsed. It is not safe for concurrent use: use one per
+// project.
+type ProjectCache struct {
 	m       map[string][]*prefixEntry
 	entries int
+	// files are the script files parsed, by path, with the bytes they were
+	// parsed from (ReadFile returns the same slice while it is unchanged).
+	files     map[string]cachedFile
+	fileBytes int
 }
 
-// NewPrefixCache returns an empty cache.
-func NewPrefixCache() *PrefixCache { return &PrefixCache{m: map[string][]*prefixEntry{}} }
+type cachedFile struct {
+	data []byte
+	pf   *parsedFile
+}
+
+// maxCachedScripts bounds the text of the parsed script files kept.
+const maxCachedScripts = 8 << 20
+
+// parsedFile returns the parse of rel if data is what it was parsed from.
+func (c *ProjectCache) parsedFile(rel string, data []byte) *parsedFile {
+	if c == nil || len(data) == 0 {
+		return nil
+	}
+	if f, ok := c.files[rel]; ok && len(f.data) == len(data) && &f.data[0] == &data[0] {
+		return f.pf
+	}
+	return nil
+}
+
+func (c *ProjectCache) keepFile(rel string, data []byte, pf *parsedFile) {
+	if c == nil || len(data) == 0 || c.fileBytes+len(data) > maxCachedScripts {
+		return
+	}
+	if c.files == nil {
+		c.files = map[string]cachedFile{}
+	}
+	if _, ok := c.files[rel]; !ok {
+		c.fileBytes += len(data)
+	}
+	c.files[rel] = cachedFile{data, pf}
+}
+
+// NewProjectCache returns an empty cache.
+func NewProjectCache() *ProjectCache { return &ProjectCache{m: map[string][]*prefixEntry{}} }
 
 // Bounds: a key with many distinct readings is a prefix whose analysis
 // depends on the job (AREA=...), where caching gains little; the total
@@ -103,7 +141,7 @@ func prefixKey(sources []Source, opts Options) string {
 
 // lookup returns the entry whose reads env answers alike. The reads are
 // made through env, as the analysis would have made them.
-func (c *PrefixCache) lookup(key string, env Env) *prefixEntry {
+func (c *ProjectCache) lookup(key string, env Env) *prefixEntry {
 	for _, e := range c.m[key] {
 		fits := true
 		for _, r := range e.reads {
@@ -129,7 +167,7 @@ func (a *analyzer) quiet(st *shState) bool {
 }
 
 // store keeps a copy of the state after the prefix of n sources.
-func (c *PrefixCache) store(key string, n int, reads []envRead, a *analyzer, st *shState) {
+func (c *ProjectCache) store(key string, n int, reads []envRead, a *analyzer, st *shState) {
 	if c.entries >= maxPrefixEntries || len(c.m[key]) >= maxPrefixReadings || len(reads) > maxPrefixReads {
 		return
 	}
