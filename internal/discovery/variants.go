@@ -297,6 +297,7 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 			if track {
 				sr.reading = record(env, varying, nil, false)
 			}
+			sr.variants = make([]int, 0, len(vs)-i)
 			runs = append(runs, sr)
 		}
 		sr.variants = append(sr.variants, i)
@@ -321,11 +322,13 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 				det.Detect(in, out)
 				in.YAMLRead = nil
 				hit = &detRun{uses: out.Uses, notes: out.Notes}
-				hit.variants = make([]int, 0, len(vs)-i)
 				found := len(out.Uses)+len(out.Notes) > 0
 				if track {
 					hit.reading = record(env, varying, yaml, found)
 				}
+				// After record, which sets the whole reading: one
+				// allocation for the variants this run may serve.
+				hit.variants = make([]int, 0, len(vs)-i)
 				unlabel(job, v.Name, hit)
 				sr.dets[d] = append(sr.dets[d], hit)
 			}
