@@ -27,6 +27,7 @@ import (
 type ProjectCache struct {
 	m       map[string][]*prefixEntry
 	entries int
+	cmds    int // commands the entries hold
 	// files are the script files parsed, by path, with the bytes they were
 	// parsed from (ReadFile returns the same slice while it is unchanged).
 	files     map[string]cachedFile
@@ -75,6 +76,7 @@ const (
 	maxPrefixReadings = 8
 	maxPrefixEntries  = 512
 	maxPrefixReads    = 64
+	maxPrefixCommands = 20_000 // over all entries: a hostile prefix may emit 100,000
 )
 
 type prefixEntry struct {
@@ -168,7 +170,8 @@ func (a *analyzer) quiet(st *shState) bool {
 
 // store keeps a copy of the state after the prefix of n sources.
 func (c *ProjectCache) store(key string, n int, reads []envRead, a *analyzer, st *shState) {
-	if c.entries >= maxPrefixEntries || len(c.m[key]) >= maxPrefixReadings || len(reads) > maxPrefixReads {
+	if c.entries >= maxPrefixEntries || len(c.m[key]) >= maxPrefixReadings || len(reads) > maxPrefixReads ||
+		c.cmds+len(a.cmds) > maxPrefixCommands {
 		return
 	}
 	// Freeze what the entry shares with the analysis that goes on, so
@@ -178,6 +181,7 @@ func (c *ProjectCache) store(key string, n int, reads []envRead, a *analyzer, st
 	e.a = a.snapshot()
 	c.m[key] = append(c.m[key], e)
 	c.entries++
+	c.cmds += len(a.cmds)
 }
 
 // snapshot copies what the analysis accumulated; the maps are copied, the
