@@ -54,5 +54,22 @@ func FuzzAnalyze(f *testing.F) {
 				t.Fatalf("panic: %v", d)
 			}
 		}
+		// The text as a before_script that several jobs share: continuing
+		// from the cached state gives what analysing it again gives.
+		shared := []Source{
+			{Text: text, Pos: loc.Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 7}, LineStep: step & 1, Section: "before_script"},
+			{Text: `echo "$CI_PROJECT_NAME" "$X"; curl -H "JOB-TOKEN: $CI_JOB_TOKEN" "$URL"`, Pos: loc.Pos{Project: "acme/app-core", File: ".gitlab-ci.yml", Line: 1000}, LineStep: 1, Section: "script"},
+		}
+		cache := NewProjectCache()
+		for _, x := range []string{"1", "2", "1"} {
+			env := jobEnv()
+			env["X"] = x
+			opts := Options{ReadFile: read, MaxCommands: 5000}
+			want := renderSeen(Analyze(shared, env, opts).Commands, "X", "URL", "CI_PROJECT_NAME")
+			opts.Cache = cache
+			if got := renderSeen(Analyze(shared, env, opts).Commands, "X", "URL", "CI_PROJECT_NAME"); got != want {
+				t.Fatalf("X=%s: with the project cache\n%s\nwant\n%s", x, got, want)
+			}
+		}
 	})
 }
