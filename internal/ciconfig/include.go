@@ -497,7 +497,7 @@ func (l *loader) componentFile(it, inputs *node, at loc.Pos) []*fileCtx {
 		return nil
 	}
 	// A component project tests its own components at the commit under
-	// test, @$CI_COMMIT_SHA (docs ci/components, "Test the component").
+	// test, @$CI_COMMIT_SHA (https://docs.gitlab.com/ci/components/#test-the-component).
 	// The value is unknown offline, but the files are the snapshot's of
 	// this same project; any other project at this commit stays unread.
 	raw, atSHA := cv.str, false
