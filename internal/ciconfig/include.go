@@ -496,9 +496,20 @@ func (l *loader) componentFile(it, inputs *node, at loc.Pos) []*fileCtx {
 		l.errorAt(at, "write the component as <fqdn>/<project path>/<name>@<version>", "include:component must be a string")
 		return nil
 	}
-	addr, ok := l.expandInclude(cv.str, cv.pos(), "include:component")
+	// A component project tests its own components at the commit under
+	// test, @$CI_COMMIT_SHA (https://docs.gitlab.com/ci/components/#test-the-component).
+	// The value is unknown offline, but the files are the snapshot's of
+	// this same project; any other project at this commit stays unread.
+	raw, atSHA := cv.str, false
+	if s, v, ok := cutLast(raw, "@"); ok && (v == "$CI_COMMIT_SHA" || v == "${CI_COMMIT_SHA}") {
+		raw, atSHA = s, true
+	}
+	addr, ok := l.expandInclude(raw, cv.pos(), "include:component")
 	if !ok {
 		return nil
+	}
+	if atSHA {
+		addr += "@" + strings.TrimPrefix(cv.str, raw+"@")
 	}
 	spec, version, hasVersion := cutLast(addr, "@")
 	host, rest, _ := strings.Cut(spec, "/")
@@ -523,6 +534,11 @@ func (l *loader) componentFile(it, inputs *node, at loc.Pos) []*fileCtx {
 			project, name = p, strings.Join(segs[i:], "/")
 			break
 		}
+	}
+	if atSHA && project != l.opts.Vars["CI_PROJECT_PATH"] {
+		l.note(NotFetched, at, "", "include:component %s: $CI_COMMIT_SHA is a commit of this project, not of %s; the file is not analysed", addr, project)
+		l.countInclude(&fileCtx{via: at})
+		return nil
 	}
 	comp := &componentCtx{name: name, version: version, reference: version}
 	if !l.opts.Files.HasFiles(project) {

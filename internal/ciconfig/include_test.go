@@ -354,6 +354,17 @@ include:
 	requireNote(t, cfg, PipelineUser, "include:component gitlab.example.com/g/components/scan@1.2.0")
 	requireNote(t, cfg, NotFetched, "gitlab.com/components/opentofu/full-pipeline@1.0.0", "not on this GitLab instance")
 
+	// A component project's own pipeline tests its components at the
+	// commit under test: the snapshot's files of that same project.
+	own := memFiles{app: {"templates/lint/template.yml": "spec:\n  inputs:\n    level: {default: warn}\n---\nlint-$[[ inputs.level ]]:\n  script:\n    - lint $[[ component.version ]]\n"}}
+	cfg = loadApp(t, "include:\n  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/lint@$CI_COMMIT_SHA\n    inputs: {level: error}\n", own)
+	requireClean(t, cfg)
+	equalStrings(t, "own component at $CI_COMMIT_SHA", jobNames(cfg), []string{"lint-error"})
+	equalStrings(t, "script", texts(jobNamed(t, cfg, "lint-error").Script), []string{"lint $CI_COMMIT_SHA"})
+	cfg = loadApp(t, "include:\n  - component: $CI_SERVER_FQDN/g/components/scan@${CI_COMMIT_SHA}\n    inputs: {target: x}\njob: {script: [echo]}\n", files)
+	requireNote(t, cfg, NotFetched, "$CI_COMMIT_SHA is a commit of this project, not of g/components")
+	equalStrings(t, "another project at this commit is not read", jobNames(cfg), []string{"job"})
+
 	cfg = loadApp(t, "include:\n  - component: gitlab.example.com/g/components/nope@1\njob: {script: [echo]}\n", files)
 	requireDiag(t, cfg, diag.Error, "templates/nope.yml", "templates/nope/template.yml")
 	cfg = loadApp(t, "include:\n  - component: gitlab.example.com/g/missing/x@1\njob: {script: [echo]}\n", files)

@@ -129,7 +129,9 @@ func edgeTable(w io.Writer, rows []plan.Row, st style) {
 	lines := columns(cells, 2, st.status)
 	fmt.Fprintln(w, st.head(lines[0]))
 	for i, r := range rows {
-		fmt.Fprintln(w, lines[i+1])
+		for _, l := range accessLines(lines[i+1], cells[i+1][3], st.width) {
+			fmt.Fprintln(w, l)
+		}
 		pol := policiesCell(r.Policies)
 		if r.Policies == nil {
 			pol = "default permissions"
@@ -138,6 +140,34 @@ func edgeTable(w io.Writer, rows []plan.Row, st style) {
 			fmt.Fprintln(w, l)
 		}
 	}
+}
+
+// accessLines keeps an edge row within the width: access kinds that do
+// not fit after the first three columns (read and write of one family
+// together, say) continue on the next lines under ACCESS, broken after a
+// comma. The access cell is the row's last, unpadded one.
+func accessLines(line, access string, w int) []string {
+	if w <= 0 || width(line) <= w || !strings.HasSuffix(line, access) {
+		return []string{line}
+	}
+	prefix := strings.TrimSuffix(line, access)
+	room := w - width(prefix)
+	var out []string
+	cur := ""
+	for _, k := range strings.SplitAfter(access, ",") {
+		if cur != "" && width(cur+k) > room {
+			out = append(out, cur)
+			cur = ""
+		}
+		cur += k
+	}
+	out = append(out, cur)
+	out[0] = prefix + out[0]
+	pad := strings.Repeat(" ", width(prefix))
+	for i := 1; i < len(out); i++ {
+		out[i] = pad + out[i]
+	}
+	return out
 }
 
 type waveProjects struct {

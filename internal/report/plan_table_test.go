@@ -125,3 +125,30 @@ func TestWrap(t *testing.T) {
 		t.Errorf("wrap = %q, want %q", got, want)
 	}
 }
+
+// TestAccessLines: an edge row longer than the width continues its access
+// kinds under ACCESS, after a comma; a row that fits is left alone.
+func TestAccessLines(t *testing.T) {
+	line := "apps/deploy            infra/tfstate           update       terraform-state-read,terraform-state-write"
+	got := accessLines(line, "terraform-state-read,terraform-state-write", 100)
+	want := []string{
+		"apps/deploy            infra/tfstate           update       terraform-state-read,",
+		"                                                            terraform-state-write",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	for _, l := range got {
+		if width(l) > 100 {
+			t.Errorf("line of %d columns: %q", width(l), l)
+		}
+	}
+	short := "a  b  add  packages-read"
+	if got := accessLines(short, "packages-read", 100); !slices.Equal(got, []string{short}) {
+		t.Errorf("a row that fits changed: %q", got)
+	}
+	// One kind longer than the room stays whole (never cut inside a word).
+	if got := accessLines(line, "terraform-state-read,terraform-state-write", 70); len(got) != 2 || !strings.HasSuffix(got[1], "terraform-state-write") {
+		t.Errorf("narrow: %q", got)
+	}
+}
