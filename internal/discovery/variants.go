@@ -262,6 +262,7 @@ type jobScan struct {
 	project    *inventory.Project
 	predefined map[string]string
 	detectors  []detect.Detector
+	shell      shell.Options // bounds of the analysis (Options.Limits)
 }
 
 // scanJob analyses job under each of its variable sets: the shell once
@@ -292,7 +293,7 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 			if track {
 				env.reads = map[string]struct{}{}
 			}
-			sr.cmds, sr.diags = Commands(s.snap, s.project.Path, job, sr.env)
+			sr.cmds, sr.diags = commandsWith(s.snap, s.project.Path, job, sr.env, s.shell)
 			if track {
 				sr.reading = record(env, varying, nil, false)
 			}
