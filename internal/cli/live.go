@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/gitlab"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/live"
 )
 
@@ -23,6 +24,9 @@ type liveOptions struct {
 	Concurrency     int
 	Timeout         time.Duration
 	Quiet           bool // -q: the read's warnings are not printed
+	// Limits (--limit): the inventory written is bounded as the commands
+	// reading the snapshot bound it.
+	Limits limits.Values
 }
 
 func (o *liveOptions) addFlags(cmd *cobra.Command) {
@@ -116,7 +120,7 @@ func (o *liveOptions) snapshot(ctx context.Context, io *IO, dir string) (*live.R
 		}
 		return nil, fmt.Errorf("%s: no project found in --group %s (%s); nothing written", o.url(io), strings.Join(o.Groups, ", "), hint)
 	}
-	if err := writeSnapshot(ctx, dir, res); err != nil {
+	if err := writeSnapshot(ctx, dir, res, o.Limits); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -83,7 +83,7 @@ var list = []Limit{
 	{Name: YAMLNodes, Default: 1_000_000, Unit: Count, Bounds: "YAML nodes of one CI file after aliases, and script lines and variables of one pipeline"},
 
 	{Name: ChildDepth, Default: 2, Unit: Count, Bounds: "nesting of child pipelines", Fixed: "GitLab's own rule (https://docs.gitlab.com/ci/pipelines/downstream_pipelines/#nested-child-pipelines)"},
-	{Name: ExtendsDepth, Default: 10, Unit: Count, Bounds: "ancestors in extends:", Fixed: "GitLab's own rule (https://docs.gitlab.com/ci/yaml/#extends)"},
+	{Name: ExtendsDepth, Default: 10, Unit: Count, Bounds: "ancestors in extends", Fixed: "GitLab's own rule (https://docs.gitlab.com/ci/yaml/#extends)"},
 	{Name: IncludeDepth, Default: 100, Unit: Count, Bounds: "nesting of includes", Fixed: "GitLab's own rule (https://docs.gitlab.com/ci/yaml/includes/); deeper is a cycle"},
 	{Name: ParseNesting, Default: 1000, Unit: Count, Bounds: "nesting of one shell script's parentheses, braces and compound commands", Fixed: "deeper input overflows the shell parser's stack and aborts the process"},
 	{Name: ReferenceDepth, Default: 10, Unit: Count, Bounds: "nested !reference tags", Fixed: "GitLab's own rule (https://docs.gitlab.com/ci/yaml/yaml_optimization/#reference-tags)"},
