@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/limits"
+	"github.com/tokenscope/tokenscope/internal/live"
 )
 
 // --limit parses through each command's cobra wrapper into the options
@@ -93,5 +94,22 @@ func TestHelpLimits(t *testing.T) {
 	}
 	if !strings.Contains(out, "--limit NAME=VALUE") {
 		t.Errorf("help:\n%s", out)
+	}
+}
+
+// A snapshot under --limit file-size=N stores no file a scan under the
+// same limit would refuse, and says which it left out.
+func TestSnapshotDropsOversized(t *testing.T) {
+	res := &live.Result{Files: map[string]map[string][]byte{
+		"g/p": {".gitlab-ci.yml": []byte("job: {script: [echo]}\n"), "big.sh": make([]byte, 2048)},
+	}}
+	ios := testIO(nil)
+	o := &liveOptions{Limits: limits.Values{limits.FileSize: 1024}}
+	o.dropOversized(ios, res)
+	if _, ok := res.Files["g/p"]["big.sh"]; ok || len(res.Files["g/p"]) != 1 {
+		t.Errorf("files %v", res.Files)
+	}
+	if got, want := ios.Err.(interface{ String() string }).String(), "g/p/big.sh: warning: 2048 bytes, over the limit file-size 1KiB: not stored (raise with --limit file-size=4KiB)\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
 // The log-line and log-failures limits (--limit) replace the defaults, and
@@ -27,5 +29,12 @@ func TestReadRaisedLimits(t *testing.T) {
 	res, err = Read("l", strings.NewReader(b.String()), ReadOptions{MaxFailures: 5})
 	if err != nil || len(res.Failures) != 5 || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "raise with --limit log-failures=10") {
 		t.Fatalf("failures: %v %d %q", err, len(res.Failures), res.Notes)
+	}
+}
+
+// The exported defaults are the ones internal/limits lists.
+func TestDefaultsAreTheList(t *testing.T) {
+	if limits.Default(limits.LogLine) != MaxMatchLine || limits.Default(limits.LogFailures) != MaxFailures {
+		t.Errorf("list %d, %d; package %d, %d", limits.Default(limits.LogLine), limits.Default(limits.LogFailures), MaxMatchLine, MaxFailures)
 	}
 }
