@@ -65,6 +65,8 @@ func TestNewCmdLimitFlag(t *testing.T) {
 	check("rollout status", ro.source.Limits, err)
 	ti, err := parse(t, newTrustInitCmd, testIO(nil), "snap"+arg)
 	check("trust init", ti.source.Limits, err)
+	_, err = parse(t, newDiagnoseCmd, testIO(nil), "--group apps --gitlab https://gitlab.example.com"+arg)
+	checkErr(t, err, "--limit log-line does not apply to the breakage watch (--group) yet; its logs are read with the default 64KiB")
 	s, err := parse(t, newSnapshotCmd, testIO(nil), "--group apps -o snap"+arg)
 	check("snapshot", s.live.Limits, err)
 	tc, err := parse(t, newTrustCheckCmd, testIO(nil), "trust.yaml --source snap"+arg)
