@@ -117,13 +117,20 @@ func Names() []string {
 	return out
 }
 
+// byName indexes list; built once, never changed. Default runs where an
+// option is left zero, which can be per call of a hot function.
+var byName = func() map[Name]Limit {
+	m := make(map[Name]Limit, len(list))
+	for _, l := range list {
+		m[l.Name] = l
+	}
+	return m
+}()
+
 // Lookup returns the limit named n.
 func Lookup(n Name) (Limit, bool) {
-	i := slices.IndexFunc(list, func(l Limit) bool { return l.Name == n })
-	if i < 0 {
-		return Limit{}, false
-	}
-	return list[i], true
+	l, ok := byName[n]
+	return l, ok
 }
 
 // Default is the default of the limit named n. An unknown name is a
