@@ -3,6 +3,8 @@ package ciconfig
 import (
 	"slices"
 	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
 // Child pipelines (trigger:include). A parent-child pipeline runs in the
@@ -28,12 +30,12 @@ import (
 // Ci::CreateDownstreamPipelineService MAX_DESCENDANTS_DEPTH, gitlab-org/gitlab!41102).
 
 const (
-	// maxChildDepth is GitLab's nesting limit of child pipelines.
+	// maxChildDepth is GitLab's nesting limit of child pipelines
+	// (limits.ChildDepth, fixed). Limits.MaxChildPipelines bounds the
+	// child pipelines one Load expands (each is a configuration of its
+	// own): a parent with hundreds of trigger jobs on the same file must
+	// not multiply the work without end.
 	maxChildDepth = 2
-	// maxChildPipelines bounds the child pipelines one Load expands (each
-	// is a configuration of its own): a parent with hundreds of trigger
-	// jobs on the same file must not multiply the work without end.
-	maxChildPipelines = 100
 	// ChildPrefix starts the name of a job of a child pipeline:
 	// "child:<trigger job> > <job>".
 	ChildPrefix = "child:"
@@ -89,7 +91,7 @@ func (l *loader) child(bridge Job, ct childTrigger) []Job {
 	at := ct.include.pos()
 	key := childKey(ct.include)
 	if l.depth >= maxChildDepth {
-		l.warnAt(at, "GitLab nests child pipelines at most two levels deep (parent, child, grandchild); this one fails to be created",
+		l.warnAt(at, "GitLab nests child pipelines at most two levels deep (parent, child, grandchild); this one fails to be created; "+limits.FixedNote(limits.ChildDepth),
 			"%s: trigger:include (%s) would start a child pipeline more than %d levels deep; it is not analysed", bridge.Name, key, maxChildDepth)
 		return nil
 	}
@@ -99,11 +101,15 @@ func (l *loader) child(bridge Job, ct childTrigger) []Job {
 		return nil
 	}
 	b := l.children
-	if b.count >= maxChildPipelines || b.bytes > l.lim.MaxTotalBytes {
+	if b.count >= l.lim.MaxChildPipelines || b.bytes > l.lim.MaxTotalBytes {
 		if !b.warned {
 			b.warned = true
-			l.warnAt(at, "tokenscope bounds the work one configuration causes",
-				"more than %d child pipelines or %d bytes of child pipeline configuration; the child pipelines of this and later trigger jobs are not analysed", maxChildPipelines, l.lim.MaxTotalBytes)
+			hint := limits.Raise(limits.ChildPipelines, int64(l.lim.MaxChildPipelines))
+			if b.bytes > l.lim.MaxTotalBytes {
+				hint = limits.Raise(limits.ConfigBytes, l.lim.MaxTotalBytes)
+			}
+			l.warnAt(at, "tokenscope bounds the work one configuration causes; "+hint,
+				"more than %d child pipelines or %d bytes of child pipeline configuration; the child pipelines of this and later trigger jobs are not analysed", l.lim.MaxChildPipelines, l.lim.MaxTotalBytes)
 		}
 		return nil
 	}

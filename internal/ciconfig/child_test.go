@@ -250,7 +250,7 @@ never:
 // Many trigger jobs on the same child file are bounded.
 func TestChildPipelineBound(t *testing.T) {
 	var b strings.Builder
-	for i := range maxChildPipelines + 5 {
+	for i := range DefaultLimits.MaxChildPipelines + 5 {
 		b.WriteString("t" + strconv.Itoa(i) + ":\n  trigger: {include: child.yml}\n")
 	}
 	cfg := loadApp(t, b.String(), memFiles{app: {"child.yml": "job: {script: [echo]}\n"}})
@@ -260,8 +260,8 @@ func TestChildPipelineBound(t *testing.T) {
 			n++
 		}
 	}
-	if n != maxChildPipelines {
-		t.Errorf("%d child jobs, want %d", n, maxChildPipelines)
+	if n != DefaultLimits.MaxChildPipelines {
+		t.Errorf("%d child jobs, want %d", n, DefaultLimits.MaxChildPipelines)
 	}
 	requireDiag(t, cfg, diag.Warning, "more than 100 child pipelines or")
 }

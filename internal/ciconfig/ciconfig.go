@@ -3,6 +3,7 @@ package ciconfig
 import (
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
@@ -154,17 +155,25 @@ type Limits struct {
 	MaxNodes          int   // expanded YAML nodes per file, against alias bombs (1e6)
 	MaxDepth          int   // YAML nesting depth (100)
 	MaxTotalBytes     int64 // all included content together (150 × 2 MB)
+	// Bounds of tokenscope's own (internal/limits):
+	MaxInterpolatedBytes int64 // one file after spec:inputs interpolation (8 MiB)
+	MaxChildPipelines    int   // child pipelines one Load expands (100)
+	MaxMatrixVariants    int   // parallel:matrix combinations analysed per job (64)
 }
 
-// DefaultLimits are GitLab's defaults.
+// DefaultLimits are GitLab's defaults, as internal/limits lists them
+// (the ones --limit raises, and the fixed ones).
 var DefaultLimits = Limits{
-	MaxIncludes:       150,
-	MaxIncludeDepth:   100,
-	MaxExtendsDepth:   10,
-	MaxReferenceDepth: 10,
-	MaxNodes:          1_000_000,
-	MaxDepth:          100,
-	MaxTotalBytes:     150 * 2 << 20,
+	MaxIncludes:          int(limits.Default(limits.Includes)),
+	MaxIncludeDepth:      int(limits.Default(limits.IncludeDepth)),
+	MaxExtendsDepth:      int(limits.Default(limits.ExtendsDepth)),
+	MaxReferenceDepth:    int(limits.Default(limits.ReferenceDepth)),
+	MaxNodes:             int(limits.Default(limits.YAMLNodes)),
+	MaxDepth:             int(limits.Default(limits.YAMLDepth)),
+	MaxTotalBytes:        limits.Default(limits.ConfigBytes),
+	MaxInterpolatedBytes: limits.Default(limits.InterpolatedBytes),
+	MaxChildPipelines:    int(limits.Default(limits.ChildPipelines)),
+	MaxMatrixVariants:    int(limits.Default(limits.MatrixVariants)),
 }
 
 // Options configure Load.

@@ -3,6 +3,8 @@ package ciconfig
 import (
 	"slices"
 	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
 // extends, after GitLab's Config::Extendable::Entry (lib/gitlab/ci/config/extendable/entry.rb;
@@ -51,7 +53,7 @@ func (l *loader) applyExtends(cfg *node) *extended {
 			// longest chain that entry is at MaxExtendsDepth+1.
 			deep := l.deepEntry(x, p.key, l.lim.MaxExtendsDepth+1)
 			dp, _ := cfg.lookup(deep)
-			l.errorAt(dp.pos(), "flatten the extends chain (GitLab allows 10 ancestors)", "%s: nesting too deep in `extends`", deep)
+			l.errorAt(dp.pos(), "flatten the extends chain (GitLab allows 10 ancestors; "+limits.FixedNote(limits.ExtendsDepth)+")", "%s: nesting too deep in `extends`", deep)
 			x.failed[p.key] = true
 		}
 		if e.failed {

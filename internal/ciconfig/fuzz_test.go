@@ -58,7 +58,7 @@ func checkInvariants(t *testing.T, cfg *Config) {
 		if !slices.IsSortedFunc(j.Variables, func(a, b Variable) int { return cmp.Compare(a.Name, b.Name) }) {
 			t.Fatalf("job %q variables not sorted", j.Name)
 		}
-		if len(j.Variants) > 3*maxMatrixVariants+1000 {
+		if len(j.Variants) > 3*DefaultLimits.MaxMatrixVariants+1000 {
 			t.Fatalf("job %q has %d variants", j.Name, len(j.Variants))
 		}
 	}

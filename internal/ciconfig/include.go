@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
@@ -86,7 +87,7 @@ func (l *loader) loadTree(fc *fileCtx, chain []*fileCtx) *node {
 				continue
 			}
 			if len(chain) > l.lim.MaxIncludeDepth {
-				l.errorAt(child.via, "flatten the include hierarchy",
+				l.errorAt(child.via, "flatten the include hierarchy; "+limits.FixedNote(limits.IncludeDepth),
 					"includes are nested more than %d levels deep", l.lim.MaxIncludeDepth)
 				continue
 			}
@@ -109,7 +110,7 @@ func (l *loader) countInclude(child *fileCtx) bool {
 	}
 	if l.includes >= l.lim.MaxIncludes {
 		l.stopIncludes = true
-		l.errorAt(child.via, "GitLab counts every included file, nested ones and repeats too; include fewer files",
+		l.errorAt(child.via, "GitLab counts every included file, nested ones and repeats too; include fewer files, or, where the instance allows more (ci_max_includes), "+limits.Raise(limits.Includes, int64(l.lim.MaxIncludes)),
 			"Maximum of %d nested includes are allowed!", l.lim.MaxIncludes)
 		return false
 	}
@@ -143,7 +144,7 @@ func (l *loader) fetch(fc *fileCtx) *node {
 	l.bytes += rf.size
 	if l.bytes > l.lim.MaxTotalBytes {
 		l.stopIncludes = true
-		l.errorAt(loc.Pos{Project: fc.project, File: fc.file}, "GitLab limits the combined size of the configuration and its includes; include less",
+		l.errorAt(loc.Pos{Project: fc.project, File: fc.file}, "GitLab limits the combined size of the configuration and its includes; include less, or "+limits.Raise(limits.ConfigBytes, l.lim.MaxTotalBytes),
 			"Total size of combined CI/CD configuration is too big (more than %d bytes)", l.lim.MaxTotalBytes)
 		return nil
 	}
@@ -207,13 +208,13 @@ func (l *loader) read(fc *fileCtx) *readFile {
 
 func (l *loader) interpolated(fc *fileCtx, rf *readFile) (*node, []string) {
 	do := func() (*node, bool, []string) {
-		return interpolate(rf.p, fc.inputs, fc.comp, l.opts.Vars)
+		return interpolate(rf.p, fc.inputs, fc.comp, l.opts.Vars, l.lim.MaxInterpolatedBytes)
 	}
 	if !l.shared(fc) || rf.p.header == nil {
 		c, _, errs := do()
 		return c, errs
 	}
-	k := interpKey{project: fc.project, file: fc.file, maxNodes: l.lim.MaxNodes, maxDepth: l.lim.MaxDepth}
+	k := interpKey{project: fc.project, file: fc.file, maxNodes: l.lim.MaxNodes, maxDepth: l.lim.MaxDepth, maxBytes: l.lim.MaxInterpolatedBytes}
 	if fc.inputs != nil {
 		k.inputs = fingerprint(fc.inputs)
 	}

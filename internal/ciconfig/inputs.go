@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
 // spec:inputs and $[[ ... ]] interpolation, after GitLab's
@@ -20,17 +22,16 @@ const (
 	maxBlocks      = 10_000 // Template::MAX_BLOCKS
 	maxAccessObj   = 5      // Access::MAX_ACCESS_OBJECTS
 	maxAccessBytes = 1024   // Access::MAX_ACCESS_BYTESIZE
-	// maxInterpolatedBytes bounds the text interpolation writes into one
-	// file. Each block is limited, but not the number of times a block
+	// Limits.MaxInterpolatedBytes (limits.InterpolatedBytes, 8 MiB by
+	// default) bounds the text interpolation writes into one file. Each block is limited, but not the number of times a block
 	// repeats a long input: 9,000 blocks naming a 100 KB default (a 340 KB
 	// file, well under GitLab's limits) made 3 GB. GitLab bounds the
 	// parsed size of a configuration file (2 MB by default,
 	// https://docs.gitlab.com/administration/instance_limits/#maximum-size-and-depth-of-cicd-configuration-yaml-files),
 	// so content four times that is refused as GitLab would refuse it.
-	maxInterpolatedBytes = 8 << 20
-	msgInterpTooLarge    = "interpolation makes the file larger than"
-	blockPrefix          = "$[["
-	inputsNotInSpec      = "Given inputs not defined in the `spec` section of the included configuration file"
+	msgInterpTooLarge = "interpolation makes the file larger than"
+	blockPrefix       = "$[["
+	inputsNotInSpec   = "Given inputs not defined in the `spec` section of the included configuration file"
 )
 
 var (
@@ -51,14 +52,15 @@ type interpolation struct {
 	usedVars bool // expand_vars ran: the result depends on the project
 	errs     []string
 	blocks   int
-	bytes    int // text written by interpolation so far (maxInterpolatedBytes)
+	bytes    int // text written by interpolation so far (maxBytes)
+	maxBytes int // Limits.MaxInterpolatedBytes
 	memo     map[*node]*node
 }
 
 // interpolate validates the include's inputs against the file's spec header
 // and substitutes them into the content. It returns the errors GitLab would
 // report; the content is unusable when there are any.
-func interpolate(p *parsed, args *node, comp *componentCtx, vars map[string]string) (content *node, usedVars bool, errs []string) {
+func interpolate(p *parsed, args *node, comp *componentCtx, vars map[string]string, maxBytes int64) (content *node, usedVars bool, errs []string) {
 	hasArgs := args.isMap() && len(args.pairs) > 0
 	if p.header == nil {
 		if hasArgs {
@@ -66,7 +68,7 @@ func interpolate(p *parsed, args *node, comp *componentCtx, vars map[string]stri
 		}
 		return p.content, false, nil
 	}
-	in := &interpolation{comp: comp, vars: vars}
+	in := &interpolation{comp: comp, vars: vars, maxBytes: int(limits.Or(maxBytes, limits.InterpolatedBytes))}
 	in.inputs = in.validateInputs(p.header, args)
 	if len(in.errs) > 0 {
 		return nil, false, in.errs
@@ -328,13 +330,13 @@ func (in *interpolation) text(s string) (string, bool) {
 	return out, !failed
 }
 
-// grow counts n more bytes of interpolated text; past maxInterpolatedBytes
-// it records the error and reports false.
+// grow counts n more bytes of interpolated text; past maxBytes it records
+// the error and reports false.
 func (in *interpolation) grow(n int) bool {
 	in.bytes += n
-	if in.bytes > maxInterpolatedBytes {
-		if in.bytes-n <= maxInterpolatedBytes {
-			in.errorf("%s %d bytes (inputs repeated too often); the file is not used", msgInterpTooLarge, maxInterpolatedBytes)
+	if in.bytes > in.maxBytes {
+		if in.bytes-n <= in.maxBytes {
+			in.errorf("%s %d bytes (inputs repeated too often); the file is not used (limit %s; %s)", msgInterpTooLarge, in.maxBytes, limits.InterpolatedBytes, limits.Raise(limits.InterpolatedBytes, int64(in.maxBytes)))
 		}
 		return false
 	}

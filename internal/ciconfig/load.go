@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
@@ -39,6 +40,7 @@ type parseEntry struct {
 type interpKey struct {
 	project, file, inputs, comp string
 	maxNodes, maxDepth          int
+	maxBytes                    int64
 }
 
 type interpEntry struct {
@@ -161,6 +163,9 @@ func newLoader(project, file string, opts Options) *loader {
 	lim.MaxNodes = cmp.Or(lim.MaxNodes, d.MaxNodes)
 	lim.MaxDepth = cmp.Or(lim.MaxDepth, d.MaxDepth)
 	lim.MaxTotalBytes = cmp.Or(lim.MaxTotalBytes, d.MaxTotalBytes)
+	lim.MaxInterpolatedBytes = cmp.Or(lim.MaxInterpolatedBytes, d.MaxInterpolatedBytes)
+	lim.MaxChildPipelines = cmp.Or(lim.MaxChildPipelines, d.MaxChildPipelines)
+	lim.MaxMatrixVariants = cmp.Or(lim.MaxMatrixVariants, d.MaxMatrixVariants)
 	return &loader{project: project, root: file, opts: opts, lim: lim, childChain: rootChain(file), children: &childBudget{}}
 }
 
@@ -243,7 +248,7 @@ func (l *loader) produce(n int, pos loc.Pos) bool {
 	l.out += int64(n)
 	if l.out > int64(l.lim.MaxNodes) {
 		l.outDone = true
-		l.errorAt(pos, "the configuration multiplies content through !reference or extends; simplify it",
+		l.errorAt(pos, "the configuration multiplies content through !reference or extends; simplify it, or "+limits.Raise(limits.YAMLNodes, int64(l.lim.MaxNodes)),
 			"the configuration expands to more than %d script lines and variables; tokenscope stopped reading jobs here", l.lim.MaxNodes)
 		return false
 	}

@@ -3,6 +3,8 @@ package ciconfig
 import (
 	"strconv"
 	"strings"
+
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
 // !reference, after GitLab's Config::Yaml::Tags::{Resolver,Reference}
@@ -124,7 +126,7 @@ func (r *refResolver) reference(n *node) refResult {
 	}
 	res.height++
 	if res.height > r.l.lim.MaxReferenceDepth {
-		r.l.errorAt(n.pos(), "reference the data directly instead of through a chain of references",
+		r.l.errorAt(n.pos(), "reference the data directly instead of through a chain of references; "+limits.FixedNote(limits.ReferenceDepth),
 			"%s is nested more than %d levels deep", text, r.l.lim.MaxReferenceDepth)
 		return failed
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
@@ -15,8 +16,8 @@ import (
 // rules:variables, workflow:rules:variables and parallel:matrix are
 // alternative sets carried as variants.
 
-// maxMatrixVariants caps the parallel:matrix combinations analysed per job.
-const maxMatrixVariants = 64
+// Limits.MaxMatrixVariants caps the parallel:matrix combinations analysed
+// per job.
 
 func (l *loader) variables(v *node, where string) []Variable {
 	if v == nil || v.isNull() {
@@ -201,7 +202,7 @@ func (l *loader) matrix(job string, parallel *node) []Variant {
 		total += combos
 		idx := make([]int, len(axes))
 		for c := 0; c < combos && len(axes) > 0; c++ {
-			if len(out) >= maxMatrixVariants {
+			if len(out) >= l.lim.MaxMatrixVariants {
 				break
 			}
 			vars := make([]Variable, len(axes))
@@ -222,9 +223,9 @@ func (l *loader) matrix(job string, parallel *node) []Variant {
 			}
 		}
 	}
-	if total > maxMatrixVariants {
-		l.warnAt(mp.pos(), "the remaining combinations are not analysed; split the matrix if they differ in what they access",
-			"%s: parallel:matrix has %d combinations; tokenscope analyses the first %d", job, total, maxMatrixVariants)
+	if total > l.lim.MaxMatrixVariants {
+		l.warnAt(mp.pos(), "the remaining combinations are not analysed; split the matrix if they differ in what they access, or "+limits.Raise(limits.MatrixVariants, int64(l.lim.MaxMatrixVariants)),
+			"%s: parallel:matrix has %d combinations; tokenscope analyses the first %d", job, total, l.lim.MaxMatrixVariants)
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
@@ -230,11 +231,11 @@ func (c *converter) load(text string) (out *node) {
 		return nil
 	}
 	if n.count > c.maxNodes {
-		c.fatal(n.pos().Line, "the parsed YAML is too big: it expands to more than %d values (anchors and aliases are counted each time they are used)", c.maxNodes)
+		c.fatal(n.pos().Line, "the parsed YAML is too big: it expands to more than %d values (anchors and aliases are counted each time they are used; limit %s, %s)", c.maxNodes, limits.YAMLNodes, limits.Raise(limits.YAMLNodes, c.maxNodes))
 		return nil
 	}
 	if int(n.depth) > c.maxDepth {
-		c.fatal(n.pos().Line, "the parsed YAML is nested more than %d levels deep", c.maxDepth)
+		c.fatal(n.pos().Line, "the parsed YAML is nested more than %d levels deep (%s)", c.maxDepth, limits.FixedNote(limits.YAMLDepth))
 		return nil
 	}
 	return n
@@ -272,7 +273,7 @@ func (c *converter) alloc() *node {
 func (c *converter) step(line int) bool {
 	c.work++
 	if c.work > c.maxNodes {
-		c.fatal(line, "the parsed YAML is too big: building it takes more than %d steps (anchors, aliases and merge keys are counted each time they are used)", c.maxNodes)
+		c.fatal(line, "the parsed YAML is too big: building it takes more than %d steps (anchors, aliases and merge keys are counted each time they are used; limit %s, %s)", c.maxNodes, limits.YAMLNodes, limits.Raise(limits.YAMLNodes, c.maxNodes))
 	}
 	return !c.failed
 }
@@ -283,7 +284,7 @@ func (c *converter) convert(n *yaml.Node, depth int) *node {
 		return newNull(c.src, line)
 	}
 	if depth > c.maxDepth {
-		c.fatal(line, "the parsed YAML is nested more than %d levels deep", c.maxDepth)
+		c.fatal(line, "the parsed YAML is nested more than %d levels deep (%s)", c.maxDepth, limits.FixedNote(limits.YAMLDepth))
 		return newNull(c.src, line)
 	}
 	if n.Kind == yaml.AliasNode {
@@ -332,7 +333,7 @@ func (c *converter) convert(n *yaml.Node, depth int) *node {
 		out = newNull(c.src, line)
 	}
 	if !c.failed && out.count > c.maxNodes {
-		c.fatal(line, "the parsed YAML is too big: it expands to more than %d values (anchors and aliases are counted each time they are used)", c.maxNodes)
+		c.fatal(line, "the parsed YAML is too big: it expands to more than %d values (anchors and aliases are counted each time they are used; limit %s, %s)", c.maxNodes, limits.YAMLNodes, limits.Raise(limits.YAMLNodes, c.maxNodes))
 	}
 	if n.Anchor != "" {
 		c.memo[n] = out
@@ -345,7 +346,7 @@ func (c *converter) convert(n *yaml.Node, depth int) *node {
 func (c *converter) grow(total *int64, v *node, line int) bool {
 	*total = addCount(*total, addCount(1, v.count))
 	if *total > c.maxNodes {
-		c.fatal(line, "the parsed YAML is too big: it expands to more than %d values (anchors and aliases are counted each time they are used)", c.maxNodes)
+		c.fatal(line, "the parsed YAML is too big: it expands to more than %d values (anchors and aliases are counted each time they are used; limit %s, %s)", c.maxNodes, limits.YAMLNodes, limits.Raise(limits.YAMLNodes, c.maxNodes))
 	}
 	return !c.failed
 }
@@ -363,7 +364,7 @@ func (c *converter) alias(n *yaml.Node, depth int) *node {
 	}
 	if m, ok := c.memo[t]; ok {
 		if depth+int(m.depth)-1 > c.maxDepth {
-			c.fatal(line, "the parsed YAML is nested more than %d levels deep", c.maxDepth)
+			c.fatal(line, "the parsed YAML is nested more than %d levels deep (%s)", c.maxDepth, limits.FixedNote(limits.YAMLDepth))
 		}
 		return m
 	}

@@ -107,7 +107,7 @@ func auditRun(opts *auditOptions) error {
 	defer snap.Close()
 	// The audit is a view of the plan: an unpruned one, so that entries no
 	// approval covers are listed as unapproved rather than removed.
-	p, tf, err := computePlan(opts.ctx, opts.io, snap, opts.Trust, opts.Quiet, popts)
+	p, tf, err := computePlan(opts.ctx, opts.io, snap, opts.Trust, opts.Quiet, popts, opts.source.Limits)
 	if err != nil {
 		return err
 	}

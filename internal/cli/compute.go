@@ -5,6 +5,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/plan"
 	"github.com/tokenscope/tokenscope/internal/trust"
 )
@@ -13,7 +14,7 @@ import (
 // source: the trust file (when given) checked against it first (its
 // mistakes are the user's to fix first, and cheap to find), then the
 // scan, its diagnostics printed, then the plan.
-func computePlan(ctx context.Context, io *IO, snap *inventory.Snapshot, trustFile string, quiet bool, opts plan.Options) (*plan.Plan, *trust.File, error) {
+func computePlan(ctx context.Context, io *IO, snap *inventory.Snapshot, trustFile string, quiet bool, opts plan.Options, lim limits.Values) (*plan.Plan, *trust.File, error) {
 	var tf *trust.File
 	if trustFile != "" {
 		var err error
@@ -21,7 +22,7 @@ func computePlan(ctx context.Context, io *IO, snap *inventory.Snapshot, trustFil
 			return nil, nil, err
 		}
 	}
-	g, diags, err := discovery.Scan(ctx, snap, discovery.Options{})
+	g, diags, err := discovery.Scan(ctx, snap, discovery.Options{Limits: lim})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/inventory"
 	"github.com/tokenscope/tokenscope/internal/joblog"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/report"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/trust"
@@ -39,6 +40,9 @@ type diagnoseOptions struct {
 	Since       string
 	MaxJobs     int
 	MaxLogBytes int64
+	// Limits (--limit): how logs are read (log-line, log-failures) and
+	// how --source is read and scanned.
+	Limits limits.Values
 }
 
 func newDiagnoseCmd(io *IO, runF func(*diagnoseOptions) error) *cobra.Command {
@@ -129,7 +133,13 @@ Exit codes: 0 when no job-token failure was found, 3 when one was, 1 on errors.`
 	cmd.Flags().StringVar(&opts.Trust, "trust", "", "reviewed intent (`trust.yaml`), to say whether each edge is approved or denied")
 	opts.Format.addFlag(cmd, report.DiagnoseFormats)
 	addQuietFlag(cmd, &opts.Quiet)
+	addLimitFlag(cmd, &opts.Limits)
 	return cmd
+}
+
+// readOptions bound the read of one log.
+func (opts *diagnoseOptions) readOptions() joblog.ReadOptions {
+	return joblog.ReadOptions{MaxMatchLine: opts.Limits.Int(limits.LogLine), MaxFailures: opts.Limits.Int(limits.LogFailures)}
 }
 
 // diagnoseHints word joblog's verdicts with diagnose's flags.
@@ -152,7 +162,7 @@ func diagnoseRun(opts *diagnoseOptions) error {
 		var res joblog.Result
 		err = c.StreamTrace(opts.ctx, opts.Project, opts.Job, func(r io.Reader) error {
 			var err error
-			res, err = joblog.Read(fmt.Sprintf("%s job %d", opts.Project, opts.Job), r, joblog.ReadOptions{})
+			res, err = joblog.Read(fmt.Sprintf("%s job %d", opts.Project, opts.Job), r, opts.readOptions())
 			return err
 		})
 		failures = res.Failures
@@ -162,7 +172,7 @@ func diagnoseRun(opts *diagnoseOptions) error {
 		}
 	}
 	for _, name := range opts.Logs {
-		res, err := readLog(opts.io, name)
+		res, err := readLog(opts.io, name, opts.readOptions())
 		failures = append(failures, res.Failures...)
 		printNotes(opts.io, res.Notes, opts.Quiet)
 		if err != nil {
@@ -232,16 +242,16 @@ func jobEnvs(snap *inventory.Snapshot, server inventory.Server, caller string) [
 	return envs
 }
 
-func readLog(io *IO, name string) (joblog.Result, error) {
+func readLog(io *IO, name string, ro joblog.ReadOptions) (joblog.Result, error) {
 	if name == "-" {
-		return joblog.Read("stdin", io.In, joblog.ReadOptions{})
+		return joblog.Read("stdin", io.In, ro)
 	}
 	f, err := os.Open(name)
 	if err != nil {
 		return joblog.Result{}, fmt.Errorf("read job log: %w", err)
 	}
 	defer f.Close()
-	return joblog.Read(name, f, joblog.ReadOptions{})
+	return joblog.Read(name, f, ro)
 }
 
 // printNotes prints where a log was read in part (warnings: -q drops them).
@@ -267,6 +277,13 @@ func diagnoseGroupCheck(opts *diagnoseOptions, runF func(*diagnoseOptions) error
 		return usageErrorf("--max-log-bytes %d: want at least 1", opts.MaxLogBytes)
 	case opts.live.Concurrency < 1:
 		return usageErrorf("--concurrency %d: want at least 1", opts.live.Concurrency)
+	}
+	// The watch reads its logs with the defaults (watch.Options carries no
+	// line or failure bounds yet): say so rather than ignore the flag.
+	for _, n := range []limits.Name{limits.LogLine, limits.LogFailures} {
+		if _, ok := opts.Limits[n]; ok {
+			return usageErrorf("--limit %s does not apply to the breakage watch (--group) yet; its logs are read with the default %s", n, limits.Format(mustLimit(n).Unit, limits.Default(n)))
+		}
 	}
 	if _, err := parseSince(opts.Since); err != nil {
 		return err
@@ -363,7 +380,7 @@ func diagnoseGroupRun(opts *diagnoseOptions) error {
 // server, the names, the trust file checked against them, the scan and
 // the callers' job variables. The caller closes the snapshot.
 func (opts *diagnoseOptions) withSource(ctx *joblog.Context) (*inventory.Snapshot, error) {
-	src := sourceOptions{Dir: opts.Source, Quiet: opts.Quiet}
+	src := sourceOptions{Dir: opts.Source, Quiet: opts.Quiet, Limits: opts.Limits}
 	snap, err := src.load(opts.ctx, opts.io)
 	if err != nil {
 		return nil, err
@@ -381,7 +398,7 @@ func (opts *diagnoseOptions) withSource(ctx *joblog.Context) (*inventory.Snapsho
 			return fail(err)
 		}
 	}
-	g, _, err := discovery.Scan(opts.ctx, snap, discovery.Options{})
+	g, _, err := discovery.Scan(opts.ctx, snap, discovery.Options{Limits: opts.Limits})
 	if err != nil {
 		return fail(err)
 	}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/gitlab"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/live"
 )
 
@@ -23,6 +26,9 @@ type liveOptions struct {
 	Concurrency     int
 	Timeout         time.Duration
 	Quiet           bool // -q: the read's warnings are not printed
+	// Limits (--limit): the inventory written is bounded as the commands
+	// reading the snapshot bound it.
+	Limits limits.Values
 }
 
 func (o *liveOptions) addFlags(cmd *cobra.Command) {
@@ -116,10 +122,30 @@ func (o *liveOptions) snapshot(ctx context.Context, io *IO, dir string) (*live.R
 		}
 		return nil, fmt.Errorf("%s: no project found in --group %s (%s); nothing written", o.url(io), strings.Join(o.Groups, ", "), hint)
 	}
-	if err := writeSnapshot(ctx, dir, res); err != nil {
+	o.dropOversized(io, res)
+	if err := writeSnapshot(ctx, dir, res, o.Limits); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// dropOversized leaves out of the snapshot the files over --limit
+// file-size (the GitLab fetch stops at the default already), so that
+// snapshot never writes what a scan under the same limits refuses.
+func (o *liveOptions) dropOversized(io *IO, res *live.Result) {
+	limit := o.Limits.Get(limits.FileSize)
+	for _, p := range slices.Sorted(maps.Keys(res.Files)) {
+		fs := res.Files[p]
+		for _, name := range slices.Sorted(maps.Keys(fs)) {
+			if n := int64(len(fs[name])); n > limit {
+				delete(fs, name)
+				if !o.Quiet {
+					fmt.Fprintf(io.Err, "%s/%s: warning: %d bytes, over the limit file-size %s: not stored (%s)\n",
+						p, name, n, limits.Format(limits.Bytes, limit), limits.Raise(limits.FileSize, n))
+				}
+			}
+		}
+	}
 }
 
 // progressBar draws one line on stderr when it is a terminal, and nothing

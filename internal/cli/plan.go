@@ -126,7 +126,7 @@ func planRun(opts *planOptions) error {
 		return err
 	}
 	defer snap.Close()
-	p, _, err := computePlan(ctx, opts.io, snap, opts.Trust, opts.Quiet, popts)
+	p, _, err := computePlan(ctx, opts.io, snap, opts.Trust, opts.Quiet, popts, opts.source.Limits)
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func reportRun(opts *reportOptions) error {
 		return err
 	}
 	defer snap.Close()
-	p, tf, err := computePlan(ctx, opts.io, snap, opts.Trust, opts.Quiet, popts)
+	p, tf, err := computePlan(ctx, opts.io, snap, opts.Trust, opts.Quiet, popts, opts.source.Limits)
 	if err != nil {
 		return err
 	}

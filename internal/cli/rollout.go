@@ -158,7 +158,7 @@ func rolloutStatusRun(opts *rolloutStatusOptions) error {
 	if err != nil {
 		return err
 	}
-	g, diags, err := discovery.Scan(ctx, snap, discovery.Options{})
+	g, diags, err := discovery.Scan(ctx, snap, discovery.Options{Limits: opts.source.Limits})
 	if err != nil {
 		return err
 	}

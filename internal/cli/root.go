@@ -80,6 +80,7 @@ project, and helps roll it out.`,
 	root.AddCommand(newAuditCmd(io, nil))
 	root.AddCommand(newRolloutCmd(io))
 	root.AddCommand(newReportCmd(io, nil))
+	root.AddCommand(newLimitsTopic())
 	return root
 }
 

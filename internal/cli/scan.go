@@ -61,7 +61,7 @@ func scanRun(opts *scanOptions) error {
 		return err
 	}
 	defer snap.Close()
-	g, diags, err := discovery.Scan(ctx, snap, discovery.Options{})
+	g, diags, err := discovery.Scan(ctx, snap, discovery.Options{Limits: opts.source.Limits})
 	if err != nil {
 		return err
 	}

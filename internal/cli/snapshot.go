@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/live"
 	"github.com/tokenscope/tokenscope/internal/redact"
 )
@@ -67,6 +68,7 @@ are kept: they are what discovery follows.`,
 	opts.live.addFlags(cmd)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "snapshot `directory` to write (replaced atomically, and only if empty or a snapshot it wrote)")
 	addQuietFlag(cmd, &opts.live.Quiet)
+	addLimitFlag(cmd, &opts.live.Limits)
 	return cmd
 }
 
@@ -85,7 +87,7 @@ func snapshotRun(opts *snapshotOptions) error {
 
 // writeSnapshot writes res as the snapshot directory dir (atomically:
 // inventory.Write), its files' secrets masked.
-func writeSnapshot(ctx context.Context, dir string, res *live.Result) error {
+func writeSnapshot(ctx context.Context, dir string, res *live.Result, lim limits.Values) error {
 	// Repositories sometimes commit secrets (.npmrc tokens, URLs with
 	// passwords); the snapshot must not spread them. Masking keeps line
 	// numbers and variable references.
@@ -96,7 +98,9 @@ func writeSnapshot(ctx context.Context, dir string, res *live.Result) error {
 			files[p][name] = []byte(redact.File(string(content)))
 		}
 	}
-	err := inventory.Write(ctx, dir, res.Inventory, files)
+	// Never more than the commands reading it accept under the same
+	// --limit: snapshot does not write what scan refuses.
+	err := inventory.WriteWith(ctx, dir, res.Inventory, files, inventory.WriteOptions{MaxInventorySize: lim.Get(limits.InventorySize)})
 	if ns := (*inventory.NotSnapshotError)(nil); errors.As(err, &ns) {
 		return fmt.Errorf("%w (choose another -o, or remove it yourself)", err)
 	}

@@ -26,7 +26,7 @@ func testResult() *live.Result {
 
 func TestWriteSnapshotRoundTrips(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "snap")
-	if err := writeSnapshot(context.Background(), dir, testResult()); err != nil {
+	if err := writeSnapshot(context.Background(), dir, testResult(), nil); err != nil {
 		t.Fatal(err)
 	}
 	snap, _, err := inventory.Load(dir, inventory.LoadOptions{})
@@ -51,7 +51,7 @@ func TestWriteSnapshotReplacesOnlySnapshots(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "snap")
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "thesis.tex"), []byte("precious"), 0o644)
-	err := writeSnapshot(context.Background(), dir, testResult())
+	err := writeSnapshot(context.Background(), dir, testResult(), nil)
 	if err == nil || !strings.Contains(err.Error(), "refusing to replace") {
 		t.Fatalf("err = %v; want a refusal", err)
 	}
@@ -63,7 +63,7 @@ func TestWriteSnapshotReplacesOnlySnapshots(t *testing.T) {
 	repo := filepath.Join(t.TempDir(), "repo")
 	os.MkdirAll(repo, 0o755)
 	os.WriteFile(filepath.Join(repo, inventory.FileName), []byte("version: 1\n"), 0o644)
-	if err := writeSnapshot(context.Background(), repo, testResult()); err == nil || !strings.Contains(err.Error(), "remove it yourself") {
+	if err := writeSnapshot(context.Background(), repo, testResult(), nil); err == nil || !strings.Contains(err.Error(), "remove it yourself") {
 		t.Fatalf("err = %v; want a refusal with the hint", err)
 	}
 	// An older snapshot is replaced whole: files it had and the new one has
@@ -73,7 +73,7 @@ func TestWriteSnapshotReplacesOnlySnapshots(t *testing.T) {
 	os.WriteFile(filepath.Join(old, inventory.FileName), []byte("version: 1\n"), 0o644)
 	os.WriteFile(filepath.Join(old, inventory.MarkerName), []byte("tokenscope snapshot format 1\n"), 0o644)
 	os.WriteFile(filepath.Join(old, "g", "gone", ".gitlab-ci.yml"), []byte("x: 1\n"), 0o644)
-	if err := writeSnapshot(context.Background(), old, testResult()); err != nil {
+	if err := writeSnapshot(context.Background(), old, testResult(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(old, "g", "gone")); !errors.Is(err, os.ErrNotExist) {
@@ -85,7 +85,7 @@ func TestWriteSnapshotCancelledLeavesNothing(t *testing.T) {
 	parent := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := writeSnapshot(ctx, filepath.Join(parent, "snap"), testResult()); !errors.Is(err, context.Canceled) {
+	if err := writeSnapshot(ctx, filepath.Join(parent, "snap"), testResult(), nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v; want context.Canceled", err)
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
@@ -99,7 +99,7 @@ func TestWriteSnapshotRefusesEscapingPaths(t *testing.T) {
 		{Inventory: &inventory.Inventory{Version: 1}, Files: map[string]map[string][]byte{"g/p": {"../../x": nil}}},
 	} {
 		parent := t.TempDir()
-		if err := writeSnapshot(context.Background(), filepath.Join(parent, "snap"), res); err == nil {
+		if err := writeSnapshot(context.Background(), filepath.Join(parent, "snap"), res, nil); err == nil {
 			t.Error("escaping path written")
 		}
 		if entries, _ := os.ReadDir(parent); len(entries) != 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/capability"
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/redact"
 )
 
@@ -34,6 +35,9 @@ type sourceOptions struct {
 	// AuthLogCSV are PROJECT=FILE pairs: GitLab's authentication-log CSV
 	// exports, merged into the projects' authentication logs.
 	AuthLogCSV []string
+	// Limits are the --limit values: the snapshot's read, the auth-log
+	// exports, and the scan of the command (discovery.Options.Limits).
+	Limits limits.Values
 }
 
 // liveArg stands for SOURCE when the org is read live; commands copy
@@ -49,6 +53,7 @@ func (o *sourceOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.Registry, "registry", "", "container registry `HOST[:PORT]` jobs see as CI_REGISTRY, when the snapshot's inventory.yaml names none (default: registry.gitlab.com on gitlab.com, otherwise unknown: registry references stay unresolved)")
 	cmd.Flags().StringArrayVar(&o.AuthLogCSV, "auth-log-csv", nil, "`PROJECT=FILE`: the authentication log of PROJECT as its Download CSV exports it (Settings > CI/CD > Job token permissions), merged as auth-log uses; repeatable")
 	o.live.addFlags(cmd)
+	addLimitFlag(cmd, &o.Limits)
 }
 
 // validRegistry checks a --registry value: a host with an optional port,
@@ -112,6 +117,7 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 		}
 		o.tmpDir = tmp
 		o.live.Quiet = o.Quiet
+		o.live.Limits = o.Limits
 		dir := tmp + string(os.PathSeparator) + "snapshot"
 		// The live read refuses a result without a project itself.
 		if _, err := o.live.snapshot(ctx, io, dir); err != nil {
@@ -119,7 +125,8 @@ func (o *sourceOptions) load(ctx context.Context, io *IO) (*inventory.Snapshot, 
 		}
 		o.Dir = dir
 	}
-	snap, diags, err := loadSnapshot(ctx, o.Dir, inventory.LoadOptions{ServerURL: o.ServerURL, Registry: o.Registry})
+	snap, diags, err := loadSnapshot(ctx, o.Dir, inventory.LoadOptions{ServerURL: o.ServerURL, Registry: o.Registry,
+		MaxFileSize: o.Limits.Get(limits.FileSize), MaxInventorySize: o.Limits.Get(limits.InventorySize)})
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +165,7 @@ func (o *sourceOptions) mergeAuthLogCSV(ix *inventory.Index) error {
 		if err != nil {
 			return fmt.Errorf("--auth-log-csv %s: %w", pair, err)
 		}
-		rows, err := inventory.ReadAuthLogCSV(f, file)
+		rows, err := inventory.ReadAuthLogCSVWith(f, file, inventory.AuthLogOptions{MaxBytes: o.Limits.Get(limits.AuthLogBytes), MaxRows: o.Limits.Int(limits.AuthLogRows)})
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("--auth-log-csv: %w", err)

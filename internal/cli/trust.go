@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/discovery"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/trust"
 )
 
@@ -95,7 +96,7 @@ func trustInitRun(opts *trustInitOptions) error {
 		return err
 	}
 	defer snap.Close()
-	g, diags, err := discovery.Scan(opts.ctx, snap, discovery.Options{})
+	g, diags, err := discovery.Scan(opts.ctx, snap, discovery.Options{Limits: opts.source.Limits})
 	if err != nil {
 		return err
 	}
@@ -133,6 +134,7 @@ type trustCheckOptions struct {
 	File   string
 	Source string
 	Quiet  bool
+	Limits limits.Values // --limit, for reading --source
 }
 
 func newTrustCheckCmd(io *IO, runF func(*trustCheckOptions) error) *cobra.Command {
@@ -162,13 +164,14 @@ there are errors or unreviewed entries; warnings alone exit 0.`,
 	}
 	cmd.Flags().StringVar(&opts.Source, "source", "", "snapshot `directory` whose inventory the file must match")
 	addQuietFlag(cmd, &opts.Quiet)
+	addLimitFlag(cmd, &opts.Limits)
 	return cmd
 }
 
 func trustCheckRun(opts *trustCheckOptions) error {
 	lo := trust.LoadOptions{Now: opts.io.Now()}
 	if opts.Source != "" {
-		src := sourceOptions{Dir: opts.Source, Quiet: opts.Quiet}
+		src := sourceOptions{Dir: opts.Source, Quiet: opts.Quiet, Limits: opts.Limits}
 		snap, err := src.load(context.Background(), opts.io)
 		if err != nil {
 			return err

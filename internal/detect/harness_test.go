@@ -95,7 +95,7 @@ func (j job) input(t testing.TB) *detect.Input {
 		job.Script = append(job.Script, it)
 	}
 	env := discovery.JobEnv(predefined, job.Variables, nil)
-	cmds, diags := discovery.Commands(files, p.Path, job, env, nil)
+	cmds, diags := discovery.Commands(files, p.Path, job, env)
 	for _, d := range diags {
 		if d.Severity == diag.Error && !j.lenient {
 			t.Fatalf("the row's script does not parse: %s", d)

@@ -14,6 +14,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/diag"
 	"github.com/tokenscope/tokenscope/internal/graph"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/shell"
 	"github.com/tokenscope/tokenscope/internal/use"
 )
@@ -27,6 +28,9 @@ type Options struct {
 	// Progress, when set, is called after each project with the number
 	// done and the total. Calls are serialised.
 	Progress func(done, total int)
+	// Limits raise or lower the bounds of the CI configuration and shell
+	// analysis (--limit); the ones not given take their defaults.
+	Limits limits.Values
 }
 
 // Result is the scan's outcome before graph building.
@@ -87,7 +91,7 @@ func DiscoverFiles(ctx context.Context, inv *inventory.Inventory, snap inventory
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results[i] = scanProject(snap, server, projects[i], cache, opts.Detectors)
+				results[i] = scanProject(snap, server, projects[i], cache, opts.Detectors, opts.Limits)
 				if opts.Progress != nil {
 					mu.Lock()
 					done++
@@ -138,7 +142,7 @@ var sharePrefixes = true
 // scanProject runs every detector over one project. It recovers from a
 // panic in any stage and reports it as a diagnostic: one bad project never
 // stops a scan.
-func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Project, cache *ciconfig.Cache, detectors []detect.Detector) (res Result) {
+func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Project, cache *ciconfig.Cache, detectors []detect.Detector, lim limits.Values) (res Result) {
 	defer func() {
 		if r := recover(); r != nil {
 			res.Diags.Errorf(p.Path, "", 0, "internal error while scanning this project: %v (please report it; the rest of the scan is complete)", r)
@@ -159,15 +163,15 @@ func scanProject(snap inventory.Files, server inventory.Server, p *inventory.Pro
 	if cfgPath == "" {
 		cfgPath = ".gitlab-ci.yml"
 	}
-	cfg := ciconfig.Load(p.Path, cfgPath, ciconfig.Options{Files: snap, Vars: predefined, Cache: cache})
+	cfg := ciconfig.Load(p.Path, cfgPath, ciconfig.Options{Files: snap, Vars: predefined, Cache: cache, Limits: ConfigLimits(lim)})
 	if cfg.Missing && p.CIConfigPath != "" {
 		res.Diags.Errorf(p.Path, cfgPath, 0, "the configured CI/CD configuration file %s is not in the snapshot", cfgPath)
 	}
 	res.Notes = append(res.Notes, configNotes(cfg.Notes, p.Path)...)
 	res.Diags = append(res.Diags, cfg.Diags...)
-	js := &jobScan{snap: newMemoFiles(snap), server: server, project: p, predefined: predefined, detectors: detectors}
+	js := &jobScan{snap: newMemoFiles(snap), server: server, project: p, predefined: predefined, detectors: detectors, shell: ShellOptions(lim)}
 	if sharePrefixes {
-		js.prefix = shell.NewProjectCache()
+		js.shell.Cache = shell.NewProjectCache()
 	}
 	for i := range cfg.Jobs {
 		if cfg.Jobs[i].Never {
@@ -203,9 +207,33 @@ func variants(job *ciconfig.Job) []ciconfig.Variant {
 
 // Commands analyses the job's script sections: hooks:pre_get_sources_script,
 // before_script and script (one shell), and after_script (a new shell).
-// prefix, when set, shares the analysis of leading script items between
-// the jobs of project (see shell.ProjectCache).
-func Commands(files inventory.Files, project string, job *ciconfig.Job, env shell.Env, prefix *shell.ProjectCache) ([]*shell.Command, diag.List) {
+func Commands(files inventory.Files, project string, job *ciconfig.Job, env shell.Env) ([]*shell.Command, diag.List) {
+	return commandsWith(files, project, job, env, shell.Options{})
+}
+
+// ConfigLimits are the CI configuration bounds of lim.
+func ConfigLimits(lim limits.Values) ciconfig.Limits {
+	l := ciconfig.DefaultLimits
+	l.MaxIncludes = lim.Int(limits.Includes)
+	l.MaxNodes = lim.Int(limits.YAMLNodes)
+	l.MaxTotalBytes = lim.Get(limits.ConfigBytes)
+	l.MaxInterpolatedBytes = lim.Get(limits.InterpolatedBytes)
+	l.MaxChildPipelines = lim.Int(limits.ChildPipelines)
+	l.MaxMatrixVariants = lim.Int(limits.MatrixVariants)
+	return l
+}
+
+// ShellOptions are the shell analysis bounds of lim (ReadFile unset).
+func ShellOptions(lim limits.Values) shell.Options {
+	return shell.Options{
+		MaxCommands:   lim.Int(limits.ShellCommands),
+		MaxSteps:      lim.Int(limits.ShellSteps),
+		MaxScriptSize: lim.Int(limits.ScriptSize),
+	}
+}
+
+// commandsWith is Commands under the bounds of opts.
+func commandsWith(files inventory.Files, project string, job *ciconfig.Job, env shell.Env, opts shell.Options) ([]*shell.Command, diag.List) {
 	read := func(name string) ([]byte, error) { return files.ReadFile(project, name) }
 	var cmds []*shell.Command
 	var diags diag.List
@@ -231,7 +259,9 @@ func Commands(files inventory.Files, project string, job *ciconfig.Job, env shel
 		if len(srcs) == 0 {
 			continue
 		}
-		r := shell.Analyze(srcs, env, shell.Options{ReadFile: read, Cache: prefix})
+		o := opts
+		o.ReadFile = read
+		r := shell.Analyze(srcs, env, o)
 		cmds = append(cmds, r.Commands...)
 		diags = append(diags, r.Diags...)
 	}

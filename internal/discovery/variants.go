@@ -262,7 +262,7 @@ type jobScan struct {
 	project    *inventory.Project
 	predefined map[string]string
 	detectors  []detect.Detector
-	prefix     *shell.ProjectCache
+	shell      shell.Options // bounds of the analysis (Options.Limits)
 }
 
 // scanJob analyses job under each of its variable sets: the shell once
@@ -293,7 +293,7 @@ func (s *jobScan) scanJob(job *ciconfig.Job) ([]use.Use, []use.Note, diag.List) 
 			if track {
 				env.reads = map[string]struct{}{}
 			}
-			sr.cmds, sr.diags = Commands(s.snap, s.project.Path, job, sr.env, s.prefix)
+			sr.cmds, sr.diags = commandsWith(s.snap, s.project.Path, job, sr.env, s.shell)
 			if track {
 				sr.reading = record(env, varying, nil, false)
 			}

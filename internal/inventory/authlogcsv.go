@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
 // The job token authentication log as GitLab's UI exports it ("Download
@@ -32,8 +34,10 @@ const (
 	authLogColLast   = "Last Authorized At (UTC)"
 )
 
-// Bounds: an export holds one row per origin project, so an org's worth
-// of rows is thousands; anything far larger is not an export.
+// Bounds by default (limits.AuthLogBytes, limits.AuthLogRows;
+// AuthLogOptions raise them): an export holds one row per origin project,
+// so an org's worth of rows is thousands; anything far larger is not an
+// export.
 const (
 	MaxAuthLogCSVBytes = 32 << 20
 	MaxAuthLogCSVRows  = 200_000
@@ -43,7 +47,19 @@ const (
 // errors name the file ("file:line: ..."). Rows are sorted by origin;
 // an origin listed twice keeps its latest time.
 func ReadAuthLogCSV(r io.Reader, name string) ([]AuthLogEntry, error) {
-	lr := &io.LimitedReader{R: r, N: MaxAuthLogCSVBytes + 1}
+	return ReadAuthLogCSVWith(r, name, AuthLogOptions{})
+}
+
+// AuthLogOptions bound ReadAuthLogCSVWith (0: the defaults).
+type AuthLogOptions struct {
+	MaxBytes int64
+	MaxRows  int
+}
+
+// ReadAuthLogCSVWith is ReadAuthLogCSV with other bounds.
+func ReadAuthLogCSVWith(r io.Reader, name string, o AuthLogOptions) ([]AuthLogEntry, error) {
+	maxBytes, maxRows := limits.Or(o.MaxBytes, limits.AuthLogBytes), limits.Or(o.MaxRows, limits.AuthLogRows)
+	lr := &io.LimitedReader{R: r, N: maxBytes + 1}
 	cr := csv.NewReader(lr)
 	cr.FieldsPerRecord = -1 // checked per row, to say which columns
 	cr.ReuseRecord = true
@@ -80,10 +96,10 @@ func ReadAuthLogCSV(r io.Reader, name string) ([]AuthLogEntry, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if lr.N <= 0 {
-			return nil, fmt.Errorf("%s: larger than %d MiB: not an authentication log export", name, MaxAuthLogCSVBytes>>20)
+			return nil, tooLargeAuthLog(name, maxBytes)
 		}
-		if rows++; rows > MaxAuthLogCSVRows {
-			return nil, fmt.Errorf("%s:%d: more than %d rows: not an authentication log export", name, line, MaxAuthLogCSVRows)
+		if rows++; rows > maxRows {
+			return nil, fmt.Errorf("%s:%d: more than %d rows (limit %s): not an authentication log export, or %s", name, line, maxRows, limits.AuthLogRows, limits.Raise(limits.AuthLogRows, int64(maxRows)))
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
@@ -105,7 +121,7 @@ func ReadAuthLogCSV(r io.Reader, name string) ([]AuthLogEntry, error) {
 		}
 	}
 	if lr.N <= 0 {
-		return nil, fmt.Errorf("%s: larger than %d MiB: not an authentication log export", name, MaxAuthLogCSVBytes>>20)
+		return nil, tooLargeAuthLog(name, maxBytes)
 	}
 	out := make([]AuthLogEntry, 0, len(latest))
 	for _, e := range latest {
@@ -113,6 +129,10 @@ func ReadAuthLogCSV(r io.Reader, name string) ([]AuthLogEntry, error) {
 	}
 	slices.SortFunc(out, func(a, b AuthLogEntry) int { return cmp.Compare(a.Origin, b.Origin) })
 	return out, nil
+}
+
+func tooLargeAuthLog(name string, limit int64) error {
+	return fmt.Errorf("%s: larger than %s (limit %s): not an authentication log export, or %s", name, limits.Format(limits.Bytes, limit), limits.AuthLogBytes, limits.Raise(limits.AuthLogBytes, limit))
 }
 
 // unformula undoes CsvBuilder's guard against formula injection: a cell

@@ -15,14 +15,17 @@ import (
 	"syscall"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
-// MaxFileSize is the largest project file tokenscope reads. GitLab itself
+// MaxFileSize is the largest project file tokenscope reads by default
+// (limits.FileSize; LoadOptions.MaxFileSize raises it). GitLab itself
 // refuses CI configuration above 2 MB after parsing; anything four times
 // that is hostile or generated, and reading it would only cost memory.
 const MaxFileSize = 8 << 20
 
-// MaxInventorySize is the largest inventory.yaml Load reads: a listing of
+// MaxInventorySize is the largest inventory.yaml Load reads by default
+// (limits.InventorySize; LoadOptions.MaxInventorySize raises it): a listing of
 // about two million projects (a project takes ~140 bytes). It is larger
 // than MaxFileSize because the listing grows with the org, not with one
 // repository; Write refuses to write a bigger one, so that snapshot never
@@ -65,6 +68,7 @@ type Snapshot struct {
 	root      *os.Root
 	hasFiles  map[string]string // lower-case path -> folder path relative to Dir
 	listings  sync.Map          // folder -> *listing
+	maxFile   int64             // LoadOptions.MaxFileSize
 }
 
 // listing is the set of files in one project folder, read once. Detectors
@@ -89,6 +93,9 @@ type LoadOptions struct {
 	// Registry (host[:port]) is used when the inventory does not set
 	// registry.
 	Registry string
+	// MaxFileSize and MaxInventorySize bound the repository files and the
+	// inventory.yaml read (0: limits.FileSize, limits.InventorySize).
+	MaxFileSize, MaxInventorySize int64
 }
 
 // Load reads the snapshot directory dir. It returns an error only when the
@@ -108,7 +115,7 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 		return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
 	}
 	inv := &Inventory{Version: Version}
-	data, err := readLimitedTo(root, FileName, MaxInventorySize)
+	data, err := readLimitedTo(root, FileName, limits.Or(opts.MaxInventorySize, limits.InventorySize), limits.InventorySize)
 	switch {
 	case err == nil:
 		var pd diag.List
@@ -129,7 +136,7 @@ func Load(dir string, opts LoadOptions) (*Snapshot, diag.List, error) {
 	if inv.Registry == "" {
 		inv.Registry = opts.Registry
 	}
-	s := &Snapshot{Dir: dir, Inventory: inv, root: root, hasFiles: map[string]string{}}
+	s := &Snapshot{Dir: dir, Inventory: inv, root: root, hasFiles: map[string]string{}, maxFile: limits.Or(opts.MaxFileSize, limits.FileSize)}
 	folders, walkDiags := findProjectFolders(root.FS())
 	diags = append(diags, walkDiags...)
 	known := map[string]bool{}
@@ -323,7 +330,7 @@ func (s *Snapshot) ReadFile(project, name string) ([]byte, error) {
 	if l := s.listing(dir); l.err == nil && l.files != nil && !l.files[clean] && !l.belowSymlink(clean) {
 		return nil, &fs.PathError{Op: "open", Path: clean, Err: fs.ErrNotExist}
 	}
-	return readLimited(s.root, path.Join(dir, clean))
+	return readLimitedTo(s.root, path.Join(dir, clean), limits.Or(s.maxFile, limits.FileSize), limits.FileSize)
 }
 
 func (s *Snapshot) listing(dir string) *listing {
@@ -486,11 +493,12 @@ func cleanRel(name string) (string, error) {
 // replaced between the two. os.Root refuses symbolic links that leave the
 // snapshot; that refusal is reported as such.
 func readLimited(root *os.Root, name string) ([]byte, error) {
-	return readLimitedTo(root, name, MaxFileSize)
+	return readLimitedTo(root, name, MaxFileSize, limits.FileSize)
 }
 
-// readLimitedTo is readLimited with another size limit.
-func readLimitedTo(root *os.Root, name string, limit int64) ([]byte, error) {
+// readLimitedTo is readLimited with another size limit, the limit named
+// which (for the message saying how to raise it).
+func readLimitedTo(root *os.Root, name string, limit int64, which limits.Name) ([]byte, error) {
 	if err := checkRegular(root, name); err != nil {
 		return nil, err
 	}
@@ -510,14 +518,14 @@ func readLimitedTo(root *os.Root, name string, limit int64) ([]byte, error) {
 		return nil, notRegular(name, st.Mode())
 	}
 	if st.Size() > limit {
-		return nil, fmt.Errorf("%s: %d bytes: %w (limit %d)", name, st.Size(), ErrTooLarge, limit)
+		return nil, fmt.Errorf("%s: %d bytes: %w (limit %s %s; %s)", name, st.Size(), ErrTooLarge, which, limits.Format(limits.Bytes, limit), limits.Raise(which, max(limit, st.Size())))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: %w (limit %d)", name, ErrTooLarge, limit)
+		return nil, fmt.Errorf("%s: %w (limit %s %s; %s)", name, ErrTooLarge, which, limits.Format(limits.Bytes, limit), limits.Raise(which, limit))
 	}
 	return data, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tokenscope/tokenscope/internal/atomicfile"
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
 // MarkerName is the file Write leaves at the top of every snapshot it
@@ -49,6 +50,19 @@ func (e *NotSnapshotError) Error() string {
 // (NotSnapshotError). Contents are written as given: masking secrets is
 // the caller's.
 func Write(ctx context.Context, dir string, inv *Inventory, files map[string]map[string][]byte) (err error) {
+	return WriteWith(ctx, dir, inv, files, WriteOptions{})
+}
+
+// WriteOptions tune WriteWith.
+type WriteOptions struct {
+	// MaxInventorySize is the largest FileName written (0:
+	// limits.InventorySize): the one Load is given, so that snapshot never
+	// writes what scan refuses under the same --limit.
+	MaxInventorySize int64
+}
+
+// WriteWith is Write with options.
+func WriteWith(ctx context.Context, dir string, inv *Inventory, files map[string]map[string][]byte, opts WriteOptions) (err error) {
 	dir = filepath.Clean(dir)
 	if err := replaceable(dir); err != nil {
 		return err
@@ -63,7 +77,7 @@ func Write(ctx context.Context, dir string, inv *Inventory, files map[string]map
 			os.RemoveAll(tmp)
 		}
 	}()
-	if err := fill(ctx, tmp, inv, files); err != nil {
+	if err := fill(ctx, tmp, inv, files, limits.Or(opts.MaxInventorySize, limits.InventorySize)); err != nil {
 		return fmt.Errorf("write snapshot %s: %w", dir, err)
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
@@ -134,7 +148,7 @@ func replaceable(dir string) error {
 
 // fill writes the snapshot into the folder tmp, through an os.Root so that
 // no path can land outside it.
-func fill(ctx context.Context, tmp string, inv *Inventory, files map[string]map[string][]byte) error {
+func fill(ctx context.Context, tmp string, inv *Inventory, files map[string]map[string][]byte, maxInventory int64) error {
 	root, err := os.OpenRoot(tmp)
 	if err != nil {
 		return err
@@ -144,8 +158,9 @@ func fill(ctx context.Context, tmp string, inv *Inventory, files map[string]map[
 	if err != nil {
 		return err
 	}
-	if len(data) > MaxInventorySize {
-		return fmt.Errorf("%s would be %d MiB, over the %d MiB that scan reads (limit MaxInventorySize): snapshot fewer groups at a time (--group)", FileName, len(data)>>20, MaxInventorySize>>20)
+	if int64(len(data)) > maxInventory {
+		return fmt.Errorf("%s would be %d bytes, over the %s that scan reads (limit %s): snapshot fewer groups at a time (--group), or %s here and in every command that reads the snapshot",
+			FileName, len(data), limits.Format(limits.Bytes, maxInventory), limits.InventorySize, limits.Raise(limits.InventorySize, int64(len(data))))
 	}
 	if err := root.WriteFile(FileName, data, 0o644); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/access"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/redact"
 )
 
@@ -46,12 +47,14 @@ const (
 // base64 blob, a progress bar overdrawn with carriage returns), and a
 // failure message is never that long: the middle of a longer line is
 // skipped without being kept, so that memory stays the same whatever the
-// log (issue 10: a 1 MiB line stopped the read).
+// log (issue 10: a 1 MiB line stopped the read). It is the default of
+// limits.LogLine (ReadOptions.MaxMatchLine).
 const MaxMatchLine = 64 << 10
 
 // MaxFailures bounds the failures kept from one log; a log that repeats a
 // distinct failure millions of times (a hostile one, or a retry loop over
-// many URLs) would otherwise grow the result without end.
+// many URLs) would otherwise grow the result without end. It is the
+// default of limits.LogFailures (ReadOptions.MaxFailures).
 const MaxFailures = 1000
 
 // Result is what Read found in one log.
@@ -72,6 +75,9 @@ type ReadOptions struct {
 	// MaxBytes stops the read after that many bytes (0: no limit); the
 	// result says so (Truncated, a note).
 	MaxBytes int64
+	// MaxMatchLine and MaxFailures replace the defaults (0: MaxMatchLine,
+	// MaxFailures; limits.LogLine, limits.LogFailures).
+	MaxMatchLine, MaxFailures int
 }
 
 var (
@@ -134,7 +140,8 @@ func Read(name string, r io.Reader, o ReadOptions) (Result, error) {
 	seen := map[string]bool{}
 	command := ""
 	long, firstLong := 0, 0 // lines truncated, for one note
-	var lb lineBuf
+	lb := lineBuf{max: limits.Or(o.MaxMatchLine, limits.LogLine)}
+	maxFailures := limits.Or(o.MaxFailures, limits.LogFailures)
 	var err error
 	for {
 		var head, tail string
@@ -169,8 +176,8 @@ func Read(name string, r io.Reader, o ReadOptions) (Result, error) {
 				if seen[key] {
 					continue
 				}
-				if len(res.Failures) >= MaxFailures {
-					res.Notes = append(res.Notes, fmt.Sprintf("%s: more than %d failures; the ones from line %d on are not reported", name, MaxFailures, res.Lines))
+				if len(res.Failures) >= maxFailures {
+					res.Notes = append(res.Notes, fmt.Sprintf("%s: more than %d failures (limit %s); the ones from line %d on are not reported; %s", name, maxFailures, limits.LogFailures, res.Lines, limits.Raise(limits.LogFailures, int64(maxFailures))))
 					full = true
 					break
 				}
@@ -188,7 +195,7 @@ func Read(name string, r io.Reader, o ReadOptions) (Result, error) {
 		}
 	}
 	if long > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("%s: %d line(s) longer than %d bytes (the first is line %d) matched on their first and last %d bytes only", name, long, MaxMatchLine, firstLong, MaxMatchLine))
+		res.Notes = append(res.Notes, fmt.Sprintf("%s: %d line(s) longer than %d bytes (the first is line %d) matched on their first and last %d bytes only (limit %s; %s)", name, long, lb.max, firstLong, lb.max, limits.LogLine, limits.Raise(limits.LogLine, int64(lb.max))))
 	}
 	if err != nil && err != io.EOF {
 		return res, fmt.Errorf("read %s after line %d: %w", name, res.Lines, err)
@@ -202,6 +209,7 @@ func Read(name string, r io.Reader, o ReadOptions) (Result, error) {
 // text a terminal shows last. Both buffers are reused line after line.
 type lineBuf struct {
 	head, tail []byte
+	max        int // bytes matched at each end (ReadOptions.MaxMatchLine)
 }
 
 // readLine reads one line, keeping its head and tail; over reports a line
@@ -218,22 +226,22 @@ func (lb *lineBuf) readLine(br *bufio.Reader) (head, tail string, over bool, n i
 			content = chunk[:len(chunk)-1]
 		}
 		size += int64(len(content))
-		if room := MaxMatchLine - len(lb.head); room > 0 {
+		if room := lb.max - len(lb.head); room > 0 {
 			lb.head = append(lb.head, content[:min(room, len(content))]...)
 		}
-		if size > MaxMatchLine {
+		if size > int64(lb.max) {
 			lb.tail = append(lb.tail, content...)
-			if len(lb.tail) > 2*MaxMatchLine {
-				// Keep the last MaxMatchLine bytes: memory stays at two
+			if len(lb.tail) > 2*lb.max {
+				// Keep the last lb.max bytes: memory stays at two
 				// buffers whatever the line.
-				lb.tail = lb.tail[:copy(lb.tail, lb.tail[len(lb.tail)-MaxMatchLine:])]
+				lb.tail = lb.tail[:copy(lb.tail, lb.tail[len(lb.tail)-lb.max:])]
 			}
 		}
 		if e == bufio.ErrBufferFull {
 			continue
 		}
-		if size > MaxMatchLine {
-			t := lb.tail[max(0, len(lb.tail)-MaxMatchLine):]
+		if size > int64(lb.max) {
+			t := lb.tail[max(0, len(lb.tail)-lb.max):]
 			return string(lb.head), string(t), true, n, e
 		}
 		return string(lb.head), "", false, n, e

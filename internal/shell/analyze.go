@@ -10,6 +10,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
@@ -36,6 +37,22 @@ type Options struct {
 	// Cache, when set, shares work between calls with the same ReadFile
 	// (the jobs of one project): see ProjectCache.
 	Cache *ProjectCache
+	// MaxSteps bounds the statements and loop iterations analysed, and
+	// MaxScriptSize the text of one script (a file or an inline script);
+	// 0: limits.ShellSteps, limits.ScriptSize.
+	MaxSteps, MaxScriptSize int
+}
+
+// withDefaults fills the zero bounds of o with their defaults. Analyze
+// does it once, so that the hot paths read plain fields.
+func (o Options) withDefaults() Options {
+	if o.MaxFileDepth <= 0 {
+		o.MaxFileDepth = defaultMaxFileDepth
+	}
+	o.MaxCommands = limits.Or(o.MaxCommands, limits.ShellCommands)
+	o.MaxSteps = limits.Or(o.MaxSteps, limits.ShellSteps)
+	o.MaxScriptSize = limits.Or(o.MaxScriptSize, limits.ScriptSize)
+	return o
 }
 
 // Result is what Analyze found.
@@ -46,10 +63,10 @@ type Result struct {
 
 // Limits that keep hostile scripts cheap. They are far above what real CI
 // scripts need (the largest loops seen in the survey have a dozen items).
+// Options raise the ones internal/limits lists (shell-commands,
+// shell-steps, script-size).
 const (
 	defaultMaxFileDepth = 8
-	defaultMaxCommands  = 100_000
-	maxSteps            = 100_000 // statements and loop iterations per Analyze
 	maxLoopItems        = 32      // for-loop items analysed one by one
 	maxLoopIters        = 2048    // loop iterations analysed one by one per Analyze
 	maxCallDepth        = 16      // nested function calls
@@ -57,7 +74,6 @@ const (
 	maxNesting          = 200     // syntactic nesting of statements
 	maxValueLen         = 1 << 16 // longest value a variable may hold (an array: all its elements)
 	maxArrayElems       = 4096    // elements an array may hold
-	maxScriptSize       = 1 << 20 // longest script file followed
 )
 
 // Analyze parses the sources as one shell session (before_script and
@@ -103,12 +119,7 @@ const (
 //     item, fi on a later one) is parsed across them, as the runner joins
 //     the items into one script.
 func Analyze(sources []Source, env Env, opts Options) Result {
-	if opts.MaxFileDepth <= 0 {
-		opts.MaxFileDepth = defaultMaxFileDepth
-	}
-	if opts.MaxCommands <= 0 {
-		opts.MaxCommands = defaultMaxCommands
-	}
+	opts = opts.withDefaults()
 	p := parsers.Get().(*syntax.Parser)
 	defer parsers.Put(p)
 	a := &analyzer{opts: opts, parser: p}
@@ -471,8 +482,8 @@ func (a *analyzer) step(ctx *srcCtx, p syntax.Pos) bool {
 		return false
 	}
 	a.steps++
-	if a.steps > maxSteps {
-		a.limit(ctx, p, fmt.Sprintf("the analysis stopped after %d steps: the scripts loop or recurse too much", maxSteps))
+	if a.steps > a.opts.MaxSteps {
+		a.limit(ctx, p, fmt.Sprintf("the analysis stopped after %d steps: the scripts loop or recurse too much (limit %s; %s)", a.opts.MaxSteps, limits.ShellSteps, limits.Raise(limits.ShellSteps, int64(a.opts.MaxSteps))))
 		return false
 	}
 	return true

@@ -33,7 +33,7 @@ var astCache = struct {
 func (a *analyzer) parse(text, name string) (*syntax.File, error) {
 	// A cached text passed the limits when it was parsed; checking them
 	// again cost more than the lookup (every job sourcing one library).
-	cacheable := len(text) <= maxCacheEntry
+	cacheable := len(text) <= maxCacheEntry && len(text) <= a.opts.MaxScriptSize
 	if cacheable {
 		astCache.Lock()
 		p, ok := astCache.m[text]
@@ -44,7 +44,7 @@ func (a *analyzer) parse(text, name string) (*syntax.File, error) {
 		}
 		cacheable = enabled
 	}
-	if err := checkParseLimits(text); err != nil {
+	if err := checkParseLimits(text, a.opts.MaxScriptSize); err != nil {
 		return nil, err
 	}
 	f, err := a.parser.Parse(strings.NewReader(text), name)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tokenscope/tokenscope/internal/diag"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
@@ -141,8 +142,8 @@ func (a *analyzer) parseFile(c *Command, rel string, shell bool) *parsedFile {
 	case err != nil:
 		a.diags.Warnf(c.Pos.Project, c.Pos.File, c.Pos.Line, "cannot read script %s: %v", rel, err)
 		return nil
-	case len(data) > maxScriptSize:
-		a.diags.Warnf(a.project, rel, 0, "script is larger than %d bytes: not analysed", maxScriptSize)
+	case len(data) > a.opts.MaxScriptSize:
+		a.diags.Warnf(a.project, rel, 0, "script is larger than %d bytes: not analysed (limit %s; %s)", a.opts.MaxScriptSize, limits.ScriptSize, limits.Raise(limits.ScriptSize, int64(len(data))))
 		return nil
 	case !shell && !isShellScript(rel, data):
 		return nil // ./build.py, ./gradlew written in another language

@@ -1,6 +1,10 @@
 package shell
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/tokenscope/tokenscope/internal/limits"
+)
 
 // The bash parser (mvdan.cc/sh) is recursive descent: each nested $( ( {
 // ${ <( $(( or compound command costs it a few kilobytes of stack, and Go
@@ -9,18 +13,18 @@ import "fmt"
 // held in a CI file GitLab accepts, did that. So every text is measured
 // before it is parsed: too long or too deeply nested, and it is refused
 // with an error that names the limit, like a script file over
-// maxScriptSize.
-const (
-	// maxParseNesting is far above real scripts (a handful of levels)
-	// and costs the parser a few megabytes of stack at most.
-	maxParseNesting = 1000
-	// maxInlineScript bounds the text of one parse, inline script items
-	// and joined items included, as script files are bounded. By default
-	// GitLab refuses a CI configuration file whose parsed YAML passes 2 MB
-	// (https://docs.gitlab.com/administration/instance_limits/#maximum-size-and-depth-of-cicd-configuration-yaml-files),
-	// so a single script item past this is generated or hostile.
-	maxInlineScript = maxScriptSize
-)
+// Options.MaxScriptSize.
+//
+// maxParseNesting (limits.ParseNesting) is far above real scripts (a
+// handful of levels) and costs the parser a few megabytes of stack at
+// most; it is fixed, since it is what keeps the process alive.
+// Options.MaxScriptSize (limits.ScriptSize) bounds the text of one parse,
+// inline script items and joined items included, as script files are
+// bounded. By default GitLab refuses a CI configuration file whose parsed
+// YAML passes 2 MB
+// (https://docs.gitlab.com/administration/instance_limits/#maximum-size-and-depth-of-cicd-configuration-yaml-files),
+// so a single script item past it is generated or hostile.
+const maxParseNesting = 1000
 
 // errParseLimit is returned by parse for a text it refuses.
 type errParseLimit struct{ msg string }
@@ -29,12 +33,12 @@ func (e errParseLimit) Error() string { return e.msg }
 
 // checkParseLimits reports why text must not be given to the parser, or
 // nil.
-func checkParseLimits(text string) error {
-	if len(text) > maxInlineScript {
-		return errParseLimit{fmt.Sprintf("script is %d bytes, more than the limit of %d bytes: not analysed", len(text), maxInlineScript)}
+func checkParseLimits(text string, maxSize int) error {
+	if len(text) > maxSize {
+		return errParseLimit{fmt.Sprintf("script is %d bytes, more than the limit of %d bytes: not analysed (limit %s; %s)", len(text), maxSize, limits.ScriptSize, limits.Raise(limits.ScriptSize, int64(len(text))))}
 	}
 	if d := nestingDepth(text); d > maxParseNesting {
-		return errParseLimit{fmt.Sprintf("script nests parentheses, braces, substitutions or compound commands more than %d levels deep: not analysed", maxParseNesting)}
+		return errParseLimit{fmt.Sprintf("script nests parentheses, braces, substitutions or compound commands more than %d levels deep: not analysed (%s)", maxParseNesting, limits.FixedNote(limits.ParseNesting))}
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
 // TestParseLimits feeds texts that overflowed the parser's stack (a fatal
@@ -68,8 +70,9 @@ func TestNestingDepthNoFalseAlarm(t *testing.T) {
 // through to the parser, nested as deep as allowed. Run with -v to see
 // the figure.
 func TestParseLimitsMemory(t *testing.T) {
-	src := strings.Repeat("$(", maxParseNesting) + strings.Repeat("x ", maxInlineScript/2)
-	src = src[:maxInlineScript]
+	maxInline := int(limits.Default(limits.ScriptSize))
+	src := strings.Repeat("$(", maxParseNesting) + strings.Repeat("x ", maxInline/2)
+	src = src[:maxInline]
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)

@@ -355,7 +355,7 @@ func (a *analyzer) makeCommand(st *shState, ctx *srcCtx, c *Command) {
 			continue
 		}
 		data, err := a.opts.ReadFile(rel)
-		if err != nil || len(data) > maxScriptSize {
+		if err != nil || len(data) > a.opts.MaxScriptSize {
 			continue
 		}
 		mf = parseMakefile(rel, string(data))

@@ -861,7 +861,7 @@ func (ps *psState) runFile(ctx *srcCtx, line int, tok string) {
 		return
 	}
 	data, err := ps.a.opts.ReadFile(rel)
-	if err != nil || len(data) > maxScriptSize {
+	if err != nil || len(data) > ps.a.opts.MaxScriptSize {
 		return
 	}
 	ps.depth++

@@ -124,6 +124,10 @@ func prefixKey(sources []Source, opts Options) string {
 	b.WriteString(strconv.Itoa(opts.MaxFileDepth))
 	b.WriteByte(0)
 	b.WriteString(strconv.Itoa(opts.MaxCommands))
+	b.WriteByte(0)
+	b.WriteString(strconv.Itoa(opts.MaxSteps))
+	b.WriteByte(0)
+	b.WriteString(strconv.Itoa(opts.MaxScriptSize))
 	for _, s := range sources {
 		b.WriteByte(0)
 		b.WriteString(s.Section)

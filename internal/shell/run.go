@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
 // prefixAssign is one FOO=bar before a command name.
@@ -330,7 +332,7 @@ func (a *analyzer) emit(st *shState, ctx *srcCtx, p syntax.Pos, args []Word, pre
 	}
 	a.cmds = append(a.cmds, c)
 	if len(a.cmds) >= a.opts.MaxCommands {
-		a.limit(ctx, p, "the scripts run more than "+strconv.Itoa(a.opts.MaxCommands)+" commands")
+		a.limit(ctx, p, "the scripts run more than "+strconv.Itoa(a.opts.MaxCommands)+" commands (limit "+string(limits.ShellCommands)+"; "+limits.Raise(limits.ShellCommands, int64(a.opts.MaxCommands))+")")
 	}
 	return c
 }

@@ -47,7 +47,7 @@ func ExpandWord(text string, env Env) (w Word, ok bool) {
 	if len(words) != 1 {
 		return unexpanded, false
 	}
-	a := &analyzer{opts: Options{MaxFileDepth: defaultMaxFileDepth, MaxCommands: defaultMaxCommands}, parser: p}
+	a := &analyzer{opts: Options{}.withDefaults(), parser: p}
 	a.project = projectOf(env, nil)
 	st := &shState{env: newRoot(env), cwdOK: true}
 	ctx := &srcCtx{text: quoted, line: 1, step: 1}
