@@ -278,13 +278,6 @@ func diagnoseGroupCheck(opts *diagnoseOptions, runF func(*diagnoseOptions) error
 	case opts.live.Concurrency < 1:
 		return usageErrorf("--concurrency %d: want at least 1", opts.live.Concurrency)
 	}
-	// The watch reads its logs with the defaults (watch.Options carries no
-	// line or failure bounds yet): say so rather than ignore the flag.
-	for _, n := range []limits.Name{limits.LogLine, limits.LogFailures} {
-		if _, ok := opts.Limits[n]; ok {
-			return usageErrorf("--limit %s does not apply to the breakage watch (--group) yet; its logs are read with the default %s", n, limits.Format(mustLimit(n).Unit, limits.Default(n)))
-		}
-	}
 	if _, err := parseSince(opts.Since); err != nil {
 		return err
 	}
@@ -361,7 +354,7 @@ func diagnoseGroupRun(opts *diagnoseOptions) error {
 		}
 	}
 	rep, err := watch.Run(opts.ctx, c, watch.Options{
-		Projects: projects, Since: opts.io.Now().Add(-since), MaxJobs: opts.MaxJobs, MaxLogBytes: opts.MaxLogBytes,
+		Projects: projects, Since: opts.io.Now().Add(-since), MaxJobs: opts.MaxJobs, MaxLogBytes: opts.MaxLogBytes, Read: opts.readOptions(),
 		Concurrency: opts.live.Concurrency, Context: ctx,
 	})
 	if err != nil {

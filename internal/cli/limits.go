@@ -91,12 +91,3 @@ Limits --limit changes:
 	tw.Flush()
 	return strings.TrimRight(b.String(), "\n")
 }
-
-// mustLimit is the listed limit n (a name of the code, not of the user).
-func mustLimit(n limits.Name) limits.Limit {
-	l, ok := limits.Lookup(n)
-	if !ok {
-		panic("cli: unknown limit " + string(n))
-	}
-	return l
-}

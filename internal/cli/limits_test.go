@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/tokenscope/tokenscope/internal/limits"
-	"github.com/tokenscope/tokenscope/internal/live"
 )
 
 // --limit parses through each command's cobra wrapper into the options
@@ -65,8 +64,8 @@ func TestNewCmdLimitFlag(t *testing.T) {
 	check("rollout status", ro.source.Limits, err)
 	ti, err := parse(t, newTrustInitCmd, testIO(nil), "snap"+arg)
 	check("trust init", ti.source.Limits, err)
-	_, err = parse(t, newDiagnoseCmd, testIO(nil), "--group apps --gitlab https://gitlab.example.com"+arg)
-	checkErr(t, err, "--limit log-line does not apply to the breakage watch (--group) yet; its logs are read with the default 64KiB")
+	w, err := parse(t, newDiagnoseCmd, testIO(nil), "--group apps --gitlab https://gitlab.example.com"+arg)
+	check("diagnose --group", w.Limits, err) // the watch reads its logs with readOptions too
 	s, err := parse(t, newSnapshotCmd, testIO(nil), "--group apps -o snap"+arg)
 	check("snapshot", s.live.Limits, err)
 	tc, err := parse(t, newTrustCheckCmd, testIO(nil), "trust.yaml --source snap"+arg)
@@ -96,22 +95,5 @@ func TestHelpLimits(t *testing.T) {
 	}
 	if !strings.Contains(out, "--limit NAME=VALUE") {
 		t.Errorf("help:\n%s", out)
-	}
-}
-
-// A snapshot under --limit file-size=N stores no file a scan under the
-// same limit would refuse, and says which it left out.
-func TestSnapshotDropsOversized(t *testing.T) {
-	res := &live.Result{Files: map[string]map[string][]byte{
-		"g/p": {".gitlab-ci.yml": []byte("job: {script: [echo]}\n"), "big.sh": make([]byte, 2048)},
-	}}
-	ios := testIO(nil)
-	o := &liveOptions{Limits: limits.Values{limits.FileSize: 1024}}
-	o.dropOversized(ios, res)
-	if _, ok := res.Files["g/p"]["big.sh"]; ok || len(res.Files["g/p"]) != 1 {
-		t.Errorf("files %v", res.Files)
-	}
-	if got, want := ios.Err.(interface{ String() string }).String(), "g/p/big.sh: warning: 2048 bytes, over the limit file-size 1KiB: not stored (raise with --limit file-size=4KiB)\n"; got != want {
-		t.Errorf("stderr %q, want %q", got, want)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -104,6 +102,7 @@ func (o *liveOptions) snapshot(ctx context.Context, io *IO, dir string) (*live.R
 		Groups:          o.Groups,
 		IncludeArchived: o.IncludeArchived,
 		Progress:        bar.update,
+		Limits:          o.Limits,
 		AddGroupHint:    "add its group with --group to read it",
 	})
 	bar.done()
@@ -122,30 +121,10 @@ func (o *liveOptions) snapshot(ctx context.Context, io *IO, dir string) (*live.R
 		}
 		return nil, fmt.Errorf("%s: no project found in --group %s (%s); nothing written", o.url(io), strings.Join(o.Groups, ", "), hint)
 	}
-	o.dropOversized(io, res)
 	if err := writeSnapshot(ctx, dir, res, o.Limits); err != nil {
 		return nil, err
 	}
 	return res, nil
-}
-
-// dropOversized leaves out of the snapshot the files over --limit
-// file-size (the GitLab fetch stops at the default already), so that
-// snapshot never writes what a scan under the same limits refuses.
-func (o *liveOptions) dropOversized(io *IO, res *live.Result) {
-	limit := o.Limits.Get(limits.FileSize)
-	for _, p := range slices.Sorted(maps.Keys(res.Files)) {
-		fs := res.Files[p]
-		for _, name := range slices.Sorted(maps.Keys(fs)) {
-			if n := int64(len(fs[name])); n > limit {
-				delete(fs, name)
-				if !o.Quiet {
-					fmt.Fprintf(io.Err, "%s/%s: warning: %d bytes, over the limit file-size %s: not stored (%s)\n",
-						p, name, n, limits.Format(limits.Bytes, limit), limits.Raise(limits.FileSize, n))
-				}
-			}
-		}
-	}
 }
 
 // progressBar draws one line on stderr when it is a terminal, and nothing

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokenscope/tokenscope/internal/gitlab/schema"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/limits"
 )
 
 // FileStore is where a FileFetcher puts what it reads. The caller owns it
@@ -40,22 +41,31 @@ type FileFetcher struct {
 	rest     bool // one project and one file per request (GitLab < 16.6, or the baseline)
 	byPath   map[string]*inventory.Project
 	problems problems
+	// maxFile is the largest file stored (--limit file-size); larger
+	// ones are noted and not read.
+	maxFile int64
 }
 
 // NewFileFetcher returns a fetcher of the projects' files into store. It
 // reads over GraphQL where the version has projects(fullPaths:) and over
-// REST before, or always when forceREST is set.
-func (c *Client) NewFileFetcher(store FileStore, v Version, forceREST bool, projects []*inventory.Project) *FileFetcher {
+// REST before, or always when forceREST is set. Files over maxFile bytes
+// (0: the default of limits.FileSize) are noted and not stored.
+func (c *Client) NewFileFetcher(store FileStore, v Version, forceREST bool, projects []*inventory.Project, maxFile int64) *FileFetcher {
 	byPath := map[string]*inventory.Project{}
 	for _, p := range projects {
 		byPath[p.Path] = p
 	}
 	rest := forceREST || !v.AtLeast(versionFullPaths.Major, versionFullPaths.Minor)
-	return &FileFetcher{c: c, m: store, rest: rest, byPath: byPath}
+	return &FileFetcher{c: c, m: store, rest: rest, byPath: byPath, maxFile: limits.Or(maxFile, limits.FileSize)}
 }
 
 // Problems returns what could not be read so far.
 func (f *FileFetcher) Problems() []Problem { return f.problems.all() }
+
+func (f *FileFetcher) tooLarge(project, file string, n int) {
+	f.warnf(project, file, "%d bytes: over the limit %s %s; not read (%s)", n, limits.FileSize,
+		limits.Format(limits.Bytes, f.maxFile), limits.Raise(limits.FileSize, int64(n)))
+}
 
 func (f *FileFetcher) warnf(project, file, format string, args ...any) {
 	f.problems.add(Problem{Project: project, File: file, Summary: fmt.Sprintf(format, args...)})
@@ -97,9 +107,9 @@ func (f *FileFetcher) store(project string, asked map[string]bool, b blobNode) {
 	case b.StoredExternally:
 		f.m.Put(project, b.Path, nil)
 		f.warnf(project, b.Path, "stored in Git LFS; not read")
-	case len(*b.RawTextBlob) > inventory.MaxFileSize:
+	case int64(len(*b.RawTextBlob)) > f.maxFile:
 		f.m.Put(project, b.Path, nil)
-		f.warnf(project, b.Path, "%d bytes: too large (limit %d); not read", len(*b.RawTextBlob), inventory.MaxFileSize)
+		f.tooLarge(project, b.Path, len(*b.RawTextBlob))
 	default:
 		f.m.Put(project, b.Path, []byte(*b.RawTextBlob))
 	}
@@ -407,9 +417,9 @@ func (f *FileFetcher) fileREST(ctx context.Context, p *inventory.Project, name s
 		return nil
 	case err != nil:
 		return f.c.apiError("read "+p.Path+"/"+name, err)
-	case len(data) > inventory.MaxFileSize:
+	case int64(len(data)) > f.maxFile:
 		f.m.Put(p.Path, name, nil)
-		f.warnf(p.Path, name, "%d bytes: too large (limit %d); not read", len(data), inventory.MaxFileSize)
+		f.tooLarge(p.Path, name, len(data))
 		return nil
 	}
 	if data == nil {

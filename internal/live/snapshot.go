@@ -13,6 +13,7 @@ import (
 	"github.com/tokenscope/tokenscope/internal/discovery"
 	"github.com/tokenscope/tokenscope/internal/gitlab"
 	"github.com/tokenscope/tokenscope/internal/inventory"
+	"github.com/tokenscope/tokenscope/internal/limits"
 	"github.com/tokenscope/tokenscope/internal/loc"
 )
 
@@ -37,6 +38,9 @@ type Options struct {
 	Detectors []detect.Detector
 	// Progress, when set, is told what is being read. Calls are serialised.
 	Progress func(Progress)
+	// Limits bound the files fetched (file-size) and the discovery rounds
+	// that choose them, as the scan of the snapshot will be bounded.
+	Limits limits.Values
 	// AddGroupHint is the detail of the warning about files read in
 	// projects outside the groups: how to add their group, in the words of
 	// the caller's interface.
@@ -163,7 +167,7 @@ func readFiles(ctx context.Context, c *gitlab.Client, inv *inventory.Inventory, 
 		}
 	}
 	m := newMemFiles(active)
-	f := c.NewFileFetcher(m, version, o.REST, inv.Projects)
+	f := c.NewFileFetcher(m, version, o.REST, inv.Projects, o.Limits.Get(limits.FileSize))
 	if err := f.TreesAndConfig(ctx, active, counter(report, "files", len(active))); err != nil {
 		return nil, nil, err
 	}
@@ -187,7 +191,7 @@ func readFiles(ctx context.Context, c *gitlab.Client, inv *inventory.Inventory, 
 	discoverInv := *inv
 	discoverInv.Projects = active
 	for round := 1; ; round++ {
-		if _, err := discovery.DiscoverFiles(ctx, &discoverInv, m, discovery.Options{Detectors: o.Detectors}); err != nil {
+		if _, err := discovery.DiscoverFiles(ctx, &discoverInv, m, discovery.Options{Detectors: o.Detectors, Limits: o.Limits}); err != nil {
 			return nil, nil, err
 		}
 		want := m.takeWanted()

@@ -158,4 +158,14 @@ func TestWatchSim(t *testing.T) {
 	if rep.Bytes != 1000 || len(rep.Notes) != 1 || len(rep.Findings) != 0 {
 		t.Errorf("byte cap: %d bytes, notes %q, findings %d", rep.Bytes, rep.Notes, len(rep.Findings))
 	}
+	// The log bounds of --limit reach every log: matched on 16 bytes of
+	// each end, the denial line is not recognised.
+	o.MaxLogBytes, o.Read = 0, joblog.ReadOptions{MaxMatchLine: 16}
+	rep, err = watch.Run(context.Background(), c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.LogsRead != 1 || len(rep.Findings) != 0 {
+		t.Errorf("log-line 16: read %d, findings %+v", rep.LogsRead, rep.Findings)
+	}
 }

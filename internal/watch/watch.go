@@ -29,6 +29,9 @@ type Options struct {
 	MaxJobs int
 	// MaxLogBytes caps the bytes read of one log; 0 is no cap.
 	MaxLogBytes int64
+	// Read bounds the reading of each log (line length matched, failures
+	// kept: --limit log-line, log-failures); MaxBytes is MaxLogBytes.
+	Read joblog.ReadOptions
 	// Concurrency is the number of logs read at once (default 8; the
 	// client bounds requests in flight too).
 	Concurrency int
@@ -110,13 +113,15 @@ func Run(ctx context.Context, src Jobs, o Options) (*Report, error) {
 		err      error
 	}
 	results := make([]result, len(jobs))
+	readOpts := o.Read
+	readOpts.MaxBytes = o.MaxLogBytes
 	forEach(len(jobs), conc, func(i int) {
 		j := jobs[i]
 		name := fmt.Sprintf("%s job %d", j.Project, j.ID)
 		var res joblog.Result
 		err := src.StreamTrace(ctx, j.Project, j.ID, func(r io.Reader) error {
 			var err error
-			res, err = joblog.Read(name, r, joblog.ReadOptions{MaxBytes: o.MaxLogBytes})
+			res, err = joblog.Read(name, r, readOpts)
 			return err
 		})
 		c := o.Context
