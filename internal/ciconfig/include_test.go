@@ -372,3 +372,46 @@ include:
 	cfg = loadApp(t, "include:\n  - component: gitlab.example.com/g/components/scan\njob: {script: [echo]}\n", files)
 	requireDiag(t, cfg, diag.Error, "not a valid component address")
 }
+
+// A component project tests its own components at the pipeline's commit
+// (GNOME/citemplates' test-the-templates/*.yml do this): the snapshot holds
+// that commit, so the component is read from the project itself, and jobs
+// that only override the component's jobs (allow_failure) are no errors.
+// Another project's component at $CI_COMMIT_SHA stays unknown.
+func TestIncludeOwnComponentAtCommit(t *testing.T) {
+	files := memFiles{app: {
+		"templates/basic-ci.yml": `spec:
+  inputs:
+    job-name:
+      default: build
+    image-ref:
+      default: quay.io/example/build:nightly
+---
+"$[[ inputs.job-name ]]":
+  image: $[[ inputs.image-ref ]]
+  script: [meson setup _build, meson test -C _build]
+"$[[ inputs.job-name ]]-clang":
+  image: $[[ inputs.image-ref ]]
+  script: [CC=clang meson setup _build]
+`,
+	}, "g/other": {"templates/lint.yml": "lint:\n  script: [lint]\n"}}
+	cfg := loadApp(t, `
+include:
+  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/basic-ci@$CI_COMMIT_SHA
+    inputs:
+      job-name: basic-ci-ubuntu
+      image-ref: "ubuntu:latest"
+  - component: ${CI_SERVER_FQDN}/g/app/basic-ci@${CI_COMMIT_SHA}
+basic-ci-ubuntu:
+  allow_failure: true
+`, files)
+	requireClean(t, cfg)
+	equalStrings(t, "jobs", jobNames(cfg), []string{"basic-ci-ubuntu", "basic-ci-ubuntu-clang", "build", "build-clang"})
+	if j := jobNamed(t, cfg, "basic-ci-ubuntu"); len(j.Script) != 2 || j.Image == nil || j.Image.Name != "ubuntu:latest" {
+		t.Errorf("override not merged: %+v", j)
+	}
+
+	cfg = loadApp(t, "include:\n  - component: $CI_SERVER_FQDN/g/other/lint@$CI_COMMIT_SHA\njob: {script: [echo]}\n", files)
+	requireNote(t, cfg, NotFetched, "CI_COMMIT_SHA")
+	equalStrings(t, "jobs", jobNames(cfg), []string{"job"})
+}

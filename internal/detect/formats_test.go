@@ -137,6 +137,13 @@ func TestClassifyImage(t *testing.T) {
 		{"ghcr.io/a/b:1", imgOther, ""},
 		{"${CI_REGISTRY}/platform/x:1", imgUnknown, "platform/x"},
 		{"localhost/platform/x", imgOther, ""},
+		// omnibus-gitlab's deploy script: a Docker Hub namespace with the
+		// image name and tag from a rake task; no GitLab registry.
+		{"gitlab/${image_name}:${image_tag}", imgOther, ""},
+		{"${IMAGE_REGISTRY}/${image_name}:${image_tag}", imgUnknown, "${image_name}"},
+		{"$BUILD_IMAGE", imgUnknown, "${BUILD_IMAGE}"},
+		{"${GITLAB_DEPENDENCY_PROXY}golang:1.25", imgUnknown, ""},
+		{"localhost/${name}:1", imgOther, ""},
 		{"", imgOther, ""},
 	} {
 		im := classifyImage(testServer, tc.ref)

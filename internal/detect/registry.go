@@ -90,7 +90,13 @@ func classifyImage(srv inventory.Server, ref string) image {
 	host, p, ok := ImageRef(bracedLead(ref))
 	if !ok {
 		// "$BUILD_IMAGE" (a project variable): it may name another
-		// project's registry image.
+		// project's registry image. "gitlab/${name}:${tag}" may not: its
+		// first segment is literal and, by Docker's rule, no registry host,
+		// so the image is on Docker Hub whatever the variables hold
+		// (omnibus-gitlab's scripts/ci/deploy_docker.sh runs such an image).
+		if dockerHubLead(ref) {
+			return image{ref: ref}
+		}
 		if r := UnknownReason(ref); r != "" {
 			return image{kind: imgUnknown, path: bracedLead(ref), ref: ref, reason: "the image is not known statically: " + r}
 		}
@@ -124,6 +130,18 @@ func classifyImage(srv inventory.Server, ref string) image {
 		}
 	}
 	return im
+}
+
+// dockerHubLead reports whether ref starts with a literal first segment
+// that Docker does not read as a registry host ("namespace/..."): such a
+// reference names a Docker Hub image, whatever follows it.
+func dockerHubLead(ref string) bool {
+	slash := strings.IndexByte(ref, '/')
+	if slash <= 0 {
+		return false
+	}
+	first := ref[:slash]
+	return !strings.ContainsAny(first, "$.:`") && first != "localhost"
 }
 
 // bracedLead rewrites a leading "$NAME" as "${NAME}".
