@@ -72,7 +72,7 @@ func (l *loader) loadTree(fc *fileCtx, chain []*fileCtx) *node {
 		return nil
 	}
 	chain = append(chain, fc)
-	var merged *node
+	var merged merger
 	if inc, ok := content.lookup("include"); ok {
 		for _, child := range l.includeEntries(inc.val, fc) {
 			if l.stopIncludes {
@@ -92,15 +92,13 @@ func (l *loader) loadTree(fc *fileCtx, chain []*fileCtx) *node {
 				continue
 			}
 			if sub := l.loadTree(child, chain); sub != nil {
-				merged = deepMerge(merged, sub)
+				merged.add(sub)
 			}
 		}
 	}
 	own := content.without("include")
-	if merged == nil {
-		return own
-	}
-	return deepMerge(merged, own)
+	merged.add(own)
+	return merged.result()
 }
 
 // countInclude applies GitLab's limit on included files (Mapper::Verifier).
